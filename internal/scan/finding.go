@@ -14,12 +14,12 @@ import (
 type Rule string
 
 const (
-	RuleKeyPair      Rule = "aws-access-key-pair"     // key id + its secret: a working credential
-	RuleSecretKey    Rule = "aws-secret-key"          // secret without its id in sight
-	RuleKeyID        Rule = "aws-access-key-id"       // id alone: reveals the account, not a credential
-	RuleSession      Rule = "aws-session-credentials" // ASIA id + secret (+ session token)
-	RuleExposedGit   Rule = "exposed-git-directory"   // a web site serves its .git/
-	RuleExposedFile  Rule = "exposed-sensitive-file"  // a web site serves .env, .aws/credentials, ...
+	RuleKeyPair     Rule = "aws-access-key-pair"     // key id + its secret: a working credential
+	RuleSecretKey   Rule = "aws-secret-key"          // secret without its id in sight
+	RuleKeyID       Rule = "aws-access-key-id"       // id alone: reveals the account, not a credential
+	RuleSession     Rule = "aws-session-credentials" // ASIA id + secret (+ session token)
+	RuleExposedGit  Rule = "exposed-git-directory"   // a web site serves its .git/
+	RuleExposedFile Rule = "exposed-sensitive-file"  // a web site serves .env, .aws/credentials, ...
 )
 
 // Severity is the default severity of each rule.
