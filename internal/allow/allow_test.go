@@ -1,0 +1,111 @@
+package allow
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/internal/scan"
+)
+
+func write(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadFindsTomlInRoot(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, ".keywarden.toml", "[allow]\npaths = [\"testdata/**\"]\nfingerprints = [\"abc\"]\nkey_ids = [\"AKIDX\"]\n")
+	got, err := Load(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := List{Paths: []string{"testdata/**"}, Fingerprints: []string{"abc"}, KeyIDs: []string{"AKIDX"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadReadsYaml(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, ".keywarden.yaml", "allow:\n  paths:\n    - \"**/*.md\"\n")
+	got, err := Load(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.SkipPath("docs/a.md") || got.SkipPath("main.go") {
+		t.Errorf("yaml paths not applied: %+v", got)
+	}
+}
+
+func TestLoadWithoutConfigIsEmpty(t *testing.T) {
+	got, err := Load(t.TempDir(), "")
+	if err != nil || len(got.Paths)+len(got.Fingerprints)+len(got.KeyIDs) != 0 {
+		t.Fatalf("Load = %+v, %v; want empty list", got, err)
+	}
+}
+
+func TestLoadRejectsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	tests := map[string]string{
+		"unknown key":  "[allow]\npath = [\"x\"]\n",
+		"bad toml":     "[allow\n",
+		"bad glob":     "[allow]\npaths = [\"a/[b\"]\n",
+		"unknown yaml": "allow:\n  pathz: [x]\n",
+	}
+	for name, body := range tests {
+		t.Run(name, func(t *testing.T) {
+			ext := ".toml"
+			if strings.Contains(name, "yaml") {
+				ext = ".yaml"
+			}
+			p := write(t, dir, "cfg"+ext, body)
+			if _, err := Load(dir, p); err == nil || !strings.Contains(err.Error(), p) {
+				t.Errorf("Load(%q) error = %v; want an error naming the file", body, err)
+			}
+		})
+	}
+}
+
+func TestSkipPathMatchesGlobs(t *testing.T) {
+	l := List{Paths: []string{"testdata/**", "**/*.example", "vendor/*"}}
+	tests := map[string]bool{
+		"testdata/a/b.env": true,
+		"./testdata/x":     true,
+		"cfg/prod.example": true,
+		"vendor/x.go":      true,
+		"vendor/sub/x.go":  false,
+		"src/testdata.go":  false,
+		"deploy/prod.env":  false,
+	}
+	for path, want := range tests {
+		if got := l.SkipPath(path); got != want {
+			t.Errorf("SkipPath(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+func TestAllowsByFingerprintOrKeyID(t *testing.T) {
+	l := List{Fingerprints: []string{"fp1"}, KeyIDs: []string{"AKID1"}}
+	tests := []struct {
+		f    scan.Finding
+		want bool
+	}{
+		{scan.Finding{Fingerprint: "fp1", KeyID: "other"}, true},
+		{scan.Finding{Fingerprint: "fp2", KeyID: "AKID1"}, true},
+		{scan.Finding{Fingerprint: "fp2", KeyID: "AKID2"}, false},
+		{scan.Finding{Fingerprint: "fp2"}, false},
+	}
+	for _, tt := range tests {
+		if got := l.Allows(tt.f); got != tt.want {
+			t.Errorf("Allows(%+v) = %v, want %v", tt.f, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"errors"
+)
+
+// Exit statuses, the same for every verb.
+const (
+	ExitOK       = 0
+	ExitFindings = 1
+	ExitError    = 2
+)
+
+// errFindings is returned when findings reach the failure threshold: exit 1, no error line.
+var errFindings = errors.New("findings at or above the failure threshold")
+
+func isFindings(err error) bool { return errors.Is(err, errFindings) }
+
+// hintedError carries "hint:" lines printed under the one-line error.
+type hintedError struct {
+	err   error
+	hints []string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() }
+func (e *hintedError) Unwrap() error { return e.err }
+
+// withHint attaches hints to err.
+func withHint(err error, hint ...string) error { return &hintedError{err: err, hints: hint} }
+
+func hints(err error) []string {
+	var h *hintedError
+	if errors.As(err, &h) {
+		return h.hints
+	}
+	return nil
+}
+
+// usageErr marks bad flags or arguments; they exit 2 like every other error.
+func usageErr(err error) error {
+	return withHint(err, "run 'keywarden help' for usage")
+}
+
+// ExitCode maps an error from a verb to the process exit status.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case isFindings(err):
+		return ExitFindings
+	default:
+		return ExitError
+	}
+}

@@ -1,0 +1,77 @@
+// Package cli wires keywarden's verbs to cobra: one file per verb, each with
+// newXCmd(deps), xOptions and runX(ctx, opts, deps). Nothing else touches cobra or stdout.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X github.com/keywarden/keywarden/internal/cli.version=v1.2.3".
+var version = ""
+
+// Deps are the process's streams, passed down so tests can drive the CLI in-process.
+type Deps struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Version returns the build's version: the ldflags value, else the module version, else "dev".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// NewRootCmd builds the whole command tree.
+func NewRootCmd(deps Deps) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "keywarden",
+		Short: "Guard AWS access keys through their whole life",
+		Long: `keywarden guards AWS access keys through their whole life: it finds keys leaked in files,
+archives, stdin, the whole git history, staged changes and exposed .git/ directories.
+
+Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 usage or runtime error.`,
+		Version:       Version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(deps.Stdin)
+	root.SetOut(deps.Stdout)
+	root.SetErr(deps.Stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.AddCommand(newScanCmd(deps), newHookCmd(deps))
+	return root
+}
+
+// Main runs keywarden with args and returns the process exit status.
+func Main(args []string, deps Deps) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := NewRootCmd(deps)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !isFindings(err) {
+		printError(deps.Stderr, err)
+	}
+	return ExitCode(err)
+}
+
+func printError(w io.Writer, err error) {
+	fmt.Fprintf(w, "keywarden: %v\n", err)
+	for _, h := range hints(err) {
+		fmt.Fprintf(w, "hint: %s\n", h)
+	}
+}
