@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -15,12 +16,17 @@ import (
 
 // TestMain lets testscript run the keywarden binary as this test binary.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(motoStopper{m}, map[string]func(){
 		"keywarden": func() {
 			os.Exit(Main(os.Args[1:], Deps{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
 		},
 	})
 }
+
+// motoStopper stops the moto servers the tests started once they have run.
+type motoStopper struct{ m *testing.M }
+
+func (s motoStopper) Run() int { return awstest.RunAndStop(s.m) }
 
 // TestScripts runs the end-to-end CLI scripts in testdata/script over real
 // files, real git repositories and (where a script needs it) moto.
@@ -54,7 +60,11 @@ func cmdCredfile(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	id, sec := awstest.FakeKeyID(args[1], 123456789012), awstest.FakeSecret(args[1])
 	body := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", id, sec)
-	if err := os.WriteFile(ts.MkAbs(args[0]), []byte(body), 0o600); err != nil {
+	path := ts.MkAbs(args[0])
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		ts.Fatalf("credfile: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		ts.Fatalf("credfile: %v", err)
 	}
 	ts.Setenv("ID_"+args[1], id)

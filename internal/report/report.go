@@ -1,8 +1,12 @@
-// Package report renders findings, results and alerts as text, json, jsonl, csv or sarif.
+// Package report renders findings, results and alerts as text, json, jsonl,
+// csv or sarif. Each verb has an adapter (scan.go for scan findings) that
+// fills a format-neutral Document; one file per format renders a Document.
 package report
 
 import (
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/keywarden/keywarden/internal/scan"
 )
@@ -17,5 +21,31 @@ type Options struct {
 // Formats lists the --format values scan supports.
 var Formats = []string{"text", "json", "jsonl", "csv", "sarif"}
 
-// WriteScan renders scan findings in format. TODO(report agent).
-func WriteScan(w io.Writer, format string, findings []scan.Finding, opts Options) error { return nil }
+// WriteScan renders scan findings in format.
+func WriteScan(w io.Writer, format string, findings []scan.Finding, opts Options) error {
+	return Write(w, format, ScanDocument(findings, opts), opts)
+}
+
+// Write renders doc in format. Verbs other than scan build their Document
+// with their own adapter and call this.
+func Write(w io.Writer, format string, doc Document, opts Options) error {
+	var err error
+	switch format {
+	case "text":
+		err = writeText(w, doc, opts)
+	case "json":
+		err = writeJSON(w, doc)
+	case "jsonl":
+		err = writeJSONL(w, doc)
+	case "csv":
+		err = writeCSV(w, doc)
+	case "sarif":
+		err = writeSARIF(w, doc, opts)
+	default:
+		return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("write %s report: %w", format, err)
+	}
+	return nil
+}

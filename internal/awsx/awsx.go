@@ -1,0 +1,40 @@
+// Package awsx is the only package that builds aws.Config and AWS SDK
+// clients. Other packages take the small interfaces it offers, so they can be
+// tested without the SDK and the SDK's configuration is resolved in one place.
+package awsx
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// Options select the AWS configuration; empty fields fall back to the SDK's
+// own resolution (AWS_PROFILE, AWS_REGION, ~/.aws/config).
+type Options struct {
+	Profile string
+	Region  string
+}
+
+// Load resolves the AWS configuration the way the AWS CLI does. Endpoint
+// overrides (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, endpoint_url in the
+// profile) are honoured by the SDK's clients themselves.
+func Load(ctx context.Context, opts Options) (aws.Config, error) {
+	var lo []func(*config.LoadOptions) error
+	if opts.Profile != "" {
+		lo = append(lo, config.WithSharedConfigProfile(opts.Profile))
+	}
+	if opts.Region != "" {
+		lo = append(lo, config.WithRegion(opts.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		if opts.Profile != "" {
+			return aws.Config{}, fmt.Errorf("load aws config for profile %q: %w", opts.Profile, err)
+		}
+		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,107 @@
+package awsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/keywarden/keywarden/internal/secret"
+)
+
+// StaticKey is one access key to check: its id, secret and, for temporary
+// credentials, session token.
+type StaticKey struct {
+	ID           string
+	Secret       secret.Secret
+	SessionToken secret.Secret
+}
+
+// KeyStatus is what STS said about a key.
+type KeyStatus int
+
+const (
+	KeyUnknown KeyStatus = iota // could not tell: network, throttling after retries, anything unexpected
+	KeyActive                   // STS accepted the key
+	KeyInvalid                  // AWS does not know the key, the secret is wrong, or the session expired
+)
+
+func (s KeyStatus) String() string {
+	switch s {
+	case KeyActive:
+		return "active"
+	case KeyInvalid:
+		return "invalid"
+	}
+	return "unknown"
+}
+
+// KeyResult is the outcome of checking one key.
+type KeyResult struct {
+	Status  KeyStatus
+	ARN     string // with KeyActive: who the key authenticates as
+	Account string // with KeyActive
+	Err     error  // why, for KeyInvalid and KeyUnknown; never holds the secret
+}
+
+// invalidCodes are STS error codes that mean the credential does not work.
+var invalidCodes = map[string]bool{
+	"InvalidClientTokenId":  true, // unknown or deactivated key id
+	"SignatureDoesNotMatch": true, // known key id, wrong secret
+	"ExpiredToken":          true, // session credentials past their expiry
+	"InvalidToken":          true, // malformed session token
+}
+
+// KeyChecker checks keys with STS GetCallerIdentity, which needs no IAM
+// permission and changes nothing in the account.
+type KeyChecker struct {
+	base aws.Config
+}
+
+// NewKeyChecker uses cfg's region, endpoint, HTTP client and retry policy,
+// but never its credentials: each call signs with only the key checked.
+func NewKeyChecker(cfg aws.Config) *KeyChecker {
+	cfg = cfg.Copy()
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1" // STS answers for every key in every region
+	}
+	cfg.Credentials = nil
+	cfg.ClientLogMode = 0 // request logging could echo signed headers
+	return &KeyChecker{base: cfg}
+}
+
+// CheckKey asks STS who key is. The secret leaves the process only as the
+// request signature to STS.
+func (c *KeyChecker) CheckKey(ctx context.Context, key StaticKey) KeyResult {
+	var capture errorCodeCapture
+	client := sts.NewFromConfig(c.base, func(o *sts.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider(key.ID, key.Secret.Reveal(), key.SessionToken.Reveal())
+		// Clip: appending must not write into the shared config's backing array.
+		o.APIOptions = append(slices.Clip(o.APIOptions), capture.register)
+	})
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err == nil {
+		return KeyResult{Status: KeyActive, ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account)}
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		code, msg := apiErr.ErrorCode(), apiErr.ErrorMessage()
+		if code == "UnknownError" && capture.code != "" {
+			code, msg = capture.code, capture.message
+		}
+		status := KeyUnknown
+		if invalidCodes[code] {
+			status = KeyInvalid
+		}
+		return KeyResult{Status: status, Err: fmt.Errorf("check key %s: sts: %s: %s", key.ID, code, msg)}
+	}
+	if ctx.Err() != nil {
+		return KeyResult{Status: KeyUnknown, Err: fmt.Errorf("check key %s: %w", key.ID, ctx.Err())}
+	}
+	return KeyResult{Status: KeyUnknown, Err: fmt.Errorf("check key %s: %w", key.ID, err)}
+}

@@ -1,0 +1,125 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiBRed   = "\x1b[1;31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiDim    = "\x1b[2m"
+)
+
+// writeText lists entries for people: a heading per group (file, or file at
+// commit), one aligned line per entry, then the summary line.
+func writeText(w io.Writer, doc Document, opts Options) error {
+	bw := bufio.NewWriter(w)
+	paint := func(code, s string) string {
+		if !opts.Color || code == "" {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	for start := 0; start < len(doc.Entries); {
+		end := start + 1
+		group := doc.Entries[start].Location.group()
+		for end < len(doc.Entries) && doc.Entries[end].Location.group() == group {
+			end++
+		}
+		fmt.Fprintln(bw, paint(ansiBold, sanitize(group)))
+		writeRows(bw, doc.Entries[start:end], paint)
+		start = end
+	}
+	if doc.Summary != "" {
+		if len(doc.Entries) > 0 {
+			bw.WriteByte('\n')
+		}
+		fmt.Fprintln(bw, doc.Summary)
+	}
+	return bw.Flush()
+}
+
+// writeRows prints one group's entries with columns padded to a common width;
+// padding is computed on the plain text so color codes do not break alignment.
+func writeRows(w io.Writer, entries []Entry, paint func(code, s string) string) {
+	rows := make([][]string, len(entries))
+	var widths []int
+	for i, e := range entries {
+		row := append([]string{position(e.Location), e.Severity.String(), e.RuleID}, e.Details...)
+		if len(e.Details) == 0 && e.Message != "" {
+			row = append(row, e.Message)
+		}
+		for j := range row {
+			row[j] = sanitize(row[j])
+			if j >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[j] = max(widths[j], utf8.RuneCountInString(row[j]))
+		}
+		rows[i] = row
+	}
+	for i, row := range rows {
+		var b strings.Builder
+		b.WriteString("  ")
+		for j, cell := range row {
+			pad := ""
+			if j < len(row)-1 {
+				pad = strings.Repeat(" ", widths[j]-utf8.RuneCountInString(cell)+2)
+			}
+			b.WriteString(paint(cellColor(j, entries[i].Severity), cell) + pad)
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+func position(l Location) string {
+	if l.Line <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d:%d", l.Line, max(l.Column, 1))
+}
+
+func cellColor(col int, sev severity.Level) string {
+	switch col {
+	case 0:
+		return ansiDim
+	case 1:
+		return severityColor(sev)
+	}
+	return ""
+}
+
+func severityColor(sev severity.Level) string {
+	switch sev {
+	case severity.Critical:
+		return ansiBRed
+	case severity.High:
+		return ansiRed
+	case severity.Medium:
+		return ansiYellow
+	case severity.Low:
+		return ansiCyan
+	}
+	return ""
+}
+
+// sanitize keeps control characters from untrusted paths and messages out of
+// the terminal, where they could forge output or move the cursor.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,149 @@
+package scan
+
+import (
+	"bytes"
+
+	"github.com/keywarden/keywarden/internal/scan/awskey"
+)
+
+// nameWindow is how many bytes before a value are read for its name: enough
+// for `"aws_secret_access_key": "` or `System.setProperty("aws.secretKey", "`,
+// short enough not to reach the name of the assignment before.
+const nameWindow = 64
+
+// secretNames are the names (lower case, letters only) that mark a value as an
+// AWS secret access key: aws_secret_access_key, AWS_SECRET_ACCESS_KEY,
+// SecretAccessKey, secret_key, secretKey, aws.secret, the console CSV header...
+var secretNames = [][]byte{
+	[]byte("secretaccesskey"), []byte("secretkey"), []byte("awssecret"), []byte("secretaccess"),
+}
+
+// secretNamed reports whether the text before off names an AWS secret: the
+// start of its line, or the line before when the value sits alone on its line
+// (XML elements, YAML block scalars).
+func secretNamed(data []byte, off, lineCap int) bool {
+	prefix := lineBefore(data, off, lineCap)
+	if !hasLetter(prefix) {
+		ls := off - len(prefix)
+		if ls > 0 {
+			prefix = lineBefore(data, ls-1, lineCap)
+		}
+	}
+	if len(prefix) > nameWindow {
+		prefix = prefix[len(prefix)-nameWindow:]
+	}
+	// A literal \n inside a JSON string (notebooks) ends the logical line.
+	if i := bytes.LastIndex(prefix, []byte(`\n`)); i >= 0 {
+		prefix = prefix[i+2:]
+	}
+	var norm [nameWindow]byte
+	n := 0
+	for _, b := range prefix {
+		if b >= 'A' && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if b >= 'a' && b <= 'z' {
+			norm[n] = b
+			n++
+		}
+	}
+	for _, name := range secretNames {
+		if bytes.Contains(norm[:n], name) {
+			return true
+		}
+	}
+	return false
+}
+
+// lineBefore returns the bytes from the start of off's line (at most lineCap
+// back) up to off.
+func lineBefore(data []byte, off, lineCap int) []byte {
+	lo := max(0, off-lineCap)
+	if i := bytes.LastIndexByte(data[lo:off], '\n'); i >= 0 {
+		lo += i + 1
+	}
+	return data[lo:off]
+}
+
+func hasLetter(b []byte) bool {
+	for _, c := range b {
+		if c|0x20 >= 'a' && c|0x20 <= 'z' {
+			return true
+		}
+	}
+	return false
+}
+
+// allowed reports whether off's line holds the allow marker (looking at most
+// lineCap bytes each way).
+func allowed(data []byte, off, lineCap int) bool {
+	lo := max(0, off-lineCap)
+	if i := bytes.LastIndexByte(data[lo:off], '\n'); i >= 0 {
+		lo += i + 1
+	}
+	hi := min(len(data), off+lineCap)
+	if i := bytes.IndexByte(data[off:hi], '\n'); i >= 0 {
+		hi = off + i
+	}
+	return bytes.Contains(data[lo:hi], allowMarker)
+}
+
+// dropAllowed removes the parts that sit on a line with the allow marker.
+func (c *collector) dropAllowed() {
+	keep := func(ps []part) []part {
+		out := ps[:0]
+		for _, p := range ps {
+			if !allowed(c.data, p.off, c.d.lim.lineCap) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	c.ids = keep(c.ids)
+	c.secrets = keep(c.secrets)
+	inner := c.inner[:0]
+	for _, m := range c.inner {
+		if !allowed(c.data, int(m.Offset), c.d.lim.lineCap) {
+			inner = append(inner, m)
+		}
+	}
+	c.inner = inner
+}
+
+// nearestFake returns the gap between the secret s and the closest made-up
+// key id within fakeRadius: AWS's documentation examples and placeholders
+// (well-formed ids that are not keys) and look-alikes with an invalid prefix
+// or characters. -1 when there is none. A secret beside such an id is part of
+// the same made-up block.
+func nearestFake(data []byte, s part, radius int) int {
+	lo, hi := max(0, s.off-radius), min(len(data), s.end+radius)
+	best := -1
+	for i := lo; i+awskey.KeyIDLen <= hi; {
+		j := bytes.IndexByte(data[i:hi], 'A')
+		if j < 0 {
+			break
+		}
+		pos := i + j
+		i = pos + 1
+		if pos+awskey.KeyIDLen > hi || !fakeID(data, pos) {
+			continue
+		}
+		g := gap(part{off: pos, end: pos + awskey.KeyIDLen}, s)
+		if best < 0 || g < best {
+			best = g
+		}
+	}
+	return best
+}
+
+// fakeID reports whether a bounded made-up key id starts at pos.
+func fakeID(data []byte, pos int) bool {
+	if !idBounded(data, pos) {
+		return false
+	}
+	b := data[pos : pos+awskey.KeyIDLen]
+	if awskey.IsLookalikeID(b) {
+		return true
+	}
+	return awskey.ParseKeyID(b) != awskey.KindNone && awskey.IsPlaceholderID(string(b))
+}

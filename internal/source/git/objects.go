@@ -1,0 +1,277 @@
+package git
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/keywarden/keywarden/internal/scan"
+)
+
+const (
+	chunkSize   = 512     // blob ids handed to a reader at a time: small enough to balance the workers
+	maxInMemory = 8 << 20 // larger blobs are streamed through the detector instead of buffered
+	binaryProbe = 8 << 10 // a NUL in this many leading bytes marks a blob as binary, as git does
+)
+
+// inventory is what the object database holds, read once in pack order.
+type inventory struct {
+	blobs   []string            // blob ids in pack order (keeps git's delta base cache warm)
+	present map[string]struct{} // every blob id, to spot blobs history names but the repository lacks
+	commits []string            // every commit, reachable or not: the tips of the history pass
+}
+
+// listObjects lists every object in packs and loose, reachable or not.
+func listObjects(ctx context.Context, g *gitCmd) (*inventory, error) {
+	cmd := g.command(ctx, "cat-file", "--batch-all-objects", "--unordered",
+		"--batch-check=%(objectname) %(objecttype)")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("list objects: %w", err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("list objects: %w", err)
+	}
+	inv := &inventory{present: make(map[string]struct{})}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		id, typ, ok := bytes.Cut(sc.Bytes(), []byte{' '})
+		if !ok {
+			continue
+		}
+		switch string(typ) {
+		case "blob":
+			s := string(id)
+			inv.blobs = append(inv.blobs, s)
+			inv.present[s] = struct{}{}
+		case "commit":
+			inv.commits = append(inv.commits, string(id))
+		}
+	}
+	scanErr := sc.Err()
+	if err := cmd.Wait(); err != nil {
+		return nil, gitError([]string{"cat-file"}, err, stderr.Bytes())
+	}
+	if scanErr != nil {
+		return nil, fmt.Errorf("list objects: %w", scanErr)
+	}
+	return inv, nil
+}
+
+// blobHits collects the matches found in each blob, keyed by blob id.
+type blobHits struct {
+	mu      sync.Mutex
+	hits    map[string][]scan.Match
+	missing []string
+}
+
+func (h *blobHits) add(id string, ms []scan.Match) {
+	h.mu.Lock()
+	h.hits[id] = append(h.hits[id], ms...)
+	h.mu.Unlock()
+}
+
+func (h *blobHits) addMissing(id string) {
+	h.mu.Lock()
+	h.missing = append(h.missing, id)
+	h.mu.Unlock()
+}
+
+// scanBlobs reads every blob once, through one `git cat-file --batch` per
+// core fed from a shared queue of pack-ordered chunks, and runs the detector
+// over each in memory.
+func scanBlobs(ctx context.Context, g *gitCmd, ids []string, env scan.Env) (*blobHits, error) {
+	hits := &blobHits{hits: make(map[string][]scan.Match)}
+	chunks := make(chan []string)
+	grp, gctx := errgroup.WithContext(ctx)
+	grp.Go(func() error {
+		defer close(chunks)
+		for len(ids) > 0 {
+			n := min(chunkSize, len(ids))
+			select {
+			case chunks <- ids[:n]:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			ids = ids[n:]
+		}
+		return nil
+	})
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		grp.Go(func() error { return catWorker(gctx, g, chunks, env, hits) })
+	}
+	if err := grp.Wait(); err != nil {
+		return nil, err
+	}
+	return hits, nil
+}
+
+// catWorker runs one cat-file process: a writer goroutine feeds it ids chunk
+// by chunk while this goroutine reads and scans the objects it returns.
+func catWorker(ctx context.Context, g *gitCmd, chunks <-chan []string, env scan.Env, hits *blobHits) error {
+	cmd := g.command(ctx, "cat-file", "--batch")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("read blobs: %w", err)
+	}
+	stdout, pw, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("read blobs: %w", err)
+	}
+	defer stdout.Close()
+	growPipe(pw)
+	cmd.Stdout = pw
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Start()
+	pw.Close() // the child holds its own copy; ours would keep EOF from ever coming
+	if err != nil {
+		return fmt.Errorf("read blobs: %w", err)
+	}
+	// pending carries each chunk's length from writer to reader; its small
+	// buffer keeps the writer at most two chunks ahead, so idle workers can
+	// still take the chunks that are left.
+	pending := make(chan int, 1)
+	go func() {
+		defer close(pending)
+		defer stdin.Close()
+		w := bufio.NewWriter(stdin)
+		for c := range chunks {
+			for _, id := range c {
+				w.WriteString(id)
+				w.WriteByte('\n')
+			}
+			if w.Flush() != nil {
+				return
+			}
+			select {
+			case pending <- len(c):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	r := bufio.NewReaderSize(stdout, 1<<20)
+	var buf []byte
+	var readErr error
+	for n := range pending {
+		for range n {
+			if buf, readErr = readObject(r, buf, env, hits); readErr != nil {
+				break
+			}
+		}
+		if readErr != nil {
+			break
+		}
+	}
+	if readErr != nil {
+		cmd.Process.Kill()
+		for range pending {
+		}
+	}
+	waitErr := cmd.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if readErr != nil {
+		return fmt.Errorf("read blobs: %w", readErr)
+	}
+	if waitErr != nil {
+		return gitError([]string{"cat-file"}, waitErr, stderr.Bytes())
+	}
+	return nil
+}
+
+// readObject reads one `cat-file --batch` reply and scans it. buf is reused
+// between calls to spare the allocator 170,000 blob-sized buffers.
+func readObject(r *bufio.Reader, buf []byte, env scan.Env, hits *blobHits) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return buf, fmt.Errorf("object header: %w", err)
+	}
+	fields := bytes.Fields(line)
+	if len(fields) == 2 && string(fields[1]) == "missing" {
+		hits.addMissing(string(fields[0]))
+		return buf, nil
+	}
+	if len(fields) != 3 {
+		return buf, fmt.Errorf("unexpected object header %q", bytes.TrimSpace(line))
+	}
+	id := string(fields[0])
+	size, err := strconv.ParseInt(string(fields[2]), 10, 64)
+	if err != nil || size < 0 {
+		return buf, fmt.Errorf("object %s: bad size", id)
+	}
+	if size > maxInMemory {
+		return buf, scanLarge(r, id, size, env, hits)
+	}
+	if int64(cap(buf)) < size {
+		buf = make([]byte, size)
+	}
+	data := buf[:size]
+	if _, err := io.ReadFull(r, data); err != nil {
+		return buf, fmt.Errorf("object %s: %w", id, err)
+	}
+	if _, err := r.Discard(1); err != nil { // the LF after the content
+		return buf, fmt.Errorf("object %s: %w", id, err)
+	}
+	if isBinary(data) {
+		countSkipped(env)
+		return buf, nil
+	}
+	if ms := env.Detector.Find(data); len(ms) > 0 {
+		hits.add(id, ms)
+	}
+	countScanned(env, size)
+	return buf, nil
+}
+
+// scanLarge streams a big blob through the detector in bounded memory.
+func scanLarge(r *bufio.Reader, id string, size int64, env scan.Env, hits *blobHits) error {
+	head, _ := r.Peek(binaryProbe)
+	body := io.LimitReader(r, size)
+	if isBinary(head) {
+		countSkipped(env)
+	} else {
+		var ms []scan.Match
+		if _, err := env.Detector.FindReader(body, func(m scan.Match) { ms = append(ms, m) }); err != nil {
+			return fmt.Errorf("object %s: %w", id, err)
+		}
+		if len(ms) > 0 {
+			hits.add(id, ms)
+		}
+		countScanned(env, size)
+	}
+	if _, err := io.Copy(io.Discard, body); err != nil { // whatever the detector left unread
+		return fmt.Errorf("object %s: %w", id, err)
+	}
+	_, err := r.Discard(1)
+	return err
+}
+
+func isBinary(data []byte) bool {
+	return bytes.IndexByte(data[:min(len(data), binaryProbe)], 0) >= 0
+}
+
+func countSkipped(env scan.Env) {
+	if env.Stats != nil {
+		env.Stats.Skipped.Add(1)
+	}
+}
+
+func countScanned(env scan.Env, size int64) {
+	if env.Stats != nil {
+		env.Stats.Objects.Add(1)
+		env.Stats.Bytes.Add(size)
+	}
+}

@@ -1,0 +1,126 @@
+// Package verify asks AWS whether the keys a scan found still work, for
+// `scan --verify`. Each distinct key is checked once, concurrently and at a
+// bounded rate, and the answer is shared by every finding of that key.
+package verify
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/scan"
+)
+
+// Checker checks one key; awsx.KeyChecker is the real one.
+type Checker interface {
+	CheckKey(ctx context.Context, key awsx.StaticKey) awsx.KeyResult
+}
+
+// Options bound the load put on STS.
+type Options struct {
+	Concurrency int     // checks in flight at once; <= 0 means 4
+	PerSecond   float64 // checks started per second; <= 0 means no limit
+}
+
+// keyRef identifies a credential without holding it in clear.
+type keyRef struct {
+	id, secretSHA, tokenSHA string
+}
+
+// Findings sets Verified and ARN on every key-pair and session finding.
+// Findings it cannot check (no secret, session without its token) become
+// unknown; others keep their state. It returns an error only when ctx ends
+// first, and then leaves unchecked findings as they were.
+func Findings(ctx context.Context, checker Checker, findings []scan.Finding, opts Options) error {
+	keys := map[keyRef]awsx.StaticKey{}
+	var order []keyRef
+	for i := range findings {
+		f := &findings[i]
+		ref, ok := checkable(f)
+		if !ok {
+			continue
+		}
+		if _, seen := keys[ref]; !seen {
+			keys[ref] = awsx.StaticKey{ID: f.KeyID, Secret: f.Secret, SessionToken: f.SessionToken}
+			order = append(order, ref)
+		}
+	}
+	results, err := checkAll(ctx, checker, keys, order, opts)
+	for i := range findings {
+		f := &findings[i]
+		if ref, ok := checkable(f); ok {
+			if r, done := results[ref]; done {
+				f.Verified, f.ARN = status(r), r.ARN
+			}
+		}
+	}
+	return err
+}
+
+// checkable says whether f can be checked, and marks what cannot as unknown.
+func checkable(f *scan.Finding) (keyRef, bool) {
+	if f.Rule != scan.RuleKeyPair && f.Rule != scan.RuleSession {
+		return keyRef{}, false
+	}
+	if f.KeyID == "" || f.Secret.IsZero() || (f.Rule == scan.RuleSession && f.SessionToken.IsZero()) {
+		f.Verified = scan.VerifiedUnknown // STS would refuse it whether or not the key works
+		return keyRef{}, false
+	}
+	return keyRef{f.KeyID, f.Secret.SHA256(), f.SessionToken.SHA256()}, true
+}
+
+func checkAll(ctx context.Context, checker Checker, keys map[keyRef]awsx.StaticKey, order []keyRef, opts Options) (map[keyRef]awsx.KeyResult, error) {
+	limit := rate.Inf
+	if opts.PerSecond > 0 {
+		limit = rate.Limit(opts.PerSecond)
+	}
+	limiter := rate.NewLimiter(limit, 1)
+	results := make([]awsx.KeyResult, len(order))
+	checked := make([]bool, len(order))
+	g, gctx := errgroup.WithContext(ctx)
+	workers := opts.Concurrency
+	if workers <= 0 {
+		workers = 4
+	}
+	g.SetLimit(workers)
+	for i, ref := range order {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if err := limiter.Wait(gctx); err != nil {
+				return err
+			}
+			results[i] = checker.CheckKey(gctx, keys[ref])
+			checked[i] = gctx.Err() == nil // an answer cut short by cancellation is no answer
+			return nil
+		})
+	}
+	err := g.Wait()
+	out := make(map[keyRef]awsx.KeyResult, len(order))
+	for i, ref := range order {
+		if checked[i] {
+			out[ref] = results[i]
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return out, fmt.Errorf("verify keys: checked %d of %d: %w", len(out), len(order), err)
+	}
+	return out, nil
+}
+
+func status(r awsx.KeyResult) string {
+	switch r.Status {
+	case awsx.KeyActive:
+		return scan.VerifiedActive
+	case awsx.KeyInvalid:
+		return scan.VerifiedInvalid
+	}
+	return scan.VerifiedUnknown
+}
