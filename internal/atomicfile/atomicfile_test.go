@@ -40,3 +40,37 @@ func TestWriteFailureKeepsOldFileAndNoTemp(t *testing.T) {
 		t.Errorf("after failure: content %q, %d entries; want \"old\" and no temp file", got, len(entries))
 	}
 }
+
+func TestWriteToDeviceWritesInPlace(t *testing.T) {
+	before, err := os.Stat(os.DevNull)
+	if err != nil {
+		t.Skip("no", os.DevNull)
+	}
+	if err := Write(os.DevNull, 0o600, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(os.DevNull)
+	if err != nil || after.Mode() != before.Mode() || after.Mode().IsRegular() {
+		t.Fatalf("%s changed from %v to %v: the device was replaced", os.DevNull, before.Mode(), after.Mode())
+	}
+}
+
+func TestWriteFollowsSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real")
+	link := filepath.Join(dir, "link")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(link, 0o600, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(target)
+	st, _ := os.Lstat(link)
+	if string(got) != "new" || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("target %q, link mode %v; want the target rewritten and the link kept", got, st.Mode())
+	}
+}
