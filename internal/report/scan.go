@@ -99,6 +99,9 @@ func scanEntry(f scan.Finding, opts Options) Entry {
 		if f.Author != "" || !f.Date.IsZero() {
 			loc.Group += fmt.Sprintf(" (%s %s)", f.Author, formatDate(f.Date))
 		}
+		if !f.InHead {
+			loc.Group += ", no longer at HEAD"
+		}
 	}
 	return Entry{
 		RuleID:      string(f.Rule),
