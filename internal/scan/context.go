@@ -111,21 +111,29 @@ func (c *collector) dropAllowed() {
 }
 
 // nearestFake returns the gap between the secret s and the closest made-up
-// key id within fakeRadius: AWS's documentation examples and placeholders
-// (well-formed ids that are not keys) and look-alikes with an invalid prefix
-// or characters. -1 when there is none. A secret beside such an id is part of
-// the same made-up block.
+// key id within radius: AWS's documentation examples and placeholders, and
+// look-alikes with an invalid prefix or characters. -1 when there is none. A
+// secret beside such an id is part of the same made-up block.
 func nearestFake(data []byte, s part, radius int) int {
+	return nearestID(data, s, radius, fakeID)
+}
+
+// nearestForeign is nearestFake for the access key ids of S3-compatible
+// services (MinIO, Wasabi, Ceph...: 20 upper-case letters and digits without
+// an AWS prefix). A secret beside one, with no AWS id near, is theirs.
+func nearestForeign(data []byte, s part, radius int) int {
+	return nearestID(data, s, radius, func(data []byte, pos int) bool {
+		return idBounded(data, pos) && awskey.IsForeignKeyID(data[pos:])
+	})
+}
+
+// nearestID returns the gap between s and the closest id within radius for
+// which is(data, pos) holds, or -1.
+func nearestID(data []byte, s part, radius int, is func([]byte, int) bool) int {
 	lo, hi := max(0, s.off-radius), min(len(data), s.end+radius)
 	best := -1
-	for i := lo; i+awskey.KeyIDLen <= hi; {
-		j := bytes.IndexByte(data[i:hi], 'A')
-		if j < 0 {
-			break
-		}
-		pos := i + j
-		i = pos + 1
-		if pos+awskey.KeyIDLen > hi || !fakeID(data, pos) {
+	for pos := lo; pos+awskey.KeyIDLen <= hi; pos++ {
+		if !idStart(data, pos) || !is(data, pos) {
 			continue
 		}
 		g := gap(part{off: pos, end: pos + awskey.KeyIDLen}, s)
@@ -134,6 +142,12 @@ func nearestFake(data []byte, s part, radius int) int {
 		}
 	}
 	return best
+}
+
+// idStart reports whether an upper-case letter or digit starting a word is at pos.
+func idStart(data []byte, pos int) bool {
+	c := data[pos]
+	return (c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') && (pos == 0 || !awskey.IsAlnum(data[pos-1]) || escapeBefore(data, pos))
 }
 
 // fakeID reports whether a bounded made-up key id starts at pos.

@@ -41,6 +41,8 @@ func TestFindFalsePositives(t *testing.T) {
 		{"id glued to letters", "xAKIA" + awstest.FakeKeyID("g", 1)[4:] + " " + awstest.FakeKeyID("g", 2) + "Z\n"},
 		{"java identifier", "aws_secret_access_key = AbstractSingletonProxyFactoryBeanHolder\n"},
 		{"file path", "secret_key: src/main/java/com/example/aws/SecretKeyLoader/x\n"},
+		{"s3-compatible (minio) key pair in go", "config[\"access_key_id\"] = \"Q3AM" + awstest.FakeKeyID("minio", 1)[4:] + "\"\nconfig[\"secret_access_key\"] = \"" + realSecret + "\"\n"},
+		{"s3-compatible key pair in shell", "export MINIO_ACCESS_KEY=7WAS" + awstest.FakeKeyID("wasabi", 1)[4:] + "\nexport AWS_SECRET_ACCESS_KEY=" + realSecret + "\n"},
 		{"pem line", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX1\n" + b40("pem") + "\n-----END CERTIFICATE-----\n"},
 	}
 	d := NewDetector()

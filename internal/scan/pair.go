@@ -148,17 +148,18 @@ func (c *collector) nearestToken(id, s part) int {
 }
 
 // dropFakeSecrets removes secrets that sit closer to a made-up key id
-// (documentation example, placeholder, invalid prefix) than to any real one.
+// (documentation example, placeholder, invalid prefix) than to any real one,
+// and secrets of S3-compatible services: beside their own key id, with no AWS id near.
 func (c *collector) dropFakeSecrets() {
 	lim := c.d.lim
 	out := c.secrets[:0]
 	for _, s := range c.secrets {
-		f := nearestFake(c.data, s, lim.fakeRadius)
-		if f >= 0 {
-			i := c.nearest(c.ids, nil, s)
-			if i < 0 || f < gap(c.ids[i], s) {
-				continue
-			}
+		i := c.nearest(c.ids, nil, s)
+		if f := nearestFake(c.data, s, lim.fakeRadius); f >= 0 && (i < 0 || f < gap(c.ids[i], s)) {
+			continue
+		}
+		if i < 0 && nearestForeign(c.data, s, lim.fakeRadius) >= 0 {
+			continue
 		}
 		out = append(out, s)
 	}

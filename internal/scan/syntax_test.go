@@ -33,6 +33,7 @@ func TestFindSyntaxes(t *testing.T) {
 		want []got
 	}{
 		{"ini credentials file", "[default]\naws_access_key_id = " + id + "\naws_secret_access_key = " + sec + "\nregion = eu-west-1\n", pair},
+		{"pair beside an unrelated upper-case token", "aws_access_key_id = " + id + "\naws_secret_access_key = " + sec + "\nbuild = 7WAS" + awstest.FakeKeyID("b", 1)[4:] + "\n", pair},
 		{"ini secret before id", "[p]\naws_secret_access_key=" + sec + "\naws_access_key_id=" + id + "\n", pair},
 		{"ini session profile", "[tmp]\naws_access_key_id = " + sid + "\naws_secret_access_key = " + sec + "\naws_session_token = " + tok + "\n", session},
 		{"ini session token between", "[tmp]\naws_access_key_id = " + sid + "\naws_session_token = " + tok + "\naws_secret_access_key = " + sec + "\n", session},

@@ -111,6 +111,27 @@ func IsLookalikeID(b []byte) bool {
 	return ParseKeyID(b) == KindNone
 }
 
+// IsForeignKeyID reports whether b starts with an access key id of another
+// S3-compatible service: 20 upper-case letters and digits, with both, and no
+// AWS credential prefix (MinIO's public "play" key Q3AM3UQ867SPQQA43P2F is one).
+func IsForeignKeyID(b []byte) bool {
+	if len(b) < KeyIDLen || PrefixKind(b) != KindNone {
+		return false
+	}
+	letters, digits := 0, 0
+	for _, c := range b[:KeyIDLen] {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			letters++
+		case c >= '0' && c <= '9':
+			digits++
+		default:
+			return false
+		}
+	}
+	return letters > 0 && digits > 0
+}
+
 // lowDiversity reports whether s has fewer than min distinct bytes.
 func lowDiversity(s string, min int) bool {
 	var seen [256]bool
