@@ -146,27 +146,17 @@ func lowDiversity(s string, min int) bool {
 }
 
 // longRepeat reports whether s holds n equal bytes in a row.
-func longRepeat(s string, n int) bool {
-	run := 1
-	for i := 1; i < len(s); i++ {
-		if s[i] == s[i-1] {
-			run++
-			if run >= n {
-				return true
-			}
-		} else {
-			run = 1
-		}
-	}
-	return false
-}
+func longRepeat(s string, n int) bool { return longStep(s, n, 0) }
 
 // longAscending reports whether s holds n bytes in a row each one more than the
 // last (0123456, ABCDEFG), the shape of a typed placeholder.
-func longAscending(s string, n int) bool {
+func longAscending(s string, n int) bool { return longStep(s, n, 1) }
+
+// longStep reports whether s holds n bytes in a row, each step more than the last.
+func longStep(s string, n int, step byte) bool {
 	run := 1
 	for i := 1; i < len(s); i++ {
-		if s[i] == s[i-1]+1 {
+		if s[i] == s[i-1]+step {
 			run++
 			if run >= n {
 				return true

@@ -28,27 +28,11 @@ func LooksLikeSecret(s string) bool {
 	if len(s) != SecretLen {
 		return false
 	}
-	var upper, lower, digit, sym, slash int
-	var counts [256]int
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		counts[c]++
-		switch {
-		case c >= 'A' && c <= 'Z':
-			upper++
-		case c >= 'a' && c <= 'z':
-			lower++
-		case c >= '0' && c <= '9':
-			digit++
-		case c == '/' || c == '+':
-			sym++
-			if c == '/' {
-				slash++
-			}
-		default:
-			return false
-		}
+	cl, ok := classify(s, "/+")
+	if !ok {
+		return false
 	}
+	upper, lower, digit, sym, slash := cl.upper, cl.lower, cl.digit, cl.other, cl.counts['/']
 	// A random secret has ~16 of each letter case; fewer than 3 of either is
 	// a digest or a word. One in ~4000 secrets has no digit nor symbol: then
 	// both cases must be plentiful, which CamelCase identifiers are not.
@@ -58,7 +42,7 @@ func LooksLikeSecret(s string) bool {
 	if digit+sym == 0 && (upper < 10 || lower < 10) {
 		return false
 	}
-	if entropy(counts[:], len(s)) < 4.0 || longRepeat(s, 4) {
+	if entropy(cl.counts[:], len(s)) < 4.0 || longRepeat(s, 4) {
 		return false
 	}
 	l := strings.ToLower(s)

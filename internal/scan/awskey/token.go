@@ -1,5 +1,7 @@
 package awskey
 
+import "strings"
+
 // MinTokenLen is the shortest run of base64 taken for a session token. STS
 // tokens are several hundred characters; 100 keeps ordinary base64 values
 // (hashes, 40-character secrets, short ids) out.
@@ -12,25 +14,37 @@ func LooksLikeToken(s string) bool {
 	if len(s) < MinTokenLen {
 		return false
 	}
-	var counts [256]int
-	var upper, lower, digit int
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		counts[c]++
-		switch {
-		case c >= 'A' && c <= 'Z':
-			upper++
-		case c >= 'a' && c <= 'z':
-			lower++
-		case c >= '0' && c <= '9':
-			digit++
-		case c == '/' || c == '+' || c == '=':
-		default:
-			return false
-		}
-	}
-	if upper == 0 || lower == 0 || digit == 0 {
+	cl, ok := classify(s, "/+=")
+	if !ok || cl.upper == 0 || cl.lower == 0 || cl.digit == 0 {
 		return false
 	}
-	return entropy(counts[:], len(s)) >= 4.5
+	return entropy(cl.counts[:], len(s)) >= 4.5
+}
+
+// classes counts the character classes of a candidate and each byte's occurrences.
+type classes struct {
+	upper, lower, digit, other int
+	counts                     [256]int
+}
+
+// classify counts s's classes; ok is false when s holds a byte that is neither
+// a letter, a digit nor one of others.
+func classify(s, others string) (cl classes, ok bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		cl.counts[c]++
+		switch {
+		case c >= 'A' && c <= 'Z':
+			cl.upper++
+		case c >= 'a' && c <= 'z':
+			cl.lower++
+		case c >= '0' && c <= '9':
+			cl.digit++
+		case strings.IndexByte(others, c) >= 0:
+			cl.other++
+		default:
+			return cl, false
+		}
+	}
+	return cl, true
 }
