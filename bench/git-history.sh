@@ -6,10 +6,12 @@
 #
 # REPO may be a work tree or a bare mirror; nothing is written into it.
 # KEYWARDEN=/path/to/keywarden picks the binary (default: built from this tree
-# into a temporary directory). RUNS sets hyperfine's run count (default 3).
+# into a temporary directory). RUNS sets hyperfine's run count (default 3),
+# WARMUP its warm-up runs (default 1; gitleaks takes minutes a run).
 set -eu
 repo=${1:?usage: bench/git-history.sh REPO}
 runs=${RUNS:-3}
+warmup=${WARMUP:-1}
 command -v hyperfine >/dev/null || { echo "hyperfine not found (apt-get install -y hyperfine)" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -21,7 +23,7 @@ fi
 # Findings make the scanners exit 1; time the scan, not the verdict. Reports go
 # to stdout (hyperfine discards it) or to $tmp, never to --output /dev/null: an
 # atomic writer would rename a regular file over /dev/null.
-set -- --warmup 1 --runs "$runs" --ignore-failure --export-json "$tmp/times.json" \
+set -- --warmup "$warmup" --runs "$runs" --ignore-failure --export-json "$tmp/times.json" \
 	-n keywarden "$kw scan $repo --format json"
 if [ -n "${GITLEAKS:-}" ]; then
 	set -- "$@" -n gitleaks "$GITLEAKS git --no-banner --log-level error --report-path $tmp/gitleaks.json $repo"

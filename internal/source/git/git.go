@@ -1,10 +1,13 @@
 // Package git scans every object of a git repository, and what is staged.
 //
 // A repository scan reads each distinct blob once — every branch, tag, stash
-// entry, reflog, and unreachable or dangling object — by listing the object
-// database (`git cat-file --batch-all-objects`) and reading the blobs through
-// one `git cat-file --batch` per core. Only blobs that hold findings are then
-// located in history, by one `git log --raw` pass over every commit.
+// entry, reflog, and unreachable or dangling object — straight from the
+// object database: each pack's delta trees are resolved the way `git
+// index-pack` does (every object inflated once, deltas applied depth first,
+// trees spread over the cores), then the loose objects. Objects it cannot hold
+// in memory or resolve within their pack, and SHA-256 repositories, are read
+// through `git cat-file --batch` instead. Only blobs that hold findings are
+// then located in history, by one `git log --raw` pass over every commit.
 //
 // A finding in a blob that no commit names (a dangling blob, or one kept only
 // by a tree no commit holds) has an empty Commit and the Path "<blob ID>",
@@ -44,23 +47,29 @@ func IsRepo(dir string) bool {
 
 // repoState is what the scan needs to know about the repository up front.
 type repoState struct {
-	gitDir  string
-	shallow bool
-	partial bool // objects may be missing by design (promisor packs, partial clone)
+	gitDir    string
+	commonDir string // where the objects live (differs in a linked work tree)
+	sha1      bool   // the pack reader knows SHA-1 ids only
+	shallow   bool
+	partial   bool // objects may be missing by design (promisor packs, partial clone)
 }
 
 // openRepo checks that dir is a readable repository.
 func openRepo(ctx context.Context, g *gitCmd, dir string) (*repoState, error) {
-	out, err := g.output(ctx, nil, "rev-parse", "--absolute-git-dir", "--is-shallow-repository")
+	out, err := g.output(ctx, nil, "rev-parse", "--absolute-git-dir", "--is-shallow-repository",
+		"--show-object-format", "--git-common-dir")
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a readable git repository: %w", dir, err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < 2 {
+	if len(lines) < 4 {
 		return nil, fmt.Errorf("%s is not a readable git repository", dir)
 	}
-	st := &repoState{gitDir: lines[0], shallow: lines[1] == "true"}
-	promisors, _ := filepath.Glob(filepath.Join(st.gitDir, "objects", "pack", "*.promisor"))
+	st := &repoState{gitDir: lines[0], shallow: lines[1] == "true", sha1: lines[2] == "sha1", commonDir: lines[3]}
+	if !filepath.IsAbs(st.commonDir) {
+		st.commonDir = filepath.Join(dir, st.commonDir)
+	}
+	promisors, _ := filepath.Glob(filepath.Join(st.commonDir, "objects", "pack", "*.promisor"))
 	st.partial = len(promisors) > 0
 	return st, nil
 }
@@ -76,9 +85,40 @@ func ScanRepo(ctx context.Context, dir string, opts Options, env scan.Env) error
 	if st.shallow {
 		warn(env, fmt.Errorf("%s is a shallow clone: history before its shallow boundary is not there to scan", dir))
 	}
-	inv, err := listObjects(ctx, g)
+	res, err := scanStore(ctx, g, st, env)
+	if err == errNoPackReader {
+		res, err = scanWithCatFile(ctx, g, st, env)
+	}
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", dir, err)
+	}
+	missing := res.missing
+	if len(res.hits.hits) > 0 {
+		more, err := report(ctx, g, res.inventory(), res.hits, opts, env)
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", dir, err)
+		}
+		missing = append(missing, more...)
+	}
+	warnIDs(env, fmt.Sprintf("%s lacks %%d objects (partial or damaged clone), not scanned", dir), missing)
+	warnIDs(env, fmt.Sprintf("%s holds %%d unreadable objects (damaged pack), not scanned", dir), res.damaged)
+	return nil
+}
+
+// scanResult is what reading the object database found.
+type scanResult struct {
+	hits      *blobHits
+	missing   []string // objects history or trees name that the repository lacks
+	damaged   []string // objects present but unreadable
+	inventory func() *inventory
+}
+
+// scanWithCatFile reads the blobs through `git cat-file`: the path for
+// object stores the pack reader does not know (SHA-256, index v1).
+func scanWithCatFile(ctx context.Context, g *gitCmd, st *repoState, env scan.Env) (*scanResult, error) {
+	inv, err := listObjects(ctx, g)
+	if err != nil {
+		return nil, err
 	}
 	// A partial clone lacks objects by design; listing them walks every tree,
 	// so it runs beside the blob scan rather than after it.
@@ -94,31 +134,24 @@ func ScanRepo(ctx context.Context, dir string, opts Options, env scan.Env) error
 	hits, err := scanBlobs(ctx, g, inv.blobs, env)
 	<-done
 	if err != nil {
-		return fmt.Errorf("scan %s: %w", dir, err)
+		return nil, err
 	}
 	if partialErr != nil {
-		return fmt.Errorf("scan %s: %w", dir, partialErr)
+		return nil, partialErr
 	}
-	missing := append(hits.missing, partialMissing...)
-	if len(hits.hits) > 0 {
-		more, err := report(ctx, g, inv, hits, opts, env)
-		if err != nil {
-			return fmt.Errorf("scan %s: %w", dir, err)
-		}
-		missing = append(missing, more...)
-	}
-	warnMissing(env, dir, missing)
-	return nil
+	return &scanResult{hits: hits, missing: append(hits.missing, partialMissing...),
+		inventory: func() *inventory { return inv }}, nil
 }
 
-// warnMissing sends one warning for all the objects the repository lacks.
-func warnMissing(env scan.Env, dir string, missing []string) {
-	if len(missing) == 0 {
+// warnIDs sends one warning for a list of objects; format holds one %d
+// for their number.
+func warnIDs(env scan.Env, format string, list []string) {
+	if len(list) == 0 {
 		return
 	}
-	seen := make(map[string]bool, len(missing))
+	seen := make(map[string]bool, len(list))
 	var ids []string
-	for _, id := range missing {
+	for _, id := range list {
 		if !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
@@ -132,8 +165,7 @@ func warnMissing(env scan.Env, dir string, missing []string) {
 	if len(ids) > len(shown) {
 		more = ", ..."
 	}
-	warn(env, fmt.Errorf("%s lacks %d objects (partial or damaged clone), not scanned: %s%s",
-		dir, len(ids), strings.Join(shown, ", "), more))
+	warn(env, fmt.Errorf(format+": %s%s", len(ids), strings.Join(shown, ", "), more))
 }
 
 func warn(env scan.Env, err error) {

@@ -24,9 +24,9 @@ const (
 
 // inventory is what the object database holds, read once in pack order.
 type inventory struct {
-	blobs   []string            // blob ids in pack order (keeps git's delta base cache warm)
-	present map[string]struct{} // every blob id, to spot blobs history names but the repository lacks
-	commits []string            // every commit, reachable or not: the tips of the history pass
+	blobs   []string             // blob ids in pack order (keeps git's delta base cache warm)
+	has     func(id string) bool // whether the repository holds a blob, to spot those history names but it lacks
+	commits []string             // every commit, reachable or not: the tips of the history pass
 }
 
 // listObjects lists every object in packs and loose, reachable or not.
@@ -42,7 +42,8 @@ func listObjects(ctx context.Context, g *gitCmd) (*inventory, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("list objects: %w", err)
 	}
-	inv := &inventory{present: make(map[string]struct{})}
+	present := make(map[string]struct{})
+	inv := &inventory{has: func(id string) bool { _, ok := present[id]; return ok }}
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		id, typ, ok := bytes.Cut(sc.Bytes(), []byte{' '})
@@ -53,7 +54,7 @@ func listObjects(ctx context.Context, g *gitCmd) (*inventory, error) {
 		case "blob":
 			s := string(id)
 			inv.blobs = append(inv.blobs, s)
-			inv.present[s] = struct{}{}
+			present[s] = struct{}{}
 		case "commit":
 			inv.commits = append(inv.commits, string(id))
 		}
@@ -211,6 +212,10 @@ func readObject(r *bufio.Reader, buf []byte, env scan.Env, hits *blobHits) ([]by
 	size, err := strconv.ParseInt(string(fields[2]), 10, 64)
 	if err != nil || size < 0 {
 		return buf, fmt.Errorf("object %s: bad size", id)
+	}
+	if string(fields[1]) != "blob" { // the pack reader's leftovers are of any type
+		_, err := r.Discard(int(size) + 1)
+		return buf, err
 	}
 	if size > maxInMemory {
 		return buf, scanLarge(r, id, size, env, hits)

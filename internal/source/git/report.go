@@ -54,7 +54,7 @@ func report(ctx context.Context, g *gitCmd, inv *inventory, hits *blobHits, opts
 	emit(best, inHead, env)
 	var missing []string
 	for id := range hist.referred {
-		if _, ok := inv.present[id]; !ok {
+		if !inv.has(id) {
 			missing = append(missing, id)
 		}
 	}
