@@ -65,14 +65,51 @@ func stableSpan(encs []string) (start, n int) {
 	return start, n
 }
 
+// needleGroup holds the needles that share a first character and position:
+// every prefix's needles start with one of three characters (Q, F, B), so a
+// SIMD IndexByte for that character finds the few places worth comparing.
+type needleGroup struct {
+	first byte
+	mod   int
+	heads []uint32
+}
+
+var needleGroups = groupNeedles(idNeedles)
+
+func groupNeedles(ns []needle) []needleGroup {
+	var gs []needleGroup
+	for _, n := range ns {
+		first, i := byte(n.head), 0
+		for i < len(gs) && (gs[i].first != first || gs[i].mod != n.mod) {
+			i++
+		}
+		if i == len(gs) {
+			gs = append(gs, needleGroup{first: first, mod: n.mod})
+		}
+		gs[i].heads = append(gs[i].heads, n.head)
+	}
+	return gs
+}
+
 // hasIDNeedle reports whether run, read as base64 from its first byte, may
 // encode a key id prefix.
 func hasIDNeedle(run []byte) bool {
-	for _, nd := range idNeedles {
-		for i := nd.mod; i+4 <= len(run); i += 4 {
-			if binary.LittleEndian.Uint32(run[i:]) == nd.head {
-				return true
+	for _, g := range needleGroups {
+		for i := 0; i+4 <= len(run); {
+			j := bytes.IndexByte(run[i:len(run)-3], g.first)
+			if j < 0 {
+				break
 			}
+			p := i + j
+			if p%4 == g.mod {
+				v := binary.LittleEndian.Uint32(run[p:])
+				for _, h := range g.heads {
+					if v == h {
+						return true
+					}
+				}
+			}
+			i = p + 1
 		}
 	}
 	return false
