@@ -21,8 +21,7 @@ if [ -z "$kw" ]; then
 	(cd "$(dirname "$0")/.." && go build -o "$kw" ./cmd/keywarden)
 fi
 # Findings make the scanners exit 1; time the scan, not the verdict. Reports go
-# to stdout (hyperfine discards it) or to $tmp, never to --output /dev/null: an
-# atomic writer would rename a regular file over /dev/null.
+# to stdout (hyperfine discards it) or to $tmp.
 set -- --warmup "$warmup" --runs "$runs" --ignore-failure --export-json "$tmp/times.json" \
 	-n keywarden "$kw scan $repo --format json"
 if [ -n "${GITLEAKS:-}" ]; then
