@@ -82,7 +82,12 @@ func (d *Detector) FindReader(r io.Reader, fn func(Match)) (int64, error) {
 func (d *Detector) analyze(data []byte, depth int) []Match {
 	c := collector{d: d, data: data, depth: depth}
 	c.findIDs()
-	c.findRuns()
+	// Runs (secrets, tokens, base64) can only matter beside a key id, under a
+	// secret's name, or when base64 may encode a key id: most text has none of
+	// these, and the run pass is the detector's most expensive one.
+	if len(c.ids) > 0 || mayNameSecret(data) || hasNeedleAnywhere(data) {
+		c.findRuns()
+	}
 	if len(c.ids) == 0 && len(c.secrets) == 0 && len(c.inner) == 0 {
 		return nil
 	}

@@ -115,6 +115,51 @@ func hasIDNeedle(run []byte) bool {
 	return false
 }
 
+// hasNeedleAnywhere reports whether data holds a needle at any position,
+// allowing one line break inside it (base64 wrapped over lines, see chain).
+// It is the cheap test that lets the detector skip its run pass: no run, nor
+// chain of runs, can hold a needle that this misses.
+func hasNeedleAnywhere(data []byte) bool {
+	for _, g := range needleGroups {
+		for i := 0; i < len(data); {
+			j := bytes.IndexByte(data[i:], g.first)
+			if j < 0 {
+				break
+			}
+			p := i + j
+			if v, ok := next4(data, p); ok {
+				for _, h := range g.heads {
+					if v == h {
+						return true
+					}
+				}
+			}
+			i = p + 1
+		}
+	}
+	return false
+}
+
+// next4 reads the 4 characters at p as little-endian, skipping one "\n" or
+// "\r\n" after the first, second or third of them.
+func next4(data []byte, p int) (uint32, bool) {
+	var b [4]byte
+	b[0] = data[p]
+	n, skipped := 1, false
+	for q := p + 1; n < 4 && q < len(data); {
+		if !skipped {
+			if e := afterNewline(data, q); e > 0 {
+				q, skipped = e, true
+				continue
+			}
+		}
+		b[n] = data[q]
+		n++
+		q++
+	}
+	return binary.LittleEndian.Uint32(b[:]), n == 4
+}
+
 // decodeRun decodes a plain base64 run when it can hold a key: it carries an
 // encoded prefix, or it is the size of an encoded secret under an AWS secret
 // name. A decoded lone id or secret joins the candidates (so it pairs with
