@@ -22,7 +22,22 @@ var secretNames = [][]byte{
 // write it: secret, Secret, SECRET (every name in secretNames has it). A name
 // must spell it so; this lets the detector skip its run pass on text without it.
 func mayNameSecret(b []byte) bool {
-	return bytes.Contains(b, []byte("ecret")) || bytes.Contains(b, []byte("ECRET"))
+	// Anchored on "cret": 'e' is too common in text for a fast search.
+	for _, tail := range [][]byte{[]byte("cret"), []byte("CRET")} {
+		upper := tail[0] == 'C'
+		for i := 0; ; {
+			j := bytes.Index(b[i:], tail)
+			if j < 0 {
+				break
+			}
+			p := i + j
+			if p > 0 && (b[p-1] == 'e' && !upper || b[p-1] == 'E' && upper) {
+				return true
+			}
+			i = p + 1
+		}
+	}
+	return false
 }
 
 // secretNamed reports whether the text before off names an AWS secret: the
