@@ -1,0 +1,80 @@
+package audit
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/awstest"
+)
+
+const testAccount = "123456789012"
+
+var asOf = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// ago is a date n days before asOf.
+func ago(n int) Date { return At(asOf.Add(-time.Duration(n) * day)) }
+
+// key builds a key in slot with the given status, created n days ago, last
+// used u days ago (u < 0: never used).
+func key(slot int, status KeyStatus, created, used int) Key {
+	k := Key{Slot: slot, Status: status, Created: ago(created), LastUsed: Never()}
+	if used >= 0 {
+		k.LastUsed = ago(used)
+		k.LastUsedService, k.LastUsedRegion = "s3", "us-east-1"
+	}
+	return k
+}
+
+func active(slot, created, used int) Key   { return key(slot, KeyActive, created, used) }
+func inactive(slot, created, used int) Key { return key(slot, KeyInactive, created, used) }
+
+// withID gives a key an id built at run time (never a real-looking literal).
+func withID(k Key, seed string) Key {
+	k.ID = awstest.FakeKeyID(seed, 123456789012)
+	return k
+}
+
+// user is a well-kept programmatic user: old, no console, MFA, not admin.
+func user(name string, keys ...Key) User {
+	return User{
+		Name: name, ARN: "arn:aws:iam::" + testAccount + ":user/" + name, Created: ago(400),
+		Password: No, PasswordLastUsed: Never(), MFA: Yes, Admin: No, Keys: keys,
+	}
+}
+
+// account wraps users with a well-kept root.
+func account(users ...User) Inventory {
+	return Inventory{
+		AccountID: testAccount, ReportGeneratedAt: asOf.Add(-2 * time.Hour),
+		Root:  &Root{ARN: "arn:aws:iam::" + testAccount + ":root", Created: ago(2000), MFA: Yes},
+		Users: users,
+	}
+}
+
+// summary renders findings compactly for table comparisons:
+// "CHECK severity resource-name slot=N [unknown]".
+func summary(fs []Finding) []string {
+	out := []string{}
+	for _, f := range fs {
+		s := fmt.Sprintf("%s %s %s", f.Check, f.Severity, lastPart(f.Resource))
+		if slot, ok := f.Evidence["key_slot"]; ok {
+			s += fmt.Sprintf(" slot=%v", slot)
+		}
+		if f.Evidence["verdict"] == "unknown" {
+			s += " unknown"
+		}
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func lastPart(arn string) string {
+	for i := len(arn) - 1; i >= 0; i-- {
+		if arn[i] == '/' || arn[i] == ':' {
+			return arn[i+1:]
+		}
+	}
+	return arn
+}

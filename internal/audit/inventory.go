@@ -1,0 +1,185 @@
+// Package audit holds what keywarden knows about an account's root user, IAM
+// users and access keys (the inventory, plain structs) and the checks that
+// judge it against the access-key best practices (one pure function each).
+//
+// Nothing here talks to AWS: readers fill an Inventory (from the IAM credential
+// report, ListAccessKeys, policy analysis) and Run judges it. A fact the reader
+// could not establish stays unknown, and a check that needs an unknown fact
+// reports it as unknown (severity low, evidence "verdict": "unknown") instead
+// of passing silently.
+package audit
+
+import (
+	"strings"
+	"time"
+)
+
+// Tri is a yes/no fact that may be unknown. The zero value is Unknown, so a
+// field nobody filled never reads as a pass.
+type Tri int8
+
+const (
+	Unknown Tri = iota
+	Yes
+	No
+)
+
+func (t Tri) String() string {
+	switch t {
+	case Yes:
+		return "yes"
+	case No:
+		return "no"
+	}
+	return "unknown"
+}
+
+// MarshalText writes yes, no or unknown.
+func (t Tri) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// TriOf converts a known bool.
+func TriOf(b bool) Tri {
+	if b {
+		return Yes
+	}
+	return No
+}
+
+// DateState says whether a Date holds a time, is known never to have happened,
+// or is unknown.
+type DateState int8
+
+const (
+	DateUnknown DateState = iota // not reported, unreadable, no_information, not_supported
+	DateSet                      // Time is valid
+	DateNever                    // the report says N/A: never happened (e.g. a key never used)
+)
+
+// Date is an optional time. The zero value is unknown.
+type Date struct {
+	Time  time.Time
+	State DateState
+}
+
+// At returns a known date.
+func At(t time.Time) Date { return Date{Time: t, State: DateSet} }
+
+// Never returns a date known not to exist (never used, no such credential).
+func Never() Date { return Date{State: DateNever} }
+
+// Known reports whether Time is valid.
+func (d Date) Known() bool { return d.State == DateSet }
+
+// String is RFC 3339, "never" or "unknown"; used in evidence.
+func (d Date) String() string {
+	switch d.State {
+	case DateSet:
+		return d.Time.UTC().Format(time.RFC3339)
+	case DateNever:
+		return "never"
+	}
+	return "unknown"
+}
+
+// KeyStatus is an access key's status. The zero value is unknown.
+type KeyStatus int8
+
+const (
+	KeyStatusUnknown KeyStatus = iota
+	KeyActive
+	KeyInactive
+)
+
+func (s KeyStatus) String() string {
+	switch s {
+	case KeyActive:
+		return "Active"
+	case KeyInactive:
+		return "Inactive"
+	}
+	return "unknown"
+}
+
+// Key is one access key of a user or of the root user.
+type Key struct {
+	// Slot is 1 or 2: the key's columns in the credential report (which
+	// names no key ids); 0 when the key is known only from ListAccessKeys.
+	Slot int
+	// ID is the access key id when known (ListAccessKeys); empty otherwise.
+	ID     string
+	Status KeyStatus
+	// Created is when the key was created; the credential report calls it
+	// last_rotated ("created or last changed").
+	Created         Date
+	LastUsed        Date   // DateNever: not used since AWS began tracking (2015-04-22)
+	LastUsedService string // service namespace, e.g. "s3"; empty when never used/unknown
+	LastUsedRegion  string
+}
+
+// User is one IAM user.
+type User struct {
+	Name    string
+	ARN     string
+	Created Date
+	// Password: the user has a console password (login profile).
+	Password            Tri
+	PasswordLastUsed    Date
+	PasswordLastChanged Date
+	MFA                 Tri // at least one MFA device is active
+	Keys                []Key
+
+	// Filled later by the policy reader (internal/iampolicy); Unknown /
+	// empty until then.
+	Admin     Tri      // effective rights amount to full administrator
+	Dangerous []string // dangerous actions the user may perform, e.g. "iam:CreateAccessKey"
+	Groups    []string
+}
+
+// Root is the account's root user as the credential report describes it.
+type Root struct {
+	ARN              string
+	Created          Date
+	PasswordLastUsed Date
+	MFA              Tri
+	Keys             []Key // only keys that exist (active or inactive)
+}
+
+// Inventory is everything the checks judge for one account.
+type Inventory struct {
+	AccountID string
+	// ReportGeneratedAt is when AWS generated the credential report the
+	// inventory came from (AWS serves a cached report up to 4 hours old);
+	// zero when there was no report.
+	ReportGeneratedAt time.Time
+	Root              *Root // nil when the report had no <root_account> row
+	Users             []User
+	// Warnings name values that could not be read; the facts they would have
+	// given are left unknown.
+	Warnings []string
+}
+
+// ReportAge is how old the credential report was at now; 0 without a report.
+func (inv Inventory) ReportAge(now time.Time) time.Duration {
+	if inv.ReportGeneratedAt.IsZero() || now.Before(inv.ReportGeneratedAt) {
+		return 0
+	}
+	return now.Sub(inv.ReportGeneratedAt)
+}
+
+// arnAccount returns the account id field of an ARN ("" if malformed).
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[4]
+}
+
+// arnPartition returns the partition of an ARN, "aws" when it cannot tell.
+func arnPartition(arn string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
+		return parts[1]
+	}
+	return "aws"
+}
