@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -32,7 +32,9 @@ func (s *MotoServer) CreateUserKey(t testing.TB, name string, policies ...string
 		defer s.setAuth(t, true)
 	}
 	ctx := context.Background()
-	cfg, err := awsx.Load(ctx, awsx.Options{Region: Region})
+	// Not awsx.Load: awsx imports internal/audit, whose in-package tests
+	// import awstest, and that would be an import cycle.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(Region))
 	if err != nil {
 		t.Fatal(err)
 	}

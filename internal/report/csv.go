@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -44,6 +45,14 @@ func csvCell(v any) string {
 		return strconv.Itoa(v)
 	case bool:
 		return strconv.FormatBool(v)
+	case []string:
+		s = strings.Join(v, ";")
+	case map[string]any:
+		b, err := json.Marshal(v) // keys sorted: the same cell on every run
+		if err != nil {
+			return ""
+		}
+		s = string(b)
 	default:
 		s = fmt.Sprint(v)
 	}

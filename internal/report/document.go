@@ -9,6 +9,11 @@ type Document struct {
 	Rules   []RuleMeta // every rule entries may name, for SARIF's rule table
 	Entries []Entry
 	Summary string // the last line of text output
+	// Header, when set, makes text output a plain table: this header row,
+	// then each entry's Details as its cells (no position, severity or rule
+	// columns, no groups). Audit reports use it: their entries have no file
+	// position.
+	Header []string
 }
 
 // Entry is one finding in format-neutral form.
@@ -29,6 +34,9 @@ type Location struct {
 	Line   int    // 1-based; 0 when not known
 	Column int    // 1-based; 0 when not known
 	Group  string // text heading the entry is listed under; Path when empty
+	// Logical names a thing that is not a file (an AWS resource ARN); SARIF
+	// then gives a logical location instead of a physical one.
+	Logical string
 }
 
 // Field is one key/value of an entry's machine form. Value is a string, an

@@ -71,7 +71,14 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
+}
+
+// sarifLogical names a thing that is not a file: for audit, an AWS resource.
+type sarifLogical struct {
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
 }
 
 type sarifPhysical struct {
@@ -133,16 +140,12 @@ func sarifRuleOf(r RuleMeta) sarifRule {
 }
 
 func sarifResultOf(e Entry, ruleIndex int) sarifResult {
-	phys := sarifPhysical{ArtifactLocation: sarifArtifact{URI: artifactURI(e.Location.Path)}}
-	if e.Location.Line >= 1 {
-		phys.Region = &sarifRegion{StartLine: e.Location.Line, StartColumn: max(e.Location.Column, 1)}
-	}
 	res := sarifResult{
 		RuleID:    e.RuleID,
 		RuleIndex: ruleIndex,
 		Level:     sarifLevel(e.Severity),
 		Message:   sarifText{Text: e.Message},
-		Locations: []sarifLocation{{PhysicalLocation: phys}},
+		Locations: []sarifLocation{sarifLocationOf(e.Location)},
 	}
 	if e.Fingerprint != "" {
 		res.PartialFingerprints = map[string]string{FingerprintKey: e.Fingerprint}
@@ -154,6 +157,17 @@ func sarifResultOf(e Entry, ruleIndex int) sarifResult {
 		}
 	}
 	return res
+}
+
+func sarifLocationOf(l Location) sarifLocation {
+	if l.Logical != "" {
+		return sarifLocation{LogicalLocations: []sarifLogical{{FullyQualifiedName: l.Logical, Kind: "resource"}}}
+	}
+	phys := &sarifPhysical{ArtifactLocation: sarifArtifact{URI: artifactURI(l.Path)}}
+	if l.Line >= 1 {
+		phys.Region = &sarifRegion{StartLine: l.Line, StartColumn: max(l.Column, 1)}
+	}
+	return sarifLocation{PhysicalLocation: phys}
 }
 
 // artifactURI turns a path into a URI reference: relative paths stay relative

@@ -10,7 +10,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-func TestSARIFValidatesAgainstSchema(t *testing.T) {
+// compileSARIFSchema compiles the SARIF 2.1.0 schema kept in testdata.
+func compileSARIFSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
 	f, err := os.Open("testdata/sarif-schema-2.1.0.json")
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +31,11 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compile schema: %v", err)
 	}
+	return schema
+}
+
+func TestSARIFValidatesAgainstSchema(t *testing.T) {
+	schema := compileSARIFSchema(t)
 	for name, findings := range map[string]int{"fixture": 1, "empty": 0} {
 		fs := fixture()
 		if findings == 0 {

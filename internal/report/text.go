@@ -30,6 +30,10 @@ func writeText(w io.Writer, doc Document, opts Options) error {
 		}
 		return code + s + ansiReset
 	}
+	if doc.Header != nil {
+		writeTable(bw, doc, paint)
+		return bw.Flush()
+	}
 	for start := 0; start < len(doc.Entries); {
 		end := start + 1
 		group := doc.Entries[start].Location.group()

@@ -1,0 +1,212 @@
+package awsx
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/iampolicy"
+)
+
+// authDetails is what GetAccountAuthorizationDetails said about users,
+// groups and customer managed policies.
+type authDetails struct {
+	users   map[string]userDetail // by user name
+	names   []string              // user names in the order IAM listed them
+	catalog iampolicy.Catalog
+}
+
+type userDetail struct {
+	arn     string
+	created time.Time
+	set     iampolicy.PolicySet
+}
+
+// authorizationDetails pages through GetAccountAuthorizationDetails for
+// users, groups and customer managed policies. AWS managed policies are left
+// out: every account sees all of them (over a thousand); the few attached
+// ones are fetched by awsManaged.
+func (r *accountReader) authorizationDetails(ctx context.Context) (*authDetails, error) {
+	d := &authDetails{users: map[string]userDetail{}, catalog: iampolicy.Catalog{
+		Groups: map[string]iampolicy.GroupPolicies{}, Managed: map[string]string{},
+	}}
+	pages := iam.NewGetAccountAuthorizationDetailsPaginator(r.iam, &iam.GetAccountAuthorizationDetailsInput{
+		Filter: []iamtypes.EntityType{iamtypes.EntityTypeUser, iamtypes.EntityTypeGroup, iamtypes.EntityTypeLocalManagedPolicy},
+		// The largest page IAM allows (default 100): fewer calls.
+		MaxItems: aws.Int32(1000),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, r.required("iam:GetAccountAuthorizationDetails", err)
+		}
+		d.addPage(page)
+	}
+	return d, nil
+}
+
+func (d *authDetails) addPage(page *iam.GetAccountAuthorizationDetailsOutput) {
+	for _, u := range page.UserDetailList {
+		name := aws.ToString(u.UserName)
+		set := iampolicy.PolicySet{
+			Inline: inlinePolicies(u.UserPolicyList), Attached: attachedARNs(u.AttachedManagedPolicies),
+			Groups: slices.Clone(u.GroupList),
+		}
+		if u.PermissionsBoundary != nil {
+			set.Boundary = aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn)
+		}
+		if _, seen := d.users[name]; !seen {
+			d.names = append(d.names, name)
+		}
+		d.users[name] = userDetail{arn: aws.ToString(u.Arn), created: aws.ToTime(u.CreateDate), set: set}
+	}
+	for _, g := range page.GroupDetailList {
+		d.catalog.Groups[aws.ToString(g.GroupName)] = iampolicy.GroupPolicies{
+			Inline: inlinePolicies(g.GroupPolicyList), Attached: attachedARNs(g.AttachedManagedPolicies),
+		}
+	}
+	for _, p := range page.Policies {
+		for _, v := range p.PolicyVersionList {
+			if v.IsDefaultVersion {
+				d.catalog.Managed[aws.ToString(p.Arn)] = aws.ToString(v.Document)
+			}
+		}
+	}
+}
+
+func inlinePolicies(list []iamtypes.PolicyDetail) []iampolicy.InlinePolicy {
+	out := make([]iampolicy.InlinePolicy, 0, len(list))
+	for _, p := range list {
+		out = append(out, iampolicy.InlinePolicy{Name: aws.ToString(p.PolicyName), Document: aws.ToString(p.PolicyDocument)})
+	}
+	return out
+}
+
+func attachedARNs(list []iamtypes.AttachedPolicy) []string {
+	out := make([]string, 0, len(list))
+	for _, p := range list {
+		out = append(out, aws.ToString(p.PolicyArn))
+	}
+	return out
+}
+
+// uncatalogued lists, sorted, the managed policies referenced by users,
+// groups and boundaries whose documents the catalog lacks (AWS managed
+// ones), except AdministratorAccess, which iampolicy knows.
+func (d *authDetails) uncatalogued() []string {
+	var out []string
+	add := func(arns ...string) {
+		for _, arn := range arns {
+			if _, ok := d.catalog.Managed[arn]; !ok && arn != "" && !iampolicy.IsAdministratorAccess(arn) {
+				out = append(out, arn)
+			}
+		}
+	}
+	for _, u := range d.users {
+		add(u.set.Attached...)
+		add(u.set.Boundary)
+	}
+	for _, g := range d.catalog.Groups {
+		add(g.Attached...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// awsManaged fetches the default version of each attached AWS managed
+// policy: two calls per distinct policy, however many users hold it.
+// Failures leave the policy out of the catalog, which makes the holders'
+// admin verdict unknown rather than "no".
+func (r *accountReader) awsManaged(ctx context.Context, d *authDetails) {
+	for _, arn := range d.uncatalogued() {
+		pol, err := r.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+		if err != nil {
+			r.optional("iam:GetPolicy", "rights granted by "+arn, err)
+			continue
+		}
+		ver, err := r.iam.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{
+			PolicyArn: aws.String(arn), VersionId: pol.Policy.DefaultVersionId,
+		})
+		if err != nil {
+			r.optional("iam:GetPolicyVersion", "rights granted by "+arn, err)
+			continue
+		}
+		d.catalog.Managed[arn] = aws.ToString(ver.PolicyVersion.Document)
+	}
+}
+
+// applyPolicies fills Admin, Dangerous and Groups for every user.
+func (r *accountReader) applyPolicies(ctx context.Context, d *authDetails) {
+	r.awsManaged(ctx, d)
+	for i := range r.inv.Users {
+		u := &r.inv.Users[i]
+		det, ok := d.users[u.Name]
+		if !ok {
+			r.warn("user %s is in the credential report but not in the authorization details (deleted since?): its rights are unknown", u.Name)
+			continue
+		}
+		judgeUser(u, det.set, d.catalog, r.warn)
+	}
+}
+
+// judgeUser resolves one user's policies. Dangerous is a lower bound when
+// some policy could not be read; Admin is then Unknown unless what was read
+// already makes the user admin.
+func judgeUser(u *audit.User, set iampolicy.PolicySet, c iampolicy.Catalog, warn func(string, ...any)) {
+	eff, err := iampolicy.Resolve(set, c)
+	if err != nil {
+		warn("user %s: %v", u.Name, err)
+	}
+	u.Groups = eff.Groups
+	for _, cap := range iampolicy.Dangerous(eff) {
+		u.Dangerous = append(u.Dangerous, cap.Name)
+	}
+	switch {
+	case iampolicy.IsAdmin(eff).Admin:
+		u.Admin = audit.Yes
+	case err != nil || len(eff.Missing) > 0:
+		u.Admin = audit.Unknown
+		if len(eff.Missing) > 0 {
+			warn("user %s: policies %v could not be read: admin unknown", u.Name, eff.Missing)
+		}
+	default:
+		u.Admin = audit.No
+	}
+}
+
+// addMissingUsers adds users created after the credential report was
+// generated. Their password and MFA facts stay unknown; keyIDs lists their
+// keys.
+func (r *accountReader) addMissingUsers(d *authDetails) {
+	inReport := make(map[string]bool, len(r.inv.Users))
+	for _, u := range r.inv.Users {
+		inReport[u.Name] = true
+	}
+	for _, name := range d.names {
+		if inReport[name] {
+			continue
+		}
+		det := d.users[name]
+		r.inv.Users = append(r.inv.Users, audit.User{Name: name, ARN: det.arn, Created: audit.At(det.created)})
+		r.unreported = append(r.unreported, name)
+		r.warn("user %s is newer than the credential report: its password, MFA and key use are unknown", name)
+		if r.inv.AccountID == "" {
+			r.inv.AccountID = arnAccount(det.arn)
+		}
+	}
+}
+
+// arnAccount is the account id field of an ARN, "" when malformed.
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[4]
+}

@@ -1,0 +1,296 @@
+package awsx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/keywarden/keywarden/internal/audit"
+)
+
+// ErrAccessDenied marks a read the caller's IAM permissions do not allow.
+// Errors that wrap it are *AccessDeniedError and name the missing actions.
+var ErrAccessDenied = errors.New("access denied")
+
+// AccessDeniedError names the IAM actions a required read was denied.
+type AccessDeniedError struct {
+	Actions []string // e.g. "iam:GetAccountAuthorizationDetails", sorted
+}
+
+func (e *AccessDeniedError) Error() string {
+	return "access denied: the caller lacks " + strings.Join(e.Actions, ", ") +
+		" (the read-only policy is in docs/iam.md#audit)"
+}
+
+// Unwrap lets errors.Is(err, ErrAccessDenied) hold.
+func (e *AccessDeniedError) Unwrap() error { return ErrAccessDenied }
+
+// ReadStats counts what the read cost, for the README/note and for --verbose.
+type ReadStats struct {
+	// Calls counts HTTP requests per operation ("iam:GetCredentialReport"),
+	// retries included: that is what the account's rate limits see.
+	Calls     map[string]int
+	Total     int
+	ReportAge time.Duration // how old the credential report was when read
+}
+
+// auditMaxAttempts is the retry budget for audit reads. IAM throttles
+// account-wide at low rates; a big account's read would otherwise fail on
+// its first burst. The user's AWS_MAX_ATTEMPTS, when set, wins.
+const auditMaxAttempts = 10
+
+// reportPolls bounds credential-report polling: with the delays below,
+// about three minutes, more than AWS needs for its largest accounts.
+const (
+	reportPolls        = 25
+	reportPollFirst    = time.Second
+	reportPollMaxDelay = 8 * time.Second
+)
+
+// accountReader holds one ReadAccount's clients, counters and findings.
+type accountReader struct {
+	cfg    aws.Config
+	iam    *iam.Client
+	mu     sync.Mutex
+	calls  map[string]int
+	denied []string // actions denied on required reads
+	// unreported names users newer than the credential report.
+	unreported []string
+	inv        *audit.Inventory
+}
+
+// ReadAccount reads one account's inventory for the audit: credential report, account summary, authorization
+// details (users, groups, policies -> Admin/Dangerous/Groups per user via iampolicy), and the access key ids.
+//
+// The cost is a handful of calls, plus one per page of authorization
+// details, plus one ListAccessKeys (per page) for each user with a key, plus
+// two per AWS-managed policy attached in the account other than
+// AdministratorAccess. Reads that fail leave their facts unknown and add a
+// warning; a required read (the credential report, the authorization
+// details) that is denied fails the whole read with an *AccessDeniedError
+// naming every missing action.
+func ReadAccount(ctx context.Context, cfg aws.Config) (*audit.Inventory, ReadStats, error) {
+	r := &accountReader{cfg: cfg, calls: map[string]int{}}
+	r.iam = iam.NewFromConfig(cfg, func(o *iam.Options) {
+		o.Retryer = auditRetryer(cfg)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+	})
+	inv, stats, err := r.read(ctx)
+	stats.Calls, stats.Total = r.callStats()
+	return inv, stats, err
+}
+
+func (r *accountReader) read(ctx context.Context) (*audit.Inventory, ReadStats, error) {
+	var stats ReadStats
+	report, repErr := r.credentialReport(ctx)
+	details, detErr := r.authorizationDetails(ctx)
+	if len(r.denied) > 0 {
+		slices.Sort(r.denied)
+		return nil, stats, fmt.Errorf("read account: %w", &AccessDeniedError{Actions: slices.Compact(r.denied)})
+	}
+	if repErr != nil {
+		return nil, stats, fmt.Errorf("read account: %w", repErr)
+	}
+	if detErr != nil {
+		return nil, stats, fmt.Errorf("read account: %w", detErr)
+	}
+	generated := aws.ToTime(report.GeneratedTime)
+	inv, err := audit.ParseCredentialReport(bytes.NewReader(report.Content), generated)
+	if err != nil {
+		return nil, stats, fmt.Errorf("read account: credential report: %w", err)
+	}
+	r.inv = inv
+	stats.ReportAge = inv.ReportAge(time.Now())
+	r.addMissingUsers(details)
+	if inv.Root == nil {
+		r.rootFromSummary(ctx)
+	}
+	r.applyPolicies(ctx, details)
+	if err := r.keyIDs(ctx); err != nil {
+		return nil, stats, fmt.Errorf("read account: %w", err)
+	}
+	if inv.AccountID == "" {
+		r.accountID(ctx)
+	}
+	return inv, stats, nil
+}
+
+// auditRetryer is the SDK's standard retryer with a bigger budget and no
+// client-side retry quota: throttling is the expected failure of a long
+// read, and the quota would turn a slow read into a failed one.
+func auditRetryer(cfg aws.Config) aws.Retryer {
+	attempts := auditMaxAttempts
+	if cfg.RetryMaxAttempts > 0 {
+		attempts = cfg.RetryMaxAttempts
+	}
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = attempts
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+// countCalls counts every request sent, after the retry middleware so that
+// each attempt counts.
+func (r *accountReader) countCalls(stack *middleware.Stack) error {
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("KeywardenCountCalls",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			name := strings.ToLower(awsmiddleware.GetServiceID(ctx)) + ":" + awsmiddleware.GetOperationName(ctx)
+			r.mu.Lock()
+			r.calls[name]++
+			r.mu.Unlock()
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+}
+
+func (r *accountReader) callStats() (map[string]int, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	total := 0
+	for _, n := range r.calls {
+		total += n
+	}
+	return maps.Clone(r.calls), total
+}
+
+// deniedCodes are the error codes AWS uses for a missing permission.
+var deniedCodes = map[string]bool{
+	"AccessDenied": true, "AccessDeniedException": true, "UnauthorizedOperation": true,
+}
+
+// isDenied reports whether err is AWS refusing the caller's permissions.
+func isDenied(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && deniedCodes[apiErr.ErrorCode()]
+}
+
+// required classifies a failed required read: denials are collected, so one
+// error can name every missing action; other errors are returned wrapped.
+func (r *accountReader) required(action string, err error) error {
+	if isDenied(err) {
+		r.mu.Lock()
+		r.denied = append(r.denied, action)
+		r.mu.Unlock()
+	}
+	return fmt.Errorf("%s: %w", action, err)
+}
+
+// warn records a fact left unknown.
+func (r *accountReader) warn(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inv.Warnings = append(r.inv.Warnings, fmt.Sprintf(format, args...))
+}
+
+// optional turns a failed optional read into a warning.
+func (r *accountReader) optional(action, unknown string, err error) {
+	if isDenied(err) {
+		r.warn("%s denied (add it to the audit policy): %s unknown", action, unknown)
+		return
+	}
+	r.warn("%s failed: %v: %s unknown", action, err, unknown)
+}
+
+// credentialReport asks IAM for a report and polls until it is ready.
+// GenerateCredentialReport is the documented poll: it answers COMPLETE once
+// a report (AWS's cached one, up to 4 hours old) can be fetched.
+func (r *accountReader) credentialReport(ctx context.Context) (*iam.GetCredentialReportOutput, error) {
+	delay := reportPollFirst
+	for poll := 0; ; poll++ {
+		gen, err := r.iam.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
+		if err != nil {
+			return nil, r.required("iam:GenerateCredentialReport", err)
+		}
+		// The first poll fetches whatever the state: some endpoints (moto)
+		// say STARTED and serve the report at once.
+		if gen.State == iamtypes.ReportStateTypeComplete || poll == 0 {
+			out, err := r.iam.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+			if err == nil {
+				return out, nil
+			}
+			if !reportPending(err) {
+				return nil, r.required("iam:GetCredentialReport", err)
+			}
+		}
+		if poll == reportPolls {
+			return nil, fmt.Errorf("credential report still not ready after %d polls", poll+1)
+		}
+		if err := sleep(ctx, delay); err != nil {
+			return nil, fmt.Errorf("wait for the credential report: %w", err)
+		}
+		delay = min(2*delay, reportPollMaxDelay)
+	}
+}
+
+// reportPending reports whether GetCredentialReport failed only because the
+// report is still being generated (or expired and must be generated again).
+func reportPending(err error) bool {
+	var notReady *iamtypes.CredentialReportNotReadyException
+	var notPresent *iamtypes.CredentialReportNotPresentException
+	var expired *iamtypes.CredentialReportExpiredException
+	return errors.As(err, &notReady) || errors.As(err, &notPresent) || errors.As(err, &expired)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// rootFromSummary fills the root user from GetAccountSummary when the report
+// has no <root_account> row: the summary says whether root has keys (not how
+// many, nor their status, which stays unknown and is judged as active) and
+// whether it has MFA.
+func (r *accountReader) rootFromSummary(ctx context.Context) {
+	out, err := r.iam.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	if err != nil {
+		r.optional("iam:GetAccountSummary", "root user's keys and MFA", err)
+		return
+	}
+	keys, okKeys := out.SummaryMap[string(iamtypes.SummaryKeyTypeAccountAccessKeysPresent)]
+	mfa, okMFA := out.SummaryMap[string(iamtypes.SummaryKeyTypeAccountMFAEnabled)]
+	if !okKeys || !okMFA {
+		r.warn("iam:GetAccountSummary lacks AccountAccessKeysPresent or AccountMFAEnabled: root user's keys and MFA unknown")
+		return
+	}
+	root := &audit.Root{MFA: audit.TriOf(mfa > 0)}
+	if keys > 0 {
+		root.Keys = []audit.Key{{}} // exists; status, dates unknown
+	}
+	r.inv.Root = root
+}
+
+// accountID asks STS whose account this is, for an account with no users
+// (no ARN in the report); GetCallerIdentity needs no permission.
+func (r *accountReader) accountID(ctx context.Context) {
+	client := sts.NewFromConfig(r.cfg, func(o *sts.Options) {
+		o.Retryer = auditRetryer(r.cfg)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+	})
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		r.warn("sts:GetCallerIdentity failed: %v: account id unknown", err)
+		return
+	}
+	r.inv.AccountID = aws.ToString(out.Account)
+}

@@ -1,0 +1,94 @@
+package awsx_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/keywarden/keywarden/internal/awstest"
+)
+
+// TestReadAccountScale measures ReadAccount on 1,000 users holding 1,500
+// keys: KEYWARDEN_BENCH_AUDIT=1 go test ./internal/awsx -run Scale -v.
+// It reports calls and wall time; it asserts only the call formula.
+func TestReadAccountScale(t *testing.T) {
+	if os.Getenv("KEYWARDEN_BENCH_AUDIT") != "1" {
+		t.Skip("set KEYWARDEN_BENCH_AUDIT=1 to build 1,000 users in moto and time ReadAccount")
+	}
+	awstest.Moto(t)
+	a := newAccount(t)
+	const users, groups = 1000, 10
+	ctx := context.Background()
+	for g := range groups {
+		a.must(a.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(fmt.Sprintf("team%d", g))}))
+		a.must(a.iam.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String(fmt.Sprintf("team%d", g)),
+			PolicyName: aws.String("p"), PolicyDocument: aws.String(createUserPolicy)}))
+	}
+	setup := time.Now()
+	var eg errgroup.Group
+	eg.SetLimit(8)
+	for i := range users {
+		eg.Go(func() error { return benchUser(ctx, a.iam, i, groups) })
+	}
+	if err := eg.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("setup: %d users, %d keys in %v", users, users*3/2, time.Since(setup).Round(time.Millisecond))
+
+	start := time.Now()
+	inv, stats := readAccount(t)
+	wall := time.Since(start)
+	noID := 0
+	keys := 0
+	for _, u := range inv.Users {
+		for _, k := range u.Keys {
+			keys++
+			if k.ID == "" {
+				noID++
+			}
+		}
+	}
+	t.Logf("ReadAccount: %d users, %d keys (%d without id), %d warnings, %d calls %v, wall %v",
+		len(inv.Users), keys, noID, len(inv.Warnings), stats.Total, stats.Calls, wall.Round(time.Millisecond))
+	pages := stats.Calls["iam:GetAccountAuthorizationDetails"]
+	if want := 3 + pages + users; stats.Total != want {
+		t.Errorf("calls = %d, want 3 + %d pages + %d ListAccessKeys = %d", stats.Total, pages, users, want)
+	}
+	if keys != users*3/2 {
+		t.Errorf("keys = %d, want %d", keys, users*3/2)
+	}
+}
+
+// benchUser creates user i with one key, or two (the second inactive) for
+// even i, in group i%groups.
+func benchUser(ctx context.Context, c *iam.Client, i, groups int) error {
+	name := fmt.Sprintf("user%04d", i)
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		return err
+	}
+	if _, err := c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{
+		UserName: aws.String(name), GroupName: aws.String(fmt.Sprintf("team%d", i%groups))}); err != nil {
+		return err
+	}
+	n := 1 + (i+1)%2
+	for k := range n {
+		out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+		if err != nil {
+			return err
+		}
+		if k == 1 {
+			if _, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(name),
+				AccessKeyId: out.AccessKey.AccessKeyId, Status: iamtypes.StatusTypeInactive}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,326 @@
+package awsx_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/iampolicy"
+)
+
+const (
+	scopedPolicy     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/*"}]}`
+	createUserPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:CreateUser","iam:GetUser"],"Resource":"*"}]}`
+	sesPolicy        = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:*","Resource":"*"}]}`
+)
+
+// account builds IAM state in moto through the real SDK.
+type account struct {
+	t   *testing.T
+	iam *iam.Client
+}
+
+func newAccount(t *testing.T) *account {
+	t.Helper()
+	cfg, err := awsx.Load(context.Background(), awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &account{t: t, iam: iam.NewFromConfig(cfg)}
+}
+
+func (a *account) must(_ any, err error) {
+	a.t.Helper()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+func (a *account) user(name, inline string) {
+	a.t.Helper()
+	a.must(a.iam.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(name)}))
+	if inline != "" {
+		a.must(a.iam.PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{
+			UserName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(inline)}))
+	}
+}
+
+func (a *account) key(user string, status iamtypes.StatusType) string {
+	a.t.Helper()
+	out, err := a.iam.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	id := aws.ToString(out.AccessKey.AccessKeyId)
+	if status == iamtypes.StatusTypeInactive {
+		a.must(a.iam.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{
+			UserName: aws.String(user), AccessKeyId: aws.String(id), Status: status}))
+	}
+	return id
+}
+
+func (a *account) groupWithInline(group, doc string, members ...string) {
+	a.t.Helper()
+	ctx := context.Background()
+	a.must(a.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(group)}))
+	a.must(a.iam.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{
+		GroupName: aws.String(group), PolicyName: aws.String("g"), PolicyDocument: aws.String(doc)}))
+	for _, m := range members {
+		a.must(a.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(group), UserName: aws.String(m)}))
+	}
+}
+
+// userView is what the tests compare of a user.
+type userView struct {
+	Admin     audit.Tri
+	Dangerous []string
+	Groups    []string
+	Keys      []keyView
+}
+
+type keyView struct {
+	Slot   int
+	ID     string
+	Status audit.KeyStatus
+}
+
+func view(u audit.User) userView {
+	v := userView{Admin: u.Admin, Dangerous: u.Dangerous, Groups: u.Groups}
+	for _, k := range u.Keys {
+		v.Keys = append(v.Keys, keyView{Slot: k.Slot, ID: k.ID, Status: k.Status})
+	}
+	return v
+}
+
+func readAccount(t *testing.T) (*audit.Inventory, awsx.ReadStats) {
+	t.Helper()
+	cfg, err := awsx.Load(context.Background(), awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, stats, err := awsx.ReadAccount(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("ReadAccount: %v", err)
+	}
+	return inv, stats
+}
+
+func TestReadAccountBuildsInventory(t *testing.T) {
+	awstest.Moto(t)
+	a := newAccount(t)
+	a.user("nokeys", scopedPolicy)
+	a.user("boss", "")
+	bossKey := a.key("boss", iamtypes.StatusTypeActive)
+	a.groupWithInline("admins", awstest.AdminPolicy, "boss")
+	a.user("hirer", createUserPolicy)
+	hirer1 := a.key("hirer", iamtypes.StatusTypeActive)
+	hirer2 := a.key("hirer", iamtypes.StatusTypeInactive)
+	a.user("mailer", "")
+	pol, err := a.iam.CreatePolicy(context.Background(), &iam.CreatePolicyInput{
+		PolicyName: aws.String("ses-sender"), PolicyDocument: aws.String(sesPolicy)})
+	a.must(pol, err)
+	a.must(a.iam.AttachUserPolicy(context.Background(), &iam.AttachUserPolicyInput{
+		UserName: aws.String("mailer"), PolicyArn: pol.Policy.Arn}))
+	mailerKey := a.key("mailer", iamtypes.StatusTypeActive)
+
+	inv, stats := readAccount(t)
+
+	got := map[string]userView{}
+	for _, u := range inv.Users {
+		got[u.Name] = view(u)
+	}
+	want := map[string]userView{
+		"nokeys": {Admin: audit.No},
+		"boss":   {Admin: audit.Yes, Dangerous: iampolicy.CapabilityNames(), Groups: []string{"admins"}, Keys: []keyView{{1, bossKey, audit.KeyActive}}},
+		"hirer": {Admin: audit.No, Dangerous: []string{"iam:CreateUser"},
+			Keys: []keyView{{1, hirer1, audit.KeyActive}, {2, hirer2, audit.KeyInactive}}},
+		"mailer": {Admin: audit.No, Dangerous: []string{"ses:SendEmail", "ses:SendRawEmail"},
+			Keys: []keyView{{1, mailerKey, audit.KeyActive}}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("users (-want +got):\n%s", diff)
+	}
+	if inv.AccountID != "123456789012" {
+		t.Errorf("account = %q, want moto's 123456789012", inv.AccountID)
+	}
+	// moto's report has no <root_account> row: root comes from the summary.
+	if diff := cmp.Diff(&audit.Root{MFA: audit.No}, inv.Root); diff != "" {
+		t.Errorf("root (-want +got):\n%s", diff)
+	}
+	if len(inv.Warnings) != 0 {
+		t.Errorf("warnings: %q", inv.Warnings)
+	}
+	if inv.ReportGeneratedAt.IsZero() || stats.ReportAge <= 0 {
+		t.Errorf("report generated %v, age %v: want both known", inv.ReportGeneratedAt, stats.ReportAge)
+	}
+	// A handful of account-wide calls, one page of details (customer
+	// managed policies included), one ListAccessKeys per user with keys.
+	wantCalls := map[string]int{
+		"iam:GenerateCredentialReport": 1, "iam:GetCredentialReport": 1, "iam:GetAccountSummary": 1,
+		"iam:GetAccountAuthorizationDetails": 1, "iam:ListAccessKeys": 3,
+	}
+	if diff := cmp.Diff(wantCalls, stats.Calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if stats.Total != 7 {
+		t.Errorf("total calls = %d, want 7", stats.Total)
+	}
+}
+
+func TestReadAccountCallsGrowWithKeyHoldersOnly(t *testing.T) {
+	awstest.Moto(t)
+	a := newAccount(t)
+	const holders, idle = 6, 9
+	for i := range holders {
+		name := "holder" + string(rune('a'+i))
+		a.user(name, "")
+		a.key(name, iamtypes.StatusTypeActive)
+	}
+	for i := range idle {
+		a.user("idle"+string(rune('a'+i)), scopedPolicy)
+	}
+	_, stats := readAccount(t)
+	// generate + get report + summary + one details page + one list per holder
+	if want := 4 + holders; stats.Total != want {
+		t.Errorf("total calls = %d (%v), want %d", stats.Total, stats.Calls, want)
+	}
+}
+
+func TestReadAccountNamesMissingRequiredAction(t *testing.T) {
+	s := awstest.MotoWithAuth(t)
+	auditor := s.CreateUserKey(t, "auditor", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+		"iam:GenerateCredentialReport","iam:GetCredentialReport","iam:GetAccountSummary","iam:ListAccessKeys"],"Resource":"*"}]}`)
+	t.Setenv("AWS_ACCESS_KEY_ID", auditor.KeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", auditor.Secret.Reveal())
+	cfg, err := awsx.Load(context.Background(), awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stats, err := awsx.ReadAccount(context.Background(), cfg)
+	if !errors.Is(err, awsx.ErrAccessDenied) {
+		t.Fatalf("err = %v, want ErrAccessDenied", err)
+	}
+	var denied *awsx.AccessDeniedError
+	if !errors.As(err, &denied) || !cmp.Equal(denied.Actions, []string{"iam:GetAccountAuthorizationDetails"}) {
+		t.Errorf("denied actions = %v, want only iam:GetAccountAuthorizationDetails", denied)
+	}
+	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, "iam:GetAccountAuthorizationDetails") {
+		t.Errorf("error %q: want one line naming the action", msg)
+	}
+	if stats.Calls["iam:GetAccountAuthorizationDetails"] != 1 {
+		t.Errorf("calls = %v: a denial must not be retried", stats.Calls)
+	}
+}
+
+func TestReadAccountOptionalReadsDeniedAreUnknown(t *testing.T) {
+	s := awstest.MotoWithAuth(t)
+	holder := s.CreateUserKey(t, "holder")
+	auditor := s.CreateUserKey(t, "auditor", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+		"iam:GenerateCredentialReport","iam:GetCredentialReport","iam:GetAccountAuthorizationDetails"],"Resource":"*"}]}`)
+	t.Setenv("AWS_ACCESS_KEY_ID", auditor.KeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", auditor.Secret.Reveal())
+	inv, _ := readAccount(t)
+	if inv.Root != nil {
+		t.Errorf("root = %+v, want nil (unknown) without iam:GetAccountSummary", inv.Root)
+	}
+	for _, u := range inv.Users {
+		for _, k := range u.Keys {
+			if k.ID != "" {
+				t.Errorf("user %s key id %s: want unknown without iam:ListAccessKeys", u.Name, k.ID)
+			}
+		}
+		if len(u.Keys) != 1 {
+			t.Errorf("user %s has %d keys, want the report's 1", u.Name, len(u.Keys))
+		}
+	}
+	warnings := strings.Join(inv.Warnings, "\n")
+	for _, action := range []string{"iam:GetAccountSummary", "iam:ListAccessKeys"} {
+		if strings.Count(warnings, action) != 1 {
+			t.Errorf("warnings %q: want exactly one naming %s", inv.Warnings, action)
+		}
+	}
+	if strings.Contains(warnings, holder.KeyID) {
+		t.Errorf("warnings name a key id the reader could not have read")
+	}
+}
+
+func TestReadAccountHonoursCancellation(t *testing.T) {
+	awstest.Moto(t)
+	cfg, err := awsx.Load(context.Background(), awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := awsx.ReadAccount(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// throttleFirst proxies to moto and answers each operation's first request
+// with IAM's Throttling error.
+func throttleFirst(t *testing.T, motoURL string) string {
+	t.Helper()
+	target, err := url.Parse(motoURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		action := form.Get("Action")
+		mu.Lock()
+		first := !seen[action]
+		seen[action] = true
+		mu.Unlock()
+		if first {
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>x</RequestId></ErrorResponse>`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestReadAccountRetriesThrottling(t *testing.T) {
+	s := awstest.Moto(t)
+	a := newAccount(t)
+	a.user("alice", "")
+	a.key("alice", iamtypes.StatusTypeActive)
+	t.Setenv("AWS_ENDPOINT_URL", throttleFirst(t, s.URL))
+	inv, stats := readAccount(t)
+	if len(inv.Users) != 1 || inv.Users[0].Keys[0].ID == "" || len(inv.Warnings) != 0 {
+		t.Fatalf("inventory after throttling: %+v", inv)
+	}
+	// Every operation was throttled once and retried once; attempts count.
+	want := map[string]int{
+		"iam:GenerateCredentialReport": 2, "iam:GetCredentialReport": 2, "iam:GetAccountSummary": 2,
+		"iam:GetAccountAuthorizationDetails": 2, "iam:ListAccessKeys": 2,
+	}
+	if diff := cmp.Diff(want, stats.Calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,56 @@
+package awsx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// lenientErrKey carries one call's captured error code between the two
+// middlewares of lenientErrors.
+type lenientErrKey struct{}
+
+// lenientErrors makes a query-protocol client see the error code of
+// responses the SDK cannot read (moto's <ErrorResponse><Errors><Error>
+// layout, see errorCodeCapture): an "UnknownError" becomes a
+// smithy.GenericAPIError with the real code, so AccessDenied is recognised
+// and throttling is retried. The outer middleware owns the per-call state,
+// so one client may serve concurrent calls.
+func lenientErrors(stack *middleware.Stack) error {
+	outer := middleware.DeserializeMiddlewareFunc("KeywardenLenientErrors",
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			c := &errorCodeCapture{}
+			ctx = middleware.WithStackValue(ctx, lenientErrKey{}, c)
+			out, md, err := next.HandleDeserialize(ctx, in)
+			var apiErr smithy.APIError
+			if err != nil && c.code != "" && errors.As(err, &apiErr) && apiErr.ErrorCode() == "UnknownError" {
+				err = &smithy.GenericAPIError{Code: c.code, Message: c.message, Fault: smithy.FaultClient}
+			}
+			return out, md, err
+		})
+	inner := middleware.DeserializeMiddlewareFunc("KeywardenLenientErrorsBody",
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleDeserialize(ctx, in)
+			c, _ := middleware.GetStackValue(ctx, lenientErrKey{}).(*errorCodeCapture)
+			resp, ok := out.RawResponse.(*smithyhttp.Response)
+			if c == nil || err != nil || !ok || resp.StatusCode < 300 || resp.Body == nil {
+				return out, md, err
+			}
+			body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+			resp.Body.Close()
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			if readErr == nil {
+				c.code, c.message = parseErrorCode(body)
+			}
+			return out, md, err
+		})
+	if err := stack.Deserialize.Add(outer, middleware.Before); err != nil {
+		return err
+	}
+	return stack.Deserialize.Insert(inner, "OperationDeserializer", middleware.After)
+}

@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/report"
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+// auditOptions is everything `keywarden audit` (and `audit keys`) was told, resolved once from flags.
+type auditOptions struct {
+	profile string
+	region  string
+	asOf    time.Time // zero: now
+	cfg     audit.Config
+	format  string
+	output  string
+	failOn  severity.Level
+}
+
+// auditFlags holds the raw flag values until they are parsed into auditOptions.
+type auditFlags struct {
+	asOf, maxKeyAge, maxUnused, failOn string
+	newUserDays                        int
+}
+
+// keysFormats are the formats of the key inventory: it is a table, not results, so no SARIF.
+var keysFormats = []string{"text", "json", "jsonl", "csv"}
+
+const auditLong = `Audit an AWS account's root user, IAM users and access keys against the access-key
+best practices of the CIS AWS Foundations Benchmark (v3.0 and v5.0) and AWS Security Hub.
+
+keywarden reads the IAM credential report, the users' policies (to tell administrators and
+dangerous rights) and their access key ids, with the SDK's own configuration (--profile,
+--region, AWS_PROFILE, AWS_ENDPOINT_URL). It only reads; the IAM actions it needs are in
+docs/iam.md. The credential report is cached by AWS for up to 4 hours: keywarden says on
+stderr how old it is.
+
+Checks: KW-ROOT-KEY, KW-ROOT-MFA (critical); KW-KEY-ADMIN (high); KW-KEY-AGE (medium, high
+past twice --max-key-age); KW-KEY-UNUSED, KW-KEY-TWO-ACTIVE, KW-KEY-AT-SETUP, KW-USER-NO-MFA,
+KW-KEY-DANGEROUS (medium); KW-KEY-INACTIVE (low); KW-USER-NEW (info). A practice that cannot
+be judged because a fact is unknown is reported at low severity with "verdict": "unknown",
+never passed silently. docs/audit.md describes each check and its controls.
+
+Ages are judged at --as-of: a date (2027-01-01), an RFC 3339 time, or an offset from now
+(+30d, -2w, +12h) to preview what fails next month; by default, now. Every finding in json,
+jsonl, csv and sarif carries its evidence, controls and a remediation.
+
+'keywarden audit keys' lists every access key instead: owner, status, age, last use, the
+owner's MFA and admin rights, and the checks that flag it.
+
+Exit status: 0 no finding at or above --fail-on (default low: anything but info findings),
+1 findings, 2 usage or runtime error (access denied gets a hint naming docs/iam.md).`
+
+const auditExample = `  keywarden audit                              # the account of the default profile
+  keywarden audit --profile prod --fail-on high  # in CI: fail on high and critical only
+  keywarden audit --as-of +30d                 # what will fail in 30 days
+  keywarden audit --max-key-age 60d --format json -o audit.json
+  keywarden audit keys --format csv -o keys.csv  # every key, for a spreadsheet`
+
+const auditKeysLong = `List every access key of the account, one row per key: account, user, key id, status,
+age in days (judged at --as-of), last use (date, service, region), the user's MFA, whether
+the user is an administrator, and the ids of the audit findings on that key.
+
+Root user keys are listed as <root_account>; a key the credential report names only by its
+slot (access_key_1, access_key_2) is shown so when its id could not be read.
+
+Exit status: 0 listed, 2 usage or runtime error. (The inventory never exits 1: run
+'keywarden audit' to fail on findings.)`
+
+func newAuditCmd(deps Deps) *cobra.Command {
+	return newAuditCmdWith(deps, defaultAuditDeps())
+}
+
+// newAuditCmdWith builds `audit` and `audit keys` over an account reader, so
+// tests can feed a fixed inventory.
+func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
+	opts := auditOptions{}
+	raw := auditFlags{}
+	cmd := &cobra.Command{
+		Use:     "audit",
+		Short:   "Check an AWS account's users and access keys against CIS / Security Hub practices",
+		Long:    auditLong,
+		Example: auditExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.resolve(raw, report.Formats, ad.now()); err != nil {
+				return usageErr(err)
+			}
+			return runAudit(cmd.Context(), opts, deps, ad)
+		},
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&opts.profile, "profile", "", "AWS profile (default: the SDK's: AWS_PROFILE, else default)")
+	pf.StringVar(&opts.region, "region", "", "AWS region for the IAM and STS calls (default: the SDK's)")
+	pf.StringVar(&raw.asOf, "as-of", "", "judge ages at this time: 2027-01-01, RFC 3339, or +30d/-2w/+12h from now (default: now)")
+	pf.StringVar(&raw.maxKeyAge, "max-key-age", "90d", "an active key older than this must be rotated (h, d or w)")
+	pf.StringVar(&raw.maxUnused, "max-unused", "45d", "an active key unused this long must go (h, d or w)")
+	pf.IntVar(&raw.newUserDays, "new-user-days", 30, "list users created within this many days for review")
+	pf.StringVarP(&opts.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, "|")+" (audit keys: "+strings.Join(keysFormats, "|")+")")
+	pf.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
+	cmd.Flags().StringVar(&raw.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: low|medium|high|critical")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
+
+	keys := &cobra.Command{
+		Use:     "keys",
+		Short:   "List every access key with its age, last use, owner's MFA and admin rights, and findings",
+		Long:    auditKeysLong,
+		Example: "  keywarden audit keys\n  keywarden audit keys --as-of 2027-01-01 --format json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			raw.failOn = "low" // not a flag of keys; keeps resolve's parsing uniform
+			if err := opts.resolve(raw, keysFormats, ad.now()); err != nil {
+				return usageErr(err)
+			}
+			return runAuditKeys(cmd.Context(), opts, deps, ad)
+		},
+	}
+	cmd.AddCommand(keys)
+	return cmd
+}
+
+// resolve parses the raw flag values; every error names its flag.
+func (o *auditOptions) resolve(raw auditFlags, formats []string, now time.Time) error {
+	if !contains(formats, o.format) {
+		return fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(formats, ", "))
+	}
+	lvl, err := severity.Parse(raw.failOn)
+	if err != nil {
+		return fmt.Errorf("--fail-on: %w", err)
+	}
+	o.failOn = lvl
+	if raw.asOf != "" {
+		if o.asOf, err = audit.ParseAsOf(raw.asOf, now); err != nil {
+			return err
+		}
+	}
+	if o.cfg.MaxKeyAge, err = parseSpan("--max-key-age", raw.maxKeyAge); err != nil {
+		return err
+	}
+	if o.cfg.MaxUnused, err = parseSpan("--max-unused", raw.maxUnused); err != nil {
+		return err
+	}
+	if raw.newUserDays < 1 {
+		return fmt.Errorf("--new-user-days %d: want a positive number of days", raw.newUserDays)
+	}
+	o.cfg.NewUser = time.Duration(raw.newUserDays) * 24 * time.Hour
+	return nil
+}
+
+// maxSpanDays bounds thresholds (about 270 years), well inside time.Duration.
+const maxSpanDays = 100_000
+
+// parseSpan reads a threshold such as 90d, 12w or 36h; a bare number is days.
+func parseSpan(flag, s string) (time.Duration, error) {
+	num, unit := s, time.Duration(24*time.Hour)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'h':
+			num, unit = s[:n-1], time.Hour
+		case 'd':
+			num = s[:n-1]
+		case 'w':
+			num, unit = s[:n-1], 7*24*time.Hour
+		}
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 1 || int64(n) > int64(maxSpanDays*24*time.Hour/unit) {
+		return 0, fmt.Errorf("%s %q: want a positive whole number with a unit h, d or w (e.g. 90d)", flag, s)
+	}
+	return time.Duration(n) * unit, nil
+}
