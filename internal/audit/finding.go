@@ -88,6 +88,10 @@ var checks = []check{
 	{adminKeyInfo, checkAdminKeys},
 	{dangerousKeyInfo, checkDangerousKeys},
 	{newUserInfo, checkNewUsers},
+	{trailInfo, checkMultiRegionTrail},
+	{roleTrustInfo, checkRoleTrust},
+	{instanceProfileInfo, checkInstanceProfiles},
+	{embeddedInfo, checkEmbeddedKeys},
 }
 
 // Checks lists every check Run applies.

@@ -49,6 +49,9 @@ func account(users ...User) Inventory {
 		AccountID: testAccount, ReportGeneratedAt: asOf.Add(-2 * time.Hour),
 		Root:  &Root{ARN: "arn:aws:iam::" + testAccount + ":root", Created: ago(2000), MFA: Yes},
 		Users: users,
+		// A well-kept account's infrastructure: one logging multi-region
+		// trail with CloudTrail's default selectors, no roles, no instances.
+		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true,
 	}
 }
 

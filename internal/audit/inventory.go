@@ -153,6 +153,23 @@ type Inventory struct {
 	ReportGeneratedAt time.Time
 	Root              *Root // nil when the report had no <root_account> row
 	Users             []User
+	// Embedded lists access keys found in plain text in the account's
+	// resources (Lambda environments, EC2 user data, ECS task definitions,
+	// SSM String parameters); EmbeddedUnread names the places that could not
+	// be read (see checks_embedded.go).
+	Embedded       []EmbeddedKey
+	EmbeddedUnread []string
+	// Trails, Roles and Instances (see infra.go) hold only what was read:
+	// each *Read flag is false when its read failed or was not made, and the
+	// checks then report unknown instead of passing. InstanceRegions names
+	// the regions whose instances were listed.
+	Trails          []Trail
+	TrailsRead      bool
+	Roles           []Role
+	RolesRead       bool
+	Instances       []Instance
+	InstancesRead   bool
+	InstanceRegions []string
 	// Warnings name values that could not be read; the facts they would have
 	// given are left unknown.
 	Warnings []string

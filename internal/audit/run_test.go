@@ -54,6 +54,8 @@ func TestParsedReportToFindings(t *testing.T) {
 	for i := range inv.Users { // the policy reader has judged them
 		inv.Users[i].Admin = No
 	}
+	// and the infrastructure readers found a well-kept account
+	inv.Trails, inv.TrailsRead, inv.RolesRead, inv.InstancesRead = []Trail{goodTrail()}, true, true, true
 	got := summary(Run(*inv, DefaultConfig(asOf)))
 	want := []string{"KW-KEY-UNUSED medium erin slot=1"}
 	if diff := cmp.Diff(want, got); diff != "" {

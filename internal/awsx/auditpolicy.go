@@ -20,6 +20,12 @@ type authDetails struct {
 	users   map[string]userDetail // by user name
 	names   []string              // user names in the order IAM listed them
 	catalog iampolicy.Catalog
+	roles   []roleDetail // in the order IAM listed them
+}
+
+// roleDetail is a role and its trust policy (URL-encoded, as IAM returns it).
+type roleDetail struct {
+	name, arn, trust string
 }
 
 type userDetail struct {
@@ -37,7 +43,9 @@ func (r *accountReader) authorizationDetails(ctx context.Context) (*authDetails,
 		Groups: map[string]iampolicy.GroupPolicies{}, Managed: map[string]string{},
 	}}
 	pages := iam.NewGetAccountAuthorizationDetailsPaginator(r.iam, &iam.GetAccountAuthorizationDetailsInput{
-		Filter: []iamtypes.EntityType{iamtypes.EntityTypeUser, iamtypes.EntityTypeGroup, iamtypes.EntityTypeLocalManagedPolicy},
+		// Roles ride along for their trust policies (KW-ROLE-TRUST-NO-EXTID).
+		Filter: []iamtypes.EntityType{iamtypes.EntityTypeUser, iamtypes.EntityTypeGroup, iamtypes.EntityTypeLocalManagedPolicy,
+			iamtypes.EntityTypeRole},
 		// The largest page IAM allows (default 100): fewer calls.
 		MaxItems: aws.Int32(1000),
 	})
@@ -65,6 +73,11 @@ func (d *authDetails) addPage(page *iam.GetAccountAuthorizationDetailsOutput) {
 			d.names = append(d.names, name)
 		}
 		d.users[name] = userDetail{arn: aws.ToString(u.Arn), created: aws.ToTime(u.CreateDate), set: set}
+	}
+	for _, rl := range page.RoleDetailList {
+		d.roles = append(d.roles, roleDetail{
+			name: aws.ToString(rl.RoleName), arn: aws.ToString(rl.Arn), trust: aws.ToString(rl.AssumeRolePolicyDocument),
+		})
 	}
 	for _, g := range page.GroupDetailList {
 		d.catalog.Groups[aws.ToString(g.GroupName)] = iampolicy.GroupPolicies{

@@ -81,10 +81,13 @@ type accountReader struct {
 // The cost is a handful of calls, plus one per page of authorization
 // details, plus one ListAccessKeys (per page) for each user with a key, plus
 // two per AWS-managed policy attached in the account other than
-// AdministratorAccess. Reads that fail leave their facts unknown and add a
+// AdministratorAccess, plus the optional infrastructure reads of
+// auditinfra.go (CloudTrail trails, EC2 instances). Reads that fail leave their facts unknown and add a
 // warning; a required read (the credential report, the authorization
 // details) that is denied fails the whole read with an *AccessDeniedError
-// naming every missing action.
+// naming every missing action. Last it reads the configured region's Lambda
+// environments, EC2 user data, ECS task definitions and SSM String
+// parameters for embedded keys (auditembedded.go), all optional.
 func ReadAccount(ctx context.Context, cfg aws.Config) (*audit.Inventory, ReadStats, error) {
 	r := &accountReader{cfg: cfg, calls: map[string]int{}}
 	r.iam = iam.NewFromConfig(cfg, func(o *iam.Options) {
@@ -122,11 +125,18 @@ func (r *accountReader) read(ctx context.Context) (*audit.Inventory, ReadStats, 
 		r.rootFromSummary(ctx)
 	}
 	r.applyPolicies(ctx, details)
+	r.applyRoles(details)
+	if err := r.infrastructure(ctx); err != nil {
+		return nil, stats, fmt.Errorf("read account: %w", err)
+	}
 	if err := r.keyIDs(ctx); err != nil {
 		return nil, stats, fmt.Errorf("read account: %w", err)
 	}
 	if inv.AccountID == "" {
 		r.accountID(ctx)
+	}
+	if err := r.embeddedKeys(ctx); err != nil {
+		return nil, stats, fmt.Errorf("read account: %w", err)
 	}
 	return inv, stats, nil
 }

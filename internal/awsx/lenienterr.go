@@ -19,8 +19,10 @@ type lenientErrKey struct{}
 // responses the SDK cannot read (moto's <ErrorResponse><Errors><Error>
 // layout, see errorCodeCapture): an "UnknownError" becomes a
 // smithy.GenericAPIError with the real code, so AccessDenied is recognised
-// and throttling is retried. The outer middleware owns the per-call state,
-// so one client may serve concurrent calls.
+// and throttling is retried. A JSON-protocol client given such an XML body
+// (moto's answer to a denied JSON call) fails to decode it at all; that
+// failure is replaced the same way. The outer middleware owns the per-call
+// state, so one client may serve concurrent calls.
 func lenientErrors(stack *middleware.Stack) error {
 	outer := middleware.DeserializeMiddlewareFunc("KeywardenLenientErrors",
 		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
@@ -28,7 +30,7 @@ func lenientErrors(stack *middleware.Stack) error {
 			ctx = middleware.WithStackValue(ctx, lenientErrKey{}, c)
 			out, md, err := next.HandleDeserialize(ctx, in)
 			var apiErr smithy.APIError
-			if err != nil && c.code != "" && errors.As(err, &apiErr) && apiErr.ErrorCode() == "UnknownError" {
+			if err != nil && c.code != "" && (!errors.As(err, &apiErr) || apiErr.ErrorCode() == "UnknownError") {
 				err = &smithy.GenericAPIError{Code: c.code, Message: c.message, Fault: smithy.FaultClient}
 			}
 			return out, md, err

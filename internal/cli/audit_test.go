@@ -35,6 +35,10 @@ func testInventory() *audit.Inventory {
 			Keys: []audit.Key{{Slot: 1, ID: awstest.FakeKeyID("deploy", 123456789012), Status: audit.KeyActive,
 				Created: daysBefore(70), LastUsed: daysBefore(1), LastUsedService: "s3", LastUsedRegion: "us-east-1"}},
 		}},
+		// A logging multi-region trail (default selectors), no roles, no instances.
+		Trails: []audit.Trail{{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", HomeRegion: "us-east-1",
+			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true}},
+		TrailsRead: true, RolesRead: true, InstancesRead: true,
 		Warnings: []string{"user deploy: list groups: throttled"},
 	}
 }

@@ -39,6 +39,10 @@ func auditInventory() audit.Inventory {
 				}},
 			{Name: "carol", ARN: arn("carol"), Created: daysAgo(5), Password: audit.No, MFA: audit.No, Admin: audit.No},
 		},
+		// A logging multi-region trail, no roles, no instances: nothing to report.
+		Trails: []audit.Trail{{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", HomeRegion: "us-east-1",
+			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true}},
+		TrailsRead: true, RolesRead: true, InstancesRead: true,
 	}
 }
 

@@ -1,0 +1,68 @@
+package audit
+
+// Trail is one CloudTrail trail as DescribeTrails (with shadow trails, so
+// multi-region trails homed elsewhere are listed too), GetTrailStatus and
+// GetEventSelectors describe it.
+type Trail struct {
+	Name         string
+	ARN          string
+	HomeRegion   string
+	MultiRegion  bool
+	Organization bool
+	Logging      Tri // GetTrailStatus IsLogging; Unknown when the status could not be read
+	// SelectorsKnown says whether GetEventSelectors answered; a trail with
+	// no selectors at all logs every management event, so empty lists only
+	// mean "all" when SelectorsKnown is true.
+	SelectorsKnown    bool
+	EventSelectors    []EventSelector
+	AdvancedSelectors []AdvancedSelector
+}
+
+// EventSelector is a classic CloudTrail event selector, reduced to what
+// decides management-event coverage.
+type EventSelector struct {
+	ReadWriteType                 string // "All", "ReadOnly" or "WriteOnly"
+	IncludeManagementEvents       bool
+	ExcludeManagementEventSources []string
+}
+
+// AdvancedSelector is an advanced event selector: its field selectors are
+// ANDed.
+type AdvancedSelector struct {
+	Name   string
+	Fields []FieldSelector
+}
+
+// FieldSelector is one condition of an advanced event selector.
+type FieldSelector struct {
+	Field         string
+	Equals        []string
+	NotEquals     []string
+	StartsWith    []string
+	NotStartsWith []string
+	EndsWith      []string
+	NotEndsWith   []string
+}
+
+// Role is one IAM role, with what its trust policy says about other
+// accounts.
+type Role struct {
+	Name string
+	ARN  string
+	// TrustKnown is false when the trust policy could not be read or parsed.
+	TrustKnown bool
+	// ForeignNoExternalID lists the principals of other accounts ("*" for
+	// anyone) the trust policy lets assume the role without an sts:ExternalId
+	// condition (iampolicy.CrossAccountWithoutExternalID).
+	ForeignNoExternalID []string
+}
+
+// Instance is one EC2 instance that is not terminated.
+type Instance struct {
+	ID     string
+	Region string
+	State  string // "running", "stopped", ...
+	Name   string // its Name tag, for people
+	// Profile is the ARN of its IAM instance profile, "" when it has none.
+	Profile string
+}

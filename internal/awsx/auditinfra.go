@@ -1,0 +1,181 @@
+package awsx
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/iampolicy"
+)
+
+// infraMaxInstances bounds the instance listing, so a huge account cannot
+// hold the audit's memory unbounded; past it the listing counts as unread.
+const infraMaxInstances = 20000
+
+// infrastructure reads the CloudTrail trails and the EC2 instances of the
+// configured region, concurrently. Both reads are optional: a failure warns
+// and leaves the facts unread (the checks report them unknown). Only a
+// cancelled ctx is an error.
+func (r *accountReader) infrastructure(ctx context.Context) error {
+	var g errgroup.Group
+	g.Go(func() error { r.trails(ctx); return nil })
+	g.Go(func() error { r.instances(ctx); return nil })
+	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("read trails and instances: %w", err)
+	}
+	return nil
+}
+
+// cloudTrail is a counted CloudTrail client for region ("" = configured).
+func (r *accountReader) cloudTrail(region string) *cloudtrail.Client {
+	return cloudtrail.NewFromConfig(r.cfg, func(o *cloudtrail.Options) {
+		if region != "" {
+			o.Region = region
+		}
+		o.Retryer = auditRetryer(r.cfg)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+	})
+}
+
+// trails lists the trails visible from the configured region: with shadow
+// trails, that includes multi-region (and organization) trails homed in
+// other regions. Status and selectors are asked of each trail's home
+// region, which answers for it whatever its kind.
+func (r *accountReader) trails(ctx context.Context) {
+	out, err := r.cloudTrail("").DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
+	if err != nil {
+		r.optional("cloudtrail:DescribeTrails", "CloudTrail trails", err)
+		return
+	}
+	var trails []audit.Trail
+	seen := map[string]bool{}
+	for _, t := range out.TrailList {
+		arn := aws.ToString(t.TrailARN)
+		if seen[arn] {
+			continue
+		}
+		seen[arn] = true
+		trails = append(trails, r.trail(ctx, t))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inv.Trails, r.inv.TrailsRead = trails, true
+}
+
+func (r *accountReader) trail(ctx context.Context, t cttypes.Trail) audit.Trail {
+	arn, home := aws.ToString(t.TrailARN), aws.ToString(t.HomeRegion)
+	out := audit.Trail{
+		Name: aws.ToString(t.Name), ARN: arn, HomeRegion: home,
+		MultiRegion: aws.ToBool(t.IsMultiRegionTrail), Organization: aws.ToBool(t.IsOrganizationTrail),
+	}
+	client := r.cloudTrail(home)
+	status, err := client.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn)})
+	if err != nil {
+		r.optional("cloudtrail:GetTrailStatus", "whether trail "+arn+" is logging", err)
+	} else {
+		out.Logging = audit.TriOf(aws.ToBool(status.IsLogging))
+	}
+	sel, err := client.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(arn)})
+	if err != nil {
+		r.optional("cloudtrail:GetEventSelectors", "events trail "+arn+" logs", err)
+		return out
+	}
+	out.SelectorsKnown = true
+	for _, s := range sel.EventSelectors {
+		out.EventSelectors = append(out.EventSelectors, audit.EventSelector{
+			ReadWriteType: string(s.ReadWriteType), IncludeManagementEvents: aws.ToBool(s.IncludeManagementEvents),
+			ExcludeManagementEventSources: slices.Clone(s.ExcludeManagementEventSources),
+		})
+	}
+	for _, s := range sel.AdvancedEventSelectors {
+		a := audit.AdvancedSelector{Name: aws.ToString(s.Name)}
+		for _, f := range s.FieldSelectors {
+			a.Fields = append(a.Fields, audit.FieldSelector{
+				Field: aws.ToString(f.Field), Equals: f.Equals, NotEquals: f.NotEquals,
+				StartsWith: f.StartsWith, NotStartsWith: f.NotStartsWith, EndsWith: f.EndsWith, NotEndsWith: f.NotEndsWith,
+			})
+		}
+		out.AdvancedSelectors = append(out.AdvancedSelectors, a)
+	}
+	return out
+}
+
+// instances lists the configured region's instances that are not
+// terminated, with their instance profiles.
+func (r *accountReader) instances(ctx context.Context) {
+	client := ec2.NewFromConfig(r.cfg, func(o *ec2.Options) {
+		o.Retryer = auditRetryer(r.cfg)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+	})
+	pages := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000)})
+	var list []audit.Instance
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			r.optional("ec2:DescribeInstances", "instance profiles of EC2 instances in "+r.cfg.Region, err)
+			return
+		}
+		for _, res := range page.Reservations {
+			for _, in := range res.Instances {
+				if in.State != nil && in.State.Name == ec2types.InstanceStateNameTerminated {
+					continue
+				}
+				list = append(list, instance(in, r.cfg.Region))
+			}
+		}
+		if len(list) > infraMaxInstances {
+			r.warn("more than %d EC2 instances in %s: their instance profiles are unknown", infraMaxInstances, r.cfg.Region)
+			return
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inv.Instances, r.inv.InstancesRead = list, true
+	r.inv.InstanceRegions = []string{r.cfg.Region}
+}
+
+func instance(in ec2types.Instance, region string) audit.Instance {
+	out := audit.Instance{ID: aws.ToString(in.InstanceId), Region: region}
+	if in.State != nil {
+		out.State = string(in.State.Name)
+	}
+	if in.IamInstanceProfile != nil {
+		out.Profile = aws.ToString(in.IamInstanceProfile.Arn)
+		if out.Profile == "" {
+			out.Profile = aws.ToString(in.IamInstanceProfile.Id)
+		}
+	}
+	for _, t := range in.Tags {
+		if aws.ToString(t.Key) == "Name" {
+			out.Name = aws.ToString(t.Value)
+		}
+	}
+	return out
+}
+
+// applyRoles judges each role's trust policy, which
+// GetAccountAuthorizationDetails returned with the users: no extra calls.
+// A role's own account is its ARN's, so no account id is needed first.
+func (r *accountReader) applyRoles(d *authDetails) {
+	roles := make([]audit.Role, 0, len(d.roles))
+	for _, rd := range d.roles {
+		role := audit.Role{Name: rd.name, ARN: rd.arn}
+		foreign, err := iampolicy.CrossAccountWithoutExternalID(rd.trust, arnAccount(rd.arn))
+		if err != nil {
+			r.warn("role %s: %v: whether other accounts may assume it is unknown", rd.name, err)
+		} else {
+			role.TrustKnown, role.ForeignNoExternalID = true, foreign
+		}
+		roles = append(roles, role)
+	}
+	r.inv.Roles, r.inv.RolesRead = roles, true
+}

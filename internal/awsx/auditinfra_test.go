@@ -1,0 +1,244 @@
+package awsx_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
+)
+
+// infra builds trails, roles and instances in moto through the real SDK.
+type infra struct {
+	t   *testing.T
+	cfg aws.Config
+	ct  *cloudtrail.Client
+	ec2 *ec2.Client
+	iam *iam.Client
+}
+
+func newInfra(t *testing.T) *infra {
+	t.Helper()
+	cfg, err := awsx.Load(context.Background(), awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &infra{t: t, cfg: cfg, ct: cloudtrail.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg)}
+}
+
+func (f *infra) must(_ any, err error) {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// trail creates a trail delivering to a new bucket, logging if asked.
+func (f *infra) trail(name string, multiRegion, logging bool) string {
+	f.t.Helper()
+	ctx := context.Background()
+	bucket := "trail-logs-" + name
+	s3c := s3.NewFromConfig(f.cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	f.must(s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}))
+	out, err := f.ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{
+		Name: aws.String(name), S3BucketName: aws.String(bucket), IsMultiRegionTrail: aws.Bool(multiRegion)})
+	f.must(out, err)
+	if logging {
+		f.must(f.ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(name)}))
+	}
+	return aws.ToString(out.TrailARN)
+}
+
+func (f *infra) role(name, principal, condition string) {
+	f.t.Helper()
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + principal +
+		`"},"Action":"sts:AssumeRole"` + condition + `}]}`
+	f.must(f.iam.CreateRole(context.Background(), &iam.CreateRoleInput{
+		RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(doc)}))
+}
+
+// instance runs an instance, with the named instance profile unless "".
+func (f *infra) instance(profile string) string {
+	f.t.Helper()
+	ctx := context.Background()
+	images, err := f.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}})
+	f.must(images, err)
+	if len(images.Images) == 0 {
+		f.t.Fatal("moto lists no amazon images")
+	}
+	in := &ec2.RunInstancesInput{ImageId: images.Images[0].ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		InstanceType: ec2types.InstanceTypeT3Micro}
+	if profile != "" {
+		f.must(f.iam.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(profile)}))
+		in.IamInstanceProfile = &ec2types.IamInstanceProfileSpecification{Name: aws.String(profile)}
+	}
+	out, err := f.ec2.RunInstances(ctx, in)
+	f.must(out, err)
+	return aws.ToString(out.Instances[0].InstanceId)
+}
+
+// infraFindings keeps the infrastructure checks' findings as
+// "CHECK severity resource".
+func infraFindings(fs []audit.Finding) []string {
+	out := []string{}
+	for _, f := range fs {
+		if strings.HasPrefix(f.Check, "KW-CT-") || strings.HasPrefix(f.Check, "KW-ROLE-") || strings.HasPrefix(f.Check, "KW-EC2-") {
+			out = append(out, f.Check+" "+f.Severity.String()+" "+f.Resource)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestReadAccountReadsTrailsRolesAndInstances(t *testing.T) {
+	awstest.Moto(t)
+	f := newInfra(t)
+	mainARN := f.trail("main", true, true)
+	localARN := f.trail("local", false, false)
+	f.role("partner", "arn:aws:iam::444455556666:root", "")
+	f.role("vendor", "444455556666", `,"Condition":{"StringEquals":{"sts:ExternalId":"v-1"}}`)
+	f.role("self", "arn:aws:iam::123456789012:root", "")
+	withProfile := f.instance("web")
+	bare := f.instance("")
+	gone := f.instance("")
+	f.must(f.ec2.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{gone}}))
+
+	inv, stats := readAccount(t)
+
+	wantTrails := []audit.Trail{
+		{Name: "local", ARN: localARN, HomeRegion: awstest.Region, Logging: audit.No},
+		{Name: "main", ARN: mainARN, HomeRegion: awstest.Region, MultiRegion: true, Logging: audit.Yes},
+	}
+	gotTrails := slices.Clone(inv.Trails)
+	slices.SortFunc(gotTrails, func(a, b audit.Trail) int { return strings.Compare(a.Name, b.Name) })
+	for i := range gotTrails { // selectors are judged by the check; here only that they were read
+		if !gotTrails[i].SelectorsKnown {
+			t.Errorf("trail %s: selectors not read", gotTrails[i].Name)
+		}
+		gotTrails[i].SelectorsKnown, gotTrails[i].EventSelectors, gotTrails[i].AdvancedSelectors = false, nil, nil
+	}
+	if diff := cmp.Diff(wantTrails, gotTrails); diff != "" || !inv.TrailsRead {
+		t.Errorf("trails read=%v (-want +got):\n%s", inv.TrailsRead, diff)
+	}
+	wantRoles := []audit.Role{
+		{Name: "partner", ARN: "arn:aws:iam::123456789012:role/partner", TrustKnown: true,
+			ForeignNoExternalID: []string{"arn:aws:iam::444455556666:root"}},
+		{Name: "self", ARN: "arn:aws:iam::123456789012:role/self", TrustKnown: true},
+		{Name: "vendor", ARN: "arn:aws:iam::123456789012:role/vendor", TrustKnown: true},
+	}
+	gotRoles := slices.Clone(inv.Roles)
+	slices.SortFunc(gotRoles, func(a, b audit.Role) int { return strings.Compare(a.Name, b.Name) })
+	if diff := cmp.Diff(wantRoles, gotRoles); diff != "" || !inv.RolesRead {
+		t.Errorf("roles read=%v (-want +got):\n%s", inv.RolesRead, diff)
+	}
+	profiles := map[string]bool{}
+	for _, in := range inv.Instances {
+		profiles[in.ID] = in.Profile != ""
+		if in.Region != awstest.Region || in.State != "running" {
+			t.Errorf("instance %+v: want running in %s", in, awstest.Region)
+		}
+	}
+	if diff := cmp.Diff(map[string]bool{withProfile: true, bare: false}, profiles); diff != "" || !inv.InstancesRead {
+		t.Errorf("instances read=%v, profile? (-want +got):\n%s", inv.InstancesRead, diff)
+	}
+	if len(inv.Warnings) != 0 {
+		t.Errorf("warnings: %q", inv.Warnings)
+	}
+	// One DescribeTrails; status and selectors per distinct trail; roles
+	// ride in the authorization details page (no per-role calls).
+	for op, want := range map[string]int{"cloudtrail:DescribeTrails": 1, "cloudtrail:GetTrailStatus": 2,
+		"cloudtrail:GetEventSelectors": 2, "iam:GetAccountAuthorizationDetails": 1} {
+		if stats.Calls[op] != want {
+			t.Errorf("%s called %d times, want %d (%v)", op, stats.Calls[op], want, stats.Calls)
+		}
+	}
+
+	got := infraFindings(audit.Run(*inv, audit.DefaultConfig(time.Now())))
+	want := []string{
+		"KW-EC2-NO-PROFILE medium arn:aws:ec2:us-east-1:123456789012:instance/" + bare,
+		"KW-ROLE-TRUST-NO-EXTID medium arn:aws:iam::123456789012:role/partner",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadAccountJudgesTrailSettings(t *testing.T) {
+	const noTrail = "KW-CT-MULTI-REGION high arn:aws:iam::123456789012:root"
+	tests := []struct {
+		name  string
+		setup func(f *infra)
+		want  []string
+	}{
+		{"no trail fails", func(*infra) {}, []string{noTrail}},
+		{"single-region logging trail fails", func(f *infra) { f.trail("local", false, true) }, []string{noTrail}},
+		{"multi-region trail not logging fails", func(f *infra) { f.trail("main", true, false) }, []string{noTrail}},
+		{"multi-region logging trail with default selectors passes", func(f *infra) { f.trail("main", true, true) }, []string{}},
+		{"multi-region trail logging write-only management events fails", func(f *infra) {
+			f.trail("main", true, true)
+			f.must(f.ct.PutEventSelectors(context.Background(), &cloudtrail.PutEventSelectorsInput{
+				TrailName: aws.String("main"), EventSelectors: []cttypes.EventSelector{
+					{ReadWriteType: cttypes.ReadWriteTypeWriteOnly, IncludeManagementEvents: aws.Bool(true)}}}))
+		}, []string{noTrail}},
+		{"multi-region trail with an advanced management selector passes", func(f *infra) {
+			f.trail("main", true, true)
+			f.must(f.ct.PutEventSelectors(context.Background(), &cloudtrail.PutEventSelectorsInput{
+				TrailName: aws.String("main"), AdvancedEventSelectors: []cttypes.AdvancedEventSelector{{
+					Name: aws.String("management"), FieldSelectors: []cttypes.AdvancedFieldSelector{
+						{Field: aws.String("eventCategory"), Equals: []string{"Management"}}}}}}))
+		}, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			awstest.Moto(t)
+			f := newInfra(t)
+			tt.setup(f)
+			inv, _ := readAccount(t)
+			if diff := cmp.Diff(tt.want, infraFindings(audit.Run(*inv, audit.DefaultConfig(time.Now())))); diff != "" {
+				t.Errorf("findings (-want +got):\n%s\ntrails: %+v", diff, inv.Trails)
+			}
+		})
+	}
+}
+
+func TestReadAccountInfraDeniedIsUnknown(t *testing.T) {
+	s := awstest.MotoWithAuth(t)
+	auditor := s.CreateUserKey(t, "auditor", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+		"iam:GenerateCredentialReport","iam:GetCredentialReport","iam:GetAccountAuthorizationDetails",
+		"iam:GetAccountSummary","iam:ListAccessKeys"],"Resource":"*"}]}`)
+	t.Setenv("AWS_ACCESS_KEY_ID", auditor.KeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", auditor.Secret.Reveal())
+	inv, _ := readAccount(t)
+	if inv.TrailsRead || inv.InstancesRead || !inv.RolesRead {
+		t.Errorf("read trails=%v instances=%v roles=%v: want only roles", inv.TrailsRead, inv.InstancesRead, inv.RolesRead)
+	}
+	warnings := strings.Join(inv.Warnings, "\n")
+	for _, action := range []string{"cloudtrail:DescribeTrails denied", "ec2:DescribeInstances denied"} {
+		if !strings.Contains(warnings, action) {
+			t.Errorf("warnings %q: want one saying %s", inv.Warnings, action)
+		}
+	}
+	var unknown []string
+	for _, f := range audit.Run(*inv, audit.DefaultConfig(time.Now())) {
+		if (f.Check == "KW-CT-MULTI-REGION" || f.Check == "KW-EC2-NO-PROFILE") && f.Evidence["verdict"] == "unknown" {
+			unknown = append(unknown, f.Check)
+		}
+	}
+	slices.Sort(unknown)
+	if diff := cmp.Diff([]string{"KW-CT-MULTI-REGION", "KW-EC2-NO-PROFILE"}, unknown); diff != "" {
+		t.Errorf("unknown findings (-want +got):\n%s", diff)
+	}
+}
