@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"cmp"
 	"slices"
 	"time"
 
@@ -92,6 +91,7 @@ var checks = []check{
 	{roleTrustInfo, checkRoleTrust},
 	{instanceProfileInfo, checkInstanceProfiles},
 	{embeddedInfo, checkEmbeddedKeys},
+	{accountUnreadInfo, checkAccountUnread},
 }
 
 // Checks lists every check Run applies.
@@ -112,15 +112,7 @@ func Run(inv Inventory, cfg Config) []Finding {
 	for _, c := range checks {
 		out = append(out, c.run(inv, cfg)...)
 	}
-	slices.SortStableFunc(out, func(a, b Finding) int {
-		return cmp.Or(
-			cmp.Compare(b.Severity, a.Severity),
-			cmp.Compare(a.AccountID, b.AccountID),
-			cmp.Compare(a.Resource, b.Resource),
-			cmp.Compare(a.KeyID, b.KeyID),
-			cmp.Compare(a.Check, b.Check),
-		)
-	})
+	SortFindings(out)
 	return out
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/severity"
 )
@@ -22,6 +23,8 @@ type auditOptions struct {
 	format  string
 	output  string
 	failOn  severity.Level
+	org     bool            // --org: every account of the organization
+	orgOpts awsx.OrgOptions // --role-name, --org-concurrency
 }
 
 // auditFlags holds the raw flag values until they are parsed into auditOptions.
@@ -48,6 +51,11 @@ KW-KEY-DANGEROUS (medium); KW-KEY-INACTIVE (low); KW-USER-NEW (info). A practice
 be judged because a fact is unknown is reported at low severity with "verdict": "unknown",
 never passed silently. docs/audit.md describes each check and its controls.
 
+With --org it lists the organization's ACTIVE accounts (organizations:ListAccounts) and
+audits each, the caller's own with its credentials and the others through --role-name
+(default OrganizationAccountAccessRole), --org-concurrency at a time. An account that cannot
+be read is reported as a KW-ORG-ACCOUNT-UNREAD finding (high) and the others are still audited.
+
 Ages are judged at --as-of: a date (2027-01-01), an RFC 3339 time, or an offset from now
 (+30d, -2w, +12h) to preview what fails next month; by default, now. Every finding in json,
 jsonl, csv and sarif carries its evidence, controls and a remediation.
@@ -62,7 +70,8 @@ const auditExample = `  keywarden audit                              # the accou
   keywarden audit --profile prod --fail-on high  # in CI: fail on high and critical only
   keywarden audit --as-of +30d                 # what will fail in 30 days
   keywarden audit --max-key-age 60d --format json -o audit.json
-  keywarden audit keys --format csv -o keys.csv  # every key, for a spreadsheet`
+  keywarden audit keys --format csv -o keys.csv  # every key, for a spreadsheet
+  keywarden audit --org --profile mgmt         # every account of the organization`
 
 const auditKeysLong = `List every access key of the account, one row per key: account, user, key id, status,
 age in days (judged at --as-of), last use (date, service, region), the user's MFA, whether
@@ -104,6 +113,9 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 	pf.StringVar(&raw.maxUnused, "max-unused", "45d", "an active key unused this long must go (h, d or w)")
 	pf.IntVar(&raw.newUserDays, "new-user-days", 30, "list users created within this many days for review")
 	pf.StringVarP(&opts.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, "|")+" (audit keys: "+strings.Join(keysFormats, "|")+")")
+	pf.BoolVar(&opts.org, "org", false, "audit every ACTIVE account of the caller's AWS Organization (run from the management account)")
+	pf.StringVar(&opts.orgOpts.RoleName, "role-name", awsx.DefaultOrgRole, "with --org: the role assumed in each member account")
+	pf.IntVar(&opts.orgOpts.Concurrency, "org-concurrency", awsx.DefaultOrgConcurrency, "with --org: how many accounts are read at once")
 	pf.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
 	cmd.Flags().StringVar(&raw.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: low|medium|high|critical")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
@@ -152,6 +164,12 @@ func (o *auditOptions) resolve(raw auditFlags, formats []string, now time.Time) 
 		return fmt.Errorf("--new-user-days %d: want a positive number of days", raw.newUserDays)
 	}
 	o.cfg.NewUser = time.Duration(raw.newUserDays) * 24 * time.Hour
+	if o.orgOpts.Concurrency < 1 {
+		return fmt.Errorf("--org-concurrency %d: want a positive number", o.orgOpts.Concurrency)
+	}
+	if o.orgOpts.RoleName == "" {
+		return fmt.Errorf("--role-name: want a role name")
+	}
 	return nil
 }
 

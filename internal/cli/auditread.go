@@ -21,11 +21,26 @@ type accountReader func(ctx context.Context, opts awsx.Options) (*audit.Inventor
 // auditDeps are what `keywarden audit` needs beyond the process streams:
 // the account reader and the clock, both fixed in tests.
 type auditDeps struct {
-	read accountReader
-	now  func() time.Time
+	read    accountReader
+	readOrg orgReader
+	now     func() time.Time
 }
 
-func defaultAuditDeps() auditDeps { return auditDeps{read: readAccount, now: time.Now} }
+// orgReader reads every account of the caller's organization (--org).
+type orgReader func(ctx context.Context, opts awsx.Options, org awsx.OrgOptions) ([]awsx.AccountResult, error)
+
+func defaultAuditDeps() auditDeps {
+	return auditDeps{read: readAccount, readOrg: readOrganization, now: time.Now}
+}
+
+// readOrganization is the real organization reader: awsx.ReadOrganization over the SDK's configuration.
+func readOrganization(ctx context.Context, opts awsx.Options, org awsx.OrgOptions) ([]awsx.AccountResult, error) {
+	cfg, err := awsx.Load(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return awsx.ReadOrganization(ctx, cfg, org)
+}
 
 // readAccount is the real reader: awsx.ReadAccount over the SDK's configuration.
 func readAccount(ctx context.Context, opts awsx.Options) (*audit.Inventory, readStats, error) {

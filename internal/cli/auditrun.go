@@ -14,17 +14,21 @@ import (
 	"github.com/keywarden/keywarden/internal/ui"
 )
 
-// runAudit reads the account, runs every check, reports, and turns findings
-// at or above --fail-on into errFindings.
+// runAudit reads the account (or, with --org, every account), runs every
+// check, reports, and turns findings at or above --fail-on into errFindings.
 func runAudit(ctx context.Context, opts auditOptions, deps Deps, ad auditDeps) error {
-	_, findings, err := auditAccount(ctx, opts, deps, ad)
+	res, err := auditAccounts(ctx, opts, deps, ad)
 	if err != nil {
 		return err
 	}
-	if err := writeAuditReport(opts, deps, report.AuditDocument(findings)); err != nil {
+	doc := report.AuditDocument(res.findings)
+	if opts.org {
+		doc.Summary += fmt.Sprintf("; %d of %d accounts of the organization read", res.accounts-res.unread, res.accounts)
+	}
+	if err := writeAuditReport(opts, deps, doc); err != nil {
 		return err
 	}
-	for _, f := range findings {
+	for _, f := range res.findings {
 		if f.Severity >= opts.failOn {
 			return errFindings
 		}
@@ -32,41 +36,63 @@ func runAudit(ctx context.Context, opts auditOptions, deps Deps, ad auditDeps) e
 	return nil
 }
 
-// runAuditKeys reads the account and lists its keys with the findings on each.
+// runAuditKeys reads the account(s) and lists their keys with the findings on each.
 func runAuditKeys(ctx context.Context, opts auditOptions, deps Deps, ad auditDeps) error {
-	inv, findings, err := auditAccount(ctx, opts, deps, ad)
+	res, err := auditAccounts(ctx, opts, deps, ad)
 	if err != nil {
 		return err
 	}
-	doc := report.KeysDocument([]audit.Inventory{*inv}, findings, judgedAt(opts, ad))
+	doc := report.KeysDocument(res.inventories, res.findings, judgedAt(opts, ad))
 	return writeAuditReport(opts, deps, doc)
 }
 
-// auditAccount reads the inventory, tells stderr how old its credential
-// report is and what could not be read, and runs the checks.
-func auditAccount(ctx context.Context, opts auditOptions, deps Deps, ad auditDeps) (*audit.Inventory, []audit.Finding, error) {
+// auditResult is what was read and found: one inventory per account read.
+type auditResult struct {
+	inventories []audit.Inventory
+	findings    []audit.Finding
+	accounts    int // accounts listed (1 without --org)
+	unread      int // accounts that could not be read (--org)
+}
+
+// auditAccounts reads the account, or with --org the organization's.
+func auditAccounts(ctx context.Context, opts auditOptions, deps Deps, ad auditDeps) (auditResult, error) {
+	if opts.org {
+		return auditOrganization(ctx, opts, deps, ad)
+	}
 	inv, stats, err := ad.read(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	if err != nil {
-		err = fmt.Errorf("audit: %w", err)
-		if isAccessDenied(err) {
-			return nil, nil, withHint(err, "docs/iam.md lists the read-only IAM actions keywarden audit needs")
-		}
-		return nil, nil, err
+		return auditResult{}, auditReadErr(err)
 	}
+	findings := judgeInventory(deps.Stderr, opts, ad, inv, stats.ReportAge, "")
+	return auditResult{inventories: []audit.Inventory{*inv}, findings: findings, accounts: 1}, nil
+}
+
+// auditReadErr wraps a read that stopped the audit, with a hint for a denial.
+func auditReadErr(err error) error {
+	err = fmt.Errorf("audit: %w", err)
+	if isAccessDenied(err) {
+		return withHint(err, "docs/iam.md lists the read-only IAM actions keywarden audit needs")
+	}
+	return err
+}
+
+// judgeInventory tells stderr how old the inventory's credential report is
+// and what could not be read (each line after prefix), and runs the checks.
+func judgeInventory(stderr io.Writer, opts auditOptions, ad auditDeps, inv *audit.Inventory, reportAge time.Duration, prefix string) []audit.Finding {
 	if inv.ReportGeneratedAt.IsZero() {
-		fmt.Fprintln(deps.Stderr, "warning: no credential report: facts it gives (root user, MFA, last use) are unknown")
+		fmt.Fprintf(stderr, "warning: %sno credential report: facts it gives (root user, MFA, last use) are unknown\n", prefix)
 	} else {
-		fmt.Fprintf(deps.Stderr, "credential report generated %s ago (%s); AWS refreshes it at most every 4 hours\n",
-			formatAge(stats.ReportAge), inv.ReportGeneratedAt.UTC().Format(time.RFC3339))
+		fmt.Fprintf(stderr, "%scredential report generated %s ago (%s); AWS refreshes it at most every 4 hours\n",
+			prefix, formatAge(reportAge), inv.ReportGeneratedAt.UTC().Format(time.RFC3339))
 	}
-	warn := newWarner(deps.Stderr)
+	warn := newWarner(stderr)
 	for _, w := range inv.Warnings {
-		warn.add(fmt.Errorf("%s", w))
+		warn.add(fmt.Errorf("%s%s", prefix, w))
 	}
 	warn.flush()
 	cfg := opts.cfg
 	cfg.AsOf = judgedAt(opts, ad)
-	return inv, audit.Run(*inv, cfg), nil
+	return audit.Run(*inv, cfg)
 }
 
 // judgedAt is the time ages are judged at: --as-of, else now. Not the

@@ -1,0 +1,171 @@
+package awsx
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/keywarden/keywarden/internal/audit"
+)
+
+// DefaultOrgRole is the role AWS Organizations creates in every account it
+// creates, trusting the management account.
+const DefaultOrgRole = "OrganizationAccountAccessRole"
+
+// DefaultOrgConcurrency bounds how many accounts are read at once: each
+// read is itself a burst of IAM calls, and IAM throttles per account but the
+// caller's network and CPU are shared.
+const DefaultOrgConcurrency = 4
+
+// orgSessionName names the assumed-role sessions in the members' CloudTrail.
+const orgSessionName = "keywarden-audit"
+
+// OrgOptions tune ReadOrganization; zero fields take the defaults.
+type OrgOptions struct {
+	RoleName    string // role assumed in each member account (DefaultOrgRole)
+	Concurrency int    // accounts read at once (DefaultOrgConcurrency)
+}
+
+// AccountResult is one account's read: its inventory and cost, or the error
+// that kept it from being read.
+type AccountResult struct {
+	AccountID, Name string
+	Inventory       *audit.Inventory
+	Stats           ReadStats
+	Err             error
+}
+
+// ReadOrganization reads every ACTIVE account of the caller's organization:
+// the caller's own account with cfg as is, every other through the role
+// opts.RoleName assumed in it. An account that cannot be read gets Err and
+// the others are still read; only failing to list the accounts (or to learn
+// the caller's account) fails the whole call. Results are in ListAccounts'
+// order.
+func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]AccountResult, error) {
+	role := opts.RoleName
+	if role == "" {
+		role = DefaultOrgRole
+	}
+	limit := opts.Concurrency
+	if limit < 1 {
+		limit = DefaultOrgConcurrency
+	}
+	accounts, err := listAccounts(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	self, err := callerAccount(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]AccountResult, len(accounts))
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for i, acct := range accounts {
+		results[i] = AccountResult{AccountID: aws.ToString(acct.Id), Name: aws.ToString(acct.Name)}
+		g.Go(func() error {
+			readMember(ctx, cfg, self, role, &results[i])
+			return nil // a failed account is a result, not a reason to stop the others
+		})
+	}
+	_ = g.Wait()
+	return results, nil
+}
+
+// listAccounts lists the organization's ACTIVE accounts: suspended and
+// closing accounts cannot be signed into.
+func listAccounts(ctx context.Context, cfg aws.Config) ([]orgtypes.Account, error) {
+	client := organizations.NewFromConfig(cfg, func(o *organizations.Options) {
+		o.Retryer = auditRetryer(cfg)
+		o.APIOptions = append(slices.Clip(o.APIOptions), lenientErrors)
+	})
+	var active []orgtypes.Account
+	pages := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			if isDenied(err) {
+				return nil, fmt.Errorf("list organization accounts: %w", &AccessDeniedError{Actions: []string{"organizations:ListAccounts"}})
+			}
+			return nil, fmt.Errorf("list organization accounts (organizations:ListAccounts; is the caller in an organization's management or delegated administrator account?): %w", err)
+		}
+		for _, a := range page.Accounts {
+			if a.State == orgtypes.AccountStateActive || (a.State == "" && a.Status == orgtypes.AccountStatusActive) {
+				active = append(active, a)
+			}
+		}
+	}
+	if len(active) == 0 {
+		// A real organization always lists at least its management
+		// account; an emulator outside one may answer an empty list.
+		return nil, fmt.Errorf("list organization accounts: organizations:ListAccounts returned no ACTIVE account")
+	}
+	return active, nil
+}
+
+// callerAccount is the account cfg's credentials belong to; it is read with
+// them as is rather than through a role it may not have.
+func callerAccount(ctx context.Context, cfg aws.Config) (string, error) {
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("learn the caller's account (sts:GetCallerIdentity): %w", err)
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// readMember reads one account into res.
+func readMember(ctx context.Context, cfg aws.Config, self, role string, res *AccountResult) {
+	memberCfg := cfg
+	if res.AccountID != self {
+		var err error
+		if memberCfg, err = assumeRole(ctx, cfg, res.AccountID, role); err != nil {
+			res.Err = err
+			return
+		}
+	}
+	inv, stats, err := ReadAccount(ctx, memberCfg)
+	res.Stats = stats
+	if err != nil {
+		res.Err = err
+		return
+	}
+	if inv.AccountID == "" {
+		inv.AccountID = res.AccountID
+	}
+	res.Inventory = inv
+}
+
+// assumeRole returns cfg with credentials of role in account, fetched once
+// now so that a role that cannot be assumed fails here, named as such, and
+// not as a denied IAM read.
+func assumeRole(ctx context.Context, cfg aws.Config, account, role string) (aws.Config, error) {
+	arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition(cfg.Region), account, role)
+	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), arn, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = orgSessionName
+	})
+	member := cfg.Copy()
+	member.Credentials = aws.NewCredentialsCache(provider)
+	if _, err := member.Credentials.Retrieve(ctx); err != nil {
+		return aws.Config{}, fmt.Errorf("assume role %s (sts:AssumeRole): %w", arn, err)
+	}
+	return member, nil
+}
+
+// partition is the ARN partition of region: roles in GovCloud and China
+// live in their own partitions.
+func partition(region string) string {
+	switch {
+	case len(region) >= 7 && region[:7] == "us-gov-":
+		return "aws-us-gov"
+	case len(region) >= 3 && region[:3] == "cn-":
+		return "aws-cn"
+	}
+	return "aws"
+}
