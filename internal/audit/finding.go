@@ -19,6 +19,9 @@ type Finding struct {
 	Evidence    map[string]any `json:"evidence"`
 	Controls    []string       `json:"controls"`
 	Remediation string         `json:"remediation"`
+	// AsOf is when ages were judged (--as-of, else the time of the audit):
+	// it lets a later audit's --diff tell which users and keys are new.
+	AsOf time.Time `json:"as_of"`
 }
 
 // Config holds the thresholds checks judge by. Zero thresholds take the
@@ -111,6 +114,9 @@ func Run(inv Inventory, cfg Config) []Finding {
 	var out []Finding
 	for _, c := range checks {
 		out = append(out, c.run(inv, cfg)...)
+	}
+	for i := range out {
+		out[i].AsOf = cfg.AsOf
 	}
 	SortFindings(out)
 	return out

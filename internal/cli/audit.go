@@ -25,6 +25,7 @@ type auditOptions struct {
 	failOn  severity.Level
 	org     bool            // --org: every account of the organization
 	orgOpts awsx.OrgOptions // --role-name, --org-concurrency
+	diff    string          // --diff: an earlier audit's json report
 }
 
 // auditFlags holds the raw flag values until they are parsed into auditOptions.
@@ -33,7 +34,8 @@ type auditFlags struct {
 	newUserDays                        int
 }
 
-// keysFormats are the formats of the key inventory: it is a table, not results, so no SARIF.
+// keysFormats are the formats of the key inventory and of --diff: tables,
+// not results, so no SARIF.
 var keysFormats = []string{"text", "json", "jsonl", "csv"}
 
 const auditLong = `Audit an AWS account's root user, IAM users and access keys against the access-key
@@ -56,6 +58,13 @@ audits each, the caller's own with its credentials and the others through --role
 (default OrganizationAccountAccessRole), --org-concurrency at a time. An account that cannot
 be read is reported as a KW-ORG-ACCOUNT-UNREAD finding (high) and the others are still audited.
 
+With --diff FILE, FILE being an earlier 'keywarden audit --format json' (or jsonl) report, it
+lists what changed since instead: users and keys created since the earlier audit judged
+(its as_of), keys newly stale (KW-KEY-AGE, KW-KEY-UNUSED), other new findings, findings that
+got worse, and findings fixed. An earlier finding in an account this run could not read is
+listed as not-re-audited, never as fixed. --diff then exits 1 only for new, newly stale or
+worse findings at or above --fail-on, so CI fails on what is new, not on known debt.
+
 Ages are judged at --as-of: a date (2027-01-01), an RFC 3339 time, or an offset from now
 (+30d, -2w, +12h) to preview what fails next month; by default, now. Every finding in json,
 jsonl, csv and sarif carries its evidence, controls and a remediation.
@@ -71,7 +80,9 @@ const auditExample = `  keywarden audit                              # the accou
   keywarden audit --as-of +30d                 # what will fail in 30 days
   keywarden audit --max-key-age 60d --format json -o audit.json
   keywarden audit keys --format csv -o keys.csv  # every key, for a spreadsheet
-  keywarden audit --org --profile mgmt         # every account of the organization`
+  keywarden audit --org --profile mgmt         # every account of the organization
+  keywarden audit --format json -o last.json   # keep it, and next month:
+  keywarden audit --diff last.json             # what changed since`
 
 const auditKeysLong = `List every access key of the account, one row per key: account, user, key id, status,
 age in days (judged at --as-of), last use (date, service, region), the user's MFA, whether
@@ -99,7 +110,11 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 		Example: auditExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.resolve(raw, report.Formats, ad.now()); err != nil {
+			formats := report.Formats
+			if opts.diff != "" {
+				formats = keysFormats
+			}
+			if err := opts.resolve(raw, formats, ad.now()); err != nil {
 				return usageErr(err)
 			}
 			return runAudit(cmd.Context(), opts, deps, ad)
@@ -117,6 +132,7 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 	pf.StringVar(&opts.orgOpts.RoleName, "role-name", awsx.DefaultOrgRole, "with --org: the role assumed in each member account")
 	pf.IntVar(&opts.orgOpts.Concurrency, "org-concurrency", awsx.DefaultOrgConcurrency, "with --org: how many accounts are read at once")
 	pf.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
+	cmd.Flags().StringVar(&opts.diff, "diff", "", "list what changed since an earlier audit's json report: new users and keys, keys newly stale, findings fixed")
 	cmd.Flags().StringVar(&raw.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: low|medium|high|critical")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))

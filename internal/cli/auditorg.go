@@ -22,6 +22,7 @@ func auditOrganization(ctx context.Context, opts auditOptions, deps Deps, ad aud
 		if r.Err != nil {
 			res.unread++
 			f := audit.AccountUnread(r.AccountID, r.Name, opts.orgOpts.RoleName, r.Err)
+			f.AsOf = judgedAt(opts, ad)
 			fmt.Fprintf(deps.Stderr, "error: account %s: not audited: %s\n", accountLabel(r), f.Evidence["error"])
 			res.findings = append(res.findings, f)
 			continue

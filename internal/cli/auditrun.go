@@ -17,9 +17,19 @@ import (
 // runAudit reads the account (or, with --org, every account), runs every
 // check, reports, and turns findings at or above --fail-on into errFindings.
 func runAudit(ctx context.Context, opts auditOptions, deps Deps, ad auditDeps) error {
+	var prev audit.Previous
+	if opts.diff != "" {
+		var err error
+		if prev, err = readPrevious(opts.diff, deps.Stderr); err != nil {
+			return usageErr(err)
+		}
+	}
 	res, err := auditAccounts(ctx, opts, deps, ad)
 	if err != nil {
 		return err
+	}
+	if opts.diff != "" {
+		return reportDiff(opts, deps, prev, res)
 	}
 	doc := report.AuditDocument(res.findings)
 	if opts.org {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/severity"
@@ -15,7 +16,7 @@ import (
 
 // AuditColumns is the field order of DESIGN.md's "Audit finding (JSON)".
 var AuditColumns = []string{
-	"check", "title", "severity", "account_id", "resource", "key_id", "evidence", "controls", "remediation",
+	"check", "title", "severity", "account_id", "resource", "key_id", "evidence", "controls", "remediation", "as_of",
 }
 
 // auditHeader is the text table's header for audit findings.
@@ -86,6 +87,7 @@ func auditEntry(f audit.Finding) Entry {
 			{"check", f.Check}, {"title", f.Title}, {"severity", f.Severity.String()},
 			{"account_id", f.AccountID}, {"resource", f.Resource}, {"key_id", f.KeyID},
 			{"evidence", evidence}, {"controls", controls}, {"remediation", f.Remediation},
+			{"as_of", rfc3339(f.AsOf)},
 		},
 		Fingerprint: auditFingerprint(f, key),
 		Details: []string{
@@ -188,4 +190,12 @@ func auditSummary(findings []audit.Finding) string {
 	}
 	return fmt.Sprintf("%s (%s) on %s in %s", plural(len(findings), "finding"), strings.Join(parts, ", "),
 		plural(len(resources), "principal"), plural(len(accounts), "account"))
+}
+
+// rfc3339 renders t in UTC, or nil (null in JSON) when it is zero.
+func rfc3339(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -18,7 +18,7 @@ func ReadBaseline(r io.Reader) (map[string]bool, error) {
 	br := bufio.NewReader(io.LimitReader(r, maxBaseline))
 	first, err := firstByte(br)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read baseline: %w", err)
 	}
 	dec := json.NewDecoder(br)
 	switch first {
@@ -94,10 +94,10 @@ func firstByte(br *bufio.Reader) (byte, error) {
 	for {
 		b, err := br.ReadByte()
 		if errors.Is(err, io.EOF) {
-			return 0, errors.New("read baseline: the file is empty")
+			return 0, errors.New("the file is empty")
 		}
 		if err != nil {
-			return 0, fmt.Errorf("read baseline: %w", err)
+			return 0, err
 		}
 		switch b {
 		case ' ', '\t', '\r', '\n':

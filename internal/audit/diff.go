@@ -1,0 +1,154 @@
+package audit
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+// ChangeKind says how an audit differs from an earlier one.
+type ChangeKind string
+
+const (
+	NewUser      ChangeKind = "new-user"       // a user created since the earlier audit
+	NewKey       ChangeKind = "new-key"        // an access key created since the earlier audit
+	NewlyStale   ChangeKind = "newly-stale"    // a key that now fails the age or unused check
+	NewFinding   ChangeKind = "new-finding"    // any other finding the earlier audit did not have
+	Worse        ChangeKind = "worse"          // a finding the earlier audit had, now more severe
+	Fixed        ChangeKind = "fixed"          // a finding of the earlier audit that is gone
+	NotReAudited ChangeKind = "not-re-audited" // an earlier finding in an account this audit could not read
+)
+
+// Change is one difference between two audits. Finding is the current
+// finding (the earlier one for Fixed and NotReAudited); for NewUser and
+// NewKey it names the principal and key, with no check.
+type Change struct {
+	Kind    ChangeKind
+	Finding Finding
+	Created time.Time // NewUser, NewKey: when it was created
+}
+
+// Previous is an earlier audit, as read back from its JSON report.
+type Previous struct {
+	Findings []Finding
+	// AsOf is when the earlier audit judged ages; zero when its report does
+	// not say (then new users and keys cannot be told).
+	AsOf time.Time
+}
+
+// staleChecks are the checks that fire as a key ages without rotation or use.
+var staleChecks = []string{keyAgeInfo.ID, keyUnusedInfo.ID}
+
+// Diff compares the current audit (its inventories and findings) with an
+// earlier one. Findings are matched by check, account, resource and key;
+// an earlier finding in an account that was not read this time is not
+// claimed fixed. Changes come grouped by kind, what needs action first,
+// and worst first within a kind.
+func Diff(prev Previous, invs []Inventory, cur []Finding) []Change {
+	read := map[string]bool{}
+	for _, inv := range invs {
+		read[inv.AccountID] = true
+	}
+	before := map[findingID]Finding{}
+	for _, f := range prev.Findings {
+		before[idOf(f)] = f
+	}
+	var out []Change
+	now := map[findingID]bool{}
+	for _, f := range cur {
+		id := idOf(f)
+		now[id] = true
+		old, had := before[id]
+		switch {
+		case !had && slices.Contains(staleChecks, f.Check):
+			out = append(out, Change{Kind: NewlyStale, Finding: f})
+		case !had:
+			out = append(out, Change{Kind: NewFinding, Finding: f})
+		case f.Severity > old.Severity:
+			out = append(out, Change{Kind: Worse, Finding: f})
+		}
+	}
+	for _, f := range prev.Findings {
+		if now[idOf(f)] {
+			continue
+		}
+		kind := Fixed
+		if !read[f.AccountID] {
+			kind = NotReAudited
+		}
+		out = append(out, Change{Kind: kind, Finding: f})
+	}
+	if !prev.AsOf.IsZero() {
+		out = append(out, created(prev.AsOf, invs)...)
+	}
+	sortChanges(out)
+	return out
+}
+
+// findingID identifies a finding across audits: ages and evidence change
+// every day, the check, place and key do not.
+type findingID struct {
+	check, account, resource, key string
+}
+
+func idOf(f Finding) findingID {
+	key := f.KeyID
+	if key == "" {
+		if slot, ok := f.Evidence["key_slot"]; ok {
+			key = fmt.Sprintf("slot %v", slot)
+		}
+	}
+	return findingID{f.Check, f.AccountID, f.Resource, key}
+}
+
+// created lists the users and keys created after since.
+func created(since time.Time, invs []Inventory) []Change {
+	var out []Change
+	after := func(d Date) bool { return d.Known() && d.Time.After(since) }
+	for _, inv := range invs {
+		if inv.Root != nil {
+			root := Finding{AccountID: inv.AccountID, Resource: inv.Root.ARN, Severity: severity.Info}
+			out = append(out, newKeys(root, inv.Root.Keys, after)...)
+		}
+		for _, u := range inv.Users {
+			principal := Finding{AccountID: inv.AccountID, Resource: u.ARN, Severity: severity.Info}
+			if after(u.Created) {
+				out = append(out, Change{Kind: NewUser, Finding: principal, Created: u.Created.Time})
+			}
+			out = append(out, newKeys(principal, u.Keys, after)...)
+		}
+	}
+	return out
+}
+
+// newKeys lists the keys of principal that after says are new.
+func newKeys(principal Finding, keys []Key, after func(Date) bool) []Change {
+	var out []Change
+	for _, k := range keys {
+		if after(k.Created) {
+			key := principal
+			key.KeyID = k.ID
+			out = append(out, Change{Kind: NewKey, Finding: key, Created: k.Created.Time})
+		}
+	}
+	return out
+}
+
+// changeOrder ranks kinds within one severity: what needs action first.
+var changeOrder = []ChangeKind{NewlyStale, Worse, NewFinding, NewKey, NewUser, NotReAudited, Fixed}
+
+func sortChanges(out []Change) {
+	slices.SortStableFunc(out, func(a, b Change) int {
+		return cmp.Or(
+			cmp.Compare(slices.Index(changeOrder, a.Kind), slices.Index(changeOrder, b.Kind)),
+			cmp.Compare(b.Finding.Severity, a.Finding.Severity),
+			cmp.Compare(a.Finding.AccountID, b.Finding.AccountID),
+			cmp.Compare(a.Finding.Resource, b.Finding.Resource),
+			cmp.Compare(a.Finding.KeyID, b.Finding.KeyID),
+			cmp.Compare(a.Finding.Check, b.Finding.Check),
+		)
+	})
+}

@@ -1,0 +1,93 @@
+package audit
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// changes renders changes compactly: "kind CHECK resource [key-seed]".
+func changes(cs []Change) []string {
+	out := []string{}
+	for _, c := range cs {
+		s := fmt.Sprintf("%s %s %s", c.Kind, c.Finding.Check, lastPart(c.Finding.Resource))
+		if c.Finding.KeyID != "" {
+			s += " key"
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestDiffTellsWhatChangedSinceAnEarlierAudit(t *testing.T) {
+	earlier := asOf.Add(-30 * day)
+	// Thirty days ago: alice (console, no MFA) and bob (key used 20 days
+	// before then, so fresh).
+	alice := user("alice")
+	alice.Password, alice.MFA = Yes, No
+	bob := user("bob", withID(active(1, 80, 50), "bob"))
+	before := Run(account(alice, bob), DefaultConfig(earlier))
+
+	// Now: alice has MFA (fixed); bob's key is 50 days unused (newly stale);
+	// carol was created 10 days ago with a key (new user, new key).
+	alice.MFA = Yes
+	carol := user("carol", withID(active(1, 10, 1), "carol"))
+	carol.Created = ago(10)
+	invs := []Inventory{account(alice, bob, carol)}
+	now := Run(invs[0], DefaultConfig(asOf))
+
+	got := changes(Diff(Previous{Findings: before, AsOf: earlier}, invs, now))
+	want := []string{
+		"fixed KW-USER-NO-MFA alice",
+		"new-finding KW-USER-NEW carol",
+		"new-key  carol key",
+		"new-user  carol",
+		"newly-stale KW-KEY-UNUSED bob key",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+}
+
+func TestDiffDoesNotClaimFixedWhatItDidNotRead(t *testing.T) {
+	alice := user("alice")
+	alice.Password, alice.MFA = Yes, No
+	before := Run(account(alice), DefaultConfig(asOf))
+	other := account()
+	other.AccountID = "210987654321"
+	got := changes(Diff(Previous{Findings: before, AsOf: asOf}, []Inventory{other}, nil))
+	want := []string{"not-re-audited KW-USER-NO-MFA alice"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+}
+
+func TestDiffReportsAFindingThatGotWorse(t *testing.T) {
+	bob := user("bob", withID(active(1, 100, 1), "bob"))
+	before := Run(account(bob), DefaultConfig(asOf))
+	later := asOf.Add(100 * day) // past twice the age limit: high
+	got := Diff(Previous{Findings: before, AsOf: asOf}, []Inventory{account(bob)}, Run(account(bob), DefaultConfig(later)))
+	want := []string{"newly-stale KW-KEY-UNUSED bob key", "worse KW-KEY-AGE bob key"}
+	if diff := cmp.Diff(want, changes(got)); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+}
+
+func TestDiffMatchesSlotOnlyKeysAcrossAudits(t *testing.T) {
+	// Keys known only by their credential-report slot (no id) are the same
+	// key in both audits: an unchanged finding is no change.
+	bob := user("bob", active(1, 200, 1))
+	fs := Run(account(bob), DefaultConfig(asOf))
+	for i := range fs { // read back from JSON, the slot is a float64
+		if slot, ok := fs[i].Evidence["key_slot"].(int); ok {
+			fs[i].Evidence["key_slot"] = float64(slot)
+		}
+	}
+	if got := Diff(Previous{Findings: fs}, []Inventory{account(bob)}, Run(account(bob), DefaultConfig(asOf.Add(time.Hour)))); len(got) != 0 {
+		t.Errorf("want no changes, got %v", changes(got))
+	}
+}
