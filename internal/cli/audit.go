@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ type auditFlags struct {
 	asOf, maxKeyAge, maxUnused, failOn string
 	newUserDays                        int
 }
+
+// auditFormats are the report formats plus a self-contained HTML page.
+var auditFormats = append(slices.Clone(report.Formats), "html")
 
 // keysFormats are the formats of the key inventory and of --diff: tables,
 // not results, so no SARIF.
@@ -67,7 +71,9 @@ worse findings at or above --fail-on, so CI fails on what is new, not on known d
 
 Ages are judged at --as-of: a date (2027-01-01), an RFC 3339 time, or an offset from now
 (+30d, -2w, +12h) to preview what fails next month; by default, now. Every finding in json,
-jsonl, csv and sarif carries its evidence, controls and a remediation.
+jsonl, csv and sarif carries its evidence, controls and a remediation. --format html writes
+one self-contained page (no network needed to view it): a summary, the findings with their
+remediation commands, a chart of key ages, and the key inventory, sortable and filterable.
 
 'keywarden audit keys' lists every access key instead: owner, status, age, last use, the
 owner's MFA and admin rights, and the checks that flag it.
@@ -80,6 +86,7 @@ const auditExample = `  keywarden audit                              # the accou
   keywarden audit --as-of +30d                 # what will fail in 30 days
   keywarden audit --max-key-age 60d --format json -o audit.json
   keywarden audit keys --format csv -o keys.csv  # every key, for a spreadsheet
+  keywarden audit --format html -o audit.html  # one self-contained page: summary, findings, key ages, inventory
   keywarden audit --org --profile mgmt         # every account of the organization
   keywarden audit --format json -o last.json   # keep it, and next month:
   keywarden audit --diff last.json             # what changed since`
@@ -110,7 +117,7 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 		Example: auditExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			formats := report.Formats
+			formats := auditFormats
 			if opts.diff != "" {
 				formats = keysFormats
 			}
@@ -127,14 +134,14 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 	pf.StringVar(&raw.maxKeyAge, "max-key-age", "90d", "an active key older than this must be rotated (h, d or w)")
 	pf.StringVar(&raw.maxUnused, "max-unused", "45d", "an active key unused this long must go (h, d or w)")
 	pf.IntVar(&raw.newUserDays, "new-user-days", 30, "list users created within this many days for review")
-	pf.StringVarP(&opts.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, "|")+" (audit keys: "+strings.Join(keysFormats, "|")+")")
+	pf.StringVarP(&opts.format, "format", "f", "text", "output format: "+strings.Join(auditFormats, "|")+" (audit keys, --diff: "+strings.Join(keysFormats, "|")+")")
 	pf.BoolVar(&opts.org, "org", false, "audit every ACTIVE account of the caller's AWS Organization (run from the management account)")
 	pf.StringVar(&opts.orgOpts.RoleName, "role-name", awsx.DefaultOrgRole, "with --org: the role assumed in each member account")
 	pf.IntVar(&opts.orgOpts.Concurrency, "org-concurrency", awsx.DefaultOrgConcurrency, "with --org: how many accounts are read at once")
 	pf.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
 	cmd.Flags().StringVar(&opts.diff, "diff", "", "list what changed since an earlier audit's json report: new users and keys, keys newly stale, findings fixed")
 	cmd.Flags().StringVar(&raw.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: low|medium|high|critical")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(auditFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
 
 	keys := &cobra.Command{

@@ -125,3 +125,22 @@ func TestAuditDiffRejectsWhatItCannotCompare(t *testing.T) {
 		})
 	}
 }
+
+func TestAuditHTMLHoldsFindingsAndInventory(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "audit.html")
+	if _, stderr, code := runAuditCLI(t, fixedReader(testInventory(), nil), "--as-of", "+30d", "--format", "html", "-o", out); code != ExitFindings {
+		t.Fatalf("want exit 1 (a stale key), got %d: %s", code, stderr)
+	}
+	page, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<!DOCTYPE html>", "account 123456789012", "KW-KEY-AGE", awstest.FakeKeyID("deploy", 123456789012), "<svg"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if _, stderr, code := runAuditCLI(t, fixedReader(testInventory(), nil), "keys", "--format", "html"); code != ExitError || !strings.Contains(stderr, "--format") {
+		t.Errorf("audit keys has no html form: want exit 2, got %d: %s", code, stderr)
+	}
+}

@@ -35,7 +35,12 @@ func runAudit(ctx context.Context, opts auditOptions, deps Deps, ad auditDeps) e
 	if opts.org {
 		doc.Summary += fmt.Sprintf("; %d of %d accounts of the organization read", res.accounts-res.unread, res.accounts)
 	}
-	if err := writeAuditReport(opts, deps, doc); err != nil {
+	if opts.format == "html" {
+		err = writeAuditHTML(opts, deps, ad, doc, res)
+	} else {
+		err = writeAuditReport(opts, deps, doc)
+	}
+	if err != nil {
 		return err
 	}
 	for _, f := range res.findings {
@@ -130,12 +135,31 @@ func formatAge(d time.Duration) string {
 }
 
 func writeAuditReport(opts auditOptions, deps Deps, doc report.Document) error {
-	ropts := report.Options{Version: Version()}
-	if opts.output == "" {
-		ropts.Color = ui.ColorOK(deps.Stdout)
-		return report.Write(deps.Stdout, opts.format, doc, ropts)
-	}
-	return atomicfile.Write(opts.output, os.FileMode(0o644), func(w io.Writer) error {
-		return report.Write(w, opts.format, doc, ropts)
+	return writeAuditOutput(opts, deps, func(w io.Writer, color bool) error {
+		return report.Write(w, opts.format, doc, report.Options{Version: Version(), Color: color})
 	})
+}
+
+// writeAuditHTML writes the self-contained HTML report: the findings and
+// the key inventory of what was read.
+func writeAuditHTML(opts auditOptions, deps Deps, ad auditDeps, findings report.Document, res auditResult) error {
+	asOf := judgedAt(opts, ad)
+	title := "keywarden audit"
+	if len(res.inventories) == 1 && !opts.org {
+		title += " — account " + res.inventories[0].AccountID
+	} else if opts.org {
+		title += " — organization"
+	}
+	page := report.AuditHTML{Title: title, Version: Version(), GeneratedAt: ad.now(), AsOf: asOf,
+		Findings: findings, Keys: report.KeysDocument(res.inventories, res.findings, asOf)}
+	return writeAuditOutput(opts, deps, func(w io.Writer, _ bool) error { return report.WriteAuditHTML(w, page) })
+}
+
+// writeAuditOutput renders to stdout (colour when it is a terminal) or,
+// atomically, to --output.
+func writeAuditOutput(opts auditOptions, deps Deps, render func(w io.Writer, color bool) error) error {
+	if opts.output == "" {
+		return render(deps.Stdout, ui.ColorOK(deps.Stdout))
+	}
+	return atomicfile.Write(opts.output, os.FileMode(0o644), func(w io.Writer) error { return render(w, false) })
 }
