@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/keywarden/keywarden/internal/scan"
@@ -46,8 +47,12 @@ var embeddedInfo = CheckInfo{
 // credential). A place that could not be read is undecided, not passed.
 func checkEmbeddedKeys(inv Inventory, _ Config) []Finding {
 	var out []Finding
-	for _, where := range inv.EmbeddedUnread {
-		out = append(out, undecided(embeddedInfo, inv, "", where))
+	for _, where := range embeddedUnread(inv) {
+		f := undecided(embeddedInfo, inv, "", where)
+		if regions := regionsNotRead(inv, inv.EmbeddedUnreadRegions[where]); len(regions) > 0 {
+			f.Evidence["regions_not_read"] = regions
+		}
+		out = append(out, f)
 	}
 	for _, e := range inv.Embedded {
 		f := newFinding(embeddedInfo, inv, e.Resource)
@@ -72,6 +77,21 @@ func checkEmbeddedKeys(inv Inventory, _ Config) []Finding {
 		}
 		f.Remediation = embeddedRemediation(e)
 		out = append(out, f)
+	}
+	return out
+}
+
+// embeddedUnread lists the places not read everywhere: EmbeddedUnread,
+// and every place when the account's regions could not all be listed.
+func embeddedUnread(inv Inventory) []string {
+	if !inv.RegionsIncomplete {
+		return inv.EmbeddedUnread
+	}
+	out := slices.Clone(inv.EmbeddedUnread)
+	for _, where := range []string{WhereLambdaEnv, WhereEC2UserData, WhereECSTaskEnv, WhereSSMString} {
+		if !slices.Contains(out, where) {
+			out = append(out, where)
+		}
 	}
 	return out
 }

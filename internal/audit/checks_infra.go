@@ -218,13 +218,16 @@ var instanceProfileInfo = CheckInfo{
 // checkInstanceProfiles fails for each instance without an instance
 // profile: whatever it calls AWS with is a long-term key stored on it.
 func checkInstanceProfiles(inv Inventory, _ Config) []Finding {
+	unread := regionsNotRead(inv, inv.InstanceRegionsUnread)
 	if !inv.InstancesRead {
-		f := undecided(instanceProfileInfo, inv, accountResource(inv), "ec2_instances")
-		f.Remediation = "allow the audit ec2:DescribeInstances (docs/iam.md), or look yourself: `aws ec2 describe-instances " +
-			"--query 'Reservations[].Instances[?!IamInstanceProfile].InstanceId'`"
-		return []Finding{f}
+		return []Finding{instancesUnknown(inv, unread)}
 	}
 	var out []Finding
+	if len(unread) > 0 {
+		// The regions that were read are judged; the others stay unknown,
+		// never passed: forgotten instances live in unwatched regions.
+		out = append(out, instancesUnknown(inv, unread))
+	}
 	for _, in := range inv.Instances {
 		if in.Profile != "" || in.State == "terminated" || in.State == "shutting-down" {
 			continue
@@ -248,4 +251,30 @@ func checkInstanceProfiles(inv Inventory, _ Config) []Finding {
 // instanceARN builds an instance's ARN in the account's partition.
 func instanceARN(inv Inventory, in Instance) string {
 	return fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", partition(inv), in.Region, inv.AccountID, in.ID)
+}
+
+// instancesUnknown is the undecided finding for instances whose listing
+// failed, naming the regions when they are known.
+func instancesUnknown(inv Inventory, regions []string) Finding {
+	f := undecided(instanceProfileInfo, inv, accountResource(inv), "ec2_instances")
+	if len(regions) > 0 {
+		f.Evidence["regions_not_read"] = regions
+	}
+	if len(inv.InstanceRegions) > 0 {
+		f.Evidence["regions_read"] = slices.Clone(inv.InstanceRegions)
+	}
+	f.Remediation = "allow the audit ec2:DescribeRegions and ec2:DescribeInstances (docs/iam.md), or look yourself in each region: " +
+		"`aws ec2 describe-instances --region <REGION> --query 'Reservations[].Instances[?!IamInstanceProfile].InstanceId'`"
+	return f
+}
+
+// regionsNotRead lists the regions where a regional fact is unknown: those
+// whose read failed and, when the account's enabled regions could not be
+// listed, every region other than the ones read.
+func regionsNotRead(inv Inventory, failed []string) []string {
+	out := slices.Clone(failed)
+	if inv.RegionsIncomplete {
+		out = append(out, "every region other than "+strings.Join(inv.Regions, ", "))
+	}
+	return out
 }

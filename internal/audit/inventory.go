@@ -170,6 +170,16 @@ type Inventory struct {
 	Instances       []Instance
 	InstancesRead   bool
 	InstanceRegions []string
+	// Regions names the regions the regional reads (instances, embedded
+	// keys) were made in: the account's enabled regions, or those the user
+	// chose. RegionsIncomplete says the enabled regions could not be listed,
+	// so regions beyond Regions were not read and their facts are unknown.
+	// InstanceRegionsUnread and EmbeddedUnreadRegions (by Where*) name the
+	// regions whose reads failed.
+	Regions               []string
+	RegionsIncomplete     bool
+	InstanceRegionsUnread []string
+	EmbeddedUnreadRegions map[string][]string
 	// Warnings name values that could not be read; the facts they would have
 	// given are left unknown.
 	Warnings []string

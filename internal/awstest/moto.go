@@ -31,11 +31,16 @@ type lazyServer struct {
 	once sync.Once
 	srv  *MotoServer
 	err  error
+	env  []string // added to the server's environment
 }
 
 var (
 	plainServer lazyServer
 	authServer  lazyServer
+	// managedServer serves AWS managed policies (AdministratorAccess,
+	// ReadOnlyAccess, ...). It is a server of its own because loading them
+	// adds a fraction of a second to the first IAM call after every reset.
+	managedServer = lazyServer{env: []string{"MOTO_IAM_LOAD_MANAGED_POLICIES=true"}}
 )
 
 // Moto returns the shared moto_server, with its state reset and the
@@ -55,13 +60,21 @@ func MotoWithAuth(t testing.TB) *MotoServer {
 	return use(t, &authServer, true)
 }
 
+// MotoWithManagedPolicies is Moto for a third server that knows AWS's
+// managed policies, so they can be attached and read (GetPolicy,
+// GetPolicyVersion) as in AWS.
+func MotoWithManagedPolicies(t testing.TB) *MotoServer {
+	t.Helper()
+	return use(t, &managedServer, false)
+}
+
 func use(t testing.TB, l *lazyServer, auth bool) *MotoServer {
 	t.Helper()
 	path, err := exec.LookPath("moto_server")
 	if err != nil {
 		SkipOrFail(t, "moto_server not found on PATH (pip install 'moto[server]')")
 	}
-	l.once.Do(func() { l.srv, l.err = startMoto(path, auth) })
+	l.once.Do(func() { l.srv, l.err = startMoto(path, auth, l.env) })
 	if l.err != nil {
 		t.Fatalf("start moto_server: %v", l.err)
 	}
@@ -86,7 +99,7 @@ func Main(m *testing.M) {
 // TestMain that must hand m to something else (testscript.Main).
 func RunAndStop(m interface{ Run() int }) int {
 	code := m.Run()
-	for _, l := range []*lazyServer{&plainServer, &authServer} {
+	for _, l := range []*lazyServer{&plainServer, &authServer, &managedServer} {
 		if l.srv != nil {
 			l.srv.stop()
 		}
@@ -96,18 +109,18 @@ func RunAndStop(m interface{ Run() int }) int {
 
 // startMoto starts a server on a free port and waits until it answers. A
 // port taken between choosing and binding it is retried on another.
-func startMoto(path string, auth bool) (*MotoServer, error) {
+func startMoto(path string, auth bool, env []string) (*MotoServer, error) {
 	var err error
 	for range 3 {
 		var s *MotoServer
-		if s, err = startOnce(path, auth); err == nil {
+		if s, err = startOnce(path, auth, env); err == nil {
 			return s, nil
 		}
 	}
 	return nil, err
 }
 
-func startOnce(path string, auth bool) (*MotoServer, error) {
+func startOnce(path string, auth bool, env []string) (*MotoServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -118,7 +131,7 @@ func startOnce(path string, auth bool) (*MotoServer, error) {
 	}
 	defer logf.Close()
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Env = motoEnv(auth)
+	cmd.Env = append(motoEnv(auth), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	setProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {

@@ -33,57 +33,6 @@ const (
 	ssmBatch             = 10      // GetParameters takes at most 10 names
 )
 
-// embeddedKeys reads the places where access keys get pasted in plain text
-// (Lambda environments, EC2 user data, ECS task definitions, SSM String
-// parameters) in the configured region and runs each through the scan
-// detector. Every read is optional: a failure warns and marks the place
-// unread. Only a cancelled ctx is an error.
-func (r *accountReader) embeddedKeys(ctx context.Context) error {
-	det := scan.NewDetector()
-	r.lambdaEnv(ctx, det)
-	r.ec2UserData(ctx, det)
-	r.ecsTaskEnv(ctx, det)
-	r.ssmStrings(ctx, det)
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("read embedded keys: %w", err)
-	}
-	return nil
-}
-
-// unread marks a place as not (fully) read, once.
-func (r *accountReader) unread(where string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !slices.Contains(r.inv.EmbeddedUnread, where) {
-		r.inv.EmbeddedUnread = append(r.inv.EmbeddedUnread, where)
-	}
-}
-
-// embeddedFailed records a failed read of where.
-func (r *accountReader) embeddedFailed(action, where string, err error) {
-	r.optional(action, "keys embedded in "+where, err)
-	r.unread(where)
-}
-
-// tooMany records a read cut at embeddedMaxResources.
-func (r *accountReader) tooMany(what, where string) {
-	r.warn("more than %d %s in %s: the rest were not read for embedded keys", embeddedMaxResources, what, r.cfg.Region)
-	r.unread(where)
-}
-
-// record turns the detector's matches in one place into inventory entries;
-// detail names where in the resource each match is.
-func (r *accountReader) record(where, resource string, ms []scan.Match, detail func(scan.Match) string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, m := range ms {
-		r.inv.Embedded = append(r.inv.Embedded, audit.EmbeddedKey{
-			Where: where, Resource: resource, Detail: detail(m), Rule: m.Rule, KeyID: m.KeyID,
-			Secret: m.Secret, SecretSHA256: m.Secret.SHA256(), Encoding: m.Encoding,
-		})
-	}
-}
-
 // envText is an environment laid out as "NAME=VALUE" lines, sorted by name,
 // so the detector sees AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY side by
 // side and pairs them.
@@ -127,103 +76,56 @@ func (e envText) names(m scan.Match) string {
 
 // lambdaEnv reads every function's environment: ListFunctions returns it,
 // so one call per page reads them all.
-func (r *accountReader) lambdaEnv(ctx context.Context, det *scan.Detector) {
-	client := lambda.NewFromConfig(r.cfg, func(o *lambda.Options) {
-		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls)
-	})
-	pages := lambda.NewListFunctionsPaginator(client, &lambda.ListFunctionsInput{MaxItems: aws.Int32(50)})
+func (rr *regionRead) lambdaEnv(ctx context.Context) {
+	pages := lambda.NewListFunctionsPaginator(rr.lambda, &lambda.ListFunctionsInput{MaxItems: aws.Int32(50)})
 	seen := 0
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			r.embeddedFailed("lambda:ListFunctions", audit.WhereLambdaEnv, err)
+			rr.fail("lambda:ListFunctions", err, audit.WhereLambdaEnv)
 			return
 		}
+		rr.ok()
 		for _, fn := range page.Functions {
 			if seen++; seen > embeddedMaxResources {
-				r.tooMany("Lambda functions", audit.WhereLambdaEnv)
+				rr.tooMany("Lambda functions", audit.WhereLambdaEnv)
 				return
 			}
 			if fn.Environment == nil || len(fn.Environment.Variables) == 0 {
 				continue
 			}
 			env := newEnvText(fn.Environment.Variables)
-			r.record(audit.WhereLambdaEnv, aws.ToString(fn.FunctionArn), det.Find(env.text), env.names)
+			rr.record(audit.WhereLambdaEnv, aws.ToString(fn.FunctionArn), rr.det.Find(env.text), env.names)
 		}
 	}
 }
 
-// ec2UserData reads each instance's user data (one DescribeInstanceAttribute
-// per instance: DescribeInstances does not return it). The instances come
-// from the infrastructure read when it listed this region, else from a
-// listing of their own.
-func (r *accountReader) ec2UserData(ctx context.Context, det *scan.Detector) {
-	client := ec2.NewFromConfig(r.cfg, func(o *ec2.Options) {
-		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
-	})
-	ids, ok := r.knownInstances()
-	if !ok {
-		if ids, ok = r.listInstances(ctx, client); !ok {
-			return
-		}
+// ec2UserData reads the user data of the instances listInstances found
+// (one DescribeInstanceAttribute per instance: DescribeInstances does not
+// return it). Nothing is read when the listing failed; that left the place
+// unread already.
+func (rr *regionRead) ec2UserData(ctx context.Context) {
+	if rr.unread[placeInstances] {
+		return
 	}
+	ids := rr.ids
 	if len(ids) > embeddedMaxResources {
 		ids = ids[:embeddedMaxResources]
-		r.tooMany("EC2 instances", audit.WhereEC2UserData)
+		rr.tooMany("EC2 instances", audit.WhereEC2UserData)
 	}
 	for _, id := range ids {
 		if ctx.Err() != nil {
 			return
 		}
-		r.instanceUserData(ctx, client, det, id)
+		rr.instanceUserData(ctx, id)
 	}
 }
 
-// knownInstances returns the ids the infrastructure read listed, if it
-// listed exactly the configured region.
-func (r *accountReader) knownInstances() ([]string, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.inv.InstancesRead || !slices.Equal(r.inv.InstanceRegions, []string{r.cfg.Region}) {
-		return nil, false
-	}
-	ids := make([]string, 0, len(r.inv.Instances))
-	for _, in := range r.inv.Instances {
-		ids = append(ids, in.ID)
-	}
-	return ids, true
-}
-
-// listInstances lists the ids of the region's instances that are not
-// terminated (a terminated instance's user data is gone with it), stopping
-// one past embeddedMaxResources.
-func (r *accountReader) listInstances(ctx context.Context, client *ec2.Client) ([]string, bool) {
-	var ids []string
-	pages := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{})
-	for pages.HasMorePages() && len(ids) <= embeddedMaxResources {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			r.embeddedFailed("ec2:DescribeInstances", audit.WhereEC2UserData, err)
-			return nil, false
-		}
-		for _, res := range page.Reservations {
-			for _, inst := range res.Instances {
-				if inst.State == nil || inst.State.Name != ec2types.InstanceStateNameTerminated {
-					ids = append(ids, aws.ToString(inst.InstanceId))
-				}
-			}
-		}
-	}
-	return ids, true
-}
-
-func (r *accountReader) instanceUserData(ctx context.Context, client *ec2.Client, det *scan.Detector, id string) {
-	out, err := client.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{
+func (rr *regionRead) instanceUserData(ctx context.Context, id string) {
+	out, err := rr.ec2.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{
 		InstanceId: aws.String(id), Attribute: ec2types.InstanceAttributeNameUserData})
 	if err != nil {
-		r.embeddedFailed("ec2:DescribeInstanceAttribute", audit.WhereEC2UserData, err)
+		rr.fail("ec2:DescribeInstanceAttribute", err, audit.WhereEC2UserData)
 		return
 	}
 	if out.UserData == nil || aws.ToString(out.UserData.Value) == "" {
@@ -231,12 +133,12 @@ func (r *accountReader) instanceUserData(ctx context.Context, client *ec2.Client
 	}
 	data, err := decodeUserData(aws.ToString(out.UserData.Value))
 	if err != nil {
-		r.warn("user data of instance %s: %v: scanned as far as it could be read", id, err)
+		rr.warn("user data of instance %s in %s: %v: scanned as far as it could be read", id, rr.region, err)
 	}
-	// An account's instances are its own; ReadAccount reads embedded keys
+	// An account's instances are its own; ReadAccount reads the regions
 	// once the account id is known.
-	arn := fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", partitionOf(r.cfg.Region), r.cfg.Region, r.inv.AccountID, id)
-	r.record(audit.WhereEC2UserData, arn, det.Find(data), func(scan.Match) string { return "userData" })
+	arn := fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", partitionOf(rr.region), rr.region, rr.acct.inv.AccountID, id)
+	rr.record(audit.WhereEC2UserData, arn, rr.det.Find(data), func(scan.Match) string { return "userData" })
 }
 
 // decodeUserData undoes the attribute's base64 and, when the user data is
@@ -277,44 +179,41 @@ func partitionOf(region string) string {
 
 // ecsTaskEnv reads the environment of every container of every ACTIVE task
 // definition revision (one DescribeTaskDefinition per revision).
-func (r *accountReader) ecsTaskEnv(ctx context.Context, det *scan.Detector) {
-	client := ecs.NewFromConfig(r.cfg, func(o *ecs.Options) {
-		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls)
-	})
-	pages := ecs.NewListTaskDefinitionsPaginator(client, &ecs.ListTaskDefinitionsInput{
+func (rr *regionRead) ecsTaskEnv(ctx context.Context) {
+	pages := ecs.NewListTaskDefinitionsPaginator(rr.ecs, &ecs.ListTaskDefinitionsInput{
 		Status: ecstypes.TaskDefinitionStatusActive, MaxResults: aws.Int32(100)})
 	seen := 0
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			r.embeddedFailed("ecs:ListTaskDefinitions", audit.WhereECSTaskEnv, err)
+			rr.fail("ecs:ListTaskDefinitions", err, audit.WhereECSTaskEnv)
 			return
 		}
+		rr.ok()
 		for _, arn := range page.TaskDefinitionArns {
 			if seen++; seen > embeddedMaxResources {
-				r.tooMany("ECS task definitions", audit.WhereECSTaskEnv)
+				rr.tooMany("ECS task definitions", audit.WhereECSTaskEnv)
 				return
 			}
 			if ctx.Err() != nil {
 				return
 			}
-			out, err := client.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+			out, err := rr.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
 			if err != nil {
-				r.embeddedFailed("ecs:DescribeTaskDefinition", audit.WhereECSTaskEnv, err)
+				rr.fail("ecs:DescribeTaskDefinition", err, audit.WhereECSTaskEnv)
 				continue
 			}
 			if out.TaskDefinition == nil {
 				continue
 			}
 			for _, c := range out.TaskDefinition.ContainerDefinitions {
-				r.containerEnv(det, arn, c)
+				rr.containerEnv(arn, c)
 			}
 		}
 	}
 }
 
-func (r *accountReader) containerEnv(det *scan.Detector, arn string, c ecstypes.ContainerDefinition) {
+func (rr *regionRead) containerEnv(arn string, c ecstypes.ContainerDefinition) {
 	vars := map[string]string{}
 	for _, kv := range c.Environment {
 		vars[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
@@ -324,19 +223,15 @@ func (r *accountReader) containerEnv(det *scan.Detector, arn string, c ecstypes.
 	}
 	env := newEnvText(vars)
 	name := aws.ToString(c.Name)
-	r.record(audit.WhereECSTaskEnv, arn, det.Find(env.text), func(m scan.Match) string {
+	rr.record(audit.WhereECSTaskEnv, arn, rr.det.Find(env.text), func(m scan.Match) string {
 		return name + "/" + env.names(m)
 	})
 }
 
 // ssmStrings reads every String parameter (SecureString values are
 // encrypted by design and not read), in batches of ten.
-func (r *accountReader) ssmStrings(ctx context.Context, det *scan.Detector) {
-	client := ssm.NewFromConfig(r.cfg, func(o *ssm.Options) {
-		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls)
-	})
-	pages := ssm.NewDescribeParametersPaginator(client, &ssm.DescribeParametersInput{
+func (rr *regionRead) ssmStrings(ctx context.Context) {
+	pages := ssm.NewDescribeParametersPaginator(rr.ssm, &ssm.DescribeParametersInput{
 		MaxResults: aws.Int32(50),
 		ParameterFilters: []ssmtypes.ParameterStringFilter{{
 			Key: aws.String("Type"), Option: aws.String("Equals"), Values: []string{string(ssmtypes.ParameterTypeString)}}},
@@ -345,24 +240,25 @@ func (r *accountReader) ssmStrings(ctx context.Context, det *scan.Detector) {
 	for pages.HasMorePages() && len(names) <= embeddedMaxResources {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			r.embeddedFailed("ssm:DescribeParameters", audit.WhereSSMString, err)
+			rr.fail("ssm:DescribeParameters", err, audit.WhereSSMString)
 			return
 		}
+		rr.ok()
 		for _, p := range page.Parameters {
 			names = append(names, aws.ToString(p.Name))
 		}
 	}
 	if len(names) > embeddedMaxResources {
 		names = names[:embeddedMaxResources]
-		r.tooMany("SSM String parameters", audit.WhereSSMString)
+		rr.tooMany("SSM String parameters", audit.WhereSSMString)
 	}
 	for batch := range slices.Chunk(names, ssmBatch) {
 		if ctx.Err() != nil {
 			return
 		}
-		out, err := client.GetParameters(ctx, &ssm.GetParametersInput{Names: batch})
+		out, err := rr.ssm.GetParameters(ctx, &ssm.GetParametersInput{Names: batch})
 		if err != nil {
-			r.embeddedFailed("ssm:GetParameters", audit.WhereSSMString, err)
+			rr.fail("ssm:GetParameters", err, audit.WhereSSMString)
 			continue
 		}
 		for _, p := range out.Parameters {
@@ -370,7 +266,7 @@ func (r *accountReader) ssmStrings(ctx context.Context, det *scan.Detector) {
 				continue
 			}
 			name := aws.ToString(p.Name)
-			r.record(audit.WhereSSMString, aws.ToString(p.ARN), det.Find([]byte(aws.ToString(p.Value))),
+			rr.record(audit.WhereSSMString, aws.ToString(p.ARN), rr.det.Find([]byte(aws.ToString(p.Value))),
 				func(scan.Match) string { return name })
 		}
 	}

@@ -144,7 +144,9 @@ func TestReadAccountFindsEmbeddedKeys(t *testing.T) {
 	f.must(ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/stage"), Type: ssmtypes.ParameterTypeString,
 		Value: aws.String("prod")}))
 
-	inv, stats := readAccount(t)
+	// The configured region only: the call counts below are per region
+	// (auditregions_test.go reads every region).
+	inv, stats := readAccountIn(t, cfg, awsx.Options{Regions: []string{cfg.Region}})
 
 	var got []embeddedView
 	for _, e := range inv.Embedded {

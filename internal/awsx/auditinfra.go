@@ -20,17 +20,18 @@ import (
 // hold the audit's memory unbounded; past it the listing counts as unread.
 const infraMaxInstances = 20000
 
-// infrastructure reads the CloudTrail trails and the EC2 instances of the
-// configured region, concurrently. Both reads are optional: a failure warns
-// and leaves the facts unread (the checks report them unknown). Only a
-// cancelled ctx is an error.
+// infrastructure reads the CloudTrail trails and, concurrently, which
+// regions the regional reads (regionalReads: instances, embedded keys) will
+// cover. Both reads are optional: a failure warns and leaves the facts
+// unread (the checks report them unknown). Only a cancelled ctx is an
+// error.
 func (r *accountReader) infrastructure(ctx context.Context) error {
 	var g errgroup.Group
 	g.Go(func() error { r.trails(ctx); return nil })
-	g.Go(func() error { r.instances(ctx); return nil })
+	g.Go(func() error { r.discoverRegions(ctx); return nil })
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("read trails and instances: %w", err)
+		return fmt.Errorf("read trails and regions: %w", err)
 	}
 	return nil
 }
@@ -109,38 +110,36 @@ func (r *accountReader) trail(ctx context.Context, t cttypes.Trail) audit.Trail 
 	return out
 }
 
-// instances lists the configured region's instances that are not
-// terminated, with their instance profiles.
-func (r *accountReader) instances(ctx context.Context) {
-	client := ec2.NewFromConfig(r.cfg, func(o *ec2.Options) {
-		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
-	})
-	pages := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000)})
+// listInstances lists the region's instances that are not terminated,
+// with their instance profiles, and keeps their ids for the user data read.
+func (rr *regionRead) listInstances(ctx context.Context) {
+	pages := ec2.NewDescribeInstancesPaginator(rr.ec2, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(1000)})
 	var list []audit.Instance
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			r.optional("ec2:DescribeInstances", "instance profiles of EC2 instances in "+r.cfg.Region, err)
+			rr.fail("ec2:DescribeInstances", err, placeInstances, audit.WhereEC2UserData)
 			return
 		}
+		rr.ok()
 		for _, res := range page.Reservations {
 			for _, in := range res.Instances {
 				if in.State != nil && in.State.Name == ec2types.InstanceStateNameTerminated {
 					continue
 				}
-				list = append(list, instance(in, r.cfg.Region))
+				list = append(list, instance(in, rr.region))
 			}
 		}
 		if len(list) > infraMaxInstances {
-			r.warn("more than %d EC2 instances in %s: their instance profiles are unknown", infraMaxInstances, r.cfg.Region)
+			rr.warn("more than %d EC2 instances in %s: their instance profiles and user data are unknown", infraMaxInstances, rr.region)
+			rr.unread[placeInstances], rr.unread[audit.WhereEC2UserData] = true, true
 			return
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.inv.Instances, r.inv.InstancesRead = list, true
-	r.inv.InstanceRegions = []string{r.cfg.Region}
+	rr.instances = list
+	for _, in := range list {
+		rr.ids = append(rr.ids, in.ID)
+	}
 }
 
 func instance(in ec2types.Instance, region string) audit.Instance {

@@ -29,8 +29,9 @@ const orgSessionName = "keywarden-audit"
 
 // OrgOptions tune ReadOrganization; zero fields take the defaults.
 type OrgOptions struct {
-	RoleName    string // role assumed in each member account (DefaultOrgRole)
-	Concurrency int    // accounts read at once (DefaultOrgConcurrency)
+	RoleName    string   // role assumed in each member account (DefaultOrgRole)
+	Concurrency int      // accounts read at once (DefaultOrgConcurrency)
+	Regions     []string // regions of each account's regional reads; empty: every enabled region
 }
 
 // AccountResult is one account's read: its inventory and cost, or the error
@@ -71,7 +72,7 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]A
 	for i, acct := range accounts {
 		results[i] = AccountResult{AccountID: aws.ToString(acct.Id), Name: aws.ToString(acct.Name)}
 		g.Go(func() error {
-			readMember(ctx, cfg, self, role, &results[i])
+			readMember(ctx, cfg, self, role, opts.Regions, &results[i])
 			return nil // a failed account is a result, not a reason to stop the others
 		})
 	}
@@ -121,7 +122,7 @@ func callerAccount(ctx context.Context, cfg aws.Config) (string, error) {
 }
 
 // readMember reads one account into res.
-func readMember(ctx context.Context, cfg aws.Config, self, role string, res *AccountResult) {
+func readMember(ctx context.Context, cfg aws.Config, self, role string, regions []string, res *AccountResult) {
 	memberCfg := cfg
 	if res.AccountID != self {
 		var err error
@@ -130,7 +131,7 @@ func readMember(ctx context.Context, cfg aws.Config, self, role string, res *Acc
 			return
 		}
 	}
-	inv, stats, err := ReadAccount(ctx, memberCfg)
+	inv, stats, err := ReadAccountWith(ctx, memberCfg, Options{Regions: regions})
 	res.Stats = stats
 	if err != nil {
 		res.Err = err

@@ -67,7 +67,7 @@ func TestReadOrganizationReadsEveryAccount(t *testing.T) {
 	s := awstest.Moto(t)
 	members := newOrganization(t)
 	key := s.CreateUserKey(t, "mgmt-admin", awstest.AdminPolicy)
-	results, err := awsx.ReadOrganization(context.Background(), loadConfig(t), awsx.OrgOptions{Concurrency: 2})
+	results, err := awsx.ReadOrganization(context.Background(), loadConfig(t), awsx.OrgOptions{Concurrency: 2, Regions: oneRegion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestReadOrganizationReportsAnAccountItCannotAssumeInto(t *testing.T) {
 	members := newOrganization(t)
 	denied := members[1]
 	t.Setenv("AWS_ENDPOINT_URL", denyAssumeRole(t, s.URL, denied))
-	results, err := awsx.ReadOrganization(context.Background(), loadConfig(t), awsx.OrgOptions{RoleName: "AuditRole"})
+	results, err := awsx.ReadOrganization(context.Background(), loadConfig(t), awsx.OrgOptions{RoleName: "AuditRole", Regions: oneRegion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func denyAssumeRole(t *testing.T, motoURL, account string) string {
 // exercises the no-ACTIVE-account path.)
 func TestReadOrganizationOutsideAnOrganization(t *testing.T) {
 	awstest.Moto(t)
-	_, err := awsx.ReadOrganization(context.Background(), loadConfig(t), awsx.OrgOptions{})
+	_, err := awsx.ReadOrganization(context.Background(), loadConfig(t), awsx.OrgOptions{Regions: oneRegion})
 	if err == nil || !strings.Contains(err.Error(), "organizations:ListAccounts") {
 		t.Fatalf("err = %v, want one naming organizations:ListAccounts", err)
 	}

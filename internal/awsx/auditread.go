@@ -73,6 +73,7 @@ type accountReader struct {
 	// unreported names users newer than the credential report.
 	unreported []string
 	inv        *audit.Inventory
+	regions    []string // Options.Regions: empty reads every enabled region
 }
 
 // ReadAccount reads one account's inventory for the audit: credential report, account summary, authorization
@@ -85,11 +86,20 @@ type accountReader struct {
 // auditinfra.go (CloudTrail trails, EC2 instances). Reads that fail leave their facts unknown and add a
 // warning; a required read (the credential report, the authorization
 // details) that is denied fails the whole read with an *AccessDeniedError
-// naming every missing action. Last it reads the configured region's Lambda
-// environments, EC2 user data, ECS task definitions and SSM String
-// parameters for embedded keys (auditembedded.go), all optional.
+// naming every missing action. Last it reads, in every region enabled for
+// the account (one ec2:DescribeRegions, auditregions.go), the EC2 instances
+// and the Lambda environments, EC2 user data, ECS task definitions and SSM
+// String parameters for embedded keys (auditembedded.go), all optional.
 func ReadAccount(ctx context.Context, cfg aws.Config) (*audit.Inventory, ReadStats, error) {
-	r := &accountReader{cfg: cfg, calls: map[string]int{}}
+	return ReadAccountWith(ctx, cfg, Options{})
+}
+
+// ReadAccountWith is ReadAccount with opts.Regions choosing the regions of
+// the regional reads (EC2 instances, embedded keys); empty reads every
+// region enabled for the account. opts' Profile and Region are Load's and
+// are not used here.
+func ReadAccountWith(ctx context.Context, cfg aws.Config, opts Options) (*audit.Inventory, ReadStats, error) {
+	r := &accountReader{cfg: cfg, calls: map[string]int{}, regions: slices.Clone(opts.Regions)}
 	r.iam = iam.NewFromConfig(cfg, func(o *iam.Options) {
 		o.Retryer = auditRetryer(cfg)
 		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
@@ -135,7 +145,7 @@ func (r *accountReader) read(ctx context.Context) (*audit.Inventory, ReadStats, 
 	if inv.AccountID == "" {
 		r.accountID(ctx)
 	}
-	if err := r.embeddedKeys(ctx); err != nil {
+	if err := r.regionalReads(ctx); err != nil {
 		return nil, stats, fmt.Errorf("read account: %w", err)
 	}
 	return inv, stats, nil

@@ -16,6 +16,10 @@ import (
 type Options struct {
 	Profile string
 	Region  string
+	// Regions narrows the audit's regional reads (EC2 instances, embedded
+	// keys) to these regions; empty reads every region enabled for the
+	// account. Load ignores it; ReadAccountWith uses it.
+	Regions []string
 }
 
 // Load resolves the AWS configuration the way the AWS CLI does. Endpoint

@@ -27,6 +27,7 @@ type auditOptions struct {
 	org     bool            // --org: every account of the organization
 	orgOpts awsx.OrgOptions // --role-name, --org-concurrency
 	diff    string          // --diff: an earlier audit's json report
+	regions []string        // --regions: the regions of the regional reads; empty: every enabled one
 }
 
 // auditFlags holds the raw flag values until they are parsed into auditOptions.
@@ -46,7 +47,9 @@ const auditLong = `Audit an AWS account's root user, IAM users and access keys a
 best practices of the CIS AWS Foundations Benchmark (v3.0 and v5.0) and AWS Security Hub.
 
 keywarden reads the IAM credential report, the users' policies (to tell administrators and
-dangerous rights) and their access key ids, with the SDK's own configuration (--profile,
+dangerous rights) and their access key ids, CloudTrail trails, and in every region enabled
+for the account (or --regions) the EC2 instances, Lambda functions, ECS task definitions and
+SSM parameters where keys get pasted, with the SDK's own configuration (--profile,
 --region, AWS_PROFILE, AWS_ENDPOINT_URL). It only reads; the IAM actions it needs are in
 docs/iam.md. The credential report is cached by AWS for up to 4 hours: keywarden says on
 stderr how old it is.
@@ -129,7 +132,8 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&opts.profile, "profile", "", "AWS profile (default: the SDK's: AWS_PROFILE, else default)")
-	pf.StringVar(&opts.region, "region", "", "AWS region for the IAM and STS calls (default: the SDK's)")
+	pf.StringVar(&opts.region, "region", "", "AWS region for the IAM, STS and CloudTrail calls (default: the SDK's)")
+	pf.StringSliceVar(&opts.regions, "regions", nil, "read EC2, Lambda, ECS and SSM in these regions only (default: every region enabled for the account)")
 	pf.StringVar(&raw.asOf, "as-of", "", "judge ages at this time: 2027-01-01, RFC 3339, or +30d/-2w/+12h from now (default: now)")
 	pf.StringVar(&raw.maxKeyAge, "max-key-age", "90d", "an active key older than this must be rotated (h, d or w)")
 	pf.StringVar(&raw.maxUnused, "max-unused", "45d", "an active key unused this long must go (h, d or w)")
@@ -190,6 +194,7 @@ func (o *auditOptions) resolve(raw auditFlags, formats []string, now time.Time) 
 	if o.orgOpts.Concurrency < 1 {
 		return fmt.Errorf("--org-concurrency %d: want a positive number", o.orgOpts.Concurrency)
 	}
+	o.orgOpts.Regions = o.regions
 	if o.orgOpts.RoleName == "" {
 		return fmt.Errorf("--role-name: want a role name")
 	}

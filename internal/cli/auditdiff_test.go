@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // diffRows runs `audit --diff prev ARGS --format json` and returns each row
@@ -142,5 +144,21 @@ func TestAuditHTMLHoldsFindingsAndInventory(t *testing.T) {
 	}
 	if _, stderr, code := runAuditCLI(t, fixedReader(testInventory(), nil), "keys", "--format", "html"); code != ExitError || !strings.Contains(stderr, "--format") {
 		t.Errorf("audit keys has no html form: want exit 2, got %d: %s", code, stderr)
+	}
+}
+
+func TestAuditRegionsReachTheReader(t *testing.T) {
+	var got []string
+	ad := fixedReader(testInventory(), nil)
+	read := ad.read
+	ad.read = func(ctx context.Context, opts awsx.Options) (*audit.Inventory, readStats, error) {
+		got = opts.Regions
+		return read(ctx, opts)
+	}
+	if _, stderr, code := runAuditCLI(t, ad, "--regions", "eu-west-1,us-east-1"); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if diff := cmp.Diff([]string{"eu-west-1", "us-east-1"}, got); diff != "" {
+		t.Errorf("regions (-want +got):\n%s", diff)
 	}
 }

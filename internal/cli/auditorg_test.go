@@ -43,7 +43,7 @@ func TestAuditOrgAgainstMoto(t *testing.T) {
 	}
 	key := moto.CreateUserKey(t, "ci-admin", awstest.AdminPolicy)
 	var out, errOut bytes.Buffer
-	code := Main([]string{"audit", "--org", "--as-of", "+100d", "--format", "json"},
+	code := Main([]string{"audit", "--org", "--regions", "us-east-1", "--as-of", "+100d", "--format", "json"},
 		Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
 	stdout, stderr := out.String(), errOut.String()
 	if code != ExitFindings {

@@ -48,7 +48,7 @@ func readAccount(ctx context.Context, opts awsx.Options) (*audit.Inventory, read
 	if err != nil {
 		return nil, readStats{}, err
 	}
-	inv, st, err := awsx.ReadAccount(ctx, cfg)
+	inv, st, err := awsx.ReadAccountWith(ctx, cfg, opts)
 	if err != nil {
 		return nil, readStats{}, err
 	}

@@ -1,0 +1,361 @@
+package awsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/scan"
+)
+
+// regionConcurrency bounds how many regions are read at once: each region
+// is a handful of sequential calls, mostly waiting on the network, and an
+// organization read multiplies this by its own account concurrency.
+const regionConcurrency = 4
+
+// placeInstances is the regional read of instances and their profiles; the
+// other places are audit's Where* constants.
+const placeInstances = "ec2-instances"
+
+// embeddedPlaces are the Where* places in the order their unread state is
+// reported.
+var embeddedPlaces = []string{audit.WhereLambdaEnv, audit.WhereEC2UserData, audit.WhereECSTaskEnv, audit.WhereSSMString}
+
+// placeFacts says, for warnings, what an unread place leaves unknown.
+var placeFacts = map[string]string{
+	placeInstances:         "instance profiles of EC2 instances",
+	audit.WhereLambdaEnv:   "keys embedded in " + audit.WhereLambdaEnv,
+	audit.WhereEC2UserData: "keys embedded in " + audit.WhereEC2UserData,
+	audit.WhereECSTaskEnv:  "keys embedded in " + audit.WhereECSTaskEnv,
+	audit.WhereSSMString:   "keys embedded in " + audit.WhereSSMString,
+}
+
+// discoverRegions decides where the regional reads go: the regions the
+// caller named, else the account's enabled regions (ec2:DescribeRegions,
+// AllRegions false, one call), kept to the configured region's partition,
+// whose credentials cannot sign for another. When the list cannot be read
+// only the configured region is read and the inventory says the rest are
+// unknown.
+func (r *accountReader) discoverRegions(ctx context.Context) {
+	if len(r.regions) > 0 {
+		regions := slices.Clone(r.regions)
+		slices.Sort(regions)
+		r.setRegions(slices.Compact(regions), false)
+		return
+	}
+	client := ec2.NewFromConfig(r.cfg, func(o *ec2.Options) {
+		o.Retryer = auditRetryer(r.cfg)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+	})
+	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(false)})
+	var regions []string
+	if err == nil {
+		part := partitionOf(r.cfg.Region)
+		for _, reg := range out.Regions {
+			if name := aws.ToString(reg.RegionName); name != "" && partitionOf(name) == part {
+				regions = append(regions, name)
+			}
+		}
+		if len(regions) == 0 {
+			err = errors.New("it listed no region")
+		}
+	}
+	if err != nil {
+		r.optional("ec2:DescribeRegions", "EC2 instances and embedded keys in regions other than "+r.cfg.Region, err)
+		r.setRegions([]string{r.cfg.Region}, true)
+		return
+	}
+	slices.Sort(regions)
+	r.setRegions(slices.Compact(regions), false)
+}
+
+func (r *accountReader) setRegions(regions []string, incomplete bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inv.Regions, r.inv.RegionsIncomplete = regions, incomplete
+}
+
+// regionalReads reads every region of inv.Regions, regionConcurrency at a
+// time, and merges the results in region order so the inventory does not
+// depend on which region answered first. Every read is optional; only a
+// cancelled ctx is an error.
+func (r *accountReader) regionalReads(ctx context.Context) error {
+	r.mu.Lock()
+	regions := slices.Clone(r.inv.Regions)
+	r.mu.Unlock()
+	det := scan.NewDetector() // Find keeps no state between calls
+	reads := make([]*regionRead, len(regions))
+	var g errgroup.Group
+	g.SetLimit(regionConcurrency)
+	for i, region := range regions {
+		reads[i] = r.newRegionRead(region, det)
+		g.Go(func() error { reads[i].read(ctx); return nil })
+	}
+	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("read regions: %w", err)
+	}
+	r.mergeRegions(reads)
+	return nil
+}
+
+// regionRead is one region's read. It is owned by one goroutine, so it
+// collects its results without locking and the account merges them after.
+type regionRead struct {
+	acct   *accountReader
+	region string
+	det    *scan.Detector
+	ec2    *ec2.Client
+	lambda *lambda.Client
+	ecs    *ecs.Client
+	ssm    *ssm.Client
+
+	reached   bool // a call in the region has succeeded
+	aborted   bool // the region could not be reached; the rest was skipped
+	failures  []regionFailure
+	unread    map[string]bool // places not (fully) read
+	instances []audit.Instance
+	ids       []string // instances whose user data to read
+	embedded  []audit.EmbeddedKey
+	warnings  []string
+}
+
+// regionFailure is the first error of one action in a region, and the
+// places it left unread.
+type regionFailure struct {
+	action string
+	places []string
+	err    error
+}
+
+func (r *accountReader) newRegionRead(region string, det *scan.Detector) *regionRead {
+	cfg, retryer := r.cfg, auditRetryer(r.cfg)
+	rr := &regionRead{acct: r, region: region, det: det, unread: map[string]bool{}}
+	rr.ec2 = ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+		o.Region, o.Retryer = region, retryer
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+	})
+	rr.lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		o.Region, o.Retryer = region, retryer
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+	})
+	rr.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) {
+		o.Region, o.Retryer = region, retryer
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+	})
+	rr.ssm = ssm.NewFromConfig(cfg, func(o *ssm.Options) {
+		o.Region, o.Retryer = region, retryer
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+	})
+	return rr
+}
+
+// read runs the region's reads in order; instances come first, as user
+// data needs their ids, and as the probe that finds a region unreachable
+// after one failed call instead of five.
+func (rr *regionRead) read(ctx context.Context) {
+	for _, step := range []func(context.Context){rr.listInstances, rr.ec2UserData, rr.lambdaEnv, rr.ecsTaskEnv, rr.ssmStrings} {
+		if rr.aborted || ctx.Err() != nil {
+			return
+		}
+		step(ctx)
+	}
+}
+
+// ok notes a successful call: the region is reachable.
+func (rr *regionRead) ok() { rr.reached = true }
+
+// fail records that action failed, leaving places unread. An error saying
+// the region itself is out of reach (regionUnreachable), before any call in
+// the region succeeded, skips the region's other reads rather than let each
+// fail after its retries.
+func (rr *regionRead) fail(action string, err error, places ...string) {
+	for _, p := range places {
+		rr.unread[p] = true
+	}
+	if i := slices.IndexFunc(rr.failures, func(f regionFailure) bool { return f.action == action }); i >= 0 {
+		rr.failures[i].places = append(rr.failures[i].places, places...)
+	} else {
+		rr.failures = append(rr.failures, regionFailure{action: action, places: places, err: err})
+	}
+	if !rr.reached && regionUnreachable(err) {
+		rr.aborted = true
+	}
+}
+
+// unreachableCodes are the errors AWS gives for a region the account
+// cannot use: EC2's AuthFailure and the other services' token errors for an
+// opt-in region not enabled, OptInRequired for a service not subscribed.
+var unreachableCodes = map[string]bool{
+	"AuthFailure": true, "UnrecognizedClientException": true, "InvalidClientTokenId": true, "OptInRequired": true,
+}
+
+// regionUnreachable reports whether err says the region cannot be used at
+// all: no HTTP response (endpoint unresolvable or refusing connections), or
+// one of unreachableCodes.
+func regionUnreachable(err error) bool {
+	var send *smithyhttp.RequestSendError
+	var apiErr smithy.APIError
+	return errors.As(err, &send) || (errors.As(err, &apiErr) && unreachableCodes[apiErr.ErrorCode()])
+}
+
+func (rr *regionRead) warn(format string, args ...any) {
+	rr.warnings = append(rr.warnings, fmt.Sprintf(format, args...))
+}
+
+// tooMany records a read cut at embeddedMaxResources.
+func (rr *regionRead) tooMany(what, where string) {
+	rr.warn("more than %d %s in %s: the rest were not read for embedded keys", embeddedMaxResources, what, rr.region)
+	rr.unread[where] = true
+}
+
+// record turns the detector's matches in one place into inventory entries;
+// detail names where in the resource each match is.
+func (rr *regionRead) record(where, resource string, ms []scan.Match, detail func(scan.Match) string) {
+	for _, m := range ms {
+		rr.embedded = append(rr.embedded, audit.EmbeddedKey{
+			Where: where, Resource: resource, Detail: detail(m), Rule: m.Rule, KeyID: m.KeyID,
+			Secret: m.Secret, SecretSHA256: m.Secret.SHA256(), Encoding: m.Encoding,
+		})
+	}
+}
+
+// unreadPlaces is every place the region left unread: all of them when it
+// was out of reach.
+func (rr *regionRead) unreadPlaces() map[string]bool {
+	if !rr.aborted {
+		return rr.unread
+	}
+	all := map[string]bool{placeInstances: true}
+	for _, w := range embeddedPlaces {
+		all[w] = true
+	}
+	return all
+}
+
+// mergeRegions moves the regions' results into the inventory.
+func (r *accountReader) mergeRegions(reads []*regionRead) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	inv := r.inv
+	inv.Instances, inv.InstanceRegions, inv.InstanceRegionsUnread = nil, nil, nil
+	unreadIn := map[string][]string{}
+	var denied deniedGroups
+	for _, rr := range reads {
+		inv.Embedded = append(inv.Embedded, rr.embedded...)
+		inv.Warnings = append(inv.Warnings, rr.warnings...)
+		unread := rr.unreadPlaces()
+		if unread[placeInstances] {
+			inv.InstanceRegionsUnread = append(inv.InstanceRegionsUnread, rr.region)
+		} else {
+			inv.Instances = append(inv.Instances, rr.instances...)
+			inv.InstanceRegions = append(inv.InstanceRegions, rr.region)
+		}
+		for _, w := range embeddedPlaces {
+			if unread[w] {
+				unreadIn[w] = append(unreadIn[w], rr.region)
+			}
+		}
+		inv.Warnings = append(inv.Warnings, rr.failureWarnings(len(unread) == len(embeddedPlaces)+1, &denied)...)
+	}
+	inv.Warnings = append(inv.Warnings, denied.warnings()...)
+	inv.InstancesRead = len(inv.InstanceRegions) > 0
+	inv.EmbeddedUnread, inv.EmbeddedUnreadRegions = nil, nil
+	for _, w := range embeddedPlaces {
+		if len(unreadIn[w]) > 0 {
+			inv.EmbeddedUnread = append(inv.EmbeddedUnread, w)
+			if inv.EmbeddedUnreadRegions == nil {
+				inv.EmbeddedUnreadRegions = map[string][]string{}
+			}
+			inv.EmbeddedUnreadRegions[w] = unreadIn[w]
+		}
+	}
+}
+
+// failureWarnings words the region's failures: one warning for a region
+// not read at all, else one per failure, denials gathered across regions
+// so a permission missing everywhere is one warning, not one per region.
+func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []string {
+	const lost = "its EC2 instances and embedded keys are unknown"
+	if rr.aborted {
+		var what []string
+		for _, f := range rr.failures {
+			what = append(what, describeFailure(f))
+		}
+		return []string{fmt.Sprintf("region %s not read (%s): %s", rr.region, strings.Join(what, "; "), lost)}
+	}
+	if nothingRead && len(rr.failures) > 0 && !slices.ContainsFunc(rr.failures, func(f regionFailure) bool { return !isDenied(f.err) }) {
+		var actions []string
+		for _, f := range rr.failures {
+			actions = append(actions, f.action+" denied")
+		}
+		return []string{fmt.Sprintf("region %s not read: %s (add them to the audit policy, or lift the SCP that denies the region): %s",
+			rr.region, strings.Join(actions, ", "), lost)}
+	}
+	var out []string
+	for _, f := range rr.failures {
+		if isDenied(f.err) {
+			denied.add(f, rr.region)
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s in %s: %s unknown there", describeFailure(f), rr.region, factsOf(f.places)))
+	}
+	return out
+}
+
+func describeFailure(f regionFailure) string {
+	if isDenied(f.err) {
+		return f.action + " denied"
+	}
+	return fmt.Sprintf("%s failed: %v", f.action, f.err)
+}
+
+// factsOf says what the places leave unknown.
+func factsOf(places []string) string {
+	var out []string
+	for _, p := range places {
+		if s := placeFacts[p]; s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// deniedGroups gathers denied actions across regions, in first-seen order.
+type deniedGroups struct {
+	order   []string
+	regions map[string][]string
+	places  map[string][]string
+}
+
+func (d *deniedGroups) add(f regionFailure, region string) {
+	if d.regions == nil {
+		d.regions, d.places = map[string][]string{}, map[string][]string{}
+	}
+	if _, seen := d.regions[f.action]; !seen {
+		d.order = append(d.order, f.action)
+		d.places[f.action] = f.places
+	}
+	d.regions[f.action] = append(d.regions[f.action], region)
+}
+
+func (d *deniedGroups) warnings() []string {
+	var out []string
+	for _, action := range d.order {
+		out = append(out, fmt.Sprintf("%s denied in %s (add it to the audit policy): %s unknown there",
+			action, strings.Join(d.regions[action], ", "), factsOf(d.places[action])))
+	}
+	return out
+}
