@@ -16,6 +16,9 @@ import (
 
 // TestMain lets testscript run the keywarden binary as this test binary.
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" { // a test runs this binary as keywarden, to kill it
+		os.Exit(Main(os.Args[1:], Deps{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+	}
 	testscript.Main(motoStopper{m}, map[string]func(){
 		"keywarden": func() {
 			os.Exit(Main(os.Args[1:], Deps{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keywarden/keywarden/internal/rotate/target"
+)
+
+// rotateOptions is everything `keywarden rotate` was told.
+type rotateOptions struct {
+	profiles      []string // --profile (repeatable)
+	allProfiles   bool
+	user          string   // --user: a service user's key
+	keyID         string   // --key-id: which of the user's keys
+	to            []string // --to targets
+	config        string   // --config rotations.yaml
+	region        string
+	grace         time.Duration
+	ifOlderThan   time.Duration
+	yes, dryRun   bool
+	verifyTimeout time.Duration
+	statePath     string
+	mfaToken      string
+	callerProfile string // with --user: the profile whose credentials make the IAM calls
+}
+
+type rotateFlags struct {
+	grace, ifOlderThan string
+}
+
+const rotateLong = `Rotate IAM access keys without losing a credential or breaking what uses them.
+
+For a profile of ~/.aws/credentials (--profile P, default AWS_PROFILE or "default"; or
+--all-profiles), keywarden finds the key's user (sts get-caller-identity), keeps under IAM's
+two-key limit (an inactive second key is deleted only with consent; an active one stops the
+run), then:
+
+  1. creates the new key and journals it before anything else (AWS shows a secret once);
+  2. writes it into every profile that shares the old key, changing no other byte of the
+     file (comments, order, CRLF, other profiles), atomically, mode kept, backup kept;
+  3. verifies it with STS, waiting through IAM's propagation delay (--verify-timeout);
+  4. deactivates the old key (never deletes it at once: a deactivated key can come back);
+  5. deletes the old key after --grace (default 7d; 0 deletes now). A later run deletes
+     keys past their grace, unless the old key was used after deactivation: that is
+     reported, and the key kept, because something still holds it.
+
+A profile using source_profile rotates its source's key; profiles with credential_process,
+SSO, web identity or a session token are refused with the reason. With mfa_serial in the
+profile, keywarden asks for one code (or --mfa-token) and makes the IAM calls with an MFA
+session.
+
+For a service user's key (--user NAME --to TARGET...), the caller's own credentials
+(--profile) make the IAM calls and the new key is delivered to every target:
+  ` + targetForms + `
+The old key is deactivated only after every target accepted the new one; a target that fails
+rolls the rotation back (targets restored, new key deleted). A target that cannot be read
+back (GitHub secrets, exec) cannot be restored: then both keys stay active, and the run
+after the target is fixed finishes the rotation.
+
+--config FILE runs every rotation of a rotations file (see docs/rotate.md).
+
+Every step is journaled in keywarden's state database (--state, default
+$XDG_STATE_HOME/keywarden/state.db) before the next change: kill the process at any step and
+run it again, and it ends consistent: never a third key, never a key whose secret was lost
+(an orphan created but never journaled is deleted), never a file pointing at a deactivated
+key. 'keywarden rotate status' lists rotations still open; 'keywarden rotate undo' puts the
+previous key back while it still exists.
+
+Exit status: 0 rotated (or not due), 2 usage error or a rotation that stopped or failed.`
+
+const targetForms = `secretsmanager:NAME|ARN, ssm:/path, ssm:/prefix/, envfile:PATH,
+  github:OWNER/REPO[:ENVIRONMENT], gitlab:PROJECT[:ENV_SCOPE], exec:COMMAND`
+
+const rotateExample = `  keywarden rotate                                  # the default profile, old key deleted in 7 days
+  keywarden rotate --profile prod --grace 0         # delete the old key as soon as the new one works
+  keywarden rotate --all-profiles --if-older-than 90d --yes   # daily, from cron: only what is due
+  keywarden rotate --dry-run                        # print the plan, change nothing
+  keywarden rotate --user ci-deployer --to secretsmanager:ci/deployer --to github:acme/api
+  keywarden rotate --config rotations.yaml --yes    # every rotation a team keeps in git
+  keywarden rotate status                           # rotations waiting to delete an old key
+  keywarden rotate undo                             # put the previous key back`
+
+func newRotateCmd(deps Deps) *cobra.Command {
+	opts := rotateOptions{}
+	raw := rotateFlags{}
+	cmd := &cobra.Command{
+		Use:     "rotate",
+		Short:   "Rotate access keys safely: create, journal, deliver, verify, deactivate, delete after a grace period",
+		Long:    rotateLong,
+		Example: rotateExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.resolve(raw); err != nil {
+				return usageErr(err)
+			}
+			return runRotate(cmd.Context(), opts, deps)
+		},
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&opts.statePath, "state", "", "keywarden's state database (default $KEYWARDEN_STATE, else $XDG_STATE_HOME/keywarden/state.db)")
+	pf.StringVar(&opts.region, "region", "", "AWS region for the IAM and STS calls (default: the profile's, else the SDK's)")
+	pf.BoolVarP(&opts.yes, "yes", "y", false, "answer yes to every confirmation (unattended runs)")
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.profiles, "profile", nil, "profile to rotate (repeatable; default AWS_PROFILE, else default); with --user: the profile making the IAM calls")
+	f.BoolVar(&opts.allProfiles, "all-profiles", false, "rotate every profile of the credentials file that holds a long-term key")
+	f.StringVar(&opts.user, "user", "", "rotate this IAM user's key and deliver it with --to (a service user)")
+	f.StringVar(&opts.keyID, "key-id", "", "with --user: the key to replace when the user has two active keys")
+	f.StringArrayVar(&opts.to, "to", nil, "deliver the new key here too (repeatable): "+strings.ReplaceAll(targetForms, "\n  ", " "))
+	f.StringVar(&opts.config, "config", "", "run every rotation of a rotations file (YAML, see docs/rotate.md)")
+	f.StringVar(&raw.grace, "grace", "7d", "delete the old key this long after deactivating it; 0 deletes it at once (h, d or w)")
+	f.StringVar(&raw.ifOlderThan, "if-older-than", "", "rotate only keys at least this old, e.g. 90d (for daily cron runs)")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and change nothing")
+	f.DurationVar(&opts.verifyTimeout, "verify-timeout", 2*time.Minute, "how long to wait for IAM to propagate the new key before STS accepts it")
+	f.StringVar(&opts.mfaToken, "mfa-token", "", "MFA code for a profile with mfa_serial (default: ask)")
+	cmd.AddCommand(newRotateStatusCmd(deps, &opts), newRotateUndoCmd(deps, &opts), newRotateScheduleCmd(deps))
+	return cmd
+}
+
+// resolve checks the flag combination and parses durations.
+func (o *rotateOptions) resolve(raw rotateFlags) error {
+	var err error
+	if o.grace, err = parseGrace(raw.grace); err != nil {
+		return err
+	}
+	if raw.ifOlderThan != "" {
+		if o.ifOlderThan, err = parseSpan("--if-older-than", raw.ifOlderThan); err != nil {
+			return err
+		}
+	}
+	modes := 0
+	for _, on := range []bool{o.user != "", o.allProfiles, o.config != ""} {
+		if on {
+			modes++
+		}
+	}
+	switch {
+	case modes > 1:
+		return fmt.Errorf("--user, --all-profiles and --config exclude each other")
+	case o.allProfiles && len(o.profiles) > 0:
+		return fmt.Errorf("--profile and --all-profiles exclude each other")
+	case o.user != "" && len(o.to) == 0:
+		return fmt.Errorf("--user %s: say where the new key goes with --to (%s)", o.user, strings.ReplaceAll(targetForms, "\n  ", " "))
+	case o.user != "" && len(o.profiles) > 1:
+		return fmt.Errorf("--user: give at most one --profile (the caller's)")
+	case o.keyID != "" && o.user == "":
+		return fmt.Errorf("--key-id goes with --user (a profile's key is the one in the file)")
+	case o.verifyTimeout < 0:
+		return fmt.Errorf("--verify-timeout %s: want a positive duration", o.verifyTimeout)
+	}
+	if o.user != "" && len(o.profiles) == 1 {
+		o.callerProfile, o.profiles = o.profiles[0], nil
+	}
+	for _, spec := range o.to {
+		if _, err := target.Parse(spec, target.Env{}); err != nil {
+			return fmt.Errorf("--to: %w", err)
+		}
+	}
+	return nil
+}
+
+// parseGrace is parseSpan that also takes 0: delete at once.
+func parseGrace(s string) (time.Duration, error) {
+	if strings.TrimRight(s, "hdw") == "0" {
+		return 0, nil
+	}
+	return parseSpan("--grace", s)
+}

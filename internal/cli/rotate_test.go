@@ -1,0 +1,211 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
+)
+
+// rotateEnv is a moto user whose key two profiles of the credentials file
+// share, beside an unrelated profile, and a private state database.
+type rotateEnv struct {
+	t     *testing.T
+	srv   *awstest.MotoServer
+	key   awstest.UserKey
+	creds string
+	admin *awsx.KeyAdmin
+}
+
+func newRotateEnv(t *testing.T) *rotateEnv {
+	t.Helper()
+	srv := awstest.Moto(t)
+	srv.SetEnv(t)
+	srv.Reset(t)
+	t.Setenv("KEYWARDEN_STATE", filepath.Join(t.TempDir(), "state.db"))
+	e := &rotateEnv{t: t, srv: srv, key: srv.CreateUserKey(t, "deploy"), creds: os.Getenv("AWS_SHARED_CREDENTIALS_FILE")}
+	cfg, err := awsx.Load(context.Background(), awsx.Options{}) // moto's admin, for checking
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.admin = awsx.NewKeyAdmin(cfg)
+	os.Unsetenv("AWS_ACCESS_KEY_ID") // the profile, not the environment, holds the key
+	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
+	e.write(e.file(e.key.KeyID, e.key.Secret.Reveal()))
+	return e
+}
+
+func (e *rotateEnv) file(id, sec string) string {
+	return "# work\n[default]\naws_access_key_id = " + id + "\naws_secret_access_key = " + sec + "\nregion = us-east-1\n\n" +
+		"[unrelated]\naws_access_key_id = " + awstest.FakeKeyID("unrelated", 111122223333) + "\naws_secret_access_key = " +
+		awstest.FakeSecret("unrelated") + "\n\n[shared]\naws_access_key_id=" + id + "\naws_secret_access_key=" + sec
+}
+
+func (e *rotateEnv) write(body string) {
+	if err := os.WriteFile(e.creds, []byte(body), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *rotateEnv) read() string {
+	data, err := os.ReadFile(e.creds)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(data)
+}
+
+// keys is the user's keys, id to active, as IAM lists them (moto accepts
+// inactive keys, so status is read, not tried).
+func (e *rotateEnv) keys() map[string]bool {
+	ks, err := e.admin.ListKeys(context.Background(), "deploy")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, k := range ks {
+		out[k.ID] = k.Active
+	}
+	return out
+}
+
+func runMain(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(args, Deps{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr})
+	return stdout.String(), stderr.String(), code
+}
+
+// newKeyOf finds the key id that replaced old in the file's default profile.
+func newKeyOf(t *testing.T, body string) (string, string) {
+	t.Helper()
+	var id, sec string
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, "aws_access_key_id = "); ok && id == "" {
+			id = v
+		}
+		if v, ok := strings.CutPrefix(line, "aws_secret_access_key = "); ok && sec == "" {
+			sec = v
+		}
+	}
+	return id, sec
+}
+
+func TestRotateProfileEndToEnd(t *testing.T) {
+	e := newRotateEnv(t)
+	stdout, stderr, code := runMain(t, "rotate", "--grace", "0")
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	body := e.read()
+	id, sec := newKeyOf(t, body)
+	if id == e.key.KeyID || body != e.file(id, sec) {
+		t.Fatalf("want both profiles on a new key and nothing else changed; file:\n%s", body)
+	}
+	if got := e.keys(); len(got) != 1 || !got[id] {
+		t.Errorf("IAM: want only %s, active; got %v", id, got)
+	}
+	if !strings.Contains(stdout, "rotated profile default (user deploy): "+e.key.KeyID+" -> "+id+"; old key deleted") {
+		t.Errorf("stdout does not report the rotation:\n%s", stdout)
+	}
+	if strings.Contains(stdout+stderr, sec) || strings.Contains(stdout+stderr, e.key.Secret.Reveal()) {
+		t.Error("a secret was printed")
+	}
+	// Nothing is due: the new key is fresh.
+	stdout, _, code = runMain(t, "rotate", "--if-older-than", "90d")
+	if code != ExitOK || !strings.Contains(stdout, "not due") || e.read() != body {
+		t.Errorf("--if-older-than on a fresh key: want 'not due', no change; exit %d:\n%s", code, stdout)
+	}
+}
+
+func TestRotateProfileWithGraceThenUndo(t *testing.T) {
+	e := newRotateEnv(t)
+	before := e.read()
+	if stdout, stderr, code := runMain(t, "rotate", "--profile", "shared"); code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	id, _ := newKeyOf(t, e.read())
+	if got := e.keys(); len(got) != 2 || got[e.key.KeyID] || !got[id] {
+		t.Fatalf("want the old key inactive and %s active, got %v", id, got)
+	}
+	stdout, _, _ := runMain(t, "rotate", "status", "--format", "json")
+	var open []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &open); err != nil || len(open) != 1 || open[0]["step"] != "deactivated" {
+		t.Fatalf("status: want one deactivated rotation, got %v\n%s", err, stdout)
+	}
+	if stdout, stderr, code := runMain(t, "rotate", "undo"); code != ExitOK {
+		t.Fatalf("undo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if e.read() != before {
+		t.Errorf("undo must restore the file byte for byte:\n%s", e.read())
+	}
+	if got := e.keys(); !got[e.key.KeyID] || got[id] {
+		t.Errorf("undo: want the old key active and the new inactive, got %v", got)
+	}
+}
+
+func TestRotateDryRunChangesNothing(t *testing.T) {
+	e := newRotateEnv(t)
+	before := e.read()
+	stdout, stderr, code := runMain(t, "rotate", "--dry-run")
+	if code != ExitOK || !strings.Contains(stdout, "deliver it to credentials:default,shared") {
+		t.Fatalf("want a plan naming both profiles; exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if e.read() != before || len(e.keys()) != 1 {
+		t.Error("a dry run changed something")
+	}
+}
+
+func TestRotateServiceUserToAnEnvFile(t *testing.T) {
+	e := newRotateEnv(t)
+	env := filepath.Join(t.TempDir(), "app.env")
+	if err := os.WriteFile(env, []byte("AWS_ACCESS_KEY_ID="+e.key.KeyID+"\nAPP_MODE=prod\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Setenv("AWS_ACCESS_KEY_ID", "testing") // the caller: moto's admin
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	stdout, stderr, code := runMain(t, "rotate", "--user", "deploy", "--to", "envfile:"+env, "--grace", "0")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	data, _ := os.ReadFile(env)
+	keys := e.keys()
+	var newID string
+	for id := range keys {
+		newID = id
+	}
+	if len(keys) != 1 || newID == e.key.KeyID || !strings.Contains(string(data), "AWS_ACCESS_KEY_ID="+newID+"\n") ||
+		!strings.Contains(string(data), "APP_MODE=prod\n") {
+		t.Errorf("want the env file on the one new key %v, other lines kept:\n%s", keys, data)
+	}
+}
+
+func TestRotateRefusesWhatItCannotRotate(t *testing.T) {
+	e := newRotateEnv(t)
+	e.write("[default]\ncredential_process = /usr/bin/false\n")
+	tests := []struct {
+		name, want string
+		args       []string
+	}{
+		{"credential_process", "credential_process", []string{"rotate"}},
+		{"a missing profile", "profile not found", []string{"rotate", "--profile", "nope"}},
+		{"a user without targets", "--to", []string{"rotate", "--user", "deploy"}},
+		{"a bad target", "nowhere:", []string{"rotate", "--user", "deploy", "--to", "nowhere:x"}},
+		{"a bad grace", "--grace", []string{"rotate", "--grace", "soon"}},
+		{"two modes", "exclude", []string{"rotate", "--all-profiles", "--user", "x", "--to", "exec:true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runMain(t, tt.args...)
+			if code != ExitError || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 2 {
+				t.Errorf("want exit 2 and a short error naming %q; got %d\nstdout:%s\nstderr:%s", tt.want, code, stdout, stderr)
+			}
+		})
+	}
+}

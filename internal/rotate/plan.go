@@ -1,0 +1,44 @@
+package rotate
+
+import (
+	"time"
+)
+
+// plan prints what advancing r would do, changing nothing (--dry-run).
+func (rt *Rotator) plan(r *Rotation) {
+	rt.say("plan for %s in account %s:", r.User, r.Account)
+	steps := []Step{StepCreating, StepCreated, StepDelivered, StepVerified, StepDeactivated}
+	from := 0
+	for i, s := range steps {
+		if s == r.Step {
+			from = i
+		}
+	}
+	for _, s := range steps[from:] {
+		switch s {
+		case StepCreating:
+			rt.say("  1. create a new access key for %s and journal it before anything else", r.User)
+		case StepCreated:
+			for _, spec := range r.pending() {
+				rt.say("  2. deliver it to %s", spec)
+			}
+		case StepDelivered:
+			rt.say("  3. verify the new key with STS (waiting through IAM propagation)")
+		case StepVerified:
+			if r.OldKeyID == "" {
+				rt.say("  4. (no old key to deactivate)")
+			} else {
+				rt.say("  4. deactivate the old key %s", r.OldKeyID)
+			}
+		case StepDeactivated:
+			if r.OldKeyID == "" {
+				continue
+			}
+			if r.Grace == 0 {
+				rt.say("  5. delete the old key %s at once (--grace 0)", r.OldKeyID)
+			} else {
+				rt.say("  5. delete the old key %s after %s, unless it is used after deactivation", r.OldKeyID, time.Duration(r.Grace))
+			}
+		}
+	}
+}
