@@ -18,7 +18,7 @@ const (
 	NewlyStale   ChangeKind = "newly-stale"    // a key that now fails the age or unused check
 	NewFinding   ChangeKind = "new-finding"    // any other finding the earlier audit did not have
 	Worse        ChangeKind = "worse"          // a finding the earlier audit had, now more severe
-	Fixed        ChangeKind = "fixed"          // a finding of the earlier audit that is gone
+	Fixed        ChangeKind = "fixed"          // a finding of the earlier audit (not info) that is gone
 	NotReAudited ChangeKind = "not-re-audited" // an earlier finding in an account this audit could not read
 )
 
@@ -72,7 +72,9 @@ func Diff(prev Previous, invs []Inventory, cur []Finding) []Change {
 		}
 	}
 	for _, f := range prev.Findings {
-		if now[idOf(f)] {
+		// An info finding that is gone was not fixed: a new user listed
+		// for review simply is not new any more.
+		if now[idOf(f)] || f.Severity == severity.Info {
 			continue
 		}
 		kind := Fixed

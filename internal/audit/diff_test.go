@@ -91,3 +91,16 @@ func TestDiffMatchesSlotOnlyKeysAcrossAudits(t *testing.T) {
 		t.Errorf("want no changes, got %v", changes(got))
 	}
 }
+
+func TestDiffDoesNotCallAUserNoLongerNewFixed(t *testing.T) {
+	carol := user("carol")
+	carol.Created = ago(10)
+	before := Run(account(carol), DefaultConfig(asOf))
+	if len(before) != 1 || before[0].Check != "KW-USER-NEW" {
+		t.Fatalf("fixture: want one KW-USER-NEW, got %v", summary(before))
+	}
+	later := asOf.Add(60 * day)
+	if got := Diff(Previous{Findings: before, AsOf: asOf}, []Inventory{account(carol)}, Run(account(carol), DefaultConfig(later))); len(got) != 0 {
+		t.Errorf("want no changes, got %v", changes(got))
+	}
+}

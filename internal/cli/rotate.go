@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/keywarden/keywarden/internal/rotate/target"
 )
@@ -100,11 +101,9 @@ func newRotateCmd(deps Deps) *cobra.Command {
 			return runRotate(cmd.Context(), opts, deps)
 		},
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&opts.statePath, "state", "", "keywarden's state database (default $KEYWARDEN_STATE, else $XDG_STATE_HOME/keywarden/state.db)")
-	pf.StringVar(&opts.region, "region", "", "AWS region for the IAM and STS calls (default: the profile's, else the SDK's)")
-	pf.BoolVarP(&opts.yes, "yes", "y", false, "answer yes to every confirmation (unattended runs)")
 	f := cmd.Flags()
+	stateFlags(f, &opts)
+	f.BoolVarP(&opts.yes, "yes", "y", false, "answer yes to every confirmation (unattended runs)")
 	f.StringArrayVar(&opts.profiles, "profile", nil, "profile to rotate (repeatable; default AWS_PROFILE, else default); with --user: the profile making the IAM calls")
 	f.BoolVar(&opts.allProfiles, "all-profiles", false, "rotate every profile of the credentials file that holds a long-term key")
 	f.StringVar(&opts.user, "user", "", "rotate this IAM user's key and deliver it with --to (a service user)")
@@ -168,4 +167,11 @@ func parseGrace(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	return parseSpan("--grace", s)
+}
+
+// stateFlags are the flags rotate, status and undo share (not schedule,
+// whose job gets its own arguments).
+func stateFlags(f *pflag.FlagSet, opts *rotateOptions) {
+	f.StringVar(&opts.statePath, "state", "", "keywarden's state database (default $KEYWARDEN_STATE, else $XDG_STATE_HOME/keywarden/state.db)")
+	f.StringVar(&opts.region, "region", "", "AWS region for the IAM and STS calls (default: the profile's, else the SDK's)")
 }

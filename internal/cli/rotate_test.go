@@ -209,3 +209,44 @@ func TestRotateRefusesWhatItCannotRotate(t *testing.T) {
 		})
 	}
 }
+
+// TestRotateOwnKeyWithTheDocumentedPolicy rotates, against moto with IAM
+// enforcement on, the key of a user holding only the actions of
+// docs/policies/rotate-own-key.json. moto evaluates actions but matches
+// every IAM call against Resource "*" (its access_control.py does not
+// support resources yet), so the policy's ${aws:username} scope is widened
+// to "*" here: the test proves the action list is complete, not the scope.
+// Without iam:GetAccessKeyLastUsed the same run fails, which shows the
+// test can.
+func TestRotateOwnKeyWithTheDocumentedPolicy(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(awstest.ModuleRoot(t), "docs/policies/rotate-own-key.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := strings.Replace(string(data), `"arn:aws:iam::*:user/${aws:username}"`, `"*"`, 1)
+	tests := []struct {
+		user, policy string
+		want         int
+	}{
+		{"dev", policy, ExitOK},
+		{"dev-short", strings.Replace(policy, `"iam:GetAccessKeyLastUsed"`, `"iam:GetUser"`, 1), ExitError},
+	}
+	srv := awstest.MotoWithAuth(t)
+	for _, tt := range tests {
+		t.Run(tt.user, func(t *testing.T) {
+			srv.SetEnv(t)
+			t.Setenv("KEYWARDEN_STATE", filepath.Join(t.TempDir(), "state.db"))
+			user := srv.CreateUserKey(t, tt.user, tt.policy)
+			creds := "[default]\naws_access_key_id = " + user.KeyID + "\naws_secret_access_key = " + user.Secret.Reveal() + "\n"
+			if err := os.WriteFile(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), []byte(creds), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			os.Unsetenv("AWS_ACCESS_KEY_ID")
+			os.Unsetenv("AWS_SECRET_ACCESS_KEY")
+			stdout, stderr, code := runMain(t, "rotate", "--grace", "0")
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}

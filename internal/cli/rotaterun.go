@@ -206,7 +206,7 @@ func (s *rotateSession) report(what string, r *rotate.Rotation) {
 	case rotate.StepDone:
 		fmt.Fprintf(s.deps.Stdout, "rotated %s: %s -> %s; old key deleted\n", what, cmpOr(r.OldKeyID, "(none)"), r.NewKeyID)
 	case rotate.StepDeactivated:
-		fmt.Fprintf(s.deps.Stdout, "rotated %s: %s -> %s; old key inactive, deleted by a run after %s\n",
+		fmt.Fprintf(s.deps.Stdout, "rotated %s: %s -> %s; old key inactive until %s, then the next 'keywarden rotate' deletes it\n",
 			what, r.OldKeyID, r.NewKeyID, r.DeleteAfter.Format(time.RFC3339))
 	case rotate.StepKept:
 		fmt.Fprintf(s.deps.Stdout, "rotated %s: %s -> %s; old key kept: %s\n", what, r.OldKeyID, r.NewKeyID, r.Note)

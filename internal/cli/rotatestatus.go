@@ -49,6 +49,7 @@ runs that were interrupted (the next 'keywarden rotate' of that user resumes the
 			return writeRotationsText(deps, rs)
 		},
 	}
+	stateFlags(cmd.Flags(), opts)
 	cmd.Flags().BoolVar(&all, "all", false, "list finished rotations too")
 	cmd.Flags().StringVarP(&format, "format", "f", "text", "text|json")
 	return cmd
@@ -130,6 +131,7 @@ lists the ids.`,
 			return s.undo(cmd.Context(), args, caller)
 		},
 	}
+	stateFlags(cmd.Flags(), opts)
 	cmd.Flags().StringVar(&caller, "profile", "", "for a service user's rotation: the profile making the IAM calls")
 	return cmd
 }

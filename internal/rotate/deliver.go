@@ -32,9 +32,11 @@ func (rt *Rotator) deliver(ctx context.Context, r *Rotation) error {
 	var done []delivered
 	for _, spec := range r.pending() {
 		t, err := rt.Targets(spec, r)
-		if err == nil {
+		if err != nil {
+			err = fmt.Errorf("target %s: %w", spec, err)
+		} else {
 			var restore func(context.Context) error
-			restore, err = t.Deliver(ctx, creds)
+			restore, err = t.Deliver(ctx, creds) // its errors name the target
 			if err == nil {
 				done = append(done, delivered{spec, restore})
 				r.markDelivered(spec)
@@ -42,7 +44,7 @@ func (rt *Rotator) deliver(ctx context.Context, r *Rotation) error {
 			}
 		}
 		if err != nil {
-			return rt.rollback(context.WithoutCancel(ctx), r, done, fmt.Errorf("deliver to %s: %w", spec, err))
+			return rt.rollback(context.WithoutCancel(ctx), r, done, err)
 		}
 		rt.say("delivered key %s to %s", key.ID, spec)
 	}

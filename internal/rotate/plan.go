@@ -6,7 +6,7 @@ import (
 
 // plan prints what advancing r would do, changing nothing (--dry-run).
 func (rt *Rotator) plan(r *Rotation) {
-	rt.say("plan for %s in account %s:", r.User, r.Account)
+	rt.say("plan for %s in account %s (dry run: nothing is changed):", r.User, r.Account)
 	steps := []Step{StepCreating, StepCreated, StepDelivered, StepVerified, StepDeactivated}
 	from := 0
 	for i, s := range steps {
@@ -37,7 +37,7 @@ func (rt *Rotator) plan(r *Rotation) {
 			if r.Grace == 0 {
 				rt.say("  5. delete the old key %s at once (--grace 0)", r.OldKeyID)
 			} else {
-				rt.say("  5. delete the old key %s after %s, unless it is used after deactivation", r.OldKeyID, time.Duration(r.Grace))
+				rt.say("  5. delete the old key %s after %s, unless it is used after deactivation", r.OldKeyID, days(time.Duration(r.Grace)))
 			}
 		}
 	}

@@ -252,9 +252,7 @@ func (rt *Rotator) advance(ctx context.Context, r *Rotation, dryRun bool) error 
 			err = rt.deactivate(ctx, r)
 		case StepDeactivated:
 			if r.Grace > 0 {
-				rt.say("old key %s stays inactive until %s, then a later run deletes it (keywarden rotate status)",
-					r.OldKeyID, r.DeleteAfter.Format(time.RFC3339))
-				return nil
+				return nil // a later run deletes the old key (DeleteDue)
 			}
 			return rt.finish(ctx, r)
 		default:

@@ -46,6 +46,15 @@ func SharedFileTarget(spec, path string, r *Rotation) (target.Target, error) {
 func (s *sharedFile) String() string { return s.spec + " in " + s.path }
 
 func (s *sharedFile) Deliver(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
+	restore, err := s.write(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("deliver to %s: %w", s, err)
+	}
+	return restore, nil
+}
+
+// write puts c into the profiles and returns how to put the file back.
+func (s *sharedFile) write(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
 	unlock, err := awsfile.Lock(ctx, s.path)
 	if err != nil {
 		return nil, err
