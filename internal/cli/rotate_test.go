@@ -250,3 +250,64 @@ func TestRotateOwnKeyWithTheDocumentedPolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestRotateProfileWithMFAAsksForOneCode(t *testing.T) {
+	e := newRotateEnv(t)
+	config := "[default]\nmfa_serial = arn:aws:iam::123456789012:mfa/deploy\n"
+	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := Main([]string{"rotate", "--grace", "0"}, Deps{Stdin: strings.NewReader("123456\n"), Stdout: &stdout, Stderr: &stderr})
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if strings.Count(stderr.String(), "MFA code for arn:aws:iam::123456789012:mfa/deploy") != 1 {
+		t.Errorf("want exactly one MFA prompt naming the device:\n%s", stderr.String())
+	}
+	if id, _ := newKeyOf(t, e.read()); id == e.key.KeyID {
+		t.Error("the key was not rotated")
+	}
+	// Unattended without a code: one clear error, nothing created.
+	before := e.keys()
+	_, stderrText, code := runMain(t, "rotate", "--grace", "0")
+	if code != ExitError || !strings.Contains(stderrText, "--mfa-token") || len(e.keys()) != len(before) {
+		t.Errorf("no code: want exit 2 naming --mfa-token and no new key; got %d\n%s", code, stderrText)
+	}
+}
+
+func TestRotateWarnsAboutShadowingEnvironment(t *testing.T) {
+	newRotateEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+	_, stderr, code := runMain(t, "rotate", "--dry-run")
+	if code != ExitOK || !strings.Contains(stderr, "warning: AWS_ACCESS_KEY_ID is set") {
+		t.Errorf("want a warning about the environment's key, exit 0; got %d\n%s", code, stderr)
+	}
+}
+
+func TestRotateConfigRunsEveryEntry(t *testing.T) {
+	e := newRotateEnv(t)
+	sink := filepath.Join(t.TempDir(), "svc.json")
+	cfg := filepath.Join(t.TempDir(), "rotations.yaml")
+	body := "grace: 0d\nrotations:\n  - profile: default\n  - user: svc\n    to: [\"exec:cat > " + sink + "\"]\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// svc has no key yet: the rotation gives it its first.
+	if _, err := e.admin.ListKeys(context.Background(), "svc"); err == nil {
+		t.Fatal("fixture: svc exists already")
+	}
+	e.srv.CreateUserKey(t, "svc")
+	os.Setenv("AWS_ACCESS_KEY_ID", "testing") // the caller for the user entry
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	stdout, stderr, code := runMain(t, "rotate", "--config", cfg, "--profile", "default")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "rotated profile default") || !strings.Contains(stdout, "rotated user svc") {
+		t.Errorf("want both entries rotated:\n%s", stdout)
+	}
+	if data, err := os.ReadFile(sink); err != nil || !strings.Contains(string(data), `"UserName":"svc"`) {
+		t.Errorf("the exec target got no credentials: %v %s", err, data)
+	}
+}

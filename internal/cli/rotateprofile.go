@@ -26,11 +26,17 @@ func (s *rotateSession) rotateProfile(ctx context.Context, job rotateJob) error 
 	}
 	s.warnShadowingEnv()
 	old := awsx.StaticKey{ID: p.AccessKeyID, Secret: p.SecretAccessKey}
-	admin, cfg, err := s.profileAdmin(ctx, p, old)
+	// Who the key belongs to is asked with the key itself: GetCallerIdentity
+	// needs no MFA, and a session's identity is not always the user's.
+	cfg, err := staticConfig(ctx, cmpOr(s.opts.region, p.Region), old)
 	if err != nil {
 		return err
 	}
-	caller, err := callerUser(ctx, admin, "profile "+job.profile)
+	caller, err := callerUser(ctx, awsx.NewKeyAdmin(cfg), "profile "+job.profile)
+	if err != nil {
+		return err
+	}
+	admin, cfg, err := s.profileAdmin(ctx, p, old)
 	if err != nil {
 		return err
 	}
