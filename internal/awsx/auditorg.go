@@ -32,6 +32,7 @@ type OrgOptions struct {
 	RoleName    string   // role assumed in each member account (DefaultOrgRole)
 	Concurrency int      // accounts read at once (DefaultOrgConcurrency)
 	Regions     []string // regions of each account's regional reads; empty: every enabled region
+	NoKeyIDs    bool     // Options.NoKeyIDs for every account
 }
 
 // AccountResult is one account's read: its inventory and cost, or the error
@@ -72,7 +73,7 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]A
 	for i, acct := range accounts {
 		results[i] = AccountResult{AccountID: aws.ToString(acct.Id), Name: aws.ToString(acct.Name)}
 		g.Go(func() error {
-			readMember(ctx, cfg, self, role, opts.Regions, &results[i])
+			readMember(ctx, cfg, self, role, Options{Regions: opts.Regions, NoKeyIDs: opts.NoKeyIDs}, &results[i])
 			return nil // a failed account is a result, not a reason to stop the others
 		})
 	}
@@ -122,7 +123,7 @@ func callerAccount(ctx context.Context, cfg aws.Config) (string, error) {
 }
 
 // readMember reads one account into res.
-func readMember(ctx context.Context, cfg aws.Config, self, role string, regions []string, res *AccountResult) {
+func readMember(ctx context.Context, cfg aws.Config, self, role string, read Options, res *AccountResult) {
 	memberCfg := cfg
 	if res.AccountID != self {
 		var err error
@@ -131,7 +132,7 @@ func readMember(ctx context.Context, cfg aws.Config, self, role string, regions 
 			return
 		}
 	}
-	inv, stats, err := ReadAccountWith(ctx, memberCfg, Options{Regions: regions})
+	inv, stats, err := ReadAccountWith(ctx, memberCfg, read)
 	res.Stats = stats
 	if err != nil {
 		res.Err = err

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/keywarden/keywarden/internal/audit"
 )
@@ -65,11 +66,12 @@ const (
 
 // accountReader holds one ReadAccount's clients, counters and findings.
 type accountReader struct {
-	cfg    aws.Config
-	iam    *iam.Client
-	mu     sync.Mutex
-	calls  map[string]int
-	denied []string // actions denied on required reads
+	cfg      aws.Config
+	noKeyIDs bool // Options.NoKeyIDs
+	iam      *iam.Client
+	mu       sync.Mutex
+	calls    map[string]int
+	denied   []string // actions denied on required reads
 	// unreported names users newer than the credential report.
 	unreported []string
 	inv        *audit.Inventory
@@ -99,7 +101,7 @@ func ReadAccount(ctx context.Context, cfg aws.Config) (*audit.Inventory, ReadSta
 // region enabled for the account. opts' Profile and Region are Load's and
 // are not used here.
 func ReadAccountWith(ctx context.Context, cfg aws.Config, opts Options) (*audit.Inventory, ReadStats, error) {
-	r := &accountReader{cfg: cfg, calls: map[string]int{}, regions: slices.Clone(opts.Regions)}
+	r := &accountReader{cfg: cfg, calls: map[string]int{}, regions: slices.Clone(opts.Regions), noKeyIDs: opts.NoKeyIDs}
 	r.iam = iam.NewFromConfig(cfg, func(o *iam.Options) {
 		o.Retryer = auditRetryer(cfg)
 		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
@@ -139,13 +141,17 @@ func (r *accountReader) read(ctx context.Context) (*audit.Inventory, ReadStats, 
 	if err := r.infrastructure(ctx); err != nil {
 		return nil, stats, fmt.Errorf("read account: %w", err)
 	}
-	if err := r.keyIDs(ctx); err != nil {
-		return nil, stats, fmt.Errorf("read account: %w", err)
-	}
 	if inv.AccountID == "" {
 		r.accountID(ctx)
 	}
-	if err := r.regionalReads(ctx); err != nil {
+	// Key ids (IAM, one call per key holder) and the regional reads touch
+	// different parts of the inventory: overlap their latencies.
+	var g errgroup.Group
+	if !r.noKeyIDs {
+		g.Go(func() error { return r.keyIDs(ctx) })
+	}
+	g.Go(func() error { return r.regionalReads(ctx) })
+	if err := g.Wait(); err != nil {
 		return nil, stats, fmt.Errorf("read account: %w", err)
 	}
 	return inv, stats, nil

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // TestReadAccountScale measures ReadAccount on 1,000 users holding 1,500
@@ -71,6 +72,21 @@ func TestReadAccountScale(t *testing.T) {
 	}
 	if keys != users*3/2 {
 		t.Errorf("keys = %d, want %d", keys, users*3/2)
+	}
+
+	// --key-ids=false: a handful of calls plus one per page.
+	cfg, err := awsx.Load(ctx, awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	_, slim, err := awsx.ReadAccountWith(ctx, cfg, awsx.Options{Regions: oneRegion, NoKeyIDs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ReadAccount without key ids: %d calls %v, wall %v", slim.Total, slim.Calls, time.Since(start).Round(time.Millisecond))
+	if slim.Calls["iam:ListAccessKeys"] != 0 || slim.Total > 12+slim.Calls["iam:GetAccountAuthorizationDetails"] {
+		t.Errorf("without key ids: %d calls %v, want a handful plus one per page", slim.Total, slim.Calls)
 	}
 }
 

@@ -209,6 +209,35 @@ func TestReadAccountCallsGrowWithKeyHoldersOnly(t *testing.T) {
 	}
 }
 
+func TestReadAccountWithoutKeyIDsCostsNoCallPerUser(t *testing.T) {
+	awstest.Moto(t)
+	a := newAccount(t)
+	for i := range 5 {
+		name := "holder" + string(rune('a'+i))
+		a.user(name, "")
+		a.key(name, iamtypes.StatusTypeActive)
+	}
+	cfg, err := awsx.Load(context.Background(), awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, stats, err := awsx.ReadAccountWith(context.Background(), cfg, awsx.Options{Regions: oneRegion, NoKeyIDs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, total := iamOnly(stats.Calls); total != 4 {
+		t.Errorf("IAM calls = %d (%v), want 4 (report, summary, one details page)", total, stats.Calls)
+	}
+	for _, u := range inv.Users {
+		if len(u.Keys) != 1 || u.Keys[0].ID != "" || u.Keys[0].Slot != 1 {
+			t.Errorf("user %s: want one key known by slot 1 only, got %+v", u.Name, u.Keys)
+		}
+	}
+	if len(inv.Warnings) != 0 {
+		t.Errorf("skipping key ids by choice is not a warning: %q", inv.Warnings)
+	}
+}
+
 // iamOnly keeps the IAM operations of a call count, and their total.
 func iamOnly(calls map[string]int) (map[string]int, int) {
 	out, total := map[string]int{}, 0

@@ -28,6 +28,7 @@ type auditOptions struct {
 	orgOpts awsx.OrgOptions // --role-name, --org-concurrency
 	diff    string          // --diff: an earlier audit's json report
 	regions []string        // --regions: the regions of the regional reads; empty: every enabled one
+	keyIDs  bool            // --key-ids: one ListAccessKeys per key holder, to name keys by id
 }
 
 // auditFlags holds the raw flag values until they are parsed into auditOptions.
@@ -133,6 +134,7 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&opts.profile, "profile", "", "AWS profile (default: the SDK's: AWS_PROFILE, else default)")
 	pf.StringVar(&opts.region, "region", "", "AWS region for the IAM, STS and CloudTrail calls (default: the SDK's)")
+	pf.BoolVar(&opts.keyIDs, "key-ids", true, "name keys by id (one ListAccessKeys per user holding a key); false: by credential-report slot, in a handful of calls however many users")
 	pf.StringSliceVar(&opts.regions, "regions", nil, "read EC2, Lambda, ECS and SSM in these regions only (default: every region enabled for the account)")
 	pf.StringVar(&raw.asOf, "as-of", "", "judge ages at this time: 2027-01-01, RFC 3339, or +30d/-2w/+12h from now (default: now)")
 	pf.StringVar(&raw.maxKeyAge, "max-key-age", "90d", "an active key older than this must be rotated (h, d or w)")
@@ -194,7 +196,7 @@ func (o *auditOptions) resolve(raw auditFlags, formats []string, now time.Time) 
 	if o.orgOpts.Concurrency < 1 {
 		return fmt.Errorf("--org-concurrency %d: want a positive number", o.orgOpts.Concurrency)
 	}
-	o.orgOpts.Regions = o.regions
+	o.orgOpts.Regions, o.orgOpts.NoKeyIDs = o.regions, !o.keyIDs
 	if o.orgOpts.RoleName == "" {
 		return fmt.Errorf("--role-name: want a role name")
 	}

@@ -74,7 +74,7 @@ func auditAccounts(ctx context.Context, opts auditOptions, deps Deps, ad auditDe
 	if opts.org {
 		return auditOrganization(ctx, opts, deps, ad)
 	}
-	inv, stats, err := ad.read(ctx, awsx.Options{Profile: opts.profile, Region: opts.region, Regions: opts.regions})
+	inv, stats, err := ad.read(ctx, awsx.Options{Profile: opts.profile, Region: opts.region, Regions: opts.regions, NoKeyIDs: !opts.keyIDs})
 	if err != nil {
 		return auditResult{}, auditReadErr(err)
 	}
