@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 )
 
 // Exit statuses, the same for every verb.
@@ -41,11 +42,20 @@ func usageErr(err error) error {
 	return withHint(err, "run 'keywarden help' for usage")
 }
 
+// childExit is the exit status of a command keywarden ran (exec): passed
+// through as keywarden's own, with no error line.
+type childExit int
+
+func (c childExit) Error() string { return fmt.Sprintf("command exited %d", int(c)) }
+
 // ExitCode maps an error from a verb to the process exit status.
 func ExitCode(err error) int {
+	var child childExit
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &child):
+		return int(child)
 	case isFindings(err):
 		return ExitFindings
 	default:

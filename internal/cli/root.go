@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,7 +53,7 @@ Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 us
 	root.SetOut(deps.Stdout)
 	root.SetErr(deps.Stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
-	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newRotateCmd(deps), newHookCmd(deps))
+	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newHookCmd(deps))
 	return root
 }
 
@@ -63,7 +64,8 @@ func Main(args []string, deps Deps) int {
 	root := NewRootCmd(deps)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err != nil && !isFindings(err) {
+	var child childExit
+	if err != nil && !isFindings(err) && !errors.As(err, &child) {
 		printError(deps.Stderr, err)
 	}
 	return ExitCode(err)

@@ -20,7 +20,7 @@ const mfaSessionLength = 15 * time.Minute
 
 // rotateProfile rotates the long-term key a profile uses.
 func (s *rotateSession) rotateProfile(ctx context.Context, job rotateJob) error {
-	p, files, err := s.resolveProfile(job.profile)
+	p, files, vaulted, err := s.profileKey(job.profile)
 	if err != nil {
 		return err
 	}
@@ -40,9 +40,11 @@ func (s *rotateSession) rotateProfile(ctx context.Context, job rotateJob) error 
 	if err != nil {
 		return err
 	}
-	targets, err := sharedFileTargets(files, old.ID)
-	if err != nil {
-		return err
+	targets := vaulted
+	if targets == nil {
+		if targets, err = sharedFileTargets(files, old.ID); err != nil {
+			return err
+		}
 	}
 	req := rotate.Request{Account: caller.Account, User: caller.User, OldKeyID: old.ID, OldSecret: old.Secret,
 		Targets: append(targets, job.to...), Profile: p.KeyProfile(), Files: files, Grace: job.grace,
@@ -69,6 +71,41 @@ func (s *rotateSession) run(ctx context.Context, rt *rotate.Rotator, req rotate.
 	return nil
 }
 
+// profileKey finds the long-term key a profile uses: in the shared files,
+// or — for a profile imported with 'creds import', whose credential_process
+// runs keywarden — in the store, with the store's profiles holding that key
+// as the target (vault:P,Q).
+func (s *rotateSession) profileKey(name string) (awsfile.Profile, rotate.Files, []string, error) {
+	p, files, err := s.resolveProfile(name)
+	if err == nil || !errors.Is(err, awsfile.ErrCredentialProcess) || len(p.Chain) == 0 {
+		return p, files, nil, err
+	}
+	root := p.Chain[len(p.Chain)-1]
+	store, err := openVault(&credsOptions{})
+	if err != nil {
+		return p, files, nil, err
+	}
+	entry, err := store.Get(root)
+	if err != nil {
+		return p, files, nil, fmt.Errorf("profile %s uses a credential_process and is not in keywarden's store: %w", root, err)
+	}
+	listed, err := store.List()
+	if err != nil {
+		return p, files, nil, err
+	}
+	var holders []string
+	for _, l := range listed {
+		if l.AccessKeyID == entry.AccessKeyID {
+			holders = append(holders, l.Profile)
+		}
+	}
+	p.SourceProfile, p.AccessKeyID, p.SecretAccessKey = "", entry.AccessKeyID, entry.SecretAccessKey
+	if root != name {
+		p.SourceProfile = root
+	}
+	return p, rotate.Files{}, []string{rotate.VaultSpec(holders)}, nil
+}
+
 // resolveProfile finds the profile's long-term key and the shared files.
 // A profile that takes its key from source_profile rotates the source's.
 func (s *rotateSession) resolveProfile(name string) (awsfile.Profile, rotate.Files, error) {
@@ -86,7 +123,8 @@ func (s *rotateSession) resolveProfile(name string) (awsfile.Profile, rotate.Fil
 	}
 	p, err := awsfile.Resolve(creds, config, name)
 	if err != nil {
-		return p, rotate.Files{}, fmt.Errorf("%w: keywarden rotates long-term access keys held in the shared files", err)
+		return p, rotate.Files{Credentials: credsPath, Config: configPath},
+			fmt.Errorf("%w: keywarden rotates long-term access keys held in the shared files or its store", err)
 	}
 	if p.SourceProfile != "" {
 		fmt.Fprintf(s.deps.Stderr, "profile %s gets its key from source_profile %s: rotating %s's key\n", name, p.SourceProfile, p.SourceProfile)

@@ -19,6 +19,7 @@ import (
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/state"
 	"github.com/keywarden/keywarden/internal/ui"
+	"github.com/keywarden/keywarden/internal/vault"
 )
 
 // rotateSession is what every rotation of one run shares.
@@ -144,7 +145,8 @@ func loadSharedFiles() (creds, config *awsfile.File, err error) {
 func (s *rotateSession) rotator(admin *awsx.KeyAdmin, cfg aws.Config) *rotate.Rotator {
 	return &rotate.Rotator{
 		IAM: admin, DB: s.db, Out: s.deps.Stdout, Now: time.Now, Confirm: s.confirm,
-		Targets:       rotate.Targets(target.Env{AWS: cfg, Stderr: s.deps.Stderr}),
+		Targets: rotate.Targets(target.Env{AWS: cfg, Stderr: s.deps.Stderr},
+			func() (*vault.Store, error) { return openVault(&credsOptions{}) }),
 		VerifyTimeout: s.opts.verifyTimeout, VerifyEvery: time.Second,
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
-	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/rotate"
 	"github.com/keywarden/keywarden/internal/state"
@@ -173,11 +172,7 @@ func (s *rotateSession) undoAdmin(ctx context.Context, r *rotate.Rotation, calle
 		}
 		return awsx.NewKeyAdmin(cfg), cfg, nil
 	}
-	creds, config, err := loadSharedFiles()
-	if err != nil {
-		return nil, aws.Config{}, err
-	}
-	p, err := awsfile.Resolve(creds, config, r.Profile)
+	p, _, _, err := s.profileKey(r.Profile)
 	if err != nil {
 		return nil, aws.Config{}, err
 	}

@@ -72,7 +72,7 @@ func (f *fixture) rotator(iam IAM) *Rotator {
 	if iam == nil {
 		iam = f.admin
 	}
-	return &Rotator{IAM: iam, DB: f.db, Targets: Targets(f.cfg), Out: &f.out,
+	return &Rotator{IAM: iam, DB: f.db, Targets: Targets(f.cfg, nil), Out: &f.out,
 		Confirm: func(string) bool { return false }, Now: func() time.Time { return f.now },
 		VerifyTimeout: 5 * time.Second, VerifyEvery: 100 * time.Millisecond}
 }

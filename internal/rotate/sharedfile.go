@@ -8,6 +8,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/vault"
 )
 
 // SharedFileSpec is the target spec of the profiles of an AWS shared file
@@ -108,15 +109,17 @@ func (r *Rotation) dropBackup() error {
 	return nil
 }
 
-// Targets resolves journaled specs: a profile's shared file, else a --to
-// target of package target.
-func Targets(env target.Env) func(spec string, r *Rotation) (target.Target, error) {
+// Targets resolves journaled specs: a profile's shared file, the store
+// (openVault; nil when there is none), else a --to target of package target.
+func Targets(env target.Env, openVault func() (*vault.Store, error)) func(spec string, r *Rotation) (target.Target, error) {
 	return func(spec string, r *Rotation) (target.Target, error) {
 		switch {
 		case strings.HasPrefix(spec, awsfile.Credentials.String()+":"):
 			return SharedFileTarget(spec, r.Files.Credentials, r)
 		case strings.HasPrefix(spec, awsfile.Config.String()+":"):
 			return SharedFileTarget(spec, r.Files.Config, r)
+		case strings.HasPrefix(spec, "vault:") && openVault != nil:
+			return &vaultTarget{spec: spec, profiles: strings.Split(strings.TrimPrefix(spec, "vault:"), ","), open: openVault}, nil
 		}
 		return target.Parse(spec, env)
 	}

@@ -1,0 +1,174 @@
+package awsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+)
+
+// ErrMFARequired is wrapped when a profile needs an MFA code and there is no
+// way to ask for one.
+var ErrMFARequired = errors.New("mfa code required")
+
+// MintSession returns short-term credentials for spec and their expiration.
+//
+// Without roles it calls GetSessionToken, with SerialNumber and TokenCode
+// when spec.MFASerial is set. With roles and MFA it asks for ONE code:
+// GetSessionToken with MFA, then AssumeRole for each step signed with the
+// session before it; the MFA context carries over to the roles (as aws-vault
+// does), so a chain of roles costs one prompt. Without MFA the first role
+// is assumed with the base key and each next one with the session before.
+// Durations are clamped as Effective says.
+//
+// cfg gives region, endpoints, HTTP client and retries only: every call
+// signs with spec.Base or a session minted here. mfa is called at most once,
+// with the serial. Errors name the profile and the step, never a secret.
+func MintSession(ctx context.Context, cfg aws.Config, spec SessionSpec, mfa func(serial string) (string, error)) (StaticKey, time.Time, error) {
+	if spec.Base.ID == "" || spec.Base.Secret.IsZero() {
+		return StaticKey{}, time.Time{}, fmt.Errorf("mint session for profile %q: no long-term key for source profile %q", spec.Profile, spec.Source)
+	}
+	spec, _ = spec.Effective()
+	m := minter{cfg: stsConfig(cfg, spec.Region), spec: spec}
+	if spec.MFASerial == "" && len(spec.Roles) > 0 {
+		return m.assumeChain(ctx, spec.Base, spec.Roles)
+	}
+	if !spec.Base.SessionToken.IsZero() {
+		// STS refuses GetSessionToken signed with temporary credentials.
+		return StaticKey{}, time.Time{}, fmt.Errorf("mint session for profile %q: source profile %q holds temporary credentials, not a long-term key", spec.Profile, spec.Source)
+	}
+	code, err := m.mfaCode(mfa)
+	if err != nil {
+		return StaticKey{}, time.Time{}, err
+	}
+	key, exp, err := m.sessionToken(ctx, code)
+	if err != nil || len(spec.Roles) == 0 {
+		return key, exp, err
+	}
+	return m.assumeChain(ctx, key, spec.Roles)
+}
+
+// stsConfig copies cfg without its credentials or request logging (which
+// could echo signed headers).
+func stsConfig(cfg aws.Config, region string) aws.Config {
+	cfg = cfg.Copy()
+	if cfg.Region == "" {
+		cfg.Region = region
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1" // STS answers for every account in every region
+	}
+	cfg.Credentials = nil
+	cfg.ClientLogMode = 0
+	return cfg
+}
+
+type minter struct {
+	cfg  aws.Config
+	spec SessionSpec
+}
+
+// client signs with key only.
+func (m minter) client(key StaticKey) *sts.Client {
+	return sts.NewFromConfig(m.cfg, func(o *sts.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider(key.ID, key.Secret.Reveal(), key.SessionToken.Reveal())
+		// Clip: appending must not write into the shared config's backing array.
+		o.APIOptions = append(slices.Clip(o.APIOptions), lenientErrors)
+	})
+}
+
+// mfaCode asks for the code when the spec needs one; "" when it does not.
+func (m minter) mfaCode(mfa func(string) (string, error)) (string, error) {
+	serial := m.spec.MFASerial
+	if serial == "" {
+		return "", nil
+	}
+	if mfa == nil {
+		return "", fmt.Errorf("mint session for profile %q: %w for %s (pass --mfa-token or run on a terminal)", m.spec.Profile, ErrMFARequired, serial)
+	}
+	code, err := mfa(serial)
+	if err != nil {
+		return "", fmt.Errorf("mint session for profile %q: read mfa code for %s: %w", m.spec.Profile, serial, err)
+	}
+	code = strings.TrimSpace(code)
+	if !validMFACode(code) {
+		return "", fmt.Errorf("mint session for profile %q: mfa code for %s must be 6 digits", m.spec.Profile, serial)
+	}
+	return code, nil
+}
+
+func validMFACode(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for _, c := range code {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// sessionToken calls GetSessionToken with the base key, and the MFA code
+// when there is one.
+func (m minter) sessionToken(ctx context.Context, code string) (StaticKey, time.Time, error) {
+	in := &sts.GetSessionTokenInput{DurationSeconds: seconds(m.spec.Duration)}
+	what := "get session token"
+	if code != "" {
+		in.SerialNumber, in.TokenCode = aws.String(m.spec.MFASerial), aws.String(code)
+		what = "get session token with mfa " + m.spec.MFASerial
+	}
+	out, err := m.client(m.spec.Base).GetSessionToken(ctx, in)
+	if err != nil {
+		return StaticKey{}, time.Time{}, fmt.Errorf("%s for profile %q: %w", what, m.spec.Profile, err)
+	}
+	return credentialsOf(out.Credentials, what, m.spec.Profile)
+}
+
+// assumeChain assumes each role in turn, signing each call with the
+// session the one before returned (the first with key).
+func (m minter) assumeChain(ctx context.Context, key StaticKey, roles []RoleStep) (StaticKey, time.Time, error) {
+	var exp time.Time
+	for _, r := range roles {
+		name := r.SessionName
+		if name == "" {
+			name = "keywarden-" + strconv.FormatInt(time.Now().Unix(), 10)
+		}
+		in := &sts.AssumeRoleInput{RoleArn: aws.String(r.RoleARN), RoleSessionName: aws.String(name),
+			DurationSeconds: seconds(r.Duration)}
+		if r.ExternalID != "" {
+			in.ExternalId = aws.String(r.ExternalID)
+		}
+		what := "assume role " + r.RoleARN
+		if r.Profile != m.spec.Profile {
+			what += " (of profile " + strconv.Quote(r.Profile) + ")"
+		}
+		out, err := m.client(key).AssumeRole(ctx, in)
+		if err != nil {
+			return StaticKey{}, time.Time{}, fmt.Errorf("%s for profile %q: %w", what, m.spec.Profile, err)
+		}
+		if key, exp, err = credentialsOf(out.Credentials, what, m.spec.Profile); err != nil {
+			return StaticKey{}, time.Time{}, err
+		}
+	}
+	return key, exp, nil
+}
+
+func credentialsOf(c *ststypes.Credentials, what, profile string) (StaticKey, time.Time, error) {
+	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
+		return StaticKey{}, time.Time{}, fmt.Errorf("%s for profile %q: sts returned no complete credentials", what, profile)
+	}
+	return sessionKey(c.AccessKeyId, c.SecretAccessKey, c.SessionToken), *c.Expiration, nil
+}
+
+func seconds(d time.Duration) *int32 {
+	return aws.Int32(int32(d / time.Second))
+}

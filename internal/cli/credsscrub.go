@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keywarden/keywarden/internal/scrub"
+)
+
+func newCredsScrubCmd(deps Deps, opts *credsOptions) *cobra.Command {
+	var importFound bool
+	cmd := &cobra.Command{
+		Use:   "scrub [DIR|FILE]...",
+		Short: "Find plaintext AWS keys left in your home directory, and offer to import them",
+		Long: `Scan the places plaintext AWS keys hide in a home directory — ~/.aws/credentials and
+config, shell rc files, .env files, ~/.docker/config.json, ~/.config and the config files of
+tools that take AWS keys (s3cmd, boto, s3fs, terraform, …) — with keywarden scan's detector,
+plus any DIR or FILE given. Secrets are never printed: each finding shows the file, line,
+key id and, for AWS shared files, the profile.
+
+Keys in a profile of ~/.aws/credentials can be moved into the store at once (--import, or
+answer yes): the same as 'keywarden creds import --profile P'. Keys elsewhere are listed with
+what to do: remove them from that file after importing or rotating the key.
+
+Exit status: 0 nothing found, 1 keys found (and not all imported), 2 error.`,
+		Example: "  keywarden creds scrub\n  keywarden creds scrub --import --yes\n  keywarden creds scrub ~/projects",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCredsScrub(cmd.Context(), deps, opts, args, importFound)
+		},
+	}
+	cmd.Flags().BoolVar(&importFound, "import", false, "import the keys found in credential-file profiles into the store")
+	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+func runCredsScrub(ctx context.Context, deps Deps, opts *credsOptions, extra []string, importFound bool) error {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return fmt.Errorf("scrub: %w", err)
+	}
+	warn := newWarner(deps.Stderr)
+	found, err := scrub.Scan(ctx, home, extra, func(e error) { warn.add(e) })
+	warn.flush()
+	if err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		fmt.Fprintln(deps.Stdout, "no plaintext AWS keys found")
+		return nil
+	}
+	tw := tabwriter.NewWriter(deps.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tLINE\tKEY\tRULE\tPROFILE")
+	var profiles []string
+	outside := 0 // keys not in a credentials-file profile: import cannot take them
+	for _, f := range found {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", f.Path, f.Line, cmpOr(f.AccessKeyID, "-"), f.Rule, cmpOr(f.Profile, "-"))
+		if !f.Importable || len(f.Profiles) == 0 {
+			outside++
+			continue
+		}
+		for _, p := range f.Profiles { // every profile sharing the key must be repointed
+			if !contains(profiles, p) {
+				profiles = append(profiles, p)
+			}
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(deps.Stdout, "\n%d plaintext key(s) found\n", len(found))
+	if len(profiles) == 0 {
+		return errFindings
+	}
+	if !importFound && !confirm(deps, opts.yes, fmt.Sprintf("import profiles %v into the encrypted store?", profiles)) {
+		return errFindings
+	}
+	opts.yes = true // asked once already
+	if err := runCredsImport(ctx, deps, opts, importRequest{profiles: profiles}); err != nil {
+		return err
+	}
+	if outside > 0 {
+		fmt.Fprintf(deps.Stdout, "%d key(s) outside ~/.aws remain in plaintext: rotate them (keywarden rotate) and remove them from those files\n", outside)
+		return errFindings
+	}
+	return nil
+}
