@@ -181,10 +181,10 @@ func TestExecRunsTheCommandWithASession(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "shared")
 	script := `test -z "$AWS_PROFILE" || exit 3; test -n "$AWS_SESSION_TOKEN" || exit 4; ` +
 		`test "$AWS_REGION" = us-east-1 || exit 5; test -n "$AWS_CREDENTIAL_EXPIRATION" || exit 6; ` +
-		`test "$AWS_ACCESS_KEY_ID" != "` + e.key.KeyID + `" || exit 8; exit 7`
+		`test "$AWS_ACCESS_KEY_ID" != "` + e.key.KeyID + `" || exit 8; test -z "$KEYWARDEN_PASSPHRASE" || exit 9; exit 7`
 	stdout, stderr, code := runMain(t, "exec", "default", "--", "sh", "-c", script)
 	if code != 7 {
-		t.Fatalf("want the command's exit status 7 (3-6, 8: a variable was wrong), got %d\n%s\n%s", code, stdout, stderr)
+		t.Fatalf("want the command's exit status 7 (3-6, 8, 9: a variable was wrong), got %d\n%s\n%s", code, stdout, stderr)
 	}
 }
 
@@ -287,5 +287,26 @@ func TestCredsScrubFindsAndImports(t *testing.T) {
 	}
 	if strings.Contains(e.read(), e.key.Secret.Reveal()) {
 		t.Errorf("the credentials file still holds the secret:\n%s", e.read())
+	}
+}
+
+func TestCredsTruncatedStoreIsAClearErrorAndKeptAsIs(t *testing.T) {
+	newCredsEnv(t)
+	if _, stderr, code := runMain(t, "creds", "import", "--yes"); code != ExitOK {
+		t.Fatalf("import: %s", stderr)
+	}
+	path := os.Getenv("KEYWARDEN_VAULT")
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, data[:len(data)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"creds", "process", "default"}, {"creds", "list"}} {
+		_, stderr, code := runMain(t, args...)
+		if code != ExitError || !strings.Contains(stderr, path) || !strings.Contains(stderr, ".bak") {
+			t.Errorf("%v on a truncated store: want one error naming it and its .bak, got %d:\n%s", args, code, stderr)
+		}
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, data[:len(data)/2]) {
+		t.Error("the damaged store was written over")
 	}
 }

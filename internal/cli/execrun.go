@@ -15,10 +15,11 @@ import (
 
 // credentialVars are the environment variables that carry credentials or
 // pick a profile: exec replaces them all, so the child sees only the
-// session it was given.
+// session it was given — and never the store's passphrase, which would let
+// it read every long-term key.
 var credentialVars = []string{
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-	"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_VAULT",
+	"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_VAULT", "KEYWARDEN_PASSPHRASE",
 }
 
 // sessionEnv is environ without credential variables, plus the session's.
