@@ -16,8 +16,8 @@ import (
 
 const execLong = `Run CMD with short-term credentials for PROFILE in its environment: AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION and AWS_REGION (and
-KEYWARDEN_PROFILE). Every other AWS credential variable and AWS_PROFILE are removed, so CMD
-uses exactly this session.
+KEYWARDEN_PROFILE). Every other AWS credential variable, AWS_PROFILE and KEYWARDEN_PASSPHRASE
+are removed, so CMD uses exactly this session and never gets the key to the store.
 
 The long-term key at the root of the profile's chain comes from the store (profiles imported
 with 'creds import') or from the credentials file. A plain profile gets sts get-session-token;
