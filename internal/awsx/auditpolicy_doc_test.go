@@ -56,7 +56,7 @@ func TestDocumentedAuditPolicyIsEnough(t *testing.T) {
 // identical to the files.
 func TestIAMDocShowsThePolicyFiles(t *testing.T) {
 	doc := readDoc(t, "docs/iam.md")
-	for _, name := range []string{"audit.json", "audit-org.json", "rotate-own-key.json", "rotate-service-users.json"} {
+	for _, name := range []string{"audit.json", "audit-org.json", "rotate-own-key.json", "rotate-service-users.json", "respond.json"} {
 		body := readDoc(t, "docs/policies/"+name)
 		if !json.Valid([]byte(body)) {
 			t.Errorf("docs/policies/%s is not valid JSON", name)

@@ -1,0 +1,209 @@
+package awsx_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/iampolicy"
+)
+
+// TestPutRevokeSessionsWritesTheDenyAndReadsItBack checks the document IAM
+// stores, statement by statement, and the cutoff read back.
+func TestPutRevokeSessionsWritesTheDenyAndReadsItBack(t *testing.T) {
+	awstest.Moto(t)
+	a := newAccount(t)
+	a.user("alice", "")
+	admin := newKeyAdmin(t)
+	ctx := context.Background()
+	before := time.Date(2025, 3, 9, 14, 7, 31, 250_000_000, time.FixedZone("CET", 3600))
+	wantCutoff := time.Date(2025, 3, 9, 13, 7, 32, 0, time.UTC) // UTC, rounded up
+
+	if err := admin.PutRevokeSessions(ctx, "alice", before); err != nil {
+		t.Fatal(err)
+	}
+	out, err := a.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{
+		UserName: aws.String("alice"), PolicyName: aws.String(awsx.RevokePolicyName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := iampolicy.Parse(aws.ToString(out.PolicyDocument))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []iampolicy.Statement{{Effect: iampolicy.Deny, Action: []string{"*"}, Resource: []string{"*"},
+		Condition: iampolicy.Condition{"DateLessThan": {"aws:TokenIssueTime": {"2025-03-09T13:07:32Z"}}}}}
+	if diff := cmp.Diff(want, doc.Statements); diff != "" {
+		t.Errorf("stored statements (-want +got):\n%s", diff)
+	}
+	got, ok, err := admin.RevokeSessionsPolicy(ctx, "alice")
+	if err != nil || !ok || !got.Equal(wantCutoff) {
+		t.Errorf("RevokeSessionsPolicy = %v, %v, %v; want %v, true, nil", got, ok, err, wantCutoff)
+	}
+}
+
+// TestRevokeSessionsIsIdempotent replays put and delete as a resumed run
+// would.
+func TestRevokeSessionsIsIdempotent(t *testing.T) {
+	awstest.Moto(t)
+	newAccount(t).user("alice", "")
+	admin := newKeyAdmin(t)
+	ctx := context.Background()
+	first := time.Date(2025, 3, 9, 13, 0, 0, 0, time.UTC)
+	later := first.Add(time.Hour)
+
+	for _, before := range []time.Time{first, first, later} {
+		if err := admin.PutRevokeSessions(ctx, "alice", before); err != nil {
+			t.Fatalf("put %v: %v", before, err)
+		}
+	}
+	got, ok, err := admin.RevokeSessionsPolicy(ctx, "alice")
+	if err != nil || !ok || !got.Equal(later) {
+		t.Errorf("after three puts: %v, %v, %v; want the last cutoff %v", got, ok, err, later)
+	}
+	for i := range 2 {
+		if err := admin.DeleteRevokeSessions(ctx, "alice"); err != nil {
+			t.Fatalf("delete #%d: %v", i+1, err)
+		}
+	}
+	if _, ok, err := admin.RevokeSessionsPolicy(ctx, "alice"); err != nil || ok {
+		t.Errorf("after delete: ok %v, err %v; want no policy", ok, err)
+	}
+}
+
+// TestRevokeSessionsPolicyRejectsAnotherDocument: a policy that merely has
+// the name is not taken for a revocation.
+func TestRevokeSessionsPolicyRejectsAnotherDocument(t *testing.T) {
+	awstest.Moto(t)
+	a := newAccount(t)
+	a.user("alice", "")
+	ctx := context.Background()
+	a.must(a.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"),
+		PolicyName: aws.String(awsx.RevokePolicyName), PolicyDocument: aws.String(adminPolicy)}))
+	if _, ok, err := newKeyAdmin(t).RevokeSessionsPolicy(ctx, "alice"); err == nil || ok {
+		t.Errorf("RevokeSessionsPolicy of an allow-all policy: ok %v, err %v; want an error", ok, err)
+	}
+}
+
+// TestQuarantineAttachAndDetach uses AWS's own quarantine policy, which the
+// managed-policy moto serves.
+func TestQuarantineAttachAndDetach(t *testing.T) {
+	awstest.MotoWithManagedPolicies(t)
+	a := newAccount(t)
+	a.user("alice", "")
+	admin := newKeyAdmin(t)
+	ctx := context.Background()
+	if _, err := a.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(awsx.QuarantinePolicyARN)}); err != nil {
+		t.Fatalf("the server does not know %s: %v", awsx.QuarantinePolicyARN, err)
+	}
+	for i := range 2 {
+		if err := admin.AttachQuarantine(ctx, "alice"); err != nil {
+			t.Fatalf("attach #%d: %v", i+1, err)
+		}
+	}
+	if got := attachedTo(t, a, "alice"); !slices.Equal(got, []string{awsx.QuarantinePolicyARN}) {
+		t.Errorf("attached after two attaches = %q, want the quarantine policy once", got)
+	}
+	for i := range 2 {
+		if err := admin.DetachQuarantine(ctx, "alice"); err != nil {
+			t.Fatalf("detach #%d: %v", i+1, err)
+		}
+	}
+	if got := attachedTo(t, a, "alice"); len(got) != 0 {
+		t.Errorf("attached after detach = %q, want none", got)
+	}
+}
+
+func attachedTo(t *testing.T, a *account, user string) []string {
+	t.Helper()
+	out, err := a.iam.ListAttachedUserPolicies(context.Background(), &iam.ListAttachedUserPoliciesInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arns []string
+	for _, p := range out.AttachedPolicies {
+		arns = append(arns, aws.ToString(p.PolicyArn))
+	}
+	return arns
+}
+
+func TestDisableConsole(t *testing.T) {
+	awstest.Moto(t)
+	a := newAccount(t)
+	ctx := context.Background()
+	a.user("withlogin", "")
+	a.user("nologin", "")
+	a.must(a.iam.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{
+		UserName: aws.String("withlogin"), Password: aws.String(awstest.FakeSecret("console"))}))
+	admin := newKeyAdmin(t)
+	tests := []struct {
+		name, user string
+		wantHad    []bool // one per call: the second finds nothing left
+	}{
+		{"a user with a console password", "withlogin", []bool{true, false}},
+		{"a user without one", "nologin", []bool{false, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i, want := range tt.wantHad {
+				had, err := admin.DisableConsole(ctx, tt.user)
+				if err != nil || had != want {
+					t.Errorf("call %d: had %v, err %v; want %v, nil", i+1, had, err, want)
+				}
+			}
+			_, err := a.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(tt.user)})
+			if err == nil {
+				t.Errorf("login profile of %s still there", tt.user)
+			}
+		})
+	}
+}
+
+// TestContainmentDenialNamesTheAction runs every change as a user with no
+// IAM rights: each error must be recognised as a denial and name the action
+// and the user.
+func TestContainmentDenialNamesTheAction(t *testing.T) {
+	s := awstest.MotoWithAuth(t)
+	s.CreateUserKey(t, "alice")
+	nobody := s.CreateUserKey(t, "nobody", getUserOnly)
+	t.Setenv("AWS_ACCESS_KEY_ID", nobody.KeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", nobody.Secret.Reveal())
+	admin := newKeyAdmin(t)
+	ctx := context.Background()
+	steps := []struct {
+		action string
+		run    func() error
+	}{
+		{"iam:PutUserPolicy", func() error { return admin.PutRevokeSessions(ctx, "alice", time.Now()) }},
+		{"iam:DeleteUserPolicy", func() error { return admin.DeleteRevokeSessions(ctx, "alice") }},
+		{"iam:GetUserPolicy", func() error { _, _, err := admin.RevokeSessionsPolicy(ctx, "alice"); return err }},
+		{"iam:AttachUserPolicy", func() error { return admin.AttachQuarantine(ctx, "alice") }},
+		{"iam:DetachUserPolicy", func() error { return admin.DetachQuarantine(ctx, "alice") }},
+		{"iam:DeleteLoginProfile", func() error { _, err := admin.DisableConsole(ctx, "alice"); return err }},
+		{"iam:ListUserPolicies", func() error { _, err := admin.UserRights(ctx, "alice"); return err }},
+	}
+	for _, st := range steps {
+		t.Run(st.action, func(t *testing.T) {
+			err := st.run()
+			var denied *awsx.ActionDeniedError
+			if !errors.As(err, &denied) || !errors.Is(err, awsx.ErrAccessDenied) || !awsx.IsAccessDenied(err) {
+				t.Fatalf("err = %v, want an *ActionDeniedError", err)
+			}
+			if denied.Action != st.action || denied.User != "alice" {
+				t.Errorf("denied %q on %q, want %q on alice", denied.Action, denied.User, st.action)
+			}
+			if msg := err.Error(); !strings.Contains(msg, st.action) || !strings.Contains(msg, "alice") {
+				t.Errorf("message %q does not name %s and alice", msg, st.action)
+			}
+		})
+	}
+}

@@ -1,0 +1,138 @@
+package cloudtrail_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+)
+
+// countingS3 records what the reader asked S3 for.
+type countingS3 struct {
+	*s3.Client
+	gets        []string
+	startAfters []string
+}
+
+func (c *countingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	c.startAfters = append(c.startAfters, aws.ToString(in.StartAfter))
+	return c.Client.ListObjectsV2(ctx, in, optFns...)
+}
+
+func (c *countingS3) GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	c.gets = append(c.gets, aws.ToString(in.Key))
+	return c.Client.GetObject(ctx, in, optFns...)
+}
+
+// trailBucket fills a moto bucket with four days of gzipped log files (two
+// a day), a digest and a stray object, and returns a client for it.
+func trailBucket(t *testing.T) *s3.Client {
+	awstest.Moto(t)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail")}); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	put := func(key, body string) {
+		_, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("trail"), Key: aws.String(key), Body: strings.NewReader(body)})
+		if err != nil {
+			t.Fatalf("put %s: %v", key, err)
+		}
+	}
+	region := "AWSLogs/123456789012/CloudTrail/us-east-1/"
+	for d := 20; d <= 23; d++ {
+		for _, hour := range []int{3, 15} {
+			at := time.Date(2026, 11, d, hour, 5, 0, 0, time.UTC)
+			id := at.Format("02T15")
+			put(region+at.Format("2006/01/02/")+logName(at, id), gz(t, `{"Records":[`+record(id, at.Add(-4*time.Minute))+`]}`))
+		}
+	}
+	put("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/21/123456789012_CloudTrail-Digest_us-east-1_x.json.gz", "{}")
+	put(region+"2026/11/22/README", "not logs")
+	return client
+}
+
+func TestReadS3(t *testing.T) {
+	client := trailBucket(t)
+	region := "AWSLogs/123456789012/CloudTrail/us-east-1/"
+	since := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	tests := map[string]struct {
+		prefix     string
+		opts       cloudtrail.Options
+		ids        []string
+		gets       int
+		startAfter string
+		warns      int
+	}{
+		"whole bucket": {
+			"", cloudtrail.Options{},
+			[]string{"20T03", "20T15", "21T03", "21T15", "22T03", "22T15", "23T03", "23T15"}, 8, "", 1,
+		},
+		"since at the region level starts at its day": {
+			region, cloudtrail.Options{Since: since},
+			[]string{"22T15", "23T03", "23T15"}, 3, region + "2026/11/22/", 1,
+		},
+		"region prefix without slash": {
+			strings.TrimSuffix(region, "/"), cloudtrail.Options{Since: since},
+			[]string{"22T15", "23T03", "23T15"}, 3, region + "2026/11/22/", 1,
+		},
+		"since above the region level skips by file name": {
+			"AWSLogs/", cloudtrail.Options{Since: since},
+			[]string{"22T15", "23T03", "23T15"}, 3, "", 1,
+		},
+		"until": {
+			region, cloudtrail.Options{Until: time.Date(2026, 11, 20, 23, 0, 0, 0, time.UTC)},
+			[]string{"20T03", "20T15"}, 2, "", 1,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			counting := &countingS3{Client: client}
+			var ids []string
+			warns := 0
+			tc.opts.Warn = func(error) { warns++ }
+			err := cloudtrail.ReadS3(context.Background(), counting, "trail", tc.prefix, tc.opts, func(ev cloudtrail.Event) error {
+				ids = append(ids, ev.EventID)
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("ReadS3: %v", err)
+			}
+			if diff := cmp.Diff(tc.ids, ids); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+			if len(counting.gets) != tc.gets {
+				t.Errorf("GetObject called %d times (%q), want %d", len(counting.gets), counting.gets, tc.gets)
+			}
+			if len(counting.startAfters) == 0 || counting.startAfters[0] != tc.startAfter {
+				t.Errorf("listing StartAfter = %q, want %q", counting.startAfters, tc.startAfter)
+			}
+			if warns != tc.warns {
+				t.Errorf("%d warnings, want %d (the README)", warns, tc.warns)
+			}
+		})
+	}
+}
+
+func TestReadFromS3(t *testing.T) {
+	client := trailBucket(t)
+	n := 0
+	newS3 := func(context.Context) (cloudtrail.S3API, error) { return client, nil }
+	err := cloudtrail.ReadFrom(context.Background(), "s3://trail/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/23/",
+		cloudtrail.Options{}, newS3, func(cloudtrail.Event) error { n++; return nil })
+	if err != nil || n != 2 {
+		t.Errorf("ReadFrom(s3 day folder) = %v after %d events, want nil after 2", err, n)
+	}
+}
