@@ -61,7 +61,7 @@ func writeIdentity(b *strings.Builder, rep *Report) {
 		fmt.Fprintf(b, "- a temporary key minted by %s (that key is the one contained)\n", rep.MintedBy)
 	}
 	if o := rep.Owner; o != nil {
-		fmt.Fprintf(b, "- owner: user %s; key status %s, created %s, last used %s", o.User, o.Status, day(o.Created), day(o.LastUsed))
+		fmt.Fprintf(b, "- owner: user %s; key %s when identified, created %s, last used %s", o.User, o.Status, day(o.Created), day(o.LastUsed))
 		if o.LastUsedService != "" {
 			fmt.Fprintf(b, " (%s, %s)", o.LastUsedService, o.LastUsedRegion)
 		}

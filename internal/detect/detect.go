@@ -1,0 +1,56 @@
+// Package detect turns CloudTrail events into alerts: the built-in red-flag
+// rules, stateful detectors (thresholds, per-key baselines), and user rules
+// (keywarden's YAML and Sigma). watch runs them over a stream of events;
+// respond uses the per-event rules to mark red flags in a key's history.
+package detect
+
+import (
+	"time"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+// Alert is DESIGN.md's "Watch alert (JSON)".
+type Alert struct {
+	Rule        string         `json:"rule"`
+	Severity    severity.Level `json:"severity"`
+	Title       string         `json:"title"`
+	Technique   string         `json:"technique"`
+	EventID     string         `json:"event_id"`
+	EventTime   time.Time      `json:"event_time"`
+	EventSource string         `json:"event_source"`
+	EventName   string         `json:"event_name"`
+	AccountID   string         `json:"account_id"`
+	Region      string         `json:"region"`
+	AccessKeyID string         `json:"access_key_id"`
+	Principal   string         `json:"principal"`
+	SourceIP    string         `json:"source_ip"`
+	UserAgent   string         `json:"user_agent"`
+	Details     map[string]any `json:"details"`
+}
+
+// NewAlert fills an alert's event fields from e.
+func NewAlert(rule, title, technique string, sev severity.Level, e cloudtrail.Event) Alert {
+	acct := e.RecipientAccountID
+	if acct == "" {
+		acct = e.UserIdentity.AccountID
+	}
+	return Alert{Rule: rule, Severity: sev, Title: title, Technique: technique,
+		EventID: e.EventID, EventTime: e.EventTime, EventSource: e.EventSource, EventName: e.EventName,
+		AccountID: acct, Region: e.AWSRegion, AccessKeyID: e.UserIdentity.AccessKeyID, Principal: e.UserIdentity.ARN,
+		SourceIP: e.SourceIPAddress, UserAgent: e.UserAgent, Details: map[string]any{}}
+}
+
+// Detector judges events one at a time, in time order. Stateful detectors
+// (thresholds, baselines) keep what they learn in a Store.
+type Detector interface {
+	Observe(e cloudtrail.Event) ([]Alert, error)
+}
+
+// Store keeps detectors' state between runs: SQLite locally (internal/state),
+// DynamoDB in Lambda. Values are opaque bytes; namespaces separate users.
+type Store interface {
+	Get(namespace, key string) ([]byte, bool, error)
+	Put(namespace, key string, value []byte) error
+}
