@@ -53,7 +53,7 @@ Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 us
 	root.SetOut(deps.Stdout)
 	root.SetErr(deps.Stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
-	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newRespondCmd(deps), newHookCmd(deps))
+	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newRespondCmd(deps), newWatchCmd(deps), newHookCmd(deps))
 	return root
 }
 

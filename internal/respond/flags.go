@@ -2,10 +2,10 @@ package respond
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
@@ -40,22 +40,18 @@ type Rule struct {
 }
 
 // Rules is the per-event catalogue, in the order flags are reported for
-// one event. The burst rule, which needs many events, is burstRule.
-var Rules = []Rule{
-	{"KW-CT-IAM-CREATE-USER", severity.High, "IAM user created", "T1136.003", matchCreateUser},
-	{"KW-CT-IAM-CREATE-KEY-OTHER", severity.Critical, "access key created for another user", "T1098.001", matchKeyForOther},
-	{"KW-CT-IAM-LOGIN-PROFILE", severity.High, "console password set for another user", "T1098", matchLoginProfile},
-	{"KW-CT-IAM-ADMIN-ATTACHED", severity.Critical, "administrator rights granted", "T1098.003", matchAdminAttached},
-	{"KW-CT-IAM-POLICY-VERSION", severity.High, "new version of a managed policy", "T1098.003", matchPolicyVersion},
-	{"KW-CT-STS-SESSION-FROM-KEY", severity.Medium, "temporary credentials minted from a long-term key", "T1550.001", matchSessionFromKey},
-	{"KW-CT-RECON-CALLER-ID-SCANNER", severity.High, "key checked by a secret scanner", "T1087.004", matchScannerCallerID},
-	{"KW-CT-RECON-LIST", severity.Medium, "account-wide discovery", "T1580", matchReconList},
-	{"KW-CT-EVASION", severity.Critical, "logging or detection turned off", "T1562.008", matchEvasion},
-	{"KW-CT-SES-RECON", severity.Medium, "SES sending limits or identities probed", "T1496", matchSESRecon},
-	{"KW-CT-SES-ABUSE", severity.High, "SES prepared for sending", "T1496", matchSESAbuse},
-	{"KW-CT-EC2-MINING", severity.High, "GPU or very large EC2 instances launched", "T1496", matchMining},
-	{"KW-CT-ROOT", severity.Critical, "root user activity", "T1078.004", matchRoot},
-	{"KW-CT-QUARANTINE-ATTACHED", severity.Critical, "AWS quarantined the key as exposed", "T1552", matchQuarantine},
+// one event: detect's built-in rules, which watch raises as alerts.
+var Rules = fromDetect(detect.Rules())
+
+// burstRule is the access-denied burst, which needs many events.
+var burstRule = fromDetect([]detect.Rule{detect.AccessDeniedBurst(nil).Rule})[0]
+
+func fromDetect(rs []detect.Rule) []Rule {
+	out := make([]Rule, len(rs))
+	for i, r := range rs {
+		out[i] = Rule{ID: r.ID, Severity: r.Severity, Title: r.Title, Technique: r.Technique, Match: r.Match}
+	}
+	return out
 }
 
 // RedFlags runs every rule over events and returns the flags ordered by
@@ -75,39 +71,24 @@ func RedFlags(events []cloudtrail.Event) []Flag {
 	return out
 }
 
+// accessDeniedBursts runs detect's burst detector over events in time
+// order, with state that lives only for this review.
+func accessDeniedBursts(events []cloudtrail.Event) []Flag {
+	sorted := slices.Clone(events)
+	slices.SortStableFunc(sorted, func(a, b cloudtrail.Event) int { return a.EventTime.Compare(b.EventTime) })
+	burst := detect.AccessDeniedBurst(nil)
+	var out []Flag
+	for _, e := range sorted {
+		alerts, _ := burst.Observe(e) // without a Store it cannot fail
+		for _, a := range alerts {
+			d, _ := a.Details["detail"].(string)
+			out = append(out, burstRule.flag(e, d))
+		}
+	}
+	return out
+}
+
 func (r Rule) flag(e cloudtrail.Event, detail string) Flag {
 	return Flag{Rule: r.ID, Severity: r.Severity, Title: r.Title, Technique: r.Technique, Detail: detail,
 		Event: FlagEvent{ID: e.EventID, At: e.EventTime, Name: e.EventName, Source: e.EventSource, Key: e.UserIdentity.AccessKeyID}}
-}
-
-// succeeded reports a call that took effect: failed attempts at changes
-// are counted by the burst rule instead.
-func succeeded(e cloudtrail.Event) bool { return e.ErrorCode == "" }
-
-// awsChecks are services that read account settings on their own schedule
-// (Trusted Advisor reads the SES quota daily): their reads are not recon.
-var awsChecks = []string{"trustedadvisor.amazonaws.com", "config.amazonaws.com", "securityhub.amazonaws.com",
-	"access-analyzer.amazonaws.com", "resource-explorer-2.amazonaws.com"}
-
-// byAWSService is a call AWS made on the account's behalf, not one a key
-// holder typed.
-func byAWSService(e cloudtrail.Event) bool {
-	return e.UserIdentity.Type == "AWSService" || e.UserIdentity.InvokedBy != "" || slices.Contains(awsChecks, e.UserAgent)
-}
-
-// self is the name the caller goes by: the IAM user's name, or the
-// session name of an assumed role (the last part of its ARN), which is
-// how people appear when they sign in through SSO.
-func self(e cloudtrail.Event) string {
-	if e.UserIdentity.UserName != "" && e.UserIdentity.Type != "AssumedRole" {
-		return e.UserIdentity.UserName
-	}
-	if i := strings.LastIndexByte(e.UserIdentity.ARN, '/'); i >= 0 {
-		return e.UserIdentity.ARN[i+1:]
-	}
-	return ""
-}
-
-func is(e cloudtrail.Event, source string, names ...string) bool {
-	return (e.EventSource == "" || e.EventSource == source) && slices.Contains(names, e.EventName)
 }

@@ -1,0 +1,176 @@
+package detect
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+// Burst raises Rule's alert when one key makes Count matching calls
+// (or calls with Count distinct values of Distinct) within Window. After
+// an alert the window starts afresh, so a long attack yields one alert per
+// burst rather than one per event. State lives in a write-back cache that
+// reaches Store on Flush.
+type Burst struct {
+	Rule     Rule // metadata; Rule.Match is not used
+	Filter   func(e cloudtrail.Event) bool
+	Distinct func(e cloudtrail.Event) string // nil: count events
+	Count    int
+	Window   time.Duration
+	Store    Store
+
+	cache map[string]*window
+	dirty map[string]bool
+}
+
+// window is one key's recent matching calls, oldest first.
+type window struct {
+	T []int64  `json:"t"`           // unix nanoseconds
+	V []string `json:"v,omitempty"` // Distinct values, parallel to T
+}
+
+const (
+	maxWindowEntries = 10000 // a distinct-count window keeps at most this many calls
+	maxCachedKeys    = 50000 // beyond this the cache is flushed and dropped
+)
+
+// Observe counts e if it matches and reports a burst it completes.
+func (b *Burst) Observe(e cloudtrail.Event) ([]Alert, error) {
+	key := KeyOf(e)
+	if key == "" || e.EventTime.IsZero() || !b.Filter(e) {
+		return nil, nil
+	}
+	w, err := b.load(key)
+	if err != nil {
+		return nil, err
+	}
+	now := e.EventTime.UnixNano()
+	drop := 0
+	for drop < len(w.T) && now-w.T[drop] > int64(b.Window) {
+		drop++
+	}
+	if over := len(w.T) - drop + 1 - maxWindowEntries; over > 0 {
+		drop += over
+	}
+	w.T = w.T[drop:]
+	if b.Distinct != nil {
+		w.V = append(w.V[drop:], b.Distinct(e))
+	}
+	w.T = append(w.T, now)
+	b.dirty[key] = true
+	n := b.count(w)
+	if n < b.Count {
+		return nil, nil
+	}
+	since := time.Unix(0, w.T[0]).UTC().Format(time.RFC3339)
+	*w = window{}
+	a := b.Rule.Alert(e, fmt.Sprintf("%d within %s since %s", n, b.Window, since))
+	a.Details["count"], a.Details["window"], a.Details["since"] = n, b.Window.String(), since
+	return []Alert{a}, nil
+}
+
+func (b *Burst) count(w *window) int {
+	if b.Distinct == nil {
+		return len(w.T)
+	}
+	seen := make(map[string]struct{}, len(w.V))
+	for _, v := range w.V {
+		seen[v] = struct{}{}
+	}
+	return len(seen)
+}
+
+func (b *Burst) namespace() string { return "threshold/" + b.Rule.ID }
+
+func (b *Burst) load(key string) (*window, error) {
+	if b.cache == nil || len(b.cache) >= maxCachedKeys {
+		if err := b.Flush(); err != nil {
+			return nil, err
+		}
+		b.cache, b.dirty = map[string]*window{}, map[string]bool{}
+	}
+	if w, ok := b.cache[key]; ok {
+		return w, nil
+	}
+	w := &window{}
+	if b.Store != nil {
+		raw, ok, err := b.Store.Get(b.namespace(), key)
+		if err != nil {
+			return nil, fmt.Errorf("load %s window of %s: %w", b.Rule.ID, key, err)
+		}
+		// A corrupt value is dropped: the window refills from new events.
+		if ok && (json.Unmarshal(raw, w) != nil || (b.Distinct != nil && len(w.V) != len(w.T))) {
+			*w = window{}
+		}
+	}
+	b.cache[key] = w
+	return w, nil
+}
+
+// Flush writes the windows changed since the last Flush.
+func (b *Burst) Flush() error {
+	if b.Store == nil {
+		clear(b.dirty)
+		return nil
+	}
+	for key := range b.dirty {
+		raw, err := json.Marshal(b.cache[key])
+		if err != nil {
+			return fmt.Errorf("encode %s window: %w", b.Rule.ID, err)
+		}
+		if err := b.Store.Put(b.namespace(), key, raw); err != nil {
+			return fmt.Errorf("save %s window of %s: %w", b.Rule.ID, key, err)
+		}
+		delete(b.dirty, key)
+	}
+	return nil
+}
+
+// Denied reports an error code that means the caller lacked permission.
+func Denied(code string) bool {
+	return strings.Contains(code, "AccessDenied") || strings.Contains(code, "UnauthorizedOperation") ||
+		code == "UnauthorizedAccess"
+}
+
+// AccessDeniedBurst: a stolen key is tried against many services to learn
+// what it may do, leaving a trail of denials: 10 within 10 minutes.
+func AccessDeniedBurst(s Store) *Burst {
+	return &Burst{Rule: Rule{ID: "KW-CT-ACCESS-DENIED-BURST", Severity: severity.High,
+		Title: "many access-denied errors in a short time", Technique: "T1580",
+		Description: "A key probing what it may do collects denials in a burst.",
+		Remediation: rotateHint},
+		Filter: func(e cloudtrail.Event) bool { return Denied(e.ErrorCode) },
+		Count:  10, Window: 10 * time.Minute, Store: s}
+}
+
+// ReconBurst: 50 List*/Describe* calls by one key within 5 minutes, the
+// shape of enumeration tools. Console browsing and AWS's own calls are
+// left out: the console issues Describe calls for every page it draws.
+func ReconBurst(s Store) *Burst {
+	return &Burst{Rule: Rule{ID: "KW-CT-RECON-BURST", Severity: severity.Medium,
+		Title: "burst of List and Describe calls", Technique: "T1580",
+		Description: "Enumeration tools (pacu, cloudfox, scoutsuite) list everything in minutes.",
+		Remediation: "Confirm the caller runs an inventory tool; otherwise contain the key."},
+		Filter: func(e cloudtrail.Event) bool {
+			return (strings.HasPrefix(e.EventName, "List") || strings.HasPrefix(e.EventName, "Describe")) &&
+				!byAWSService(e) && AgentFamily(e.UserAgent) != "console"
+		},
+		Count: 50, Window: 5 * time.Minute, Store: s}
+}
+
+var sesSends = []string{"SendEmail", "SendRawEmail", "SendTemplatedEmail", "SendBulkEmail", "SendBulkTemplatedEmail"}
+
+// SESVolume fires when one key sends more than perHour mails (SES data
+// events, logged only where a trail records them) within an hour.
+func SESVolume(s Store, perHour int) *Burst {
+	return &Burst{Rule: Rule{ID: "KW-CT-SES-SEND-VOLUME", Severity: severity.High,
+		Title: "high SES sending volume from one key", Technique: "T1496",
+		Description: "Stolen keys are sold for spam: tens of thousands of mails a day through SES.",
+		Remediation: "Disable sending (aws ses update-account-sending-enabled --no-enabled) and contain the key."},
+		Filter: func(e cloudtrail.Event) bool { return is(e, "ses.amazonaws.com", sesSends...) && succeeded(e) },
+		Count:  perHour + 1, Window: time.Hour, Store: s}
+}

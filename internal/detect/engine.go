@@ -1,0 +1,88 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+)
+
+// Engine runs the per-event rules and the stateful detectors over one
+// event. Alert dedup and rate limits belong to the sinks, not here.
+type Engine struct {
+	Rules    []Rule
+	Stateful []Detector
+
+	byName map[string][]int // rule indexes by event name; built on first use
+	anyEv  []int            // rules without an Events list
+}
+
+// Flusher is a detector that buffers state and writes it to its Store on
+// Flush; watch flushes together with each watermark commit, so a restart
+// resumes from consistent state.
+type Flusher interface {
+	Flush() error
+}
+
+// NewEngine is the built-in catalogue plus the given stateful detectors.
+func NewEngine(stateful ...Detector) *Engine {
+	return &Engine{Rules: Rules(), Stateful: stateful}
+}
+
+func (en *Engine) index() {
+	en.byName = map[string][]int{}
+	for i, r := range en.Rules {
+		if r.Events == nil {
+			en.anyEv = append(en.anyEv, i)
+			continue
+		}
+		for _, n := range r.Events {
+			en.byName[n] = append(en.byName[n], i)
+		}
+	}
+}
+
+// Observe returns the alerts e raises: rules first, in catalogue order,
+// then the stateful detectors'. A detector's error does not stop the
+// others; errors are joined.
+func (en *Engine) Observe(e cloudtrail.Event) ([]Alert, error) {
+	if en.byName == nil {
+		en.index()
+	}
+	var out []Alert
+	cands := en.byName[e.EventName]
+	var req, resp map[string]any
+	if len(cands) > 0 {
+		req, resp = Object(e.RequestParameters), Object(e.ResponseElements)
+	}
+	for _, idx := range [][]int{cands, en.anyEv} {
+		for _, i := range idx {
+			r := en.Rules[i]
+			if d, ok := r.Match(e, req, resp); ok {
+				out = append(out, r.Alert(e, d))
+			}
+		}
+	}
+	var errs []error
+	for _, d := range en.Stateful {
+		as, err := d.Observe(e)
+		out = append(out, as...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// Flush writes every buffered detector state to its Store.
+func (en *Engine) Flush() error {
+	var errs []error
+	for _, d := range en.Stateful {
+		if f, ok := d.(Flusher); ok {
+			if err := f.Flush(); err != nil {
+				errs = append(errs, fmt.Errorf("flush detector state: %w", err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

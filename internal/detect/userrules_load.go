@@ -1,0 +1,93 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// maxRuleFile bounds what one rules file may hold.
+const maxRuleFile = 4 << 20
+
+// LoadRules reads user rules from a file or a directory of .yml/.yaml
+// files: keywarden rules files and Sigma rules side by side. Errors in
+// keywarden rules fail the load (they are the user's own); Sigma rules
+// outside the supported subset go to warn as *SigmaSkip and are left out,
+// since users bring whole catalogues. Ids must be unique across files.
+func LoadRules(path string, warn func(error)) ([]*UserRule, error) {
+	files, err := ruleFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []*UserRule
+	seen := map[string]string{}
+	for _, f := range files {
+		rules, err := loadRuleFile(f, warn)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rules {
+			if prev, dup := seen[r.ID]; dup {
+				return nil, fmt.Errorf("%s: rule id %s already defined at %s", r.Source, r.ID, prev)
+			}
+			seen[r.ID] = r.Source
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func ruleFiles(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		ext := strings.ToLower(filepath.Ext(p))
+		if !d.IsDir() && (ext == ".yml" || ext == ".yaml") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read rules %s: %w", path, err)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+func loadRuleFile(file string, warn func(error)) ([]*UserRule, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	if len(data) > maxRuleFile {
+		return nil, fmt.Errorf("read rules %s: larger than %d bytes", file, maxRuleFile)
+	}
+	if !IsSigma(data) {
+		return ParseUserRules(file, data)
+	}
+	r, err := ParseSigma(file, data)
+	var skip *SigmaSkip
+	if errors.As(err, &skip) {
+		if warn != nil {
+			warn(skip)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []*UserRule{r}, nil
+}

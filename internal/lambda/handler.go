@@ -1,0 +1,207 @@
+// Package lambda runs keywarden watch as an AWS Lambda function: it takes
+// S3 notifications of new CloudTrail log objects (direct, or wrapped in SNS
+// or SQS, or as EventBridge "Object Created" events) and EventBridge
+// CloudTrail events, and hands their records to the watch pipeline. State
+// (what was already processed) lives in a detect.Store, DynamoDB in AWS.
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/detect"
+)
+
+// Processor is the watch pipeline as the handler sees it: detectors, sinks
+// and dedup behind one call. An error makes the invocation fail, so Lambda
+// delivers the notification again.
+type Processor interface {
+	Process(ctx context.Context, events []cloudtrail.Event) error
+}
+
+// Store namespaces of the handler's idempotency markers. S3 notifications
+// and EventBridge deliver at least once: a marker, written after an object
+// or event has been processed, makes the next delivery a no-op.
+const (
+	ObjectsNamespace = "lambda/objects"
+	EventsNamespace  = "lambda/events"
+)
+
+// batchSize bounds the events held at once: a CloudTrail log file can hold
+// tens of thousands of records, and Lambda memory is paid for.
+const batchSize = 5000
+
+type handler struct {
+	p     Processor
+	s3c   cloudtrail.S3API
+	store detect.Store
+	now   func() time.Time
+}
+
+// Handler returns the Lambda handler: it parses the payload, reads every
+// new CloudTrail log object it announces (digests and other files are
+// skipped), decodes EventBridge CloudTrail events, and passes the events to
+// p. Objects and events already processed (a marker in store) are skipped.
+// Errors reading S3, the store or from p are returned, so Lambda retries;
+// payloads of no known shape are logged and dropped, since a retry would
+// fail the same way.
+func Handler(p Processor, s3c cloudtrail.S3API, store detect.Store) func(ctx context.Context, raw json.RawMessage) error {
+	h := &handler{p: p, s3c: s3c, store: store, now: time.Now}
+	return h.handle
+}
+
+func (h *handler) handle(ctx context.Context, raw json.RawMessage) error {
+	w, err := parse(raw)
+	if errors.Is(err, ErrUnrecognized) {
+		slog.Warn("keywarden lambda: payload dropped", "err", err, "bytes", len(raw))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, obj := range w.Objects {
+		if err := h.object(ctx, obj); err != nil {
+			return err
+		}
+	}
+	if len(w.Records) > 0 {
+		return h.records(ctx, w.Records)
+	}
+	return nil
+}
+
+// isLogObject reports whether key is a CloudTrail log file worth reading:
+// not a digest (a signature over other files), not a folder marker.
+func isLogObject(key string) bool {
+	return !strings.HasSuffix(key, "/") && !strings.Contains(key, "CloudTrail-Digest") && cloudtrail.IsLogName(path.Base(key))
+}
+
+// object reads one announced log object into the processor, once.
+func (h *handler) object(ctx context.Context, obj objectRef) error {
+	name := "s3://" + obj.Bucket + "/" + obj.Key
+	if !isLogObject(obj.Key) {
+		slog.Debug("keywarden lambda: not a cloudtrail log file", "object", name)
+		return nil
+	}
+	marker := obj.Bucket + "/" + obj.Key
+	if _, done, err := h.store.Get(ObjectsNamespace, marker); err != nil {
+		return fmt.Errorf("check %s: %w", name, err)
+	} else if done {
+		slog.Info("keywarden lambda: already processed", "object", name)
+		return nil
+	}
+	out, err := h.s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)})
+	if err != nil {
+		var missing *types.NoSuchKey
+		if errors.As(err, &missing) {
+			// Deleted before we got to it (lifecycle, or a replay of an old
+			// notification): nothing a retry could read.
+			slog.Warn("keywarden lambda: object gone", "object", name)
+			return nil
+		}
+		return fmt.Errorf("get %s: %w", name, err)
+	}
+	defer out.Body.Close()
+	b := &batcher{ctx: ctx, p: h.p}
+	opts := cloudtrail.Options{Warn: func(err error) { slog.Warn("keywarden lambda: record skipped", "err", err) }}
+	if err := cloudtrail.ReadReader(ctx, out.Body, name, opts, b.add); err != nil {
+		return fmt.Errorf("process %s: %w", name, err)
+	}
+	if err := b.flush(); err != nil {
+		return fmt.Errorf("process %s: %w", name, err)
+	}
+	if err := h.store.Put(ObjectsNamespace, marker, h.markerValue(b.total)); err != nil {
+		return fmt.Errorf("mark %s processed: %w", name, err)
+	}
+	slog.Info("keywarden lambda: processed", "object", name, "events", b.total)
+	return nil
+}
+
+// markerValue records when and how much, for whoever reads the table.
+func (h *handler) markerValue(events int) []byte {
+	v, _ := json.Marshal(struct {
+		At     time.Time `json:"at"`
+		Events int       `json:"events"`
+	}{h.now().UTC(), events})
+	return v
+}
+
+// records decodes EventBridge-delivered records and processes the ones not
+// seen before, marking them after.
+func (h *handler) records(ctx context.Context, raws []json.RawMessage) error {
+	var fresh []cloudtrail.Event
+	seen := map[string]bool{}
+	for i, raw := range raws {
+		ev, err := cloudtrail.Decode(raw)
+		if err != nil {
+			slog.Warn("keywarden lambda: record skipped", "index", i, "err", err)
+			continue
+		}
+		if ev.EventID != "" {
+			if seen[ev.EventID] {
+				continue
+			}
+			seen[ev.EventID] = true
+			_, done, err := h.store.Get(EventsNamespace, ev.EventID)
+			if err != nil {
+				return fmt.Errorf("check event %s: %w", ev.EventID, err)
+			}
+			if done {
+				continue
+			}
+		}
+		fresh = append(fresh, ev)
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	if err := h.p.Process(ctx, fresh); err != nil {
+		return fmt.Errorf("process %d events: %w", len(fresh), err)
+	}
+	for _, ev := range fresh {
+		if ev.EventID == "" {
+			continue
+		}
+		if err := h.store.Put(EventsNamespace, ev.EventID, h.markerValue(1)); err != nil {
+			return fmt.Errorf("mark event %s processed: %w", ev.EventID, err)
+		}
+	}
+	return nil
+}
+
+// batcher hands events to the processor batchSize at a time.
+type batcher struct {
+	ctx   context.Context
+	p     Processor
+	buf   []cloudtrail.Event
+	total int
+}
+
+func (b *batcher) add(e cloudtrail.Event) error {
+	b.buf = append(b.buf, e)
+	b.total++
+	if len(b.buf) >= batchSize {
+		return b.flush()
+	}
+	return nil
+}
+
+func (b *batcher) flush() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	err := b.p.Process(b.ctx, b.buf)
+	b.buf = nil // the processor may keep the slice
+	return err
+}

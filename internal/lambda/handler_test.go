@@ -1,0 +1,284 @@
+package lambda_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/lambda"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+const (
+	bucket    = "org-trail"
+	regionDir = "AWSLogs/o-a1b2c3d4e5/143434273843/CloudTrail/us-east-1/2024/07/31/"
+	digestKey = "AWSLogs/o-a1b2c3d4e5/143434273843/CloudTrail-Digest/us-east-1/2024/07/31/143434273843_CloudTrail-Digest_us-east-1_trail_us-east-1_20240731T1400Z.json.gz"
+)
+
+// recorder is a Processor that keeps the event ids it was given, and fails
+// while failures is positive.
+type recorder struct {
+	events   []cloudtrail.Event
+	failures int
+}
+
+func (r *recorder) Process(_ context.Context, events []cloudtrail.Event) error {
+	if r.failures > 0 {
+		r.failures--
+		return errors.New("sink unavailable")
+	}
+	r.events = append(r.events, events...)
+	return nil
+}
+
+func (r *recorder) ids() []string {
+	var out []string
+	for _, e := range r.events {
+		out = append(out, e.EventID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// countingS3 records the keys fetched.
+type countingS3 struct {
+	*s3.Client
+	gets []string
+}
+
+func (c *countingS3) GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	c.gets = append(c.gets, aws.ToString(in.Key))
+	return c.Client.GetObject(ctx, in, optFns...)
+}
+
+type fixture struct {
+	s3    *countingS3
+	store *awsx.DynamoStore
+	proc  *recorder
+	// logs maps each uploaded log object's key to its records' event ids.
+	logs map[string][]string
+}
+
+func (f *fixture) handle(t *testing.T, payload string) error {
+	t.Helper()
+	if !json.Valid([]byte(payload)) {
+		t.Fatalf("test payload is not valid json:\n%s", payload)
+	}
+	return lambda.Handler(f.proc, f.s3, f.store)(context.Background(), json.RawMessage(payload))
+}
+
+// newFixture fills a moto bucket with gzipped CloudTrail log files made of
+// stratus-red-team detonation records (and a digest), and creates the state
+// table in moto DynamoDB.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	awstest.Moto(t)
+	ctx := context.Background()
+	cfg, err := awsx.Load(ctx, awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	f := &fixture{s3: &countingS3{Client: client}, proc: &recorder{}, logs: map[string][]string{}}
+	for i, name := range []string{"aws.defense-evasion.cloudtrail-stop", "aws.defense-evasion.organizations-leave"} {
+		records := corpusRecords(t, name)
+		key := regionDir + "143434273843_CloudTrail_us-east-1_20240731T131" + string(rune('0'+i)) + "Z_" + strings.ReplaceAll(name, ".", "") + ".json.gz"
+		put(t, client, key, gzipped(t, `{"Records":`+string(records)+`}`))
+		f.logs[key] = recordIDs(t, records)
+	}
+	put(t, client, digestKey, gzipped(t, `{"awsAccountId":"143434273843"}`))
+	db := dynamodb.NewFromConfig(cfg)
+	createTable(t, db, "keywarden-state")
+	f.store = awsx.NewDynamoStoreClient(db, "keywarden-state")
+	return f
+}
+
+func corpusRecords(t *testing.T, name string) json.RawMessage {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(awstest.CorpusPath(t, "cloudtrail/stratus-detonation-logs"), name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func recordIDs(t *testing.T, records json.RawMessage) []string {
+	t.Helper()
+	var recs []struct {
+		EventID string `json:"eventID"`
+	}
+	if err := json.Unmarshal(records, &recs); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range recs {
+		ids = append(ids, r.EventID)
+	}
+	return ids
+}
+
+func gzipped(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func put(t *testing.T, client *s3.Client, key string, body []byte) {
+	t.Helper()
+	_, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatalf("put %s: %v", key, err)
+	}
+}
+
+// createTable creates the state table as deploy/template.yaml declares it.
+func createTable(t *testing.T, db *dynamodb.Client, name string) {
+	t.Helper()
+	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName: aws.String(name),
+		AttributeDefinitions: []dbtypes.AttributeDefinition{
+			{AttributeName: aws.String("ns"), AttributeType: dbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String("k"), AttributeType: dbtypes.ScalarAttributeTypeS},
+		},
+		KeySchema: []dbtypes.KeySchemaElement{
+			{AttributeName: aws.String("ns"), KeyType: dbtypes.KeyTypeHash},
+			{AttributeName: aws.String("k"), KeyType: dbtypes.KeyTypeRange},
+		},
+		BillingMode: dbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+}
+
+func (f *fixture) keys() []string {
+	var keys []string
+	for k := range f.logs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func (f *fixture) allIDs() []string {
+	var ids []string
+	for _, v := range f.logs {
+		ids = append(ids, v...)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestHandlerReadsAnnouncedLogObjectsOnceInEveryEnvelope(t *testing.T) {
+	tests := map[string]func(keys []string) string{
+		"s3 notification": func(keys []string) string { return s3Notification(bucket, keys...) },
+		"s3 via sns":      func(keys []string) string { return snsWrapped(s3Notification(bucket, keys...)) },
+		"s3 via sqs": func(keys []string) string {
+			return sqsWrapped(s3Notification(bucket, keys[0]), s3Notification(bucket, keys[1]))
+		},
+		"s3 via sns via sqs": func(keys []string) string {
+			return sqsWrapped(snsToSQSBody(s3Notification(bucket, keys...)))
+		},
+		"cloudtrail's sns notification": func(keys []string) string {
+			return snsWrapped(cloudTrailSNSNotification(bucket, keys...))
+		},
+		"eventbridge object created in sqs": func(keys []string) string {
+			return sqsWrapped(eventBridgeObjectCreated(bucket, keys[0]), eventBridgeObjectCreated(bucket, keys[1]))
+		},
+	}
+	for name, payload := range tests {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			p := payload(f.keys())
+			if err := f.handle(t, p); err != nil {
+				t.Fatalf("first delivery: %v", err)
+			}
+			if diff := cmp.Diff(f.allIDs(), f.proc.ids()); diff != "" {
+				t.Errorf("events processed (-want +got):\n%s", diff)
+			}
+			if err := f.handle(t, p); err != nil {
+				t.Fatalf("second delivery: %v", err)
+			}
+			if got := len(f.proc.events); got != len(f.allIDs()) {
+				t.Errorf("after the second delivery %d events were processed; want %d (no repeats)", got, len(f.allIDs()))
+			}
+			if diff := cmp.Diff(f.keys(), f.s3.gets); diff != "" {
+				t.Errorf("objects fetched over both deliveries (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHandlerSkipsDigestsAndFilesThatAreNotLogs(t *testing.T) {
+	f := newFixture(t)
+	err := f.handle(t, s3Notification(bucket, digestKey, regionDir, regionDir+"README.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.proc.events) != 0 || len(f.s3.gets) != 0 {
+		t.Errorf("processed %d events and fetched %v; want nothing", len(f.proc.events), f.s3.gets)
+	}
+}
+
+func TestHandlerRetriesAnObjectWhoseProcessingFailed(t *testing.T) {
+	f := newFixture(t)
+	f.proc.failures = 1
+	key := f.keys()[0]
+	if err := f.handle(t, s3Notification(bucket, key)); err == nil || !strings.Contains(err.Error(), "sink unavailable") {
+		t.Fatalf("first delivery error = %v; want the processor's", err)
+	}
+	if _, done, err := f.store.Get(lambda.ObjectsNamespace, bucket+"/"+key); err != nil || done {
+		t.Fatalf("marker after a failure: done=%v err=%v; want none", done, err)
+	}
+	if err := f.handle(t, s3Notification(bucket, key)); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if diff := cmp.Diff(f.logs[key], f.proc.ids()); diff != "" {
+		t.Errorf("events processed by the retry (-want +got):\n%s", diff)
+	}
+}
+
+func TestHandlerErrors(t *testing.T) {
+	f := newFixture(t)
+	if err := f.handle(t, s3Notification("no-such-bucket", regionDir+"x.json.gz")); err == nil {
+		t.Error("an unreadable bucket gave no error; Lambda would not retry")
+	}
+	if err := f.handle(t, s3Notification(bucket, regionDir+"deleted.json.gz")); err != nil {
+		t.Errorf("a deleted object: %v; want it skipped (a retry cannot read it)", err)
+	}
+	for _, payload := range []string{`{}`, `{"hello":"world"}`, `[1,2]`, `{"Records":[{"eventSource":"aws:kinesis"}]}`} {
+		if err := f.handle(t, payload); err != nil {
+			t.Errorf("payload %s: %v; want it dropped", payload, err)
+		}
+	}
+	if len(f.proc.events) != 0 {
+		t.Errorf("processed %d events; want none", len(f.proc.events))
+	}
+}

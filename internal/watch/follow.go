@@ -1,0 +1,87 @@
+package watch
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/detect"
+)
+
+// Lateness is how late CloudTrail may deliver an event after its time
+// (AWS says typically within 15 minutes): a poll re-reads this far behind
+// its watermark and skips the events it has already judged.
+const Lateness = time.Hour
+
+// Cursor is what a followed source has been read up to, persisted so a
+// restart neither skips nor repeats: the newest event time judged, and the
+// ids of the events judged within Lateness of it.
+type Cursor struct {
+	Watermark time.Time            `json:"watermark"`
+	Seen      map[string]time.Time `json:"seen"` // event id -> event time
+}
+
+const cursorNamespace = "watch-cursor"
+
+// LoadCursor reads the cursor of source; a new source starts empty.
+func LoadCursor(store detect.Store, source string) (*Cursor, error) {
+	c := &Cursor{Seen: map[string]time.Time{}}
+	raw, ok, err := store.Get(cursorNamespace, source)
+	if err != nil || !ok {
+		return c, err
+	}
+	if err := json.Unmarshal(raw, c); err != nil {
+		return nil, fmt.Errorf("read the cursor of %s: %w", source, err)
+	}
+	if c.Seen == nil {
+		c.Seen = map[string]time.Time{}
+	}
+	return c, nil
+}
+
+// Since is where the next read starts: Lateness before the watermark.
+func (c *Cursor) Since() time.Time {
+	if c.Watermark.IsZero() {
+		return time.Time{}
+	}
+	return c.Watermark.Add(-Lateness)
+}
+
+// Fresh keeps the events not judged yet and records them as judged.
+func (c *Cursor) Fresh(events []cloudtrail.Event) []cloudtrail.Event {
+	var out []cloudtrail.Event
+	for _, e := range events {
+		id := e.EventID
+		if id == "" {
+			id = e.EventTime.String() + e.EventName + e.UserIdentity.AccessKeyID
+		}
+		if _, seen := c.Seen[id]; seen {
+			continue
+		}
+		c.Seen[id] = e.EventTime
+		if e.EventTime.After(c.Watermark) {
+			c.Watermark = e.EventTime
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// Save prunes ids too old to be read again and persists the cursor.
+func (c *Cursor) Save(store detect.Store, source string) error {
+	floor := c.Since().Add(-Lateness)
+	for id, t := range c.Seen {
+		if t.Before(floor) {
+			delete(c.Seen, id)
+		}
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := store.Put(cursorNamespace, source, raw); err != nil {
+		return fmt.Errorf("save the cursor of %s: %w", source, err)
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+// Package watch runs CloudTrail events through the detectors and sends the
+// alerts they raise to sinks, once: the pipeline behind `keywarden watch`
+// and `keywarden lambda`.
+package watch
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+// AlertFilter drops alerts already sent (dedup). Forget lets alerts that
+// could not be delivered through again: the events that raised them are
+// read again on the next run, since the cursor did not move.
+type AlertFilter interface {
+	Filter(alerts []detect.Alert) ([]detect.Alert, error)
+	Forget(alerts []detect.Alert) error
+}
+
+// Pipeline judges events and delivers the alerts.
+type Pipeline struct {
+	Detector detect.Detector
+	Filter   AlertFilter // nil: every alert is sent
+	Sinks    []Sink
+	// OnAlert, when set, sees every alert sent (--respond RULE=contain).
+	OnAlert func(ctx context.Context, a detect.Alert) error
+
+	worst  severity.Level
+	alerts int
+}
+
+// Process judges events in time order and sends what they raise. An
+// error from a sink is returned after every sink was tried.
+func (p *Pipeline) Process(ctx context.Context, events []cloudtrail.Event) error {
+	slices.SortStableFunc(events, func(a, b cloudtrail.Event) int { return a.EventTime.Compare(b.EventTime) })
+	var raised []detect.Alert
+	for _, e := range events {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		as, err := p.Detector.Observe(e)
+		if err != nil {
+			return fmt.Errorf("judge event %s: %w", e.EventID, err)
+		}
+		raised = append(raised, as...)
+	}
+	return p.deliver(ctx, raised)
+}
+
+func (p *Pipeline) deliver(ctx context.Context, alerts []detect.Alert) error {
+	if p.Filter != nil && len(alerts) > 0 {
+		var err error
+		if alerts, err = p.Filter.Filter(alerts); err != nil {
+			return fmt.Errorf("dedup alerts: %w", err)
+		}
+	}
+	if len(alerts) == 0 {
+		return nil
+	}
+	for _, a := range alerts {
+		p.alerts++
+		p.worst = max(p.worst, a.Severity)
+	}
+	var firstErr error
+	for _, s := range p.Sinks {
+		if err := s.Send(ctx, alerts); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil && p.Filter != nil {
+		if err := p.Filter.Forget(alerts); err != nil {
+			return fmt.Errorf("%w (and forgetting the undelivered alerts failed: %v)", firstErr, err)
+		}
+		return firstErr
+	}
+	if p.OnAlert != nil {
+		for _, a := range alerts {
+			if err := p.OnAlert(ctx, a); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return firstErr
+}
+
+// Worst is the highest severity sent so far, and how many alerts were.
+func (p *Pipeline) Worst() (severity.Level, int) { return p.worst, p.alerts }
+
+// Commit saves what the detectors learned (baselines, bursts) with the
+// cursor that says which events they have seen.
+func (p *Pipeline) Commit() error {
+	if f, ok := p.Detector.(detect.Flusher); ok {
+		if err := f.Flush(); err != nil {
+			return fmt.Errorf("save detector state: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,231 @@
+package watch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/keywarden/keywarden/internal/detect"
+)
+
+// Sink delivers alerts somewhere.
+//
+// Send is all-or-nothing from the caller's point of view: nil means every
+// alert was delivered; an error means the caller must keep the whole batch
+// and pass it to Send again later. Delivery is therefore at-least-once:
+// sinks that deliver in several requests (Slack chunks, SNS messages)
+// remember what a failed Send already delivered and skip it on the retry,
+// but a restart between the two may repeat some alerts. Never lose, rather
+// repeat.
+type Sink interface {
+	Send(ctx context.Context, alerts []detect.Alert) error
+	Close() error
+}
+
+// SinkEnv is what sinks need from the outside world. Zero fields get
+// defaults: os.Stdout, http.DefaultClient's transport, os.Getenv, a real
+// sleep.
+type SinkEnv struct {
+	Stdout io.Writer
+	AWS    aws.Config
+	HTTP   *http.Client
+	Getenv func(string) string
+	// Sleep waits between webhook retries; tests pass a fake clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// ErrBadSink marks a sink spec that cannot be used; callers map it to a
+// usage error.
+var ErrBadSink = errors.New("bad sink")
+
+// ParseSink builds a sink from a --sink spec: text, jsonl, jsonl:PATH,
+// webhook:URL, slack:URL or sns:TOPIC_ARN.
+func ParseSink(spec string, env SinkEnv) (Sink, error) {
+	env = env.withDefaults()
+	kind, arg, _ := strings.Cut(spec, ":")
+	switch kind {
+	case "text":
+		if arg != "" {
+			return nil, fmt.Errorf("%w %q: text writes to stdout and takes no argument", ErrBadSink, spec)
+		}
+		return &textSink{w: env.Stdout}, nil
+	case "jsonl":
+		if arg == "" {
+			return &jsonlSink{w: env.Stdout}, nil
+		}
+		f, err := os.OpenFile(arg, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open jsonl sink: %w", err)
+		}
+		return &jsonlSink{w: f, file: f}, nil
+	case "webhook":
+		return newWebhookSink(arg, env)
+	case "slack":
+		return newSlackSink(arg, env)
+	case "sns":
+		return newSNSSink(arg, env)
+	}
+	return nil, fmt.Errorf("%w %q: want text, jsonl[:PATH], webhook:URL, slack:URL or sns:TOPIC_ARN", ErrBadSink, redactSpec(spec))
+}
+
+func (env SinkEnv) withDefaults() SinkEnv {
+	if env.Stdout == nil {
+		env.Stdout = os.Stdout
+	}
+	if env.HTTP == nil {
+		env.HTTP = &http.Client{}
+	}
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if env.Sleep == nil {
+		env.Sleep = sleepCtx
+	}
+	return env
+}
+
+// redactSpec keeps only the kind of an unknown spec: it may be a webhook
+// URL whose path is a credential.
+func redactSpec(spec string) string {
+	kind, _, found := strings.Cut(spec, ":")
+	if found {
+		return kind + ":…"
+	}
+	return kind
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// textSink writes one line per alert for people:
+// time severity rule key principal title.
+type textSink struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *textSink) Send(ctx context.Context, alerts []detect.Alert) error {
+	var b bytes.Buffer
+	for _, a := range alerts {
+		fmt.Fprintf(&b, "%s %s %s %s %s %s\n", alertTime(a), a.Severity, field(a.Rule),
+			field(a.AccessKeyID), field(a.Principal), lastField(a.Title))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write alerts: %w", err)
+	}
+	return nil
+}
+
+func (s *textSink) Close() error { return nil }
+
+func alertTime(a detect.Alert) string {
+	if a.EventTime.IsZero() {
+		return "-"
+	}
+	return a.EventTime.UTC().Format(time.RFC3339)
+}
+
+// field makes an event value safe for one terminal line: CloudTrail fields
+// such as the user agent are attacker-controlled and may carry newlines or
+// escape sequences.
+func field(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return '_'
+		}
+		return r
+	}, s)
+	if s == "" {
+		return "-"
+	}
+	return truncate(s, 200)
+}
+
+// lastField is field for the line's last column: spaces cannot shift a
+// column there, so they stay; control characters still cannot break the line.
+func lastField(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '_'
+		}
+		return r
+	}, s)
+	if s == "" {
+		return "-"
+	}
+	return truncate(s, 200)
+}
+
+// truncate cuts s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// jsonlSink writes DESIGN's alert JSON, one per line, in one write per
+// batch so a reader never sees half a batch from a successful Send.
+type jsonlSink struct {
+	mu   sync.Mutex
+	w    io.Writer
+	file *os.File // set when the sink owns a file
+}
+
+func (s *jsonlSink) Send(ctx context.Context, alerts []detect.Alert) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, a := range alerts {
+		if err := enc.Encode(a); err != nil {
+			return fmt.Errorf("encode alert %s: %w", a.Rule, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write alerts: %w", err)
+	}
+	if s.file != nil {
+		// The caller forgets alerts once Send succeeds: make them durable.
+		if err := s.file.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", s.file.Name(), err)
+		}
+	}
+	return nil
+}
+
+func (s *jsonlSink) Close() error {
+	if s.file == nil {
+		return nil
+	}
+	if err := s.file.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", s.file.Name(), err)
+	}
+	return nil
+}
