@@ -33,6 +33,9 @@ type watchOptions struct {
 	sigma     []string
 	responds  []string
 	dedup     time.Duration
+	rateLimit int // alerts per minute per sink; 0: no limit
+	sesVolume int64    // --ses-volume: poll SES sending statistics, alert over this floor; 0: off
+	regions   []string // --regions for the SES poller
 	statePath string
 	profile   string
 	region    string
@@ -106,6 +109,9 @@ func newWatchCmd(deps Deps) *cobra.Command {
 	f.StringArrayVar(&opts.rules, "rules", nil, "keywarden YAML rules: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.sigma, "sigma", nil, "Sigma rules for aws/cloudtrail: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.responds, "respond", nil, "RULE=contain: contain the key of an alert of RULE (repeatable)")
+	f.Int64Var(&opts.sesVolume, "ses-volume", 0, "also poll SES's sending statistics and alert when an hour's sends reach this many and 5 times the usual hour (0: off)")
+	f.StringSliceVar(&opts.regions, "regions", nil, "with --ses-volume: these regions (default: every enabled region)")
+	f.IntVar(&opts.rateLimit, "rate-limit", 60, "at most this many alerts per minute per sink; the rest are summed up in one alert (0: no limit)")
 	f.DurationVar(&opts.dedup, "dedup", time.Hour, "send an alert about the same rule, key, principal and finding once per this window")
 	f.StringVar(&opts.statePath, "state", "", "keywarden's state database: cursors, baselines, dedup (default $KEYWARDEN_STATE, else $XDG_STATE_HOME/keywarden/state.db)")
 	f.StringVar(&opts.profile, "profile", "", "AWS profile for S3, SNS and --respond")
@@ -137,9 +143,13 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 		if err := watchOnce(ctx, deps, opts, cfg, store, p, source); err != nil {
 			return err
 		}
+		if err := pollSES(ctx, deps, opts, cfg, p); err != nil {
+			return err
+		}
 		if !opts.follow {
 			break
 		}
+		flushSinks(ctx, p) // a rate-limit summary waits no longer than one poll
 		select {
 		case <-ctx.Done():
 			return nil
@@ -202,6 +212,14 @@ func openState(path string) (*state.DB, error) {
 	return state.Open(path)
 }
 
+func flushSinks(ctx context.Context, p *watch.Pipeline) {
+	for _, s := range p.Sinks {
+		if f, ok := s.(interface{ Flush(context.Context) error }); ok {
+			_ = f.Flush(ctx)
+		}
+	}
+}
+
 func closeSinks(p *watch.Pipeline) {
 	for _, s := range p.Sinks {
 		_ = s.Close()
@@ -236,4 +254,32 @@ func containOnAlert(deps Deps, opts watchOptions, cfg aws.Config, db *state.DB) 
 		fmt.Fprintf(deps.Stderr, "contained %s after %s: incident %s (undo: keywarden respond undo %s)\n", a.AccessKeyID, a.Rule, rep.Incident, rep.Incident)
 		return nil
 	}, nil
+}
+
+// pollSES judges SES's own sending statistics in each region (--ses-volume).
+func pollSES(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config, p *watch.Pipeline) error {
+	if opts.sesVolume <= 0 {
+		return nil
+	}
+	regions := opts.regions
+	if len(regions) == 0 {
+		var err error
+		if regions, err = awsx.EnabledRegions(ctx, cfg); err != nil {
+			return fmt.Errorf("--ses-volume: %w", err)
+		}
+	}
+	account, _ := awsx.NewKeyAdmin(cfg).Caller(ctx)
+	now := time.Now()
+	var alerts []detect.Alert
+	for _, region := range regions {
+		points, err := awsx.SESSendPoints(ctx, cfg, region)
+		if err != nil {
+			fmt.Fprintf(deps.Stderr, "warning: %v\n", err)
+			continue
+		}
+		if last, median, spike := watch.SESSpike(points, now, opts.sesVolume); spike {
+			alerts = append(alerts, watch.SESSpikeAlert(account.Account, region, now, last, median))
+		}
+	}
+	return p.Raise(ctx, alerts)
 }

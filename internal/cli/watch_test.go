@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,7 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
+
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // alertRules runs `keywarden watch ARGS --sink jsonl` and returns the rules
@@ -157,5 +163,39 @@ func TestWatchRespondContainsTheKey(t *testing.T) {
 	}
 	if got := e.keys(); got[e.key.KeyID] {
 		t.Errorf("the key is still active: %v", got)
+	}
+}
+
+func TestWatchSESVolumeSpike(t *testing.T) {
+	newRotateEnv(t)
+	os.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	empty := t.TempDir()
+	// Below the floor: nothing.
+	alerts, _ := alertRules(t, "", empty, "--ses-volume", "20", "--regions", "us-east-1")
+	if len(alerts) != 0 {
+		t.Fatalf("no mail sent: want no alert, got %v", alerts)
+	}
+	ctx := context.Background()
+	cfg, err := awsx.Load(ctx, awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := ses.NewFromConfig(cfg)
+	if _, err := client.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String("spam@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 25 {
+		_, err := client.SendEmail(ctx, &ses.SendEmailInput{Source: aws.String("spam@example.com"),
+			Destination: &sestypes.Destination{ToAddresses: []string{"v@example.org"}},
+			Message: &sestypes.Message{Subject: &sestypes.Content{Data: aws.String("hi")},
+				Body: &sestypes.Body{Text: &sestypes.Content{Data: aws.String("buy")}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	alerts, code := alertRules(t, "", empty, "--ses-volume", "20", "--regions", "us-east-1")
+	if len(alerts) != 1 || alerts[0]["rule"] != "KW-SES-VOLUME-SPIKE" || code != ExitFindings {
+		t.Errorf("25 mails over a floor of 20 with no history: want one spike alert, exit 1; got %v, %d", alerts, code)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -39,6 +40,9 @@ func buildPipeline(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Co
 		s, err := watch.ParseSink(spec, watch.SinkEnv{Stdout: deps.Stdout, AWS: cfg})
 		if err != nil {
 			return nil, usageErr(err)
+		}
+		if opts.rateLimit > 0 {
+			s = watch.RateLimit(s, opts.rateLimit, time.Now)
 		}
 		p.Sinks = append(p.Sinks, s)
 	}

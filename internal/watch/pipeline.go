@@ -51,6 +51,10 @@ func (p *Pipeline) Process(ctx context.Context, events []cloudtrail.Event) error
 	return p.deliver(ctx, raised)
 }
 
+// Raise delivers alerts that come from outside the event stream (the SES
+// volume poller), through the same dedup and sinks.
+func (p *Pipeline) Raise(ctx context.Context, alerts []detect.Alert) error { return p.deliver(ctx, alerts) }
+
 func (p *Pipeline) deliver(ctx context.Context, alerts []detect.Alert) error {
 	if p.Filter != nil && len(alerts) > 0 {
 		var err error
