@@ -99,7 +99,8 @@ func LookupMaxAttempts(n int) LookupOption { return func(c *lookupConfig) { c.ma
 func LookupWarn(f func(string)) LookupOption { return func(c *lookupConfig) { c.warn = f } }
 
 // LookupKeyEvents reads from CloudTrail's LookupEvents every event made
-// with the access key keyID since the given time, in each region, and hands
+// with the access key keyID (every management event when keyID is empty)
+// since the given time, in each region, and hands
 // each record to sink. Regions are read a few at a time; sink is never
 // called concurrently; within a region events come newest first. A region
 // that cannot be read is warned about and recorded in LookupStats.Failed,
@@ -189,12 +190,12 @@ func (l *keyLookup) region(ctx context.Context, region string) error {
 		})
 		o.APIOptions = append(slices.Clip(o.APIOptions), l.paceAttempts(limiter))
 	})
-	pages := cloudtrail.NewLookupEventsPaginator(client, &cloudtrail.LookupEventsInput{
-		LookupAttributes: []cttypes.LookupAttribute{{
-			AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(l.keyID)}},
-		StartTime:  aws.Time(l.since),
-		MaxResults: aws.Int32(lookupPageSize),
-	})
+	in := &cloudtrail.LookupEventsInput{StartTime: aws.Time(l.since), MaxResults: aws.Int32(lookupPageSize)}
+	if l.keyID != "" { // no key: every management event of the region (watch's lookup: source)
+		in.LookupAttributes = []cttypes.LookupAttribute{{
+			AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(l.keyID)}}
+	}
+	pages := cloudtrail.NewLookupEventsPaginator(client, in)
 	for pages.HasMorePages() {
 		out, err := pages.NextPage(ctx)
 		if err != nil {

@@ -51,7 +51,8 @@ learning period). 'keywarden watch --list-rules' prints the catalogue.
 
 SOURCE is a CloudTrail log file (gzip or plain, {"Records":[...]}, JSON Lines or EventBridge
 envelopes), a directory of them, an S3 prefix (s3://bucket/AWSLogs/ACCOUNT/CloudTrail/REGION/),
-or - for standard input. It reads what is there, prints the alerts, and exits 1 when one is at
+- for standard input, or lookup:[REGION,...] to poll CloudTrail's LookupEvents (no trail
+needed; management events only; every enabled region by default). It reads what is there, prints the alerts, and exits 1 when one is at
 or above --fail-on. With --follow it keeps polling every --interval; with --resume it reads
 once from where the last --resume or --follow run stopped (for cron). Both keep a cursor, the
 sent alerts (dedup) and the per-key baselines in the state database (--state), so a restart
@@ -183,10 +184,15 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 			o.DisableLogOutputChecksumValidationSkipped = true
 		}), nil
 	}
-	err = cloudtrail.ReadFrom(ctx, source, ro, newS3, func(e cloudtrail.Event) error {
+	collect := func(e cloudtrail.Event) error {
 		events = append(events, e)
 		return nil
-	})
+	}
+	if regions, ok := strings.CutPrefix(source, "lookup:"); ok {
+		err = lookupSource(ctx, deps, cfg, regions, ro.Since, collect)
+	} else {
+		err = cloudtrail.ReadFrom(ctx, source, ro, newS3, collect)
+	}
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", source, err)
 	}
@@ -282,4 +288,26 @@ func pollSES(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config, 
 		}
 	}
 	return p.Raise(ctx, alerts)
+}
+
+// lookupSource reads every management event of the regions (comma list;
+// empty: every enabled region) since the cursor, from CloudTrail's
+// LookupEvents: no trail needed, 90 days of history, paced under its quota.
+func lookupSource(ctx context.Context, deps Deps, cfg aws.Config, regionList string, since time.Time, sink func(cloudtrail.Event) error) error {
+	var regions []string
+	if regionList != "" {
+		regions = strings.Split(regionList, ",")
+	} else {
+		var err error
+		if regions, err = awsx.EnabledRegions(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	if since.IsZero() {
+		since = time.Now().Add(-time.Hour) // a first poll starts an hour back, not 90 days
+	}
+	warn := newWarner(deps.Stderr)
+	defer warn.flush()
+	_, err := awsx.LookupKeyEvents(ctx, cfg, "", regions, since, sink, awsx.LookupWarn(func(m string) { warn.add(errors.New(m)) }))
+	return err
 }

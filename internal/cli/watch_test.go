@@ -199,3 +199,19 @@ func TestWatchSESVolumeSpike(t *testing.T) {
 		t.Errorf("25 mails over a floor of 20 with no history: want one spike alert, exit 1; got %v, %d", alerts, code)
 	}
 }
+
+func TestWatchLookupSource(t *testing.T) {
+	t.Setenv("KEYWARDEN_STATE", filepath.Join(t.TempDir(), "state.db"))
+	key := awstest.FakeKeyID("lookup", 123456789012)
+	rec, _ := json.Marshal(createUserRecord("l1", key, "intruder", time.Now().Add(-10*time.Minute)))
+	ct := awstest.NewCloudTrailServer(t, []awstest.CloudTrailEventFixture{{Record: rec, Region: "us-east-1"}})
+	ct.SetEnvAlone(t)
+	alerts, code := alertRules(t, "", "lookup:us-east-1")
+	if len(alerts) != 1 || alerts[0]["rule"] != "KW-CT-IAM-CREATE-USER" || code != ExitFindings {
+		t.Errorf("want the CreateUser alert (high, the default --fail-on) from LookupEvents, exit 1; got exit %d: %v", code, alerts)
+	}
+	reqs := ct.Requests()
+	if len(reqs) == 0 || len(reqs[0].Attributes) != 0 {
+		t.Errorf("want LookupEvents without lookup attributes (every event): %+v", reqs)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	awslambda "github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -87,7 +88,7 @@ func (f *fixture) handle(t *testing.T, payload string) error {
 // newFixture fills a moto bucket with gzipped CloudTrail log files made of
 // stratus-red-team detonation records (and a digest), and creates the state
 // table in moto DynamoDB.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	awstest.Moto(t)
 	ctx := context.Background()
@@ -113,7 +114,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func corpusRecords(t *testing.T, name string) json.RawMessage {
+func corpusRecords(t testing.TB, name string) json.RawMessage {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(awstest.CorpusPath(t, "cloudtrail/stratus-detonation-logs"), name+".json"))
 	if err != nil {
@@ -122,7 +123,7 @@ func corpusRecords(t *testing.T, name string) json.RawMessage {
 	return data
 }
 
-func recordIDs(t *testing.T, records json.RawMessage) []string {
+func recordIDs(t testing.TB, records json.RawMessage) []string {
 	t.Helper()
 	var recs []struct {
 		EventID string `json:"eventID"`
@@ -137,7 +138,7 @@ func recordIDs(t *testing.T, records json.RawMessage) []string {
 	return ids
 }
 
-func gzipped(t *testing.T, s string) []byte {
+func gzipped(t testing.TB, s string) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
@@ -150,7 +151,7 @@ func gzipped(t *testing.T, s string) []byte {
 	return b.Bytes()
 }
 
-func put(t *testing.T, client *s3.Client, key string, body []byte) {
+func put(t testing.TB, client *s3.Client, key string, body []byte) {
 	t.Helper()
 	_, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
 	if err != nil {
@@ -159,7 +160,7 @@ func put(t *testing.T, client *s3.Client, key string, body []byte) {
 }
 
 // createTable creates the state table as deploy/template.yaml declares it.
-func createTable(t *testing.T, db *dynamodb.Client, name string) {
+func createTable(t testing.TB, db *dynamodb.Client, name string) {
 	t.Helper()
 	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
 		TableName: aws.String(name),
@@ -280,5 +281,27 @@ func TestHandlerErrors(t *testing.T) {
 	}
 	if len(f.proc.events) != 0 {
 		t.Errorf("processed %d events; want none", len(f.proc.events))
+	}
+}
+
+// TestHandlerServesThroughTheLambdaLibrary invokes the handler the way the
+// runtime does (aws-lambda-go's reflection wrapper over the raw payload), so
+// its signature and error reporting are what Start hands to Lambda.
+func TestHandlerServesThroughTheLambdaLibrary(t *testing.T) {
+	f := newFixture(t)
+	h := awslambda.NewHandler(lambda.Handler(f.proc, f.s3, f.store))
+	if _, err := h.Invoke(context.Background(), []byte(s3Notification(bucket, f.keys()...))); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(f.allIDs(), f.proc.ids()); diff != "" {
+		t.Errorf("events processed (-want +got):\n%s", diff)
+	}
+	f.proc.failures = 1
+	if _, err := h.Invoke(context.Background(), []byte(s3Notification(bucket, regionDir+"gone.json"))); err != nil {
+		t.Errorf("invoke for a deleted object: %v; want it skipped", err)
+	}
+	put(t, f.s3.Client, regionDir+"new.json", []byte(`{"Records":[{"eventID":"e-new","eventName":"ListBuckets","eventTime":"2024-07-31T13:20:00Z"}]}`))
+	if _, err := h.Invoke(context.Background(), []byte(s3Notification(bucket, regionDir+"new.json"))); err == nil || !strings.Contains(err.Error(), "sink unavailable") {
+		t.Errorf("invoke with a failing processor: err = %v; want it reported to Lambda", err)
 	}
 }

@@ -1,0 +1,79 @@
+package lambda_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/lambda"
+)
+
+// memStore is a detect.Store in memory, so the benchmark measures reading
+// and decoding rather than DynamoDB round trips (two per object).
+type memStore struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memStore) Get(ns, k string) ([]byte, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[ns+"\x00"+k]
+	return v, ok, nil
+}
+
+func (s *memStore) Put(ns, k string, v []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[ns+"\x00"+k] = v
+	return nil
+}
+
+type countProc struct{ n int }
+
+func (c *countProc) Process(_ context.Context, events []cloudtrail.Event) error {
+	c.n += len(events)
+	return nil
+}
+
+// BenchmarkHandlerObject reads one gzipped log object of 10,000 corpus
+// records from moto S3 per iteration, through the whole handler.
+func BenchmarkHandlerObject(b *testing.B) {
+	f := newFixture(b)
+	var records []json.RawMessage
+	if err := json.Unmarshal(corpusRecords(b, "aws.defense-evasion.organizations-leave"), &records); err != nil {
+		b.Fatal(err)
+	}
+	const n = 10000
+	var sb strings.Builder
+	sb.WriteString(`{"Records":[`)
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		rec := strings.Replace(string(records[i%len(records)]), `"eventID": "`, fmt.Sprintf(`"eventID": "%06d-`, i), 1)
+		sb.WriteString(rec)
+	}
+	sb.WriteString(`]}`)
+	key := regionDir + "143434273843_CloudTrail_us-east-1_20240731T1400Z_bench.json.gz"
+	body := gzipped(b, sb.String())
+	put(b, f.s3.Client, key, body)
+	proc := &countProc{}
+	payload := json.RawMessage(s3Notification(bucket, key))
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for b.Loop() {
+		h := lambda.Handler(proc, f.s3, &memStore{m: map[string][]byte{}})
+		if err := h(context.Background(), payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if proc.n != n*b.N {
+		b.Fatalf("processed %d events; want %d", proc.n, n*b.N)
+	}
+	b.ReportMetric(float64(proc.n)/b.Elapsed().Seconds(), "events/s")
+}
