@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/keywarden/keywarden/internal/lambda"
 )
 
 // version is set at build time with -ldflags "-X github.com/keywarden/keywarden/internal/cli.version=v1.2.3".
@@ -53,7 +55,7 @@ Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 us
 	root.SetOut(deps.Stdout)
 	root.SetErr(deps.Stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
-	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newRespondCmd(deps), newWatchCmd(deps), newHookCmd(deps))
+	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newRespondCmd(deps), newWatchCmd(deps), newLambdaCmd(deps), newHookCmd(deps))
 	return root
 }
 
@@ -62,6 +64,9 @@ func Main(args []string, deps Deps) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := NewRootCmd(deps)
+	if len(args) == 0 && lambda.Running() {
+		args = []string{"lambda"} // the Lambda runtime starts the bootstrap binary with no arguments
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	var child childExit

@@ -33,7 +33,7 @@ type watchOptions struct {
 	sigma     []string
 	responds  []string
 	dedup     time.Duration
-	rateLimit int // alerts per minute per sink; 0: no limit
+	rateLimit int      // alerts per minute per sink; 0: no limit
 	sesVolume int64    // --ses-volume: poll SES sending statistics, alert over this floor; 0: off
 	regions   []string // --regions for the SES poller
 	statePath string

@@ -26,6 +26,9 @@ type Pipeline struct {
 	Detector detect.Detector
 	Filter   AlertFilter // nil: every alert is sent
 	Sinks    []Sink
+	// MinSeverity drops alerts below it before delivery (Lambda's
+	// KEYWARDEN_FAIL_ON); the zero value keeps them all.
+	MinSeverity severity.Level
 	// OnAlert, when set, sees every alert sent (--respond RULE=contain).
 	OnAlert func(ctx context.Context, a detect.Alert) error
 
@@ -53,9 +56,14 @@ func (p *Pipeline) Process(ctx context.Context, events []cloudtrail.Event) error
 
 // Raise delivers alerts that come from outside the event stream (the SES
 // volume poller), through the same dedup and sinks.
-func (p *Pipeline) Raise(ctx context.Context, alerts []detect.Alert) error { return p.deliver(ctx, alerts) }
+func (p *Pipeline) Raise(ctx context.Context, alerts []detect.Alert) error {
+	return p.deliver(ctx, alerts)
+}
 
 func (p *Pipeline) deliver(ctx context.Context, alerts []detect.Alert) error {
+	if p.MinSeverity > 0 {
+		alerts = slices.DeleteFunc(alerts, func(a detect.Alert) bool { return a.Severity < p.MinSeverity })
+	}
 	if p.Filter != nil && len(alerts) > 0 {
 		var err error
 		if alerts, err = p.Filter.Filter(alerts); err != nil {

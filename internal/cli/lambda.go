@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/cobra"
+
+	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/lambda"
+	"github.com/keywarden/keywarden/internal/severity"
+	"github.com/keywarden/keywarden/internal/watch"
+)
+
+func newLambdaCmd(deps Deps) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lambda",
+		Short: "Run keywarden watch as an AWS Lambda function (S3 notifications, EventBridge CloudTrail events)",
+		Long: `Inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set) this serves invocations: S3 object-created
+notifications for CloudTrail log files (direct, or wrapped in SNS or SQS, or EventBridge's
+"Object Created") and EventBridge "AWS API Call via CloudTrail" events run through watch's
+rules; state (dedup, baselines, processed objects) lives in the DynamoDB table named by
+KEYWARDEN_STATE_TABLE and alerts go to the SNS topic KEYWARDEN_ALERT_TOPIC. The bootstrap
+binary runs this when started with no arguments inside Lambda.
+
+Outside Lambda it prints how to deploy it with deploy/template.yaml.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !lambda.Running() {
+				fmt.Fprint(deps.Stdout, lambda.DeployHelp)
+				return nil
+			}
+			return startLambda(cmd.Context(), deps)
+		},
+	}
+}
+
+// startLambda builds watch's pipeline over DynamoDB state and an SNS sink,
+// and serves invocations; it returns only on a configuration error.
+func startLambda(ctx context.Context, deps Deps) error {
+	conf, err := lambda.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	cfg, err := awsx.Load(ctx, awsx.Options{})
+	if err != nil {
+		return err
+	}
+	store := awsx.NewDynamoStore(cfg, conf.Table)
+	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store),
+		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
+	p := &watch.Pipeline{Detector: detect.NewEngine(stateful...), Filter: watch.NewDeduper(store, 0)}
+	if conf.Topic != "" {
+		sink, err := watch.ParseSink("sns:"+conf.Topic, watch.SinkEnv{Stdout: deps.Stdout, AWS: cfg})
+		if err != nil {
+			return err
+		}
+		p.Sinks = append(p.Sinks, sink)
+	} else {
+		sink, _ := watch.ParseSink("jsonl", watch.SinkEnv{Stdout: deps.Stdout}) // CloudWatch Logs
+		p.Sinks = append(p.Sinks, sink)
+	}
+	if conf.FailOn != "" {
+		lvl, err := severity.Parse(conf.FailOn)
+		if err != nil {
+			return fmt.Errorf("%s: %w", lambda.EnvFailOn, err)
+		}
+		p.MinSeverity = lvl
+	}
+	lambda.Start(committing{p}, s3.NewFromConfig(cfg), store)
+	return nil
+}
+
+// committing saves the detectors' state after each invocation's events.
+type committing struct{ p *watch.Pipeline }
+
+func (c committing) Process(ctx context.Context, events []cloudtrail.Event) error {
+	if err := c.p.Process(ctx, events); err != nil {
+		return err
+	}
+	return c.p.Commit()
+}
