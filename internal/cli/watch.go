@@ -163,6 +163,9 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	return nil
 }
 
+// watchBatch is how many events are judged together.
+const watchBatch = 5000
+
 // watchOnce reads the source from its cursor, judges what is new, and
 // saves the cursor after the alerts were delivered.
 func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config, store detect.Store, p *watch.Pipeline, source string) error {
@@ -177,7 +180,19 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 	if source == "-" {
 		ro.Stdin = deps.Stdin
 	}
+	// Judged in batches as they are read, so memory stays flat however
+	// large the source; a batch is sorted by time before it is judged.
 	var events []cloudtrail.Event
+	remember := opts.follow || opts.resume
+	flush := func() error {
+		batch := events
+		if remember { // a plain run judges everything it reads
+			batch = cur.Fresh(events)
+		}
+		err := p.Process(ctx, batch)
+		events = events[:0]
+		return err
+	}
 	newS3 := func(context.Context) (cloudtrail.S3API, error) {
 		return s3.NewFromConfig(cfg, func(o *s3.Options) {
 			o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
@@ -186,6 +201,9 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 	}
 	collect := func(e cloudtrail.Event) error {
 		events = append(events, e)
+		if len(events) >= watchBatch {
+			return flush()
+		}
 		return nil
 	}
 	if regions, ok := strings.CutPrefix(source, "lookup:"); ok {
@@ -196,7 +214,7 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", source, err)
 	}
-	if err := p.Process(ctx, cur.Fresh(events)); err != nil {
+	if err := flush(); err != nil {
 		return err
 	}
 	if err := p.Commit(); err != nil {

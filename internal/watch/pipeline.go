@@ -39,7 +39,10 @@ type Pipeline struct {
 // Process judges events in time order and sends what they raise. An
 // error from a sink is returned after every sink was tried.
 func (p *Pipeline) Process(ctx context.Context, events []cloudtrail.Event) error {
-	slices.SortStableFunc(events, func(a, b cloudtrail.Event) int { return a.EventTime.Compare(b.EventTime) })
+	byTime := func(a, b cloudtrail.Event) int { return a.EventTime.Compare(b.EventTime) }
+	if !slices.IsSortedFunc(events, byTime) { // log files mostly are: skip moving large records
+		slices.SortStableFunc(events, byTime)
+	}
 	var raised []detect.Alert
 	for _, e := range events {
 		if err := ctx.Err(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -213,7 +214,9 @@ func (s *jsonlSink) Send(ctx context.Context, alerts []detect.Alert) error {
 	}
 	if s.file != nil {
 		// The caller forgets alerts once Send succeeds: make them durable.
-		if err := s.file.Sync(); err != nil {
+		// A device or pipe (/dev/null, a fifo) cannot be synced, and has
+		// nothing to lose by it.
+		if err := s.file.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
 			return fmt.Errorf("sync %s: %w", s.file.Name(), err)
 		}
 	}
