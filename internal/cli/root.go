@@ -43,8 +43,16 @@ func NewRootCmd(deps Deps) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "keywarden",
 		Short: "Guard AWS access keys through their whole life",
-		Long: `keywarden guards AWS access keys through their whole life: it finds keys leaked in files,
-archives, stdin, the whole git history, staged changes and exposed .git/ directories.
+		Long: `keywarden guards AWS access keys through their whole life:
+
+  scan     find keys leaked in files, archives, stdin, the whole git history, staged changes
+           and exposed .git/ directories
+  audit    judge accounts (or an Organization) against access-key best practice; list every key
+  rotate   rotate keys safely and on a schedule, into the places that hold them
+  creds    keep long-term keys encrypted; serve short-term credentials (credential_process)
+  exec     run a command with short-term credentials (MFA, roles)
+  respond  the playbook for an exposed key: contain, review CloudTrail, replace, report, undo
+  watch    CloudTrail red flags of a stolen key, from files, S3, LookupEvents (lambda: in AWS Lambda)
 
 Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 usage or runtime error.`,
 		Version:       Version(),
