@@ -18,8 +18,8 @@ func Object(raw json.RawMessage) map[string]any {
 	return m
 }
 
-// get walks path through nested objects.
-func get(m map[string]any, path ...string) any {
+// Get walks path through nested objects.
+func Get(m map[string]any, path ...string) any {
 	var v any = m
 	for _, p := range path {
 		o, ok := v.(map[string]any)
@@ -31,16 +31,16 @@ func get(m map[string]any, path ...string) any {
 	return v
 }
 
-// str is get for a string leaf; numbers and booleans are not strings.
-func str(m map[string]any, path ...string) string {
-	s, _ := get(m, path...).(string)
+// Str is Get for a string leaf; numbers and booleans are not strings.
+func Str(m map[string]any, path ...string) string {
+	s, _ := Get(m, path...).(string)
 	return s
 }
 
-// items returns the list under path, also when CloudTrail wraps it as
+// Items returns the list under path, also when CloudTrail wraps it as
 // {"items": [...]} the way EC2 does.
-func items(m map[string]any, path ...string) []map[string]any {
-	v := get(m, path...)
+func Items(m map[string]any, path ...string) []map[string]any {
+	v := Get(m, path...)
 	if o, ok := v.(map[string]any); ok {
 		v = o["items"]
 	}
@@ -56,7 +56,7 @@ func items(m map[string]any, path ...string) []map[string]any {
 
 // principal names the user, role or group a policy call targeted.
 func principal(req map[string]any) string {
-	return firstNonEmpty(str(req, "userName"), str(req, "roleName"), str(req, "groupName"))
+	return firstNonEmpty(Str(req, "userName"), Str(req, "roleName"), Str(req, "groupName"))
 }
 
 func firstNonEmpty(vs ...string) string {

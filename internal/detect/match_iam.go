@@ -15,19 +15,19 @@ import (
 // Matchers of iamRules: identity, persistence and credential signals.
 
 func matchCreateUser(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
-	return "user " + str(req, "userName"), is(e, "iam.amazonaws.com", "CreateUser") && succeeded(e)
+	return "user " + Str(req, "userName"), is(e, "iam.amazonaws.com", "CreateUser") && succeeded(e)
 }
 
 // matchKeyForOther: a key for oneself is routine rotation; a key for
 // someone else is how a stolen key makes itself a second way in.
 func matchKeyForOther(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
-	target := str(req, "userName")
+	target := Str(req, "userName")
 	return "for user " + target, is(e, "iam.amazonaws.com", "CreateAccessKey") && succeeded(e) &&
 		target != "" && target != self(e)
 }
 
 func matchLoginProfile(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
-	target := str(req, "userName")
+	target := Str(req, "userName")
 	return "for user " + target, is(e, "iam.amazonaws.com", "CreateLoginProfile", "UpdateLoginProfile") &&
 		succeeded(e) && target != "" && target != self(e)
 }
@@ -39,10 +39,10 @@ func matchAdminAttached(e cloudtrail.Event, req, _ map[string]any) (string, bool
 	who := principal(req)
 	switch {
 	case is(e, "iam.amazonaws.com", "AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"):
-		arn := str(req, "policyArn")
+		arn := Str(req, "policyArn")
 		return arn + " to " + who, strings.HasSuffix(arn, ":policy/AdministratorAccess")
 	case is(e, "iam.amazonaws.com", "PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"):
-		return "inline policy " + str(req, "policyName") + " allows */* to " + who, allowsEverything(str(req, "policyDocument"))
+		return "inline policy " + Str(req, "policyName") + " allows */* to " + who, allowsEverything(Str(req, "policyDocument"))
 	}
 	return "", false
 }
@@ -51,8 +51,8 @@ func matchPolicyVersion(e cloudtrail.Event, req, _ map[string]any) (string, bool
 	if !is(e, "iam.amazonaws.com", "CreatePolicyVersion", "SetDefaultPolicyVersion") || !succeeded(e) {
 		return "", false
 	}
-	d := str(req, "policyArn")
-	if allowsEverything(str(req, "policyDocument")) {
+	d := Str(req, "policyArn")
+	if allowsEverything(Str(req, "policyDocument")) {
 		d += " (the new version allows */*)"
 	}
 	return d, true
@@ -83,7 +83,7 @@ func matchLoginNoMFA(e cloudtrail.Event, _, resp map[string]any) (string, bool) 
 		return "", false
 	}
 	extra := Object(e.AdditionalEventData)
-	ok := str(extra, "MFAUsed") == "No" && str(resp, "ConsoleLogin") == "Success" && str(extra, "SamlProviderArn") == ""
+	ok := Str(extra, "MFAUsed") == "No" && Str(resp, "ConsoleLogin") == "Success" && Str(extra, "SamlProviderArn") == ""
 	return "password-only login of " + firstNonEmpty(e.UserIdentity.UserName, e.UserIdentity.Type), ok
 }
 
@@ -98,7 +98,7 @@ func matchQuarantine(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	if !succeeded(e) {
 		return "", false
 	}
-	arn, name, who := str(req, "policyArn"), str(req, "policyName"), principal(req)
+	arn, name, who := Str(req, "policyArn"), Str(req, "policyName"), principal(req)
 	switch {
 	case is(e, "iam.amazonaws.com", "AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"):
 		return arn + " on " + who, strings.Contains(arn, ":policy/AWSCompromisedKeyQuarantine")

@@ -75,29 +75,29 @@ func matchEvasion(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	case !succeeded(e):
 		return "", false
 	case is(e, "cloudtrail.amazonaws.com", "PutEventSelectors"):
-		return "event selectors of " + str(req, "trailName") + " stop recording management or write events", evasiveSelectors(req)
+		return "event selectors of " + Str(req, "trailName") + " stop recording management or write events", evasiveSelectors(req)
 	case is(e, "guardduty.amazonaws.com", "UpdateDetector"):
-		on, isBool := get(req, "enable").(bool)
-		return "GuardDuty detector " + str(req, "detectorId") + " disabled", isBool && !on
+		on, isBool := Get(req, "enable").(bool)
+		return "GuardDuty detector " + Str(req, "detectorId") + " disabled", isBool && !on
 	}
-	target := firstNonEmpty(str(req, "name"), str(req, "trailName"), str(req, "detectorId"),
-		str(req, "configurationRecorderName"), str(req, "resolverQueryLogConfigId"))
+	target := firstNonEmpty(Str(req, "name"), Str(req, "trailName"), Str(req, "detectorId"),
+		Str(req, "configurationRecorderName"), Str(req, "resolverQueryLogConfigId"))
 	return strings.TrimSpace(e.EventName + " " + target), slices.Contains(evasionCalls[e.EventSource], e.EventName)
 }
 
 // evasiveSelectors reports selectors that drop management events or one
 // direction of them; advanced selectors are flagged without judging them.
 func evasiveSelectors(req map[string]any) bool {
-	if get(req, "advancedEventSelectors") != nil {
+	if Get(req, "advancedEventSelectors") != nil {
 		return true
 	}
-	sels, _ := get(req, "eventSelectors").([]any)
+	sels, _ := Get(req, "eventSelectors").([]any)
 	for _, s := range sels {
 		o, _ := s.(map[string]any)
 		if inc, isBool := o["includeManagementEvents"].(bool); isBool && !inc {
 			return true
 		}
-		if rw := str(o, "readWriteType"); rw != "" && rw != "All" {
+		if rw := Str(o, "readWriteType"); rw != "" && rw != "All" {
 			return true
 		}
 		if ex, _ := o["excludeManagementEventSources"].([]any); len(ex) > 0 {
@@ -124,22 +124,22 @@ func matchSESAbuse(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
 		return "", false
 	}
 	for _, k := range []string{"enabled", "sendingEnabled"} {
-		if on, isBool := get(req, k).(bool); isBool && !on {
+		if on, isBool := Get(req, k).(bool); isBool && !on {
 			return "", false
 		}
 	}
-	return strings.TrimSpace(e.EventName + " " + firstNonEmpty(str(req, "emailAddress"), str(req, "domain"),
-		str(req, "emailIdentity"))), true
+	return strings.TrimSpace(e.EventName + " " + firstNonEmpty(Str(req, "emailAddress"), Str(req, "domain"),
+		Str(req, "emailIdentity"))), true
 }
 
 // matchMining fires on attempts as well: a denied p3.16xlarge launch is
 // the same intent, and AWS often refuses for quota, not for policy.
 func matchMining(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
-	t := str(req, "instanceType")
+	t := Str(req, "instanceType")
 	if !is(e, "ec2.amazonaws.com", "RunInstances") || !miningType(t) {
 		return "", false
 	}
-	d := fmt.Sprintf("%s x%v", t, firstNonNil(get(req, "maxCount"), items(req, "instancesSet")))
+	d := fmt.Sprintf("%s x%v", t, firstNonNil(Get(req, "maxCount"), Items(req, "instancesSet")))
 	if e.ErrorCode != "" {
 		d += " (failed: " + e.ErrorCode + ")"
 	}
@@ -173,7 +173,7 @@ func firstNonNil(v any, list []map[string]any) any {
 		return v
 	}
 	for _, it := range list {
-		if n := get(it, "maxCount"); n != nil {
+		if n := Get(it, "maxCount"); n != nil {
 			return n
 		}
 	}
@@ -183,6 +183,6 @@ func firstNonNil(v any, list []map[string]any) any {
 // matchEnableRegion accepts any eventSource: the call belongs to
 // account.amazonaws.com, but fixtures and older trails log it elsewhere.
 func matchEnableRegion(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
-	return "region " + firstNonEmpty(str(req, "RegionName"), str(req, "regionName")),
+	return "region " + firstNonEmpty(Str(req, "RegionName"), Str(req, "regionName")),
 		e.EventName == "EnableRegion" && succeeded(e)
 }

@@ -1,12 +1,12 @@
 package respond
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/detect"
 )
 
 // MintedKey is a temporary key that an exposed key (or a key it minted)
@@ -116,48 +116,10 @@ func parseAWSTime(s string) time.Time {
 	return time.Time{}
 }
 
-// object decodes a raw JSON object; anything else (null, arrays, garbage
-// from a hostile log) is an empty object, so lookups simply find nothing.
-func object(raw json.RawMessage) map[string]any {
-	var m map[string]any
-	if len(raw) == 0 || json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	return m
-}
-
-// get walks path through nested objects.
-func get(m map[string]any, path ...string) any {
-	var v any = m
-	for _, p := range path {
-		o, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = o[p]
-	}
-	return v
-}
-
-// str is get for a string leaf; numbers and booleans are not strings.
-func str(m map[string]any, path ...string) string {
-	s, _ := get(m, path...).(string)
-	return s
-}
-
-// items returns the list under path, also when CloudTrail wraps it as
-// {"items": [...]} the way EC2 does.
-func items(m map[string]any, path ...string) []map[string]any {
-	v := get(m, path...)
-	if o, ok := v.(map[string]any); ok {
-		v = o["items"]
-	}
-	list, _ := v.([]any)
-	var out []map[string]any
-	for _, x := range list {
-		if o, ok := x.(map[string]any); ok {
-			out = append(out, o)
-		}
-	}
-	return out
-}
+// The record field helpers are detect's: one reading of CloudTrail's JSON.
+var (
+	object = detect.Object
+	get    = detect.Get
+	str    = detect.Str
+	items  = detect.Items
+)
