@@ -26,6 +26,11 @@ type eventFields Event
 type wireEvent struct {
 	*eventFields
 	EventTime *string `json:"eventTime"`
+	// An EventBridge envelope's keys: when detail-type is there, the
+	// record is in detail. Decoded with the record's own fields, so a bare
+	// record (the common case) is parsed once.
+	DetailType *string         `json:"detail-type"`
+	Detail     json.RawMessage `json:"detail"`
 	// ReadOnly is a bool in CloudTrail but a string in some exports and
 	// fixtures ("true"), so it is read leniently.
 	ReadOnly json.RawMessage `json:"readOnly"`
@@ -50,15 +55,25 @@ func Decode(raw []byte) (Event, error) {
 
 // decode is Decode without the copy: Raw aliases raw, which the readers
 // allocate fresh for every record.
-func decode(raw []byte) (Event, error) {
-	record, err := unwrap(raw)
-	if err != nil {
-		return Event{}, err
-	}
+func decode(raw []byte) (Event, error) { return decodeRecord(raw, true) }
+
+// decodeRecord decodes raw, unwrapping one EventBridge envelope when
+// envelopeOK (an envelope inside an envelope is not CloudTrail's).
+func decodeRecord(raw []byte, envelopeOK bool) (Event, error) {
 	var ev Event
 	w := wireEvent{eventFields: (*eventFields)(&ev)}
-	if err := json.Unmarshal(record, &w); err != nil {
+	if err := json.Unmarshal(raw, &w); err != nil {
 		return Event{}, fmt.Errorf("decode record: %w", err)
+	}
+	if w.DetailType != nil {
+		if !envelopeOK {
+			return Event{}, fmt.Errorf("eventbridge envelope inside another: %w", ErrNotCloudTrail)
+		}
+		detail, err := envelopeDetail(*w.DetailType, w.Detail)
+		if err != nil {
+			return Event{}, err
+		}
+		return decodeRecord(detail, false)
 	}
 	if w.EventTime != nil && *w.EventTime != "" {
 		t, err := ParseTime(*w.EventTime)
@@ -69,7 +84,7 @@ func decode(raw []byte) (Event, error) {
 	}
 	ev.ReadOnly = lenientBool(w.ReadOnly)
 	ev.Resources = objectsOnly(w.Resources)
-	ev.Raw = record
+	ev.Raw = raw
 	return ev, nil
 }
 
@@ -101,30 +116,12 @@ func lenientBool(raw json.RawMessage) *bool {
 	return &b
 }
 
-// envelope is the part of an EventBridge event that says what it carries.
-type envelope struct {
-	DetailType *string         `json:"detail-type"`
-	Detail     json.RawMessage `json:"detail"`
-}
-
-// unwrap returns the CloudTrail record inside an EventBridge envelope, or
-// raw itself when it is not one. The byte search keeps the common case (a
-// bare record) from being parsed twice.
-func unwrap(raw []byte) ([]byte, error) {
-	if !bytes.Contains(raw, []byte(`"detail-type"`)) {
-		return raw, nil
+// envelopeDetail is the CloudTrail record an EventBridge event carries.
+func envelopeDetail(detailType string, detail json.RawMessage) ([]byte, error) {
+	if !strings.HasSuffix(detailType, "via CloudTrail") {
+		return nil, fmt.Errorf("eventbridge detail-type %q: %w", detailType, ErrNotCloudTrail)
 	}
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, fmt.Errorf("decode record: %w", err)
-	}
-	if env.DetailType == nil {
-		return raw, nil // the key was nested deeper: a bare record
-	}
-	if !strings.HasSuffix(*env.DetailType, "via CloudTrail") {
-		return nil, fmt.Errorf("eventbridge detail-type %q: %w", *env.DetailType, ErrNotCloudTrail)
-	}
-	detail := bytes.TrimSpace(env.Detail)
+	detail = bytes.TrimSpace(detail)
 	if len(detail) == 0 || detail[0] != '{' {
 		return nil, fmt.Errorf("eventbridge event without a detail object: %w", ErrNotCloudTrail)
 	}

@@ -3,11 +3,11 @@ package cloudtrail
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	json "github.com/goccy/go-json"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"log/slog"
 	"os"
