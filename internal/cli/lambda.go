@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsx"
@@ -70,7 +69,7 @@ func startLambda(ctx context.Context, deps Deps) error {
 		}
 		p.MinSeverity = lvl
 	}
-	lambda.Start(committing{p}, s3.NewFromConfig(cfg), store)
+	lambda.Start(committing{p}, awsx.S3Client(cfg), store)
 	return nil
 }
 

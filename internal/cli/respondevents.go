@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
@@ -72,13 +70,7 @@ func (s *eventSources) readLogs(ctx context.Context, keyID string, since time.Ti
 	s.read = true
 	opts := cloudtrail.Options{Since: since, Warn: s.warn.add}
 	for _, src := range s.opts.logs {
-		newS3 := func(context.Context) (cloudtrail.S3API, error) {
-			return s3.NewFromConfig(s.cfg, func(o *s3.Options) {
-				// A local endpoint (an emulator, a proxy) has no bucket subdomains.
-				o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
-				o.DisableLogOutputChecksumValidationSkipped = true // log objects carry no checksum: not news
-			}), nil
-		}
+		newS3 := func(context.Context) (cloudtrail.S3API, error) { return awsx.S3Client(s.cfg), nil }
 		err := cloudtrail.ReadFrom(ctx, src, opts, newS3, func(e cloudtrail.Event) error {
 			if k := e.UserIdentity.AccessKeyID; k == keyID || strings.HasPrefix(k, "ASIA") || isMinting(e) {
 				s.logs = append(s.logs, e)

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsx"
@@ -193,12 +191,7 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 		events = events[:0]
 		return err
 	}
-	newS3 := func(context.Context) (cloudtrail.S3API, error) {
-		return s3.NewFromConfig(cfg, func(o *s3.Options) {
-			o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
-			o.DisableLogOutputChecksumValidationSkipped = true
-		}), nil
-	}
+	newS3 := func(context.Context) (cloudtrail.S3API, error) { return awsx.S3Client(cfg), nil }
 	collect := func(e cloudtrail.Event) error {
 		events = append(events, e)
 		if len(events) >= watchBatch {
