@@ -176,3 +176,26 @@ func checkItemKey(namespace, key string) error {
 	}
 	return nil
 }
+
+// CreateDynamoStoreTable creates the table a DynamoStore needs, as
+// deploy/template.yaml declares it: partition key "ns", sort key "k",
+// on-demand billing. For tests and manual setups; the SAM template makes it
+// in a deployment.
+func CreateDynamoStoreTable(ctx context.Context, client *dynamodb.Client, table string) error {
+	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(dynamoNS), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(dynamoKey), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(dynamoNS), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(dynamoKey), KeyType: types.KeyTypeRange},
+		},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		return fmt.Errorf("create dynamodb table %s: %w", table, err)
+	}
+	return nil
+}

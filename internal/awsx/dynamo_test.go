@@ -26,20 +26,8 @@ func stateTable(t *testing.T, name string) *dynamodb.Client {
 		t.Fatal(err)
 	}
 	client := dynamodb.NewFromConfig(cfg)
-	_, err = client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(name),
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("ns"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("k"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String("ns"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("k"), KeyType: types.KeyTypeRange},
-		},
-		BillingMode: types.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatalf("create table: %v", err)
+	if err := awsx.CreateDynamoStoreTable(ctx, client, name); err != nil {
+		t.Fatal(err)
 	}
 	return client
 }

@@ -15,7 +15,6 @@ import (
 	awslambda "github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
@@ -109,7 +108,9 @@ func newFixture(t testing.TB) *fixture {
 	}
 	put(t, client, digestKey, gzipped(t, `{"awsAccountId":"143434273843"}`))
 	db := dynamodb.NewFromConfig(cfg)
-	createTable(t, db, "keywarden-state")
+	if err := awsx.CreateDynamoStoreTable(context.Background(), db, "keywarden-state"); err != nil {
+		t.Fatal(err)
+	}
 	f.store = awsx.NewDynamoStoreClient(db, "keywarden-state")
 	return f
 }
@@ -156,26 +157,6 @@ func put(t testing.TB, client *s3.Client, key string, body []byte) {
 	_, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
 	if err != nil {
 		t.Fatalf("put %s: %v", key, err)
-	}
-}
-
-// createTable creates the state table as deploy/template.yaml declares it.
-func createTable(t testing.TB, db *dynamodb.Client, name string) {
-	t.Helper()
-	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName: aws.String(name),
-		AttributeDefinitions: []dbtypes.AttributeDefinition{
-			{AttributeName: aws.String("ns"), AttributeType: dbtypes.ScalarAttributeTypeS},
-			{AttributeName: aws.String("k"), AttributeType: dbtypes.ScalarAttributeTypeS},
-		},
-		KeySchema: []dbtypes.KeySchemaElement{
-			{AttributeName: aws.String("ns"), KeyType: dbtypes.KeyTypeHash},
-			{AttributeName: aws.String("k"), KeyType: dbtypes.KeyTypeRange},
-		},
-		BillingMode: dbtypes.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatalf("create table: %v", err)
 	}
 }
 
