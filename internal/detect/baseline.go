@@ -23,26 +23,30 @@ const maxBaselineValues = 512
 // dimension is one property of a call a key's baseline remembers.
 type dimension struct {
 	rule  Rule
-	value func(e cloudtrail.Event) string // "" means the call says nothing
+	field func(e cloudtrail.Event) string        // the part of the call the value comes from
+	value func(b *Baseline, field string) string // "" means the call says nothing
 }
 
 var dimensions = []dimension{
 	{Rule{ID: "KW-CT-BASELINE-NETWORK", Severity: severity.Medium, Title: "key used from a new network", Technique: "T1078.004",
 		Description: "The key called from a /24 (IPv4) or /48 (IPv6) it had not used before.",
-		Remediation: "Ask the key's owner where they are; if unknown, contain the key."}, Network},
+		Remediation: "Ask the key's owner where they are; if unknown, contain the key."},
+		func(e cloudtrail.Event) string { return e.SourceIPAddress }, func(_ *Baseline, ip string) string { return Network(ip) }},
 	{Rule{ID: "KW-CT-BASELINE-USER-AGENT", Severity: severity.Medium, Title: "key used with a new kind of client", Technique: "T1078.004",
 		Description: "The key called with a user-agent family (aws-cli, boto3, Go SDK, console, ...) new for it.",
 		Remediation: "Confirm the new tool with the key's owner; if unknown, contain the key."},
-		nil}, // AgentFamily, memoised per Baseline
+		func(e cloudtrail.Event) string { return e.UserAgent }, func(b *Baseline, ua string) string { return b.families.family(ua) }},
 	{Rule{ID: "KW-CT-BASELINE-REGION", Severity: severity.Medium, Title: "key used in a new region", Technique: "T1535",
 		Description: "The key acted in a region it had not used before.",
 		Remediation: "Check the region for resources the owner did not create."},
-		func(e cloudtrail.Event) string { return e.AWSRegion }},
+		func(e cloudtrail.Event) string { return e.AWSRegion }, verbatim},
 	{Rule{ID: "KW-CT-BASELINE-SERVICE", Severity: severity.Low, Title: "key used on a new service", Technique: "T1526",
 		Description: "The key called a service it had not called before.",
 		Remediation: "Confirm the new use with the key's owner."},
-		func(e cloudtrail.Event) string { return e.EventSource }},
+		func(e cloudtrail.Event) string { return e.EventSource }, verbatim},
 }
+
+func verbatim(_ *Baseline, field string) string { return field }
 
 // BaselineRules describes the baseline alerts (for docs and SARIF).
 func BaselineRules() []Rule {
@@ -64,24 +68,18 @@ type Baseline struct {
 
 	cache    map[string]*keyBaseline
 	dirty    map[string]bool
-	families map[string]string // user agent -> AgentFamily: a stream repeats few agents
-}
-
-func (b *Baseline) family(ua string) string {
-	if f, ok := b.families[ua]; ok {
-		return f
-	}
-	if b.families == nil || len(b.families) > 4096 {
-		b.families = map[string]string{}
-	}
-	f := AgentFamily(ua)
-	b.families[ua] = f
-	return f
+	families familyCache
 }
 
 type keyBaseline struct {
 	First int64               `json:"first"` // unix seconds of the first call seen
 	Seen  map[string][]string `json:"seen"`  // rule id -> sorted values
+
+	// judged is, per dimension, the field of the key's last judged call.
+	// Judging a field again cannot change Seen or alert (Seen only grows),
+	// so a key that keeps its client and network skips the value's
+	// derivation and search. The initial "" may match: its value is "".
+	judged []string
 }
 
 const baselineNamespace = "baseline/v1"
@@ -106,19 +104,20 @@ func (b *Baseline) Observe(e cloudtrail.Event) ([]Alert, error) {
 	}
 	age := e.EventTime.Sub(time.Unix(kb.First, 0))
 	var out []Alert
-	for _, d := range dimensions {
-		var v string
-		if d.value == nil {
-			v = b.family(e.UserAgent)
-		} else {
-			v = d.value(e)
+	for i := range dimensions {
+		d := &dimensions[i]
+		f := d.field(e)
+		if f == kb.judged[i] {
+			continue
 		}
+		kb.judged[i] = f
+		v := d.value(b, f)
 		seen := kb.Seen[d.rule.ID]
-		i, found := slices.BinarySearch(seen, v)
+		at, found := slices.BinarySearch(seen, v)
 		if v == "" || found || len(seen) >= maxBaselineValues {
 			continue
 		}
-		kb.Seen[d.rule.ID] = slices.Insert(seen, i, v)
+		kb.Seen[d.rule.ID] = slices.Insert(seen, at, v)
 		b.dirty[key] = true
 		if age >= learning {
 			a := d.rule.Alert(e, fmt.Sprintf("first %s after %d known", v, len(seen)))
@@ -152,6 +151,7 @@ func (b *Baseline) load(key string) (*keyBaseline, error) {
 	if kb.Seen == nil {
 		kb.Seen = map[string][]string{}
 	}
+	kb.judged = make([]string, len(dimensions))
 	for id, vs := range kb.Seen {
 		if !slices.IsSorted(vs) { // hand-edited or foreign state: BinarySearch needs order
 			slices.Sort(vs)
@@ -186,8 +186,8 @@ func (b *Baseline) Flush() error {
 
 // Network is the caller's network: the /24 of an IPv4 address, the /48 of
 // an IPv6 one; "" when sourceIPAddress is a service name or "AWS Internal".
-func Network(e cloudtrail.Event) string {
-	ip, err := netip.ParseAddr(e.SourceIPAddress)
+func Network(sourceIP string) string {
+	ip, err := netip.ParseAddr(sourceIP)
 	if err != nil {
 		return ""
 	}
@@ -216,6 +216,23 @@ var agentFamilies = []struct{ needle, family string }{
 	{"aws-sdk-dotnet", "dotnet-sdk"}, {"aws-sdk-ruby", "ruby-sdk"}, {"aws-sdk-php", "php-sdk"},
 	{"aws-sdk-rust", "rust-sdk"}, {"rusoto", "rust-sdk"}, {"python-requests", "python-requests"},
 	{"curl", "curl"}, {"mozilla", "browser"},
+}
+
+// familyCache memoises AgentFamily, which lower-cases the whole agent:
+// a stream repeats few agents. It starts afresh when full, so a stream of
+// ever new agents cannot grow it without end.
+type familyCache map[string]string
+
+func (c *familyCache) family(ua string) string {
+	if f, ok := (*c)[ua]; ok {
+		return f
+	}
+	if *c == nil || len(*c) > 4096 {
+		*c = familyCache{}
+	}
+	f := AgentFamily(ua)
+	(*c)[ua] = f
+	return f
 }
 
 // AgentFamily names the kind of client a user agent belongs to, so a new

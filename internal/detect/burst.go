@@ -40,7 +40,7 @@ const (
 
 // Observe counts e if it matches and reports a burst it completes.
 func (b *Burst) Observe(e cloudtrail.Event) ([]Alert, error) {
-	key := KeyOf(e)
+	key := KeyOf(&e)
 	if key == "" || e.EventTime.IsZero() || !b.Filter(e) {
 		return nil, nil
 	}
@@ -151,13 +151,14 @@ func AccessDeniedBurst(s Store) *Burst {
 // shape of enumeration tools. Console browsing and AWS's own calls are
 // left out: the console issues Describe calls for every page it draws.
 func ReconBurst(s Store) *Burst {
+	var families familyCache
 	return &Burst{Rule: Rule{ID: "KW-CT-RECON-BURST", Severity: severity.Medium,
 		Title: "burst of List and Describe calls", Technique: "T1580",
 		Description: "Enumeration tools (pacu, cloudfox, scoutsuite) list everything in minutes.",
 		Remediation: "Confirm the caller runs an inventory tool; otherwise contain the key."},
 		Filter: func(e cloudtrail.Event) bool {
 			return (strings.HasPrefix(e.EventName, "List") || strings.HasPrefix(e.EventName, "Describe")) &&
-				!byAWSService(e) && AgentFamily(e.UserAgent) != "console"
+				!byAWSService(e) && families.family(e.UserAgent) != "console"
 		},
 		Count: 50, Window: 5 * time.Minute, Store: s}
 }

@@ -217,3 +217,38 @@ func TestCorpusAlertCounts(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestRulesReadOnlyWhatTheEngineDecodes: the engine hands resp only to
+// rules marked ReadsResp, and neither req nor resp to rules without an
+// Events list; over the corpus each such rule judges alike without them.
+func TestRulesReadOnlyWhatTheEngineDecodes(t *testing.T) {
+	var events []cloudtrail.Event
+	for _, set := range []string{"stratus-detonation-logs", "invictus-aws-dataset"} {
+		files, _ := filepath.Glob(filepath.Join(awstest.CorpusPath(t, "cloudtrail/"+set), "*.json"))
+		for _, f := range files {
+			events = append(events, readArray(t, f)...)
+		}
+	}
+	type verdict struct {
+		detail string
+		ok     bool
+	}
+	for _, r := range Rules() {
+		if r.ReadsResp {
+			continue
+		}
+		for _, e := range events {
+			req, resp := Object(e.RequestParameters), Object(e.ResponseElements)
+			var full, given verdict
+			full.detail, full.ok = r.Match(e, req, resp)
+			if r.Events == nil {
+				req = nil
+			}
+			given.detail, given.ok = r.Match(e, req, nil)
+			if full.ok != given.ok || full.ok && full.detail != given.detail {
+				t.Errorf("%s on %s %s: %+v with everything decoded, %+v with what the engine decodes",
+					r.ID, e.EventName, e.EventID, full, given)
+			}
+		}
+	}
+}

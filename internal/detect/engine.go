@@ -13,8 +13,14 @@ type Engine struct {
 	Rules    []Rule
 	Stateful []Detector
 
-	byName map[string][]int // rule indexes by event name; built on first use
-	anyEv  []int            // rules without an Events list
+	byName map[string]candidates // by event name; built on first use
+	anyEv  []int                 // rules without an Events list
+}
+
+// candidates are the rules an event name may fire.
+type candidates struct {
+	rules     []int
+	readsResp bool // one of them reads response elements
 }
 
 // Flusher is a detector that buffers state and writes it to its Store on
@@ -30,14 +36,17 @@ func NewEngine(stateful ...Detector) *Engine {
 }
 
 func (en *Engine) index() {
-	en.byName = map[string][]int{}
+	en.byName = map[string]candidates{}
 	for i, r := range en.Rules {
 		if r.Events == nil {
 			en.anyEv = append(en.anyEv, i)
 			continue
 		}
 		for _, n := range r.Events {
-			en.byName[n] = append(en.byName[n], i)
+			c := en.byName[n]
+			c.rules = append(c.rules, i)
+			c.readsResp = c.readsResp || r.ReadsResp
+			en.byName[n] = c
 		}
 	}
 }
@@ -49,15 +58,18 @@ func (en *Engine) Observe(e cloudtrail.Event) ([]Alert, error) {
 	if en.byName == nil {
 		en.index()
 	}
-	var out []Alert
-	cands := en.byName[e.EventName]
+	c := en.byName[e.EventName]
 	var req, resp map[string]any
-	if len(cands) > 0 {
-		req, resp = Object(e.RequestParameters), Object(e.ResponseElements)
+	if len(c.rules) > 0 {
+		req = Object(e.RequestParameters)
 	}
-	for _, idx := range [][]int{cands, en.anyEv} {
+	if c.readsResp {
+		resp = Object(e.ResponseElements)
+	}
+	var out []Alert
+	for _, idx := range [][]int{c.rules, en.anyEv} {
 		for _, i := range idx {
-			r := en.Rules[i]
+			r := &en.Rules[i]
 			if d, ok := r.Match(e, req, resp); ok {
 				out = append(out, r.Alert(e, d))
 			}

@@ -104,7 +104,8 @@ func is(e cloudtrail.Event, source string, names ...string) bool {
 
 // KeyOf is the identity stateful detectors group by: the access key id,
 // else the principal's ARN, else its principal id ("" when none: such
-// events are not grouped).
-func KeyOf(e cloudtrail.Event) string {
+// events are not grouped). It takes a pointer: an Event is half a
+// kilobyte, and every burst detector asks for every event.
+func KeyOf(e *cloudtrail.Event) string {
 	return firstNonEmpty(e.UserIdentity.AccessKeyID, e.UserIdentity.ARN, e.UserIdentity.PrincipalID)
 }

@@ -87,8 +87,12 @@ func matchLoginNoMFA(e cloudtrail.Event, _, resp map[string]any) (string, bool) 
 	return "password-only login of " + firstNonEmpty(e.UserIdentity.UserName, e.UserIdentity.Type), ok
 }
 
+// matchRoot judges every event, so it builds its detail only on a match.
 func matchRoot(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
-	return e.EventName + " as root", e.UserIdentity.Type == "Root" && e.UserIdentity.InvokedBy == ""
+	if e.UserIdentity.Type != "Root" || e.UserIdentity.InvokedBy != "" {
+		return "", false
+	}
+	return e.EventName + " as root", true
 }
 
 // matchQuarantine: AWS attaches AWSCompromisedKeyQuarantine (V2, V3, ...;
@@ -119,18 +123,23 @@ var instanceSession = regexp.MustCompile(`:assumed-role/[^/]+/i-[0-9a-fA-F]{8,17
 // address is the instance itself through a VPC endpoint. Offline we cannot
 // tell EC2's public ranges from an attacker's, so an instance calling AWS
 // from its own public IP also fires; the network baseline of the session
-// name is the follow-up check.
+// name is the follow-up check. The rule judges every event, so the
+// regexp runs only after the cheap checks, on sessions named i-….
 func matchInstanceCreds(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
-	id := e.UserIdentity
-	if id.Type != "AssumedRole" || !instanceSession.MatchString(id.ARN) || id.InvokedBy != "" ||
-		e.EventSource == "ssm.amazonaws.com" || e.EventName == "RegisterManagedInstance" {
+	id := &e.UserIdentity
+	if id.Type != "AssumedRole" || id.InvokedBy != "" || e.EventSource == "ssm.amazonaws.com" ||
+		e.EventName == "RegisterManagedInstance" {
+		return "", false
+	}
+	session := id.ARN[strings.LastIndexByte(id.ARN, '/')+1:]
+	if !strings.HasPrefix(session, "i-") || !instanceSession.MatchString(id.ARN) {
 		return "", false
 	}
 	ip, err := netip.ParseAddr(e.SourceIPAddress)
 	if err != nil || !publicAddr(ip) || bytes.Contains(e.Raw, []byte(`"vpcEndpointId"`)) {
 		return "", false
 	}
-	return "session " + id.ARN[strings.LastIndexByte(id.ARN, '/')+1:] + " from " + e.SourceIPAddress, true
+	return "session " + session + " from " + e.SourceIPAddress, true
 }
 
 // carrierNAT (RFC 6598) is shared address space, not a public caller.

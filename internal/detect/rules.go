@@ -18,6 +18,10 @@ type Rule struct {
 	// decodes request parameters only for candidates; nil means any event,
 	// and such a rule must not read req or resp (they may be nil).
 	Events []string
+	// ReadsResp marks a Match that reads resp. The engine decodes response
+	// elements, often the bulk of a record (RunInstances echoes every
+	// instance), only for such candidates; the others get nil.
+	ReadsResp bool
 	// Match judges one event; detail says what in it made the rule fire.
 	Match func(e cloudtrail.Event, req, resp map[string]any) (detail string, ok bool)
 }
@@ -78,7 +82,7 @@ var iamRules = []Rule{
 	{ID: "KW-CT-CONSOLE-NO-MFA", Severity: severity.Medium, Title: "console login without MFA", Technique: "T1078.004",
 		Description: "A successful password-only console login by an IAM user or root.",
 		Remediation: "Require MFA for the user; if the login is unexpected, reset the password and review the session.",
-		Events:      []string{"ConsoleLogin"}, Match: matchLoginNoMFA},
+		Events:      []string{"ConsoleLogin"}, ReadsResp: true, Match: matchLoginNoMFA},
 	{ID: "KW-CT-ROOT", Severity: severity.Critical, Title: "root user activity", Technique: "T1078.004",
 		Description: "The account's root user acted; root should be locked away and never have access keys.",
 		Remediation: "Confirm with the account owner; rotate the root password, delete root keys, enforce MFA.",

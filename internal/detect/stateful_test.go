@@ -172,11 +172,50 @@ func TestBaselineIsPersistedAndAlertsOnce(t *testing.T) {
 	}
 }
 
+// TestBaselineJudgesEachKeyOnItsOwn: a network is news to a key that never
+// used it, however often other keys or the key's own earlier calls did.
+func TestBaselineJudgesEachKeyOnItsOwn(t *testing.T) {
+	const alice, bob = "AKIAIOSFODNN7EXAMPLE", "AKIAI44QH8DHBEXAMPLE"
+	at := func(key string, minute int, ip string) cloudtrail.Event {
+		return call(t, key, time.Duration(minute)*time.Minute, "ListBuckets", "", ip, "eu-west-1", "s3.amazonaws.com", "aws-cli/2")
+	}
+	b := &Baseline{Learning: time.Minute}
+	got := observeAll(t, b, []cloudtrail.Event{
+		at(bob, 0, "192.0.2.1"), at(alice, 0, "198.51.100.1"),
+		at(alice, 2, "203.0.113.1"), at(alice, 3, "198.51.100.2"), at(alice, 4, "203.0.113.2"), // back and forth: one alert
+		at(bob, 5, "203.0.113.2"), // alice's last address, new to bob
+	})
+	want := []string{"KW-CT-BASELINE-NETWORK " + alice, "KW-CT-BASELINE-NETWORK " + bob}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("alerts (-want +got):\n%s", diff)
+	}
+}
+
+// TestFamilyCacheAgreesWithAgentFamily, also past the point where it
+// starts afresh.
+func TestFamilyCacheAgreesWithAgentFamily(t *testing.T) {
+	agents := []string{"aws-cli/2.15.0 Python/3.11.6", "AWS-CLI/2.15.0", "Boto3/1.34 Botocore/1.34", "Mozilla/5.0 (X11)",
+		"[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.488]", "AWS Internal", "\u212Aeyhacks TruffleHog/3.0", "Ärger-Tool/1.0", ""}
+	var c familyCache
+	for i := range 10000 {
+		ua := agents[i%len(agents)]
+		if i%2 == 1 {
+			ua = fmt.Sprintf("Tool-%d/1.0", i)
+		}
+		if got, want := c.family(ua), AgentFamily(ua); got != want {
+			t.Fatalf("call %d: family(%q) = %q; AgentFamily says %q", i, ua, got, want)
+		}
+	}
+	if len(c) > 4097 {
+		t.Errorf("cache holds %d agents", len(c))
+	}
+}
+
 func TestNetworkAndAgentFamily(t *testing.T) {
 	nets := map[string]string{"198.51.100.77": "198.51.100.0/24", "2001:db8:1:2:3::9": "2001:db8:1::/48",
 		"::ffff:192.0.2.1": "192.0.2.0/24", "AWS Internal": "", "s3.amazonaws.com": ""}
 	for ip, want := range nets {
-		if got := Network(cloudtrail.Event{SourceIPAddress: ip}); got != want {
+		if got := Network(ip); got != want {
 			t.Errorf("Network(%q) = %q; want %q", ip, got, want)
 		}
 	}
