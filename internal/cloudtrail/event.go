@@ -47,17 +47,23 @@ type UserIdentity struct {
 
 // SessionContext describes the session of temporary credentials.
 type SessionContext struct {
-	Attributes struct {
-		CreationDate     string `json:"creationDate"`
-		MFAAuthenticated string `json:"mfaAuthenticated"`
-	} `json:"attributes"`
-	SessionIssuer struct {
-		Type        string `json:"type"`
-		PrincipalID string `json:"principalId"`
-		ARN         string `json:"arn"`
-		AccountID   string `json:"accountId"`
-		UserName    string `json:"userName"`
-	} `json:"sessionIssuer"`
+	Attributes    Attributes    `json:"attributes"`
+	SessionIssuer SessionIssuer `json:"sessionIssuer"`
+}
+
+// Attributes say when a session was made and whether with MFA.
+type Attributes struct {
+	CreationDate     string `json:"creationDate"`
+	MFAAuthenticated string `json:"mfaAuthenticated"`
+}
+
+// SessionIssuer is the principal whose credentials minted the session.
+type SessionIssuer struct {
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId"`
+	ARN         string `json:"arn"`
+	AccountID   string `json:"accountId"`
+	UserName    string `json:"userName"`
 }
 
 // Resource is one entry of a record's resources list.

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"io"
 )
 
@@ -13,35 +12,102 @@ import (
 // error, a truncated gzip); it has been warned about already.
 var errBroken = errors.New("broken stream")
 
-// readValues reads a stream of top-level JSON values with a token decoder,
-// so a CloudTrail log file or a JSON array is streamed record by record
-// instead of being held whole.
+// input is a window on a stream for the parser: buf[pos:end] is unread.
+// The buffer is reused, since a record is copied out once decoded.
+// names and slab serve the parser (see parser).
+type input struct {
+	r        io.Reader
+	buf      []byte
+	pos, end int
+	eof      bool
+	names    *names
+	slab     *[]byte
+	p        parser // reused by every step: a parser per step cost an allocation
+}
+
+// inputWindow is the first buffer size; it grows to hold a record of up
+// to maxLine bytes.
+const inputWindow = 256 << 10
+
+// step runs parse on the unread input. When the input ends inside the
+// step, it reads more and runs parse again from the same place; at the end
+// of the stream that is io.ErrUnexpectedEOF.
+func (in *input) step(parse func(p *parser) error) error {
+	for {
+		p := &in.p
+		*p = parser{data: in.buf[:in.end], pos: in.pos, names: in.names, slab: in.slab}
+		err := parse(p)
+		if !errors.Is(err, errMore) {
+			in.pos = p.pos
+			return err
+		}
+		if in.eof {
+			return io.ErrUnexpectedEOF
+		}
+		if err := in.fill(); err != nil {
+			return err
+		}
+	}
+}
+
+// peek returns the next significant byte, io.EOF at the end of the stream.
+func (in *input) peek() (byte, error) {
+	var c byte
+	err := in.step(func(p *parser) (err error) { c, err = p.peek(); return err })
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return 0, io.EOF
+	}
+	return c, err
+}
+
+// fill moves the unread bytes to the front and reads more, growing the
+// buffer when one value fills it.
+func (in *input) fill() error {
+	in.end = copy(in.buf, in.buf[in.pos:in.end])
+	in.pos = 0
+	if in.end == len(in.buf) {
+		if len(in.buf) > maxLine {
+			return fmt.Errorf("record larger than %d bytes", maxLine)
+		}
+		in.buf = append(in.buf, make([]byte, len(in.buf))...)
+	}
+	n, err := in.r.Read(in.buf[in.end:])
+	in.end += n
+	if err == io.EOF {
+		in.eof = true
+		return nil
+	}
+	return err
+}
+
+// readValues reads a stream of top-level JSON values: CloudTrail log files
+// ({"Records":[...]}), arrays of records, and records, one after another.
+// Only one record is held at a time, however large the file.
 func (rd *reader) readValues(r io.Reader) error {
-	dec := json.NewDecoder(r)
-	err := rd.valueLoop(dec)
+	in := &input{r: r, buf: rd.bufs.window, names: &rd.bufs.names, slab: &rd.bufs.slab}
+	err := rd.valueLoop(in) // a grown buffer is not kept for the next stream
 	if errors.Is(err, errBroken) {
 		return nil
 	}
 	return err
 }
 
-func (rd *reader) valueLoop(dec *json.Decoder) error {
+func (rd *reader) valueLoop(in *input) error {
 	for {
-		tok, err := dec.Token()
+		c, err := in.peek()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return rd.broken(err)
 		}
-		switch tok {
-		case json.Delim('['):
-			err = rd.streamArray(dec)
-		case json.Delim('{'):
-			err = rd.streamObject(dec)
+		switch {
+		case c == '[':
+			err = rd.array(in)
+		case c == '{' && rd.recordsKey(in):
+			err = rd.logFile(in)
 		default:
-			rd.opts.warn(&RecordError{File: rd.name, Index: rd.index, Err: fmt.Errorf("not a record: %v", tok)})
-			rd.index++
+			err = rd.record(in)
 		}
 		if err != nil {
 			return err
@@ -55,108 +121,108 @@ func (rd *reader) broken(err error) error {
 	return errBroken
 }
 
-// streamArray reads the elements of an array whose '[' has been consumed;
-// each is a record or an EventBridge envelope.
-func (rd *reader) streamArray(dec *json.Decoder) error {
-	for dec.More() {
-		var raw json.RawMessage // fresh each time: Event.Raw keeps it
-		if err := dec.Decode(&raw); err != nil {
-			return rd.broken(err)
-		}
-		if err := rd.emit(raw); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing ']'
+// array reads an array of records (or EventBridge envelopes) at the input.
+func (rd *reader) array(in *input) error {
+	if err := in.step(func(p *parser) error { return p.enter('[') }); err != nil {
 		return rd.broken(err)
 	}
-	return nil
-}
-
-// streamObject reads an object whose '{' has been consumed. With a leading
-// "Records" key it is a CloudTrail log file and is streamed; otherwise it is
-// one record, rebuilt key by key (whitespace aside, the same JSON).
-func (rd *reader) streamObject(dec *json.Decoder) error {
-	var rebuilt bytes.Buffer
-	rebuilt.WriteByte('{')
-	for first := true; dec.More(); first = false {
-		tok, err := dec.Token()
+	if c, err := in.peek(); err != nil {
+		return rd.broken(io.ErrUnexpectedEOF)
+	} else if c == ']' {
+		in.pos++
+		return nil
+	}
+	for {
+		if err := rd.record(in); err != nil {
+			return err
+		}
+		var done bool
+		err := in.step(func(p *parser) (err error) { done, err = p.next(']', "after array element"); return err })
 		if err != nil {
 			return rd.broken(err)
 		}
-		key, _ := tok.(string)
-		if first && key == "Records" {
-			return rd.streamRecordsValue(dec)
-		}
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return rd.broken(err)
-		}
-		if !first {
-			rebuilt.WriteByte(',')
-		}
-		quoted, _ := json.Marshal(key)
-		rebuilt.Write(quoted)
-		rebuilt.WriteByte(':')
-		rebuilt.Write(value)
-		if rebuilt.Len() > maxLine {
-			return rd.broken(fmt.Errorf("record %d larger than %d bytes", rd.index, maxLine))
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return rd.broken(err)
-	}
-	rebuilt.WriteByte('}')
-	return rd.emit(rebuilt.Bytes())
-}
-
-// skipValue consumes the rest of a value whose first token was tok.
-func skipValue(dec *json.Decoder, tok json.Token) error {
-	depth := 0
-	for {
-		if d, ok := tok.(json.Delim); ok {
-			if d == '[' || d == '{' {
-				depth++
-			} else {
-				depth--
-			}
-		}
-		if depth == 0 {
+		if done {
 			return nil
 		}
-		var err error
-		if tok, err = dec.Token(); err != nil {
-			return err
-		}
 	}
 }
 
-// streamRecordsValue streams the "Records" array, then skips the rest of
-// the log file's object (CloudTrail writes no other key, others might).
-func (rd *reader) streamRecordsValue(dec *json.Decoder) error {
-	tok, err := dec.Token()
+// record decodes one record at the input and hands it on; a record of the
+// wrong shape is warned about and skipped, broken JSON ends the stream.
+func (rd *reader) record(in *input) error {
+	var ev Event
+	var bad error
+	err := in.step(func(p *parser) error {
+		var err error
+		ev, err = p.record(true)
+		if err != nil && !isFatal(err) {
+			bad, err = fmt.Errorf("decode record: %w", err), nil
+		}
+		return err
+	})
 	if err != nil {
 		return rd.broken(err)
 	}
-	if tok != json.Delim('[') {
+	return rd.deliver(ev, bad)
+}
+
+// recordsKey consumes the head of a CloudTrail log file, `{"Records":`,
+// when the object at the input opens with it; otherwise it consumes nothing.
+func (rd *reader) recordsKey(in *input) bool {
+	var found bool
+	in.step(func(p *parser) error {
+		start := p.pos
+		p.pos++ // the '{'
+		var err error
+		if found, err = p.key("Records"); errors.Is(err, errMore) {
+			return err
+		}
+		if !found {
+			p.pos = start // a record: its own parse reports any error
+		}
+		return nil
+	})
+	return found
+}
+
+// logFile streams the "Records" array whose key recordsKey consumed, then
+// skips the rest of the log file's object (CloudTrail writes no other key,
+// others might).
+func (rd *reader) logFile(in *input) error {
+	c, err := in.peek()
+	if err != nil {
+		return rd.broken(io.ErrUnexpectedEOF)
+	}
+	if c == '[' {
+		err = rd.array(in)
+	} else {
 		rd.opts.warn(&RecordError{File: rd.name, Index: rd.index, Err: errors.New(`"Records" is not an array`)})
 		rd.index++
-		if err := skipValue(dec, tok); err != nil {
-			return rd.broken(err)
-		}
-	} else if err := rd.streamArray(dec); err != nil {
+		err = rd.skip(in)
+	}
+	if err != nil {
 		return err
 	}
-	for dec.More() {
-		if _, err := dec.Token(); err != nil { // a key
+	for {
+		var done bool
+		err := in.step(func(p *parser) (err error) {
+			if done, err = p.next('}', "after object key:value pair"); done || err != nil {
+				return err
+			}
+			return p.skipMember()
+		})
+		if err != nil {
 			return rd.broken(err)
 		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return rd.broken(err)
+		if done {
+			return nil
 		}
 	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
+}
+
+// skip consumes one value at the input.
+func (rd *reader) skip(in *input) error {
+	if err := in.step(func(p *parser) error { return p.skip() }); err != nil {
 		return rd.broken(err)
 	}
 	return nil
@@ -188,18 +254,16 @@ func (rd *reader) readLines(br *bufio.Reader) error {
 // emitLine hands one line to the sink; a line holding several records (an
 // array or a log file) is expanded.
 func (rd *reader) emitLine(line []byte) error {
-	if line[0] != '[' && !(line[0] == '{' && startsWithRecordsKey(bufio.NewReader(bytes.NewReader(line)))) {
-		return rd.emit(line)
+	if line[0] == '[' || line[0] == '{' && startsWithRecordsKey(bufio.NewReader(bytes.NewReader(line))) {
+		return rd.readValues(bytes.NewReader(line))
 	}
-	err := rd.valueLoop(json.NewDecoder(bytes.NewReader(line)))
-	if errors.Is(err, errBroken) {
-		return nil
-	}
-	return err
+	p := parser{data: line, names: &rd.bufs.names, slab: &rd.bufs.slab}
+	ev, err := p.wholeRecord()
+	return rd.deliver(ev, err)
 }
 
-// readLine returns the next line as a fresh slice. A line longer than
-// maxLine is consumed but not kept (tooLong).
+// readLine returns the next line. A line longer than maxLine is consumed
+// but not kept (tooLong).
 func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 	for {
 		chunk, err := br.ReadSlice('\n')

@@ -6,11 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"github.com/klauspost/compress/gzip"
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -110,19 +110,41 @@ func ReadReader(ctx context.Context, r io.Reader, name string, opts Options, sin
 }
 
 func readStream(ctx context.Context, r io.Reader, name string, opts Options, sink Sink) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	bufs := streamPool.Get().(*streamBuffers)
+	defer streamPool.Put(bufs)
+	br := bufs.raw
+	br.Reset(r)
+	defer br.Reset(nil) // hold no reference to the stream in the pool
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
+		if err := bufs.unzip.Reset(br); err != nil {
 			opts.warn(&RecordError{File: name, Index: -1, Err: fmt.Errorf("gzip: %w", err)})
 			return nil
 		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 64<<10)
+		br = bufs.unzipped
+		br.Reset(&bufs.unzip)
 	}
-	rd := &reader{ctx: ctx, name: name, opts: opts, sink: sink}
+	rd := &reader{ctx: ctx, name: name, opts: opts, sink: sink, bufs: bufs}
 	return rd.run(br)
 }
+
+// streamBuffers are what reading one stream needs, kept between streams:
+// CloudTrail delivers many small files, and allocating these afresh for
+// each cost more than decoding it.
+type streamBuffers struct {
+	raw, unzipped *bufio.Reader
+	unzip         gzip.Reader
+	window        []byte // the parser's input buffer (see input)
+	names         names
+	slab          []byte
+}
+
+var streamPool = sync.Pool{New: func() any {
+	return &streamBuffers{
+		raw:      bufio.NewReaderSize(nil, 64<<10),
+		unzipped: bufio.NewReaderSize(nil, 64<<10),
+		window:   make([]byte, inputWindow),
+	}
+}}
 
 // reader carries one stream's state through the format-specific loops.
 type reader struct {
@@ -131,6 +153,7 @@ type reader struct {
 	opts  Options
 	sink  Sink
 	index int // records seen so far, good or bad
+	bufs  *streamBuffers
 }
 
 // run detects the format from the first bytes and reads accordingly.
@@ -159,14 +182,14 @@ func (rd *reader) run(br *bufio.Reader) error {
 	return rd.readValues(br)
 }
 
-// emit decodes one record and hands it to the sink; a bad record is warned.
-func (rd *reader) emit(raw []byte) error {
+// deliver hands a decoded record to the sink, or warns about the record
+// that could not be decoded (err).
+func (rd *reader) deliver(ev Event, err error) error {
 	idx := rd.index
 	rd.index++
 	if err := rd.ctx.Err(); err != nil {
 		return err
 	}
-	ev, err := decode(raw)
 	if err != nil {
 		rd.opts.warn(&RecordError{File: rd.name, Index: idx, Err: err})
 		return nil
@@ -225,5 +248,5 @@ func peekLine(br *bufio.Reader) int {
 // input is JSON Lines, read line by line so one bad line loses only itself.
 // Otherwise it is a value spread over lines (a pretty-printed record).
 func isOneLineValue(line []byte) bool {
-	return json.Valid(bytes.TrimSpace(line))
+	return validValue(bytes.TrimSpace(line))
 }

@@ -108,7 +108,7 @@ func TestReadFileSkipsBadRecords(t *testing.T) {
 	}{
 		"bad eventTime in a log file": {
 			`{"Records":[` + a + "," + bad + "," + c + `]}`,
-			result{[]string{"a", "c"}, []string{`FILE: record 1: parse eventTime "last tuesday": not RFC 3339 or "2006-01-02 15:04:05"`}},
+			result{[]string{"a", "c"}, []string{`FILE: record 1: decode record: parse eventTime "last tuesday": not RFC 3339 or "2006-01-02 15:04:05"`}},
 		},
 		"broken json line": {
 			a + "\n{\"eventID\":\n" + c + "\n",
@@ -116,7 +116,7 @@ func TestReadFileSkipsBadRecords(t *testing.T) {
 		},
 		"record that is not an object": {
 			`[` + a + `,42,` + c + `]`,
-			result{[]string{"a", "c"}, []string{"FILE: record 1: decode record: json: cannot unmarshal number into Go value of type cloudtrail.wireEvent"}},
+			result{[]string{"a", "c"}, []string{"FILE: record 1: decode record: want an object, got a number"}},
 		},
 		"syntax error ends the array": {
 			`[` + a + `,{"eventID":}` + c + `]`,
