@@ -2,7 +2,8 @@
 # Events per second of `keywarden watch` over gzipped CloudTrail logs, beside
 # `zcat > /dev/null` (the floor) and jq (the peer), in one hyperfine run.
 # The corpus replays ../shared/corpus/cloudtrail with a fresh eventID and
-# source IP per record: FILES files of 5,000 records each (60 → ~50 MB gz).
+# source IP per record: FILES files of 5,000 records each (60 → ~50 MB gz),
+# compact JSON as CloudTrail delivers it.
 # usage: FILES=60 bench/watch.sh [DIR]
 set -euo pipefail
 dir=${1:-$(mktemp -d)}
@@ -31,7 +32,7 @@ for i in range(files):
         batch.append(r)
         n += 1
     with gzip.open('%s/123456789012_CloudTrail_us-east-1_20261101T%04dZ_bench.json.gz' % (out, i), 'wt') as g:
-        json.dump({'Records': batch}, g)
+        json.dump({'Records': batch}, g, separators=(',', ':'))  # compact, as CloudTrail writes
 print(n, 'records')
 PY
 du -sh "$dir/logs"

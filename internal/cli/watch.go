@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -120,6 +122,7 @@ func newWatchCmd(deps Deps) *cobra.Command {
 }
 
 func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) error {
+	throughputGC()
 	db, err := openState(opts.statePath)
 	if err != nil {
 		return err
@@ -217,6 +220,16 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 		return nil
 	}
 	return cur.Save(store, source)
+}
+
+// throughputGC trades memory for speed: watch allocates a record's worth
+// per record but keeps only a batch live, so the default GOGC=100 spends a
+// tenth of a run collecting. At 200 the peak heap grows by about 25 MB.
+// A GOGC in the environment wins.
+func throughputGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 }
 
 func openState(path string) (*state.DB, error) {

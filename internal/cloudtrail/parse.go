@@ -66,9 +66,9 @@ func quoteChar(c byte) string {
 	return "'" + string(c) + "'"
 }
 
-// ws skips whitespace.
+// ws skips whitespace. Most calls find none: the first test says so.
 func (p *parser) ws() {
-	for p.pos < len(p.data) {
+	for p.pos < len(p.data) && p.data[p.pos] <= ' ' {
 		switch p.data[p.pos] {
 		case ' ', '\t', '\n', '\r':
 			p.pos++
