@@ -201,20 +201,86 @@ func (p *parser) text(content []byte, plain, intern bool) string {
 	return string(content)
 }
 
-// skip consumes one value of any type, checking its syntax.
+// skip consumes one value of any type, checking its syntax. Containers
+// are walked with a stack rather than by recursion: most of a record's
+// bytes are in values kept raw, and this is the loop that reads them.
 func (p *parser) skip() error {
-	c, err := p.peek()
-	if err != nil {
-		return err
+	var buf [32]byte
+	stack := buf[:0] // the open containers: '{' or '['
+	for {
+		c, err := p.peek()
+		if err != nil {
+			return err
+		}
+		opened := false
+		if c != '{' && c != '[' {
+			err = p.scalar(c)
+		} else {
+			stack, opened, err = p.open(stack, c)
+		}
+		if err != nil {
+			return err
+		}
+		if opened {
+			continue // a value comes next
+		}
+		// After a value: close containers until one goes on.
+		for ; len(stack) > 0; stack = stack[:len(stack)-1] {
+			top := stack[len(stack)-1]
+			closing, context := byte(']'), "after array element"
+			if top == '{' {
+				closing, context = '}', "after object key:value pair"
+			}
+			done, err := p.next(closing, context)
+			if err != nil {
+				return err
+			}
+			if !done {
+				break
+			}
+		}
+		if len(stack) == 0 {
+			return nil
+		}
+		if stack[len(stack)-1] == '{' {
+			if err := p.memberKey(); err != nil {
+				return err
+			}
+		}
 	}
+}
+
+// open consumes an opening bracket and pushes it (opened), and an
+// object's first key; an empty container is consumed whole instead.
+func (p *parser) open(stack []byte, c byte) (_ []byte, opened bool, err error) {
+	if p.depth+len(stack) >= maxDepth {
+		return stack, false, &syntaxError{"exceeded max depth"}
+	}
+	p.pos++
+	closing := byte(']')
+	if c == '{' {
+		closing = '}'
+	}
+	if next, err := p.peek(); err != nil {
+		return stack, false, err
+	} else if next == closing {
+		p.pos++
+		return stack, false, nil
+	}
+	if c == '{' {
+		if err := p.memberKey(); err != nil {
+			return stack, false, err
+		}
+	}
+	return append(stack, c), true, nil
+}
+
+// scalar consumes a string, number, true, false or null starting with c.
+func (p *parser) scalar(c byte) error {
 	switch c {
 	case '"':
 		_, _, err := p.str()
 		return err
-	case '{':
-		return p.object(func([]byte) error { return p.skip() })
-	case '[':
-		return p.array(p.skip)
 	case 't':
 		return p.literal("true")
 	case 'f':
@@ -339,6 +405,14 @@ func (p *parser) key(name string) (bool, error) {
 
 // skipMember consumes one `"key": value` of an object.
 func (p *parser) skipMember() error {
+	if err := p.memberKey(); err != nil {
+		return err
+	}
+	return p.skip()
+}
+
+// memberKey consumes an object's `"key":`, not decoding the key.
+func (p *parser) memberKey() error {
 	if c, err := p.peek(); err != nil || c != '"' {
 		return p.syntax("looking for beginning of object key string")
 	}
@@ -349,7 +423,7 @@ func (p *parser) skipMember() error {
 		return p.syntax("after object key")
 	}
 	p.pos++
-	return p.skip()
+	return nil
 }
 
 // array consumes an array, calling element for each element.
