@@ -23,7 +23,7 @@ const maxBaselineValues = 512
 // dimension is one property of a call a key's baseline remembers.
 type dimension struct {
 	rule  Rule
-	field func(e cloudtrail.Event) string        // the part of the call the value comes from
+	field func(e *cloudtrail.Event) string       // the part of the call the value comes from
 	value func(b *Baseline, field string) string // "" means the call says nothing
 }
 
@@ -31,19 +31,19 @@ var dimensions = []dimension{
 	{Rule{ID: "KW-CT-BASELINE-NETWORK", Severity: severity.Medium, Title: "key used from a new network", Technique: "T1078.004",
 		Description: "The key called from a /24 (IPv4) or /48 (IPv6) it had not used before.",
 		Remediation: "Ask the key's owner where they are; if unknown, contain the key."},
-		func(e cloudtrail.Event) string { return e.SourceIPAddress }, func(_ *Baseline, ip string) string { return Network(ip) }},
+		func(e *cloudtrail.Event) string { return e.SourceIPAddress }, func(_ *Baseline, ip string) string { return Network(ip) }},
 	{Rule{ID: "KW-CT-BASELINE-USER-AGENT", Severity: severity.Medium, Title: "key used with a new kind of client", Technique: "T1078.004",
 		Description: "The key called with a user-agent family (aws-cli, boto3, Go SDK, console, ...) new for it.",
 		Remediation: "Confirm the new tool with the key's owner; if unknown, contain the key."},
-		func(e cloudtrail.Event) string { return e.UserAgent }, func(b *Baseline, ua string) string { return b.families.family(ua) }},
+		func(e *cloudtrail.Event) string { return e.UserAgent }, func(b *Baseline, ua string) string { return b.families.family(ua) }},
 	{Rule{ID: "KW-CT-BASELINE-REGION", Severity: severity.Medium, Title: "key used in a new region", Technique: "T1535",
 		Description: "The key acted in a region it had not used before.",
 		Remediation: "Check the region for resources the owner did not create."},
-		func(e cloudtrail.Event) string { return e.AWSRegion }, verbatim},
+		func(e *cloudtrail.Event) string { return e.AWSRegion }, verbatim},
 	{Rule{ID: "KW-CT-BASELINE-SERVICE", Severity: severity.Low, Title: "key used on a new service", Technique: "T1526",
 		Description: "The key called a service it had not called before.",
 		Remediation: "Confirm the new use with the key's owner."},
-		func(e cloudtrail.Event) string { return e.EventSource }, verbatim},
+		func(e *cloudtrail.Event) string { return e.EventSource }, verbatim},
 }
 
 func verbatim(_ *Baseline, field string) string { return field }
@@ -85,7 +85,7 @@ type keyBaseline struct {
 const baselineNamespace = "baseline/v1"
 
 // Observe learns from e and reports what is new about it.
-func (b *Baseline) Observe(e cloudtrail.Event) ([]Alert, error) {
+func (b *Baseline) Observe(e *cloudtrail.Event) ([]Alert, error) {
 	key := e.UserIdentity.AccessKeyID
 	if key == "" || e.EventTime.IsZero() || byAWSService(e) {
 		return nil, nil

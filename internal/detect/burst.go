@@ -17,8 +17,8 @@ import (
 // reaches Store on Flush.
 type Burst struct {
 	Rule     Rule // metadata; Rule.Match is not used
-	Filter   func(e cloudtrail.Event) bool
-	Distinct func(e cloudtrail.Event) string // nil: count events
+	Filter   func(e *cloudtrail.Event) bool
+	Distinct func(e *cloudtrail.Event) string // nil: count events
 	Count    int
 	Window   time.Duration
 	Store    Store
@@ -39,8 +39,8 @@ const (
 )
 
 // Observe counts e if it matches and reports a burst it completes.
-func (b *Burst) Observe(e cloudtrail.Event) ([]Alert, error) {
-	key := KeyOf(&e)
+func (b *Burst) Observe(e *cloudtrail.Event) ([]Alert, error) {
+	key := KeyOf(e)
 	if key == "" || e.EventTime.IsZero() || !b.Filter(e) {
 		return nil, nil
 	}
@@ -143,7 +143,7 @@ func AccessDeniedBurst(s Store) *Burst {
 		Title: "many access-denied errors in a short time", Technique: "T1580",
 		Description: "A key probing what it may do collects denials in a burst.",
 		Remediation: rotateHint},
-		Filter: func(e cloudtrail.Event) bool { return Denied(e.ErrorCode) },
+		Filter: func(e *cloudtrail.Event) bool { return Denied(e.ErrorCode) },
 		Count:  10, Window: 10 * time.Minute, Store: s}
 }
 
@@ -156,7 +156,7 @@ func ReconBurst(s Store) *Burst {
 		Title: "burst of List and Describe calls", Technique: "T1580",
 		Description: "Enumeration tools (pacu, cloudfox, scoutsuite) list everything in minutes.",
 		Remediation: "Confirm the caller runs an inventory tool; otherwise contain the key."},
-		Filter: func(e cloudtrail.Event) bool {
+		Filter: func(e *cloudtrail.Event) bool {
 			return (strings.HasPrefix(e.EventName, "List") || strings.HasPrefix(e.EventName, "Describe")) &&
 				!byAWSService(e) && families.family(e.UserAgent) != "console"
 		},
@@ -172,6 +172,6 @@ func SESVolume(s Store, perHour int) *Burst {
 		Title: "high SES sending volume from one key", Technique: "T1496",
 		Description: "Stolen keys are sold for spam: tens of thousands of mails a day through SES.",
 		Remediation: "Disable sending (aws ses update-account-sending-enabled --no-enabled) and contain the key."},
-		Filter: func(e cloudtrail.Event) bool { return is(e, "ses.amazonaws.com", sesSends...) && succeeded(e) },
+		Filter: func(e *cloudtrail.Event) bool { return is(e, "ses.amazonaws.com", sesSends...) && succeeded(e) },
 		Count:  perHour + 1, Window: time.Hour, Store: s}
 }

@@ -50,7 +50,8 @@ var pantherRules = map[string]string{
 func rulesFired(t testing.TB, en *Engine, events []cloudtrail.Event) []string {
 	t.Helper()
 	var out []string
-	for _, e := range events {
+	for i := range events {
+		e := &events[i]
 		alerts, err := en.Observe(e)
 		if err != nil {
 			t.Fatalf("observe %s: %v", e.EventName, err)
@@ -194,8 +195,8 @@ func TestCorpusAlertCounts(t *testing.T) {
 			sort.SliceStable(events, func(i, j int) bool { return events[i].EventTime.Before(events[j].EventTime) })
 			en := NewEngine(AccessDeniedBurst(nil), ReconBurst(nil), SESVolume(nil, 500), &Baseline{Learning: 0})
 			counts := map[string]int{}
-			for _, e := range events {
-				alerts, err := en.Observe(e)
+			for i := range events {
+				alerts, err := en.Observe(&events[i])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -237,7 +238,8 @@ func TestRulesReadOnlyWhatTheEngineDecodes(t *testing.T) {
 		if r.ReadsResp {
 			continue
 		}
-		for _, e := range events {
+		for i := range events {
+			e := &events[i]
 			req, resp := Object(e.RequestParameters), Object(e.ResponseElements)
 			var full, given verdict
 			full.detail, full.ok = r.Match(e, req, resp)

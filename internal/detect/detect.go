@@ -31,7 +31,7 @@ type Alert struct {
 }
 
 // NewAlert fills an alert's event fields from e.
-func NewAlert(rule, title, technique string, sev severity.Level, e cloudtrail.Event) Alert {
+func NewAlert(rule, title, technique string, sev severity.Level, e *cloudtrail.Event) Alert {
 	acct := e.RecipientAccountID
 	if acct == "" {
 		acct = e.UserIdentity.AccountID
@@ -44,8 +44,12 @@ func NewAlert(rule, title, technique string, sev severity.Level, e cloudtrail.Ev
 
 // Detector judges events one at a time, in time order. Stateful detectors
 // (thresholds, baselines) keep what they learn in a Store.
+//
+// e is read only, in Observe and in every rule, filter and helper it is
+// handed on to: a record is half a kilobyte, so one event is shared by
+// every detector and rule rather than copied for each.
 type Detector interface {
-	Observe(e cloudtrail.Event) ([]Alert, error)
+	Observe(e *cloudtrail.Event) ([]Alert, error)
 }
 
 // Store keeps detectors' state between runs: SQLite locally (internal/state),

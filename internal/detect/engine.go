@@ -54,7 +54,7 @@ func (en *Engine) index() {
 // Observe returns the alerts e raises: rules first, in catalogue order,
 // then the stateful detectors'. A detector's error does not stop the
 // others; errors are joined.
-func (en *Engine) Observe(e cloudtrail.Event) ([]Alert, error) {
+func (en *Engine) Observe(e *cloudtrail.Event) ([]Alert, error) {
 	if en.byName == nil {
 		en.index()
 	}

@@ -70,7 +70,7 @@ func firstNonEmpty(vs ...string) string {
 
 // succeeded reports a call that took effect: failed attempts at changes
 // are counted by the burst detector instead.
-func succeeded(e cloudtrail.Event) bool { return e.ErrorCode == "" }
+func succeeded(e *cloudtrail.Event) bool { return e.ErrorCode == "" }
 
 // awsChecks are services that read account settings on their own schedule
 // (Trusted Advisor reads the SES quota daily): their reads are not recon.
@@ -79,14 +79,14 @@ var awsChecks = []string{"trustedadvisor.amazonaws.com", "config.amazonaws.com",
 
 // byAWSService is a call AWS made on the account's behalf, not one a key
 // holder typed.
-func byAWSService(e cloudtrail.Event) bool {
+func byAWSService(e *cloudtrail.Event) bool {
 	return e.UserIdentity.Type == "AWSService" || e.UserIdentity.InvokedBy != "" || slices.Contains(awsChecks, e.UserAgent)
 }
 
 // self is the name the caller goes by: the IAM user's name, or the
 // session name of an assumed role (the last part of its ARN), which is
 // how people appear when they sign in through SSO.
-func self(e cloudtrail.Event) string {
+func self(e *cloudtrail.Event) string {
 	if e.UserIdentity.UserName != "" && e.UserIdentity.Type != "AssumedRole" {
 		return e.UserIdentity.UserName
 	}
@@ -98,14 +98,13 @@ func self(e cloudtrail.Event) string {
 
 // is reports one of names from source; an event without eventSource (some
 // hand-written fixtures) is judged by its name alone.
-func is(e cloudtrail.Event, source string, names ...string) bool {
+func is(e *cloudtrail.Event, source string, names ...string) bool {
 	return (e.EventSource == "" || e.EventSource == source) && slices.Contains(names, e.EventName)
 }
 
 // KeyOf is the identity stateful detectors group by: the access key id,
 // else the principal's ARN, else its principal id ("" when none: such
-// events are not grouped). It takes a pointer: an Event is half a
-// kilobyte, and every burst detector asks for every event.
+// events are not grouped).
 func KeyOf(e *cloudtrail.Event) string {
 	return firstNonEmpty(e.UserIdentity.AccessKeyID, e.UserIdentity.ARN, e.UserIdentity.PrincipalID)
 }

@@ -14,25 +14,25 @@ import (
 
 // Matchers of iamRules: identity, persistence and credential signals.
 
-func matchCreateUser(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchCreateUser(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	return "user " + Str(req, "userName"), is(e, "iam.amazonaws.com", "CreateUser") && succeeded(e)
 }
 
 // matchKeyForOther: a key for oneself is routine rotation; a key for
 // someone else is how a stolen key makes itself a second way in.
-func matchKeyForOther(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchKeyForOther(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	target := Str(req, "userName")
 	return "for user " + target, is(e, "iam.amazonaws.com", "CreateAccessKey") && succeeded(e) &&
 		target != "" && target != self(e)
 }
 
-func matchLoginProfile(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchLoginProfile(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	target := Str(req, "userName")
 	return "for user " + target, is(e, "iam.amazonaws.com", "CreateLoginProfile", "UpdateLoginProfile") &&
 		succeeded(e) && target != "" && target != self(e)
 }
 
-func matchAdminAttached(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchAdminAttached(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	if !succeeded(e) {
 		return "", false
 	}
@@ -47,7 +47,7 @@ func matchAdminAttached(e cloudtrail.Event, req, _ map[string]any) (string, bool
 	return "", false
 }
 
-func matchPolicyVersion(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchPolicyVersion(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	if !is(e, "iam.amazonaws.com", "CreatePolicyVersion", "SetDefaultPolicyVersion") || !succeeded(e) {
 		return "", false
 	}
@@ -60,7 +60,7 @@ func matchPolicyVersion(e cloudtrail.Event, req, _ map[string]any) (string, bool
 
 // matchSessionFromKey: sessions minted from a long-term key survive its
 // deactivation, which is why attackers mint them first.
-func matchSessionFromKey(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
+func matchSessionFromKey(e *cloudtrail.Event, _, _ map[string]any) (string, bool) {
 	longTerm := strings.HasPrefix(e.UserIdentity.AccessKeyID, "AKIA") ||
 		e.UserIdentity.Type == "IAMUser" || e.UserIdentity.Type == "Root"
 	return e.EventName, is(e, "sts.amazonaws.com", "GetSessionToken", "GetFederationToken") && succeeded(e) && longTerm
@@ -70,7 +70,7 @@ func matchSessionFromKey(e cloudtrail.Event, _, _ map[string]any) (string, bool)
 // calls GetSigninToken for every console hop its users make.
 var ssoAgents = []string{"Jersey/${project.version}", "Go-http-client/2.0"}
 
-func matchSigninToken(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
+func matchSigninToken(e *cloudtrail.Event, _, _ map[string]any) (string, bool) {
 	sso := slices.ContainsFunc(ssoAgents, func(a string) bool { return strings.Contains(e.UserAgent, a) })
 	return "user agent " + e.UserAgent, is(e, "signin.amazonaws.com", "GetSigninToken") && !sso && succeeded(e)
 }
@@ -78,7 +78,7 @@ func matchSigninToken(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
 // matchLoginNoMFA judges IAM users and root only: federated sign-ins
 // (SAML, SSO) report MFAUsed "No" because MFA happened at the identity
 // provider.
-func matchLoginNoMFA(e cloudtrail.Event, _, resp map[string]any) (string, bool) {
+func matchLoginNoMFA(e *cloudtrail.Event, _, resp map[string]any) (string, bool) {
 	if !is(e, "signin.amazonaws.com", "ConsoleLogin") || (e.UserIdentity.Type != "IAMUser" && e.UserIdentity.Type != "Root") {
 		return "", false
 	}
@@ -88,7 +88,7 @@ func matchLoginNoMFA(e cloudtrail.Event, _, resp map[string]any) (string, bool) 
 }
 
 // matchRoot judges every event, so it builds its detail only on a match.
-func matchRoot(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
+func matchRoot(e *cloudtrail.Event, _, _ map[string]any) (string, bool) {
 	if e.UserIdentity.Type != "Root" || e.UserIdentity.InvokedBy != "" {
 		return "", false
 	}
@@ -98,7 +98,7 @@ func matchRoot(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
 // matchQuarantine: AWS attaches AWSCompromisedKeyQuarantine (V2, V3, ...;
 // formerly an inline AWSExposedCredentialPolicy_DO_NOT_REMOVE) when it
 // finds a key in public.
-func matchQuarantine(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchQuarantine(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	if !succeeded(e) {
 		return "", false
 	}
@@ -125,7 +125,7 @@ var instanceSession = regexp.MustCompile(`:assumed-role/[^/]+/i-[0-9a-fA-F]{8,17
 // from its own public IP also fires; the network baseline of the session
 // name is the follow-up check. The rule judges every event, so the
 // regexp runs only after the cheap checks, on sessions named i-….
-func matchInstanceCreds(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
+func matchInstanceCreds(e *cloudtrail.Event, _, _ map[string]any) (string, bool) {
 	id := &e.UserIdentity
 	if id.Type != "AssumedRole" || id.InvokedBy != "" || e.EventSource == "ssm.amazonaws.com" ||
 		e.EventName == "RegisterManagedInstance" {

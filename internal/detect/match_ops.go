@@ -15,7 +15,7 @@ import (
 // count too: a scanner checking a deactivated key still means it leaked.
 var scannerAgents = []string{"trufflehog", "kingfisher", "pacu", "cloudfox", "keyhacks", "nuclei", "scoutsuite", "prowler"}
 
-func matchScannerCallerID(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
+func matchScannerCallerID(e *cloudtrail.Event, _, _ map[string]any) (string, bool) {
 	ua := strings.ToLower(e.UserAgent)
 	hit := slices.ContainsFunc(scannerAgents, func(s string) bool { return strings.Contains(ua, s) })
 	return "user agent " + e.UserAgent, hit && is(e, "sts.amazonaws.com", "GetCallerIdentity")
@@ -30,7 +30,7 @@ var reconCalls = map[string][]string{
 	"account.amazonaws.com":        {"GetContactInformation", "GetAlternateContact"},
 }
 
-func matchReconList(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
+func matchReconList(e *cloudtrail.Event, _, _ map[string]any) (string, bool) {
 	return e.EventName, slices.Contains(reconCalls[e.EventSource], e.EventName) && !byAWSService(e)
 }
 
@@ -62,7 +62,7 @@ func flatNames(m map[string][]string) []string {
 	return slices.Compact(out)
 }
 
-func matchEvasion(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchEvasion(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	switch {
 	case is(e, "organizations.amazonaws.com", "LeaveOrganization"):
 		// Even a refused attempt: leaving the Organization sheds its trail
@@ -110,7 +110,7 @@ func evasiveSelectors(req map[string]any) bool {
 var sesReconNames = []string{"GetSendQuota", "ListIdentities", "GetIdentityVerificationAttributes",
 	"GetSendStatistics", "GetAccount", "ListEmailIdentities", "GetAccountSendingEnabled"}
 
-func matchSESRecon(e cloudtrail.Event, _, _ map[string]any) (string, bool) {
+func matchSESRecon(e *cloudtrail.Event, _, _ map[string]any) (string, bool) {
 	return e.EventName, is(e, "ses.amazonaws.com", sesReconNames...) && !byAWSService(e)
 }
 
@@ -119,7 +119,7 @@ var sesAbuseNames = []string{"VerifyEmailIdentity", "VerifyDomainIdentity", "Ver
 
 // matchSESAbuse: turning sending off is the defender's move, so the two
 // switches fire only when they turn sending on.
-func matchSESAbuse(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchSESAbuse(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	if !is(e, "ses.amazonaws.com", sesAbuseNames...) || !succeeded(e) {
 		return "", false
 	}
@@ -134,7 +134,7 @@ func matchSESAbuse(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
 
 // matchMining fires on attempts as well: a denied p3.16xlarge launch is
 // the same intent, and AWS often refuses for quota, not for policy.
-func matchMining(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchMining(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	t := Str(req, "instanceType")
 	if !is(e, "ec2.amazonaws.com", "RunInstances") || !miningType(t) {
 		return "", false
@@ -182,7 +182,7 @@ func firstNonNil(v any, list []map[string]any) any {
 
 // matchEnableRegion accepts any eventSource: the call belongs to
 // account.amazonaws.com, but fixtures and older trails log it elsewhere.
-func matchEnableRegion(e cloudtrail.Event, req, _ map[string]any) (string, bool) {
+func matchEnableRegion(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	return "region " + firstNonEmpty(Str(req, "RegionName"), Str(req, "regionName")),
 		e.EventName == "EnableRegion" && succeeded(e)
 }

@@ -23,11 +23,11 @@ type Rule struct {
 	// instance), only for such candidates; the others get nil.
 	ReadsResp bool
 	// Match judges one event; detail says what in it made the rule fire.
-	Match func(e cloudtrail.Event, req, resp map[string]any) (detail string, ok bool)
+	Match func(e *cloudtrail.Event, req, resp map[string]any) (detail string, ok bool)
 }
 
 // Alert builds the alert for e with the matcher's detail.
-func (r Rule) Alert(e cloudtrail.Event, detail string) Alert {
+func (r Rule) Alert(e *cloudtrail.Event, detail string) Alert {
 	a := NewAlert(r.ID, r.Title, r.Technique, r.Severity, e)
 	if detail != "" {
 		a.Details["detail"] = detail

@@ -135,6 +135,6 @@ func FuzzEngine(f *testing.F) {
 			return
 		}
 		en := NewEngine(AccessDeniedBurst(&MemStore{}), &Baseline{Store: &MemStore{}})
-		_, _ = en.Observe(e)
+		_, _ = en.Observe(&e)
 	})
 }

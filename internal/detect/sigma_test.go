@@ -99,7 +99,7 @@ func TestSigmaValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := r.match.eval(urNewRecord(&e)); got != tt.want {
+			if got := r.match.eval(urNewRecord(e)); got != tt.want {
 				t.Errorf("%s: %s = %v, want %v", tt.key, tt.value, got, tt.want)
 			}
 		})
@@ -180,7 +180,7 @@ func TestSigmaRuleFiresOnStratusCorpus(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	for _, f := range files {
 		err := cloudtrail.ReadFile(context.Background(), f, cloudtrail.Options{}, func(e cloudtrail.Event) error {
-			alerts, err := d.Observe(e)
+			alerts, err := d.Observe(&e)
 			hits[filepath.Base(f)] += len(alerts)
 			return err
 		})

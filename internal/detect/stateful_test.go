@@ -23,8 +23,8 @@ func call(t testing.TB, key string, at time.Duration, name, errCode, ip, region,
 func observeAll(t *testing.T, d Detector, events []cloudtrail.Event) []string {
 	t.Helper()
 	var out []string
-	for _, e := range events {
-		as, err := d.Observe(e)
+	for i := range events {
+		as, err := d.Observe(&events[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,8 +88,8 @@ func TestBurstStateSurvivesARestart(t *testing.T) {
 }
 
 func TestDistinctCountCountsValuesNotCalls(t *testing.T) {
-	b := &Burst{Rule: Rule{ID: "T"}, Filter: func(cloudtrail.Event) bool { return true },
-		Distinct: func(e cloudtrail.Event) string { return e.EventName }, Count: 3, Window: time.Hour}
+	b := &Burst{Rule: Rule{ID: "T"}, Filter: func(*cloudtrail.Event) bool { return true },
+		Distinct: func(e *cloudtrail.Event) string { return e.EventName }, Count: 3, Window: time.Hour}
 	same := []cloudtrail.Event{}
 	for i := range 5 {
 		same = append(same, call(t, "AKIAIOSFODNN7EXAMPLE", time.Duration(i)*time.Second, "ListUsers", "", "203.0.113.7", "us-east-1", "iam.amazonaws.com", "x"))

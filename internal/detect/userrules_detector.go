@@ -30,8 +30,8 @@ func NewUserRules(rules []*UserRule, store Store) *UserRules {
 func (d *UserRules) Rules() []*UserRule { return d.rules }
 
 // Observe implements Detector.
-func (d *UserRules) Observe(e cloudtrail.Event) ([]Alert, error) {
-	rec := urNewRecord(&e)
+func (d *UserRules) Observe(e *cloudtrail.Event) ([]Alert, error) {
+	rec := urNewRecord(e)
 	var out []Alert
 	for _, r := range d.rules {
 		if !r.match.eval(rec) {
@@ -52,7 +52,7 @@ func (d *UserRules) Observe(e cloudtrail.Event) ([]Alert, error) {
 	return out, nil
 }
 
-func (r *UserRule) alert(e cloudtrail.Event) Alert {
+func (r *UserRule) alert(e *cloudtrail.Event) Alert {
 	a := NewAlert(r.ID, r.Title, r.Technique, r.Severity, e)
 	if r.Description != "" {
 		a.Details["description"] = strings.TrimSpace(r.Description)
@@ -76,7 +76,7 @@ const urStoreNamespace = "detect.userrules"
 // threshold records one match in its group and reports whether the group
 // reached the threshold within the window; reaching it resets the group so
 // one burst raises one alert.
-func (d *UserRules) threshold(r *UserRule, rec *urRecord, e cloudtrail.Event) (Alert, bool, error) {
+func (d *UserRules) threshold(r *UserRule, rec *urRecord, e *cloudtrail.Event) (Alert, bool, error) {
 	t := r.Threshold
 	group := ""
 	if t.By != "" {

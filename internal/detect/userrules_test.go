@@ -13,7 +13,7 @@ import (
 )
 
 // urEvent decodes a CloudTrail record written as a Go map.
-func urEvent(t testing.TB, rec map[string]any) cloudtrail.Event {
+func urEvent(t testing.TB, rec map[string]any) *cloudtrail.Event {
 	t.Helper()
 	raw, err := json.Marshal(rec)
 	if err != nil {
@@ -23,7 +23,7 @@ func urEvent(t testing.TB, rec map[string]any) cloudtrail.Event {
 	if err != nil {
 		t.Fatalf("decode %s: %v", raw, err)
 	}
-	return e
+	return &e
 }
 
 func sesSend(key, ip, when string) map[string]any {

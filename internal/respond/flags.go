@@ -36,7 +36,7 @@ type Rule struct {
 	Title     string
 	Technique string
 	// Match judges one event; detail says what in it made the rule fire.
-	Match func(e cloudtrail.Event, req, resp map[string]any) (detail string, ok bool)
+	Match func(e *cloudtrail.Event, req, resp map[string]any) (detail string, ok bool)
 }
 
 // Rules is the per-event catalogue, in the order flags are reported for
@@ -58,7 +58,8 @@ func fromDetect(rs []detect.Rule) []Rule {
 // event time, then by rule order.
 func RedFlags(events []cloudtrail.Event) []Flag {
 	var out []Flag
-	for _, e := range events {
+	for i := range events {
+		e := &events[i]
 		req, resp := object(e.RequestParameters), object(e.ResponseElements)
 		for _, r := range Rules {
 			if d, ok := r.Match(e, req, resp); ok {
@@ -78,7 +79,8 @@ func accessDeniedBursts(events []cloudtrail.Event) []Flag {
 	slices.SortStableFunc(sorted, func(a, b cloudtrail.Event) int { return a.EventTime.Compare(b.EventTime) })
 	burst := detect.AccessDeniedBurst(nil)
 	var out []Flag
-	for _, e := range sorted {
+	for i := range sorted {
+		e := &sorted[i]
 		alerts, _ := burst.Observe(e) // without a Store it cannot fail
 		for _, a := range alerts {
 			d, _ := a.Details["detail"].(string)
@@ -88,7 +90,7 @@ func accessDeniedBursts(events []cloudtrail.Event) []Flag {
 	return out
 }
 
-func (r Rule) flag(e cloudtrail.Event, detail string) Flag {
+func (r Rule) flag(e *cloudtrail.Event, detail string) Flag {
 	return Flag{Rule: r.ID, Severity: r.Severity, Title: r.Title, Technique: r.Technique, Detail: detail,
 		Event: FlagEvent{ID: e.EventID, At: e.EventTime, Name: e.EventName, Source: e.EventSource, Key: e.UserIdentity.AccessKeyID}}
 }

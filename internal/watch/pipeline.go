@@ -44,7 +44,7 @@ func (p *Pipeline) Process(ctx context.Context, events []cloudtrail.Event) error
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		e := events[i]
+		e := &events[i]
 		as, err := p.Detector.Observe(e)
 		if err != nil {
 			return fmt.Errorf("judge event %s: %w", e.EventID, err)
