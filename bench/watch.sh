@@ -3,8 +3,9 @@
 # `zcat > /dev/null` (the floor) and jq (the peer), in one hyperfine run.
 # The corpus replays ../shared/corpus/cloudtrail with a fresh eventID and
 # source IP per record: FILES files of 5,000 records each (60 → ~50 MB gz),
-# compact JSON as CloudTrail delivers it.
-# usage: FILES=60 bench/watch.sh [DIR]
+# compact JSON as CloudTrail delivers it. COPIES=N hard-links the files N
+# times over (COPIES=20 makes the 1 GB run) without generating more.
+# usage: FILES=60 COPIES=1 RUNS=3 WARMUP=1 bench/watch.sh [DIR]
 set -euo pipefail
 dir=${1:-$(mktemp -d)}
 files=${FILES:-60}
@@ -35,10 +36,13 @@ for i in range(files):
         json.dump({'Records': batch}, g, separators=(',', ':'))  # compact, as CloudTrail writes
 print(n, 'records')
 PY
-du -sh "$dir/logs"
+for ((c = 2; c <= ${COPIES:-1}; c++)); do
+  for f in "$dir"/logs/*_bench.json.gz; do ln -f "$f" "${f%_bench.json.gz}_copy$c.json.gz"; done
+done
+du -shl "$dir/logs"; ls "$dir/logs" | wc -l
 go build -o "$dir/keywarden" "$here/cmd/keywarden"
 export KEYWARDEN_STATE=$dir/state.db
-hyperfine -N -i -w 1 -r "${RUNS:-3}" \
+hyperfine -N -i -w "${WARMUP:-1}" -r "${RUNS:-3}" \
   "sh -c 'zcat $dir/logs/*.gz > /dev/null'" \
   "taskset -c 0 $dir/keywarden watch $dir/logs --sink jsonl:/dev/null" \
   "sh -c 'zcat $dir/logs/*.gz | jq -c \".Records[] | select(.eventName==\\\"CreateUser\\\")\" > /dev/null'"

@@ -10,7 +10,9 @@ import (
 )
 
 // Event is one CloudTrail record, with the fields keywarden judges typed
-// and the rest kept raw.
+// and the rest kept raw. Keys match exactly, as CloudTrail writes them:
+// unlike encoding/json, "EventName" does not fill EventName, so a record
+// cannot carry a second, case-varied value past a rule.
 type Event struct {
 	EventID             string          `json:"eventID"`
 	EventTime           time.Time       `json:"-"` // parsed from eventTime (RFC 3339, or "2006-01-02 15:04:05")
@@ -29,7 +31,9 @@ type Event struct {
 	ResponseElements    json.RawMessage `json:"responseElements"`
 	AdditionalEventData json.RawMessage `json:"additionalEventData"`
 	Resources           []Resource      `json:"resources"`
-	// Raw is the whole record as read, for reports and user rules.
+	// Raw is the whole record as read, for reports and user rules; the raw
+	// fields above are slices of it. It is a copy of the input, shared
+	// with nearby records of the stream in one small slab.
 	Raw json.RawMessage `json:"-"`
 }
 

@@ -243,7 +243,7 @@ func (p *parser) skip() error {
 			return nil
 		}
 		if stack[len(stack)-1] == '{' {
-			if err := p.memberKey(); err != nil {
+			if _, _, err := p.memberKey(); err != nil {
 				return err
 			}
 		}
@@ -268,7 +268,7 @@ func (p *parser) open(stack []byte, c byte) (_ []byte, opened bool, err error) {
 		return stack, false, nil
 	}
 	if c == '{' {
-		if err := p.memberKey(); err != nil {
+		if _, _, err := p.memberKey(); err != nil {
 			return stack, false, err
 		}
 	}
@@ -364,21 +364,13 @@ func (p *parser) object(member func(key []byte) error) error {
 		return nil
 	}
 	for {
-		if c, err := p.peek(); err != nil || c != '"' {
-			return p.syntax("looking for beginning of object key string")
-		}
-		content, plain, err := p.str()
+		key, plain, err := p.memberKey()
 		if err != nil {
 			return err
 		}
-		key := content
 		if !plain {
-			key = []byte(p.text(content, false, false))
+			key = []byte(p.text(key, false, false))
 		}
-		if c, err := p.peek(); err != nil || c != ':' {
-			return p.syntax("after object key")
-		}
-		p.pos++
 		if err := member(key); err != nil {
 			return err
 		}
@@ -405,25 +397,25 @@ func (p *parser) key(name string) (bool, error) {
 
 // skipMember consumes one `"key": value` of an object.
 func (p *parser) skipMember() error {
-	if err := p.memberKey(); err != nil {
+	if _, _, err := p.memberKey(); err != nil {
 		return err
 	}
 	return p.skip()
 }
 
-// memberKey consumes an object's `"key":`, not decoding the key.
-func (p *parser) memberKey() error {
+// memberKey consumes an object's `"key":` and returns the key as str does.
+func (p *parser) memberKey() (content []byte, plain bool, err error) {
 	if c, err := p.peek(); err != nil || c != '"' {
-		return p.syntax("looking for beginning of object key string")
+		return nil, false, p.syntax("looking for beginning of object key string")
 	}
-	if _, _, err := p.str(); err != nil {
-		return err
+	if content, plain, err = p.str(); err != nil {
+		return nil, false, err
 	}
 	if c, err := p.peek(); err != nil || c != ':' {
-		return p.syntax("after object key")
+		return nil, false, p.syntax("after object key")
 	}
 	p.pos++
-	return nil
+	return content, plain, nil
 }
 
 // array consumes an array, calling element for each element.
