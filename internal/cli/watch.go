@@ -223,9 +223,10 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 }
 
 // throughputGC trades memory for speed: watch allocates a record's worth
-// per record but keeps only a batch live, so the default GOGC=100 spends a
-// tenth of a run collecting. At 200 the peak heap grows by about 25 MB.
-// A GOGC in the environment wins.
+// per record but keeps only a batch live, so collections are frequent.
+// GODEBUG=gctrace=1 over the 300,000-record bench: the collector takes 6%
+// of the CPU at the default GOGC=100 and 3% at 200, for a heap goal about
+// 20 MB higher. A GOGC in the environment wins.
 func throughputGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(200)
