@@ -199,3 +199,17 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeKeysMatchExactly: a case-folding decoder (encoding/json, and
+// goccy/go-json before) let a later "EventName" overwrite "eventName", so
+// a CreateUser could pass as ListUsers.
+func TestDecodeKeysMatchExactly(t *testing.T) {
+	ev, err := cloudtrail.Decode([]byte(`{"eventName":"CreateUser","EventName":"ListUsers",` +
+		`"userIdentity":{"type":"IAMUser","Type":"AWSService"},"USERIDENTITY":{"type":"Root"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.EventName != "CreateUser" || ev.UserIdentity.Type != "IAMUser" {
+		t.Errorf("eventName %q, userIdentity.type %q; want CreateUser and IAMUser", ev.EventName, ev.UserIdentity.Type)
+	}
+}
