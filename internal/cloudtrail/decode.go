@@ -101,7 +101,7 @@ func (p *parser) unwrap(envelopeOK bool, detailType string, detail span) (Event,
 	if detail.to == 0 || p.data[detail.from] != '{' {
 		return Event{}, fmt.Errorf("eventbridge event without a detail object: %w", ErrNotCloudTrail)
 	}
-	inner := parser{data: p.data[:detail.to], pos: detail.from, names: p.names}
+	inner := parser{data: p.data[:detail.to], pos: detail.from, names: p.names, slab: p.slab}
 	return inner.record(false)
 }
 
