@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Events per second of `keywarden watch` over gzipped CloudTrail logs, beside
-# `zcat > /dev/null` (the floor) and jq (the peer), in one hyperfine run.
+# Events per second of `keywarden watch` over gzipped CloudTrail logs, on one
+# core and on every core, beside `zcat > /dev/null` (the floor) and jq (the
+# peer), in one hyperfine run.
 # The corpus replays ../shared/corpus/cloudtrail with a fresh eventID and
 # source IP per record: FILES files of 5,000 records each (60 → ~50 MB gz),
 # compact JSON as CloudTrail delivers it. COPIES=N hard-links the files N
@@ -45,5 +46,9 @@ export KEYWARDEN_STATE=$dir/state.db
 hyperfine -N -i -w "${WARMUP:-1}" -r "${RUNS:-3}" \
   "sh -c 'zcat $dir/logs/*.gz > /dev/null'" \
   "taskset -c 0 $dir/keywarden watch $dir/logs --sink jsonl:/dev/null" \
+  "$dir/keywarden watch $dir/logs --sink jsonl:/dev/null" \
   "sh -c 'zcat $dir/logs/*.gz | jq -c \".Records[] | select(.eventName==\\\"CreateUser\\\")\" > /dev/null'"
-/usr/bin/time -v "$dir/keywarden" watch "$dir/logs" --sink jsonl:/dev/null 2>&1 | grep -E 'Maximum resident|Elapsed' || true
+for cores in "taskset -c 0" ""; do
+  echo "peak memory, ${cores:-every core}:"
+  /usr/bin/time -v $cores "$dir/keywarden" watch "$dir/logs" --sink jsonl:/dev/null 2>&1 | grep -E 'Maximum resident|Elapsed' || true
+done

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -122,7 +120,6 @@ func newWatchCmd(deps Deps) *cobra.Command {
 }
 
 func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) error {
-	throughputGC()
 	db, err := openState(opts.statePath)
 	if err != nil {
 		return err
@@ -220,17 +217,6 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 		return nil
 	}
 	return cur.Save(store, source)
-}
-
-// throughputGC trades memory for speed: watch allocates a record's worth
-// per record but keeps only a batch live, so collections are frequent.
-// GODEBUG=gctrace=1 over the 300,000-record bench: the collector takes 6%
-// of the CPU at the default GOGC=100 and 3% at 200, for a heap goal about
-// 20 MB higher. A GOGC in the environment wins.
-func throughputGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
 }
 
 func openState(path string) (*state.DB, error) {

@@ -21,18 +21,28 @@ const digestMarker = "CloudTrail-Digest"
 // REGION/YYYY/MM/DD/ layout). Digest files are skipped silently; files that
 // are not JSON by name, and files that are not regular, are warned about.
 // With Since or Until, files whose CloudTrail name shows they were delivered
-// outside the window are not opened.
+// outside the window are not opened. With more than one core, small files
+// are decoded ahead (see readAhead); the sink still sees events in order.
 func ReadDir(ctx context.Context, dir string, opts Options, sink Sink) error {
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return fmt.Errorf("read cloudtrail directory: %w", err)
+	}
+	ra := newReadAhead(ctx, opts, sink)
+	warn, read := opts.warn, func(p string, d fs.DirEntry) error { return readDirEntry(ctx, p, d, opts, sink) }
+	if ra != nil {
+		warn, read = ra.warn, func(p string, d fs.DirEntry) error {
+			return ra.read(smallFile(d), func(ctx context.Context, opts Options, sink Sink) error {
+				return readDirEntry(ctx, p, d, opts, sink)
+			})
+		}
 	}
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == root {
 				return err
 			}
-			opts.warn(fmt.Errorf("%s: %w", p, err))
+			warn(fmt.Errorf("%s: %w", p, err))
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -44,12 +54,23 @@ func ReadDir(ctx context.Context, dir string, opts Options, sink Sink) error {
 			}
 			return nil
 		}
-		return readDirEntry(ctx, p, d, opts, sink)
+		return read(p, d)
 	})
+	if ra != nil {
+		if finished := ra.finish(); err == nil {
+			err = finished
+		}
+	}
 	if err = stopIsDone(err); err != nil {
 		return fmt.Errorf("read cloudtrail directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// smallFile reports whether d is a regular file small enough to read ahead.
+func smallFile(d fs.DirEntry) bool {
+	info, err := d.Info()
+	return err == nil && info.Mode().IsRegular() && info.Size() <= readAheadMax
 }
 
 // readDirEntry reads one file met by ReadDir, or says why not.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -222,4 +223,39 @@ func BenchmarkDecodeInvictus(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+}
+
+// TestReadDirAheadKeepsTheOrder: with files decoded ahead on other cores,
+// the sink and Warn see what a sequential read gives, in the same order:
+// warnings between files, a FIFO read in turn, and a file too large to
+// read ahead.
+func TestReadDirAheadKeepsTheOrder(t *testing.T) {
+	tree := cloudTrailTree(t)
+	large := `{"Records":[` + record("large", day) + `,` + record("large2", day) + `],"pad":"` + strings.Repeat("x", 5<<20) + `"}`
+	writeFile(t, tree, "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/"+logName(day, "large"), large)
+	for name, dir := range map[string]string{
+		"cloudtrail layout": tree,
+		"invictus":          awstest.CorpusPath(t, "cloudtrail/invictus-aws-dataset"),
+		"stratus":           awstest.CorpusPath(t, "cloudtrail/stratus-detonation-logs"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			// One list of events and warnings, so their interleaving counts.
+			read := func(procs int) (seen []string) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				opts := cloudtrail.Options{Warn: func(err error) { seen = append(seen, "warn "+err.Error()) }}
+				err := cloudtrail.ReadDir(context.Background(), dir, opts, func(ev cloudtrail.Event) error {
+					seen = append(seen, "event "+ev.EventID)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return seen
+			}
+			want := read(1)
+			if diff := cmp.Diff(want, read(4)); diff != "" || len(want) == 0 {
+				t.Errorf("read ahead (-sequential +ahead):\n%s", diff)
+			}
+		})
+	}
 }
