@@ -28,21 +28,13 @@ func ReadDir(ctx context.Context, dir string, opts Options, sink Sink) error {
 	if err != nil {
 		return fmt.Errorf("read cloudtrail directory: %w", err)
 	}
-	ra := newReadAhead(ctx, opts, sink)
-	warn, read := opts.warn, func(p string, d fs.DirEntry) error { return readDirEntry(ctx, p, d, opts, sink) }
-	if ra != nil {
-		warn, read = ra.warn, func(p string, d fs.DirEntry) error {
-			return ra.read(smallFile(d), func(ctx context.Context, opts Options, sink Sink) error {
-				return readDirEntry(ctx, p, d, opts, sink)
-			})
-		}
-	}
+	ra := newReadAhead(ctx, opts, sink, cpuReadAhead())
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == root {
 				return err
 			}
-			warn(fmt.Errorf("%s: %w", p, err))
+			ra.warn(fmt.Errorf("%s: %w", p, err))
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -54,12 +46,12 @@ func ReadDir(ctx context.Context, dir string, opts Options, sink Sink) error {
 			}
 			return nil
 		}
-		return read(p, d)
+		return ra.read(smallFile(d), func(ctx context.Context, opts Options, sink Sink) error {
+			return readDirEntry(ctx, p, d, opts, sink)
+		})
 	})
-	if ra != nil {
-		if finished := ra.finish(); err == nil {
-			err = finished
-		}
+	if finished := ra.finish(); err == nil {
+		err = finished
 	}
 	if err = stopIsDone(err); err != nil {
 		return fmt.Errorf("read cloudtrail directory %s: %w", dir, err)

@@ -6,15 +6,24 @@ import (
 	"sync"
 )
 
+// cpuReadAhead is how many local files are decoded ahead: one per core
+// beside the caller's, which judges.
+func cpuReadAhead() int { return runtime.GOMAXPROCS(0) - 1 }
+
+// s3ReadAhead is how many S3 objects are fetched ahead: a GET's latency,
+// not the CPU, is what they wait on, so even one core gains.
+const s3ReadAhead = 4
+
 // readAheadMax is the largest file decoded ahead of its turn: its events
 // are held until the sink takes them, so bigger files are read in turn,
 // streaming. CloudTrail's own files are far smaller.
 const readAheadMax = 4 << 20
 
-// readAhead decodes the next files on other cores while the sink judges
-// earlier ones. The sink and Warn still see everything in the order a
-// sequential read gives, from the caller's goroutine: decoding, two thirds
-// of a read's work, runs in parallel; judging stays ordered.
+// readAhead decodes the next files on other cores (or waits for the next
+// S3 objects) while the sink judges earlier ones. The sink and Warn still
+// see everything in the order a sequential read gives, from the caller's
+// goroutine: decoding, two thirds of a read's work, runs in parallel;
+// judging stays ordered.
 type readAhead struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -38,13 +47,9 @@ type item struct {
 	warn error
 }
 
-// newReadAhead returns nil when there is no other core to read on. The
-// caller's goroutine judges on one core; the others decode a file each.
-func newReadAhead(ctx context.Context, opts Options, sink Sink) *readAhead {
-	depth := runtime.GOMAXPROCS(0) - 1
-	if depth < 1 {
-		return nil
-	}
+// newReadAhead reads up to depth files ahead; at 0 every file is read in
+// turn, as a plain sequential read.
+func newReadAhead(ctx context.Context, opts Options, sink Sink, depth int) *readAhead {
 	ctx, cancel := context.WithCancel(ctx)
 	return &readAhead{ctx: ctx, cancel: cancel, opts: opts, sink: sink, depth: depth}
 }
@@ -55,7 +60,7 @@ func (a *readAhead) read(ahead bool, run func(ctx context.Context, opts Options,
 	if a.err != nil {
 		return a.err
 	}
-	if !ahead {
+	if !ahead || a.depth < 1 {
 		if err := a.handOver(0); err != nil {
 			return err
 		}

@@ -21,22 +21,36 @@ type S3API interface {
 // order, with ReadDir's rules for digests, names and the time window. When
 // prefix is one region's folder (AWSLogs/[ORG/]ACCOUNT/CloudTrail/REGION/)
 // and Since is set, the listing starts at Since's day folder, so earlier
-// days are neither listed nor fetched.
+// days are neither listed nor fetched. Objects are fetched a few ahead
+// (see readAhead); the sink still sees them in key order.
 func ReadS3(ctx context.Context, client S3API, bucket, prefix string, opts Options, sink Sink) error {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
 	if start := startAfter(prefix, opts); start != "" {
 		in.StartAfter = aws.String(start)
 	}
+	ra := newReadAhead(ctx, opts, sink, s3ReadAhead)
+	err := listAndRead(ctx, client, in, func(key string, size int64) error {
+		return ra.read(size <= readAheadMax, func(ctx context.Context, opts Options, sink Sink) error {
+			return readS3Object(ctx, client, bucket, key, opts, sink)
+		})
+	})
+	if finished := ra.finish(); err == nil {
+		err = finished
+	}
+	return stopIsDone(err)
+}
+
+// listAndRead lists in's keys and calls read on each, in key order.
+func listAndRead(ctx context.Context, client S3API, in *s3.ListObjectsV2Input, read func(key string, size int64) error) error {
 	pages := s3.NewListObjectsV2Paginator(client, in)
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+			return fmt.Errorf("list s3://%s/%s: %w", aws.ToString(in.Bucket), aws.ToString(in.Prefix), err)
 		}
 		for _, obj := range page.Contents {
-			err := readS3Object(ctx, client, bucket, aws.ToString(obj.Key), opts, sink)
-			if err != nil {
-				return stopIsDone(err)
+			if err := read(aws.ToString(obj.Key), aws.ToInt64(obj.Size)); err != nil {
+				return err
 			}
 		}
 	}

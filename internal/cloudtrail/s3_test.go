@@ -3,6 +3,7 @@ package cloudtrail_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,17 +19,22 @@ import (
 // countingS3 records what the reader asked S3 for.
 type countingS3 struct {
 	*s3.Client
+	mu          sync.Mutex // objects are fetched a few at a time
 	gets        []string
 	startAfters []string
 }
 
 func (c *countingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	c.mu.Lock()
 	c.startAfters = append(c.startAfters, aws.ToString(in.StartAfter))
+	c.mu.Unlock()
 	return c.Client.ListObjectsV2(ctx, in, optFns...)
 }
 
 func (c *countingS3) GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	c.mu.Lock()
 	c.gets = append(c.gets, aws.ToString(in.Key))
+	c.mu.Unlock()
 	return c.Client.GetObject(ctx, in, optFns...)
 }
 
