@@ -7,8 +7,10 @@ import (
 )
 
 // cpuReadAhead is how many local files are decoded ahead: one per core
-// beside the caller's, which judges.
-func cpuReadAhead() int { return runtime.GOMAXPROCS(0) - 1 }
+// beside the caller's, which judges, up to three. Decoding is about twice
+// the work of judging, so two or three decoders keep the judge busy, and
+// each file ahead is held in memory.
+func cpuReadAhead() int { return min(runtime.GOMAXPROCS(0)-1, 3) }
 
 // s3ReadAhead is how many S3 objects are fetched ahead: a GET's latency,
 // not the CPU, is what they wait on, so even one core gains.
