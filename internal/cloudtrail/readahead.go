@@ -18,7 +18,7 @@ const s3ReadAhead = 4
 
 // readAheadMax is the largest file decoded ahead of its turn: its events
 // are held until the sink takes them, so bigger files are read in turn,
-// streaming. CloudTrail's own files are far smaller.
+// streaming. CloudTrail's own files are usually far smaller.
 const readAheadMax = 4 << 20
 
 // readAhead decodes the next files on other cores (or waits for the next
