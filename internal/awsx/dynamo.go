@@ -48,7 +48,7 @@ type DynamoStore struct {
 var _ detect.Store = (*DynamoStore)(nil)
 
 // NewDynamoStore returns a store in table, with clients built from cfg.
-func NewDynamoStore(cfg aws.Config, table string) detect.Store {
+func NewDynamoStore(cfg aws.Config, table string) *DynamoStore {
 	return NewDynamoStoreClient(dynamodb.NewFromConfig(cfg), table)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsx"
@@ -37,6 +38,17 @@ Outside Lambda it prints how to deploy it with deploy/template.yaml.`,
 	}
 }
 
+// lambdaStore is the function's state table. What the function only ever
+// adds (dedup marks, the markers of processed objects and events) expires
+// through the table's TTL; baselines and burst windows are kept.
+func lambdaStore(cfg aws.Config, table string) *awsx.DynamoStore {
+	store := awsx.NewDynamoStore(cfg, table)
+	store.SetTTL(watch.DedupNamespace, watch.DefaultDedupWindow+watch.DedupKeep)
+	store.SetTTL(lambda.ObjectsNamespace, lambda.MarkerKeep)
+	store.SetTTL(lambda.EventsNamespace, lambda.MarkerKeep)
+	return store
+}
+
 // startLambda builds watch's pipeline over DynamoDB state and an SNS sink,
 // and serves invocations; it returns only on a configuration error.
 func startLambda(ctx context.Context, deps Deps) error {
@@ -48,7 +60,7 @@ func startLambda(ctx context.Context, deps Deps) error {
 	if err != nil {
 		return err
 	}
-	store := awsx.NewDynamoStore(cfg, conf.Table)
+	store := lambdaStore(cfg, conf.Table)
 	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store),
 		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
 	p := &watch.Pipeline{Detector: detect.NewEngine(stateful...), Filter: watch.NewDeduper(store, 0)}

@@ -53,8 +53,9 @@ envelopes), a directory of them, an S3 prefix (s3://bucket/AWSLogs/ACCOUNT/Cloud
 needed; management events only; every enabled region by default). It reads what is there, prints the alerts, and exits 1 when one is at
 or above --fail-on. With --follow it keeps polling every --interval; with --resume it reads
 once from where the last --resume or --follow run stopped (for cron). Both keep a cursor, the
-sent alerts (dedup) and the per-key baselines in the state database (--state), so a restart
-neither skips nor repeats events; a plain run remembers nothing.
+sent alerts (dedup, kept a week past the --dedup window) and the per-key baselines in the
+state database (--state), so a restart neither skips nor repeats events; a plain run
+remembers nothing.
 
 Rules of your own: --rules FILE|DIR (keywarden's YAML: field matchers and thresholds) and
 --sigma FILE|DIR (Sigma rules for aws/cloudtrail). Alerts go to --sink (repeatable): text
@@ -139,6 +140,11 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	}
 	defer closeSinks(p)
 	for {
+		if opts.follow || opts.resume {
+			if _, err := watch.PruneDedup(ctx, db, time.Now().Add(-opts.dedup-watch.DedupKeep)); err != nil {
+				return err
+			}
+		}
 		if err := watchOnce(ctx, deps, opts, cfg, store, p, source); err != nil {
 			return err
 		}

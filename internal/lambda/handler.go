@@ -38,6 +38,10 @@ const (
 	EventsNamespace  = "lambda/events"
 )
 
+// MarkerKeep is how long a marker is kept: a notification can wait in SQS
+// for up to 14 days (its longest retention) before it is delivered again.
+const MarkerKeep = 14 * 24 * time.Hour
+
 // batchSize bounds the events held at once: a CloudTrail log file can hold
 // tens of thousands of records, and Lambda memory is paid for.
 const batchSize = 5000

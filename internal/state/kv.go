@@ -52,3 +52,14 @@ func value(ctx context.Context, q querier, namespace, key string) ([]byte, bool,
 	}
 	return v, true, nil
 }
+
+// DeleteValuesBefore deletes the values of namespace last set before t and
+// says how many went: state that is only ever added to (watch's dedup marks)
+// is pruned this way.
+func (db *DB) DeleteValuesBefore(ctx context.Context, namespace string, t time.Time) (int64, error) {
+	res, err := db.sql.ExecContext(ctx, `DELETE FROM kv WHERE namespace = ? AND updated_at < ?`, namespace, t.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("prune %s: %w", namespace, err)
+	}
+	return res.RowsAffected()
+}

@@ -13,8 +13,8 @@ import (
 // DefaultDedupWindow is how long an alert silences its repeats.
 const DefaultDedupWindow = time.Hour
 
-// dedupNamespace holds one record per alert identity in detect.Store.
-const dedupNamespace = "watch.dedup"
+// DedupNamespace holds one record per alert identity in detect.Store.
+const DedupNamespace = "watch.dedup"
 
 // Deduper drops an alert when the same rule already fired for the same
 // access key, principal and resource (or API call) within the window. Its
@@ -57,7 +57,7 @@ func (d *Deduper) Filter(alerts []detect.Alert) ([]detect.Alert, error) {
 	for _, a := range alerts {
 		key := DedupKey(a)
 		at := d.alertTime(a)
-		raw, ok, err := d.store.Get(dedupNamespace, key)
+		raw, ok, err := d.store.Get(DedupNamespace, key)
 		if err != nil {
 			return nil, fmt.Errorf("read dedup state for %s: %w", a.Rule, err)
 		}
@@ -72,7 +72,7 @@ func (d *Deduper) Filter(alerts []detect.Alert) ([]detect.Alert, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode dedup state: %w", err)
 		}
-		if err := d.store.Put(dedupNamespace, key, b); err != nil {
+		if err := d.store.Put(DedupNamespace, key, b); err != nil {
 			return nil, fmt.Errorf("write dedup state for %s: %w", a.Rule, err)
 		}
 		fresh = append(fresh, a)
@@ -87,7 +87,7 @@ func (d *Deduper) Forget(alerts []detect.Alert) error {
 	defer d.mu.Unlock()
 	for _, a := range alerts {
 		// detect.Store has no delete: an empty value reads as unseen.
-		if err := d.store.Put(dedupNamespace, DedupKey(a), nil); err != nil {
+		if err := d.store.Put(DedupNamespace, DedupKey(a), nil); err != nil {
 			return fmt.Errorf("forget dedup state for %s: %w", a.Rule, err)
 		}
 	}

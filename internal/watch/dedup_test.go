@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -121,4 +122,30 @@ func (m mapStore) Get(ns, key string) ([]byte, bool, error) {
 func (m mapStore) Put(ns, key string, v []byte) error {
 	m[ns+"\x00"+key] = v
 	return nil
+}
+
+func TestPruneDedupForgetsOnlyOldMarks(t *testing.T) {
+	ctx := context.Background()
+	db, err := state.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	d := NewDeduper(StateStore(db), time.Hour)
+	a := testAlert("KW-CT-ROOT", "alice", t0)
+	if got, err := d.Filter([]detect.Alert{a}); err != nil || len(got) != 1 {
+		t.Fatalf("first Filter = %v, %v; want the alert", rules(got), err)
+	}
+	if n, err := PruneDedup(ctx, db, time.Now().Add(-DedupKeep)); err != nil || n != 0 {
+		t.Fatalf("pruning marks older than a week removed %d (%v), want 0", n, err)
+	}
+	if got, _ := d.Filter([]detect.Alert{a}); len(got) != 0 {
+		t.Fatalf("after a prune of old marks the repeat went through: %v", rules(got))
+	}
+	if n, err := PruneDedup(ctx, db, time.Now().Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("pruning every mark removed %d (%v), want 1", n, err)
+	}
+	if got, _ := d.Filter([]detect.Alert{a}); len(got) != 1 {
+		t.Errorf("after its mark was pruned the alert was still silenced: %v", rules(got))
+	}
 }

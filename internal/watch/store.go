@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"time"
 
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/state"
@@ -19,4 +20,16 @@ func (s dbStore) Get(ns, key string) ([]byte, bool, error) {
 
 func (s dbStore) Put(ns, key string, v []byte) error {
 	return s.db.SetValue(context.Background(), ns, key, v)
+}
+
+// DedupKeep is how long a dedup mark is kept past its window. --follow and
+// --resume only move forward (re-reading at most an hour back for late
+// deliveries), so a mark not written again for this long silences nothing,
+// and without pruning the marks would pile up for as long as watch runs.
+const DedupKeep = 7 * 24 * time.Hour
+
+// PruneDedup deletes the dedup marks last written before t and says how
+// many went.
+func PruneDedup(ctx context.Context, db *state.DB, before time.Time) (int64, error) {
+	return db.DeleteValuesBefore(ctx, DedupNamespace, before)
 }
