@@ -50,9 +50,10 @@ learning period). 'keywarden watch --list-rules' prints the catalogue.
 SOURCE is a CloudTrail log file (gzip or plain, {"Records":[...]}, JSON Lines or EventBridge
 envelopes), a directory of them, an S3 prefix (s3://bucket/AWSLogs/ACCOUNT/CloudTrail/REGION/),
 - for standard input, or lookup:[REGION,...] to poll CloudTrail's LookupEvents (no trail
-needed; management events only; every enabled region by default). It reads what is there, prints the alerts, and exits 1 when one is at
-or above --fail-on. With --follow it keeps polling every --interval; with --resume it reads
-once from where the last --resume or --follow run stopped (for cron). Both keep a cursor, the
+needed; management events only; every enabled region by default). It reads what is there,
+prints the alerts, and exits 1 when one is at or above --fail-on. With --follow it keeps
+polling every --interval; with --resume it reads once from where the last --resume or
+--follow run stopped (for cron). Both keep a cursor, the
 sent alerts (dedup, kept a week past the --dedup window) and the per-key baselines in the
 state database (--state), so a restart neither skips nor repeats events; a plain run
 remembers nothing.
