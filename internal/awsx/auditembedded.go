@@ -137,7 +137,7 @@ func (rr *regionRead) instanceUserData(ctx context.Context, id string) {
 	}
 	// An account's instances are its own; ReadAccount reads the regions
 	// once the account id is known.
-	arn := fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", partitionOf(rr.region), rr.region, rr.acct.inv.AccountID, id)
+	arn := fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", Partition(rr.region), rr.region, rr.acct.inv.AccountID, id)
 	rr.record(audit.WhereEC2UserData, arn, rr.det.Find(data), func(scan.Match) string { return "userData" })
 }
 
@@ -164,17 +164,6 @@ func decodeUserData(b64 string) ([]byte, error) {
 		return out[:embeddedMaxUserData], fmt.Errorf("decompressed user data exceeds %d bytes", embeddedMaxUserData)
 	}
 	return out, nil
-}
-
-// partitionOf is the ARN partition of a region.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }
 
 // ecsTaskEnv reads the environment of every container of every ACTIVE task

@@ -43,7 +43,7 @@ func (r *accountReader) cloudTrail(region string) *cloudtrail.Client {
 			o.Region = region
 		}
 		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
 	})
 }
 

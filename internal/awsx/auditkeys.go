@@ -51,7 +51,7 @@ func (r *accountReader) keyIDs(ctx context.Context) error {
 				if gctx.Err() != nil {
 					return gctx.Err()
 				}
-				if isDenied(err) && denied.Swap(true) {
+				if IsDenied(err) && denied.Swap(true) {
 					return nil
 				}
 				r.optional("iam:ListAccessKeys", "key ids of user "+u.Name, err)

@@ -86,14 +86,14 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]A
 func listAccounts(ctx context.Context, cfg aws.Config) ([]orgtypes.Account, error) {
 	client := organizations.NewFromConfig(cfg, func(o *organizations.Options) {
 		o.Retryer = auditRetryer(cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), LenientErrors)
 	})
 	var active []orgtypes.Account
 	pages := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			if isDenied(err) {
+			if IsDenied(err) {
 				return nil, fmt.Errorf("list organization accounts: %w", &AccessDeniedError{Actions: []string{"organizations:ListAccounts"}})
 			}
 			return nil, fmt.Errorf("list organization accounts (organizations:ListAccounts; is the caller in an organization's management or delegated administrator account?): %w", err)
@@ -148,7 +148,7 @@ func readMember(ctx context.Context, cfg aws.Config, self, role string, read Opt
 // now so that a role that cannot be assumed fails here, named as such, and
 // not as a denied IAM read.
 func assumeRole(ctx context.Context, cfg aws.Config, account, role string) (aws.Config, error) {
-	arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition(cfg.Region), account, role)
+	arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition(cfg.Region), account, role)
 	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), arn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = orgSessionName
 	})
@@ -158,16 +158,4 @@ func assumeRole(ctx context.Context, cfg aws.Config, account, role string) (aws.
 		return aws.Config{}, fmt.Errorf("assume role %s (sts:AssumeRole): %w", arn, err)
 	}
 	return member, nil
-}
-
-// partition is the ARN partition of region: roles in GovCloud and China
-// live in their own partitions.
-func partition(region string) string {
-	switch {
-	case len(region) >= 7 && region[:7] == "us-gov-":
-		return "aws-us-gov"
-	case len(region) >= 3 && region[:3] == "cn-":
-		return "aws-cn"
-	}
-	return "aws"
 }

@@ -18,16 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/keywarden/keywarden/internal/audit"
 )
-
-// ErrAccessDenied marks a read the caller's IAM permissions do not allow.
-// Errors that wrap it are *AccessDeniedError and name the missing actions.
-var ErrAccessDenied = errors.New("access denied")
 
 // AccessDeniedError names the IAM actions a required read was denied.
 type AccessDeniedError struct {
@@ -104,7 +99,7 @@ func ReadAccountWith(ctx context.Context, cfg aws.Config, opts Options) (*audit.
 	r := &accountReader{cfg: cfg, calls: map[string]int{}, regions: slices.Clone(opts.Regions), noKeyIDs: opts.NoKeyIDs}
 	r.iam = iam.NewFromConfig(cfg, func(o *iam.Options) {
 		o.Retryer = auditRetryer(cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
 	})
 	inv, stats, err := r.read(ctx)
 	stats.Calls, stats.Total = r.callStats()
@@ -194,21 +189,10 @@ func (r *accountReader) callStats() (map[string]int, int) {
 	return maps.Clone(r.calls), total
 }
 
-// deniedCodes are the error codes AWS uses for a missing permission.
-var deniedCodes = map[string]bool{
-	"AccessDenied": true, "AccessDeniedException": true, "UnauthorizedOperation": true,
-}
-
-// isDenied reports whether err is AWS refusing the caller's permissions.
-func isDenied(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && deniedCodes[apiErr.ErrorCode()]
-}
-
 // required classifies a failed required read: denials are collected, so one
 // error can name every missing action; other errors are returned wrapped.
 func (r *accountReader) required(action string, err error) error {
-	if isDenied(err) {
+	if IsDenied(err) {
 		r.mu.Lock()
 		r.denied = append(r.denied, action)
 		r.mu.Unlock()
@@ -225,7 +209,7 @@ func (r *accountReader) warn(format string, args ...any) {
 
 // optional turns a failed optional read into a warning.
 func (r *accountReader) optional(action, unknown string, err error) {
-	if isDenied(err) {
+	if IsDenied(err) {
 		r.warn("%s denied (add it to the audit policy): %s unknown", action, unknown)
 		return
 	}
@@ -311,7 +295,7 @@ func (r *accountReader) rootFromSummary(ctx context.Context) {
 func (r *accountReader) accountID(ctx context.Context) {
 	client := sts.NewFromConfig(r.cfg, func(o *sts.Options) {
 		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
 	})
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {

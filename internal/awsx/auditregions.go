@@ -57,14 +57,14 @@ func (r *accountReader) discoverRegions(ctx context.Context) {
 	}
 	client := ec2.NewFromConfig(r.cfg, func(o *ec2.Options) {
 		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
 	})
 	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(false)})
 	var regions []string
 	if err == nil {
-		part := partitionOf(r.cfg.Region)
+		part := Partition(r.cfg.Region)
 		for _, reg := range out.Regions {
-			if name := aws.ToString(reg.RegionName); name != "" && partitionOf(name) == part {
+			if name := aws.ToString(reg.RegionName); name != "" && Partition(name) == part {
 				regions = append(regions, name)
 			}
 		}
@@ -145,19 +145,19 @@ func (r *accountReader) newRegionRead(region string, det *scan.Detector) *region
 	rr := &regionRead{acct: r, region: region, det: det, unread: map[string]bool{}}
 	rr.ec2 = ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		o.Region, o.Retryer = region, retryer
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
 	})
 	rr.lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		o.Region, o.Retryer = region, retryer
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
 	})
 	rr.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) {
 		o.Region, o.Retryer = region, retryer
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
 	})
 	rr.ssm = ssm.NewFromConfig(cfg, func(o *ssm.Options) {
 		o.Region, o.Retryer = region, retryer
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
 	})
 	return rr
 }
@@ -296,7 +296,7 @@ func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []
 		}
 		return []string{fmt.Sprintf("region %s not read (%s): %s", rr.region, strings.Join(what, "; "), lost)}
 	}
-	if nothingRead && len(rr.failures) > 0 && !slices.ContainsFunc(rr.failures, func(f regionFailure) bool { return !isDenied(f.err) }) {
+	if nothingRead && len(rr.failures) > 0 && !slices.ContainsFunc(rr.failures, func(f regionFailure) bool { return !IsDenied(f.err) }) {
 		var actions []string
 		for _, f := range rr.failures {
 			actions = append(actions, f.action+" denied")
@@ -306,7 +306,7 @@ func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []
 	}
 	var out []string
 	for _, f := range rr.failures {
-		if isDenied(f.err) {
+		if IsDenied(f.err) {
 			denied.add(f, rr.region)
 			continue
 		}
@@ -316,7 +316,7 @@ func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []
 }
 
 func describeFailure(f regionFailure) string {
-	if isDenied(f.err) {
+	if IsDenied(f.err) {
 		return f.action + " denied"
 	}
 	return fmt.Sprintf("%s failed: %v", f.action, f.err)

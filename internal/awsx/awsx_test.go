@@ -9,6 +9,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -76,21 +77,21 @@ func TestKeyCheckerClassifiesKeys(t *testing.T) {
 	checker := awsx.NewKeyChecker(cfg)
 	tests := []struct {
 		name     string
-		key      awsx.StaticKey
-		want     awsx.KeyStatus
+		key      credential.Key
+		want     credential.Status
 		wantARN  string
 		wantCode string
 	}{
-		{"key created in the account is active", awsx.StaticKey{ID: alice.KeyID, Secret: alice.Secret}, awsx.KeyActive, alice.ARN, ""},
+		{"key created in the account is active", credential.Key{ID: alice.KeyID, Secret: alice.Secret}, credential.Active, alice.ARN, ""},
 		{"unknown key id is invalid",
-			awsx.StaticKey{ID: awstest.FakeKeyID("unknown", 123456789012), Secret: secret.New(awstest.FakeSecret("unknown"))},
-			awsx.KeyInvalid, "", "InvalidClientTokenId"},
+			credential.Key{ID: awstest.FakeKeyID("unknown", 123456789012), Secret: secret.New(awstest.FakeSecret("unknown"))},
+			credential.Invalid, "", "InvalidClientTokenId"},
 		{"known key id with a wrong secret is invalid",
-			awsx.StaticKey{ID: alice.KeyID, Secret: secret.New(awstest.FakeSecret("wrong"))},
-			awsx.KeyInvalid, "", "SignatureDoesNotMatch"},
+			credential.Key{ID: alice.KeyID, Secret: secret.New(awstest.FakeSecret("wrong"))},
+			credential.Invalid, "", "SignatureDoesNotMatch"},
 		{"unknown session credentials are invalid",
-			awsx.StaticKey{ID: awstest.FakeSessionKeyID("s", 123456789012), Secret: secret.New(awstest.FakeSecret("s")), SessionToken: secret.New(awstest.FakeSessionToken("s"))},
-			awsx.KeyInvalid, "", ""},
+			credential.Key{ID: awstest.FakeSessionKeyID("s", 123456789012), Secret: secret.New(awstest.FakeSecret("s")), SessionToken: secret.New(awstest.FakeSessionToken("s"))},
+			credential.Invalid, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +99,7 @@ func TestKeyCheckerClassifiesKeys(t *testing.T) {
 			if got.Status != tt.want || got.ARN != tt.wantARN {
 				t.Fatalf("CheckKey = %v %q (%v), want %v %q", got.Status, got.ARN, got.Err, tt.want, tt.wantARN)
 			}
-			if tt.want == awsx.KeyActive && got.Account != "123456789012" {
+			if tt.want == credential.Active && got.Account != "123456789012" {
 				t.Errorf("account = %q", got.Account)
 			}
 			if tt.wantCode != "" && (got.Err == nil || !strings.Contains(got.Err.Error(), tt.wantCode)) {
@@ -120,8 +121,8 @@ func TestKeyCheckerUnreachableIsUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	sec := awstest.FakeSecret("net")
-	got := awsx.NewKeyChecker(cfg).CheckKey(context.Background(), awsx.StaticKey{ID: awstest.FakeKeyID("net", 1), Secret: secret.New(sec)})
-	if got.Status != awsx.KeyUnknown || got.Err == nil {
+	got := awsx.NewKeyChecker(cfg).CheckKey(context.Background(), credential.Key{ID: awstest.FakeKeyID("net", 1), Secret: secret.New(sec)})
+	if got.Status != credential.Unknown || got.Err == nil {
 		t.Fatalf("CheckKey = %v (%v), want unknown with an error", got.Status, got.Err)
 	}
 	if strings.Contains(got.Err.Error(), sec) {
@@ -138,8 +139,8 @@ func TestKeyCheckerHonoursCancellation(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	got := awsx.NewKeyChecker(cfg).CheckKey(ctx, awsx.StaticKey{ID: alice.KeyID, Secret: alice.Secret})
-	if got.Status != awsx.KeyUnknown {
+	got := awsx.NewKeyChecker(cfg).CheckKey(ctx, credential.Key{ID: alice.KeyID, Secret: alice.Secret})
+	if got.Status != credential.Unknown {
 		t.Errorf("CheckKey with a cancelled context = %v, want unknown", got.Status)
 	}
 }

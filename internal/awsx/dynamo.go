@@ -25,8 +25,9 @@ const (
 	dynamoExpires = "expires"
 )
 
-// dynamoTimeout bounds one call: detect.Store has no context, and a Lambda
-// invocation must fail (and be retried) rather than hang on a stuck call.
+// dynamoTimeout bounds one call inside the caller's deadline: a Lambda
+// invocation must fail (and be retried) rather than spend its whole time on
+// one stuck call.
 const dynamoTimeout = 20 * time.Second
 
 // DynamoAPI is the part of *dynamodb.Client the store uses.
@@ -75,11 +76,11 @@ func itemKey(namespace, key string) map[string]types.AttributeValue {
 // Get returns the value under namespace and key; ok is false when there is
 // none or it has expired. Reads are strongly consistent, so a value put by
 // another invocation a moment ago is seen.
-func (s *DynamoStore) Get(namespace, key string) ([]byte, bool, error) {
+func (s *DynamoStore) Get(ctx context.Context, namespace, key string) ([]byte, bool, error) {
 	if err := checkItemKey(namespace, key); err != nil {
 		return nil, false, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), dynamoTimeout)
+	ctx, cancel := context.WithTimeout(ctx, dynamoTimeout)
 	defer cancel()
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: itemKey(namespace, key), ConsistentRead: aws.Bool(true),
@@ -109,19 +110,19 @@ func (s *DynamoStore) expired(item map[string]types.AttributeValue) bool {
 }
 
 // Put stores value under namespace and key, replacing what was there.
-func (s *DynamoStore) Put(namespace, key string, value []byte) error {
-	_, err := s.put(namespace, key, value, false)
+func (s *DynamoStore) Put(ctx context.Context, namespace, key string, value []byte) error {
+	_, err := s.put(ctx, namespace, key, value, false)
 	return err
 }
 
 // PutIfAbsent stores value only when namespace and key hold nothing (or
 // only an expired value), atomically: of concurrent callers exactly one
 // gets true. Lambda invocations claim work with it.
-func (s *DynamoStore) PutIfAbsent(namespace, key string, value []byte) (bool, error) {
-	return s.put(namespace, key, value, true)
+func (s *DynamoStore) PutIfAbsent(ctx context.Context, namespace, key string, value []byte) (bool, error) {
+	return s.put(ctx, namespace, key, value, true)
 }
 
-func (s *DynamoStore) put(namespace, key string, value []byte, ifAbsent bool) (bool, error) {
+func (s *DynamoStore) put(ctx context.Context, namespace, key string, value []byte, ifAbsent bool) (bool, error) {
 	if err := checkItemKey(namespace, key); err != nil {
 		return false, err
 	}
@@ -139,7 +140,7 @@ func (s *DynamoStore) put(namespace, key string, value []byte, ifAbsent bool) (b
 			":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), dynamoTimeout)
+	ctx, cancel := context.WithTimeout(ctx, dynamoTimeout)
 	defer cancel()
 	if _, err := s.client.PutItem(ctx, in); err != nil {
 		var cond *types.ConditionalCheckFailedException
@@ -152,11 +153,11 @@ func (s *DynamoStore) put(namespace, key string, value []byte, ifAbsent bool) (b
 }
 
 // Delete removes the value under namespace and key, if any.
-func (s *DynamoStore) Delete(namespace, key string) error {
+func (s *DynamoStore) Delete(ctx context.Context, namespace, key string) error {
 	if err := checkItemKey(namespace, key); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), dynamoTimeout)
+	ctx, cancel := context.WithTimeout(ctx, dynamoTimeout)
 	defer cancel()
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: itemKey(namespace, key)})
 	if err != nil {

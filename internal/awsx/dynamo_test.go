@@ -46,7 +46,7 @@ func TestDynamoStoreRoundTripKeepsNamespacesApart(t *testing.T) {
 		{"baseline", "AKIA1", "net=192.0.2.0/24"}, // replaces the first
 	}
 	for _, p := range puts {
-		if err := store.Put(p.ns, p.key, []byte(p.value)); err != nil {
+		if err := store.Put(context.Background(), p.ns, p.key, []byte(p.value)); err != nil {
 			t.Fatalf("put %s/%s: %v", p.ns, p.key, err)
 		}
 	}
@@ -63,7 +63,7 @@ func TestDynamoStoreRoundTripKeepsNamespacesApart(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, ok, err := store.Get(tc.ns, tc.key)
+			got, ok, err := store.Get(context.Background(), tc.ns, tc.key)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func TestDynamoStorePutIfAbsentClaimsOnceUntilExpiry(t *testing.T) {
 	store.SetTTL("objects", time.Hour)
 	var got []bool
 	claim := func(v string) {
-		ok, err := store.PutIfAbsent("objects", "s3://trail/a.json.gz", []byte(v))
+		ok, err := store.PutIfAbsent(context.Background(), "objects", "s3://trail/a.json.gz", []byte(v))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,14 +91,14 @@ func TestDynamoStorePutIfAbsentClaimsOnceUntilExpiry(t *testing.T) {
 	claim("first")
 	claim("second") // already there
 	now = now.Add(2 * time.Hour)
-	if _, ok, err := store.Get("objects", "s3://trail/a.json.gz"); err != nil || ok {
+	if _, ok, err := store.Get(context.Background(), "objects", "s3://trail/a.json.gz"); err != nil || ok {
 		t.Errorf("Get after expiry: ok=%v err=%v; want hidden", ok, err)
 	}
 	claim("third") // expired: claimable again
 	if diff := cmp.Diff([]bool{true, false, true}, got); diff != "" {
 		t.Errorf("claims (-want +got):\n%s", diff)
 	}
-	v, ok, err := store.Get("objects", "s3://trail/a.json.gz")
+	v, ok, err := store.Get(context.Background(), "objects", "s3://trail/a.json.gz")
 	if err != nil || !ok || string(v) != "third" {
 		t.Errorf("Get = %q, %v, %v; want third", v, ok, err)
 	}
@@ -119,19 +119,19 @@ func TestDynamoStoreDeleteAndBadKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := awsx.NewDynamoStoreClient(dynamodb.NewFromConfig(cfg), "state")
-	if err := store.Put("ns", "k", []byte("v")); err != nil {
+	if err := store.Put(context.Background(), "ns", "k", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Delete("ns", "k"); err != nil {
+	if err := store.Delete(context.Background(), "ns", "k"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := store.Get("ns", "k"); ok || err != nil {
+	if _, ok, err := store.Get(context.Background(), "ns", "k"); ok || err != nil {
 		t.Errorf("Get after Delete: ok=%v err=%v", ok, err)
 	}
-	if err := store.Put("", "k", nil); err == nil {
+	if err := store.Put(context.Background(), "", "k", nil); err == nil {
 		t.Error("Put with an empty namespace succeeded")
 	}
-	if _, _, err := awsx.NewDynamoStore(cfg, "no-such-table").Get("ns", "k"); err == nil {
+	if _, _, err := awsx.NewDynamoStore(cfg, "no-such-table").Get(context.Background(), "ns", "k"); err == nil {
 		t.Error("Get from a missing table succeeded")
 	}
 }

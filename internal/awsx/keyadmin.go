@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -36,56 +34,14 @@ func NewKeyAdmin(cfg aws.Config) *KeyAdmin {
 }
 
 // WithKey returns a KeyAdmin that signs with key instead.
-func (a *KeyAdmin) WithKey(key StaticKey) *KeyAdmin {
-	cfg := a.cfg.Copy()
-	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
-		key.ID, key.Secret.Reveal(), key.SessionToken.Reveal()))
-	return &KeyAdmin{cfg: cfg}
-}
+func (a *KeyAdmin) WithKey(key credential.Key) *KeyAdmin { return &KeyAdmin{cfg: WithKey(a.cfg, key)} }
 
-// iam and sts read error codes from every XML error layout (lenientErrors),
-// so that NoSuchEntity is told apart whoever answers.
-func (a *KeyAdmin) iam() *iam.Client {
-	return iam.NewFromConfig(a.cfg, func(o *iam.Options) { o.APIOptions = append(slices.Clip(o.APIOptions), lenientErrors) })
-}
+func (a *KeyAdmin) iam() *iam.Client { return IAM(a.cfg) }
 
-func (a *KeyAdmin) sts() *sts.Client {
-	return sts.NewFromConfig(a.cfg, func(o *sts.Options) { o.APIOptions = append(slices.Clip(o.APIOptions), lenientErrors) })
-}
+func (a *KeyAdmin) sts() *sts.Client { return STS(a.cfg) }
 
-// Caller is who the credentials belong to.
-type Caller struct {
-	Account string
-	ARN     string
-	User    string // the IAM user name; empty for the root user and roles
-	Root    bool
-}
-
-// Caller asks STS who signs (GetCallerIdentity needs no permission).
-func (a *KeyAdmin) Caller(ctx context.Context) (Caller, error) {
-	out, err := a.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return Caller{}, fmt.Errorf("sts get-caller-identity: %w", err)
-	}
-	return callerOf(aws.ToString(out.Account), aws.ToString(out.Arn)), nil
-}
-
-// callerOf reads an identity ARN: arn:aws:iam::ACCOUNT:user/PATH/NAME,
-// arn:aws:iam::ACCOUNT:root, or a role session.
-func callerOf(account, arn string) Caller {
-	c := Caller{Account: account, ARN: arn}
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
-		return c
-	}
-	switch res := parts[5]; {
-	case res == "root":
-		c.Root = true
-	case strings.HasPrefix(res, "user/"):
-		c.User = res[strings.LastIndex(res, "/")+1:]
-	}
-	return c
-}
+// Caller asks STS who signs.
+func (a *KeyAdmin) Caller(ctx context.Context) (Identity, error) { return CallerIdentity(ctx, a.cfg) }
 
 // AccessKey is one of a user's access keys as IAM lists it.
 type AccessKey struct {
@@ -115,7 +71,7 @@ var ErrNoSuchKey = errors.New("no such access key")
 // LastUsed is when keyID was last used; zero when never.
 func (a *KeyAdmin) LastUsed(ctx context.Context, keyID string) (time.Time, error) {
 	out, err := a.iam().GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
-	if isNoSuchEntity(err) {
+	if IsNoSuchEntity(err) {
 		return time.Time{}, fmt.Errorf("iam get-access-key-last-used %s: %w", keyID, ErrNoSuchKey)
 	}
 	if err != nil {
@@ -129,13 +85,13 @@ func (a *KeyAdmin) LastUsed(ctx context.Context, keyID string) (time.Time, error
 
 // CreateKey creates an access key for user. The secret is in the returned
 // key only: AWS never shows it again, so the caller must keep it at once.
-func (a *KeyAdmin) CreateKey(ctx context.Context, user string) (StaticKey, time.Time, error) {
+func (a *KeyAdmin) CreateKey(ctx context.Context, user string) (credential.Key, time.Time, error) {
 	out, err := a.iam().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
 	if err != nil {
-		return StaticKey{}, time.Time{}, fmt.Errorf("iam create-access-key %s: %w", user, err)
+		return credential.Key{}, time.Time{}, fmt.Errorf("iam create-access-key %s: %w", user, err)
 	}
 	k := out.AccessKey
-	return StaticKey{ID: aws.ToString(k.AccessKeyId), Secret: secret.New(aws.ToString(k.SecretAccessKey))},
+	return credential.Key{ID: aws.ToString(k.AccessKeyId), Secret: secret.New(aws.ToString(k.SecretAccessKey))},
 		aws.ToTime(k.CreateDate), nil
 }
 
@@ -157,33 +113,26 @@ func (a *KeyAdmin) SetActive(ctx context.Context, user, keyID string, active boo
 // delete is retried after crashes.
 func (a *KeyAdmin) DeleteKey(ctx context.Context, user, keyID string) error {
 	_, err := a.iam().DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(keyID)})
-	if err != nil && !isNoSuchEntity(err) {
+	if err != nil && !IsNoSuchEntity(err) {
 		return fmt.Errorf("iam delete-access-key %s: %w", keyID, err)
 	}
 	return nil
 }
 
 // Verify asks STS whether key works, as the key itself.
-func (a *KeyAdmin) Verify(ctx context.Context, key StaticKey) KeyResult {
+func (a *KeyAdmin) Verify(ctx context.Context, key credential.Key) credential.Result {
 	return NewKeyChecker(a.cfg).CheckKey(ctx, key)
 }
 
 // MFASession mints a session with GetSessionToken and an MFA code, for IAM
 // calls a policy allows only with MFA.
-func (a *KeyAdmin) MFASession(ctx context.Context, serial, code string, d time.Duration) (StaticKey, error) {
+func (a *KeyAdmin) MFASession(ctx context.Context, serial, code string, d time.Duration) (credential.Key, error) {
 	out, err := a.sts().GetSessionToken(ctx, &sts.GetSessionTokenInput{
 		SerialNumber: aws.String(serial), TokenCode: aws.String(code), DurationSeconds: aws.Int32(int32(d / time.Second))})
 	if err != nil {
-		return StaticKey{}, fmt.Errorf("sts get-session-token with mfa %s: %w", serial, err)
+		return credential.Key{}, fmt.Errorf("sts get-session-token with mfa %s: %w", serial, err)
 	}
 	c := out.Credentials
-	return StaticKey{ID: aws.ToString(c.AccessKeyId), Secret: secret.New(aws.ToString(c.SecretAccessKey)),
+	return credential.Key{ID: aws.ToString(c.AccessKeyId), Secret: secret.New(aws.ToString(c.SecretAccessKey)),
 		SessionToken: secret.New(aws.ToString(c.SessionToken))}, nil
-}
-
-// isNoSuchEntity tells IAM's NoSuchEntity error, typed or (from an XML
-// layout the SDK does not map) generic.
-func isNoSuchEntity(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchEntity"
 }

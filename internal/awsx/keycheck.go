@@ -10,44 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
-
-	"github.com/keywarden/keywarden/internal/secret"
+	"github.com/keywarden/keywarden/internal/credential"
 )
-
-// StaticKey is one access key to check: its id, secret and, for temporary
-// credentials, session token.
-type StaticKey struct {
-	ID           string
-	Secret       secret.Secret
-	SessionToken secret.Secret
-}
-
-// KeyStatus is what STS said about a key.
-type KeyStatus int
-
-const (
-	KeyUnknown KeyStatus = iota // could not tell: network, throttling after retries, anything unexpected
-	KeyActive                   // STS accepted the key
-	KeyInvalid                  // AWS does not know the key, the secret is wrong, or the session expired
-)
-
-func (s KeyStatus) String() string {
-	switch s {
-	case KeyActive:
-		return "active"
-	case KeyInvalid:
-		return "invalid"
-	}
-	return "unknown"
-}
-
-// KeyResult is the outcome of checking one key.
-type KeyResult struct {
-	Status  KeyStatus
-	ARN     string // with KeyActive: who the key authenticates as
-	Account string // with KeyActive
-	Err     error  // why, for KeyInvalid and KeyUnknown; never holds the secret
-}
 
 // invalidCodes are STS error codes that mean the credential does not work.
 var invalidCodes = map[string]bool{
@@ -77,7 +41,7 @@ func NewKeyChecker(cfg aws.Config) *KeyChecker {
 
 // CheckKey asks STS who key is. The secret leaves the process only as the
 // request signature to STS.
-func (c *KeyChecker) CheckKey(ctx context.Context, key StaticKey) KeyResult {
+func (c *KeyChecker) CheckKey(ctx context.Context, key credential.Key) credential.Result {
 	var capture errorCodeCapture
 	client := sts.NewFromConfig(c.base, func(o *sts.Options) {
 		o.Credentials = credentials.NewStaticCredentialsProvider(key.ID, key.Secret.Reveal(), key.SessionToken.Reveal())
@@ -86,7 +50,7 @@ func (c *KeyChecker) CheckKey(ctx context.Context, key StaticKey) KeyResult {
 	})
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err == nil {
-		return KeyResult{Status: KeyActive, ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account)}
+		return credential.Result{Status: credential.Active, ARN: aws.ToString(out.Arn), Account: aws.ToString(out.Account)}
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -94,14 +58,14 @@ func (c *KeyChecker) CheckKey(ctx context.Context, key StaticKey) KeyResult {
 		if code == "UnknownError" && capture.code != "" {
 			code, msg = capture.code, capture.message
 		}
-		status := KeyUnknown
+		status := credential.Unknown
 		if invalidCodes[code] {
-			status = KeyInvalid
+			status = credential.Invalid
 		}
-		return KeyResult{Status: status, Err: fmt.Errorf("check key %s: sts: %s: %s", key.ID, code, msg)}
+		return credential.Result{Status: status, Err: fmt.Errorf("check key %s: sts: %s: %s", key.ID, code, msg)}
 	}
 	if ctx.Err() != nil {
-		return KeyResult{Status: KeyUnknown, Err: fmt.Errorf("check key %s: %w", key.ID, ctx.Err())}
+		return credential.Result{Status: credential.Unknown, Err: fmt.Errorf("check key %s: %w", key.ID, ctx.Err())}
 	}
-	return KeyResult{Status: KeyUnknown, Err: fmt.Errorf("check key %s: %w", key.ID, err)}
+	return credential.Result{Status: credential.Unknown, Err: fmt.Errorf("check key %s: %w", key.ID, err)}
 }

@@ -12,10 +12,10 @@ import (
 )
 
 // lenientErrKey carries one call's captured error code between the two
-// middlewares of lenientErrors.
+// middlewares of LenientErrors.
 type lenientErrKey struct{}
 
-// lenientErrors makes a query-protocol client see the error code of
+// LenientErrors, an APIOptions entry, makes a query-protocol client see the error code of
 // responses the SDK cannot read (moto's <ErrorResponse><Errors><Error>
 // layout, see errorCodeCapture): an "UnknownError" becomes a
 // smithy.GenericAPIError with the real code, so AccessDenied is recognised
@@ -23,7 +23,7 @@ type lenientErrKey struct{}
 // (moto's answer to a denied JSON call) fails to decode it at all; that
 // failure is replaced the same way. The outer middleware owns the per-call
 // state, so one client may serve concurrent calls.
-func lenientErrors(stack *middleware.Stack) error {
+func LenientErrors(stack *middleware.Stack) error {
 	outer := middleware.DeserializeMiddlewareFunc("KeywardenLenientErrors",
 		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 			c := &errorCodeCapture{}

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
@@ -248,26 +247,4 @@ func (l *keyLookup) paceAttempts(limiter *rate.Limiter) func(*middleware.Stack) 
 				return next.HandleFinalize(ctx, in)
 			}), middleware.After)
 	}
-}
-
-// EnabledRegions lists the regions enabled for the account
-// (ec2:DescribeRegions, opt-in regions not opted into left out), in the
-// configured region's partition, whose credentials cannot sign for another.
-func EnabledRegions(ctx context.Context, cfg aws.Config) ([]string, error) {
-	out, err := ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(false)})
-	if err != nil {
-		return nil, fmt.Errorf("list enabled regions: %w", err)
-	}
-	part := partitionOf(cfg.Region)
-	var regions []string
-	for _, r := range out.Regions {
-		if name := aws.ToString(r.RegionName); name != "" && partitionOf(name) == part {
-			regions = append(regions, name)
-		}
-	}
-	if len(regions) == 0 {
-		return nil, errors.New("list enabled regions: none listed")
-	}
-	slices.Sort(regions)
-	return slices.Compact(regions), nil
 }

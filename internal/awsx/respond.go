@@ -2,7 +2,6 @@ package awsx
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -39,18 +38,10 @@ func (e *ActionDeniedError) Error() string {
 // reachable.
 func (e *ActionDeniedError) Unwrap() []error { return []error{ErrAccessDenied, e.Err} }
 
-// IsAccessDenied reports whether err is, or wraps, AWS refusing the caller's
-// permissions: an ErrAccessDenied from this package or a raw AWS denial
-// (AccessDenied, AccessDeniedException, UnauthorizedOperation), such as
-// SetActive returns.
-func IsAccessDenied(err error) bool {
-	return errors.Is(err, ErrAccessDenied) || isDenied(err)
-}
-
 // respondErr wraps a failed respond call with the action and the user, as an
 // *ActionDeniedError when the caller lacked the permission.
 func respondErr(action, user string, err error) error {
-	if isDenied(err) {
+	if IsDenied(err) {
 		return &ActionDeniedError{Action: action, User: user, Err: err}
 	}
 	if user == "" {
@@ -79,7 +70,7 @@ type KeyOwner struct {
 // needed), iam:GetAccessKeyLastUsed and iam:ListAccessKeys.
 func (a *KeyAdmin) KeyOwner(ctx context.Context, keyID string) (KeyOwner, error) {
 	out, err := a.iam().GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
-	if isNoSuchEntity(err) {
+	if IsNoSuchEntity(err) {
 		return KeyOwner{}, fmt.Errorf("iam:GetAccessKeyLastUsed %s: %w", keyID, ErrNoSuchKey)
 	}
 	if err != nil {

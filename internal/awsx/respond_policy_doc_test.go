@@ -160,7 +160,7 @@ func signAs(t *testing.T, k awstest.UserKey) {
 // bare 403 where a JSON client could not read moto's XML error.
 func isDeniedAnyhow(err error) bool {
 	var re *smithyhttp.ResponseError
-	return awsx.IsAccessDenied(err) || (errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden)
+	return awsx.IsDenied(err) || (errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden)
 }
 
 // forMoto keeps the Allow statements of a policy, on every resource and

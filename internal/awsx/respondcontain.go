@@ -71,7 +71,7 @@ func (a *KeyAdmin) DeleteRevokeSessions(ctx context.Context, user string) error 
 	_, err := a.iam().DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{
 		UserName: aws.String(user), PolicyName: aws.String(RevokePolicyName),
 	})
-	if err != nil && !isNoSuchEntity(err) {
+	if err != nil && !IsNoSuchEntity(err) {
 		return respondErr("iam:DeleteUserPolicy", user, err)
 	}
 	return nil
@@ -84,7 +84,7 @@ func (a *KeyAdmin) RevokeSessionsPolicy(ctx context.Context, user string) (time.
 	out, err := a.iam().GetUserPolicy(ctx, &iam.GetUserPolicyInput{
 		UserName: aws.String(user), PolicyName: aws.String(RevokePolicyName),
 	})
-	if isNoSuchEntity(err) {
+	if IsNoSuchEntity(err) {
 		return time.Time{}, false, nil
 	}
 	if err != nil {
@@ -147,7 +147,7 @@ func (a *KeyAdmin) DetachQuarantine(ctx context.Context, user string) error {
 	_, err := a.iam().DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{
 		UserName: aws.String(user), PolicyArn: aws.String(QuarantinePolicyARN),
 	})
-	if err != nil && !isNoSuchEntity(err) {
+	if err != nil && !IsNoSuchEntity(err) {
 		return respondErr("iam:DetachUserPolicy", user, fmt.Errorf("policy %s: %w", QuarantinePolicyARN, err))
 	}
 	return nil
@@ -158,7 +158,7 @@ func (a *KeyAdmin) DetachQuarantine(ctx context.Context, user string) error {
 // a new one must be set by an administrator.
 func (a *KeyAdmin) DisableConsole(ctx context.Context, user string) (bool, error) {
 	_, err := a.iam().DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String(user)})
-	if isNoSuchEntity(err) {
+	if IsNoSuchEntity(err) {
 		return false, nil
 	}
 	if err != nil {

@@ -195,7 +195,7 @@ func TestContainmentDenialNamesTheAction(t *testing.T) {
 		t.Run(st.action, func(t *testing.T) {
 			err := st.run()
 			var denied *awsx.ActionDeniedError
-			if !errors.As(err, &denied) || !errors.Is(err, awsx.ErrAccessDenied) || !awsx.IsAccessDenied(err) {
+			if !errors.As(err, &denied) || !errors.Is(err, awsx.ErrAccessDenied) || !awsx.IsDenied(err) {
 				t.Fatalf("err = %v, want an *ActionDeniedError", err)
 			}
 			if denied.Action != st.action || denied.User != "alice" {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/keywarden/keywarden/internal/credential"
 )
 
 // ErrMFARequired is wrapped when a profile needs an MFA code and there is no
@@ -32,9 +33,9 @@ var ErrMFARequired = errors.New("mfa code required")
 // cfg gives region, endpoints, HTTP client and retries only: every call
 // signs with spec.Base or a session minted here. mfa is called at most once,
 // with the serial. Errors name the profile and the step, never a secret.
-func MintSession(ctx context.Context, cfg aws.Config, spec SessionSpec, mfa func(serial string) (string, error)) (StaticKey, time.Time, error) {
+func MintSession(ctx context.Context, cfg aws.Config, spec SessionSpec, mfa func(serial string) (string, error)) (credential.Key, time.Time, error) {
 	if spec.Base.ID == "" || spec.Base.Secret.IsZero() {
-		return StaticKey{}, time.Time{}, fmt.Errorf("mint session for profile %q: no long-term key for source profile %q", spec.Profile, spec.Source)
+		return credential.Key{}, time.Time{}, fmt.Errorf("mint session for profile %q: no long-term key for source profile %q", spec.Profile, spec.Source)
 	}
 	spec, _ = spec.Effective()
 	m := minter{cfg: stsConfig(cfg, spec.Region), spec: spec}
@@ -43,11 +44,11 @@ func MintSession(ctx context.Context, cfg aws.Config, spec SessionSpec, mfa func
 	}
 	if !spec.Base.SessionToken.IsZero() {
 		// STS refuses GetSessionToken signed with temporary credentials.
-		return StaticKey{}, time.Time{}, fmt.Errorf("mint session for profile %q: source profile %q holds temporary credentials, not a long-term key", spec.Profile, spec.Source)
+		return credential.Key{}, time.Time{}, fmt.Errorf("mint session for profile %q: source profile %q holds temporary credentials, not a long-term key", spec.Profile, spec.Source)
 	}
 	code, err := m.mfaCode(mfa)
 	if err != nil {
-		return StaticKey{}, time.Time{}, err
+		return credential.Key{}, time.Time{}, err
 	}
 	key, exp, err := m.sessionToken(ctx, code)
 	if err != nil || len(spec.Roles) == 0 {
@@ -77,11 +78,11 @@ type minter struct {
 }
 
 // client signs with key only.
-func (m minter) client(key StaticKey) *sts.Client {
+func (m minter) client(key credential.Key) *sts.Client {
 	return sts.NewFromConfig(m.cfg, func(o *sts.Options) {
 		o.Credentials = credentials.NewStaticCredentialsProvider(key.ID, key.Secret.Reveal(), key.SessionToken.Reveal())
 		// Clip: appending must not write into the shared config's backing array.
-		o.APIOptions = append(slices.Clip(o.APIOptions), lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), LenientErrors)
 	})
 }
 
@@ -119,7 +120,7 @@ func validMFACode(code string) bool {
 
 // sessionToken calls GetSessionToken with the base key, and the MFA code
 // when there is one.
-func (m minter) sessionToken(ctx context.Context, code string) (StaticKey, time.Time, error) {
+func (m minter) sessionToken(ctx context.Context, code string) (credential.Key, time.Time, error) {
 	in := &sts.GetSessionTokenInput{DurationSeconds: seconds(m.spec.Duration)}
 	what := "get session token"
 	if code != "" {
@@ -128,14 +129,14 @@ func (m minter) sessionToken(ctx context.Context, code string) (StaticKey, time.
 	}
 	out, err := m.client(m.spec.Base).GetSessionToken(ctx, in)
 	if err != nil {
-		return StaticKey{}, time.Time{}, fmt.Errorf("%s for profile %q: %w", what, m.spec.Profile, err)
+		return credential.Key{}, time.Time{}, fmt.Errorf("%s for profile %q: %w", what, m.spec.Profile, err)
 	}
 	return credentialsOf(out.Credentials, what, m.spec.Profile)
 }
 
 // assumeChain assumes each role in turn, signing each call with the
 // session the one before returned (the first with key).
-func (m minter) assumeChain(ctx context.Context, key StaticKey, roles []RoleStep) (StaticKey, time.Time, error) {
+func (m minter) assumeChain(ctx context.Context, key credential.Key, roles []RoleStep) (credential.Key, time.Time, error) {
 	var exp time.Time
 	for _, r := range roles {
 		name := r.SessionName
@@ -153,18 +154,18 @@ func (m minter) assumeChain(ctx context.Context, key StaticKey, roles []RoleStep
 		}
 		out, err := m.client(key).AssumeRole(ctx, in)
 		if err != nil {
-			return StaticKey{}, time.Time{}, fmt.Errorf("%s for profile %q: %w", what, m.spec.Profile, err)
+			return credential.Key{}, time.Time{}, fmt.Errorf("%s for profile %q: %w", what, m.spec.Profile, err)
 		}
 		if key, exp, err = credentialsOf(out.Credentials, what, m.spec.Profile); err != nil {
-			return StaticKey{}, time.Time{}, err
+			return credential.Key{}, time.Time{}, err
 		}
 	}
 	return key, exp, nil
 }
 
-func credentialsOf(c *ststypes.Credentials, what, profile string) (StaticKey, time.Time, error) {
+func credentialsOf(c *ststypes.Credentials, what, profile string) (credential.Key, time.Time, error) {
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
-		return StaticKey{}, time.Time{}, fmt.Errorf("%s for profile %q: sts returned no complete credentials", what, profile)
+		return credential.Key{}, time.Time{}, fmt.Errorf("%s for profile %q: sts returned no complete credentials", what, profile)
 	}
 	return sessionKey(c.AccessKeyId, c.SecretAccessKey, c.SessionToken), *c.Expiration, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 )
 
 // TestMintSessionChainUnderAuth runs the chain on moto with auth
@@ -42,7 +43,7 @@ func TestMintSessionChainUnderAuth(t *testing.T) {
 			if err := config.Set("A", "role_session_name", "a-session"); err != nil {
 				t.Fatal(err)
 			}
-			spec, err := awsx.SessionSpecFor(creds, config, "B", awsx.StaticKey{})
+			spec, err := awsx.SessionSpecFor(creds, config, "B", credential.Key{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 )
 
 // stsCall is one STS request as it crossed the wire, and what came back.
@@ -132,8 +133,8 @@ func loadCfg(t *testing.T) aws.Config {
 	return cfg
 }
 
-func baseKey(u awstest.UserKey) awsx.StaticKey {
-	return awsx.StaticKey{ID: u.KeyID, Secret: u.Secret}
+func baseKey(u awstest.UserKey) credential.Key {
+	return credential.Key{ID: u.KeyID, Secret: u.Secret}
 }
 
 // TestMintSessionGetSessionToken proves what MintSession sends for a profile
@@ -247,7 +248,7 @@ func TestMintSessionRoleChain(t *testing.T) {
 			alice := s.CreateUserKey(t, "alice")
 			createRoles(t, "role1", "role2")
 			creds, config := chainFiles(t, alice, tt.baseExtra)
-			spec, err := awsx.SessionSpecFor(creds, config, "B", awsx.StaticKey{})
+			spec, err := awsx.SessionSpecFor(creds, config, "B", credential.Key{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -343,7 +344,7 @@ func TestMintSessionAccessDeniedNamesStep(t *testing.T) {
 // request leaves, so a bad code never costs an MFA attempt.
 func TestMintSessionRefusesBeforeCalling(t *testing.T) {
 	const serial = "arn:aws:iam::123456789012:mfa/alice"
-	key := awsx.StaticKey{ID: awstest.FakeKeyID("alice", 123456789012), Secret: secretOf("alice")}
+	key := credential.Key{ID: awstest.FakeKeyID("alice", 123456789012), Secret: secretOf("alice")}
 	tests := []struct {
 		name    string
 		spec    awsx.SessionSpec
@@ -359,7 +360,7 @@ func TestMintSessionRefusesBeforeCalling(t *testing.T) {
 			func(string) (string, error) { return "", io.ErrUnexpectedEOF }, "read mfa code", io.ErrUnexpectedEOF},
 		{"no base key", awsx.SessionSpec{Profile: "dev", Source: "root"}, nil, `no long-term key for source profile "root"`, nil},
 		{"temporary base key for get-session-token", awsx.SessionSpec{Profile: "dev", Source: "dev",
-			Base: awsx.StaticKey{ID: key.ID, Secret: key.Secret, SessionToken: secretOf("token")}}, nil, "holds temporary credentials", nil},
+			Base: credential.Key{ID: key.ID, Secret: key.Secret, SessionToken: secretOf("token")}}, nil, "holds temporary credentials", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awsfile"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -29,8 +30,8 @@ type SessionSpec struct {
 	// Source is the profile at the root of the chain, whose long-term key
 	// Base is: the profile itself when it names no role.
 	Source    string
-	Base      StaticKey // the long-term key at the root of the chain
-	MFASerial string    // the nearest mfa_serial from Profile outward along the chain
+	Base      credential.Key // the long-term key at the root of the chain
+	MFASerial string         // the nearest mfa_serial from Profile outward along the chain
 	// Duration is GetSessionToken's: duration_seconds of a profile without
 	// a role; 0: 1h. STS accepts 15m to 36h for an IAM user.
 	Duration time.Duration
@@ -82,7 +83,7 @@ func profileValue(creds, config *awsfile.File, profile, key string) string {
 // (from the vault or the credentials file); a zero base takes the root's key
 // lines from the files. The root may already point at credential_process
 // (an imported profile) when base is given.
-func SessionSpecFor(creds, config *awsfile.File, profile string, base StaticKey) (SessionSpec, error) {
+func SessionSpecFor(creds, config *awsfile.File, profile string, base credential.Key) (SessionSpec, error) {
 	p, err := awsfile.Resolve(creds, config, profile)
 	root := profile
 	if len(p.Chain) > 0 { // Resolve fills Chain but for a profile not found
@@ -96,7 +97,7 @@ func SessionSpecFor(creds, config *awsfile.File, profile string, base StaticKey)
 	}
 	spec := SessionSpec{Profile: profile, Source: root, Base: base, Region: p.Region}
 	if base.ID == "" {
-		spec.Base = StaticKey{ID: p.AccessKeyID, Secret: p.SecretAccessKey}
+		spec.Base = credential.Key{ID: p.AccessKeyID, Secret: p.SecretAccessKey}
 	}
 	if spec.Base.ID == "" || spec.Base.Secret.IsZero() {
 		return SessionSpec{}, fmt.Errorf("session for profile %q: no long-term key for source profile %q: %w", profile, root, awsfile.ErrNoKey)
@@ -228,9 +229,9 @@ func clampDuration(d, limit time.Duration, who, why string, notes []string) (tim
 	return d.Truncate(time.Second), notes
 }
 
-// sessionKey turns STS's answer into a StaticKey.
-func sessionKey(id, sec, token *string) StaticKey {
-	return StaticKey{ID: deref(id), Secret: secret.New(deref(sec)), SessionToken: secret.New(deref(token))}
+// sessionKey turns STS's answer into a credential.Key.
+func sessionKey(id, sec, token *string) credential.Key {
+	return credential.Key{ID: deref(id), Secret: secret.New(deref(sec)), SessionToken: secret.New(deref(token))}
 }
 
 func deref(s *string) string {

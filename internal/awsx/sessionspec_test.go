@@ -12,6 +12,7 @@ import (
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -33,17 +34,17 @@ func TestSessionSpecFor(t *testing.T) {
 	fileID, fileSecret := awstest.FakeKeyID("file", 123456789012), awstest.FakeSecret("file")
 	vaultID, vaultSecret := awstest.FakeKeyID("vault", 123456789012), awstest.FakeSecret("vault")
 	keyLines := fmt.Sprintf("aws_access_key_id = %s\naws_secret_access_key = %s\n", fileID, fileSecret)
-	vault := awsx.StaticKey{ID: vaultID, Secret: secret.New(vaultSecret)}
+	vault := credential.Key{ID: vaultID, Secret: secret.New(vaultSecret)}
 	role := func(n string) string { return "arn:aws:iam::123456789012:role/" + n }
 	tests := []struct {
 		name          string
 		creds, config string
 		profile       string
-		base          awsx.StaticKey
+		base          credential.Key
 		want          specView
 	}{
 		{"key profile takes the file's key and duration", "[dev]\n" + keyLines,
-			"[profile dev]\nduration_seconds = 7200\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/me\n", "dev", awsx.StaticKey{},
+			"[profile dev]\nduration_seconds = 7200\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/me\n", "dev", credential.Key{},
 			specView{Source: "dev", BaseID: fileID, BaseSecret: fileSecret, MFASerial: "arn:aws:iam::123456789012:mfa/me",
 				Region: "eu-west-1", Duration: 2 * time.Hour}},
 		{"imported profile uses the vault's key", "[dev]\ncredential_process = keywarden creds process dev\n", "", "dev", vault,
@@ -52,7 +53,7 @@ func TestSessionSpecFor(t *testing.T) {
 			specView{Source: "dev", BaseID: vaultID, BaseSecret: vaultSecret}},
 		{"role profile with source_profile", "[base]\n" + keyLines,
 			"[profile ops]\nrole_arn = " + role("ops") + "\nsource_profile = base\nexternal_id = x-1\nrole_session_name = me\nduration_seconds = 900\n",
-			"ops", awsx.StaticKey{},
+			"ops", credential.Key{},
 			specView{Source: "base", BaseID: fileID, BaseSecret: fileSecret,
 				Roles: []awsx.RoleStep{{Profile: "ops", RoleARN: role("ops"), ExternalID: "x-1", SessionName: "me", Duration: 15 * time.Minute}}}},
 		{"two-step chain runs from the source outward, mfa from the source", "[base]\ncredential_process = keywarden creds process base\n",
@@ -62,16 +63,16 @@ func TestSessionSpecFor(t *testing.T) {
 				Roles: []awsx.RoleStep{{Profile: "A", RoleARN: role("r1")}, {Profile: "B", RoleARN: role("r2")}}}},
 		{"profile's own mfa_serial wins over its source's", "[base]\n" + keyLines,
 			"[profile base]\nmfa_serial = arn:aws:iam::123456789012:mfa/base\n[profile A]\nrole_arn = " + role("r1") +
-				"\nsource_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/a\n", "A", awsx.StaticKey{},
+				"\nsource_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/a\n", "A", credential.Key{},
 			specView{Source: "base", BaseID: fileID, BaseSecret: fileSecret, MFASerial: "arn:aws:iam::123456789012:mfa/a",
 				Roles: []awsx.RoleStep{{Profile: "A", RoleARN: role("r1")}}}},
 		{"profile that is its own source assumes its role with its key", "[self]\n" + keyLines + "role_arn = " + role("r1") + "\nsource_profile = self\n",
-			"", "self", awsx.StaticKey{},
+			"", "self", credential.Key{},
 			specView{Source: "self", BaseID: fileID, BaseSecret: fileSecret, Roles: []awsx.RoleStep{{Profile: "self", RoleARN: role("r1")}}}},
 		{"credentials file overrides role_arn of the config", "[base]\n" + keyLines + "[A]\nrole_arn = " + role("fromcreds") + "\n",
-			"[profile A]\nrole_arn = " + role("fromconfig") + "\nsource_profile = base\n", "A", awsx.StaticKey{},
+			"[profile A]\nrole_arn = " + role("fromconfig") + "\nsource_profile = base\n", "A", credential.Key{},
 			specView{Source: "base", BaseID: fileID, BaseSecret: fileSecret, Roles: []awsx.RoleStep{{Profile: "A", RoleARN: role("fromcreds")}}}},
-		{"role_arn without a source is ignored as the sdk does", "[dev]\n" + keyLines + "role_arn = " + role("r1") + "\n", "", "dev", awsx.StaticKey{},
+		{"role_arn without a source is ignored as the sdk does", "[dev]\n" + keyLines + "role_arn = " + role("r1") + "\n", "", "dev", credential.Key{},
 			specView{Source: "dev", BaseID: fileID, BaseSecret: fileSecret}},
 	}
 	for _, tt := range tests {
@@ -98,29 +99,29 @@ func TestSessionSpecForRejects(t *testing.T) {
 		name          string
 		creds, config string
 		profile       string
-		base          awsx.StaticKey
+		base          credential.Key
 		wantErr       error
 		wantText      string
 	}{
-		{"missing profile", "", "", "ghost", awsx.StaticKey{}, awsfile.ErrProfileNotFound, `"ghost"`},
+		{"missing profile", "", "", "ghost", credential.Key{}, awsfile.ErrProfileNotFound, `"ghost"`},
 		{"missing source profile", "", "[profile A]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = gone\n", "A",
-			awsx.StaticKey{}, awsfile.ErrProfileNotFound, `source profile "gone"`},
+			credential.Key{}, awsfile.ErrProfileNotFound, `source profile "gone"`},
 		{"source_profile loop", "", "[profile A]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = B\n" +
-			"[profile B]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = A\n", "A", awsx.StaticKey{}, awsfile.ErrSourceCycle, "loops"},
+			"[profile B]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = A\n", "A", credential.Key{}, awsfile.ErrSourceCycle, "loops"},
 		{"source_profile without role_arn", "[base]\n" + keyLines, "[profile A]\nsource_profile = base\n", "A",
-			awsx.StaticKey{}, awsfile.ErrInvalidProfile, "without role_arn"},
+			credential.Key{}, awsfile.ErrInvalidProfile, "without role_arn"},
 		{"source profile with no key", "", "[profile base]\nregion = eu-west-1\n[profile A]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = base\n",
-			"A", awsx.StaticKey{}, awsfile.ErrNoKey, `source profile "base"`},
+			"A", credential.Key{}, awsfile.ErrNoKey, `source profile "base"`},
 		{"imported source without the vault's key", "[base]\ncredential_process = keywarden creds process base\n",
-			"[profile A]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = base\n", "A", awsx.StaticKey{}, awsfile.ErrCredentialProcess, `no long-term key for source profile "base"`},
+			"[profile A]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = base\n", "A", credential.Key{}, awsfile.ErrCredentialProcess, `no long-term key for source profile "base"`},
 		{"credential_source is unsupported", "", "[profile A]\nrole_arn = arn:aws:iam::1:role/a\ncredential_source = Ec2InstanceMetadata\n", "A",
-			awsx.StaticKey{ID: awstest.FakeKeyID("v", 1), Secret: secretOf("v")}, awsx.ErrUnsupportedProfile, "credential_source"},
+			credential.Key{ID: awstest.FakeKeyID("v", 1), Secret: secretOf("v")}, awsx.ErrUnsupportedProfile, "credential_source"},
 		{"sso is unsupported", "", "[profile A]\nsso_session = corp\n", "A",
-			awsx.StaticKey{ID: awstest.FakeKeyID("v", 1), Secret: secretOf("v")}, awsx.ErrUnsupportedProfile, "sso"},
+			credential.Key{ID: awstest.FakeKeyID("v", 1), Secret: secretOf("v")}, awsx.ErrUnsupportedProfile, "sso"},
 		{"half a key pair", "[dev]\naws_access_key_id = " + awstest.FakeKeyID("file", 123456789012) + "\n", "", "dev",
-			awsx.StaticKey{}, awsfile.ErrPartialKey, "only one of"},
+			credential.Key{}, awsfile.ErrPartialKey, "only one of"},
 		{"duration_seconds not a number", "[dev]\n" + keyLines, "[profile dev]\nduration_seconds = 1h\n", "dev",
-			awsx.StaticKey{}, nil, `duration_seconds "1h"`},
+			credential.Key{}, nil, `duration_seconds "1h"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,7 +144,7 @@ func TestSessionSpecForRejects(t *testing.T) {
 }
 
 func TestSessionSpecForNilFiles(t *testing.T) {
-	_, err := awsx.SessionSpecFor(nil, nil, "dev", awsx.StaticKey{})
+	_, err := awsx.SessionSpecFor(nil, nil, "dev", credential.Key{})
 	if !errors.Is(err, awsfile.ErrProfileNotFound) {
 		t.Errorf("err = %v, want profile not found", err)
 	}
@@ -197,7 +198,7 @@ func TestEffectiveClampsDurations(t *testing.T) {
 
 func TestCacheKey(t *testing.T) {
 	base := awsx.SessionSpec{Profile: "b", Source: "src",
-		Base:      awsx.StaticKey{ID: awstest.FakeKeyID("k", 123456789012), Secret: secretOf("k")},
+		Base:      credential.Key{ID: awstest.FakeKeyID("k", 123456789012), Secret: secretOf("k")},
 		MFASerial: "arn:aws:iam::123456789012:mfa/me",
 		Roles:     []awsx.RoleStep{{Profile: "a", RoleARN: "arn:r1", ExternalID: "ext-secretish"}, {Profile: "b", RoleARN: "arn:r2"}},
 		Region:    "eu-west-1"}
@@ -247,7 +248,7 @@ func FuzzSessionSpecFor(f *testing.F) {
 		if err1 != nil || err2 != nil {
 			return
 		}
-		spec, err := awsx.SessionSpecFor(creds, config, profile, awsx.StaticKey{})
+		spec, err := awsx.SessionSpecFor(creds, config, profile, credential.Key{})
 		if err != nil {
 			return
 		}

@@ -23,7 +23,7 @@ type SendPoint struct {
 func SESSendPoints(ctx context.Context, cfg aws.Config, region string) ([]SendPoint, error) {
 	client := ses.NewFromConfig(cfg, func(o *ses.Options) {
 		o.Region = region
-		o.APIOptions = append(slices.Clip(o.APIOptions), lenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), LenientErrors)
 	})
 	out, err := client.GetSendStatistics(ctx, &ses.GetSendStatisticsInput{})
 	if err != nil {

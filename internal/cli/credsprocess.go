@@ -12,6 +12,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/ui"
 	"github.com/keywarden/keywarden/internal/vault"
 )
@@ -79,7 +80,7 @@ func runCredsProcess(ctx context.Context, deps Deps, opts *credsOptions, so sess
 	if err != nil {
 		return err
 	}
-	base := awsx.StaticKey{ID: entry.AccessKeyID, Secret: entry.SecretAccessKey}
+	base := credential.Key{ID: entry.AccessKeyID, Secret: entry.SecretAccessKey}
 	out := processOutput{Version: 1, AccessKeyID: base.ID, SecretAccessKey: base.Secret.Reveal()}
 	if !so.noSession {
 		key, exp, err := sessionFor(ctx, deps.Stderr, store, profile, base, so)
@@ -95,14 +96,14 @@ func runCredsProcess(ctx context.Context, deps Deps, opts *credsOptions, so sess
 // sessionFor returns a session for profile minted from base: from the
 // store's cache when one is valid for at least 5 more minutes, else a new
 // one, cached when store is not nil.
-func sessionFor(ctx context.Context, stderr io.Writer, store *vault.Store, profile string, base awsx.StaticKey, so sessionOptions) (awsx.StaticKey, time.Time, error) {
+func sessionFor(ctx context.Context, stderr io.Writer, store *vault.Store, profile string, base credential.Key, so sessionOptions) (credential.Key, time.Time, error) {
 	creds, config, err := loadSharedFiles()
 	if err != nil {
-		return awsx.StaticKey{}, time.Time{}, err
+		return credential.Key{}, time.Time{}, err
 	}
 	spec, err := awsx.SessionSpecFor(creds, config, profile, base)
 	if err != nil {
-		return awsx.StaticKey{}, time.Time{}, err
+		return credential.Key{}, time.Time{}, err
 	}
 	if so.duration > 0 {
 		spec.Duration = so.duration
@@ -115,21 +116,21 @@ func sessionFor(ctx context.Context, stderr io.Writer, store *vault.Store, profi
 	cacheKey := profile + ":" + spec.CacheKey()
 	if store != nil {
 		if s, ok, err := store.Session(cacheKey, time.Now()); err == nil && ok {
-			return awsx.StaticKey{ID: s.AccessKeyID, Secret: s.SecretAccessKey, SessionToken: s.SessionToken}, s.Expiration, nil
+			return credential.Key{ID: s.AccessKeyID, Secret: s.SecretAccessKey, SessionToken: s.SessionToken}, s.Expiration, nil
 		}
 	}
 	cfg, err := awsx.Load(ctx, awsx.Options{Region: cmpOr(so.region, spec.Region)})
 	if err != nil {
-		return awsx.StaticKey{}, time.Time{}, err
+		return credential.Key{}, time.Time{}, err
 	}
 	key, exp, err := awsx.MintSession(ctx, cfg, spec, mfaPrompt(so.mfaToken))
 	if err != nil {
-		return awsx.StaticKey{}, time.Time{}, err
+		return credential.Key{}, time.Time{}, err
 	}
 	if store != nil {
 		sess := vault.Session{AccessKeyID: key.ID, SecretAccessKey: key.Secret, SessionToken: key.SessionToken, Expiration: exp}
 		if err := store.PutSession(cacheKey, sess); err != nil {
-			return awsx.StaticKey{}, time.Time{}, fmt.Errorf("cache the session: %w", err)
+			return credential.Key{}, time.Time{}, fmt.Errorf("cache the session: %w", err)
 		}
 	}
 	return key, exp, nil

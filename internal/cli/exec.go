@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsfile"
-	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/vault"
 )
 
@@ -91,29 +91,29 @@ func runExec(ctx context.Context, deps Deps, opts *credsOptions, so sessionOptio
 // sourceKey is the long-term key at the root of profile's chain when it is
 // in the store (the root was imported), with the store to cache sessions
 // in; a zero key and no store when the root keeps its key in the files.
-func sourceKey(opts *credsOptions, profile string) (awsx.StaticKey, *vault.Store, error) {
+func sourceKey(opts *credsOptions, profile string) (credential.Key, *vault.Store, error) {
 	creds, config, err := loadSharedFiles()
 	if err != nil {
-		return awsx.StaticKey{}, nil, err
+		return credential.Key{}, nil, err
 	}
 	p, err := awsfile.Resolve(creds, config, profile)
 	switch {
 	case err == nil:
-		return awsx.StaticKey{ID: p.AccessKeyID, Secret: p.SecretAccessKey}, nil, nil
+		return credential.Key{ID: p.AccessKeyID, Secret: p.SecretAccessKey}, nil, nil
 	case !errors.Is(err, awsfile.ErrCredentialProcess) || len(p.Chain) == 0:
-		return awsx.StaticKey{}, nil, err
+		return credential.Key{}, nil, err
 	}
 	root := p.Chain[len(p.Chain)-1]
 	store, err := openVault(opts)
 	if err != nil {
-		return awsx.StaticKey{}, nil, err
+		return credential.Key{}, nil, err
 	}
 	entry, err := store.Get(root)
 	if errors.Is(err, vault.ErrNotFound) {
-		return awsx.StaticKey{}, nil, fmt.Errorf("profile %s uses a credential_process, and %s is not in the store %s", root, root, store.Path())
+		return credential.Key{}, nil, fmt.Errorf("profile %s uses a credential_process, and %s is not in the store %s", root, root, store.Path())
 	}
 	if err != nil {
-		return awsx.StaticKey{}, nil, err
+		return credential.Key{}, nil, err
 	}
-	return awsx.StaticKey{ID: entry.AccessKeyID, Secret: entry.SecretAccessKey}, store, nil
+	return credential.Key{ID: entry.AccessKeyID, Secret: entry.SecretAccessKey}, store, nil
 }

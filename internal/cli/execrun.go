@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 )
 
 // credentialVars are the environment variables that carry credentials or
@@ -23,7 +23,7 @@ var credentialVars = []string{
 }
 
 // sessionEnv is environ without credential variables, plus the session's.
-func sessionEnv(environ []string, profile, region string, key awsx.StaticKey, expires time.Time) []string {
+func sessionEnv(environ []string, profile, region string, key credential.Key, expires time.Time) []string {
 	out := make([]string, 0, len(environ)+7)
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")

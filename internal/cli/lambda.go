@@ -92,5 +92,5 @@ func (c committing) Process(ctx context.Context, events []cloudtrail.Event) erro
 	if err := c.p.Process(ctx, events); err != nil {
 		return err
 	}
-	return c.p.Commit()
+	return c.p.Commit(ctx)
 }

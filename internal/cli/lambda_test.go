@@ -38,7 +38,7 @@ func TestLambdaStoreExpiresWhatOnlyGrows(t *testing.T) {
 		lambda.EventsNamespace:  lambda.MarkerKeep,
 		"baseline/v1":           0,
 	} {
-		if err := store.Put(ns, "k", []byte("v")); err != nil {
+		if err := store.Put(ctx, ns, "k", []byte("v")); err != nil {
 			t.Fatal(err)
 		}
 		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("state"),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate"
 )
 
@@ -25,7 +26,7 @@ func (s *rotateSession) rotateProfile(ctx context.Context, job rotateJob) error 
 		return err
 	}
 	s.warnShadowingEnv()
-	old := awsx.StaticKey{ID: p.AccessKeyID, Secret: p.SecretAccessKey}
+	old := credential.Key{ID: p.AccessKeyID, Secret: p.SecretAccessKey}
 	// Who the key belongs to is asked with the key itself: GetCallerIdentity
 	// needs no MFA, and a session's identity is not always the user's.
 	cfg, err := staticConfig(ctx, cmpOr(s.opts.region, p.Region), old)
@@ -52,7 +53,7 @@ func (s *rotateSession) rotateProfile(ctx context.Context, job rotateJob) error 
 	what := fmt.Sprintf("profile %s (user %s)", p.KeyProfile(), caller.User)
 	rt := s.rotator(admin, cfg)
 	if p.MFASerial == "" { // with MFA, the session stays: policies may demand MFA
-		rt.Successor = func(k awsx.StaticKey) rotate.IAM { return admin.WithKey(k) }
+		rt.Successor = func(k credential.Key) rotate.IAM { return admin.WithKey(k) }
 	}
 	return s.run(ctx, rt, req, what)
 }
@@ -152,7 +153,7 @@ func sharedFileTargets(files rotate.Files, keyID string) ([]string, error) {
 
 // profileAdmin signs with the profile's key, or with an MFA session minted
 // from it when the profile names an mfa_serial.
-func (s *rotateSession) profileAdmin(ctx context.Context, p awsfile.Profile, key awsx.StaticKey) (*awsx.KeyAdmin, aws.Config, error) {
+func (s *rotateSession) profileAdmin(ctx context.Context, p awsfile.Profile, key credential.Key) (*awsx.KeyAdmin, aws.Config, error) {
 	cfg, err := staticConfig(ctx, cmpOr(s.opts.region, p.Region), key)
 	if err != nil {
 		return nil, aws.Config{}, err
@@ -176,7 +177,7 @@ func (s *rotateSession) profileAdmin(ctx context.Context, p awsfile.Profile, key
 }
 
 // callerUser asks STS whose key signs and refuses what is not an IAM user.
-func callerUser(ctx context.Context, admin *awsx.KeyAdmin, what string) (awsx.Caller, error) {
+func callerUser(ctx context.Context, admin *awsx.KeyAdmin, what string) (awsx.Identity, error) {
 	c, err := admin.Caller(ctx)
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", what, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/state"
@@ -192,7 +193,7 @@ func cmpErr(err, def error) error {
 // staticConfig is the SDK configuration for region with key as its only
 // credentials: rotation signs with the key it rotates, not with whatever
 // the environment holds.
-func staticConfig(ctx context.Context, region string, key awsx.StaticKey) (aws.Config, error) {
+func staticConfig(ctx context.Context, region string, key credential.Key) (aws.Config, error) {
 	cfg, err := awsx.Load(ctx, awsx.Options{Region: region})
 	if err != nil {
 		return aws.Config{}, err

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate"
 	"github.com/keywarden/keywarden/internal/state"
 )
@@ -176,5 +177,5 @@ func (s *rotateSession) undoAdmin(ctx context.Context, r *rotate.Rotation, calle
 	if err != nil {
 		return nil, aws.Config{}, err
 	}
-	return s.profileAdmin(ctx, p, awsx.StaticKey{ID: p.AccessKeyID, Secret: p.SecretAccessKey})
+	return s.profileAdmin(ctx, p, credential.Key{ID: p.AccessKeyID, Secret: p.SecretAccessKey})
 }

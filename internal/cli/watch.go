@@ -174,7 +174,7 @@ const watchBatch = 5000
 // watchOnce reads the source from its cursor, judges what is new, and
 // saves the cursor after the alerts were delivered.
 func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config, store detect.Store, p *watch.Pipeline, source string) error {
-	cur, err := watch.LoadCursor(store, source)
+	cur, err := watch.LoadCursor(ctx, store, source)
 	if err != nil {
 		return err
 	}
@@ -217,13 +217,13 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 	if err := flush(); err != nil {
 		return err
 	}
-	if err := p.Commit(); err != nil {
+	if err := p.Commit(ctx); err != nil {
 		return err
 	}
 	if source == "-" || !(opts.follow || opts.resume) {
 		return nil
 	}
-	return cur.Save(store, source)
+	return cur.Save(ctx, store, source)
 }
 
 func openState(path string) (*state.DB, error) {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -85,12 +86,12 @@ type keyBaseline struct {
 const baselineNamespace = "baseline/v1"
 
 // Observe learns from e and reports what is new about it.
-func (b *Baseline) Observe(e *cloudtrail.Event) ([]Alert, error) {
+func (b *Baseline) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error) {
 	key := e.UserIdentity.AccessKeyID
 	if key == "" || e.EventTime.IsZero() || byAWSService(e) {
 		return nil, nil
 	}
-	kb, err := b.load(key)
+	kb, err := b.load(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -128,9 +129,9 @@ func (b *Baseline) Observe(e *cloudtrail.Event) ([]Alert, error) {
 	return out, nil
 }
 
-func (b *Baseline) load(key string) (*keyBaseline, error) {
+func (b *Baseline) load(ctx context.Context, key string) (*keyBaseline, error) {
 	if b.cache == nil || len(b.cache) >= maxCachedKeys {
-		if err := b.Flush(); err != nil {
+		if err := b.Flush(ctx); err != nil {
 			return nil, err
 		}
 		b.cache, b.dirty = map[string]*keyBaseline{}, map[string]bool{}
@@ -140,7 +141,7 @@ func (b *Baseline) load(key string) (*keyBaseline, error) {
 	}
 	kb := &keyBaseline{}
 	if b.Store != nil {
-		raw, ok, err := b.Store.Get(baselineNamespace, key)
+		raw, ok, err := b.Store.Get(ctx, baselineNamespace, key)
 		if err != nil {
 			return nil, fmt.Errorf("load baseline of %s: %w", key, err)
 		}
@@ -163,7 +164,7 @@ func (b *Baseline) load(key string) (*keyBaseline, error) {
 }
 
 // Flush writes the baselines changed since the last Flush.
-func (b *Baseline) Flush() error {
+func (b *Baseline) Flush(ctx context.Context) error {
 	if b.Store == nil {
 		clear(b.dirty)
 		return nil
@@ -176,7 +177,7 @@ func (b *Baseline) Flush() error {
 		if err != nil {
 			return fmt.Errorf("encode baseline: %w", err)
 		}
-		if err := b.Store.Put(baselineNamespace, key, raw); err != nil {
+		if err := b.Store.Put(ctx, baselineNamespace, key, raw); err != nil {
 			return fmt.Errorf("save baseline of %s: %w", key, err)
 		}
 	}

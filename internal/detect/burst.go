@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -39,12 +40,12 @@ const (
 )
 
 // Observe counts e if it matches and reports a burst it completes.
-func (b *Burst) Observe(e *cloudtrail.Event) ([]Alert, error) {
+func (b *Burst) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error) {
 	key := KeyOf(e)
 	if key == "" || e.EventTime.IsZero() || !b.Filter(e) {
 		return nil, nil
 	}
-	w, err := b.load(key)
+	w, err := b.load(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +87,9 @@ func (b *Burst) count(w *window) int {
 
 func (b *Burst) namespace() string { return "threshold/" + b.Rule.ID }
 
-func (b *Burst) load(key string) (*window, error) {
+func (b *Burst) load(ctx context.Context, key string) (*window, error) {
 	if b.cache == nil || len(b.cache) >= maxCachedKeys {
-		if err := b.Flush(); err != nil {
+		if err := b.Flush(ctx); err != nil {
 			return nil, err
 		}
 		b.cache, b.dirty = map[string]*window{}, map[string]bool{}
@@ -98,7 +99,7 @@ func (b *Burst) load(key string) (*window, error) {
 	}
 	w := &window{}
 	if b.Store != nil {
-		raw, ok, err := b.Store.Get(b.namespace(), key)
+		raw, ok, err := b.Store.Get(ctx, b.namespace(), key)
 		if err != nil {
 			return nil, fmt.Errorf("load %s window of %s: %w", b.Rule.ID, key, err)
 		}
@@ -112,7 +113,7 @@ func (b *Burst) load(key string) (*window, error) {
 }
 
 // Flush writes the windows changed since the last Flush.
-func (b *Burst) Flush() error {
+func (b *Burst) Flush(ctx context.Context) error {
 	if b.Store == nil {
 		clear(b.dirty)
 		return nil
@@ -122,7 +123,7 @@ func (b *Burst) Flush() error {
 		if err != nil {
 			return fmt.Errorf("encode %s window: %w", b.Rule.ID, err)
 		}
-		if err := b.Store.Put(b.namespace(), key, raw); err != nil {
+		if err := b.Store.Put(ctx, b.namespace(), key, raw); err != nil {
 			return fmt.Errorf("save %s window of %s: %w", b.Rule.ID, key, err)
 		}
 		delete(b.dirty, key)

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -52,7 +53,7 @@ func rulesFired(t testing.TB, en *Engine, events []cloudtrail.Event) []string {
 	var out []string
 	for i := range events {
 		e := &events[i]
-		alerts, err := en.Observe(e)
+		alerts, err := en.Observe(context.Background(), e)
 		if err != nil {
 			t.Fatalf("observe %s: %v", e.EventName, err)
 		}
@@ -196,7 +197,7 @@ func TestCorpusAlertCounts(t *testing.T) {
 			en := NewEngine(AccessDeniedBurst(nil), ReconBurst(nil), SESVolume(nil, 500), &Baseline{Learning: 0})
 			counts := map[string]int{}
 			for i := range events {
-				alerts, err := en.Observe(&events[i])
+				alerts, err := en.Observe(context.Background(), &events[i])
 				if err != nil {
 					t.Fatal(err)
 				}

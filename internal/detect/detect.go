@@ -5,6 +5,7 @@
 package detect
 
 import (
+	"context"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
@@ -49,12 +50,12 @@ func NewAlert(rule, title, technique string, sev severity.Level, e *cloudtrail.E
 // handed on to: a record is half a kilobyte, so one event is shared by
 // every detector and rule rather than copied for each.
 type Detector interface {
-	Observe(e *cloudtrail.Event) ([]Alert, error)
+	Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error)
 }
 
 // Store keeps detectors' state between runs: SQLite locally (internal/state),
 // DynamoDB in Lambda. Values are opaque bytes; namespaces separate users.
 type Store interface {
-	Get(namespace, key string) ([]byte, bool, error)
-	Put(namespace, key string, value []byte) error
+	Get(ctx context.Context, namespace, key string) ([]byte, bool, error)
+	Put(ctx context.Context, namespace, key string, value []byte) error
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -27,7 +28,7 @@ type candidates struct {
 // Flush; watch flushes together with each watermark commit, so a restart
 // resumes from consistent state.
 type Flusher interface {
-	Flush() error
+	Flush(ctx context.Context) error
 }
 
 // NewEngine is the built-in catalogue plus the given stateful detectors.
@@ -54,7 +55,7 @@ func (en *Engine) index() {
 // Observe returns the alerts e raises: rules first, in catalogue order,
 // then the stateful detectors'. A detector's error does not stop the
 // others; errors are joined.
-func (en *Engine) Observe(e *cloudtrail.Event) ([]Alert, error) {
+func (en *Engine) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error) {
 	if en.byName == nil {
 		en.index()
 	}
@@ -77,7 +78,7 @@ func (en *Engine) Observe(e *cloudtrail.Event) ([]Alert, error) {
 	}
 	var errs []error
 	for _, d := range en.Stateful {
-		as, err := d.Observe(e)
+		as, err := d.Observe(ctx, e)
 		out = append(out, as...)
 		if err != nil {
 			errs = append(errs, err)
@@ -87,11 +88,11 @@ func (en *Engine) Observe(e *cloudtrail.Event) ([]Alert, error) {
 }
 
 // Flush writes every buffered detector state to its Store.
-func (en *Engine) Flush() error {
+func (en *Engine) Flush(ctx context.Context) error {
 	var errs []error
 	for _, d := range en.Stateful {
 		if f, ok := d.(Flusher); ok {
-			if err := f.Flush(); err != nil {
+			if err := f.Flush(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("flush detector state: %w", err))
 			}
 		}

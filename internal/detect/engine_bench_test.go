@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -19,7 +20,7 @@ func BenchmarkEngineInvictus(b *testing.B) {
 	en := NewEngine(AccessDeniedBurst(&MemStore{}), ReconBurst(&MemStore{}), SESVolume(&MemStore{}, 500), &Baseline{Store: &MemStore{}})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := en.Observe(&events[i%len(events)]); err != nil {
+		if _, err := en.Observe(context.Background(), &events[i%len(events)]); err != nil {
 			b.Fatal(err)
 		}
 	}

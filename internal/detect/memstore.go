@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"slices"
 	"sync"
 )
@@ -13,7 +14,7 @@ type MemStore struct {
 }
 
 // Get returns a copy of the value under namespace and key.
-func (s *MemStore) Get(namespace, key string) ([]byte, bool, error) {
+func (s *MemStore) Get(ctx context.Context, namespace, key string) ([]byte, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.m[namespace+"\x00"+key]
@@ -21,7 +22,7 @@ func (s *MemStore) Get(namespace, key string) ([]byte, bool, error) {
 }
 
 // Put stores a copy of value.
-func (s *MemStore) Put(namespace, key string, value []byte) error {
+func (s *MemStore) Put(ctx context.Context, namespace, key string, value []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {

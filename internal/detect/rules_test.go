@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -135,6 +136,6 @@ func FuzzEngine(f *testing.F) {
 			return
 		}
 		en := NewEngine(AccessDeniedBurst(&MemStore{}), &Baseline{Store: &MemStore{}})
-		_, _ = en.Observe(&e)
+		_, _ = en.Observe(context.Background(), &e)
 	})
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,7 +38,7 @@ func FuzzUserRulesYAML(f *testing.F) {
 			return
 		}
 		e := urEvent(t, sesSend("AKIAIOSFODNN7EXAMPLE", "10.0.0.1", "2024-05-01T10:00:00Z"))
-		if _, err := NewUserRules(rules, nil).Observe(e); err != nil {
+		if _, err := NewUserRules(rules, nil).Observe(context.Background(), e); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -180,7 +180,7 @@ func TestSigmaRuleFiresOnStratusCorpus(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	for _, f := range files {
 		err := cloudtrail.ReadFile(context.Background(), f, cloudtrail.Options{}, func(e cloudtrail.Event) error {
-			alerts, err := d.Observe(&e)
+			alerts, err := d.Observe(context.Background(), &e)
 			hits[filepath.Base(f)] += len(alerts)
 			return err
 		})

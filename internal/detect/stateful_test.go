@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func observeAll(t *testing.T, d Detector, events []cloudtrail.Event) []string {
 	t.Helper()
 	var out []string
 	for i := range events {
-		as, err := d.Observe(&events[i])
+		as, err := d.Observe(context.Background(), &events[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +74,7 @@ func TestBurstStateSurvivesARestart(t *testing.T) {
 		observeAll(t, first, []cloudtrail.Event{call(t, "AKIAIOSFODNN7EXAMPLE", time.Duration(i)*time.Second,
 			"ListUsers", "AccessDenied", "203.0.113.7", "us-east-1", "iam.amazonaws.com", "aws-cli/2")})
 	}
-	if err := first.Flush(); err != nil {
+	if err := first.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	second := AccessDeniedBurst(store)
@@ -162,7 +163,7 @@ func TestBaselineIsPersistedAndAlertsOnce(t *testing.T) {
 	store := &MemStore{}
 	b := &Baseline{Store: store, Learning: time.Hour}
 	observeAll(t, b, []cloudtrail.Event{call(t, key, 0, "ListBuckets", "", "198.51.100.10", "eu-west-1", "s3.amazonaws.com", "aws-cli/2")})
-	if err := b.Flush(); err != nil {
+	if err := b.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	again := &Baseline{Store: store, Learning: time.Hour}

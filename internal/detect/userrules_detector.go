@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -30,7 +31,7 @@ func NewUserRules(rules []*UserRule, store Store) *UserRules {
 func (d *UserRules) Rules() []*UserRule { return d.rules }
 
 // Observe implements Detector.
-func (d *UserRules) Observe(e *cloudtrail.Event) ([]Alert, error) {
+func (d *UserRules) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error) {
 	rec := urNewRecord(e)
 	var out []Alert
 	for _, r := range d.rules {
@@ -41,7 +42,7 @@ func (d *UserRules) Observe(e *cloudtrail.Event) ([]Alert, error) {
 			out = append(out, r.alert(e))
 			continue
 		}
-		a, fired, err := d.threshold(r, rec, e)
+		a, fired, err := d.threshold(ctx, r, rec, e)
 		if err != nil {
 			return out, err
 		}
@@ -76,7 +77,7 @@ const urStoreNamespace = "detect.userrules"
 // threshold records one match in its group and reports whether the group
 // reached the threshold within the window; reaching it resets the group so
 // one burst raises one alert.
-func (d *UserRules) threshold(r *UserRule, rec *urRecord, e *cloudtrail.Event) (Alert, bool, error) {
+func (d *UserRules) threshold(ctx context.Context, r *UserRule, rec *urRecord, e *cloudtrail.Event) (Alert, bool, error) {
 	t := r.Threshold
 	group := ""
 	if t.By != "" {
@@ -85,7 +86,7 @@ func (d *UserRules) threshold(r *UserRule, rec *urRecord, e *cloudtrail.Event) (
 	}
 	key := r.ID + "\x00" + group
 	var st urWindowState
-	raw, ok, err := d.store.Get(urStoreNamespace, key)
+	raw, ok, err := d.store.Get(ctx, urStoreNamespace, key)
 	if err != nil {
 		return Alert{}, false, fmt.Errorf("rule %s: read threshold state: %w", r.ID, err)
 	}
@@ -101,7 +102,7 @@ func (d *UserRules) threshold(r *UserRule, rec *urRecord, e *cloudtrail.Event) (
 	}
 	raw, err = json.Marshal(st)
 	if err == nil {
-		err = d.store.Put(urStoreNamespace, key, raw)
+		err = d.store.Put(ctx, urStoreNamespace, key, raw)
 	}
 	if err != nil {
 		return Alert{}, false, fmt.Errorf("rule %s: save threshold state: %w", r.ID, err)
@@ -177,14 +178,14 @@ type urMemStore struct {
 	m  map[string][]byte
 }
 
-func (s *urMemStore) Get(ns, key string) ([]byte, bool, error) {
+func (s *urMemStore) Get(ctx context.Context, ns, key string) ([]byte, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.m[ns+"\x00"+key]
 	return v, ok, nil
 }
 
-func (s *urMemStore) Put(ns, key string, v []byte) error {
+func (s *urMemStore) Put(ctx context.Context, ns, key string, v []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.m[ns+"\x00"+key] = append([]byte(nil), v...)

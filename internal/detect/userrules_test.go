@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -88,7 +89,7 @@ func TestUserRuleMatchers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rules := mustRules(t, "rules:\n  - id: R\n    match:\n      "+tt.match+"\n")
-			alerts, err := NewUserRules(rules, nil).Observe(e)
+			alerts, err := NewUserRules(rules, nil).Observe(context.Background(), e)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +111,7 @@ func TestUserRuleAlertCarriesRuleAndEvent(t *testing.T) {
     match:
       eventSource: ses.amazonaws.com
 `)
-	alerts, err := NewUserRules(rules, nil).Observe(urEvent(t, sesSend(key, "10.1.2.3", "2024-05-01T10:00:00Z")))
+	alerts, err := NewUserRules(rules, nil).Observe(context.Background(), urEvent(t, sesSend(key, "10.1.2.3", "2024-05-01T10:00:00Z")))
 	if err != nil || len(alerts) != 1 {
 		t.Fatalf("alerts = %v, %v", alerts, err)
 	}

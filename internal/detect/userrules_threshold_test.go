@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,7 +15,7 @@ func fired(t *testing.T, d *UserRules, events [][3]string) []string {
 	t.Helper()
 	var got []string
 	for _, ev := range events {
-		alerts, err := d.Observe(urEvent(t, sesSend(ev[0], ev[1], ev[2])))
+		alerts, err := d.Observe(context.Background(), urEvent(t, sesSend(ev[0], ev[1], ev[2])))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -99,7 +99,7 @@ func (h *handler) object(ctx context.Context, obj objectRef) error {
 		return nil
 	}
 	marker := obj.Bucket + "/" + obj.Key
-	if _, done, err := h.store.Get(ObjectsNamespace, marker); err != nil {
+	if _, done, err := h.store.Get(ctx, ObjectsNamespace, marker); err != nil {
 		return fmt.Errorf("check %s: %w", name, err)
 	} else if done {
 		slog.Info("keywarden lambda: already processed", "object", name)
@@ -125,7 +125,7 @@ func (h *handler) object(ctx context.Context, obj objectRef) error {
 	if err := b.flush(); err != nil {
 		return fmt.Errorf("process %s: %w", name, err)
 	}
-	if err := h.store.Put(ObjectsNamespace, marker, h.markerValue(b.total)); err != nil {
+	if err := h.store.Put(ctx, ObjectsNamespace, marker, h.markerValue(b.total)); err != nil {
 		return fmt.Errorf("mark %s processed: %w", name, err)
 	}
 	slog.Info("keywarden lambda: processed", "object", name, "events", b.total)
@@ -157,7 +157,7 @@ func (h *handler) records(ctx context.Context, raws []json.RawMessage) error {
 				continue
 			}
 			seen[ev.EventID] = true
-			_, done, err := h.store.Get(EventsNamespace, ev.EventID)
+			_, done, err := h.store.Get(ctx, EventsNamespace, ev.EventID)
 			if err != nil {
 				return fmt.Errorf("check event %s: %w", ev.EventID, err)
 			}
@@ -177,7 +177,7 @@ func (h *handler) records(ctx context.Context, raws []json.RawMessage) error {
 		if ev.EventID == "" {
 			continue
 		}
-		if err := h.store.Put(EventsNamespace, ev.EventID, h.markerValue(1)); err != nil {
+		if err := h.store.Put(ctx, EventsNamespace, ev.EventID, h.markerValue(1)); err != nil {
 			return fmt.Errorf("mark event %s processed: %w", ev.EventID, err)
 		}
 	}

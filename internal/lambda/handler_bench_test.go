@@ -6,33 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/lambda"
 )
-
-// memStore is a detect.Store in memory, so the benchmark measures reading
-// and decoding rather than DynamoDB round trips (two per object).
-type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memStore) Get(ns, k string) ([]byte, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[ns+"\x00"+k]
-	return v, ok, nil
-}
-
-func (s *memStore) Put(ns, k string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[ns+"\x00"+k] = v
-	return nil
-}
 
 type countProc struct{ n int }
 
@@ -77,7 +56,7 @@ func BenchmarkHandlerObject(b *testing.B) {
 	b.SetBytes(int64(sb.Len())) // uncompressed bytes
 	b.ResetTimer()
 	for b.Loop() {
-		h := lambda.Handler(proc, f.s3, &memStore{m: map[string][]byte{}})
+		h := lambda.Handler(proc, f.s3, &detect.MemStore{})
 		if err := h(context.Background(), payload); err != nil {
 			b.Fatal(err)
 		}

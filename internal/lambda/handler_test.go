@@ -236,7 +236,7 @@ func TestHandlerRetriesAnObjectWhoseProcessingFailed(t *testing.T) {
 	if err := f.handle(t, s3Notification(bucket, key)); err == nil || !strings.Contains(err.Error(), "sink unavailable") {
 		t.Fatalf("first delivery error = %v; want the processor's", err)
 	}
-	if _, done, err := f.store.Get(lambda.ObjectsNamespace, bucket+"/"+key); err != nil || done {
+	if _, done, err := f.store.Get(context.Background(), lambda.ObjectsNamespace, bucket+"/"+key); err != nil || done {
 		t.Fatalf("marker after a failure: done=%v err=%v; want none", done, err)
 	}
 	if err := f.handle(t, s3Notification(bucket, key)); err != nil {

@@ -1,6 +1,7 @@
 package respond
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -81,7 +82,7 @@ func accessDeniedBursts(events []cloudtrail.Event) []Flag {
 	var out []Flag
 	for i := range sorted {
 		e := &sorted[i]
-		alerts, _ := burst.Observe(e) // without a Store it cannot fail
+		alerts, _ := burst.Observe(context.Background(), e) // without a Store it cannot fail, nor wait
 		for _, a := range alerts {
 			d, _ := a.Details["detail"].(string)
 			out = append(out, burstRule.flag(e, d))

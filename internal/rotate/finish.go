@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 )
 
@@ -23,7 +24,7 @@ func (rt *Rotator) verify(ctx context.Context, r *Rotation) error {
 	wait := max(rt.VerifyEvery, 100*time.Millisecond)
 	for {
 		res := rt.IAM.Verify(ctx, key)
-		if res.Status == awsx.KeyActive {
+		if res.Status == credential.Active {
 			break
 		}
 		if !rt.Now().Before(deadline) {

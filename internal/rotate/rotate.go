@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/secret"
 	"github.com/keywarden/keywarden/internal/state"
@@ -26,10 +27,10 @@ import (
 type IAM interface {
 	ListKeys(ctx context.Context, user string) ([]awsx.AccessKey, error)
 	LastUsed(ctx context.Context, keyID string) (time.Time, error)
-	CreateKey(ctx context.Context, user string) (awsx.StaticKey, time.Time, error)
+	CreateKey(ctx context.Context, user string) (credential.Key, time.Time, error)
 	SetActive(ctx context.Context, user, keyID string, active bool) error
 	DeleteKey(ctx context.Context, user, keyID string) error
-	Verify(ctx context.Context, key awsx.StaticKey) awsx.KeyResult
+	Verify(ctx context.Context, key credential.Key) credential.Result
 }
 
 // Rotator runs rotations against one signing identity.
@@ -44,7 +45,7 @@ type Rotator struct {
 	// Successor, when set, is the IAM to use once the new key works: a
 	// profile's key signs its own rotation, and AWS refuses a deactivated
 	// key, so deactivating and deleting the old key sign with the new one.
-	Successor func(newKey awsx.StaticKey) IAM
+	Successor func(newKey credential.Key) IAM
 
 	VerifyTimeout time.Duration // how long IAM propagation may take before the new key works
 	VerifyEvery   time.Duration // the first wait between verification attempts (doubles, at most 5 s)
@@ -320,12 +321,12 @@ func days(d time.Duration) string {
 }
 
 // newKey is the journaled new key with its secret.
-func (rt *Rotator) newKey(ctx context.Context, r *Rotation) (awsx.StaticKey, error) {
+func (rt *Rotator) newKey(ctx context.Context, r *Rotation) (credential.Key, error) {
 	s, err := rt.DB.Secret(ctx, r.ID, secretNew)
 	if err != nil || s.IsZero() {
-		return awsx.StaticKey{}, fmt.Errorf("rotation %s: the new key's secret is not in the journal: %v", r.ID, err)
+		return credential.Key{}, fmt.Errorf("rotation %s: the new key's secret is not in the journal: %v", r.ID, err)
 	}
-	return awsx.StaticKey{ID: r.NewKeyID, Secret: s}, nil
+	return credential.Key{ID: r.NewKeyID, Secret: s}, nil
 }
 
 // pending lists target specs not yet delivered.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/secret"
 	"github.com/keywarden/keywarden/internal/state"
@@ -389,12 +390,12 @@ func (c crashingIAM) ListKeys(ctx context.Context, user string) ([]awsx.AccessKe
 	return c.IAM.ListKeys(ctx, user)
 }
 
-func (c crashingIAM) CreateKey(ctx context.Context, user string) (awsx.StaticKey, time.Time, error) {
+func (c crashingIAM) CreateKey(ctx context.Context, user string) (credential.Key, time.Time, error) {
 	if c.hit() {
 		if c.after {
 			c.IAM.CreateKey(ctx, user)
 		}
-		return awsx.StaticKey{}, time.Time{}, errCrash
+		return credential.Key{}, time.Time{}, errCrash
 	}
 	return c.IAM.CreateKey(ctx, user)
 }
@@ -419,9 +420,9 @@ func (c crashingIAM) DeleteKey(ctx context.Context, user, id string) error {
 	return c.IAM.DeleteKey(ctx, user, id)
 }
 
-func (c crashingIAM) Verify(ctx context.Context, k awsx.StaticKey) awsx.KeyResult {
+func (c crashingIAM) Verify(ctx context.Context, k credential.Key) credential.Result {
 	if c.hit() {
-		return awsx.KeyResult{Status: awsx.KeyUnknown, Err: errCrash}
+		return credential.Result{Status: credential.Unknown, Err: errCrash}
 	}
 	return c.IAM.Verify(ctx, k)
 }
@@ -477,7 +478,7 @@ func (f *fixture) checkConsistent(r *Rotation, after bool, n int) {
 		f.t.Fatalf("after=%v kill at call %d: want one active key, in the file, nothing else changed; keys %v, file %s (rest same: %v)",
 			after, n, keys, id, same)
 	}
-	if res := f.admin.Verify(context.Background(), awsx.StaticKey{ID: id, Secret: f.newSecret(r)}); res.Status != awsx.KeyActive {
+	if res := f.admin.Verify(context.Background(), credential.Key{ID: id, Secret: f.newSecret(r)}); res.Status != credential.Active {
 		f.t.Fatalf("after=%v kill at call %d: STS refuses the file's key: %v", after, n, res.Err)
 	}
 	open, _ := f.db.List(context.Background(), Kind, state.Filter{OpenOnly: true})

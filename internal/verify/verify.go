@@ -10,13 +10,13 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
-	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/scan"
 )
 
 // Checker checks one key; awsx.KeyChecker is the real one.
 type Checker interface {
-	CheckKey(ctx context.Context, key awsx.StaticKey) awsx.KeyResult
+	CheckKey(ctx context.Context, key credential.Key) credential.Result
 }
 
 // Options bound the load put on STS.
@@ -35,7 +35,7 @@ type keyRef struct {
 // unknown; others keep their state. It returns an error only when ctx ends
 // first, and then leaves unchecked findings as they were.
 func Findings(ctx context.Context, checker Checker, findings []scan.Finding, opts Options) error {
-	keys := map[keyRef]awsx.StaticKey{}
+	keys := map[keyRef]credential.Key{}
 	var order []keyRef
 	for i := range findings {
 		f := &findings[i]
@@ -44,7 +44,7 @@ func Findings(ctx context.Context, checker Checker, findings []scan.Finding, opt
 			continue
 		}
 		if _, seen := keys[ref]; !seen {
-			keys[ref] = awsx.StaticKey{ID: f.KeyID, Secret: f.Secret, SessionToken: f.SessionToken}
+			keys[ref] = credential.Key{ID: f.KeyID, Secret: f.Secret, SessionToken: f.SessionToken}
 			order = append(order, ref)
 		}
 	}
@@ -72,13 +72,13 @@ func checkable(f *scan.Finding) (keyRef, bool) {
 	return keyRef{f.KeyID, f.Secret.SHA256(), f.SessionToken.SHA256()}, true
 }
 
-func checkAll(ctx context.Context, checker Checker, keys map[keyRef]awsx.StaticKey, order []keyRef, opts Options) (map[keyRef]awsx.KeyResult, error) {
+func checkAll(ctx context.Context, checker Checker, keys map[keyRef]credential.Key, order []keyRef, opts Options) (map[keyRef]credential.Result, error) {
 	limit := rate.Inf
 	if opts.PerSecond > 0 {
 		limit = rate.Limit(opts.PerSecond)
 	}
 	limiter := rate.NewLimiter(limit, 1)
-	results := make([]awsx.KeyResult, len(order))
+	results := make([]credential.Result, len(order))
 	checked := make([]bool, len(order))
 	g, gctx := errgroup.WithContext(ctx)
 	workers := opts.Concurrency
@@ -100,7 +100,7 @@ func checkAll(ctx context.Context, checker Checker, keys map[keyRef]awsx.StaticK
 		})
 	}
 	err := g.Wait()
-	out := make(map[keyRef]awsx.KeyResult, len(order))
+	out := make(map[keyRef]credential.Result, len(order))
 	for i, ref := range order {
 		if checked[i] {
 			out[ref] = results[i]
@@ -115,11 +115,11 @@ func checkAll(ctx context.Context, checker Checker, keys map[keyRef]awsx.StaticK
 	return out, nil
 }
 
-func status(r awsx.KeyResult) string {
+func status(r credential.Result) string {
 	switch r.Status {
-	case awsx.KeyActive:
+	case credential.Active:
 		return scan.VerifiedActive
-	case awsx.KeyInvalid:
+	case credential.Invalid:
 		return scan.VerifiedInvalid
 	}
 	return scan.VerifiedUnknown

@@ -11,6 +11,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/scan"
 	"github.com/keywarden/keywarden/internal/secret"
 	"github.com/keywarden/keywarden/internal/verify"
@@ -25,7 +26,7 @@ type countingChecker struct {
 	calls map[string]int
 }
 
-func (c *countingChecker) CheckKey(ctx context.Context, key awsx.StaticKey) awsx.KeyResult {
+func (c *countingChecker) CheckKey(ctx context.Context, key credential.Key) credential.Result {
 	c.mu.Lock()
 	c.calls[key.ID]++
 	c.mu.Unlock()
@@ -118,7 +119,7 @@ func TestFindingsStopsWhenContextEnds(t *testing.T) {
 // checker, not for STS.
 type inFlightChecker struct{ now, peak atomic.Int32 }
 
-func (c *inFlightChecker) CheckKey(ctx context.Context, key awsx.StaticKey) awsx.KeyResult {
+func (c *inFlightChecker) CheckKey(ctx context.Context, key credential.Key) credential.Result {
 	n := c.now.Add(1)
 	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
 	}
@@ -126,7 +127,7 @@ func (c *inFlightChecker) CheckKey(ctx context.Context, key awsx.StaticKey) awsx
 		runtime.Gosched()
 	}
 	c.now.Add(-1)
-	return awsx.KeyResult{Status: awsx.KeyInvalid}
+	return credential.Result{Status: credential.Invalid}
 }
 
 func TestFindingsBoundsConcurrency(t *testing.T) {

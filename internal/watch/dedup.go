@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -50,14 +51,14 @@ type dedupRecord struct {
 // Filter returns the alerts not seen within the window, in order, and
 // records them as seen. It satisfies the pipeline's AlertFilter. If they
 // then cannot be delivered, call Forget so that they are raised again.
-func (d *Deduper) Filter(alerts []detect.Alert) ([]detect.Alert, error) {
+func (d *Deduper) Filter(ctx context.Context, alerts []detect.Alert) ([]detect.Alert, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var fresh []detect.Alert
 	for _, a := range alerts {
 		key := DedupKey(a)
 		at := d.alertTime(a)
-		raw, ok, err := d.store.Get(DedupNamespace, key)
+		raw, ok, err := d.store.Get(ctx, DedupNamespace, key)
 		if err != nil {
 			return nil, fmt.Errorf("read dedup state for %s: %w", a.Rule, err)
 		}
@@ -72,7 +73,7 @@ func (d *Deduper) Filter(alerts []detect.Alert) ([]detect.Alert, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode dedup state: %w", err)
 		}
-		if err := d.store.Put(DedupNamespace, key, b); err != nil {
+		if err := d.store.Put(ctx, DedupNamespace, key, b); err != nil {
 			return nil, fmt.Errorf("write dedup state for %s: %w", a.Rule, err)
 		}
 		fresh = append(fresh, a)
@@ -82,12 +83,12 @@ func (d *Deduper) Filter(alerts []detect.Alert) ([]detect.Alert, error) {
 
 // Forget undoes Filter's record of alerts that were not delivered, so the
 // next time their events are read they raise them again.
-func (d *Deduper) Forget(alerts []detect.Alert) error {
+func (d *Deduper) Forget(ctx context.Context, alerts []detect.Alert) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, a := range alerts {
 		// detect.Store has no delete: an empty value reads as unseen.
-		if err := d.store.Put(DedupNamespace, DedupKey(a), nil); err != nil {
+		if err := d.store.Put(ctx, DedupNamespace, DedupKey(a), nil); err != nil {
 			return fmt.Errorf("forget dedup state for %s: %w", a.Rule, err)
 		}
 	}

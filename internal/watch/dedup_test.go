@@ -36,7 +36,7 @@ func TestDeduperDropsRepeatsWithinWindowAcrossRestart(t *testing.T) {
 	a := testAlert("KW-CT-ROOT", "alice", t0)
 	again := a
 	again.EventID = "ev-again" // a new event, the same red flag
-	got, err := first.Filter([]detect.Alert{a, again})
+	got, err := first.Filter(context.Background(), []detect.Alert{a, again})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestDeduperDropsRepeatsWithinWindowAcrossRestart(t *testing.T) {
 	otherKey := testAlert("KW-CT-ROOT", "bob", t0)
 	otherResource := a
 	otherResource.EventID, otherResource.Details = "ev-res", map[string]any{"resource": "arn:aws:iam::123456789012:user/eve"}
-	got, err = second.Filter([]detect.Alert{
+	got, err = second.Filter(context.Background(), []detect.Alert{
 		later(30*time.Minute, "ev-30m"),    // within the window: dropped
 		later(-30*time.Minute, "ev-early"), // out of order, still within: dropped
 		otherKey,                           // another access key: kept
@@ -74,13 +74,13 @@ func TestDeduperDropsRepeatsWithinWindowAcrossRestart(t *testing.T) {
 func TestDeduperForgetLetsUndeliveredAlertsThrough(t *testing.T) {
 	d := NewDeduper(mapStore{}, 0)
 	a := testAlert("KW-CT-ROOT", "alice", t0)
-	if got, _ := d.Filter([]detect.Alert{a}); len(got) != 1 {
+	if got, _ := d.Filter(context.Background(), []detect.Alert{a}); len(got) != 1 {
 		t.Fatalf("first Filter kept %d, want 1", len(got))
 	}
-	if err := d.Forget([]detect.Alert{a}); err != nil {
+	if err := d.Forget(context.Background(), []detect.Alert{a}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := d.Filter([]detect.Alert{a}); len(got) != 1 {
+	if got, _ := d.Filter(context.Background(), []detect.Alert{a}); len(got) != 1 {
 		t.Errorf("after Forget Filter kept %d, want 1", len(got))
 	}
 }
@@ -95,7 +95,7 @@ func TestDeduperUsesClockForAlertsWithoutEventTime(t *testing.T) {
 		want    int
 	}{{0, 1}, {10 * time.Minute, 0}, {2 * time.Hour, 1}} {
 		now = now.Add(tc.advance)
-		got, err := d.Filter([]detect.Alert{a})
+		got, err := d.Filter(context.Background(), []detect.Alert{a})
 		if err != nil || len(got) != tc.want {
 			t.Errorf("step %d: kept %d, %v; want %d", i, len(got), err, tc.want)
 		}
@@ -114,12 +114,12 @@ func TestDedupKeyDistinguishesTuples(t *testing.T) {
 // mapStore is an in-memory detect.Store.
 type mapStore map[string][]byte
 
-func (m mapStore) Get(ns, key string) ([]byte, bool, error) {
+func (m mapStore) Get(ctx context.Context, ns, key string) ([]byte, bool, error) {
 	v, ok := m[ns+"\x00"+key]
 	return v, ok, nil
 }
 
-func (m mapStore) Put(ns, key string, v []byte) error {
+func (m mapStore) Put(ctx context.Context, ns, key string, v []byte) error {
 	m[ns+"\x00"+key] = v
 	return nil
 }
@@ -133,19 +133,19 @@ func TestPruneDedupForgetsOnlyOldMarks(t *testing.T) {
 	defer db.Close()
 	d := NewDeduper(StateStore(db), time.Hour)
 	a := testAlert("KW-CT-ROOT", "alice", t0)
-	if got, err := d.Filter([]detect.Alert{a}); err != nil || len(got) != 1 {
+	if got, err := d.Filter(context.Background(), []detect.Alert{a}); err != nil || len(got) != 1 {
 		t.Fatalf("first Filter = %v, %v; want the alert", rules(got), err)
 	}
 	if n, err := PruneDedup(ctx, db, time.Now().Add(-DedupKeep)); err != nil || n != 0 {
 		t.Fatalf("pruning marks older than a week removed %d (%v), want 0", n, err)
 	}
-	if got, _ := d.Filter([]detect.Alert{a}); len(got) != 0 {
+	if got, _ := d.Filter(context.Background(), []detect.Alert{a}); len(got) != 0 {
 		t.Fatalf("after a prune of old marks the repeat went through: %v", rules(got))
 	}
 	if n, err := PruneDedup(ctx, db, time.Now().Add(time.Second)); err != nil || n != 1 {
 		t.Fatalf("pruning every mark removed %d (%v), want 1", n, err)
 	}
-	if got, _ := d.Filter([]detect.Alert{a}); len(got) != 1 {
+	if got, _ := d.Filter(context.Background(), []detect.Alert{a}); len(got) != 1 {
 		t.Errorf("after its mark was pruned the alert was still silenced: %v", rules(got))
 	}
 }

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -25,9 +26,9 @@ type Cursor struct {
 const cursorNamespace = "watch-cursor"
 
 // LoadCursor reads the cursor of source; a new source starts empty.
-func LoadCursor(store detect.Store, source string) (*Cursor, error) {
+func LoadCursor(ctx context.Context, store detect.Store, source string) (*Cursor, error) {
 	c := &Cursor{Seen: map[string]time.Time{}}
-	raw, ok, err := store.Get(cursorNamespace, source)
+	raw, ok, err := store.Get(ctx, cursorNamespace, source)
 	if err != nil || !ok {
 		return c, err
 	}
@@ -69,7 +70,7 @@ func (c *Cursor) Fresh(events []cloudtrail.Event) []cloudtrail.Event {
 }
 
 // Save prunes ids too old to be read again and persists the cursor.
-func (c *Cursor) Save(store detect.Store, source string) error {
+func (c *Cursor) Save(ctx context.Context, store detect.Store, source string) error {
 	floor := c.Since().Add(-Lateness)
 	for id, t := range c.Seen {
 		if t.Before(floor) {
@@ -80,7 +81,7 @@ func (c *Cursor) Save(store detect.Store, source string) error {
 	if err != nil {
 		return err
 	}
-	if err := store.Put(cursorNamespace, source, raw); err != nil {
+	if err := store.Put(ctx, cursorNamespace, source, raw); err != nil {
 		return fmt.Errorf("save the cursor of %s: %w", source, err)
 	}
 	return nil

@@ -17,8 +17,8 @@ import (
 // could not be delivered through again: the events that raised them are
 // read again on the next run, since the cursor did not move.
 type AlertFilter interface {
-	Filter(alerts []detect.Alert) ([]detect.Alert, error)
-	Forget(alerts []detect.Alert) error
+	Filter(ctx context.Context, alerts []detect.Alert) ([]detect.Alert, error)
+	Forget(ctx context.Context, alerts []detect.Alert) error
 }
 
 // Pipeline judges events and delivers the alerts.
@@ -45,7 +45,7 @@ func (p *Pipeline) Process(ctx context.Context, events []cloudtrail.Event) error
 			return err
 		}
 		e := &events[i]
-		as, err := p.Detector.Observe(e)
+		as, err := p.Detector.Observe(ctx, e)
 		if err != nil {
 			return fmt.Errorf("judge event %s: %w", e.EventID, err)
 		}
@@ -66,7 +66,7 @@ func (p *Pipeline) deliver(ctx context.Context, alerts []detect.Alert) error {
 	}
 	if p.Filter != nil && len(alerts) > 0 {
 		var err error
-		if alerts, err = p.Filter.Filter(alerts); err != nil {
+		if alerts, err = p.Filter.Filter(ctx, alerts); err != nil {
 			return fmt.Errorf("dedup alerts: %w", err)
 		}
 	}
@@ -84,7 +84,7 @@ func (p *Pipeline) deliver(ctx context.Context, alerts []detect.Alert) error {
 		}
 	}
 	if firstErr != nil && p.Filter != nil {
-		if err := p.Filter.Forget(alerts); err != nil {
+		if err := p.Filter.Forget(ctx, alerts); err != nil {
 			return fmt.Errorf("%w (and forgetting the undelivered alerts failed: %v)", firstErr, err)
 		}
 		return firstErr
@@ -104,9 +104,9 @@ func (p *Pipeline) Worst() (severity.Level, int) { return p.worst, p.alerts }
 
 // Commit saves what the detectors learned (baselines, bursts) with the
 // cursor that says which events they have seen.
-func (p *Pipeline) Commit() error {
+func (p *Pipeline) Commit(ctx context.Context) error {
 	if f, ok := p.Detector.(detect.Flusher); ok {
-		if err := f.Flush(); err != nil {
+		if err := f.Flush(ctx); err != nil {
 			return fmt.Errorf("save detector state: %w", err)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // seen records the order in which events are judged.
 type seen []string
 
-func (s *seen) Observe(e *cloudtrail.Event) ([]detect.Alert, error) {
+func (s *seen) Observe(ctx context.Context, e *cloudtrail.Event) ([]detect.Alert, error) {
 	*s = append(*s, e.EventID)
 	return nil, nil
 }

@@ -14,12 +14,12 @@ func StateStore(db *state.DB) detect.Store { return dbStore{db} }
 
 type dbStore struct{ db *state.DB }
 
-func (s dbStore) Get(ns, key string) ([]byte, bool, error) {
-	return s.db.Value(context.Background(), ns, key)
+func (s dbStore) Get(ctx context.Context, ns, key string) ([]byte, bool, error) {
+	return s.db.Value(ctx, ns, key)
 }
 
-func (s dbStore) Put(ns, key string, v []byte) error {
-	return s.db.SetValue(context.Background(), ns, key, v)
+func (s dbStore) Put(ctx context.Context, ns, key string, v []byte) error {
+	return s.db.SetValue(ctx, ns, key, v)
 }
 
 // DedupKeep is how long a dedup mark is kept past its window. --follow and
