@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/severity"
 	"github.com/keywarden/keywarden/internal/state"
 )
@@ -27,9 +26,9 @@ const (
 func goldenReport() *Report {
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	return &Report{Incident: "inc-golden", KeyID: exampleKeyID, AccountID: "123456789012", Applied: true,
-		Owner: &awsx.KeyOwner{User: "deploy", Account: "123456789012", Status: "Active", Created: at.Add(-48 * time.Hour),
+		Owner: &KeyOwner{User: "deploy", Account: "123456789012", Status: "Active", Created: at.Add(-48 * time.Hour),
 			LastUsed: at.Add(-time.Hour), LastUsedService: "s3", LastUsedRegion: "eu-west-1"},
-		Rights: &awsx.Rights{Admin: false, Dangerous: []string{"iam:CreateUser", "iam:PassRole"}, Groups: []string{"ops"},
+		Rights: &Rights{Admin: false, Dangerous: []string{"iam:CreateUser", "iam:PassRole"}, Groups: []string{"ops"},
 			Boundary:       "arn:aws:iam::123456789012:policy/Boundary",
 			AssumableRoles: []string{"arn:aws:iam::123456789012:role/deploy"},
 			Unknown:        []string{"arn:aws:iam::123456789012:policy/Hidden (iam:GetPolicy: access denied)"}},
@@ -73,8 +72,8 @@ func goldenReview(at time.Time) *Review {
 func planReport() *Report {
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	return &Report{KeyID: exampleKeyID, AccountID: "123456789012",
-		Owner:  &awsx.KeyOwner{User: "idle", Account: "123456789012", Status: "Inactive", Created: at.Add(-time.Hour)},
-		Rights: &awsx.Rights{},
+		Owner:  &KeyOwner{User: "idle", Account: "123456789012", Status: "Inactive", Created: at.Add(-time.Hour)},
+		Rights: &Rights{},
 		Actions: []Action{{Kind: DeactivateKey, User: "idle", KeyID: exampleKeyID, Skipped: "the key is already inactive"},
 			{Kind: RevokeSessions, User: "idle", Before: at}},
 		Journal: []state.Entry{}, Warnings: []string{}, GeneratedAt: at}
