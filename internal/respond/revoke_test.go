@@ -43,8 +43,8 @@ func TestRevokeSessionsCutoff(t *testing.T) {
 	}
 }
 
-// FuzzRevokeSessionsCutoff: whatever the stored document, reading it back returns
-// an answer or an error, and a cutoff it finds survives a round trip.
+// FuzzRevokeSessionsCutoff: whatever the stored document, reading it back
+// returns an answer or an error, and a cutoff it finds survives a round trip.
 func FuzzRevokeSessionsCutoff(f *testing.F) {
 	f.Add(RevokeSessionsDocument(time.Date(2025, 3, 9, 13, 7, 32, 0, time.UTC)))
 	f.Add(`{"Statement":[{"Effect":"Deny","Action":["*"],"Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":["x","y"]}}}]}`)
