@@ -15,6 +15,7 @@ import (
 	"github.com/keywarden/keywarden/internal/atomicfile"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/respond"
+	"github.com/keywarden/keywarden/internal/respond/respondaws"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
@@ -176,7 +177,7 @@ func newResponder(ctx context.Context, deps Deps, opts respondOptions) (*respond
 	if err != nil {
 		return nil, nil, cfg, err
 	}
-	return &respond.Responder{IAM: awsx.NewKeyAdmin(cfg), DB: db, Out: deps.Stderr, Now: time.Now}, db, cfg, nil
+	return &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: time.Now}, db, cfg, nil
 }
 
 func writeRespondReport(deps Deps, opts respondOptions, rep *respond.Report) error {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/respond/respondaws"
 )
 
 // drill is an exposed key in moto that did what an intruder does: create a
@@ -235,26 +236,20 @@ func TestRespondDrillContainsReviewsAndUndoes(t *testing.T) {
 	}
 }
 
-func (d *drill) admin(t *testing.T) *awsx.KeyAdmin {
+func (d *drill) admin(t *testing.T) *respondaws.IAM {
 	cfg, err := awsx.Load(context.Background(), awsx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return awsx.NewKeyAdmin(cfg)
+	return respondaws.New(cfg)
 }
 
 func (d *drill) keyActive(t *testing.T) bool {
-	keys, err := d.admin(t).ListKeys(context.Background(), "deploy")
+	owner, err := d.admin(t).KeyOwner(context.Background(), d.exposed.KeyID)
 	if err != nil {
-		t.Fatalf("list keys: %v", err)
+		t.Fatalf("the exposed key: %v", err)
 	}
-	for _, k := range keys {
-		if k.ID == d.exposed.KeyID {
-			return k.Active
-		}
-	}
-	t.Fatalf("the exposed key is gone: %v", keys)
-	return false
+	return owner.Status == "Active"
 }
 
 func (d *drill) denyBefore(t *testing.T) time.Time {
@@ -269,7 +264,7 @@ func (d *drill) denyBefore(t *testing.T) time.Time {
 }
 
 func (d *drill) userExists(t *testing.T, name string) bool {
-	_, err := d.admin(t).UserRights(context.Background(), name)
+	_, err := d.admin(t).UserPolicies(context.Background(), name)
 	return err == nil
 }
 

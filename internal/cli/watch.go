@@ -14,6 +14,7 @@ import (
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/respond"
+	"github.com/keywarden/keywarden/internal/respond/respondaws"
 	"github.com/keywarden/keywarden/internal/severity"
 	"github.com/keywarden/keywarden/internal/state"
 	"github.com/keywarden/keywarden/internal/watch"
@@ -264,7 +265,7 @@ func containOnAlert(deps Deps, opts watchOptions, cfg aws.Config, db *state.DB) 
 	if len(rules) == 0 {
 		return nil, nil
 	}
-	r := &respond.Responder{IAM: awsx.NewKeyAdmin(cfg), DB: db, Out: deps.Stderr, Now: time.Now}
+	r := &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: time.Now}
 	contained := map[string]bool{}
 	return func(ctx context.Context, a detect.Alert) error {
 		if !rules[a.Rule] || !strings.HasPrefix(a.AccessKeyID, "AKIA") || contained[a.AccessKeyID] {

@@ -47,8 +47,8 @@ func (a Action) Command() string {
 	case DeactivateKey:
 		return fmt.Sprintf("aws iam update-access-key --user-name %s --access-key-id %s --status Inactive", a.User, a.KeyID)
 	case RevokeSessions:
-		return fmt.Sprintf("aws iam put-user-policy --user-name %s --policy-name KeywardenRevokeOlderSessions --policy-document <deny * when aws:TokenIssueTime < %s>",
-			a.User, a.Before.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("aws iam put-user-policy --user-name %s --policy-name %s --policy-document <deny * when aws:TokenIssueTime < %s>",
+			a.User, RevokePolicyName, a.Before.UTC().Format(time.RFC3339))
 	case Quarantine:
 		return fmt.Sprintf("aws iam attach-user-policy --user-name %s --policy-arn <AWSCompromisedKeyQuarantine>", a.User)
 	case DisableConsole:

@@ -8,15 +8,14 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awstest"
-	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 func testReport() *Report {
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	key := awstest.FakeKeyID("exposed", 123456789012)
 	return &Report{Incident: "inc-1", KeyID: key, AccountID: "123456789012", Applied: true,
-		Owner:   &awsx.KeyOwner{User: "deploy", Status: "Inactive", Created: at.Add(-48 * time.Hour)},
-		Rights:  &awsx.Rights{Admin: true, Dangerous: []string{"iam:CreateUser"}},
+		Owner:   &KeyOwner{User: "deploy", Status: "Inactive", Created: at.Add(-48 * time.Hour)},
+		Rights:  &Rights{Admin: true, Dangerous: []string{"iam:CreateUser"}},
 		Actions: []Action{{Kind: DeactivateKey, User: "deploy", KeyID: key, Applied: true, At: at}},
 		Review: &Review{Since: at.Add(-time.Hour), Events: 1, Summary: Summary{Events: 1, First: at, Last: at},
 			Created: []CreatedResource{{Kind: "iam-user", ID: "<script>alert(1)</script>", Call: "CreateUser", At: at, By: key,

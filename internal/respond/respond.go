@@ -9,17 +9,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/scan/awskey"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
-// IAM is what respond asks of IAM (awsx.KeyAdmin), with the responder's
-// credentials — never the exposed key's.
+// IAM is what respond asks of IAM (respondaws.IAM), with the responder's
+// credentials — never the exposed key's. It reads and changes; the verdicts
+// on what it read (Assess) are respond's.
 type IAM interface {
-	KeyOwner(ctx context.Context, keyID string) (awsx.KeyOwner, error)
-	UserRights(ctx context.Context, user string) (awsx.Rights, error)
+	KeyOwner(ctx context.Context, keyID string) (KeyOwner, error)
+	UserPolicies(ctx context.Context, user string) (UserPolicies, error)
 	SetActive(ctx context.Context, user, keyID string, active bool) error
 	PutRevokeSessions(ctx context.Context, user string, before time.Time) error
 	DeleteRevokeSessions(ctx context.Context, user string) error
@@ -53,14 +53,14 @@ type Request struct {
 
 // Report is everything a response found and did: the JSON of --format json.
 type Report struct {
-	Incident  string         `json:"incident"` // the id 'respond undo' takes; empty for a plan
-	KeyID     string         `json:"key_id"`
-	AccountID string         `json:"account_id"`
-	Owner     *awsx.KeyOwner `json:"owner,omitempty"`
-	MintedBy  string         `json:"minted_by,omitempty"` // for a temporary key: the key that minted it
-	Rights    *awsx.Rights   `json:"rights,omitempty"`
-	Actions   []Action       `json:"actions"`
-	Applied   bool           `json:"applied"`
+	Incident  string    `json:"incident"` // the id 'respond undo' takes; empty for a plan
+	KeyID     string    `json:"key_id"`
+	AccountID string    `json:"account_id"`
+	Owner     *KeyOwner `json:"owner,omitempty"`
+	MintedBy  string    `json:"minted_by,omitempty"` // for a temporary key: the key that minted it
+	Rights    *Rights   `json:"rights,omitempty"`
+	Actions   []Action  `json:"actions"`
+	Applied   bool      `json:"applied"`
 	// Replacement is the new key --replace-to created and delivered.
 	Replacement string        `json:"replacement_key_id,omitempty"`
 	Review      *Review       `json:"review,omitempty"`
@@ -112,7 +112,7 @@ func (r *Responder) Run(ctx context.Context, req Request) (*Report, error) {
 	}
 	err := r.identify(ctx, req, rep)
 	switch {
-	case errors.Is(err, awsx.ErrNoSuchKey):
+	case errors.Is(err, ErrNoSuchKey):
 		// Deleted, or another account's: nothing to contain here, but
 		// what it did is still worth reading.
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("key %s is not a key of this account (deleted, or account %s's): nothing to contain here",
@@ -153,11 +153,12 @@ func (r *Responder) identify(ctx context.Context, req Request, rep *Report) erro
 	if owner.User == "" {
 		return fmt.Errorf("identify %s: %w (a root user key: contain it from the root user's console)", req.KeyID, ErrNoOwner)
 	}
-	rights, err := r.IAM.UserRights(ctx, owner.User)
+	policies, err := r.IAM.UserPolicies(ctx, owner.User)
 	if err != nil {
 		rep.Warnings = append(rep.Warnings, "assess: "+err.Error())
 		return nil
 	}
+	rights := Assess(policies)
 	rep.Rights = &rights
 	return nil
 }

@@ -1,4 +1,4 @@
-package awsx_test
+package respondaws_test
 
 import (
 	"bytes"
@@ -24,15 +24,17 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/iampolicy"
+	"github.com/keywarden/keywarden/internal/respond"
+	"github.com/keywarden/keywarden/internal/respond/respondaws"
 )
 
-func newKeyAdmin(t *testing.T) *awsx.KeyAdmin {
+func newIAM(t *testing.T) *respondaws.IAM {
 	t.Helper()
 	cfg, err := awsx.Load(context.Background(), awsx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return awsx.NewKeyAdmin(cfg)
+	return respondaws.New(cfg)
 }
 
 // TestKeyOwnerOfAnotherUsersKey identifies a key of alice while signing as
@@ -44,33 +46,33 @@ func TestKeyOwnerOfAnotherUsersKey(t *testing.T) {
 	acct.user("alice", "")
 	acct.key("alice", iamtypes.StatusTypeActive)
 	id := acct.key("alice", iamtypes.StatusTypeInactive)
-	admin := newKeyAdmin(t)
+	responder := newIAM(t)
 	ctx := context.Background()
 
-	got, err := admin.KeyOwner(ctx, id)
+	got, err := responder.KeyOwner(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Created.IsZero() || time.Since(got.Created) > time.Hour {
 		t.Errorf("Created = %v, want about now", got.Created)
 	}
-	want := awsx.KeyOwner{User: "alice", Account: motoAccount, Status: "Inactive"}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(awsx.KeyOwner{}, "Created")); diff != "" {
+	want := respond.KeyOwner{User: "alice", Account: motoAccount, Status: "Inactive"}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(respond.KeyOwner{}, "Created")); diff != "" {
 		t.Errorf("KeyOwner (-want +got):\n%s", diff)
 	}
 
-	if err := admin.SetActive(ctx, "alice", id, true); err != nil {
+	if err := responder.SetActive(ctx, "alice", id, true); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := admin.KeyOwner(ctx, id); err != nil || got.Status != "Active" {
+	if got, err := responder.KeyOwner(ctx, id); err != nil || got.Status != "Active" {
 		t.Errorf("after reactivation: KeyOwner = %+v, %v; want Status Active", got, err)
 	}
 }
 
 func TestKeyOwnerOfUnknownKeyIsErrNoSuchKey(t *testing.T) {
 	awstest.Moto(t)
-	_, err := newKeyAdmin(t).KeyOwner(context.Background(), awstest.FakeKeyID("respond-unknown", 123456789012))
-	if !errors.Is(err, awsx.ErrNoSuchKey) {
+	_, err := newIAM(t).KeyOwner(context.Background(), awstest.FakeKeyID("respond-unknown", 123456789012))
+	if !errors.Is(err, respond.ErrNoSuchKey) {
 		t.Errorf("err = %v, want ErrNoSuchKey", err)
 	}
 }
@@ -84,7 +86,8 @@ const (
 	createUserName = "CreateUsers"
 )
 
-// TestUserRights resolves a user's rights from every place IAM attaches them.
+// TestUserRights reads a user's policies from every place IAM attaches
+// them, and resolves them.
 func TestUserRights(t *testing.T) {
 	boundaryARN := "arn:aws:iam::" + motoAccount + ":policy/" + boundaryName
 	tests := []struct {
@@ -95,38 +98,38 @@ func TestUserRights(t *testing.T) {
 		// keeps permissions boundaries for roles only.
 		boundary string
 		setup    func(a *account)
-		want     awsx.Rights
+		want     respond.Rights
 	}{
 		{"admin through a group's inline policy", false, "", func(a *account) {
 			a.user("u", "")
 			a.groupWithInline("admins", adminPolicy, "u")
-		}, awsx.Rights{Admin: true, Groups: []string{"admins"}, Dangerous: allCapabilities, AssumableRoles: []string{"*"}}},
+		}, respond.Rights{Admin: true, Groups: []string{"admins"}, Dangerous: allCapabilities, AssumableRoles: []string{"*"}}},
 		{"a scoped inline policy is not admin", false, "", func(a *account) {
 			a.user("u", scopedPolicy)
-		}, awsx.Rights{}},
+		}, respond.Rights{}},
 		{"a boundary removes admin", false, boundaryARN, func(a *account) {
 			a.user("u", adminPolicy)
 			a.managedPolicy(boundaryName, getUserOnly)
-		}, awsx.Rights{Boundary: boundaryARN}},
+		}, respond.Rights{Boundary: boundaryARN}},
 		{"a boundary allowing everything keeps admin", false, boundaryARN, func(a *account) {
 			a.user("u", adminPolicy)
 			a.managedPolicy(boundaryName, adminPolicy)
-		}, awsx.Rights{Admin: true, Boundary: boundaryARN, Dangerous: allCapabilities, AssumableRoles: []string{"*"}}},
+		}, respond.Rights{Admin: true, Boundary: boundaryARN, Dangerous: allCapabilities, AssumableRoles: []string{"*"}}},
 		{"a role it may assume", false, "", func(a *account) {
 			a.user("u", assumeDeploy)
-		}, awsx.Rights{AssumableRoles: []string{deployRoleARN}}},
+		}, respond.Rights{AssumableRoles: []string{deployRoleARN}}},
 		{"a dangerous action from an attached customer managed policy", false, "", func(a *account) {
 			a.user("u", "")
 			a.attach("u", a.managedPolicy(createUserName, createUserPolicy))
-		}, awsx.Rights{Dangerous: []string{"iam:CreateUser"}}},
+		}, respond.Rights{Dangerous: []string{"iam:CreateUser"}}},
 		{"an AWS managed policy read from IAM", true, "", func(a *account) {
 			a.user("u", "")
 			a.attach("u", "arn:aws:iam::aws:policy/IAMFullAccess")
-		}, awsx.Rights{Dangerous: []string{"iam:AttachUserPolicy", "iam:CreateAccessKey", "iam:CreateUser", "iam:PassRole"}}},
+		}, respond.Rights{Dangerous: []string{"iam:AttachUserPolicy", "iam:CreateAccessKey", "iam:CreateUser", "iam:PassRole"}}},
 		{"AdministratorAccess attached", true, "", func(a *account) {
 			a.user("u", "")
 			a.attach("u", "arn:aws:iam::aws:policy/AdministratorAccess")
-		}, awsx.Rights{Admin: true, Dangerous: allCapabilities, AssumableRoles: []string{"*"}}},
+		}, respond.Rights{Admin: true, Dangerous: allCapabilities, AssumableRoles: []string{"*"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,15 +141,21 @@ func TestUserRights(t *testing.T) {
 			if tt.boundary != "" {
 				t.Setenv("AWS_ENDPOINT_URL", withUserBoundary(t, s.URL, tt.boundary))
 			}
-			got, err := newKeyAdmin(t).UserRights(context.Background(), "u")
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := userRights(t, newIAM(t), "u")
 			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("UserRights (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+func userRights(t *testing.T, a *respondaws.IAM, user string) respond.Rights {
+	t.Helper()
+	p, err := a.UserPolicies(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return respond.Assess(p)
 }
 
 // withUserBoundary proxies to moto and adds a permissions boundary to every
@@ -219,10 +228,7 @@ func TestUserRightsListsUnreadablePolicies(t *testing.T) {
 		Replace(forMoto(t, readDoc(t, "docs/policies/respond.json")))
 	signAs(t, s.CreateUserKey(t, "responder", noPolicyReads))
 
-	got, err := newKeyAdmin(t).UserRights(context.Background(), "u")
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := userRights(t, newIAM(t), "u")
 	if len(got.Unknown) != 1 || !strings.HasPrefix(got.Unknown[0], arn+" ") || !strings.Contains(got.Unknown[0], "iam:GetPolicy") {
 		t.Errorf("Unknown = %q, want %s named with the denied iam:GetPolicy", got.Unknown, arn)
 	}

@@ -1,4 +1,4 @@
-package awsx_test
+package respondaws_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/respond/respondaws"
 )
 
 // trailBucket matches the documented policy's S3 resources.
@@ -85,18 +86,18 @@ func respondSteps(t *testing.T, keyID string) []respondStep {
 		t.Fatal(err)
 	}
 	cfg.RetryMaxAttempts = 1 // moto's "not implemented" is a 500
-	admin := awsx.NewKeyAdmin(cfg)
+	responder := respondaws.New(cfg)
 	ignore := func(_ any, err error) error { return err }
 	return []respondStep{
-		{name: "identify", run: func() error { return ignore(admin.KeyOwner(ctx, keyID)) }},
-		{name: "assess", run: func() error { return ignore(admin.UserRights(ctx, "alice")) }},
+		{name: "identify", run: func() error { return ignore(responder.KeyOwner(ctx, keyID)) }},
+		{name: "assess", run: func() error { return ignore(responder.UserPolicies(ctx, "alice")) }},
 		{name: "console status", run: func() error {
 			return ignore(iam.NewFromConfig(cfg).GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("alice")}))
 		}},
-		{name: "deactivate", run: func() error { return admin.SetActive(ctx, "alice", keyID, false) }},
-		{name: "revoke sessions", run: func() error { return admin.PutRevokeSessions(ctx, "alice", time.Now()) }},
-		{name: "quarantine", mayFail: true, run: func() error { return admin.AttachQuarantine(ctx, "alice") }},
-		{name: "disable console", run: func() error { return ignore(admin.DisableConsole(ctx, "alice")) }},
+		{name: "deactivate", run: func() error { return responder.SetActive(ctx, "alice", keyID, false) }},
+		{name: "revoke sessions", run: func() error { return responder.PutRevokeSessions(ctx, "alice", time.Now()) }},
+		{name: "quarantine", mayFail: true, run: func() error { return responder.AttachQuarantine(ctx, "alice") }},
+		{name: "disable console", run: func() error { return ignore(responder.DisableConsole(ctx, "alice")) }},
 		{name: "regions", run: func() error {
 			return ignore(ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{}))
 		}},
@@ -104,10 +105,12 @@ func respondSteps(t *testing.T, keyID string) []respondStep {
 			return ignore(cloudtrail.NewFromConfig(cfg).LookupEvents(ctx, &cloudtrail.LookupEventsInput{}))
 		}},
 		{name: "read trail logs", run: func() error { return readTrailLogs(ctx, cfg) }},
-		{name: "replace", run: func() error { _, _, err := admin.CreateKey(ctx, "alice"); return err }},
-		{name: "undo reactivate", run: func() error { return admin.SetActive(ctx, "alice", keyID, true) }},
-		{name: "undo revoke", run: func() error { return admin.DeleteRevokeSessions(ctx, "alice") }},
-		{name: "undo quarantine", run: func() error { return admin.DetachQuarantine(ctx, "alice") }},
+		{name: "replace", run: func() error { // rotate's call, made by cli's replaceKey
+			return ignore(iam.NewFromConfig(cfg).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")}))
+		}},
+		{name: "undo reactivate", run: func() error { return responder.SetActive(ctx, "alice", keyID, true) }},
+		{name: "undo revoke", run: func() error { return responder.DeleteRevokeSessions(ctx, "alice") }},
+		{name: "undo quarantine", run: func() error { return responder.DetachQuarantine(ctx, "alice") }},
 	}
 }
 

@@ -1,4 +1,4 @@
-package awsx
+package respond
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func TestRevokeCutoffOf(t *testing.T) {
+func TestRevokeSessionsCutoff(t *testing.T) {
 	cutoff := time.Date(2025, 3, 9, 13, 7, 32, 0, time.UTC)
 	tests := []struct {
 		name, doc string
@@ -32,29 +32,29 @@ func TestRevokeCutoffOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := revokeCutoffOf(tt.doc)
+			got, err := RevokeSessionsCutoff(tt.doc)
 			if !errors.Is(err, tt.wantErr) || !got.Equal(tt.want) {
-				t.Errorf("revokeCutoffOf = %v, %v; want %v, %v", got, err, tt.want, tt.wantErr)
+				t.Errorf("RevokeSessionsCutoff = %v, %v; want %v, %v", got, err, tt.want, tt.wantErr)
 			}
 		})
 	}
-	if _, err := revokeCutoffOf(`{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"yesterday"}}}}`); err == nil {
+	if _, err := RevokeSessionsCutoff(`{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"yesterday"}}}}`); err == nil {
 		t.Error("an unreadable time was accepted")
 	}
 }
 
-// FuzzRevokeCutoffOf: whatever the stored document, reading it back returns
-// an answer or an error, and a cutoff it finds survives a round trip.
-func FuzzRevokeCutoffOf(f *testing.F) {
+// FuzzRevokeSessionsCutoff: whatever the stored document, reading it back
+// returns an answer or an error, and a cutoff it finds survives a round trip.
+func FuzzRevokeSessionsCutoff(f *testing.F) {
 	f.Add(RevokeSessionsDocument(time.Date(2025, 3, 9, 13, 7, 32, 0, time.UTC)))
 	f.Add(`{"Statement":[{"Effect":"Deny","Action":["*"],"Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":["x","y"]}}}]}`)
 	f.Add("%7B%22Statement%22%3A%5B%5D%7D")
 	f.Fuzz(func(t *testing.T, doc string) {
-		got, err := revokeCutoffOf(doc)
+		got, err := RevokeSessionsCutoff(doc)
 		if err != nil {
 			return
 		}
-		again, err := revokeCutoffOf(RevokeSessionsDocument(got))
+		again, err := RevokeSessionsCutoff(RevokeSessionsDocument(got))
 		if err != nil || !again.Equal(revokeCutoff(got)) {
 			t.Errorf("round trip of %v: %v, %v", got, again, err)
 		}

@@ -1,4 +1,4 @@
-package awsx_test
+package respondaws_test
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/iampolicy"
+	"github.com/keywarden/keywarden/internal/respond"
+	"github.com/keywarden/keywarden/internal/respond/respondaws"
 )
 
 // TestPutRevokeSessionsWritesTheDenyAndReadsItBack checks the document IAM
@@ -23,16 +25,16 @@ func TestPutRevokeSessionsWritesTheDenyAndReadsItBack(t *testing.T) {
 	awstest.Moto(t)
 	a := newAccount(t)
 	a.user("alice", "")
-	admin := newKeyAdmin(t)
+	responder := newIAM(t)
 	ctx := context.Background()
 	before := time.Date(2025, 3, 9, 14, 7, 31, 250_000_000, time.FixedZone("CET", 3600))
 	wantCutoff := time.Date(2025, 3, 9, 13, 7, 32, 0, time.UTC) // UTC, rounded up
 
-	if err := admin.PutRevokeSessions(ctx, "alice", before); err != nil {
+	if err := responder.PutRevokeSessions(ctx, "alice", before); err != nil {
 		t.Fatal(err)
 	}
 	out, err := a.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{
-		UserName: aws.String("alice"), PolicyName: aws.String(awsx.RevokePolicyName)})
+		UserName: aws.String("alice"), PolicyName: aws.String(respond.RevokePolicyName)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func TestPutRevokeSessionsWritesTheDenyAndReadsItBack(t *testing.T) {
 	if diff := cmp.Diff(want, doc.Statements); diff != "" {
 		t.Errorf("stored statements (-want +got):\n%s", diff)
 	}
-	got, ok, err := admin.RevokeSessionsPolicy(ctx, "alice")
+	got, ok, err := responder.RevokeSessionsPolicy(ctx, "alice")
 	if err != nil || !ok || !got.Equal(wantCutoff) {
 		t.Errorf("RevokeSessionsPolicy = %v, %v, %v; want %v, true, nil", got, ok, err, wantCutoff)
 	}
@@ -56,26 +58,26 @@ func TestPutRevokeSessionsWritesTheDenyAndReadsItBack(t *testing.T) {
 func TestRevokeSessionsIsIdempotent(t *testing.T) {
 	awstest.Moto(t)
 	newAccount(t).user("alice", "")
-	admin := newKeyAdmin(t)
+	responder := newIAM(t)
 	ctx := context.Background()
 	first := time.Date(2025, 3, 9, 13, 0, 0, 0, time.UTC)
 	later := first.Add(time.Hour)
 
 	for _, before := range []time.Time{first, first, later} {
-		if err := admin.PutRevokeSessions(ctx, "alice", before); err != nil {
+		if err := responder.PutRevokeSessions(ctx, "alice", before); err != nil {
 			t.Fatalf("put %v: %v", before, err)
 		}
 	}
-	got, ok, err := admin.RevokeSessionsPolicy(ctx, "alice")
+	got, ok, err := responder.RevokeSessionsPolicy(ctx, "alice")
 	if err != nil || !ok || !got.Equal(later) {
 		t.Errorf("after three puts: %v, %v, %v; want the last cutoff %v", got, ok, err, later)
 	}
 	for i := range 2 {
-		if err := admin.DeleteRevokeSessions(ctx, "alice"); err != nil {
+		if err := responder.DeleteRevokeSessions(ctx, "alice"); err != nil {
 			t.Fatalf("delete #%d: %v", i+1, err)
 		}
 	}
-	if _, ok, err := admin.RevokeSessionsPolicy(ctx, "alice"); err != nil || ok {
+	if _, ok, err := responder.RevokeSessionsPolicy(ctx, "alice"); err != nil || ok {
 		t.Errorf("after delete: ok %v, err %v; want no policy", ok, err)
 	}
 }
@@ -88,8 +90,8 @@ func TestRevokeSessionsPolicyRejectsAnotherDocument(t *testing.T) {
 	a.user("alice", "")
 	ctx := context.Background()
 	a.must(a.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"),
-		PolicyName: aws.String(awsx.RevokePolicyName), PolicyDocument: aws.String(adminPolicy)}))
-	if _, ok, err := newKeyAdmin(t).RevokeSessionsPolicy(ctx, "alice"); err == nil || ok {
+		PolicyName: aws.String(respond.RevokePolicyName), PolicyDocument: aws.String(adminPolicy)}))
+	if _, ok, err := newIAM(t).RevokeSessionsPolicy(ctx, "alice"); err == nil || ok {
 		t.Errorf("RevokeSessionsPolicy of an allow-all policy: ok %v, err %v; want an error", ok, err)
 	}
 }
@@ -100,21 +102,21 @@ func TestQuarantineAttachAndDetach(t *testing.T) {
 	awstest.MotoWithManagedPolicies(t)
 	a := newAccount(t)
 	a.user("alice", "")
-	admin := newKeyAdmin(t)
+	responder := newIAM(t)
 	ctx := context.Background()
-	if _, err := a.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(awsx.QuarantinePolicyARN)}); err != nil {
-		t.Fatalf("the server does not know %s: %v", awsx.QuarantinePolicyARN, err)
+	if _, err := a.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(respond.QuarantinePolicyARN)}); err != nil {
+		t.Fatalf("the server does not know %s: %v", respond.QuarantinePolicyARN, err)
 	}
 	for i := range 2 {
-		if err := admin.AttachQuarantine(ctx, "alice"); err != nil {
+		if err := responder.AttachQuarantine(ctx, "alice"); err != nil {
 			t.Fatalf("attach #%d: %v", i+1, err)
 		}
 	}
-	if got := attachedTo(t, a, "alice"); !slices.Equal(got, []string{awsx.QuarantinePolicyARN}) {
+	if got := attachedTo(t, a, "alice"); !slices.Equal(got, []string{respond.QuarantinePolicyARN}) {
 		t.Errorf("attached after two attaches = %q, want the quarantine policy once", got)
 	}
 	for i := range 2 {
-		if err := admin.DetachQuarantine(ctx, "alice"); err != nil {
+		if err := responder.DetachQuarantine(ctx, "alice"); err != nil {
 			t.Fatalf("detach #%d: %v", i+1, err)
 		}
 	}
@@ -144,7 +146,7 @@ func TestDisableConsole(t *testing.T) {
 	a.user("nologin", "")
 	a.must(a.iam.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{
 		UserName: aws.String("withlogin"), Password: aws.String(awstest.FakeSecret("console"))}))
-	admin := newKeyAdmin(t)
+	responder := newIAM(t)
 	tests := []struct {
 		name, user string
 		wantHad    []bool // one per call: the second finds nothing left
@@ -155,7 +157,7 @@ func TestDisableConsole(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for i, want := range tt.wantHad {
-				had, err := admin.DisableConsole(ctx, tt.user)
+				had, err := responder.DisableConsole(ctx, tt.user)
 				if err != nil || had != want {
 					t.Errorf("call %d: had %v, err %v; want %v, nil", i+1, had, err, want)
 				}
@@ -173,28 +175,29 @@ func TestDisableConsole(t *testing.T) {
 // and the user.
 func TestContainmentDenialNamesTheAction(t *testing.T) {
 	s := awstest.MotoWithAuth(t)
-	s.CreateUserKey(t, "alice")
+	alice := s.CreateUserKey(t, "alice")
 	nobody := s.CreateUserKey(t, "nobody", getUserOnly)
 	t.Setenv("AWS_ACCESS_KEY_ID", nobody.KeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", nobody.Secret.Reveal())
-	admin := newKeyAdmin(t)
+	responder := newIAM(t)
 	ctx := context.Background()
 	steps := []struct {
 		action string
 		run    func() error
 	}{
-		{"iam:PutUserPolicy", func() error { return admin.PutRevokeSessions(ctx, "alice", time.Now()) }},
-		{"iam:DeleteUserPolicy", func() error { return admin.DeleteRevokeSessions(ctx, "alice") }},
-		{"iam:GetUserPolicy", func() error { _, _, err := admin.RevokeSessionsPolicy(ctx, "alice"); return err }},
-		{"iam:AttachUserPolicy", func() error { return admin.AttachQuarantine(ctx, "alice") }},
-		{"iam:DetachUserPolicy", func() error { return admin.DetachQuarantine(ctx, "alice") }},
-		{"iam:DeleteLoginProfile", func() error { _, err := admin.DisableConsole(ctx, "alice"); return err }},
-		{"iam:ListUserPolicies", func() error { _, err := admin.UserRights(ctx, "alice"); return err }},
+		{"iam:UpdateAccessKey", func() error { return responder.SetActive(ctx, "alice", alice.KeyID, false) }},
+		{"iam:PutUserPolicy", func() error { return responder.PutRevokeSessions(ctx, "alice", time.Now()) }},
+		{"iam:DeleteUserPolicy", func() error { return responder.DeleteRevokeSessions(ctx, "alice") }},
+		{"iam:GetUserPolicy", func() error { _, _, err := responder.RevokeSessionsPolicy(ctx, "alice"); return err }},
+		{"iam:AttachUserPolicy", func() error { return responder.AttachQuarantine(ctx, "alice") }},
+		{"iam:DetachUserPolicy", func() error { return responder.DetachQuarantine(ctx, "alice") }},
+		{"iam:DeleteLoginProfile", func() error { _, err := responder.DisableConsole(ctx, "alice"); return err }},
+		{"iam:ListUserPolicies", func() error { _, err := responder.UserPolicies(ctx, "alice"); return err }},
 	}
 	for _, st := range steps {
 		t.Run(st.action, func(t *testing.T) {
 			err := st.run()
-			var denied *awsx.ActionDeniedError
+			var denied *respondaws.ActionDeniedError
 			if !errors.As(err, &denied) || !errors.Is(err, awsx.ErrAccessDenied) || !awsx.IsDenied(err) {
 				t.Fatalf("err = %v, want an *ActionDeniedError", err)
 			}

@@ -1,80 +1,48 @@
-package awsx
+package respondaws
 
 import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/keywarden/keywarden/internal/iampolicy"
+	"github.com/keywarden/keywarden/internal/respond"
 )
 
-// Rights is an IAM user's effective rights, resolved as the audit resolves
-// them (inline, attached customer and AWS managed policies, the groups'
-// policies, and the permissions boundary) by internal/iampolicy.
-type Rights struct {
-	Admin     bool     `json:"admin"`
-	Dangerous []string `json:"dangerous"` // iampolicy.CapabilityNames entries the user holds, sorted
-	Groups    []string `json:"groups"`
-	Boundary  string   `json:"boundary,omitempty"` // permissions boundary ARN; "" when none
-	// AssumableRoles are the resource patterns on which sts:AssumeRole is
-	// allowed (role ARNs, possibly with wildcards; "*" for any role).
-	AssumableRoles []string `json:"assumable_roles"`
-	// Unknown names what could not be read or parsed ("group:NAME", policy
-	// ARNs, or a parse error): when it is not empty, Admin false and
-	// Dangerous are lower bounds, not verdicts.
-	Unknown []string `json:"unknown,omitempty"`
-}
-
-// UserRights reads user's policies one by one (not the account-wide
-// GetAccountAuthorizationDetails: an incident concerns one user) and
-// resolves them. Reading the user's own attachments is required: a denial
+// UserPolicies reads user's policies one by one (not the account-wide
+// GetAccountAuthorizationDetails: an incident concerns one user) for
+// respond.Assess. Reading the user's own attachments is required: a denial
 // fails the call with an *ActionDeniedError. A group or managed policy that
-// cannot be read is listed in Unknown instead.
-func (a *KeyAdmin) UserRights(ctx context.Context, user string) (Rights, error) {
+// cannot be read is listed in Unread instead.
+func (a *IAM) UserPolicies(ctx context.Context, user string) (respond.UserPolicies, error) {
 	c := a.iam()
 	set, err := userPolicySet(ctx, c, user)
 	if err != nil {
-		return Rights{}, err
+		return respond.UserPolicies{}, err
 	}
-	cat := iampolicy.Catalog{Groups: map[string]iampolicy.GroupPolicies{}, Managed: map[string]string{}}
-	var unknown []string
+	p := respond.UserPolicies{Set: set,
+		Catalog: iampolicy.Catalog{Groups: map[string]iampolicy.GroupPolicies{}, Managed: map[string]string{}}}
 	for _, g := range set.Groups {
 		gp, err := groupPolicies(ctx, c, g)
 		if err != nil {
-			unknown = append(unknown, fmt.Sprintf("group:%s (%v)", g, err))
+			p.Unread = append(p.Unread, respond.Unread{Source: "group:" + g, Err: err})
 			continue
 		}
-		cat.Groups[g] = gp
+		p.Catalog.Groups[g] = gp
 	}
-	for _, arn := range managedARNs(set, cat) {
+	for _, arn := range managedARNs(set, p.Catalog) {
 		doc, err := managedDocument(ctx, c, arn)
 		if err != nil {
-			unknown = append(unknown, fmt.Sprintf("%s (%v)", arn, err))
+			p.Unread = append(p.Unread, respond.Unread{Source: arn, Err: err})
 			continue
 		}
-		cat.Managed[arn] = doc
+		p.Catalog.Managed[arn] = doc
 	}
-	eff, err := iampolicy.Resolve(set, cat)
-	if err != nil {
-		unknown = append(unknown, err.Error())
-	}
-	r := Rights{Admin: iampolicy.IsAdmin(eff).Admin, Groups: eff.Groups, Boundary: set.Boundary,
-		AssumableRoles: iampolicy.AllowedResources(eff, "sts:AssumeRole")}
-	for _, cap := range iampolicy.Dangerous(eff) {
-		r.Dangerous = append(r.Dangerous, cap.Name)
-	}
-	for _, m := range eff.Missing {
-		if !slices.ContainsFunc(unknown, func(u string) bool { return strings.HasPrefix(u, m+" ") }) {
-			unknown = append(unknown, m)
-		}
-	}
-	slices.Sort(unknown)
-	r.Unknown = unknown
-	return r, nil
+	return p, nil
 }
 
 // userPolicySet reads what is attached to user: boundary (GetUser), inline
@@ -179,4 +147,12 @@ func managedDocument(ctx context.Context, c *iam.Client, arn string) (string, er
 		return "", respondErr("iam:GetPolicyVersion", "", err)
 	}
 	return aws.ToString(ver.PolicyVersion.Document), nil
+}
+
+func attachedARNs(list []iamtypes.AttachedPolicy) []string {
+	out := make([]string, 0, len(list))
+	for _, p := range list {
+		out = append(out, aws.ToString(p.PolicyArn))
+	}
+	return out
 }
