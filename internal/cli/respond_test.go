@@ -16,6 +16,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 )
 
 // drill is an exposed key in moto that did what an intruder does: create a
@@ -244,7 +245,11 @@ func (d *drill) admin(t *testing.T) *awsx.KeyAdmin {
 }
 
 func (d *drill) keyActive(t *testing.T) bool {
-	keys, err := d.admin(t).ListKeys(context.Background(), "deploy")
+	cfg, err := awsx.Load(context.Background(), awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := rotateaws.New(cfg).ListKeys(context.Background(), "deploy")
 	if err != nil {
 		t.Fatalf("list keys: %v", err)
 	}
