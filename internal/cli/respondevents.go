@@ -16,6 +16,7 @@ import (
 	"github.com/keywarden/keywarden/internal/rotate"
 	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targetaws"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
@@ -109,7 +110,7 @@ const replaceKeyGrace = 30 * 24 * time.Hour
 func replaceKey(ctx context.Context, deps Deps, db *state.DB, cfg aws.Config, rep *respond.Report, targets []string) error {
 	rt := &rotate.Rotator{IAM: rotateaws.New(cfg), DB: db, Out: deps.Stderr, Now: time.Now,
 		Confirm:       func(string) bool { return false },
-		Targets:       rotate.Targets(target.Env{AWS: cfg, Stderr: deps.Stderr}, nil),
+		Targets:       rotate.Targets(target.Env{Kinds: targetaws.Kinds(cfg), Stderr: deps.Stderr}, nil),
 		VerifyTimeout: 2 * time.Minute, VerifyEvery: time.Second}
 	exposed := rep.KeyID
 	if rep.MintedBy != "" {

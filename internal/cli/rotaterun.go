@@ -19,6 +19,7 @@ import (
 	"github.com/keywarden/keywarden/internal/rotate"
 	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targetaws"
 	"github.com/keywarden/keywarden/internal/state"
 	"github.com/keywarden/keywarden/internal/ui"
 	"github.com/keywarden/keywarden/internal/vault"
@@ -147,7 +148,7 @@ func loadSharedFiles() (creds, config *awsfile.File, err error) {
 func (s *rotateSession) rotator(admin *rotateaws.IAM, cfg aws.Config) *rotate.Rotator {
 	return &rotate.Rotator{
 		IAM: admin, DB: s.db, Out: s.deps.Stdout, Now: time.Now, Confirm: s.confirm,
-		Targets: rotate.Targets(target.Env{AWS: cfg, Stderr: s.deps.Stderr},
+		Targets: rotate.Targets(target.Env{Kinds: targetaws.Kinds(cfg), Stderr: s.deps.Stderr},
 			func() (*vault.Store, error) { return openVault(&credsOptions{}) }),
 		VerifyTimeout: s.opts.verifyTimeout, VerifyEvery: time.Second,
 	}
