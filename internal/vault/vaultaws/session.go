@@ -46,7 +46,7 @@ func MintSession(ctx context.Context, cfg aws.Config, spec vault.SessionSpec, mf
 	spec, _ = spec.Effective()
 	m := minter{cfg: cfg, spec: spec}
 	if m.cfg.Region == "" {
-		m.cfg.Region = spec.Region // and without one, awsx.WithKey's
+		m.cfg.Region = spec.Region // else awsx.WithKey's us-east-1
 	}
 	if spec.MFASerial == "" && len(spec.Roles) > 0 {
 		return m.assumeChain(ctx, spec.Base, spec.Roles)
