@@ -32,7 +32,6 @@ type fixture struct {
 	t     *testing.T
 	admin *rotateaws.IAM
 	db    *state.DB
-	cfg   target.Env
 	user  awstest.UserKey
 	creds string // the credentials file
 	out   bytes.Buffer
@@ -54,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, admin: rotateaws.New(cfg), db: db, cfg: target.Env{},
+	f := &fixture{t: t, admin: rotateaws.New(cfg), db: db,
 		user: srv.CreateUserKey(t, "deploy"), creds: filepath.Join(dir, "credentials"), now: time.Now()}
 	if err := os.WriteFile(f.creds, []byte(f.credentialsFile(f.user.KeyID, f.user.Secret.Reveal())), 0o640); err != nil {
 		t.Fatal(err)
@@ -75,7 +74,7 @@ func (f *fixture) rotator(iam rotate.IAM) *rotate.Rotator {
 	if iam == nil {
 		iam = f.admin
 	}
-	return &rotate.Rotator{IAM: iam, DB: f.db, Targets: rotate.Targets(f.cfg, nil), Out: &f.out,
+	return &rotate.Rotator{IAM: iam, DB: f.db, Targets: rotate.Targets(target.Env{}, nil), Out: &f.out,
 		Confirm: func(string) bool { return false }, Now: func() time.Time { return f.now },
 		VerifyTimeout: 5 * time.Second, VerifyEvery: 100 * time.Millisecond}
 }
@@ -271,7 +270,7 @@ func TestRotateIfOlderThanSkipsAFreshKey(t *testing.T) {
 	req := f.request(0)
 	req.IfOlderThan = 90 * 24 * time.Hour
 	if _, err := f.rotate(f.rotator(nil), req); !errors.Is(err, rotate.ErrNotDue) {
-		t.Fatalf("want rotate.ErrNotDue, got %v", err)
+		t.Fatalf("want ErrNotDue, got %v", err)
 	}
 	f.now = f.now.Add(91 * 24 * time.Hour)
 	if _, err := f.rotate(f.rotator(nil), req); err != nil {
