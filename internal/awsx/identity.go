@@ -46,17 +46,23 @@ func IdentityOf(account, arn string) Identity {
 	return c
 }
 
-// WithKey is cfg signing with key alone, whatever credentials cfg held:
-// rotation signs with the key it rotates, an incident responder with its
-// own, never with what the environment happens to hold. Request logging is
-// off, since it could echo signed headers; IAM and STS answer from any
-// region, so one is set when cfg has none.
-func WithKey(cfg aws.Config, key credential.Key) aws.Config {
+// ForIAM is cfg for IAM and STS calls: they answer from any region, so one
+// is set when cfg has none, and request logging is off, since it could echo
+// signed headers.
+func ForIAM(cfg aws.Config) aws.Config {
 	cfg = cfg.Copy()
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
 	cfg.ClientLogMode = 0
+	return cfg
+}
+
+// WithKey is ForIAM(cfg) signing with key alone, whatever credentials cfg
+// held: rotation signs with the key it rotates, never with what the
+// environment happens to hold.
+func WithKey(cfg aws.Config, key credential.Key) aws.Config {
+	cfg = ForIAM(cfg)
 	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
 		key.ID, key.Secret.Reveal(), key.SessionToken.Reveal()))
 	return cfg

@@ -30,12 +30,8 @@ type KeyChecker struct {
 // NewKeyChecker uses cfg's region, endpoint, HTTP client and retry policy,
 // but never its credentials: each call signs with only the key checked.
 func NewKeyChecker(cfg aws.Config) *KeyChecker {
-	cfg = cfg.Copy()
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1" // STS answers for every key in every region
-	}
+	cfg = ForIAM(cfg)
 	cfg.Credentials = nil
-	cfg.ClientLogMode = 0 // request logging could echo signed headers
 	return &KeyChecker{base: cfg}
 }
 

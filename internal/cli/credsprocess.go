@@ -15,6 +15,7 @@ import (
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/ui"
 	"github.com/keywarden/keywarden/internal/vault"
+	"github.com/keywarden/keywarden/internal/vault/vaultaws"
 )
 
 // processOutput is the credential_process contract, exactly: Version 1,
@@ -101,7 +102,7 @@ func sessionFor(ctx context.Context, stderr io.Writer, store *vault.Store, profi
 	if err != nil {
 		return credential.Key{}, time.Time{}, err
 	}
-	spec, err := awsx.SessionSpecFor(creds, config, profile, base)
+	spec, err := vault.SessionSpecFor(creds, config, profile, base)
 	if err != nil {
 		return credential.Key{}, time.Time{}, err
 	}
@@ -123,7 +124,7 @@ func sessionFor(ctx context.Context, stderr io.Writer, store *vault.Store, profi
 	if err != nil {
 		return credential.Key{}, time.Time{}, err
 	}
-	key, exp, err := awsx.MintSession(ctx, cfg, spec, mfaPrompt(so.mfaToken))
+	key, exp, err := vaultaws.MintSession(ctx, cfg, spec, mfaPrompt(so.mfaToken))
 	if err != nil {
 		return credential.Key{}, time.Time{}, err
 	}

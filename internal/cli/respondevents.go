@@ -14,7 +14,9 @@ import (
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/respond"
 	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targetaws"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
@@ -106,9 +108,9 @@ const replaceKeyGrace = 30 * 24 * time.Hour
 // replaceKey creates a new key for the exposed key's owner and delivers it
 // to targets, with rotate's journal, verification and rollback.
 func replaceKey(ctx context.Context, deps Deps, db *state.DB, cfg aws.Config, rep *respond.Report, targets []string) error {
-	rt := &rotate.Rotator{IAM: awsx.NewKeyAdmin(cfg), DB: db, Out: deps.Stderr, Now: time.Now,
+	rt := &rotate.Rotator{IAM: rotateaws.New(cfg), DB: db, Out: deps.Stderr, Now: time.Now,
 		Confirm:       func(string) bool { return false },
-		Targets:       rotate.Targets(target.Env{AWS: cfg, Stderr: deps.Stderr}, nil),
+		Targets:       rotate.Targets(target.Env{Kinds: targetaws.Kinds(cfg), Stderr: deps.Stderr}, nil),
 		VerifyTimeout: 2 * time.Minute, VerifyEvery: time.Second}
 	exposed := rep.KeyID
 	if rep.MintedBy != "" {

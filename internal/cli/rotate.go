@@ -5,10 +5,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targetaws"
 )
 
 // rotateOptions is everything `keywarden rotate` was told.
@@ -154,7 +156,7 @@ func (o *rotateOptions) resolve(raw rotateFlags) error {
 		o.callerProfile, o.profiles = o.profiles[0], nil
 	}
 	for _, spec := range o.to {
-		if _, err := target.Parse(spec, target.Env{}); err != nil {
+		if _, err := target.Parse(spec, target.Env{Kinds: targetaws.Kinds(aws.Config{})}); err != nil {
 			return fmt.Errorf("--to: %w", err)
 		}
 	}

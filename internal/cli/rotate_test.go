@@ -11,6 +11,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 )
 
 // rotateEnv is a moto user whose key two profiles of the credentials file
@@ -20,7 +21,7 @@ type rotateEnv struct {
 	srv   *awstest.MotoServer
 	key   awstest.UserKey
 	creds string
-	admin *awsx.KeyAdmin
+	admin *rotateaws.IAM
 }
 
 func newRotateEnv(t *testing.T) *rotateEnv {
@@ -34,7 +35,7 @@ func newRotateEnv(t *testing.T) *rotateEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.admin = awsx.NewKeyAdmin(cfg)
+	e.admin = rotateaws.New(cfg)
 	os.Unsetenv("AWS_ACCESS_KEY_ID") // the profile, not the environment, holds the key
 	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
 	e.write(e.file(e.key.KeyID, e.key.Secret.Reveal()))

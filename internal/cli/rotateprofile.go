@@ -13,6 +13,8 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
+	"github.com/keywarden/keywarden/internal/vault/vaultaws"
 )
 
 // mfaSessionLength is how long the MFA session of a rotation lasts: long
@@ -33,7 +35,7 @@ func (s *rotateSession) rotateProfile(ctx context.Context, job rotateJob) error 
 	if err != nil {
 		return err
 	}
-	caller, err := callerUser(ctx, awsx.NewKeyAdmin(cfg), "profile "+job.profile)
+	caller, err := callerUser(ctx, rotateaws.New(cfg), "profile "+job.profile)
 	if err != nil {
 		return err
 	}
@@ -153,31 +155,30 @@ func sharedFileTargets(files rotate.Files, keyID string) ([]string, error) {
 
 // profileAdmin signs with the profile's key, or with an MFA session minted
 // from it when the profile names an mfa_serial.
-func (s *rotateSession) profileAdmin(ctx context.Context, p awsfile.Profile, key credential.Key) (*awsx.KeyAdmin, aws.Config, error) {
+func (s *rotateSession) profileAdmin(ctx context.Context, p awsfile.Profile, key credential.Key) (*rotateaws.IAM, aws.Config, error) {
 	cfg, err := staticConfig(ctx, cmpOr(s.opts.region, p.Region), key)
 	if err != nil {
 		return nil, aws.Config{}, err
 	}
-	admin := awsx.NewKeyAdmin(cfg)
 	if p.MFASerial == "" || s.opts.dryRun {
-		return admin, cfg, nil
+		return rotateaws.New(cfg), cfg, nil
 	}
 	code, err := s.mfaCode(p.MFASerial)
 	if err != nil {
 		return nil, aws.Config{}, err
 	}
-	session, err := admin.MFASession(ctx, p.MFASerial, code, mfaSessionLength)
+	session, _, err := vaultaws.SessionToken(ctx, cfg, key, p.MFASerial, code, mfaSessionLength)
 	if err != nil {
-		return nil, aws.Config{}, err
+		return nil, aws.Config{}, fmt.Errorf("sts get-session-token with mfa %s: %w", p.MFASerial, err)
 	}
 	if cfg, err = staticConfig(ctx, cmpOr(s.opts.region, p.Region), session); err != nil {
 		return nil, aws.Config{}, err
 	}
-	return awsx.NewKeyAdmin(cfg), cfg, nil
+	return rotateaws.New(cfg), cfg, nil
 }
 
 // callerUser asks STS whose key signs and refuses what is not an IAM user.
-func callerUser(ctx context.Context, admin *awsx.KeyAdmin, what string) (awsx.Identity, error) {
+func callerUser(ctx context.Context, admin *rotateaws.IAM, what string) (awsx.Identity, error) {
 	c, err := admin.Caller(ctx)
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", what, err)
@@ -205,7 +206,7 @@ func (s *rotateSession) rotateUser(ctx context.Context, job rotateJob) error {
 	if err != nil {
 		return err
 	}
-	admin := awsx.NewKeyAdmin(cfg)
+	admin := rotateaws.New(cfg)
 	caller, err := admin.Caller(ctx)
 	if err != nil {
 		return err

@@ -17,7 +17,9 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targetaws"
 	"github.com/keywarden/keywarden/internal/state"
 	"github.com/keywarden/keywarden/internal/ui"
 	"github.com/keywarden/keywarden/internal/vault"
@@ -143,10 +145,10 @@ func loadSharedFiles() (creds, config *awsfile.File, err error) {
 }
 
 // rotator builds a Rotator signing with admin.
-func (s *rotateSession) rotator(admin *awsx.KeyAdmin, cfg aws.Config) *rotate.Rotator {
+func (s *rotateSession) rotator(admin *rotateaws.IAM, cfg aws.Config) *rotate.Rotator {
 	return &rotate.Rotator{
 		IAM: admin, DB: s.db, Out: s.deps.Stdout, Now: time.Now, Confirm: s.confirm,
-		Targets: rotate.Targets(target.Env{AWS: cfg, Stderr: s.deps.Stderr},
+		Targets: rotate.Targets(target.Env{Kinds: targetaws.Kinds(cfg), Stderr: s.deps.Stderr},
 			func() (*vault.Store, error) { return openVault(&credsOptions{}) }),
 		VerifyTimeout: s.opts.verifyTimeout, VerifyEvery: time.Second,
 	}

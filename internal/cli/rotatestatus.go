@@ -14,6 +14,7 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
@@ -165,13 +166,13 @@ func (s *rotateSession) undo(ctx context.Context, args []string, callerProfile s
 
 // undoAdmin signs an undo: a profile rotation with the key its profile now
 // holds, a service user's with the caller's credentials.
-func (s *rotateSession) undoAdmin(ctx context.Context, r *rotate.Rotation, callerProfile string) (*awsx.KeyAdmin, aws.Config, error) {
+func (s *rotateSession) undoAdmin(ctx context.Context, r *rotate.Rotation, callerProfile string) (*rotateaws.IAM, aws.Config, error) {
 	if r.Profile == "" {
 		cfg, err := awsx.Load(ctx, awsx.Options{Profile: callerProfile, Region: s.opts.region})
 		if err != nil {
 			return nil, cfg, err
 		}
-		return awsx.NewKeyAdmin(cfg), cfg, nil
+		return rotateaws.New(cfg), cfg, nil
 	}
 	p, _, _, err := s.profileKey(r.Profile)
 	if err != nil {

@@ -293,7 +293,7 @@ func pollSES(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config, 
 			return fmt.Errorf("--ses-volume: %w", err)
 		}
 	}
-	account, _ := awsx.NewKeyAdmin(cfg).Caller(ctx)
+	account, _ := awsx.CallerIdentity(ctx, cfg)
 	now := time.Now()
 	var alerts []detect.Alert
 	for _, region := range regions {

@@ -349,7 +349,7 @@ func isAlnum(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
 
-// targetKinds are the KIND: prefixes of target.Parse plus the shared-file
+// targetKinds are the KIND: prefixes of target.Forms plus the shared-file
 // targets this package delivers itself (SharedFileTarget). Specs are only
 // checked for their kind here: resolving one may need credentials or network.
 var targetKinds = []string{"secretsmanager", "ssm", "envfile", "github", "gitlab", "exec", "credentials", "config"}

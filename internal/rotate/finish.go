@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 )
@@ -75,7 +74,7 @@ func (rt *Rotator) finish(ctx context.Context, r *Rotation) error {
 		return j.save(ctx, r, StepDone, "no old key to delete")
 	}
 	used, err := rt.IAM.LastUsed(ctx, r.OldKeyID)
-	if errors.Is(err, awsx.ErrNoSuchKey) { // deleted by a run killed before it could journal that
+	if errors.Is(err, ErrNoSuchKey) { // deleted by a run killed before it could journal that
 		return j.save(ctx, r, StepDone, "old key already deleted")
 	}
 	if err != nil {

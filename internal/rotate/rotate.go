@@ -16,22 +16,31 @@ import (
 	"slices"
 	"time"
 
-	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/secret"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
-// IAM is the access-key API a rotation uses (awsx.KeyAdmin).
+// IAM is the access-key API a rotation uses (rotateaws.IAM).
 type IAM interface {
-	ListKeys(ctx context.Context, user string) ([]awsx.AccessKey, error)
+	ListKeys(ctx context.Context, user string) ([]AccessKey, error)
 	LastUsed(ctx context.Context, keyID string) (time.Time, error)
 	CreateKey(ctx context.Context, user string) (credential.Key, time.Time, error)
 	SetActive(ctx context.Context, user, keyID string, active bool) error
 	DeleteKey(ctx context.Context, user, keyID string) error
 	Verify(ctx context.Context, key credential.Key) credential.Result
 }
+
+// AccessKey is one of a user's access keys as IAM lists it.
+type AccessKey struct {
+	ID      string
+	Active  bool
+	Created time.Time
+}
+
+// ErrNoSuchKey is wrapped when IAM says an access key does not exist.
+var ErrNoSuchKey = errors.New("no such access key")
 
 // Rotator runs rotations against one signing identity.
 type Rotator struct {
@@ -159,7 +168,7 @@ func inFlight(open []*Rotation) *Rotation {
 }
 
 // pickOld finds the key to replace: the one named, else the only active key.
-func pickOld(keys []awsx.AccessKey, id string) (*awsx.AccessKey, error) {
+func pickOld(keys []AccessKey, id string) (*AccessKey, error) {
 	if id != "" {
 		for i := range keys {
 			if keys[i].ID == id {
@@ -168,7 +177,7 @@ func pickOld(keys []awsx.AccessKey, id string) (*awsx.AccessKey, error) {
 		}
 		return nil, fmt.Errorf("key %s does not belong to the user (or no longer exists): %w", id, ErrStopped)
 	}
-	var active []awsx.AccessKey
+	var active []AccessKey
 	for _, k := range keys {
 		if k.Active {
 			active = append(active, k)
@@ -186,7 +195,7 @@ func pickOld(keys []awsx.AccessKey, id string) (*awsx.AccessKey, error) {
 // makeRoom keeps the user under IAM's limit of two keys: a second key that
 // is inactive may be deleted (with consent, or at once when it is the old
 // key of an earlier rotation past its grace); an active one stops the run.
-func (rt *Rotator) makeRoom(ctx context.Context, req Request, keys []awsx.AccessKey, old *awsx.AccessKey, open []*Rotation) error {
+func (rt *Rotator) makeRoom(ctx context.Context, req Request, keys []AccessKey, old *AccessKey, open []*Rotation) error {
 	if len(keys) < 2 {
 		return nil
 	}

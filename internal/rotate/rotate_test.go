@@ -1,4 +1,4 @@
-package rotate
+package rotate_test
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/secret"
 	"github.com/keywarden/keywarden/internal/state"
@@ -28,9 +30,8 @@ const account = "123456789012" // moto's
 // and comments.
 type fixture struct {
 	t     *testing.T
-	admin *awsx.KeyAdmin
+	admin *rotateaws.IAM
 	db    *state.DB
-	cfg   target.Env
 	user  awstest.UserKey
 	creds string // the credentials file
 	out   bytes.Buffer
@@ -52,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, admin: awsx.NewKeyAdmin(cfg), db: db, cfg: target.Env{AWS: cfg},
+	f := &fixture{t: t, admin: rotateaws.New(cfg), db: db,
 		user: srv.CreateUserKey(t, "deploy"), creds: filepath.Join(dir, "credentials"), now: time.Now()}
 	if err := os.WriteFile(f.creds, []byte(f.credentialsFile(f.user.KeyID, f.user.Secret.Reveal())), 0o640); err != nil {
 		t.Fatal(err)
@@ -69,22 +70,22 @@ func (f *fixture) credentialsFile(id, sec string) string {
 		"\r\n\r\n[ci]\r\n\taws_access_key_id\t= " + id + "\r\n\taws_secret_access_key\t= " + sec
 }
 
-func (f *fixture) rotator(iam IAM) *Rotator {
+func (f *fixture) rotator(iam rotate.IAM) *rotate.Rotator {
 	if iam == nil {
 		iam = f.admin
 	}
-	return &Rotator{IAM: iam, DB: f.db, Targets: Targets(f.cfg, nil), Out: &f.out,
+	return &rotate.Rotator{IAM: iam, DB: f.db, Targets: rotate.Targets(target.Env{}, nil), Out: &f.out,
 		Confirm: func(string) bool { return false }, Now: func() time.Time { return f.now },
 		VerifyTimeout: 5 * time.Second, VerifyEvery: 100 * time.Millisecond}
 }
 
-func (f *fixture) request(grace time.Duration) Request {
-	return Request{Account: account, User: "deploy", OldKeyID: f.user.KeyID, OldSecret: f.user.Secret,
-		Targets: []string{SharedFileSpec(0, []string{"default", "ci"})}, Grace: grace, Files: Files{Credentials: f.creds}}
+func (f *fixture) request(grace time.Duration) rotate.Request {
+	return rotate.Request{Account: account, User: "deploy", OldKeyID: f.user.KeyID, OldSecret: f.user.Secret,
+		Targets: []string{rotate.SharedFileSpec(0, []string{"default", "ci"})}, Grace: grace, Files: rotate.Files{Credentials: f.creds}}
 }
 
 // rotate runs a request with the credentials file journaled.
-func (f *fixture) rotate(rt *Rotator, req Request) (*Rotation, error) {
+func (f *fixture) rotate(rt *rotate.Rotator, req rotate.Request) (*rotate.Rotation, error) {
 	r, err := rt.Rotate(context.Background(), req)
 	return r, err
 }
@@ -119,7 +120,7 @@ func (f *fixture) fileKey(sec secret.Secret) (string, bool) {
 	return "", false
 }
 
-func (f *fixture) newSecret(r *Rotation) secret.Secret {
+func (f *fixture) newSecret(r *rotate.Rotation) secret.Secret {
 	f.t.Helper()
 	// The journal drops the new secret after deactivation; the file has it.
 	data, _ := os.ReadFile(f.creds)
@@ -138,7 +139,7 @@ func TestRotateWithoutGraceReplacesTheKeyEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rotate: %v\n%s", err, f.out.String())
 	}
-	if r.Step != StepDone {
+	if r.Step != rotate.StepDone {
 		t.Errorf("step: want done, got %s", r.Step)
 	}
 	if got := f.keys(); len(got) != 1 || !got[r.NewKeyID] {
@@ -156,7 +157,7 @@ func TestRotateWithoutGraceReplacesTheKeyEverywhere(t *testing.T) {
 			t.Errorf("backup %s should be removed once the old key is deleted: %v", r.Backup, err)
 		}
 	}
-	if s, _ := f.db.Secret(context.Background(), r.ID, secretNew); !s.IsZero() {
+	if s, _ := f.db.Secret(context.Background(), r.ID, rotate.SecretNew); !s.IsZero() {
 		t.Error("the journal still holds the new secret after the rotation closed")
 	}
 }
@@ -181,7 +182,7 @@ func TestRotateWithGraceDeactivatesThenDeletesWhenDue(t *testing.T) {
 	}
 	f.now = f.now.Add(2 * 24 * time.Hour)
 	done, err := f.rotator(nil).DeleteDue(context.Background(), account, "deploy")
-	if err != nil || len(done) != 1 || done[0].Step != StepDone {
+	if err != nil || len(done) != 1 || done[0].Step != rotate.StepDone {
 		t.Fatalf("day 8: want the rotation done, got %v, %v", done, err)
 	}
 	if got := f.keys(); !equalKeys(got, map[string]bool{r.NewKeyID: true}) {
@@ -192,7 +193,7 @@ func TestRotateWithGraceDeactivatesThenDeletesWhenDue(t *testing.T) {
 // usedIAM reports every key as used at a fixed time: moto does not record
 // key use.
 type usedIAM struct {
-	IAM
+	rotate.IAM
 	at time.Time
 }
 
@@ -207,7 +208,7 @@ func TestRotateKeepsAnOldKeyUsedAfterDeactivation(t *testing.T) {
 	f.now = f.now.Add(48 * time.Hour)
 	rt := f.rotator(usedIAM{f.admin, r.DeactivatedAt.Add(time.Hour)})
 	done, err := rt.DeleteDue(context.Background(), account, "deploy")
-	if err != nil || len(done) != 1 || done[0].Step != StepKept {
+	if err != nil || len(done) != 1 || done[0].Step != rotate.StepKept {
 		t.Fatalf("want the rotation kept, got %v, %v", done, err)
 	}
 	if got := f.keys(); !equalKeys(got, map[string]bool{f.user.KeyID: false, r.NewKeyID: true}) {
@@ -236,7 +237,7 @@ func TestRotateRespectsTheTwoKeyLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.rotate(f.rotator(nil), f.request(0)); !errors.Is(err, ErrStopped) || !strings.Contains(err.Error(), "two active keys") {
+	if _, err := f.rotate(f.rotator(nil), f.request(0)); !errors.Is(err, rotate.ErrStopped) || !strings.Contains(err.Error(), "two active keys") {
 		t.Fatalf("two active keys: want a stop naming them, got %v", err)
 	}
 	if len(f.keys()) != 2 {
@@ -246,7 +247,7 @@ func TestRotateRespectsTheTwoKeyLimit(t *testing.T) {
 	if err := f.admin.SetActive(context.Background(), "deploy", second.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.rotate(f.rotator(nil), f.request(0)); !errors.Is(err, ErrStopped) {
+	if _, err := f.rotate(f.rotator(nil), f.request(0)); !errors.Is(err, rotate.ErrStopped) {
 		t.Fatalf("declined: want a stop, got %v", err)
 	}
 	rt := f.rotator(nil)
@@ -268,7 +269,7 @@ func TestRotateIfOlderThanSkipsAFreshKey(t *testing.T) {
 	f := newFixture(t)
 	req := f.request(0)
 	req.IfOlderThan = 90 * 24 * time.Hour
-	if _, err := f.rotate(f.rotator(nil), req); !errors.Is(err, ErrNotDue) {
+	if _, err := f.rotate(f.rotator(nil), req); !errors.Is(err, rotate.ErrNotDue) {
 		t.Fatalf("want ErrNotDue, got %v", err)
 	}
 	f.now = f.now.Add(91 * 24 * time.Hour)
@@ -289,7 +290,7 @@ func TestRotateDryRunChangesNothing(t *testing.T) {
 	if !bytes.Equal(before, after) || len(f.keys()) != 1 {
 		t.Error("a dry run changed the file or the keys")
 	}
-	recs, _ := f.db.List(context.Background(), Kind, state.Filter{})
+	recs, _ := f.db.List(context.Background(), rotate.Kind, state.Filter{})
 	if len(recs) != 0 || !strings.Contains(f.out.String(), "deliver it to credentials:default,ci") {
 		t.Errorf("want a plan and no journal; got %d records and:\n%s", len(recs), f.out.String())
 	}
@@ -309,7 +310,7 @@ func TestRotateRollsBackWhenATargetFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "rolled back") {
 		t.Fatalf("want a rollback, got %v", err)
 	}
-	if r.Step != StepRolledBack {
+	if r.Step != rotate.StepRolledBack {
 		t.Errorf("step: want rolled-back, got %s", r.Step)
 	}
 	if got := f.keys(); !equalKeys(got, map[string]bool{f.user.KeyID: true}) {
@@ -339,7 +340,7 @@ func TestRotateStuckOnAnUnrestorableTargetResumesOnceFixed(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := f.rotate(f.rotator(nil), req)
-	if err != nil || r.Step != StepDone {
+	if err != nil || r.Step != rotate.StepDone {
 		t.Fatalf("after the fix: want done, got %v, %v\n%s", r, err, f.out.String())
 	}
 	if got := f.keys(); !equalKeys(got, map[string]bool{r.NewKeyID: true}) {
@@ -364,7 +365,7 @@ func TestUndoPutsTheOldKeyBack(t *testing.T) {
 	if !bytes.Equal(credsBefore, credsAfter) {
 		t.Errorf("the file must hold the old key again, byte for byte:\n%q", credsAfter)
 	}
-	if err := f.rotator(nil).Undo(context.Background(), r); !errors.Is(err, ErrStopped) {
+	if err := f.rotator(nil).Undo(context.Background(), r); !errors.Is(err, rotate.ErrStopped) {
 		t.Errorf("a second undo: want a stop, got %v", err)
 	}
 }
@@ -375,7 +376,7 @@ var errCrash = errors.New("killed")
 // crashingIAM dies at its n-th call: before making it, or just after (the
 // change is made in AWS, the answer is lost), as a kill -9 would.
 type crashingIAM struct {
-	IAM
+	rotate.IAM
 	n     int
 	after bool
 	calls *int
@@ -383,7 +384,7 @@ type crashingIAM struct {
 
 func (c crashingIAM) hit() bool { *c.calls++; return *c.calls == c.n }
 
-func (c crashingIAM) ListKeys(ctx context.Context, user string) ([]awsx.AccessKey, error) {
+func (c crashingIAM) ListKeys(ctx context.Context, user string) ([]rotate.AccessKey, error) {
 	if c.hit() {
 		return nil, errCrash
 	}
@@ -464,7 +465,7 @@ func TestRotateKilledAtAnyStepEndsConsistent(t *testing.T) {
 	}
 }
 
-func (f *fixture) checkConsistent(r *Rotation, after bool, n int) {
+func (f *fixture) checkConsistent(r *rotate.Rotation, after bool, n int) {
 	f.t.Helper()
 	keys := f.keys()
 	active := []string{}
@@ -481,7 +482,7 @@ func (f *fixture) checkConsistent(r *Rotation, after bool, n int) {
 	if res := f.admin.Verify(context.Background(), credential.Key{ID: id, Secret: f.newSecret(r)}); res.Status != credential.Active {
 		f.t.Fatalf("after=%v kill at call %d: STS refuses the file's key: %v", after, n, res.Err)
 	}
-	open, _ := f.db.List(context.Background(), Kind, state.Filter{OpenOnly: true})
+	open, _ := f.db.List(context.Background(), rotate.Kind, state.Filter{OpenOnly: true})
 	if len(open) != 0 {
 		steps := []string{}
 		for _, o := range open {

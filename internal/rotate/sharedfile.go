@@ -110,7 +110,8 @@ func (r *Rotation) dropBackup() error {
 }
 
 // Targets resolves journaled specs: a profile's shared file, the store
-// (openVault; nil when there is none), else a --to target of package target.
+// (openVault; nil when there is none), else a --to target of package target
+// (env.Kinds holds the kinds that call AWS, targetaws.Kinds).
 func Targets(env target.Env, openVault func() (*vault.Store, error)) func(spec string, r *Rotation) (target.Target, error) {
 	return func(spec string, r *Rotation) (target.Target, error) {
 		switch {

@@ -35,4 +35,12 @@
 // Not covered: malware running as the same user while the keyring is
 // unlocked or the passphrase is typed, and the short-term credentials a
 // command receives in its environment (they expire, which is the point).
+//
+// # Sessions
+//
+// SessionSpecFor reads from the shared files how a profile's session is
+// minted: the long-term key at the root of its source_profile chain, the
+// roles assumed from it, the MFA serial, and durations clamped to what STS
+// accepts (Effective). CacheKey names that session in the store's cache.
+// This package makes no AWS call: vaultaws mints the session a spec says.
 package vault

@@ -31,12 +31,7 @@ var _ respond.IAM = (*IAM)(nil)
 
 // New uses cfg's credentials, region, endpoints and retry policy.
 func New(cfg aws.Config) *IAM {
-	cfg = cfg.Copy()
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1" // IAM and STS answer from any region
-	}
-	cfg.ClientLogMode = 0 // request logging could echo signed headers
-	return &IAM{cfg: cfg}
+	return &IAM{cfg: awsx.ForIAM(cfg)}
 }
 
 func (a *IAM) iam() *iam.Client { return awsx.IAM(a.cfg) }

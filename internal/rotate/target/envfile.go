@@ -41,7 +41,7 @@ func newEnvFile(spec, path string, env Env) (Target, error) {
 func (t *envFileTarget) String() string { return t.spec }
 
 func (t *envFileTarget) Deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
-	if err := validate(c); err != nil {
+	if err := Validate(c); err != nil {
 		return nil, fmt.Errorf("deliver to %s: %w", t.spec, err)
 	}
 	old, mode, existed, err := readEnvFile(t.path)
@@ -51,7 +51,7 @@ func (t *envFileTarget) Deliver(ctx context.Context, c Credentials) (func(contex
 	if mode&0o077 != 0 {
 		fmt.Fprintf(t.stderr, "warning: %s is readable by others (mode %04o); consider chmod 600\n", t.path, mode)
 	}
-	next := editDotenv(old, pair(c))
+	next := editDotenv(old, Pair(c))
 	if !existed || !bytes.Equal(next, old) {
 		if err := writeFile(t.path, mode, next); err != nil {
 			return nil, fmt.Errorf("deliver to %s: %w", t.spec, err)

@@ -50,7 +50,7 @@ func (t *execTarget) String() string { return t.spec }
 // redacted; what it did cannot be read back, so there is no restore, and the
 // command itself must tolerate being run twice with the same key.
 func (t *execTarget) Deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
-	if err := validate(c); err != nil {
+	if err := Validate(c); err != nil {
 		return nil, fmt.Errorf("deliver to %s: %w", t.spec, err)
 	}
 	in, err := json.Marshal(execInput{
@@ -77,7 +77,7 @@ func (t *execTarget) Deliver(ctx context.Context, c Credentials) (func(context.C
 		if line := lastLine(redactOutput(stderr.String(), sec)); line != "" {
 			msg += ": " + line
 		}
-		return nil, scrub(fmt.Errorf("deliver to %s: %s", t.spec, msg), c)
+		return nil, Scrub(fmt.Errorf("deliver to %s: %s", t.spec, msg), c)
 	}
 	return nil, nil
 }

@@ -55,11 +55,11 @@ func (t *gitHubTarget) String() string { return t.spec }
 // sealed box) and PUTs it. GitHub secrets cannot be read back, so there is no
 // restore; PUT replaces, so delivering twice is harmless.
 func (t *gitHubTarget) Deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
-	if err := validate(c); err != nil {
+	if err := Validate(c); err != nil {
 		return nil, fmt.Errorf("deliver to %s: %w", t.spec, err)
 	}
 	if err := t.deliver(ctx, c); err != nil {
-		return nil, scrub(fmt.Errorf("deliver to %s: %w", t.spec, err), c)
+		return nil, Scrub(fmt.Errorf("deliver to %s: %w", t.spec, err), c)
 	}
 	return nil, nil
 }
@@ -88,7 +88,7 @@ func (t *gitHubTarget) deliver(ctx context.Context, c Credentials) error {
 	}
 	var pub [32]byte
 	copy(pub[:], raw)
-	for _, kv := range pair(c) {
+	for _, kv := range Pair(c) {
 		sealed, err := box.SealAnonymous(nil, []byte(kv[1]), &pub, rand.Reader)
 		if err != nil {
 			return fmt.Errorf("seal %s: %w", kv[0], err)

@@ -49,12 +49,12 @@ func (t *gitLabTarget) String() string { return t.spec }
 // protecting it would hide it from pipelines on unprotected branches, which
 // the user decides; an existing variable keeps its protected flag.
 func (t *gitLabTarget) Deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
-	if err := validate(c); err != nil {
+	if err := Validate(c); err != nil {
 		return nil, fmt.Errorf("deliver to %s: %w", t.spec, err)
 	}
 	restore, err := t.deliver(ctx, c)
 	if err != nil {
-		return nil, scrub(fmt.Errorf("deliver to %s: %w", t.spec, err), c)
+		return nil, Scrub(fmt.Errorf("deliver to %s: %w", t.spec, err), c)
 	}
 	return restore, nil
 }
@@ -67,14 +67,14 @@ func (t *gitLabTarget) deliver(ctx context.Context, c Credentials) (func(context
 	hdr := http.Header{"Private-Token": {token}, "Accept": {"application/json"}}
 	// Read both before writing either: a failed read changes nothing.
 	olds := make([]*gitLabVariable, 2)
-	for i, kv := range pair(c) {
+	for i, kv := range Pair(c) {
 		v, err := t.get(ctx, hdr, kv[0])
 		if err != nil {
 			return nil, err
 		}
 		olds[i] = v
 	}
-	for i, kv := range pair(c) {
+	for i, kv := range Pair(c) {
 		old := olds[i]
 		if old != nil && old.Value != nil && *old.Value == kv[1] && old.Masked {
 			continue // already delivered by an interrupted run
@@ -90,7 +90,7 @@ func (t *gitLabTarget) deliver(ctx context.Context, c Credentials) (func(context
 	}
 	return func(ctx context.Context) error {
 		var errs []error
-		for i, kv := range pair(c) {
+		for i, kv := range Pair(c) {
 			var err error
 			if olds[i] == nil {
 				err = t.delete(ctx, hdr, kv[0])
@@ -100,7 +100,7 @@ func (t *gitLabTarget) deliver(ctx context.Context, c Credentials) (func(context
 			errs = append(errs, err)
 		}
 		if err := errors.Join(errs...); err != nil {
-			return scrub(fmt.Errorf("restore %s: %w", t.spec, err), c)
+			return Scrub(fmt.Errorf("restore %s: %w", t.spec, err), c)
 		}
 		return nil
 	}, nil

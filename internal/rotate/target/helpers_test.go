@@ -11,8 +11,6 @@ import (
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
-func TestMain(m *testing.M) { awstest.Main(m) }
-
 // creds builds a key pair at run time from seed: no key-shaped literal is committed.
 func creds(seed string) target.Credentials {
 	return target.Credentials{

@@ -25,12 +25,12 @@ type member struct {
 	raw json.RawMessage
 }
 
-// setKeyFields returns the JSON object old with the key fields it already uses
+// SetKeyFields returns the JSON object old with the key fields it already uses
 // set to c (both halves of every spelling it uses), every other member kept in
 // its order; an object with none of them gets AccessKeyId/SecretAccessKey. An
 // empty old is a new object. Anything but a JSON object is an error that never
 // quotes old (it may hold a secret).
-func setKeyFields(old string, c Credentials) (string, error) {
+func SetKeyFields(old string, c Credentials) (string, error) {
 	var members []member
 	if strings.TrimSpace(old) != "" {
 		var err error

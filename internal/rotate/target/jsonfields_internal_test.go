@@ -33,12 +33,12 @@ func TestSetKeyFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := setKeyFields(tt.in, c)
+			got, err := SetKeyFields(tt.in, c)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("setKeyFields (-want +got):\n%s", diff)
+				t.Errorf("SetKeyFields (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -48,9 +48,9 @@ func TestSetKeyFieldsRefusesNonObjects(t *testing.T) {
 	c := Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: secret.New("x")}
 	old := awstest.FakeSecret("old")
 	for _, in := range []string{old, `"` + old + `"`, `[1]`, `{"a":1} {"b":2}`, `{"a":`, `null`} {
-		_, err := setKeyFields(in, c)
+		_, err := SetKeyFields(in, c)
 		if !errors.Is(err, errNotJSONObject) {
-			t.Errorf("setKeyFields(%q) error = %v, want errNotJSONObject", in, err)
+			t.Errorf("SetKeyFields(%q) error = %v, want errNotJSONObject", in, err)
 		}
 		if err != nil && strings.Contains(err.Error(), old) {
 			t.Errorf("error quotes the old value: %v", err)
@@ -64,7 +64,7 @@ func FuzzSetKeyFields(f *testing.F) {
 	}
 	c := Credentials{AccessKeyID: awstest.FakeKeyID("f", 123456789012), SecretAccessKey: secret.New(awstest.FakeSecret("f"))}
 	f.Fuzz(func(t *testing.T, in string) {
-		out, err := setKeyFields(in, c)
+		out, err := SetKeyFields(in, c)
 		if err != nil {
 			return
 		}
@@ -72,7 +72,7 @@ func FuzzSetKeyFields(f *testing.F) {
 		if err := json.Unmarshal([]byte(out), &m); err != nil {
 			t.Fatalf("output %q is not JSON: %v", out, err)
 		}
-		again, err := setKeyFields(out, c)
+		again, err := SetKeyFields(out, c)
 		if err != nil || again != out {
 			t.Fatalf("not idempotent: %q -> %q (%v)", out, again, err)
 		}

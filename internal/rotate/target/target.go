@@ -9,6 +9,10 @@
 //	gitlab:PROJECT[:ENV_SCOPE]    GitLab CI/CD project variables (PROJECT is an id or a path)
 //	exec:COMMAND                  sh -c COMMAND with the credentials as JSON on stdin
 //
+// The kinds that call AWS (secretsmanager:, ssm:) live in the adapter
+// targetaws, which the caller hands to Parse in Env.Kinds: this package
+// imports no AWS SDK.
+//
 // Every target is idempotent (a resumed rotation delivers the same key again)
 // and, where the old value can be read back, returns a restore function the
 // rotation calls to roll back when a later step fails.
@@ -23,8 +27,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/keywarden/keywarden/internal/secret"
 )
@@ -47,9 +49,16 @@ type Target interface {
 	Deliver(ctx context.Context, c Credentials) (restore func(context.Context) error, err error)
 }
 
+// Kind makes the target of spec from rest, what follows spec's "KIND:".
+// Its error says what is wrong with rest; Parse names the spec and the forms.
+type Kind func(spec, rest string, env Env) (Target, error)
+
+// kinds are the kinds this package delivers itself.
+var kinds = map[string]Kind{"envfile": newEnvFile, "github": newGitHub, "gitlab": newGitLab, "exec": newExec}
+
 // Env is what targets need from the outside world, resolved once by the CLI.
 type Env struct {
-	AWS    aws.Config
+	Kinds  map[string]Kind     // the kinds delivered elsewhere: targetaws.Kinds
 	HTTP   *http.Client        // nil: a client with a 60s timeout
 	Getenv func(string) string // nil: os.Getenv
 	Stderr io.Writer           // exec's output goes here, redacted; nil: discarded
@@ -70,26 +79,14 @@ func Parse(spec string, env Env) (Target, error) {
 	if !ok {
 		return nil, badSpec(spec, "no KIND: prefix")
 	}
-	var (
-		t   Target
-		err error
-	)
-	switch kind {
-	case "secretsmanager":
-		t, err = newSecretsManager(spec, rest, env)
-	case "ssm":
-		t, err = newSSM(spec, rest, env)
-	case "envfile":
-		t, err = newEnvFile(spec, rest, env)
-	case "github":
-		t, err = newGitHub(spec, rest, env)
-	case "gitlab":
-		t, err = newGitLab(spec, rest, env)
-	case "exec":
-		t, err = newExec(spec, rest, env)
-	default:
+	newTarget, ok := kinds[kind]
+	if !ok {
+		newTarget, ok = env.Kinds[kind]
+	}
+	if !ok {
 		return nil, badSpec(spec, fmt.Sprintf("unknown kind %q", kind))
 	}
+	t, err := newTarget(spec, rest, env)
 	if err != nil {
 		return nil, badSpec(spec, err.Error())
 	}
@@ -125,11 +122,11 @@ func (e Env) firstEnv(names ...string) string {
 
 const redacted = "[REDACTED]"
 
-// scrub guards every error a target returns: a service or a command may echo
+// Scrub guards every error a target returns: a service or a command may echo
 // the value it was given, and an error is printed. When the secret appears in
 // the message, the error is replaced by a redacted copy that does not unwrap
 // (unwrapping would reach the clear text again).
-func scrub(err error, c Credentials) error {
+func Scrub(err error, c Credentials) error {
 	if err == nil {
 		return nil
 	}
@@ -140,10 +137,10 @@ func scrub(err error, c Credentials) error {
 	return errors.New(strings.ReplaceAll(err.Error(), s, redacted))
 }
 
-// validate refuses credentials that are not shaped like an AWS key pair: the
+// Validate refuses credentials that are not shaped like an AWS key pair: the
 // targets embed them in JSON, dotenv lines and HTTP bodies, and a value with
 // quotes, spaces or newlines would corrupt (or inject into) those formats.
-func validate(c Credentials) error {
+func Validate(c Credentials) error {
 	if !plainToken(c.AccessKeyID) {
 		return fmt.Errorf("access key id %q is not a plain token", c.AccessKeyID)
 	}
@@ -167,13 +164,14 @@ func plainToken(s string) bool {
 	return true
 }
 
-// Variable names the CI targets and ssm:/prefix/ use.
+// Variable names the CI targets and ssm:/prefix/ use (Pair).
 const (
 	varKeyID  = "AWS_ACCESS_KEY_ID"
 	varSecret = "AWS_SECRET_ACCESS_KEY"
 )
 
-// pair is the two values in the order they are written.
-func pair(c Credentials) [2][2]string {
+// Pair is the two values under their variable names, in the order they are
+// written.
+func Pair(c Credentials) [2][2]string {
 	return [2][2]string{{varKeyID, c.AccessKeyID}, {varSecret, c.SecretAccessKey.Reveal()}}
 }

@@ -10,14 +10,10 @@ import (
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
+// TestParseAcceptsEveryForm covers this package's kinds; targetaws tests its own.
 func TestParseAcceptsEveryForm(t *testing.T) {
 	env := target.Env{Getenv: getenv(map[string]string{"HOME": "/home/u"})}
 	for _, spec := range []string{
-		"secretsmanager:ci/deploy",
-		"secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:ci/deploy-AbCdEf",
-		"ssm:/ci/deploy",
-		"ssm:/ci/deploy/",
-		"ssm:plain-name",
 		"envfile:.env",
 		"envfile:~/deploy/.env",
 		"github:octo-org/app.web",
@@ -39,7 +35,7 @@ func TestParseAcceptsEveryForm(t *testing.T) {
 
 func TestParseRejectsBadSpecsNamingThemAndTheForms(t *testing.T) {
 	for _, spec := range []string{
-		"", "ssm", "s3:bucket/key", "secretsmanager:", "ssm:", "ssm:/", "ssm:/a b",
+		"", "ssm", "s3:bucket/key",
 		"envfile:", "github:", "github:owner", "github:owner/", "github:a/b/c", "github:o/r:",
 		"github:../r", "gitlab:", "gitlab:/abs", "gitlab:g/p:", "gitlab:g//p", "exec:", "exec:   ",
 	} {
@@ -74,7 +70,7 @@ func TestDeliverRefusesMalformedCredentials(t *testing.T) {
 		{AccessKeyID: "AKIA X", SecretAccessKey: good.SecretAccessKey},
 		{AccessKeyID: good.AccessKeyID},
 	}
-	for _, spec := range []string{"envfile:" + dir + "/x.env", "exec:true", "github:o/r", "gitlab:1", "ssm:/p", "secretsmanager:s"} {
+	for _, spec := range []string{"envfile:" + dir + "/x.env", "exec:true", "github:o/r", "gitlab:1"} {
 		tg := mustParse(t, spec, target.Env{Getenv: getenv(nil)})
 		for _, c := range bad {
 			if _, err := tg.Deliver(context.Background(), c); err == nil {

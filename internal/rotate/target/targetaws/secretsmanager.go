@@ -1,4 +1,4 @@
-package target
+package targetaws
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/keywarden/keywarden/internal/rotate/target"
 )
 
 // smAPI is the part of Secrets Manager the target uses.
@@ -25,27 +27,27 @@ type secretsManagerTarget struct {
 	api  smAPI
 }
 
-func newSecretsManager(spec, id string, env Env) (Target, error) {
+func newSecretsManager(spec, id string, api smAPI) (target.Target, error) {
 	if id == "" {
 		return nil, errors.New("secretsmanager needs a secret name or ARN")
 	}
-	return &secretsManagerTarget{spec: spec, id: id, api: secretsmanager.NewFromConfig(env.AWS)}, nil
+	return &secretsManagerTarget{spec: spec, id: id, api: api}, nil
 }
 
 func (t *secretsManagerTarget) String() string { return t.spec }
 
-func (t *secretsManagerTarget) Deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
-	if err := validate(c); err != nil {
+func (t *secretsManagerTarget) Deliver(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
+	if err := target.Validate(c); err != nil {
 		return nil, fmt.Errorf("deliver to %s: %w", t.spec, err)
 	}
 	restore, err := t.deliver(ctx, c)
 	if err != nil {
-		return nil, scrub(fmt.Errorf("deliver to %s: %w", t.spec, err), c)
+		return nil, target.Scrub(fmt.Errorf("deliver to %s: %w", t.spec, err), c)
 	}
 	return restore, nil
 }
 
-func (t *secretsManagerTarget) deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
+func (t *secretsManagerTarget) deliver(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
 	cur, err := t.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.id)})
 	var notFound *smtypes.ResourceNotFoundException
 	switch {
@@ -57,7 +59,7 @@ func (t *secretsManagerTarget) deliver(ctx context.Context, c Credentials) (func
 		return nil, errors.New("the secret holds binary data, not a JSON string; nothing written")
 	}
 	old := aws.ToString(cur.SecretString)
-	next, err := setKeyFields(old, c)
+	next, err := target.SetKeyFields(old, c)
 	if err != nil {
 		return nil, fmt.Errorf("secret string: %w; nothing written", err)
 	}
@@ -70,17 +72,17 @@ func (t *secretsManagerTarget) deliver(ctx context.Context, c Credentials) (func
 		return nil, err
 	}
 	return func(ctx context.Context) error {
-		return scrub(t.wrapRestore(t.put(ctx, old)), c)
+		return target.Scrub(t.wrapRestore(t.put(ctx, old)), c)
 	}, nil
 }
 
 // create makes the secret. A secret that exists without a current value
 // (created empty) cannot be created again: it gets the value instead.
-func (t *secretsManagerTarget) create(ctx context.Context, c Credentials) (func(context.Context) error, error) {
+func (t *secretsManagerTarget) create(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
 	if strings.HasPrefix(t.id, "arn:") {
 		return nil, errors.New("no such secret (create it, or give its name so keywarden can create it)")
 	}
-	next, _ := setKeyFields("", c)
+	next, _ := target.SetKeyFields("", c)
 	_, err := t.api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name:         aws.String(t.id),
 		SecretString: aws.String(next),
@@ -103,7 +105,7 @@ func (t *secretsManagerTarget) create(ctx context.Context, c Credentials) (func(
 	}, nil
 }
 
-func (t *secretsManagerTarget) restorePrevious(ctx context.Context, c Credentials) (func(context.Context) error, error) {
+func (t *secretsManagerTarget) restorePrevious(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
 	prev, err := t.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
 		SecretId: aws.String(t.id), VersionStage: aws.String("AWSPREVIOUS")})
 	var notFound *smtypes.ResourceNotFoundException
@@ -115,7 +117,7 @@ func (t *secretsManagerTarget) restorePrevious(ctx context.Context, c Credential
 	}
 	old := aws.ToString(prev.SecretString)
 	return func(ctx context.Context) error {
-		return scrub(t.wrapRestore(t.put(ctx, old)), c)
+		return target.Scrub(t.wrapRestore(t.put(ctx, old)), c)
 	}, nil
 }
 

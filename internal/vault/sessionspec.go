@@ -1,4 +1,4 @@
-package awsx
+package vault
 
 import (
 	"crypto/sha256"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/credential"
-	"github.com/keywarden/keywarden/internal/secret"
 )
 
 // RoleStep is one AssumeRole of a role profile chain, in order from the
@@ -24,7 +23,8 @@ type RoleStep struct {
 	Duration    time.Duration // duration_seconds; 0: 1h
 }
 
-// SessionSpec says how to mint a profile's session.
+// SessionSpec says how to mint a profile's session (vaultaws.MintSession
+// mints it).
 type SessionSpec struct {
 	Profile string
 	// Source is the profile at the root of the chain, whose long-term key
@@ -227,16 +227,4 @@ func clampDuration(d, limit time.Duration, who, why string, notes []string) (tim
 			who, d, why, limit, limit))
 	}
 	return d.Truncate(time.Second), notes
-}
-
-// sessionKey turns STS's answer into a credential.Key.
-func sessionKey(id, sec, token *string) credential.Key {
-	return credential.Key{ID: deref(id), Secret: secret.New(deref(sec)), SessionToken: secret.New(deref(token))}
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -1,4 +1,4 @@
-package awsx_test
+package vaultaws_test
 
 import (
 	"bytes"
@@ -22,7 +22,12 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/secret"
+	"github.com/keywarden/keywarden/internal/vault"
+	"github.com/keywarden/keywarden/internal/vault/vaultaws"
 )
+
+func TestMain(m *testing.M) { awstest.Main(m) }
 
 // stsCall is one STS request as it crossed the wire, and what came back.
 type stsCall struct {
@@ -133,6 +138,8 @@ func loadCfg(t *testing.T) aws.Config {
 	return cfg
 }
 
+func secretOf(seed string) secret.Secret { return secret.New(awstest.FakeSecret(seed)) }
+
 func baseKey(u awstest.UserKey) credential.Key {
 	return credential.Key{ID: u.KeyID, Secret: u.Secret}
 }
@@ -160,8 +167,8 @@ func TestMintSessionGetSessionToken(t *testing.T) {
 			alice := s.CreateUserKey(t, "alice")
 			rec := recordSTS(t, s)
 			prompt := &mfaPrompt{code: " 123456\n"}
-			spec := awsx.SessionSpec{Profile: "dev", Source: "dev", Base: baseKey(alice), MFASerial: tt.mfaSerial}
-			key, exp, err := awsx.MintSession(context.Background(), loadCfg(t), spec, prompt.ask)
+			spec := vault.SessionSpec{Profile: "dev", Source: "dev", Base: baseKey(alice), MFASerial: tt.mfaSerial}
+			key, exp, err := vaultaws.MintSession(context.Background(), loadCfg(t), spec, prompt.ask)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -248,13 +255,13 @@ func TestMintSessionRoleChain(t *testing.T) {
 			alice := s.CreateUserKey(t, "alice")
 			createRoles(t, "role1", "role2")
 			creds, config := chainFiles(t, alice, tt.baseExtra)
-			spec, err := awsx.SessionSpecFor(creds, config, "B", credential.Key{})
+			spec, err := vault.SessionSpecFor(creds, config, "B", credential.Key{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			rec := recordSTS(t, s)
 			prompt := &mfaPrompt{code: "654321"}
-			key, _, err := awsx.MintSession(context.Background(), loadCfg(t), spec, prompt.ask)
+			key, _, err := vaultaws.MintSession(context.Background(), loadCfg(t), spec, prompt.ask)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -322,10 +329,10 @@ func checkParams(t *testing.T, what string, got, want url.Values, key, value str
 func TestMintSessionAccessDeniedNamesStep(t *testing.T) {
 	s := awstest.MotoWithAuth(t)
 	alice := s.CreateUserKey(t, "alice") // no policy: every call is denied
-	spec := awsx.SessionSpec{Profile: "B", Source: "base", Base: baseKey(alice), Roles: []awsx.RoleStep{
+	spec := vault.SessionSpec{Profile: "B", Source: "base", Base: baseKey(alice), Roles: []vault.RoleStep{
 		{Profile: "B", RoleARN: "arn:aws:iam::123456789012:role/role1"}}}
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
-	_, _, err := awsx.MintSession(context.Background(), loadCfg(t), spec, nil)
+	_, _, err := vaultaws.MintSession(context.Background(), loadCfg(t), spec, nil)
 	if err == nil {
 		t.Fatal("assume role without permission succeeded")
 	}
@@ -347,26 +354,26 @@ func TestMintSessionRefusesBeforeCalling(t *testing.T) {
 	key := credential.Key{ID: awstest.FakeKeyID("alice", 123456789012), Secret: secretOf("alice")}
 	tests := []struct {
 		name    string
-		spec    awsx.SessionSpec
+		spec    vault.SessionSpec
 		mfa     func(string) (string, error)
 		want    string
 		wantErr error
 	}{
-		{"mfa profile without a prompt", awsx.SessionSpec{Profile: "dev", Base: key, MFASerial: serial}, nil,
-			"mfa code required for " + serial, awsx.ErrMFARequired},
-		{"code that is not 6 digits", awsx.SessionSpec{Profile: "dev", Base: key, MFASerial: serial},
+		{"mfa profile without a prompt", vault.SessionSpec{Profile: "dev", Base: key, MFASerial: serial}, nil,
+			"mfa code required for " + serial, vaultaws.ErrMFARequired},
+		{"code that is not 6 digits", vault.SessionSpec{Profile: "dev", Base: key, MFASerial: serial},
 			func(string) (string, error) { return "12ab56", nil }, "must be 6 digits", nil},
-		{"prompt fails", awsx.SessionSpec{Profile: "dev", Base: key, MFASerial: serial},
+		{"prompt fails", vault.SessionSpec{Profile: "dev", Base: key, MFASerial: serial},
 			func(string) (string, error) { return "", io.ErrUnexpectedEOF }, "read mfa code", io.ErrUnexpectedEOF},
-		{"no base key", awsx.SessionSpec{Profile: "dev", Source: "root"}, nil, `no long-term key for source profile "root"`, nil},
-		{"temporary base key for get-session-token", awsx.SessionSpec{Profile: "dev", Source: "dev",
+		{"no base key", vault.SessionSpec{Profile: "dev", Source: "root"}, nil, `no long-term key for source profile "root"`, nil},
+		{"temporary base key for get-session-token", vault.SessionSpec{Profile: "dev", Source: "dev",
 			Base: credential.Key{ID: key.ID, Secret: key.Secret, SessionToken: secretOf("token")}}, nil, "holds temporary credentials", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := awstest.Moto(t)
 			rec := recordSTS(t, s)
-			_, _, err := awsx.MintSession(context.Background(), loadCfg(t), tt.spec, tt.mfa)
+			_, _, err := vaultaws.MintSession(context.Background(), loadCfg(t), tt.spec, tt.mfa)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.want)
 			}

@@ -1,4 +1,4 @@
-package awsx_test
+package vaultaws_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/vault"
+	"github.com/keywarden/keywarden/internal/vault/vaultaws"
 )
 
 // TestMintSessionChainUnderAuth runs the chain on moto with auth
@@ -43,12 +45,12 @@ func TestMintSessionChainUnderAuth(t *testing.T) {
 			if err := config.Set("A", "role_session_name", "a-session"); err != nil {
 				t.Fatal(err)
 			}
-			spec, err := awsx.SessionSpecFor(creds, config, "B", credential.Key{})
+			spec, err := vault.SessionSpecFor(creds, config, "B", credential.Key{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Setenv("AWS_MAX_ATTEMPTS", "1")
-			key, _, err := awsx.MintSession(context.Background(), loadCfg(t), spec, nil)
+			key, _, err := vaultaws.MintSession(context.Background(), loadCfg(t), spec, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "AccessDenied") {
 					t.Fatalf("err = %v, want AccessDenied at %q", err, tt.wantErr)

@@ -1,4 +1,4 @@
-package target_test
+package targetaws_test
 
 import (
 	"context"
@@ -10,22 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/keywarden/keywarden/internal/awstest"
-	"github.com/keywarden/keywarden/internal/awsx"
-	"github.com/keywarden/keywarden/internal/rotate/target"
 )
-
-// awsEnv starts (or resets) moto and returns an Env pointing at it.
-func awsEnv(t *testing.T) target.Env {
-	t.Helper()
-	awstest.Moto(t)
-	cfg, err := awsx.Load(context.Background(), awsx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return target.Env{AWS: cfg, Getenv: getenv(nil)}
-}
 
 func secretString(t *testing.T, sm *secretsmanager.Client, id, stage string) string {
 	t.Helper()
@@ -46,15 +31,15 @@ func createSecret(t *testing.T, sm *secretsmanager.Client, name, value string) s
 }
 
 func TestSecretsManagerUpdatesKeyFieldsKeepsTheRestAndRestores(t *testing.T) {
-	env := awsEnv(t)
-	sm := secretsmanager.NewFromConfig(env.AWS)
+	cfg := awsConfig(t)
+	sm := secretsmanager.NewFromConfig(cfg)
 	old, c := creds("old"), creds("new")
 	before := `{"region":"eu-west-1","aws_access_key_id":"` + old.AccessKeyID + `","aws_secret_access_key":"` + old.SecretAccessKey.Reveal() + `","retries":3}`
 	arn := createSecret(t, sm, "ci/deploy", before)
 
 	for _, spec := range []string{"secretsmanager:ci/deploy", "secretsmanager:" + arn} {
 		t.Run(spec, func(t *testing.T) {
-			tg := mustParse(t, spec, env)
+			tg := mustParse(t, spec, cfg)
 			restore := deliver(t, tg, c)
 			want := `{"region":"eu-west-1","aws_access_key_id":"` + c.AccessKeyID + `","aws_secret_access_key":"` + c.SecretAccessKey.Reveal() + `","retries":3}`
 			if diff := cmp.Diff(want, secretString(t, sm, "ci/deploy", "AWSCURRENT")); diff != "" {
@@ -86,10 +71,10 @@ func TestSecretsManagerUpdatesKeyFieldsKeepsTheRestAndRestores(t *testing.T) {
 }
 
 func TestSecretsManagerCreatesAMissingSecretAndRestoreDeletesIt(t *testing.T) {
-	env := awsEnv(t)
-	sm := secretsmanager.NewFromConfig(env.AWS)
+	cfg := awsConfig(t)
+	sm := secretsmanager.NewFromConfig(cfg)
 	c := creds("new")
-	restore := deliver(t, mustParse(t, "secretsmanager:ci/new", env), c)
+	restore := deliver(t, mustParse(t, "secretsmanager:ci/new", cfg), c)
 	want := `{"AccessKeyId":"` + c.AccessKeyID + `","SecretAccessKey":"` + c.SecretAccessKey.Reveal() + `"}`
 	if diff := cmp.Diff(want, secretString(t, sm, "ci/new", "AWSCURRENT")); diff != "" {
 		t.Errorf("created secret (-want +got):\n%s", diff)
@@ -105,11 +90,11 @@ func TestSecretsManagerCreatesAMissingSecretAndRestoreDeletesIt(t *testing.T) {
 }
 
 func TestSecretsManagerAddsFieldsToAnObjectWithoutThem(t *testing.T) {
-	env := awsEnv(t)
-	sm := secretsmanager.NewFromConfig(env.AWS)
+	cfg := awsConfig(t)
+	sm := secretsmanager.NewFromConfig(cfg)
 	createSecret(t, sm, "app", `{"db_password":"kept"}`)
 	c := creds("new")
-	deliver(t, mustParse(t, "secretsmanager:app", env), c)
+	deliver(t, mustParse(t, "secretsmanager:app", cfg), c)
 	want := `{"db_password":"kept","AccessKeyId":"` + c.AccessKeyID + `","SecretAccessKey":"` + c.SecretAccessKey.Reveal() + `"}`
 	if diff := cmp.Diff(want, secretString(t, sm, "app", "AWSCURRENT")); diff != "" {
 		t.Errorf("secret (-want +got):\n%s", diff)
@@ -117,8 +102,8 @@ func TestSecretsManagerAddsFieldsToAnObjectWithoutThem(t *testing.T) {
 }
 
 func TestSecretsManagerRefusesWhatItCannotEdit(t *testing.T) {
-	env := awsEnv(t)
-	sm := secretsmanager.NewFromConfig(env.AWS)
+	cfg := awsConfig(t)
+	sm := secretsmanager.NewFromConfig(cfg)
 	old := creds("old").SecretAccessKey.Reveal()
 	createSecret(t, sm, "plain", old)
 	if _, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("binary"), SecretBinary: []byte{1, 2}}); err != nil {
@@ -130,7 +115,7 @@ func TestSecretsManagerRefusesWhatItCannotEdit(t *testing.T) {
 		"secretsmanager:binary": "binary",
 		"secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf": "no such secret",
 	} {
-		_, err := mustParse(t, spec, env).Deliver(context.Background(), c)
+		_, err := mustParse(t, spec, cfg).Deliver(context.Background(), c)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want one containing %q", spec, err, want)
 		}

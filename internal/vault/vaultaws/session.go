@@ -1,19 +1,25 @@
-package awsx
+// Package vaultaws mints the STS sessions vault's specs describe:
+// GetSessionToken (with one MFA code when the profile names a serial), then
+// the profile's AssumeRole chain, each call signed with the key or session
+// before it.
+package vaultaws
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/secret"
+	"github.com/keywarden/keywarden/internal/vault"
 )
 
 // ErrMFARequired is wrapped when a profile needs an MFA code and there is no
@@ -28,17 +34,20 @@ var ErrMFARequired = errors.New("mfa code required")
 // session before it; the MFA context carries over to the roles (as aws-vault
 // does), so a chain of roles costs one prompt. Without MFA the first role
 // is assumed with the base key and each next one with the session before.
-// Durations are clamped as Effective says.
+// Durations are clamped as vault.SessionSpec.Effective says.
 //
 // cfg gives region, endpoints, HTTP client and retries only: every call
 // signs with spec.Base or a session minted here. mfa is called at most once,
 // with the serial. Errors name the profile and the step, never a secret.
-func MintSession(ctx context.Context, cfg aws.Config, spec SessionSpec, mfa func(serial string) (string, error)) (credential.Key, time.Time, error) {
+func MintSession(ctx context.Context, cfg aws.Config, spec vault.SessionSpec, mfa func(serial string) (string, error)) (credential.Key, time.Time, error) {
 	if spec.Base.ID == "" || spec.Base.Secret.IsZero() {
 		return credential.Key{}, time.Time{}, fmt.Errorf("mint session for profile %q: no long-term key for source profile %q", spec.Profile, spec.Source)
 	}
 	spec, _ = spec.Effective()
-	m := minter{cfg: stsConfig(cfg, spec.Region), spec: spec}
+	m := minter{cfg: cfg, spec: spec}
+	if m.cfg.Region == "" {
+		m.cfg.Region = spec.Region // else awsx.WithKey's us-east-1
+	}
 	if spec.MFASerial == "" && len(spec.Roles) > 0 {
 		return m.assumeChain(ctx, spec.Base, spec.Roles)
 	}
@@ -57,34 +66,13 @@ func MintSession(ctx context.Context, cfg aws.Config, spec SessionSpec, mfa func
 	return m.assumeChain(ctx, key, spec.Roles)
 }
 
-// stsConfig copies cfg without its credentials or request logging (which
-// could echo signed headers).
-func stsConfig(cfg aws.Config, region string) aws.Config {
-	cfg = cfg.Copy()
-	if cfg.Region == "" {
-		cfg.Region = region
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1" // STS answers for every account in every region
-	}
-	cfg.Credentials = nil
-	cfg.ClientLogMode = 0
-	return cfg
-}
-
 type minter struct {
-	cfg  aws.Config
-	spec SessionSpec
+	cfg  aws.Config // region, endpoints, HTTP client, retries; never its credentials
+	spec vault.SessionSpec
 }
 
 // client signs with key only.
-func (m minter) client(key credential.Key) *sts.Client {
-	return sts.NewFromConfig(m.cfg, func(o *sts.Options) {
-		o.Credentials = credentials.NewStaticCredentialsProvider(key.ID, key.Secret.Reveal(), key.SessionToken.Reveal())
-		// Clip: appending must not write into the shared config's backing array.
-		o.APIOptions = append(slices.Clip(o.APIOptions), LenientErrors)
-	})
-}
+func client(cfg aws.Config, key credential.Key) *sts.Client { return awsx.STS(awsx.WithKey(cfg, key)) }
 
 // mfaCode asks for the code when the spec needs one; "" when it does not.
 func (m minter) mfaCode(mfa func(string) (string, error)) (string, error) {
@@ -121,22 +109,37 @@ func validMFACode(code string) bool {
 // sessionToken calls GetSessionToken with the base key, and the MFA code
 // when there is one.
 func (m minter) sessionToken(ctx context.Context, code string) (credential.Key, time.Time, error) {
-	in := &sts.GetSessionTokenInput{DurationSeconds: seconds(m.spec.Duration)}
-	what := "get session token"
+	what, serial := "get session token", ""
 	if code != "" {
-		in.SerialNumber, in.TokenCode = aws.String(m.spec.MFASerial), aws.String(code)
-		what = "get session token with mfa " + m.spec.MFASerial
+		what, serial = "get session token with mfa "+m.spec.MFASerial, m.spec.MFASerial
 	}
-	out, err := m.client(m.spec.Base).GetSessionToken(ctx, in)
+	key, exp, err := SessionToken(ctx, m.cfg, m.spec.Base, serial, code, m.spec.Duration)
 	if err != nil {
 		return credential.Key{}, time.Time{}, fmt.Errorf("%s for profile %q: %w", what, m.spec.Profile, err)
 	}
-	return credentialsOf(out.Credentials, what, m.spec.Profile)
+	return key, exp, nil
+}
+
+// SessionToken calls GetSessionToken for d, signed with key alone, sending
+// serial and code when serial is set: the one call that mints a session
+// from a long-term key, for MintSession and for rotation's MFA session. cfg
+// gives region, endpoints, HTTP client and retries only. Errors are STS's:
+// the caller names what it was minting.
+func SessionToken(ctx context.Context, cfg aws.Config, key credential.Key, serial, code string, d time.Duration) (credential.Key, time.Time, error) {
+	in := &sts.GetSessionTokenInput{DurationSeconds: seconds(d)}
+	if serial != "" {
+		in.SerialNumber, in.TokenCode = aws.String(serial), aws.String(code)
+	}
+	out, err := client(cfg, key).GetSessionToken(ctx, in)
+	if err != nil {
+		return credential.Key{}, time.Time{}, err
+	}
+	return credentialsOf(out.Credentials)
 }
 
 // assumeChain assumes each role in turn, signing each call with the
 // session the one before returned (the first with key).
-func (m minter) assumeChain(ctx context.Context, key credential.Key, roles []RoleStep) (credential.Key, time.Time, error) {
+func (m minter) assumeChain(ctx context.Context, key credential.Key, roles []vault.RoleStep) (credential.Key, time.Time, error) {
 	var exp time.Time
 	for _, r := range roles {
 		name := r.SessionName
@@ -152,22 +155,26 @@ func (m minter) assumeChain(ctx context.Context, key credential.Key, roles []Rol
 		if r.Profile != m.spec.Profile {
 			what += " (of profile " + strconv.Quote(r.Profile) + ")"
 		}
-		out, err := m.client(key).AssumeRole(ctx, in)
+		out, err := client(m.cfg, key).AssumeRole(ctx, in)
+		if err == nil {
+			key, exp, err = credentialsOf(out.Credentials)
+		}
 		if err != nil {
 			return credential.Key{}, time.Time{}, fmt.Errorf("%s for profile %q: %w", what, m.spec.Profile, err)
-		}
-		if key, exp, err = credentialsOf(out.Credentials, what, m.spec.Profile); err != nil {
-			return credential.Key{}, time.Time{}, err
 		}
 	}
 	return key, exp, nil
 }
 
-func credentialsOf(c *ststypes.Credentials, what, profile string) (credential.Key, time.Time, error) {
+var errIncomplete = errors.New("sts returned no complete credentials")
+
+// credentialsOf turns STS's answer into a credential.Key and its expiration.
+func credentialsOf(c *ststypes.Credentials) (credential.Key, time.Time, error) {
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
-		return credential.Key{}, time.Time{}, fmt.Errorf("%s for profile %q: sts returned no complete credentials", what, profile)
+		return credential.Key{}, time.Time{}, errIncomplete
 	}
-	return sessionKey(c.AccessKeyId, c.SecretAccessKey, c.SessionToken), *c.Expiration, nil
+	return credential.Key{ID: *c.AccessKeyId, Secret: secret.New(*c.SecretAccessKey), SessionToken: secret.New(*c.SessionToken)},
+		*c.Expiration, nil
 }
 
 func seconds(d time.Duration) *int32 {

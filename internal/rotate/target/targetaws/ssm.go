@@ -1,4 +1,4 @@
-package target
+package targetaws
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/keywarden/keywarden/internal/rotate/target"
 )
 
 // ssmAPI is the part of Systems Manager Parameter Store the target uses.
@@ -37,41 +39,41 @@ type param struct {
 	description string
 }
 
-func newSSM(spec, name string, env Env) (Target, error) {
+func newSSM(spec, name string, api ssmAPI) (target.Target, error) {
 	if name == "" || name == "/" {
 		return nil, errors.New("ssm needs a parameter name (/path) or a prefix ending in / (/prefix/)")
 	}
 	if strings.ContainsAny(name, " \t\r\n") {
 		return nil, errors.New("a parameter name has no white space")
 	}
-	return &ssmTarget{spec: spec, name: name, api: ssm.NewFromConfig(env.AWS)}, nil
+	return &ssmTarget{spec: spec, name: name, api: api}, nil
 }
 
 func (t *ssmTarget) String() string { return t.spec }
 
-func (t *ssmTarget) Deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
-	if err := validate(c); err != nil {
+func (t *ssmTarget) Deliver(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
+	if err := target.Validate(c); err != nil {
 		return nil, fmt.Errorf("deliver to %s: %w", t.spec, err)
 	}
 	restore, err := t.deliver(ctx, c)
 	if err != nil {
-		return nil, scrub(fmt.Errorf("deliver to %s: %w", t.spec, err), c)
+		return nil, target.Scrub(fmt.Errorf("deliver to %s: %w", t.spec, err), c)
 	}
 	return func(ctx context.Context) error {
 		if err := restore(ctx); err != nil {
-			return scrub(fmt.Errorf("restore %s: %w", t.spec, err), c)
+			return target.Scrub(fmt.Errorf("restore %s: %w", t.spec, err), c)
 		}
 		return nil
 	}, nil
 }
 
-func (t *ssmTarget) deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
+func (t *ssmTarget) deliver(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
 	if !strings.HasSuffix(t.name, "/") {
 		old, err := t.read(ctx, t.name)
 		if err != nil {
 			return nil, err
 		}
-		next, err := setKeyFields(old.value, c)
+		next, err := target.SetKeyFields(old.value, c)
 		if err != nil {
 			return nil, fmt.Errorf("parameter %s: %w; nothing written", t.name, err)
 		}
@@ -82,14 +84,14 @@ func (t *ssmTarget) deliver(ctx context.Context, c Credentials) (func(context.Co
 	}
 	// Read both before writing either, so a failed read leaves both untouched.
 	var olds []param
-	for _, kv := range pair(c) {
+	for _, kv := range target.Pair(c) {
 		old, err := t.read(ctx, t.name+kv[0])
 		if err != nil {
 			return nil, err
 		}
 		olds = append(olds, old)
 	}
-	for i, kv := range pair(c) {
+	for i, kv := range target.Pair(c) {
 		if err := t.write(ctx, olds[i], kv[1]); err != nil {
 			if i > 0 { // best effort: do not leave a half-rotated pair behind
 				_ = t.put(ctx, olds[0])

@@ -1,4 +1,4 @@
-package target_test
+package targetaws_test
 
 import (
 	"bytes"
@@ -57,8 +57,8 @@ func putParam(t *testing.T, api *ssm.Client, name, value string, typ ssmtypes.Pa
 }
 
 func TestSSMJSONParameterKeepsFieldsAndKMSKeyAndRestores(t *testing.T) {
-	env := awsEnv(t)
-	api := ssm.NewFromConfig(env.AWS)
+	cfg := awsConfig(t)
+	api := ssm.NewFromConfig(cfg)
 	old, c := creds("old"), creds("new")
 	before := `{"AccessKeyId":"` + old.AccessKeyID + `","SecretAccessKey":"` + old.SecretAccessKey.Reveal() + `","Region":"eu-west-1"}`
 	putParam(t, api, "/ci/deploy", before, ssmtypes.ParameterTypeSecureString, "alias/ci-secrets")
@@ -69,12 +69,12 @@ func TestSSMJSONParameterKeepsFieldsAndKMSKeyAndRestores(t *testing.T) {
 
 	// moto keeps the key on overwrite either way; AWS falls back to the
 	// default key when a rewrite omits KeyId, so record what is sent.
-	rec := &recordingClient{next: env.AWS.HTTPClient}
+	rec := &recordingClient{next: cfg.HTTPClient}
 	if rec.next == nil {
 		rec.next = &http.Client{}
 	}
-	env.AWS.HTTPClient = rec
-	tg := mustParse(t, "ssm:/ci/deploy", env)
+	cfg.HTTPClient = rec
+	tg := mustParse(t, "ssm:/ci/deploy", cfg)
 	restore := deliver(t, tg, c)
 	deliver(t, tg, c) // idempotent
 	if puts := rec.bodies("AmazonSSM.PutParameter"); len(puts) != 1 || !strings.Contains(puts[0], `"KeyId":"alias/ci-secrets"`) {
@@ -96,10 +96,10 @@ func TestSSMJSONParameterKeepsFieldsAndKMSKeyAndRestores(t *testing.T) {
 }
 
 func TestSSMCreatesAMissingJSONParameterAndRestoreDeletesIt(t *testing.T) {
-	env := awsEnv(t)
-	api := ssm.NewFromConfig(env.AWS)
+	cfg := awsConfig(t)
+	api := ssm.NewFromConfig(cfg)
 	c := creds("new")
-	restore := deliver(t, mustParse(t, "ssm:/ci/new", env), c)
+	restore := deliver(t, mustParse(t, "ssm:/ci/new", cfg), c)
 	got := getParam(t, api, "/ci/new")
 	want := `{"AccessKeyId":"` + c.AccessKeyID + `","SecretAccessKey":"` + c.SecretAccessKey.Reveal() + `"}`
 	if got.Value != want || got.Type != "SecureString" {
@@ -114,12 +114,12 @@ func TestSSMCreatesAMissingJSONParameterAndRestoreDeletesIt(t *testing.T) {
 }
 
 func TestSSMPrefixWritesTwoSecureStringsAndRestores(t *testing.T) {
-	env := awsEnv(t)
-	api := ssm.NewFromConfig(env.AWS)
+	cfg := awsConfig(t)
+	api := ssm.NewFromConfig(cfg)
 	old, c := creds("old"), creds("new")
 	// The key id was a plain String; the secret did not exist yet.
 	putParam(t, api, "/app/AWS_ACCESS_KEY_ID", old.AccessKeyID, ssmtypes.ParameterTypeString, "")
-	tg := mustParse(t, "ssm:/app/", env)
+	tg := mustParse(t, "ssm:/app/", cfg)
 	restore := deliver(t, tg, c)
 	deliver(t, tg, c) // idempotent
 	id, sec := getParam(t, api, "/app/AWS_ACCESS_KEY_ID"), getParam(t, api, "/app/AWS_SECRET_ACCESS_KEY")
@@ -138,12 +138,12 @@ func TestSSMPrefixWritesTwoSecureStringsAndRestores(t *testing.T) {
 }
 
 func TestSSMRefusesANonJSONParameter(t *testing.T) {
-	env := awsEnv(t)
-	api := ssm.NewFromConfig(env.AWS)
+	cfg := awsConfig(t)
+	api := ssm.NewFromConfig(cfg)
 	old := creds("old").SecretAccessKey.Reveal()
 	putParam(t, api, "/ci/plain", old, ssmtypes.ParameterTypeSecureString, "")
 	c := creds("new")
-	_, err := mustParse(t, "ssm:/ci/plain", env).Deliver(context.Background(), c)
+	_, err := mustParse(t, "ssm:/ci/plain", cfg).Deliver(context.Background(), c)
 	if err == nil || !strings.Contains(err.Error(), "not a JSON object") || !strings.Contains(err.Error(), "nothing written") {
 		t.Fatalf("err = %v, want a not-JSON error", err)
 	}
