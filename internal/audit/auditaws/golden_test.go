@@ -1,4 +1,4 @@
-package awsx_test
+package auditaws_test
 
 import (
 	"bytes"
@@ -22,8 +22,8 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
-	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/report"
 )
 
@@ -92,7 +92,7 @@ func TestReadAccountGolden(t *testing.T) {
 	e.must(ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/lone-secret"),
 		Type: ssmtypes.ParameterTypeString, Value: aws.String("aws_secret_access_key = " + awstest.FakeSecret("lone"))}))
 
-	inv, _ := readAccountIn(t, cfg, awsx.Options{Regions: []string{cfg.Region}})
+	inv, _ := readAccountIn(t, cfg, auditaws.Options{Regions: []string{cfg.Region}})
 
 	// Stable ids before judging, so findings sort the same on every run.
 	standIn := map[string]string{}
