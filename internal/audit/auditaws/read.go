@@ -52,7 +52,7 @@ func (e *AccessDeniedError) Error() string {
 		" (the read-only policy is in docs/iam.md#audit)"
 }
 
-// Unwrap lets errors.Is(err, ErrAccessDenied) hold.
+// Unwrap lets errors.Is(err, awsx.ErrAccessDenied) hold.
 func (e *AccessDeniedError) Unwrap() error { return awsx.ErrAccessDenied }
 
 // ReadStats counts what the read cost, for the README/note and for --verbose.
