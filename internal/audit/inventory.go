@@ -2,11 +2,14 @@
 // users and access keys (the inventory, plain structs) and the checks that
 // judge it against the access-key best practices (one pure function each).
 //
-// Nothing here talks to AWS: readers fill an Inventory (from the IAM credential
-// report, ListAccessKeys, policy analysis) and Run judges it. A fact the reader
-// could not establish stays unknown, and a check that needs an unknown fact
-// reports it as unknown (severity low, evidence "verdict": "unknown") instead
-// of passing silently.
+// Nothing here talks to AWS: a reader (internal/audit/auditaws) fills an
+// Inventory with the facts it fetched (the IAM credential report,
+// ListAccessKeys, ...), handing the policy documents and the texts where keys
+// get pasted to the verdicts here (JudgeUserPolicies, JudgeRoleTrust,
+// EmbeddedInText, EmbeddedInEnv), and Run judges the inventory. A fact the
+// reader could not establish stays unknown, and a check that needs an unknown
+// fact reports it as unknown (severity low, evidence "verdict": "unknown")
+// instead of passing silently.
 package audit
 
 import (
@@ -128,7 +131,7 @@ type User struct {
 	MFA                 Tri // at least one MFA device is active
 	Keys                []Key
 
-	// Filled later by the policy reader (internal/iampolicy); Unknown /
+	// Filled by JudgeUserPolicies from the user's policies; Unknown /
 	// empty until then.
 	Admin     Tri      // effective rights amount to full administrator
 	Dangerous []string // dangerous actions the user may perform, e.g. "iam:CreateAccessKey"

@@ -32,8 +32,9 @@ func (s *MotoServer) CreateUserKey(t testing.TB, name string, policies ...string
 		defer s.setAuth(t, true)
 	}
 	ctx := context.Background()
-	// Not awsx.Load: awsx imports internal/audit, whose in-package tests
-	// import awstest, and that would be an import cycle.
+	// Not awsx.Load: awsx imports packages (awsfile, cloudtrail, detect)
+	// whose in-package tests import awstest, and that would be an import
+	// cycle.
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(Region))
 	if err != nil {
 		t.Fatal(err)

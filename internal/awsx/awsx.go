@@ -16,14 +16,6 @@ import (
 type Options struct {
 	Profile string
 	Region  string
-	// Regions narrows the audit's regional reads (EC2 instances, embedded
-	// keys) to these regions; empty reads every region enabled for the
-	// account. Load ignores it; ReadAccountWith uses it.
-	Regions []string
-	// NoKeyIDs skips the one ListAccessKeys per user holding a key: keys
-	// are then known by their credential-report slot only, and the read
-	// costs a handful of calls plus one per page whatever the user count.
-	NoKeyIDs bool
 }
 
 // Load resolves the AWS configuration the way the AWS CLI does. Endpoint

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/audit"
-	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/severity"
 )
@@ -24,11 +24,11 @@ type auditOptions struct {
 	format  string
 	output  string
 	failOn  severity.Level
-	org     bool            // --org: every account of the organization
-	orgOpts awsx.OrgOptions // --role-name, --org-concurrency
-	diff    string          // --diff: an earlier audit's json report
-	regions []string        // --regions: the regions of the regional reads; empty: every enabled one
-	keyIDs  bool            // --key-ids: one ListAccessKeys per key holder, to name keys by id
+	org     bool                // --org: every account of the organization
+	orgOpts auditaws.OrgOptions // --role-name, --org-concurrency
+	diff    string              // --diff: an earlier audit's json report
+	regions []string            // --regions: the regions of the regional reads; empty: every enabled one
+	keyIDs  bool                // --key-ids: one ListAccessKeys per key holder, to name keys by id
 }
 
 // auditFlags holds the raw flag values until they are parsed into auditOptions.
@@ -142,8 +142,8 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 	pf.IntVar(&raw.newUserDays, "new-user-days", 30, "list users created within this many days for review")
 	pf.StringVarP(&opts.format, "format", "f", "text", "output format: "+strings.Join(auditFormats, "|")+" (audit keys, --diff: "+strings.Join(keysFormats, "|")+")")
 	pf.BoolVar(&opts.org, "org", false, "audit every ACTIVE account of the caller's AWS Organization (run from the management account)")
-	pf.StringVar(&opts.orgOpts.RoleName, "role-name", awsx.DefaultOrgRole, "with --org: the role assumed in each member account")
-	pf.IntVar(&opts.orgOpts.Concurrency, "org-concurrency", awsx.DefaultOrgConcurrency, "with --org: how many accounts are read at once")
+	pf.StringVar(&opts.orgOpts.RoleName, "role-name", auditaws.DefaultOrgRole, "with --org: the role assumed in each member account")
+	pf.IntVar(&opts.orgOpts.Concurrency, "org-concurrency", auditaws.DefaultOrgConcurrency, "with --org: how many accounts are read at once")
 	pf.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
 	cmd.Flags().StringVar(&opts.diff, "diff", "", "list what changed since an earlier audit's json report: new users and keys, keys newly stale, findings fixed")
 	cmd.Flags().StringVar(&raw.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: low|medium|high|critical")

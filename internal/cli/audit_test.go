@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 )
@@ -46,7 +47,7 @@ func testInventory() *audit.Inventory {
 // fixedReader returns inv (or err) whatever the configuration, as a reader of a real account would.
 func fixedReader(inv *audit.Inventory, err error) auditDeps {
 	return auditDeps{
-		read: func(context.Context, awsx.Options) (*audit.Inventory, readStats, error) {
+		read: func(context.Context, awsx.Options, auditaws.Options) (*audit.Inventory, readStats, error) {
 			if err != nil {
 				return nil, readStats{}, err
 			}
@@ -142,7 +143,7 @@ func TestAuditStderrTellsReportAgeAndWarnings(t *testing.T) {
 }
 
 func TestAuditAccessDeniedIsExit2WithHint(t *testing.T) {
-	denied := fmt.Errorf("read account: %w", &awsx.AccessDeniedError{Actions: []string{"iam:GenerateCredentialReport"}})
+	denied := fmt.Errorf("read account: %w", &auditaws.AccessDeniedError{Actions: []string{"iam:GenerateCredentialReport"}})
 	_, stderr, code := runAuditCLI(t, fixedReader(nil, denied))
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	if code != ExitError || len(lines) != 2 || !strings.HasPrefix(lines[0], "keywarden: audit: read account: access denied") ||
@@ -202,7 +203,7 @@ func TestAuditBadFlagsAreOneLineExit2(t *testing.T) {
 	}
 	called := false
 	ad := fixedReader(testInventory(), nil)
-	ad.read = func(context.Context, awsx.Options) (*audit.Inventory, readStats, error) {
+	ad.read = func(context.Context, awsx.Options, auditaws.Options) (*audit.Inventory, readStats, error) {
 		called = true
 		return testInventory(), readStats{}, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 )
@@ -151,9 +152,9 @@ func TestAuditRegionsReachTheReader(t *testing.T) {
 	var got []string
 	ad := fixedReader(testInventory(), nil)
 	read := ad.read
-	ad.read = func(ctx context.Context, opts awsx.Options) (*audit.Inventory, readStats, error) {
-		got = opts.Regions
-		return read(ctx, opts)
+	ad.read = func(ctx context.Context, opts awsx.Options, readOpts auditaws.Options) (*audit.Inventory, readStats, error) {
+		got = readOpts.Regions
+		return read(ctx, opts, readOpts)
 	}
 	if _, stderr, code := runAuditCLI(t, ad, "--regions", "eu-west-1,us-east-1"); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)

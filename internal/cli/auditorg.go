@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awsx"
 )
 
@@ -36,7 +37,7 @@ func auditOrganization(ctx context.Context, opts auditOptions, deps Deps, ad aud
 }
 
 // accountLabel names an account for stderr: its id and, when known, name.
-func accountLabel(r awsx.AccountResult) string {
+func accountLabel(r auditaws.AccountResult) string {
 	if r.Name == "" {
 		return r.AccountID
 	}

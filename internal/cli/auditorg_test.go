@@ -15,12 +15,13 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // TestAuditOrgAgainstMoto runs `audit --org` through Main, the SDK and
-// awsx.ReadOrganization against moto: an organization with two member
+// auditaws.ReadOrganization against moto: an organization with two member
 // accounts. moto lets AssumeRole into any role ARN, so this proves the
 // listing, the role assumption per member and that the findings of every
 // account come out together; not that a real member role trusts the caller.
@@ -71,18 +72,18 @@ func TestAuditOrgAgainstMoto(t *testing.T) {
 }
 
 // TestAuditOrgReportsUnreadAccounts feeds a fixed organization read (the
-// awsx moto test covers a real AssumeRole failure): one account read, one
+// auditaws moto test covers a real AssumeRole failure): one account read, one
 // not. The unread one must be a high finding and a stderr line, and the
 // read one still judged.
 func TestAuditOrgReportsUnreadAccounts(t *testing.T) {
 	const unread = "210987654321"
 	ad := fixedReader(nil, errors.New("single-account reader must not be used with --org"))
-	ad.readOrg = func(_ context.Context, _ awsx.Options, org awsx.OrgOptions) ([]awsx.AccountResult, error) {
+	ad.readOrg = func(_ context.Context, _ awsx.Options, org auditaws.OrgOptions) ([]auditaws.AccountResult, error) {
 		if org.RoleName != "AuditRole" || org.Concurrency != 2 {
 			t.Errorf("org options %+v, want role AuditRole, concurrency 2", org)
 		}
-		return []awsx.AccountResult{
-			{AccountID: "123456789012", Name: "mgmt", Inventory: testInventory(), Stats: awsx.ReadStats{ReportAge: time.Hour}},
+		return []auditaws.AccountResult{
+			{AccountID: "123456789012", Name: "mgmt", Inventory: testInventory(), Stats: auditaws.ReadStats{ReportAge: time.Hour}},
 			{AccountID: unread, Name: "prod", Err: errors.New("assume role arn:aws:iam::210987654321:role/AuditRole (sts:AssumeRole):\n AccessDenied")},
 		}, nil
 	}
@@ -137,7 +138,7 @@ func TestAuditOrgReportsUnreadAccounts(t *testing.T) {
 
 func TestAuditOrgListingFailureStops(t *testing.T) {
 	ad := fixedReader(nil, nil)
-	ad.readOrg = func(context.Context, awsx.Options, awsx.OrgOptions) ([]awsx.AccountResult, error) {
+	ad.readOrg = func(context.Context, awsx.Options, auditaws.OrgOptions) ([]auditaws.AccountResult, error) {
 		return nil, errors.New("list organization accounts: organizations:ListAccounts: AWSOrganizationsNotInUseException")
 	}
 	_, stderr, code := runAuditCLI(t, ad, "--org")
@@ -166,8 +167,8 @@ func TestAuditKeysOrgListsEveryAccountRead(t *testing.T) {
 	other.Users[0].ARN = "arn:aws:iam::111122223333:user/deploy"
 	other.Users[0].Keys[0].ID = awstest.FakeKeyID("other", 111122223333)
 	ad := fixedReader(nil, nil)
-	ad.readOrg = func(context.Context, awsx.Options, awsx.OrgOptions) ([]awsx.AccountResult, error) {
-		return []awsx.AccountResult{
+	ad.readOrg = func(context.Context, awsx.Options, auditaws.OrgOptions) ([]auditaws.AccountResult, error) {
+		return []auditaws.AccountResult{
 			{AccountID: "123456789012", Inventory: testInventory()},
 			{AccountID: "111122223333", Inventory: other},
 			{AccountID: "444455556666", Err: errors.New("denied")},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awsx"
 )
 
@@ -16,7 +17,7 @@ type readStats struct {
 }
 
 // accountReader reads one account's inventory with the SDK configuration opts select.
-type accountReader func(ctx context.Context, opts awsx.Options) (*audit.Inventory, readStats, error)
+type accountReader func(ctx context.Context, opts awsx.Options, read auditaws.Options) (*audit.Inventory, readStats, error)
 
 // auditDeps are what `keywarden audit` needs beyond the process streams:
 // the account reader and the clock, both fixed in tests.
@@ -27,28 +28,28 @@ type auditDeps struct {
 }
 
 // orgReader reads every account of the caller's organization (--org).
-type orgReader func(ctx context.Context, opts awsx.Options, org awsx.OrgOptions) ([]awsx.AccountResult, error)
+type orgReader func(ctx context.Context, opts awsx.Options, org auditaws.OrgOptions) ([]auditaws.AccountResult, error)
 
 func defaultAuditDeps() auditDeps {
 	return auditDeps{read: readAccount, readOrg: readOrganization, now: time.Now}
 }
 
-// readOrganization is the real organization reader: awsx.ReadOrganization over the SDK's configuration.
-func readOrganization(ctx context.Context, opts awsx.Options, org awsx.OrgOptions) ([]awsx.AccountResult, error) {
+// readOrganization is the real organization reader: auditaws.ReadOrganization over the SDK's configuration.
+func readOrganization(ctx context.Context, opts awsx.Options, org auditaws.OrgOptions) ([]auditaws.AccountResult, error) {
 	cfg, err := awsx.Load(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	return awsx.ReadOrganization(ctx, cfg, org)
+	return auditaws.ReadOrganization(ctx, cfg, org)
 }
 
-// readAccount is the real reader: awsx.ReadAccount over the SDK's configuration.
-func readAccount(ctx context.Context, opts awsx.Options) (*audit.Inventory, readStats, error) {
+// readAccount is the real reader: auditaws.ReadAccount over the SDK's configuration.
+func readAccount(ctx context.Context, opts awsx.Options, read auditaws.Options) (*audit.Inventory, readStats, error) {
 	cfg, err := awsx.Load(ctx, opts)
 	if err != nil {
 		return nil, readStats{}, err
 	}
-	inv, st, err := awsx.ReadAccountWith(ctx, cfg, opts)
+	inv, st, err := auditaws.ReadAccount(ctx, cfg, read)
 	if err != nil {
 		return nil, readStats{}, err
 	}

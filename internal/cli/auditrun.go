@@ -9,6 +9,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/atomicfile"
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/ui"
@@ -74,7 +75,7 @@ func auditAccounts(ctx context.Context, opts auditOptions, deps Deps, ad auditDe
 	if opts.org {
 		return auditOrganization(ctx, opts, deps, ad)
 	}
-	inv, stats, err := ad.read(ctx, awsx.Options{Profile: opts.profile, Region: opts.region, Regions: opts.regions, NoKeyIDs: !opts.keyIDs})
+	inv, stats, err := ad.read(ctx, awsx.Options{Profile: opts.profile, Region: opts.region}, auditaws.Options{Regions: opts.regions, NoKeyIDs: !opts.keyIDs})
 	if err != nil {
 		return auditResult{}, auditReadErr(err)
 	}

@@ -1,4 +1,4 @@
-package awsx_test
+package auditaws_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
-	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // TestReadAccountJudgesAWSManagedPolicies attaches AWS's own managed
@@ -45,7 +45,7 @@ func TestReadAccountJudgesAWSManagedPolicies(t *testing.T) {
 	a.must(a.iam.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("operators"), PolicyArn: aws.String(adminARN)}))
 	a.must(a.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("operators"), UserName: aws.String("ops")}))
 
-	inv, stats := readAccountIn(t, cfg, awsx.Options{Regions: []string{cfg.Region}})
+	inv, stats := readAccountIn(t, cfg, auditaws.Options{Regions: []string{cfg.Region}})
 
 	admin := map[string]audit.Tri{}
 	for _, u := range inv.Users {

@@ -1,4 +1,4 @@
-package awsx
+package auditaws
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/keywarden/keywarden/internal/audit"
-	"github.com/keywarden/keywarden/internal/iampolicy"
 )
 
 // infraMaxInstances bounds the instance listing, so a huge account cannot
@@ -36,23 +35,12 @@ func (r *accountReader) infrastructure(ctx context.Context) error {
 	return nil
 }
 
-// cloudTrail is a counted CloudTrail client for region ("" = configured).
-func (r *accountReader) cloudTrail(region string) *cloudtrail.Client {
-	return cloudtrail.NewFromConfig(r.cfg, func(o *cloudtrail.Options) {
-		if region != "" {
-			o.Region = region
-		}
-		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
-	})
-}
-
 // trails lists the trails visible from the configured region: with shadow
 // trails, that includes multi-region (and organization) trails homed in
 // other regions. Status and selectors are asked of each trail's home
 // region, which answers for it whatever its kind.
 func (r *accountReader) trails(ctx context.Context) {
-	out, err := r.cloudTrail("").DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
+	out, err := cloudtrail.NewFromConfig(r.configIn("")).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(true)})
 	if err != nil {
 		r.optional("cloudtrail:DescribeTrails", "CloudTrail trails", err)
 		return
@@ -78,7 +66,7 @@ func (r *accountReader) trail(ctx context.Context, t cttypes.Trail) audit.Trail 
 		Name: aws.ToString(t.Name), ARN: arn, HomeRegion: home,
 		MultiRegion: aws.ToBool(t.IsMultiRegionTrail), Organization: aws.ToBool(t.IsOrganizationTrail),
 	}
-	client := r.cloudTrail(home)
+	client := cloudtrail.NewFromConfig(r.configIn(home))
 	status, err := client.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn)})
 	if err != nil {
 		r.optional("cloudtrail:GetTrailStatus", "whether trail "+arn+" is logging", err)
@@ -161,18 +149,15 @@ func instance(in ec2types.Instance, region string) audit.Instance {
 	return out
 }
 
-// applyRoles judges each role's trust policy, which
-// GetAccountAuthorizationDetails returned with the users: no extra calls.
-// A role's own account is its ARN's, so no account id is needed first.
+// applyRoles has the audit judge each role's trust policy
+// (audit.JudgeRoleTrust), which GetAccountAuthorizationDetails returned with
+// the users: no extra calls.
 func (r *accountReader) applyRoles(d *authDetails) {
 	roles := make([]audit.Role, 0, len(d.roles))
 	for _, rd := range d.roles {
-		role := audit.Role{Name: rd.name, ARN: rd.arn}
-		foreign, err := iampolicy.CrossAccountWithoutExternalID(rd.trust, arnAccount(rd.arn))
+		role, err := audit.JudgeRoleTrust(rd.name, rd.arn, rd.trust)
 		if err != nil {
 			r.warn("role %s: %v: whether other accounts may assume it is unknown", rd.name, err)
-		} else {
-			role.TrustKnown, role.ForeignNoExternalID = true, foreign
 		}
 		roles = append(roles, role)
 	}

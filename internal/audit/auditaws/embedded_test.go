@@ -1,4 +1,4 @@
-package awsx_test
+package auditaws_test
 
 import (
 	"archive/zip"
@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/scan"
@@ -145,8 +146,8 @@ func TestReadAccountFindsEmbeddedKeys(t *testing.T) {
 		Value: aws.String("prod")}))
 
 	// The configured region only: the call counts below are per region
-	// (auditregions_test.go reads every region).
-	inv, stats := readAccountIn(t, cfg, awsx.Options{Regions: []string{cfg.Region}})
+	// (regions_test.go reads every region).
+	inv, stats := readAccountIn(t, cfg, auditaws.Options{Regions: []string{cfg.Region}})
 
 	var got []embeddedView
 	for _, e := range inv.Embedded {

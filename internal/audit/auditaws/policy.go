@@ -1,4 +1,4 @@
-package awsx
+package auditaws
 
 import (
 	"context"
@@ -109,35 +109,16 @@ func attachedARNs(list []iamtypes.AttachedPolicy) []string {
 	return out
 }
 
-// uncatalogued lists, sorted, the managed policies referenced by users,
-// groups and boundaries whose documents the catalog lacks (AWS managed
-// ones), except AdministratorAccess, which iampolicy knows.
-func (d *authDetails) uncatalogued() []string {
-	var out []string
-	add := func(arns ...string) {
-		for _, arn := range arns {
-			if _, ok := d.catalog.Managed[arn]; !ok && arn != "" && !iampolicy.IsAdministratorAccess(arn) {
-				out = append(out, arn)
-			}
-		}
-	}
-	for _, u := range d.users {
-		add(u.set.Attached...)
-		add(u.set.Boundary)
-	}
-	for _, g := range d.catalog.Groups {
-		add(g.Attached...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 // awsManaged fetches the default version of each attached AWS managed
 // policy: two calls per distinct policy, however many users hold it.
 // Failures leave the policy out of the catalog, which makes the holders'
 // admin verdict unknown rather than "no".
 func (r *accountReader) awsManaged(ctx context.Context, d *authDetails) {
-	for _, arn := range d.uncatalogued() {
+	sets := make([]iampolicy.PolicySet, 0, len(d.users))
+	for _, u := range d.users {
+		sets = append(sets, u.set)
+	}
+	for _, arn := range audit.UncataloguedPolicies(d.catalog, sets) {
 		pol, err := r.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 		if err != nil {
 			r.optional("iam:GetPolicy", "rights granted by "+arn, err)
@@ -154,7 +135,8 @@ func (r *accountReader) awsManaged(ctx context.Context, d *authDetails) {
 	}
 }
 
-// applyPolicies fills Admin, Dangerous and Groups for every user.
+// applyPolicies fills Admin, Dangerous and Groups for every user: the
+// audit judges the policies read (audit.JudgeUserPolicies).
 func (r *accountReader) applyPolicies(ctx context.Context, d *authDetails) {
 	r.awsManaged(ctx, d)
 	for i := range r.inv.Users {
@@ -164,32 +146,9 @@ func (r *accountReader) applyPolicies(ctx context.Context, d *authDetails) {
 			r.warn("user %s is in the credential report but not in the authorization details (deleted since?): its rights are unknown", u.Name)
 			continue
 		}
-		judgeUser(u, det.set, d.catalog, r.warn)
-	}
-}
-
-// judgeUser resolves one user's policies. Dangerous is a lower bound when
-// some policy could not be read; Admin is then Unknown unless what was read
-// already makes the user admin.
-func judgeUser(u *audit.User, set iampolicy.PolicySet, c iampolicy.Catalog, warn func(string, ...any)) {
-	eff, err := iampolicy.Resolve(set, c)
-	if err != nil {
-		warn("user %s: %v", u.Name, err)
-	}
-	u.Groups = eff.Groups
-	for _, cap := range iampolicy.Dangerous(eff) {
-		u.Dangerous = append(u.Dangerous, cap.Name)
-	}
-	switch {
-	case iampolicy.IsAdmin(eff).Admin:
-		u.Admin = audit.Yes
-	case err != nil || len(eff.Missing) > 0:
-		u.Admin = audit.Unknown
-		if len(eff.Missing) > 0 {
-			warn("user %s: policies %v could not be read: admin unknown", u.Name, eff.Missing)
+		for _, w := range audit.JudgeUserPolicies(u, det.set, d.catalog) {
+			r.warn("%s", w)
 		}
-	default:
-		u.Admin = audit.No
 	}
 }
 

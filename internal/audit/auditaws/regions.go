@@ -1,4 +1,4 @@
-package awsx
+package auditaws
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -17,7 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/keywarden/keywarden/internal/audit"
-	"github.com/keywarden/keywarden/internal/scan"
+	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // regionConcurrency bounds how many regions are read at once: each region
@@ -43,11 +42,10 @@ var placeFacts = map[string]string{
 }
 
 // discoverRegions decides where the regional reads go: the regions the
-// caller named, else the account's enabled regions (ec2:DescribeRegions,
-// AllRegions false, one call), kept to the configured region's partition,
-// whose credentials cannot sign for another. When the list cannot be read
-// only the configured region is read and the inventory says the rest are
-// unknown.
+// caller named, else the account's enabled regions (awsx.EnabledRegions:
+// one ec2:DescribeRegions, kept to the configured region's partition). When
+// the list cannot be read only the configured region is read and the
+// inventory says the rest are unknown.
 func (r *accountReader) discoverRegions(ctx context.Context) {
 	if len(r.regions) > 0 {
 		regions := slices.Clone(r.regions)
@@ -55,30 +53,13 @@ func (r *accountReader) discoverRegions(ctx context.Context) {
 		r.setRegions(slices.Compact(regions), false)
 		return
 	}
-	client := ec2.NewFromConfig(r.cfg, func(o *ec2.Options) {
-		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
-	})
-	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(false)})
-	var regions []string
-	if err == nil {
-		part := Partition(r.cfg.Region)
-		for _, reg := range out.Regions {
-			if name := aws.ToString(reg.RegionName); name != "" && Partition(name) == part {
-				regions = append(regions, name)
-			}
-		}
-		if len(regions) == 0 {
-			err = errors.New("it listed no region")
-		}
-	}
+	regions, err := awsx.EnabledRegions(ctx, r.cfg)
 	if err != nil {
 		r.optional("ec2:DescribeRegions", "EC2 instances and embedded keys in regions other than "+r.cfg.Region, err)
 		r.setRegions([]string{r.cfg.Region}, true)
 		return
 	}
-	slices.Sort(regions)
-	r.setRegions(slices.Compact(regions), false)
+	r.setRegions(regions, false)
 }
 
 func (r *accountReader) setRegions(regions []string, incomplete bool) {
@@ -95,12 +76,11 @@ func (r *accountReader) regionalReads(ctx context.Context) error {
 	r.mu.Lock()
 	regions := slices.Clone(r.inv.Regions)
 	r.mu.Unlock()
-	det := scan.NewDetector() // Find keeps no state between calls
 	reads := make([]*regionRead, len(regions))
 	var g errgroup.Group
 	g.SetLimit(regionConcurrency)
 	for i, region := range regions {
-		reads[i] = r.newRegionRead(region, det)
+		reads[i] = r.newRegionRead(region)
 		g.Go(func() error { reads[i].read(ctx); return nil })
 	}
 	_ = g.Wait()
@@ -116,7 +96,6 @@ func (r *accountReader) regionalReads(ctx context.Context) error {
 type regionRead struct {
 	acct   *accountReader
 	region string
-	det    *scan.Detector
 	ec2    *ec2.Client
 	lambda *lambda.Client
 	ecs    *ecs.Client
@@ -140,26 +119,10 @@ type regionFailure struct {
 	err    error
 }
 
-func (r *accountReader) newRegionRead(region string, det *scan.Detector) *regionRead {
-	cfg, retryer := r.cfg, auditRetryer(r.cfg)
-	rr := &regionRead{acct: r, region: region, det: det, unread: map[string]bool{}}
-	rr.ec2 = ec2.NewFromConfig(cfg, func(o *ec2.Options) {
-		o.Region, o.Retryer = region, retryer
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
-	})
-	rr.lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) {
-		o.Region, o.Retryer = region, retryer
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
-	})
-	rr.ecs = ecs.NewFromConfig(cfg, func(o *ecs.Options) {
-		o.Region, o.Retryer = region, retryer
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
-	})
-	rr.ssm = ssm.NewFromConfig(cfg, func(o *ssm.Options) {
-		o.Region, o.Retryer = region, retryer
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
-	})
-	return rr
+func (r *accountReader) newRegionRead(region string) *regionRead {
+	cfg := r.configIn(region)
+	return &regionRead{acct: r, region: region, unread: map[string]bool{},
+		ec2: ec2.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), ecs: ecs.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg)}
 }
 
 // read runs the region's reads in order; instances come first, as user
@@ -219,17 +182,6 @@ func (rr *regionRead) warn(format string, args ...any) {
 func (rr *regionRead) tooMany(what, where string) {
 	rr.warn("more than %d %s in %s: the rest were not read for embedded keys", embeddedMaxResources, what, rr.region)
 	rr.unread[where] = true
-}
-
-// record turns the detector's matches in one place into inventory entries;
-// detail names where in the resource each match is.
-func (rr *regionRead) record(where, resource string, ms []scan.Match, detail func(scan.Match) string) {
-	for _, m := range ms {
-		rr.embedded = append(rr.embedded, audit.EmbeddedKey{
-			Where: where, Resource: resource, Detail: detail(m), Rule: m.Rule, KeyID: m.KeyID,
-			Secret: m.Secret, SecretSHA256: m.Secret.SHA256(), Encoding: m.Encoding,
-		})
-	}
 }
 
 // unreadPlaces is every place the region left unread: all of them when it
@@ -296,7 +248,7 @@ func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []
 		}
 		return []string{fmt.Sprintf("region %s not read (%s): %s", rr.region, strings.Join(what, "; "), lost)}
 	}
-	if nothingRead && len(rr.failures) > 0 && !slices.ContainsFunc(rr.failures, func(f regionFailure) bool { return !IsDenied(f.err) }) {
+	if nothingRead && len(rr.failures) > 0 && !slices.ContainsFunc(rr.failures, func(f regionFailure) bool { return !awsx.IsDenied(f.err) }) {
 		var actions []string
 		for _, f := range rr.failures {
 			actions = append(actions, f.action+" denied")
@@ -306,7 +258,7 @@ func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []
 	}
 	var out []string
 	for _, f := range rr.failures {
-		if IsDenied(f.err) {
+		if awsx.IsDenied(f.err) {
 			denied.add(f, rr.region)
 			continue
 		}
@@ -316,7 +268,7 @@ func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []
 }
 
 func describeFailure(f regionFailure) string {
-	if IsDenied(f.err) {
+	if awsx.IsDenied(f.err) {
 		return f.action + " denied"
 	}
 	return fmt.Sprintf("%s failed: %v", f.action, f.err)

@@ -1,4 +1,4 @@
-package awsx_test
+package auditaws_test
 
 import (
 	"bytes"
@@ -19,10 +19,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/iampolicy"
 )
+
+func TestMain(m *testing.M) { awstest.Main(m) }
 
 const (
 	scopedPolicy     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/*"}]}`
@@ -117,13 +120,13 @@ func view(u audit.User) userView {
 // to the test region: moto answers for 34.
 var oneRegion = []string{awstest.Region}
 
-func readAccount(t *testing.T) (*audit.Inventory, awsx.ReadStats) {
+func readAccount(t *testing.T) (*audit.Inventory, auditaws.ReadStats) {
 	t.Helper()
 	cfg, err := awsx.Load(context.Background(), awsx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, stats, err := awsx.ReadAccountWith(context.Background(), cfg, awsx.Options{Regions: oneRegion})
+	inv, stats, err := auditaws.ReadAccount(context.Background(), cfg, auditaws.Options{Regions: oneRegion})
 	if err != nil {
 		t.Fatalf("ReadAccount: %v", err)
 	}
@@ -226,7 +229,7 @@ func TestReadAccountWithoutKeyIDsCostsNoCallPerUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, stats, err := awsx.ReadAccountWith(context.Background(), cfg, awsx.Options{Regions: oneRegion, NoKeyIDs: true})
+	inv, stats, err := auditaws.ReadAccount(context.Background(), cfg, auditaws.Options{Regions: oneRegion, NoKeyIDs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,11 +268,11 @@ func TestReadAccountNamesMissingRequiredAction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, stats, err := awsx.ReadAccountWith(context.Background(), cfg, awsx.Options{Regions: oneRegion})
+	_, stats, err := auditaws.ReadAccount(context.Background(), cfg, auditaws.Options{Regions: oneRegion})
 	if !errors.Is(err, awsx.ErrAccessDenied) {
 		t.Fatalf("err = %v, want ErrAccessDenied", err)
 	}
-	var denied *awsx.AccessDeniedError
+	var denied *auditaws.AccessDeniedError
 	if !errors.As(err, &denied) || !cmp.Equal(denied.Actions, []string{"iam:GetAccountAuthorizationDetails"}) {
 		t.Errorf("denied actions = %v, want only iam:GetAccountAuthorizationDetails", denied)
 	}
@@ -321,7 +324,7 @@ func TestReadAccountHonoursCancellation(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := awsx.ReadAccountWith(ctx, cfg, awsx.Options{Regions: oneRegion}); !errors.Is(err, context.Canceled) {
+	if _, _, err := auditaws.ReadAccount(ctx, cfg, auditaws.Options{Regions: oneRegion}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }

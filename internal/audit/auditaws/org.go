@@ -1,4 +1,4 @@
-package awsx
+package auditaws
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // DefaultOrgRole is the role AWS Organizations creates in every account it
@@ -29,10 +30,9 @@ const orgSessionName = "keywarden-audit"
 
 // OrgOptions tune ReadOrganization; zero fields take the defaults.
 type OrgOptions struct {
-	RoleName    string   // role assumed in each member account (DefaultOrgRole)
-	Concurrency int      // accounts read at once (DefaultOrgConcurrency)
-	Regions     []string // regions of each account's regional reads; empty: every enabled region
-	NoKeyIDs    bool     // Options.NoKeyIDs for every account
+	RoleName    string // role assumed in each member account (DefaultOrgRole)
+	Concurrency int    // accounts read at once (DefaultOrgConcurrency)
+	Options            // how each account is read
 }
 
 // AccountResult is one account's read: its inventory and cost, or the error
@@ -73,7 +73,7 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]A
 	for i, acct := range accounts {
 		results[i] = AccountResult{AccountID: aws.ToString(acct.Id), Name: aws.ToString(acct.Name)}
 		g.Go(func() error {
-			readMember(ctx, cfg, self, role, Options{Regions: opts.Regions, NoKeyIDs: opts.NoKeyIDs}, &results[i])
+			readMember(ctx, cfg, self, role, opts.Options, &results[i])
 			return nil // a failed account is a result, not a reason to stop the others
 		})
 	}
@@ -86,14 +86,14 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]A
 func listAccounts(ctx context.Context, cfg aws.Config) ([]orgtypes.Account, error) {
 	client := organizations.NewFromConfig(cfg, func(o *organizations.Options) {
 		o.Retryer = auditRetryer(cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), LenientErrors)
+		o.APIOptions = append(slices.Clip(o.APIOptions), awsx.LenientErrors)
 	})
 	var active []orgtypes.Account
 	pages := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			if IsDenied(err) {
+			if awsx.IsDenied(err) {
 				return nil, fmt.Errorf("list organization accounts: %w", &AccessDeniedError{Actions: []string{"organizations:ListAccounts"}})
 			}
 			return nil, fmt.Errorf("list organization accounts (organizations:ListAccounts; is the caller in an organization's management or delegated administrator account?): %w", err)
@@ -115,11 +115,11 @@ func listAccounts(ctx context.Context, cfg aws.Config) ([]orgtypes.Account, erro
 // callerAccount is the account cfg's credentials belong to; it is read with
 // them as is rather than through a role it may not have.
 func callerAccount(ctx context.Context, cfg aws.Config) (string, error) {
-	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	id, err := awsx.CallerIdentity(ctx, cfg)
 	if err != nil {
-		return "", fmt.Errorf("learn the caller's account (sts:GetCallerIdentity): %w", err)
+		return "", fmt.Errorf("learn the caller's account: %w", err)
 	}
-	return aws.ToString(out.Account), nil
+	return id.Account, nil
 }
 
 // readMember reads one account into res.
@@ -132,7 +132,7 @@ func readMember(ctx context.Context, cfg aws.Config, self, role string, read Opt
 			return
 		}
 	}
-	inv, stats, err := ReadAccountWith(ctx, memberCfg, read)
+	inv, stats, err := ReadAccount(ctx, memberCfg, read)
 	res.Stats = stats
 	if err != nil {
 		res.Err = err
@@ -148,7 +148,7 @@ func readMember(ctx context.Context, cfg aws.Config, self, role string, read Opt
 // now so that a role that cannot be assumed fails here, named as such, and
 // not as a denied IAM read.
 func assumeRole(ctx context.Context, cfg aws.Config, account, role string) (aws.Config, error) {
-	arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition(cfg.Region), account, role)
+	arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", awsx.Partition(cfg.Region), account, role)
 	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), arn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = orgSessionName
 	})

@@ -1,4 +1,4 @@
-package awsx_test
+package auditaws_test
 
 import (
 	"context"
@@ -13,12 +13,13 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // TestReadAccountScale measures ReadAccount on 1,000 users holding 1,500
-// keys: KEYWARDEN_BENCH_AUDIT=1 go test ./internal/awsx -run Scale -v.
+// keys: KEYWARDEN_BENCH_AUDIT=1 go test ./internal/audit/auditaws -run Scale -v.
 // It reports calls and wall time; it asserts only the call formula.
 func TestReadAccountScale(t *testing.T) {
 	if os.Getenv("KEYWARDEN_BENCH_AUDIT") != "1" {
@@ -80,7 +81,7 @@ func TestReadAccountScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	_, slim, err := awsx.ReadAccountWith(ctx, cfg, awsx.Options{Regions: oneRegion, NoKeyIDs: true})
+	_, slim, err := auditaws.ReadAccount(ctx, cfg, auditaws.Options{Regions: oneRegion, NoKeyIDs: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package awsx_test
+package auditaws_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 )
@@ -67,7 +68,7 @@ func TestReadOrganizationReadsEveryAccount(t *testing.T) {
 	s := awstest.Moto(t)
 	members := newOrganization(t)
 	key := s.CreateUserKey(t, "mgmt-admin", awstest.AdminPolicy)
-	results, err := awsx.ReadOrganization(context.Background(), loadConfig(t), awsx.OrgOptions{Concurrency: 2, Regions: oneRegion})
+	results, err := auditaws.ReadOrganization(context.Background(), loadConfig(t), auditaws.OrgOptions{Concurrency: 2, Options: auditaws.Options{Regions: oneRegion}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestReadOrganizationReportsAnAccountItCannotAssumeInto(t *testing.T) {
 	members := newOrganization(t)
 	denied := members[1]
 	t.Setenv("AWS_ENDPOINT_URL", denyAssumeRole(t, s.URL, denied))
-	results, err := awsx.ReadOrganization(context.Background(), loadConfig(t), awsx.OrgOptions{RoleName: "AuditRole", Regions: oneRegion})
+	results, err := auditaws.ReadOrganization(context.Background(), loadConfig(t), auditaws.OrgOptions{RoleName: "AuditRole", Options: auditaws.Options{Regions: oneRegion}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func denyAssumeRole(t *testing.T, motoURL, account string) string {
 // exercises the no-ACTIVE-account path.)
 func TestReadOrganizationOutsideAnOrganization(t *testing.T) {
 	awstest.Moto(t)
-	_, err := awsx.ReadOrganization(context.Background(), loadConfig(t), awsx.OrgOptions{Regions: oneRegion})
+	_, err := auditaws.ReadOrganization(context.Background(), loadConfig(t), auditaws.OrgOptions{Options: auditaws.Options{Regions: oneRegion}})
 	if err == nil || !strings.Contains(err.Error(), "organizations:ListAccounts") {
 		t.Fatalf("err = %v, want one naming organizations:ListAccounts", err)
 	}

@@ -1,4 +1,4 @@
-package awsx
+package auditaws
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // keyListWorkers bounds concurrent ListAccessKeys calls: enough to hide
@@ -51,7 +52,7 @@ func (r *accountReader) keyIDs(ctx context.Context) error {
 				if gctx.Err() != nil {
 					return gctx.Err()
 				}
-				if IsDenied(err) && denied.Swap(true) {
+				if awsx.IsDenied(err) && denied.Swap(true) {
 					return nil
 				}
 				r.optional("iam:ListAccessKeys", "key ids of user "+u.Name, err)

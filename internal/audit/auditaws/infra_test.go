@@ -1,4 +1,4 @@
-package awsx_test
+package auditaws_test
 
 import (
 	"context"

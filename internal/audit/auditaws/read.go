@@ -1,4 +1,11 @@
-package awsx
+// Package auditaws reads an AWS account, or every account of an
+// organization, into the audit's Inventory: the credential report, the
+// authorization details, the access key ids, CloudTrail trails, and in every
+// region the EC2 instances and the places where keys get pasted. It only
+// fetches facts: the policy verdicts and the search for embedded keys are
+// the audit engine's (internal/audit), which it hands the documents and texts
+// it read.
+package auditaws
 
 import (
 	"bytes"
@@ -17,12 +24,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/awsx"
 )
+
+// Options tune ReadAccount; the zero value reads everything.
+type Options struct {
+	// Regions narrows the regional reads (EC2 instances, embedded keys) to
+	// these regions; empty reads every region enabled for the account.
+	Regions []string
+	// NoKeyIDs skips the one ListAccessKeys per user holding a key: keys
+	// are then known by their credential-report slot only, and the read
+	// costs a handful of calls plus one per page whatever the user count.
+	NoKeyIDs bool
+}
 
 // AccessDeniedError names the IAM actions a required read was denied.
 type AccessDeniedError struct {
@@ -34,8 +52,8 @@ func (e *AccessDeniedError) Error() string {
 		" (the read-only policy is in docs/iam.md#audit)"
 }
 
-// Unwrap lets errors.Is(err, ErrAccessDenied) hold.
-func (e *AccessDeniedError) Unwrap() error { return ErrAccessDenied }
+// Unwrap lets errors.Is(err, awsx.ErrAccessDenied) hold.
+func (e *AccessDeniedError) Unwrap() error { return awsx.ErrAccessDenied }
 
 // ReadStats counts what the read cost, for the README/note and for --verbose.
 type ReadStats struct {
@@ -61,6 +79,8 @@ const (
 
 // accountReader holds one ReadAccount's clients, counters and findings.
 type accountReader struct {
+	// cfg builds the read's clients: the audit's retry budget, every
+	// attempt counted.
 	cfg      aws.Config
 	noKeyIDs bool // Options.NoKeyIDs
 	iam      *iam.Client
@@ -74,33 +94,27 @@ type accountReader struct {
 }
 
 // ReadAccount reads one account's inventory for the audit: credential report, account summary, authorization
-// details (users, groups, policies -> Admin/Dangerous/Groups per user via iampolicy), and the access key ids.
+// details (users, groups, policies, judged by audit.JudgeUserPolicies into Admin/Dangerous/Groups per user), and the
+// access key ids. opts.Regions chooses the regions of the regional reads (EC2 instances, embedded keys); empty reads
+// every region enabled for the account.
 //
 // The cost is a handful of calls, plus one per page of authorization
 // details, plus one ListAccessKeys (per page) for each user with a key, plus
 // two per AWS-managed policy attached in the account other than
 // AdministratorAccess, plus the optional infrastructure reads of
-// auditinfra.go (CloudTrail trails, EC2 instances). Reads that fail leave their facts unknown and add a
+// infra.go (CloudTrail trails, EC2 instances). Reads that fail leave their facts unknown and add a
 // warning; a required read (the credential report, the authorization
 // details) that is denied fails the whole read with an *AccessDeniedError
 // naming every missing action. Last it reads, in every region enabled for
-// the account (one ec2:DescribeRegions, auditregions.go), the EC2 instances
+// the account (one ec2:DescribeRegions, regions.go), the EC2 instances
 // and the Lambda environments, EC2 user data, ECS task definitions and SSM
-// String parameters for embedded keys (auditembedded.go), all optional.
-func ReadAccount(ctx context.Context, cfg aws.Config) (*audit.Inventory, ReadStats, error) {
-	return ReadAccountWith(ctx, cfg, Options{})
-}
-
-// ReadAccountWith is ReadAccount with opts.Regions choosing the regions of
-// the regional reads (EC2 instances, embedded keys); empty reads every
-// region enabled for the account. opts' Profile and Region are Load's and
-// are not used here.
-func ReadAccountWith(ctx context.Context, cfg aws.Config, opts Options) (*audit.Inventory, ReadStats, error) {
-	r := &accountReader{cfg: cfg, calls: map[string]int{}, regions: slices.Clone(opts.Regions), noKeyIDs: opts.NoKeyIDs}
-	r.iam = iam.NewFromConfig(cfg, func(o *iam.Options) {
-		o.Retryer = auditRetryer(cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
-	})
+// String parameters for embedded keys (embedded.go), all optional.
+func ReadAccount(ctx context.Context, cfg aws.Config, opts Options) (*audit.Inventory, ReadStats, error) {
+	r := &accountReader{calls: map[string]int{}, regions: slices.Clone(opts.Regions), noKeyIDs: opts.NoKeyIDs}
+	r.cfg = cfg.Copy()
+	r.cfg.Retryer = func() aws.Retryer { return auditRetryer(cfg) }
+	r.cfg.APIOptions = append(slices.Clip(cfg.APIOptions), r.countCalls)
+	r.iam = awsx.IAM(r.cfg)
 	inv, stats, err := r.read(ctx)
 	stats.Calls, stats.Total = r.callStats()
 	return inv, stats, err
@@ -152,6 +166,17 @@ func (r *accountReader) read(ctx context.Context) (*audit.Inventory, ReadStats, 
 	return inv, stats, nil
 }
 
+// configIn is the read's configuration for region ("" keeps the configured one),
+// with LenientErrors, for the clients awsx has no builder for.
+func (r *accountReader) configIn(region string) aws.Config {
+	cfg := r.cfg.Copy()
+	if region != "" {
+		cfg.Region = region
+	}
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), awsx.LenientErrors)
+	return cfg
+}
+
 // auditRetryer is the SDK's standard retryer with a bigger budget and no
 // client-side retry quota: throttling is the expected failure of a long
 // read, and the quota would turn a slow read into a failed one.
@@ -192,7 +217,7 @@ func (r *accountReader) callStats() (map[string]int, int) {
 // required classifies a failed required read: denials are collected, so one
 // error can name every missing action; other errors are returned wrapped.
 func (r *accountReader) required(action string, err error) error {
-	if IsDenied(err) {
+	if awsx.IsDenied(err) {
 		r.mu.Lock()
 		r.denied = append(r.denied, action)
 		r.mu.Unlock()
@@ -209,7 +234,7 @@ func (r *accountReader) warn(format string, args ...any) {
 
 // optional turns a failed optional read into a warning.
 func (r *accountReader) optional(action, unknown string, err error) {
-	if IsDenied(err) {
+	if awsx.IsDenied(err) {
 		r.warn("%s denied (add it to the audit policy): %s unknown", action, unknown)
 		return
 	}
@@ -293,14 +318,10 @@ func (r *accountReader) rootFromSummary(ctx context.Context) {
 // accountID asks STS whose account this is, for an account with no users
 // (no ARN in the report); GetCallerIdentity needs no permission.
 func (r *accountReader) accountID(ctx context.Context) {
-	client := sts.NewFromConfig(r.cfg, func(o *sts.Options) {
-		o.Retryer = auditRetryer(r.cfg)
-		o.APIOptions = append(slices.Clip(o.APIOptions), r.countCalls, LenientErrors)
-	})
-	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	id, err := awsx.CallerIdentity(ctx, r.cfg)
 	if err != nil {
-		r.warn("sts:GetCallerIdentity failed: %v: account id unknown", err)
+		r.warn("%v: account id unknown", err)
 		return
 	}
-	r.inv.AccountID = aws.ToString(out.Account)
+	r.inv.AccountID = id.Account
 }

@@ -1,4 +1,4 @@
-package awsx
+package auditaws
 
 import (
 	"bytes"
@@ -56,14 +56,4 @@ func FuzzDecodeUserData(f *testing.F) {
 			t.Fatalf("decoded %d bytes from %d", len(out), len(in))
 		}
 	})
-}
-
-func TestEnvTextNamesTheVariablesOfAMatch(t *testing.T) {
-	e := newEnvText(map[string]string{"B": "x\ny", "A": "1", "C": "z"})
-	if string(e.text) != "A=1\nB=x\ny\nC=z\n" {
-		t.Fatalf("text = %q", e.text)
-	}
-	if diff := strings.Join(e.owner, ","); diff != "A,B,B,C" {
-		t.Errorf("line owners = %s, want A,B,B,C", diff)
-	}
 }

@@ -1,4 +1,4 @@
-package awsx_test
+package auditaws_test
 
 import (
 	"context"
@@ -17,17 +17,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awstest"
-	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/scan"
 )
 
 // readAccountIn reads the account from cfg with opts (Regions).
-func readAccountIn(t *testing.T, cfg aws.Config, opts awsx.Options) (*audit.Inventory, awsx.ReadStats) {
+func readAccountIn(t *testing.T, cfg aws.Config, opts auditaws.Options) (*audit.Inventory, auditaws.ReadStats) {
 	t.Helper()
-	inv, stats, err := awsx.ReadAccountWith(context.Background(), cfg, opts)
+	inv, stats, err := auditaws.ReadAccount(context.Background(), cfg, opts)
 	if err != nil {
-		t.Fatalf("ReadAccountWith: %v", err)
+		t.Fatalf("ReadAccount: %v", err)
 	}
 	return inv, stats
 }
@@ -87,7 +87,7 @@ func TestReadAccountReadsEveryEnabledRegion(t *testing.T) {
 	ids := map[string]string{}
 	instances := regionalFixture(t, cfg, ids, "us-east-1", "eu-west-1")
 
-	inv, stats := readAccountIn(t, cfg, awsx.Options{})
+	inv, stats := readAccountIn(t, cfg, auditaws.Options{})
 
 	if len(inv.Regions) < 10 || !slices.Contains(inv.Regions, "eu-west-1") || inv.RegionsIncomplete {
 		t.Fatalf("regions = %v (incomplete %v): want moto's enabled regions", inv.Regions, inv.RegionsIncomplete)
@@ -132,7 +132,7 @@ func TestReadAccountRegionsNarrowsTheRead(t *testing.T) {
 	ids := map[string]string{}
 	instances := regionalFixture(t, cfg, ids, "us-east-1", "eu-west-1")
 
-	inv, stats := readAccountIn(t, cfg, awsx.Options{Regions: []string{"eu-west-1", "eu-west-1"}})
+	inv, stats := readAccountIn(t, cfg, auditaws.Options{Regions: []string{"eu-west-1", "eu-west-1"}})
 
 	if diff := cmp.Diff([]string{"eu-west-1"}, inv.Regions); diff != "" || inv.RegionsIncomplete {
 		t.Errorf("regions (-want +got):\n%s", diff)
@@ -188,7 +188,7 @@ func TestReadAccountUnreachableRegionIsWarnedAndUnread(t *testing.T) {
 	cfg.HTTPClient = &http.Client{Transport: regionDown{region: "eu-west-1", closed: closedPort(t), next: http.DefaultTransport}}
 	cfg.RetryMaxAttempts = 1
 
-	inv, stats := readAccountIn(t, cfg, awsx.Options{Regions: []string{"us-east-1", "eu-west-1"}})
+	inv, stats := readAccountIn(t, cfg, auditaws.Options{Regions: []string{"us-east-1", "eu-west-1"}})
 
 	var regional []string
 	for _, w := range inv.Warnings {
@@ -246,7 +246,7 @@ func TestReadAccountRegionsDeniedFallsBackToTheConfiguredRegion(t *testing.T) {
 		"ssm:DescribeParameters","ssm:GetParameters"],"Resource":"*"}]}`)
 	t.Setenv("AWS_ACCESS_KEY_ID", auditor.KeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", auditor.Secret.Reveal())
-	inv, stats := readAccountIn(t, loadConfig(t), awsx.Options{})
+	inv, stats := readAccountIn(t, loadConfig(t), auditaws.Options{})
 
 	if diff := cmp.Diff([]string{awstest.Region}, inv.Regions); diff != "" || !inv.RegionsIncomplete {
 		t.Errorf("regions incomplete=%v (-want +got):\n%s", inv.RegionsIncomplete, diff)
@@ -278,12 +278,12 @@ func TestReadAccountRegionsDeniedFallsBackToTheConfiguredRegion(t *testing.T) {
 
 // TestReadAccountEmptyAccountEveryRegion measures the regional read of an
 // empty account over every region moto lists:
-// go test ./internal/awsx -run EmptyAccountEveryRegion -v.
+// go test ./internal/audit/auditaws -run EmptyAccountEveryRegion -v.
 func TestReadAccountEmptyAccountEveryRegion(t *testing.T) {
 	awstest.Moto(t)
 	cfg := loadConfig(t)
 	start := time.Now()
-	inv, stats := readAccountIn(t, cfg, awsx.Options{})
+	inv, stats := readAccountIn(t, cfg, auditaws.Options{})
 	wall := time.Since(start)
 	regional := 0
 	for op, n := range stats.Calls {

@@ -1,4 +1,4 @@
-package awsx
+package auditaws
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strings"
 
@@ -21,7 +20,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/keywarden/keywarden/internal/audit"
-	"github.com/keywarden/keywarden/internal/scan"
+	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // Bounds of the embedded-key reads, so that a huge or hostile account
@@ -32,47 +31,6 @@ const (
 	embeddedMaxUserData  = 1 << 20 // decompressed user data (AWS allows 16 KB raw, gzip'd)
 	ssmBatch             = 10      // GetParameters takes at most 10 names
 )
-
-// envText is an environment laid out as "NAME=VALUE" lines, sorted by name,
-// so the detector sees AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY side by
-// side and pairs them.
-type envText struct {
-	text  []byte
-	vars  [][2]string // name, value in text order
-	owner []string    // owner[line-1] is the variable that line belongs to
-}
-
-func newEnvText(vars map[string]string) envText {
-	var e envText
-	var b bytes.Buffer
-	for _, name := range slices.Sorted(maps.Keys(vars)) {
-		v := vars[name]
-		fmt.Fprintf(&b, "%s=%s\n", name, v)
-		e.vars = append(e.vars, [2]string{name, v})
-		for range strings.Count(v, "\n") + 1 {
-			e.owner = append(e.owner, name)
-		}
-	}
-	e.text = b.Bytes()
-	return e
-}
-
-// names says which variables hold a match: those whose value holds its key
-// id or its secret (compared in memory only), else the variable on the
-// match's line (a key found encoded is not in any value as such).
-func (e envText) names(m scan.Match) string {
-	var out []string
-	for _, v := range e.vars {
-		if (m.KeyID != "" && strings.Contains(v[1], m.KeyID)) ||
-			(!m.Secret.IsZero() && strings.Contains(v[1], m.Secret.Reveal())) {
-			out = append(out, v[0])
-		}
-	}
-	if len(out) == 0 && m.Line >= 1 && m.Line <= len(e.owner) {
-		out = append(out, e.owner[m.Line-1])
-	}
-	return strings.Join(out, ", ")
-}
 
 // lambdaEnv reads every function's environment: ListFunctions returns it,
 // so one call per page reads them all.
@@ -91,11 +49,10 @@ func (rr *regionRead) lambdaEnv(ctx context.Context) {
 				rr.tooMany("Lambda functions", audit.WhereLambdaEnv)
 				return
 			}
-			if fn.Environment == nil || len(fn.Environment.Variables) == 0 {
-				continue
+			if fn.Environment != nil {
+				rr.embedded = append(rr.embedded,
+					audit.EmbeddedInEnv(audit.WhereLambdaEnv, aws.ToString(fn.FunctionArn), "", fn.Environment.Variables)...)
 			}
-			env := newEnvText(fn.Environment.Variables)
-			rr.record(audit.WhereLambdaEnv, aws.ToString(fn.FunctionArn), rr.det.Find(env.text), env.names)
 		}
 	}
 }
@@ -137,8 +94,8 @@ func (rr *regionRead) instanceUserData(ctx context.Context, id string) {
 	}
 	// An account's instances are its own; ReadAccount reads the regions
 	// once the account id is known.
-	arn := fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", Partition(rr.region), rr.region, rr.acct.inv.AccountID, id)
-	rr.record(audit.WhereEC2UserData, arn, rr.det.Find(data), func(scan.Match) string { return "userData" })
+	arn := fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", awsx.Partition(rr.region), rr.region, rr.acct.inv.AccountID, id)
+	rr.embedded = append(rr.embedded, audit.EmbeddedInText(audit.WhereEC2UserData, arn, "userData", data)...)
 }
 
 // decodeUserData undoes the attribute's base64 and, when the user data is
@@ -207,14 +164,7 @@ func (rr *regionRead) containerEnv(arn string, c ecstypes.ContainerDefinition) {
 	for _, kv := range c.Environment {
 		vars[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
 	}
-	if len(vars) == 0 {
-		return
-	}
-	env := newEnvText(vars)
-	name := aws.ToString(c.Name)
-	rr.record(audit.WhereECSTaskEnv, arn, rr.det.Find(env.text), func(m scan.Match) string {
-		return name + "/" + env.names(m)
-	})
+	rr.embedded = append(rr.embedded, audit.EmbeddedInEnv(audit.WhereECSTaskEnv, arn, aws.ToString(c.Name)+"/", vars)...)
 }
 
 // ssmStrings reads every String parameter (SecureString values are
@@ -254,9 +204,8 @@ func (rr *regionRead) ssmStrings(ctx context.Context) {
 			if p.Type != ssmtypes.ParameterTypeString {
 				continue
 			}
-			name := aws.ToString(p.Name)
-			rr.record(audit.WhereSSMString, aws.ToString(p.ARN), rr.det.Find([]byte(aws.ToString(p.Value))),
-				func(scan.Match) string { return name })
+			rr.embedded = append(rr.embedded,
+				audit.EmbeddedInText(audit.WhereSSMString, aws.ToString(p.ARN), aws.ToString(p.Name), []byte(aws.ToString(p.Value)))...)
 		}
 	}
 }
