@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/severity"
+	"github.com/keywarden/keywarden/internal/span"
 )
 
 // auditOptions is everything `keywarden audit` (and `audit keys`) was told, resolved once from flags.
@@ -203,25 +203,12 @@ func (o *auditOptions) resolve(raw auditFlags, formats []string, now time.Time) 
 	return nil
 }
 
-// maxSpanDays bounds thresholds (about 270 years), well inside time.Duration.
-const maxSpanDays = 100_000
-
-// parseSpan reads a threshold such as 90d, 12w or 36h; a bare number is days.
+// parseSpan reads a threshold such as 90d, 12w or 36h (see internal/span);
+// it must be positive.
 func parseSpan(flag, s string) (time.Duration, error) {
-	num, unit := s, time.Duration(24*time.Hour)
-	if n := len(s); n > 0 {
-		switch s[n-1] {
-		case 'h':
-			num, unit = s[:n-1], time.Hour
-		case 'd':
-			num = s[:n-1]
-		case 'w':
-			num, unit = s[:n-1], 7*24*time.Hour
-		}
-	}
-	n, err := strconv.Atoi(num)
-	if err != nil || n < 1 || int64(n) > int64(maxSpanDays*24*time.Hour/unit) {
+	d, err := span.Parse(s)
+	if err != nil || d == 0 {
 		return 0, fmt.Errorf("%s %q: want a positive whole number with a unit h, d or w (e.g. 90d)", flag, s)
 	}
-	return time.Duration(n) * unit, nil
+	return d, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/span"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -382,9 +383,6 @@ func targetsValue(k, v *yaml.Node) ([]string, error) {
 	return specs, nil
 }
 
-// maxDays bounds durations (about 270 years), well inside time.Duration.
-const maxDays = 100_000
-
 // durationValue reads an age such as 90d, 12w or 36h; a bare number is days.
 // Zero is allowed only where it means something (grace: delete at once).
 func durationValue(k, v *yaml.Node, zeroOK bool) (time.Duration, error) {
@@ -392,8 +390,8 @@ func durationValue(k, v *yaml.Node, zeroOK bool) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	d, ok := ParseDays(s)
-	if !ok || d == 0 && !zeroOK {
+	d, err := span.Parse(s)
+	if err != nil || d == 0 && !zeroOK {
 		what := "a positive whole number"
 		if zeroOK {
 			what = "a whole number"
@@ -401,28 +399,4 @@ func durationValue(k, v *yaml.Node, zeroOK bool) (time.Duration, error) {
 		return 0, errAt(v, "%s: %q: want %s with a unit h, d or w (e.g. 90d)", k.Value, s, what)
 	}
 	return d, nil
-}
-
-// ParseDays reads a non-negative whole number with a unit h, d or w; a bare
-// number is days. It is what rotations files and --if-older-than accept.
-func ParseDays(s string) (time.Duration, bool) {
-	num, unit := s, 24*time.Hour
-	if n := len(s); n > 0 {
-		switch s[n-1] {
-		case 'h':
-			num, unit = s[:n-1], time.Hour
-		case 'd':
-			num = s[:n-1]
-		case 'w':
-			num, unit = s[:n-1], 7*24*time.Hour
-		}
-	}
-	if num == "" || strings.ContainsAny(num, "+-") {
-		return 0, false
-	}
-	n, err := strconv.Atoi(num)
-	if err != nil || n < 0 || int64(n) > int64(maxDays*24*time.Hour/unit) {
-		return 0, false
-	}
-	return time.Duration(n) * unit, true
 }

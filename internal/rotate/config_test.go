@@ -207,25 +207,6 @@ func TestTargetKindsMatchTargetForms(t *testing.T) {
 	}
 }
 
-func TestParseDays(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"90d", 90 * day, true}, {"90", 90 * day, true}, {"0", 0, true}, {"0d", 0, true},
-		{"12w", 84 * day, true}, {"36h", 36 * time.Hour, true}, {"100000d", 100000 * day, true},
-		{"100001d", 0, false}, {"", 0, false}, {"d", 0, false}, {"+5d", 0, false}, {"-5d", 0, false},
-		{"1.5d", 0, false}, {"5m", 0, false}, {"5 d", 0, false}, {"99999999999999999999", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := ParseDays(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("ParseDays(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 // FuzzParseConfig: hostile files never panic, and what parses keeps the
 // invariants the rotation relies on.
 func FuzzParseConfig(f *testing.F) {
