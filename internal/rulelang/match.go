@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"net/netip"
@@ -6,56 +6,56 @@ import (
 	"strings"
 )
 
-// urMatcher judges the values of one field (several when the path crosses a
+// matcher judges the values of one field (several when the path crosses a
 // list). Positive matchers hold when any value matches; exists and not look
 // at the field as a whole. Both keywarden YAML rules and Sigma compile to
 // these, so the two rule languages share one tested evaluator.
-type urMatcher interface {
+type matcher interface {
 	match(vals []string, exists bool) bool
 }
 
-// urFold lowers s when a comparison is case-insensitive (Sigma's default).
-func urFold(s string, ci bool) string {
+// fold lowers s when a comparison is case-insensitive (Sigma's default).
+func fold(s string, ci bool) string {
 	if ci {
 		return strings.ToLower(s)
 	}
 	return s
 }
 
-type urStrOp int
+type strOp int
 
 const (
-	urOpEquals urStrOp = iota
-	urOpPrefix
-	urOpSuffix
-	urOpContains
+	opEquals strOp = iota
+	opPrefix
+	opSuffix
+	opContains
 )
 
-// urStrMatcher compares against one literal; want is pre-folded.
-type urStrMatcher struct {
-	op   urStrOp
+// strMatcher compares against one literal; want is pre-folded.
+type strMatcher struct {
+	op   strOp
 	want string
 	ci   bool
 }
 
-func (m urStrMatcher) match(vals []string, _ bool) bool {
+func (m strMatcher) match(vals []string, _ bool) bool {
 	for _, v := range vals {
-		if m.op == urOpEquals && m.ci {
+		if m.op == opEquals && m.ci {
 			if strings.EqualFold(v, m.want) {
 				return true
 			}
 			continue
 		}
-		v = urFold(v, m.ci)
+		v = fold(v, m.ci)
 		var ok bool
 		switch m.op {
-		case urOpEquals:
+		case opEquals:
 			ok = v == m.want
-		case urOpPrefix:
+		case opPrefix:
 			ok = strings.HasPrefix(v, m.want)
-		case urOpSuffix:
+		case opSuffix:
 			ok = strings.HasSuffix(v, m.want)
-		case urOpContains:
+		case opContains:
 			ok = strings.Contains(v, m.want)
 		}
 		if ok {
@@ -65,33 +65,33 @@ func (m urStrMatcher) match(vals []string, _ bool) bool {
 	return false
 }
 
-// urInMatcher is equality with any of a set, by map lookup so long lists
+// inMatcher is equality with any of a set, by map lookup so long lists
 // (key ids, say) stay cheap.
-type urInMatcher struct {
+type inMatcher struct {
 	set map[string]struct{}
 	ci  bool
 }
 
-func urNewIn(vals []string, ci bool) urInMatcher {
-	m := urInMatcher{set: make(map[string]struct{}, len(vals)), ci: ci}
+func newIn(vals []string, ci bool) inMatcher {
+	m := inMatcher{set: make(map[string]struct{}, len(vals)), ci: ci}
 	for _, v := range vals {
-		m.set[urFold(v, ci)] = struct{}{}
+		m.set[fold(v, ci)] = struct{}{}
 	}
 	return m
 }
 
-func (m urInMatcher) match(vals []string, _ bool) bool {
+func (m inMatcher) match(vals []string, _ bool) bool {
 	for _, v := range vals {
-		if _, ok := m.set[urFold(v, m.ci)]; ok {
+		if _, ok := m.set[fold(v, m.ci)]; ok {
 			return true
 		}
 	}
 	return false
 }
 
-type urRegexMatcher struct{ re *regexp.Regexp }
+type regexMatcher struct{ re *regexp.Regexp }
 
-func (m urRegexMatcher) match(vals []string, _ bool) bool {
+func (m regexMatcher) match(vals []string, _ bool) bool {
 	for _, v := range vals {
 		if m.re.MatchString(v) {
 			return true
@@ -100,9 +100,9 @@ func (m urRegexMatcher) match(vals []string, _ bool) bool {
 	return false
 }
 
-type urCidrMatcher struct{ nets []netip.Prefix }
+type cidrMatcher struct{ nets []netip.Prefix }
 
-func (m urCidrMatcher) match(vals []string, _ bool) bool {
+func (m cidrMatcher) match(vals []string, _ bool) bool {
 	for _, v := range vals {
 		addr, err := netip.ParseAddr(v)
 		if err != nil {
@@ -118,7 +118,7 @@ func (m urCidrMatcher) match(vals []string, _ bool) bool {
 	return false
 }
 
-func urParseCIDR(s string) (netip.Prefix, error) {
+func parseCIDR(s string) (netip.Prefix, error) {
 	if p, err := netip.ParsePrefix(strings.TrimSpace(s)); err == nil {
 		return p.Masked(), nil
 	}
@@ -129,14 +129,14 @@ func urParseCIDR(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-type urExistsMatcher struct{ want bool }
+type existsMatcher struct{ want bool }
 
-func (m urExistsMatcher) match(_ []string, exists bool) bool { return exists == m.want }
+func (m existsMatcher) match(_ []string, exists bool) bool { return exists == m.want }
 
-// urNullMatcher is Sigma's `field: null`: absent or empty.
-type urNullMatcher struct{}
+// nullMatcher is Sigma's `field: null`: absent or empty.
+type nullMatcher struct{}
 
-func (urNullMatcher) match(vals []string, exists bool) bool {
+func (nullMatcher) match(vals []string, exists bool) bool {
 	for _, v := range vals {
 		if v != "" {
 			return false
@@ -145,13 +145,13 @@ func (urNullMatcher) match(vals []string, exists bool) bool {
 	return true
 }
 
-type urNotMatcher struct{ m urMatcher }
+type notMatcher struct{ m matcher }
 
-func (m urNotMatcher) match(vals []string, exists bool) bool { return !m.m.match(vals, exists) }
+func (m notMatcher) match(vals []string, exists bool) bool { return !m.m.match(vals, exists) }
 
-type urAnyMatcher []urMatcher
+type anyMatcher []matcher
 
-func (ms urAnyMatcher) match(vals []string, exists bool) bool {
+func (ms anyMatcher) match(vals []string, exists bool) bool {
 	for _, m := range ms {
 		if m.match(vals, exists) {
 			return true
@@ -160,9 +160,9 @@ func (ms urAnyMatcher) match(vals []string, exists bool) bool {
 	return false
 }
 
-type urAllMatcher []urMatcher
+type allMatcher []matcher
 
-func (ms urAllMatcher) match(vals []string, exists bool) bool {
+func (ms allMatcher) match(vals []string, exists bool) bool {
 	for _, m := range ms {
 		if !m.match(vals, exists) {
 			return false
@@ -171,17 +171,17 @@ func (ms urAllMatcher) match(vals []string, exists bool) bool {
 	return true
 }
 
-// urGlobMatcher is a Sigma value with * and ? wildcards; pattern is
+// globMatcher is a Sigma value with * and ? wildcards; pattern is
 // pre-folded and split so matching is linear-time greedy, never
 // backtracking exponentially on hostile input.
-type urGlobMatcher struct {
+type globMatcher struct {
 	pattern []rune
 	ci      bool
 }
 
-func (m urGlobMatcher) match(vals []string, _ bool) bool {
+func (m globMatcher) match(vals []string, _ bool) bool {
 	for _, v := range vals {
-		if urGlobMatch(m.pattern, []rune(urFold(v, m.ci))) {
+		if globMatch(m.pattern, []rune(fold(v, m.ci))) {
 			return true
 		}
 	}
@@ -191,20 +191,20 @@ func (m urGlobMatcher) match(vals []string, _ bool) bool {
 // globWild marks an unescaped wildcard in a glob pattern; escaped * and ?
 // are kept as literals, so wildcards get private-use runes.
 const (
-	urGlobStar = '\uE000'
-	urGlobOne  = '\uE001'
+	globStar = '\uE000'
+	globOne  = '\uE001'
 )
 
-// urGlobMatch is the classic two-pointer wildcard match: on mismatch it
+// globMatch is the classic two-pointer wildcard match: on mismatch it
 // resumes after the last star, which is O(len(p)*len(s)) at worst.
-func urGlobMatch(p, s []rune) bool {
+func globMatch(p, s []rune) bool {
 	pi, si, star, mark := 0, 0, -1, 0
 	for si < len(s) {
 		switch {
-		case pi < len(p) && (p[pi] == urGlobOne || p[pi] == s[si]):
+		case pi < len(p) && (p[pi] == globOne || p[pi] == s[si]):
 			pi++
 			si++
-		case pi < len(p) && p[pi] == urGlobStar:
+		case pi < len(p) && p[pi] == globStar:
 			star, mark = pi, si
 			pi++
 		case star >= 0:
@@ -215,31 +215,31 @@ func urGlobMatch(p, s []rune) bool {
 			return false
 		}
 	}
-	for pi < len(p) && p[pi] == urGlobStar {
+	for pi < len(p) && p[pi] == globStar {
 		pi++
 	}
 	return pi == len(p)
 }
 
-// urCond is a boolean test of one record: a field matcher, or and/or/not of
+// cond is a boolean test of one record: a field matcher, or and/or/not of
 // others.
-type urCond interface {
-	eval(r *urRecord) bool
+type cond interface {
+	eval(r *record) bool
 }
 
-type urFieldCond struct {
+type fieldCond struct {
 	path string
-	m    urMatcher
+	m    matcher
 }
 
-func (c urFieldCond) eval(r *urRecord) bool {
+func (c fieldCond) eval(r *record) bool {
 	vals, ok := r.values(c.path)
 	return c.m.match(vals, ok)
 }
 
-type urAndCond []urCond
+type andCond []cond
 
-func (cs urAndCond) eval(r *urRecord) bool {
+func (cs andCond) eval(r *record) bool {
 	for _, c := range cs {
 		if !c.eval(r) {
 			return false
@@ -248,9 +248,9 @@ func (cs urAndCond) eval(r *urRecord) bool {
 	return true
 }
 
-type urOrCond []urCond
+type orCond []cond
 
-func (cs urOrCond) eval(r *urRecord) bool {
+func (cs orCond) eval(r *record) bool {
 	for _, c := range cs {
 		if c.eval(r) {
 			return true
@@ -259,10 +259,10 @@ func (cs urOrCond) eval(r *urRecord) bool {
 	return false
 }
 
-type urNotCond struct{ c urCond }
+type notCond struct{ c cond }
 
-func (c urNotCond) eval(r *urRecord) bool { return !c.c.eval(r) }
+func (c notCond) eval(r *record) bool { return !c.c.eval(r) }
 
-type urConstCond bool
+type constCond bool
 
-func (c urConstCond) eval(*urRecord) bool { return bool(c) }
+func (c constCond) eval(*record) bool { return bool(c) }

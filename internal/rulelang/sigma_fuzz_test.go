@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"context"
@@ -14,7 +14,7 @@ func FuzzSigmaCondition(f *testing.F) {
 	for _, s := range []string{"sel", "sel and not 1 of filter_*", "(a or b) and not (c)", "all of them", "1 of sel* or not", "((((", "a | count() by x"} {
 		f.Add(s)
 	}
-	sel := map[string]urCond{"a": urConstCond(true), "b": urConstCond(false), "c": urConstCond(true), "sel": urConstCond(true), "filter_x": urConstCond(false)}
+	sel := map[string]cond{"a": constCond(true), "b": constCond(false), "c": constCond(true), "sel": constCond(true), "filter_x": constCond(false)}
 	f.Fuzz(func(t *testing.T, cond string) {
 		c, err := sigmaParseCondition(cond, sel)
 		if err == nil {
@@ -28,7 +28,7 @@ func FuzzUserRulesYAML(f *testing.F) {
 	f.Add([]byte(sigmaStopLogging))
 	f.Add([]byte("rules: [{id: B, match: {any_of: [{a.b: {regex: '^x'}}, {c: {cidr: 10.0.0.0/8}}]}}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rules, err := ParseUserRules("f.yml", data)
+		rules, err := Parse("f.yml", data)
 		if IsSigma(data) {
 			if r, serr := ParseSigma("f.yml", data); serr == nil {
 				rules = append(rules, r)
@@ -37,8 +37,8 @@ func FuzzUserRulesYAML(f *testing.F) {
 		if err != nil && len(rules) == 0 {
 			return
 		}
-		e := urEvent(t, sesSend("AKIAIOSFODNN7EXAMPLE", "10.0.0.1", "2024-05-01T10:00:00Z"))
-		if _, err := NewUserRules(rules, nil).Observe(context.Background(), e); err != nil {
+		e := event(t, sesSend("AKIAIOSFODNN7EXAMPLE", "10.0.0.1", "2024-05-01T10:00:00Z"))
+		if _, err := NewDetector(rules, nil).Observe(context.Background(), e); err != nil {
 			t.Fatal(err)
 		}
 	})

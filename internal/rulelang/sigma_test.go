@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 )
 
 func TestSigmaConditionPrecedence(t *testing.T) {
-	sel := map[string]urCond{
-		"t": urConstCond(true), "f": urConstCond(false),
-		"sel_a": urConstCond(false), "sel_b": urConstCond(true), "filter_x": urConstCond(true), "_hidden": urConstCond(false),
+	sel := map[string]cond{
+		"t": constCond(true), "f": constCond(false),
+		"sel_a": constCond(false), "sel_b": constCond(true), "filter_x": constCond(true), "_hidden": constCond(false),
 	}
 	tests := []struct {
 		cond string
@@ -52,7 +52,7 @@ func TestSigmaConditionPrecedence(t *testing.T) {
 }
 
 func TestSigmaConditionErrors(t *testing.T) {
-	sel := map[string]urCond{"a": urConstCond(true)}
+	sel := map[string]cond{"a": constCond(true)}
 	for _, cond := range []string{"", "a and", "(a", "a)", "b", "1 of", "1 of x*", "a | count() > 5", "and a", "a a", strings.Repeat("(", 200) + "a" + strings.Repeat(")", 200)} {
 		if _, err := sigmaParseCondition(cond, sel); err == nil {
 			t.Errorf("condition %q parsed; want an error", cond)
@@ -61,7 +61,7 @@ func TestSigmaConditionErrors(t *testing.T) {
 }
 
 func TestSigmaValues(t *testing.T) {
-	e := urEvent(t, map[string]any{"eventTime": "2024-05-01T10:00:00Z", "eventSource": "iam.amazonaws.com",
+	e := event(t, map[string]any{"eventTime": "2024-05-01T10:00:00Z", "eventSource": "iam.amazonaws.com",
 		"eventName": "CreateAccessKey", "sourceIPAddress": "10.9.8.7", "userAgent": `Boto3/1.2 C:\tools\x*y`,
 		"requestParameters": map[string]any{"userName": "Admin"}})
 	tests := []struct {
@@ -99,7 +99,7 @@ func TestSigmaValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := r.match.eval(urNewRecord(e)); got != tt.want {
+			if got := r.match.eval(newRecord(e)); got != tt.want {
 				t.Errorf("%s: %s = %v, want %v", tt.key, tt.value, got, tt.want)
 			}
 		})
@@ -168,14 +168,14 @@ func TestSigmaRuleFiresOnStratusCorpus(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ruleDir, "stop.yml"), []byte(sigmaStopLogging), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rules, err := LoadRules(ruleDir, func(err error) { t.Errorf("unexpected skip: %v", err) })
+	rules, err := Load(ruleDir, func(err error) { t.Errorf("unexpected skip: %v", err) })
 	if err != nil || len(rules) != 1 {
 		t.Fatalf("load: %v, %d rules", err, len(rules))
 	}
 	if r := rules[0]; r.ID != "SIGMA-0e0b1c0c-6a52-4b38-9d39-kw0000000001" || r.Technique != "T1562.008" || r.Severity.String() != "high" {
 		t.Errorf("rule = %s %s %s", r.ID, r.Technique, r.Severity)
 	}
-	d := NewUserRules(rules, nil)
+	d := NewDetector(rules, nil)
 	hits := map[string]int{}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	for _, f := range files {
