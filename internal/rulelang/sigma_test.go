@@ -3,8 +3,10 @@ package rulelang
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -197,4 +199,38 @@ func TestSigmaRuleFiresOnStratusCorpus(t *testing.T) {
 	if hits["aws.defense-evasion.cloudtrail-stop.json"] == 0 {
 		t.Error("no alert on the StopLogging detonation")
 	}
+}
+
+// TestSigmaHQCatalogue measures how much of SigmaHQ's AWS CloudTrail
+// catalogue loads. Their files are not committed: point
+// KEYWARDEN_SIGMA_DIR at rules/cloud/aws/cloudtrail of a checkout.
+func TestSigmaHQCatalogue(t *testing.T) {
+	dir := os.Getenv("KEYWARDEN_SIGMA_DIR")
+	if dir == "" {
+		t.Skip("KEYWARDEN_SIGMA_DIR not set")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
+	loaded, features := 0, map[string]int{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseSigma(filepath.Base(f), data); err != nil {
+			feature := err.Error()
+			if i := strings.Index(feature, "skipped: "); i >= 0 {
+				feature = feature[i+len("skipped: "):]
+			}
+			features[feature]++
+			t.Logf("%v", err)
+			continue
+		}
+		loaded++
+	}
+	var fs []string
+	for k, n := range features {
+		fs = append(fs, fmt.Sprintf("%s ×%d", k, n))
+	}
+	sort.Strings(fs)
+	t.Logf("loaded %d of %d rules; skipped: %v", loaded, len(files), fs)
 }
