@@ -188,11 +188,13 @@ func (m globMatcher) match(vals []string, _ bool) bool {
 	return false
 }
 
-// globWild marks an unescaped wildcard in a glob pattern; escaped * and ?
-// are kept as literals, so wildcards get private-use runes.
+// globStar and globOne mark the unescaped wildcards of a glob pattern;
+// escaped * and ? are kept as literals. They are negative, so no rune read
+// from text, a rule's or a record's, can pass for one: private-use runes
+// did, and a record carrying one could slip past a glob.
 const (
-	globStar = '\uE000'
-	globOne  = '\uE001'
+	globStar rune = -1
+	globOne  rune = -2
 )
 
 // globMatch is the classic two-pointer wildcard match: on mismatch it

@@ -108,6 +108,26 @@ func TestSigmaValues(t *testing.T) {
 	}
 }
 
+// TestSigmaPatternRunes: runes that once fooled the matchers.
+func TestSigmaPatternRunes(t *testing.T) {
+	tests := []struct {
+		name, value, op, subject string
+		want                     bool
+	}{
+		// Wildcards were private-use runes, so text could stand for one.
+		{"a private-use rune in a record is text", "*x*a", "", "\uE000yxza", true},
+		{"a private-use rune in a rule is text", "a\uE000b", "", "axxb", false},
+		{"a private-use rune in a rule matches itself", "a\uE000b", "", "a\uE000b", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sigmaPattern(tt.value, tt.op, true).match([]string{tt.subject}, true); got != tt.want {
+				t.Errorf("%q %s on %q = %v, want %v", tt.value, tt.op, tt.subject, got, tt.want)
+			}
+		})
+	}
+}
+
 // yamlValue quotes single values so backslashes and stars stay as written.
 func yamlValue(v string) string {
 	if strings.HasPrefix(v, "[") || v == "null" || v == "true" || v == "false" {
