@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // matcher judges the values of one field (several when the path crosses a
@@ -41,7 +43,7 @@ type strMatcher struct {
 func (m strMatcher) match(vals []string, _ bool) bool {
 	for _, v := range vals {
 		if m.op == opEquals && m.ci {
-			if strings.EqualFold(v, m.want) {
+			if equalLower(v, m.want) {
 				return true
 			}
 			continue
@@ -63,6 +65,21 @@ func (m strMatcher) match(vals []string, _ bool) bool {
 		}
 	}
 	return false
+}
+
+// equalLower is strings.ToLower(v) == lower without building the lowered
+// copy. strings.EqualFold would be quicker to write but folds otherwise
+// than the other shapes (it equates ſ with s, and not İ with i), so
+// "S" and "S*" would disagree about "ſ".
+func equalLower(v, lower string) bool {
+	for _, r := range v {
+		l, n := utf8.DecodeRuneInString(lower)
+		if n == 0 || unicode.ToLower(r) != l {
+			return false
+		}
+		lower = lower[n:]
+	}
+	return lower == ""
 }
 
 // inMatcher is equality with any of a set, by map lookup so long lists

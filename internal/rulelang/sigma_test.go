@@ -118,6 +118,15 @@ func TestSigmaPatternRunes(t *testing.T) {
 		{"a private-use rune in a record is text", "*x*a", "", "\uE000yxza", true},
 		{"a private-use rune in a rule is text", "a\uE000b", "", "axxb", false},
 		{"a private-use rune in a rule matches itself", "a\uE000b", "", "a\uE000b", true},
+		// Equality folded case with strings.EqualFold, the other shapes with
+		// strings.ToLower, and the two differ on a few runes.
+		{"equality folds as a prefix does: not ſ to s", "S", "", "ſ", false},
+		{"... as the prefix", "S", "startswith", "ſ", false},
+		{"equality folds as a prefix does: İ to i", "I", "", "İ", true},
+		{"... as the prefix", "I", "startswith", "İ", true},
+		{"equality of longer text", "CreateAccessKey", "", "createACCESSkey", true},
+		{"equality wants the whole text", "CreateAccessKey", "", "CreateAccessKeys", false},
+		{"equality wants the whole pattern", "CreateAccessKeys", "", "CreateAccessKey", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
