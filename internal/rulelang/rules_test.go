@@ -49,7 +49,7 @@ func mustRules(t *testing.T, src string) []*Rule {
 	return rules
 }
 
-func TestUserRuleMatchers(t *testing.T) {
+func TestRuleMatchers(t *testing.T) {
 	key := awstest.FakeKeyID("ci", 123456789012)
 	other := awstest.FakeKeyID("other", 123456789012)
 	e := event(t, sesSend(key, "10.1.2.3", "2024-05-01T10:00:00Z"))
@@ -100,7 +100,7 @@ func TestUserRuleMatchers(t *testing.T) {
 	}
 }
 
-func TestUserRuleAlertCarriesRuleAndEvent(t *testing.T) {
+func TestRuleAlertCarriesRuleAndEvent(t *testing.T) {
 	key := awstest.FakeKeyID("ci", 123456789012)
 	rules := mustRules(t, `rules:
   - id: ACME-SES
@@ -123,7 +123,7 @@ func TestUserRuleAlertCarriesRuleAndEvent(t *testing.T) {
 	}
 }
 
-func TestUserRuleValidationNamesTheLine(t *testing.T) {
+func TestRuleValidationNamesTheLine(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
@@ -153,7 +153,7 @@ func TestUserRuleValidationNamesTheLine(t *testing.T) {
 	}
 }
 
-func TestUserRuleWindowsAcceptDays(t *testing.T) {
+func TestRuleWindowsAcceptDays(t *testing.T) {
 	rules := mustRules(t, "rules:\n  - id: A\n    match: {eventName: X}\n    threshold: {count: 2, window: 7d, by: userIdentity.accessKeyId}\n")
 	want := &Threshold{Count: 2, Window: 7 * 24 * time.Hour, By: "userIdentity.accessKeyId"}
 	if d := cmp.Diff(want, rules[0].Threshold); d != "" {

@@ -2,7 +2,9 @@ package rulelang
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -27,7 +29,7 @@ func fired(t *testing.T, d *Detector, events [][3]string) []string {
 	return got
 }
 
-func TestUserRuleThresholds(t *testing.T) {
+func TestRuleThresholds(t *testing.T) {
 	a := awstest.FakeKeyID("a", 123456789012)
 	b := awstest.FakeKeyID("b", 123456789012)
 	countRule := "rules:\n  - id: C\n    match: {eventSource: ses.amazonaws.com}\n    threshold: {count: 3, window: 1h, by: userIdentity.accessKeyId}\n"
@@ -71,7 +73,7 @@ func TestUserRuleThresholds(t *testing.T) {
 	}
 }
 
-func TestUserRuleThresholdStateSurvivesRestart(t *testing.T) {
+func TestRuleThresholdStateSurvivesRestart(t *testing.T) {
 	a := awstest.FakeKeyID("a", 123456789012)
 	rule := "rules:\n  - id: C\n    match: {eventSource: ses.amazonaws.com}\n    threshold: {count: 2, window: 1h}\n"
 	store := &detect.MemStore{}
@@ -79,5 +81,21 @@ func TestUserRuleThresholdStateSurvivesRestart(t *testing.T) {
 	second := fired(t, NewDetector(mustRules(t, rule), store), [][3]string{{a, "1.1.1.1", "2024-05-01T10:30:00Z"}})
 	if len(first) != 0 || len(second) != 1 {
 		t.Errorf("first run alerts %v, second run %v; want none then one", first, second)
+	}
+}
+
+// Threshold state written before the rule language left internal/detect
+// is still read: its namespace is on disk.
+func TestRuleThresholdStateKeepsItsNamespace(t *testing.T) {
+	a := awstest.FakeKeyID("a", 123456789012)
+	rule := "rules:\n  - id: C\n    match: {eventSource: ses.amazonaws.com}\n    threshold: {count: 2, window: 1h}\n"
+	store := &detect.MemStore{}
+	when := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	if err := store.Put(context.Background(), "detect.userrules", "C\x00", []byte(fmt.Sprintf(`{"t":[%d]}`, when.UnixNano()))); err != nil {
+		t.Fatal(err)
+	}
+	got := fired(t, NewDetector(mustRules(t, rule), store), [][3]string{{a, "1.1.1.1", "2024-05-01T10:30:00Z"}})
+	if len(got) != 1 || store.Len() != 1 {
+		t.Errorf("alerts %v with %d stored values; want the stored match to complete the threshold in place", got, store.Len())
 	}
 }
