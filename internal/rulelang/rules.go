@@ -225,7 +225,7 @@ func checkPath(path string) error {
 	return nil
 }
 
-// matcher compiles one field's matcher: a bare value means equals; a
+// fieldMatcher compiles one field's matcher: a bare value means equals; a
 // mapping may hold several matchers, all of which must hold.
 func (p parser) fieldMatcher(n *yaml.Node, field string) (matcher, error) {
 	if n.Kind == yaml.ScalarNode {
