@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -67,19 +66,25 @@ func (m strMatcher) match(vals []string, _ bool) bool {
 	return false
 }
 
-// equalLower is strings.ToLower(v) == lower without building the lowered
-// copy. strings.EqualFold would be quicker to write but folds otherwise
-// than the other shapes (it equates ſ with s, and not İ with i), so
-// "S" and "S*" would disagree about "ſ".
+// equalLower is strings.ToLower(v) == lower, without building the lowered
+// copy while the text is ASCII. strings.EqualFold would be the obvious
+// call, but it folds otherwise than the other shapes (it equates ſ with s,
+// and not İ with i), so "S" and "S*" would disagree about "ſ".
 func equalLower(v, lower string) bool {
-	for _, r := range v {
-		l, n := utf8.DecodeRuneInString(lower)
-		if n == 0 || unicode.ToLower(r) != l {
+	i := 0
+	for ; i < len(v) && i < len(lower); i++ {
+		c, l := v[i], lower[i]
+		if c|l >= utf8.RuneSelf {
+			return strings.ToLower(v[i:]) == lower[i:]
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != l {
 			return false
 		}
-		lower = lower[n:]
 	}
-	return lower == ""
+	return i == len(v) && i == len(lower)
 }
 
 // inMatcher is equality with any of a set, by map lookup so long lists

@@ -127,6 +127,8 @@ func TestSigmaPatternRunes(t *testing.T) {
 		{"equality of longer text", "CreateAccessKey", "", "createACCESSkey", true},
 		{"equality wants the whole text", "CreateAccessKey", "", "CreateAccessKeys", false},
 		{"equality wants the whole pattern", "CreateAccessKeys", "", "CreateAccessKey", false},
+		{"equality folds past ASCII", "Straße-Ä", "", "STRAßE-ä", true},
+		{"equality folds the Kelvin sign to k", "Key", "", "\u212Aey", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
