@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/rulelang"
 	"github.com/keywarden/keywarden/internal/state"
 	"github.com/keywarden/keywarden/internal/watch"
 )
@@ -24,11 +25,11 @@ func buildPipeline(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Co
 		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
 	warn := newWarner(deps.Stderr)
 	for _, path := range append(append([]string{}, opts.rules...), opts.sigma...) {
-		rules, err := detect.LoadRules(path, warn.add)
+		rules, err := rulelang.Load(path, warn.add)
 		if err != nil {
 			return nil, usageErr(err)
 		}
-		stateful = append(stateful, detect.NewUserRules(rules, store))
+		stateful = append(stateful, rulelang.NewDetector(rules, store))
 	}
 	warn.flush()
 	p := &watch.Pipeline{Detector: detect.NewEngine(stateful...), Filter: watch.NewDeduper(store, opts.dedup)}

@@ -1,6 +1,7 @@
 // Package detect turns CloudTrail events into alerts: the built-in red-flag
-// rules, stateful detectors (thresholds, per-key baselines), and user rules
-// (keywarden's YAML and Sigma). watch runs them over a stream of events;
+// rules and stateful detectors (bursts, per-key baselines), and the Alert,
+// Detector and Store every detector shares. watch runs them over a stream
+// of events, together with the user rules internal/rulelang compiles;
 // respond uses the per-event rules to mark red flags in a key's history.
 package detect
 

@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"bytes"
@@ -55,9 +55,9 @@ func IsSigma(data []byte) bool {
 }
 
 // ParseSigma compiles one Sigma rule for logsource aws/cloudtrail into a
-// UserRule with id "SIGMA-<id>". Rules outside the supported subset return
+// Rule with id "SIGMA-<id>". Rules outside the supported subset return
 // a *SigmaSkip naming the feature.
-func ParseSigma(file string, data []byte) (*UserRule, error) {
+func ParseSigma(file string, data []byte) (*Rule, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc sigmaDoc
 	if err := dec.Decode(&doc); err != nil {
@@ -80,7 +80,7 @@ func ParseSigma(file string, data []byte) (*UserRule, error) {
 	if f := sigmaLogSource(&doc.LogSource); f != "" {
 		return nil, skip("%s", f)
 	}
-	r := &UserRule{ID: "SIGMA-" + doc.ID, Title: doc.Title, Description: doc.Description,
+	r := &Rule{ID: "SIGMA-" + doc.ID, Title: doc.Title, Description: doc.Description,
 		Severity: severity.Medium, Source: file, Technique: sigmaTechnique(doc.Tags)}
 	if r.Title == "" {
 		r.Title = r.ID
@@ -125,11 +125,11 @@ func sigmaTechnique(tags []string) string {
 }
 
 // sigmaDetection compiles the named selections and the condition.
-func sigmaDetection(n *yaml.Node) (urCond, error) {
+func sigmaDetection(n *yaml.Node) (cond, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, errors.New("detection is not a mapping")
 	}
-	sel := map[string]urCond{}
+	sel := map[string]cond{}
 	var condNode *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i].Value, n.Content[i+1]
@@ -160,7 +160,7 @@ func sigmaDetection(n *yaml.Node) (urCond, error) {
 	default:
 		return nil, errors.New("condition is not a string")
 	}
-	var or urOrCond
+	var or orCond
 	for _, s := range conds {
 		c, err := sigmaParseCondition(s, sel)
 		if err != nil {
@@ -177,10 +177,10 @@ func sigmaDetection(n *yaml.Node) (urCond, error) {
 // sigmaSelection compiles a selection: a mapping is the and of its fields;
 // a list of mappings is their or. A list of bare values would be a keyword
 // search over the whole event, which has no meaning for CloudTrail fields.
-func sigmaSelection(n *yaml.Node) (urCond, error) {
+func sigmaSelection(n *yaml.Node) (cond, error) {
 	switch n.Kind {
 	case yaml.MappingNode:
-		var and urAndCond
+		var and andCond
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			c, err := sigmaField(n.Content[i].Value, n.Content[i+1])
 			if err != nil {
@@ -190,7 +190,7 @@ func sigmaSelection(n *yaml.Node) (urCond, error) {
 		}
 		return and, nil
 	case yaml.SequenceNode:
-		var or urOrCond
+		var or orCond
 		for _, e := range n.Content {
 			if e.Kind != yaml.MappingNode {
 				return nil, errors.New("keyword search (list of bare values)")
@@ -220,7 +220,7 @@ func sigmaParseKey(key string) (string, sigmaModifiers, error) {
 	if field == "" {
 		return "", m, errors.New("keyword search (field-less modifier)")
 	}
-	if err := urCheckPath(field); err != nil {
+	if err := checkPath(field); err != nil {
 		return "", m, fmt.Errorf("field %q: %w", field, err)
 	}
 	for _, mod := range parts[1:] {
@@ -247,7 +247,7 @@ func sigmaParseKey(key string) (string, sigmaModifiers, error) {
 }
 
 // sigmaField compiles "field|modifiers: value(s)".
-func sigmaField(key string, v *yaml.Node) (urCond, error) {
+func sigmaField(key string, v *yaml.Node) (cond, error) {
 	field, mods, err := sigmaParseKey(key)
 	if err != nil {
 		return nil, err
@@ -264,7 +264,7 @@ func sigmaField(key string, v *yaml.Node) (urCond, error) {
 	if len(vals) == 0 {
 		return nil, fmt.Errorf("field %s: empty value list", field)
 	}
-	ms := make([]urMatcher, 0, len(vals))
+	ms := make([]matcher, 0, len(vals))
 	for _, vn := range vals {
 		if vn.Kind != yaml.ScalarNode {
 			return nil, fmt.Errorf("field %s: nested value", field)
@@ -276,21 +276,21 @@ func sigmaField(key string, v *yaml.Node) (urCond, error) {
 		ms = append(ms, m)
 	}
 	if len(ms) == 1 {
-		return urFieldCond{path: field, m: ms[0]}, nil
+		return fieldCond{path: field, m: ms[0]}, nil
 	}
 	if mods.all {
-		return urFieldCond{path: field, m: urAllMatcher(ms)}, nil
+		return fieldCond{path: field, m: allMatcher(ms)}, nil
 	}
-	return urFieldCond{path: field, m: urAnyMatcher(ms)}, nil
+	return fieldCond{path: field, m: anyMatcher(ms)}, nil
 }
 
 // sigmaValue compiles one value under the modifiers.
-func sigmaValue(field string, mods sigmaModifiers, vn *yaml.Node) (urMatcher, error) {
+func sigmaValue(field string, mods sigmaModifiers, vn *yaml.Node) (matcher, error) {
 	if vn.Tag == "!!null" {
 		if mods.op != "" {
 			return nil, fmt.Errorf("field %s: null with |%s", field, mods.op)
 		}
-		return urNullMatcher{}, nil
+		return nullMatcher{}, nil
 	}
 	s := vn.Value
 	switch mods.op {
@@ -299,19 +299,19 @@ func sigmaValue(field string, mods sigmaModifiers, vn *yaml.Node) (urMatcher, er
 		if err != nil {
 			return nil, fmt.Errorf("field %s: regex: %w", field, err)
 		}
-		return urRegexMatcher{re: re}, nil
+		return regexMatcher{re: re}, nil
 	case "cidr":
-		p, err := urParseCIDR(s)
+		p, err := parseCIDR(s)
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %q is not a network", field, s)
 		}
-		return urCidrMatcher{nets: []netip.Prefix{p}}, nil
+		return cidrMatcher{nets: []netip.Prefix{p}}, nil
 	case "exists":
 		var b bool
 		if vn.Decode(&b) != nil {
 			return nil, fmt.Errorf("field %s: |exists wants true or false", field)
 		}
-		return urExistsMatcher{want: b}, nil
+		return existsMatcher{want: b}, nil
 	}
 	return sigmaPattern(s, mods.op, !mods.cased), nil
 }

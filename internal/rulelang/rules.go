@@ -1,4 +1,9 @@
-package detect
+// Package rulelang is keywarden's user rule language: rules files in
+// keywarden's YAML and Sigma rules for aws/cloudtrail, loaded, checked and
+// compiled into one detect.Detector that watch runs beside the built-in
+// rules. Both languages compile to one evaluator (match.go) over the fields
+// of the raw CloudTrail record (field.go).
+package rulelang
 
 import (
 	"errors"
@@ -12,10 +17,10 @@ import (
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
-// UserRule is one rule from a keywarden rules file (or a Sigma rule
+// Rule is one rule from a keywarden rules file (or a Sigma rule
 // compiled to the same shape): a match over the raw CloudTrail record and
 // an optional threshold.
-type UserRule struct {
+type Rule struct {
 	ID          string
 	Title       string
 	Severity    severity.Level
@@ -25,7 +30,7 @@ type UserRule struct {
 	Source    string
 	Threshold *Threshold
 
-	match urCond
+	match cond
 }
 
 // Threshold turns a rule into "at least Count matches (or Count distinct
@@ -37,35 +42,31 @@ type Threshold struct {
 	By       string // field path; empty is one group
 }
 
-// Matches reports whether e matches the rule's match block, ignoring any
-// threshold.
-func (u *UserRule) Matches(r *urRecord) bool { return u.match.eval(r) }
-
-// RuleError is a rule file problem at a line.
-type RuleError struct {
+// ParseError is a rule file problem at a line.
+type ParseError struct {
 	File string
 	Line int
 	Msg  string
 }
 
-func (e *RuleError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
-// urRuleParser carries the file name into every error.
-type urRuleParser struct{ file string }
+// parser carries the file name into every error.
+type parser struct{ file string }
 
-func (p urRuleParser) errf(n *yaml.Node, format string, args ...any) error {
+func (p parser) errf(n *yaml.Node, format string, args ...any) error {
 	line := 0
 	if n != nil {
 		line = n.Line
 	}
-	return &RuleError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	return &ParseError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
-// ParseUserRules reads a keywarden rules file: a mapping with a "rules"
+// Parse reads a keywarden rules file: a mapping with a "rules"
 // list. Every problem is reported with its line; unknown keys are refused
 // so a typo never silently weakens a rule.
-func ParseUserRules(file string, data []byte) ([]*UserRule, error) {
-	p := urRuleParser{file: file}
+func Parse(file string, data []byte) ([]*Rule, error) {
+	p := parser{file: file}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
@@ -87,7 +88,7 @@ func ParseUserRules(file string, data []byte) ([]*UserRule, error) {
 	if rulesNode == nil || rulesNode.Kind != yaml.SequenceNode {
 		return nil, p.errf(top, "rules: want a list of rules")
 	}
-	var out []*UserRule
+	var out []*Rule
 	var errs []error
 	seen := map[string]int{}
 	for _, rn := range rulesNode.Content {
@@ -109,11 +110,11 @@ func ParseUserRules(file string, data []byte) ([]*UserRule, error) {
 	return out, nil
 }
 
-func (p urRuleParser) rule(n *yaml.Node) (*UserRule, error) {
+func (p parser) rule(n *yaml.Node) (*Rule, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, p.errf(n, "rule: want a mapping")
 	}
-	r := &UserRule{Severity: severity.Medium, Source: fmt.Sprintf("%s:%d", p.file, n.Line)}
+	r := &Rule{Severity: severity.Medium, Source: fmt.Sprintf("%s:%d", p.file, n.Line)}
 	var matchNode, thNode *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -166,7 +167,7 @@ func (p urRuleParser) rule(n *yaml.Node) (*UserRule, error) {
 	return r, nil
 }
 
-func (p urRuleParser) scalar(n *yaml.Node, what string) (string, error) {
+func (p parser) scalar(n *yaml.Node, what string) (string, error) {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		return "", p.errf(n, "%s: want a value", what)
 	}
@@ -175,11 +176,11 @@ func (p urRuleParser) scalar(n *yaml.Node, what string) (string, error) {
 
 // matchBlock is a mapping of field path to matcher, all of which must hold;
 // any_of and all_of take lists of further match blocks.
-func (p urRuleParser) matchBlock(n *yaml.Node) (urCond, error) {
+func (p parser) matchBlock(n *yaml.Node) (cond, error) {
 	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
 		return nil, p.errf(n, "match: want a mapping of field to matcher")
 	}
-	var all urAndCond
+	var all andCond
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch k.Value {
@@ -187,7 +188,7 @@ func (p urRuleParser) matchBlock(n *yaml.Node) (urCond, error) {
 			if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
 				return nil, p.errf(v, "%s: want a list of match blocks", k.Value)
 			}
-			var subs []urCond
+			var subs []cond
 			for _, sn := range v.Content {
 				c, err := p.matchBlock(sn)
 				if err != nil {
@@ -196,26 +197,26 @@ func (p urRuleParser) matchBlock(n *yaml.Node) (urCond, error) {
 				subs = append(subs, c)
 			}
 			if k.Value == "any_of" {
-				all = append(all, urOrCond(subs))
+				all = append(all, orCond(subs))
 			} else {
-				all = append(all, urAndCond(subs))
+				all = append(all, andCond(subs))
 			}
 		default:
-			if err := urCheckPath(k.Value); err != nil {
+			if err := checkPath(k.Value); err != nil {
 				return nil, p.errf(k, "field %q: %v", k.Value, err)
 			}
-			m, err := p.urMatcher(v, k.Value)
+			m, err := p.fieldMatcher(v, k.Value)
 			if err != nil {
 				return nil, err
 			}
-			all = append(all, urFieldCond{path: k.Value, m: m})
+			all = append(all, fieldCond{path: k.Value, m: m})
 		}
 	}
 	return all, nil
 }
 
-// urCheckPath refuses paths with empty segments ("a..b", ".a").
-func urCheckPath(path string) error {
+// checkPath refuses paths with empty segments ("a..b", ".a").
+func checkPath(path string) error {
 	for _, seg := range strings.Split(path, ".") {
 		if seg == "" {
 			return errors.New("empty path segment")
@@ -224,17 +225,17 @@ func urCheckPath(path string) error {
 	return nil
 }
 
-// urMatcher compiles one field's matcher: a bare value means equals; a
+// fieldMatcher compiles one field's matcher: a bare value means equals; a
 // mapping may hold several matchers, all of which must hold.
-func (p urRuleParser) urMatcher(n *yaml.Node, field string) (urMatcher, error) {
+func (p parser) fieldMatcher(n *yaml.Node, field string) (matcher, error) {
 	if n.Kind == yaml.ScalarNode {
 		s, err := p.scalar(n, field)
-		return urStrMatcher{op: urOpEquals, want: s}, err
+		return strMatcher{op: opEquals, want: s}, err
 	}
 	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
 		return nil, p.errf(n, "%s: want a value or a matcher like {equals: x}", field)
 	}
-	var all urAllMatcher
+	var all allMatcher
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		m, err := p.oneMatcher(n.Content[i], n.Content[i+1], field)
 		if err != nil {
@@ -248,16 +249,16 @@ func (p urRuleParser) urMatcher(n *yaml.Node, field string) (urMatcher, error) {
 	return all, nil
 }
 
-func (p urRuleParser) oneMatcher(k, v *yaml.Node, field string) (urMatcher, error) {
+func (p parser) oneMatcher(k, v *yaml.Node, field string) (matcher, error) {
 	what := field + "." + k.Value
 	switch k.Value {
 	case "equals", "prefix", "suffix", "contains":
 		s, err := p.scalar(v, what)
-		op := map[string]urStrOp{"equals": urOpEquals, "prefix": urOpPrefix, "suffix": urOpSuffix, "contains": urOpContains}[k.Value]
-		return urStrMatcher{op: op, want: s}, err
+		op := map[string]strOp{"equals": opEquals, "prefix": opPrefix, "suffix": opSuffix, "contains": opContains}[k.Value]
+		return strMatcher{op: op, want: s}, err
 	case "in":
 		vals, err := p.list(v, what)
-		return urNewIn(vals, false), err
+		return newIn(vals, false), err
 	case "regex":
 		s, err := p.scalar(v, what)
 		if err != nil {
@@ -267,7 +268,7 @@ func (p urRuleParser) oneMatcher(k, v *yaml.Node, field string) (urMatcher, erro
 		if err != nil {
 			return nil, p.errf(v, "%s: %v", what, err)
 		}
-		return urRegexMatcher{re: re}, nil
+		return regexMatcher{re: re}, nil
 	case "cidr":
 		return p.cidr(v, what)
 	case "exists":
@@ -275,32 +276,32 @@ func (p urRuleParser) oneMatcher(k, v *yaml.Node, field string) (urMatcher, erro
 		if v.Kind != yaml.ScalarNode || v.Decode(&b) != nil {
 			return nil, p.errf(v, "%s: want true or false", what)
 		}
-		return urExistsMatcher{want: b}, nil
+		return existsMatcher{want: b}, nil
 	case "not":
-		m, err := p.urMatcher(v, field)
-		return urNotMatcher{m: m}, err
+		m, err := p.fieldMatcher(v, field)
+		return notMatcher{m: m}, err
 	case "any_of", "all_of":
 		if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
 			return nil, p.errf(v, "%s: want a list of matchers", what)
 		}
-		var ms []urMatcher
+		var ms []matcher
 		for _, sn := range v.Content {
-			m, err := p.urMatcher(sn, field)
+			m, err := p.fieldMatcher(sn, field)
 			if err != nil {
 				return nil, err
 			}
 			ms = append(ms, m)
 		}
 		if k.Value == "any_of" {
-			return urAnyMatcher(ms), nil
+			return anyMatcher(ms), nil
 		}
-		return urAllMatcher(ms), nil
+		return allMatcher(ms), nil
 	}
 	return nil, p.errf(k, "%s: unknown matcher %q (want equals, in, prefix, suffix, contains, regex, cidr, exists, not, any_of, all_of)", field, k.Value)
 }
 
 // list takes a sequence of values, or one value.
-func (p urRuleParser) list(n *yaml.Node, what string) ([]string, error) {
+func (p parser) list(n *yaml.Node, what string) ([]string, error) {
 	if n.Kind == yaml.ScalarNode {
 		s, err := p.scalar(n, what)
 		return []string{s}, err
@@ -319,14 +320,14 @@ func (p urRuleParser) list(n *yaml.Node, what string) ([]string, error) {
 	return out, nil
 }
 
-func (p urRuleParser) cidr(n *yaml.Node, what string) (urMatcher, error) {
+func (p parser) cidr(n *yaml.Node, what string) (matcher, error) {
 	vals, err := p.list(n, what)
 	if err != nil {
 		return nil, err
 	}
-	m := urCidrMatcher{}
+	m := cidrMatcher{}
 	for _, s := range vals {
-		pfx, err := urParseCIDR(s)
+		pfx, err := parseCIDR(s)
 		if err != nil {
 			return nil, p.errf(n, "%s: %q is not an address or network", what, s)
 		}

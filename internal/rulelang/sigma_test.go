@@ -1,10 +1,12 @@
-package detect
+package rulelang
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -13,9 +15,9 @@ import (
 )
 
 func TestSigmaConditionPrecedence(t *testing.T) {
-	sel := map[string]urCond{
-		"t": urConstCond(true), "f": urConstCond(false),
-		"sel_a": urConstCond(false), "sel_b": urConstCond(true), "filter_x": urConstCond(true), "_hidden": urConstCond(false),
+	sel := map[string]cond{
+		"t": constCond(true), "f": constCond(false),
+		"sel_a": constCond(false), "sel_b": constCond(true), "filter_x": constCond(true), "_hidden": constCond(false),
 	}
 	tests := []struct {
 		cond string
@@ -52,7 +54,7 @@ func TestSigmaConditionPrecedence(t *testing.T) {
 }
 
 func TestSigmaConditionErrors(t *testing.T) {
-	sel := map[string]urCond{"a": urConstCond(true)}
+	sel := map[string]cond{"a": constCond(true)}
 	for _, cond := range []string{"", "a and", "(a", "a)", "b", "1 of", "1 of x*", "a | count() > 5", "and a", "a a", strings.Repeat("(", 200) + "a" + strings.Repeat(")", 200)} {
 		if _, err := sigmaParseCondition(cond, sel); err == nil {
 			t.Errorf("condition %q parsed; want an error", cond)
@@ -61,7 +63,7 @@ func TestSigmaConditionErrors(t *testing.T) {
 }
 
 func TestSigmaValues(t *testing.T) {
-	e := urEvent(t, map[string]any{"eventTime": "2024-05-01T10:00:00Z", "eventSource": "iam.amazonaws.com",
+	e := event(t, map[string]any{"eventTime": "2024-05-01T10:00:00Z", "eventSource": "iam.amazonaws.com",
 		"eventName": "CreateAccessKey", "sourceIPAddress": "10.9.8.7", "userAgent": `Boto3/1.2 C:\tools\x*y`,
 		"requestParameters": map[string]any{"userName": "Admin"}})
 	tests := []struct {
@@ -99,8 +101,39 @@ func TestSigmaValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := r.match.eval(urNewRecord(e)); got != tt.want {
+			if got := r.match.eval(newRecord(e)); got != tt.want {
 				t.Errorf("%s: %s = %v, want %v", tt.key, tt.value, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSigmaPatternRunes: runes that once fooled the matchers.
+func TestSigmaPatternRunes(t *testing.T) {
+	tests := []struct {
+		name, value, op, subject string
+		want                     bool
+	}{
+		// Wildcards were private-use runes, so text could stand for one.
+		{"a private-use rune in a record is text", "*x*a", "", "\uE000yxza", true},
+		{"a private-use rune in a rule is text", "a\uE000b", "", "axxb", false},
+		{"a private-use rune in a rule matches itself", "a\uE000b", "", "a\uE000b", true},
+		// Equality folded case with strings.EqualFold, the other shapes with
+		// strings.ToLower, and the two differ on a few runes.
+		{"equality folds as a prefix does: not ſ to s", "S", "", "ſ", false},
+		{"... as the prefix", "S", "startswith", "ſ", false},
+		{"equality folds as a prefix does: İ to i", "I", "", "İ", true},
+		{"... as the prefix", "I", "startswith", "İ", true},
+		{"equality of longer text", "CreateAccessKey", "", "createACCESSkey", true},
+		{"equality wants the whole text", "CreateAccessKey", "", "CreateAccessKeys", false},
+		{"equality wants the whole pattern", "CreateAccessKeys", "", "CreateAccessKey", false},
+		{"equality folds past ASCII", "Straße-Ä", "", "STRAßE-ä", true},
+		{"equality folds the Kelvin sign to k", "Key", "", "\u212Aey", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sigmaPattern(tt.value, tt.op, true).match([]string{tt.subject}, true); got != tt.want {
+				t.Errorf("%q %s on %q = %v, want %v", tt.value, tt.op, tt.subject, got, tt.want)
 			}
 		})
 	}
@@ -168,14 +201,14 @@ func TestSigmaRuleFiresOnStratusCorpus(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ruleDir, "stop.yml"), []byte(sigmaStopLogging), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rules, err := LoadRules(ruleDir, func(err error) { t.Errorf("unexpected skip: %v", err) })
+	rules, err := Load(ruleDir, func(err error) { t.Errorf("unexpected skip: %v", err) })
 	if err != nil || len(rules) != 1 {
 		t.Fatalf("load: %v, %d rules", err, len(rules))
 	}
 	if r := rules[0]; r.ID != "SIGMA-0e0b1c0c-6a52-4b38-9d39-kw0000000001" || r.Technique != "T1562.008" || r.Severity.String() != "high" {
 		t.Errorf("rule = %s %s %s", r.ID, r.Technique, r.Severity)
 	}
-	d := NewUserRules(rules, nil)
+	d := NewDetector(rules, nil)
 	hits := map[string]int{}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	for _, f := range files {
@@ -197,4 +230,38 @@ func TestSigmaRuleFiresOnStratusCorpus(t *testing.T) {
 	if hits["aws.defense-evasion.cloudtrail-stop.json"] == 0 {
 		t.Error("no alert on the StopLogging detonation")
 	}
+}
+
+// TestSigmaHQCatalogue measures how much of SigmaHQ's AWS CloudTrail
+// catalogue loads. Their files are not committed: point
+// KEYWARDEN_SIGMA_DIR at rules/cloud/aws/cloudtrail of a checkout.
+func TestSigmaHQCatalogue(t *testing.T) {
+	dir := os.Getenv("KEYWARDEN_SIGMA_DIR")
+	if dir == "" {
+		t.Skip("KEYWARDEN_SIGMA_DIR not set")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
+	loaded, features := 0, map[string]int{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseSigma(filepath.Base(f), data); err != nil {
+			feature := err.Error()
+			if i := strings.Index(feature, "skipped: "); i >= 0 {
+				feature = feature[i+len("skipped: "):]
+			}
+			features[feature]++
+			t.Logf("%v", err)
+			continue
+		}
+		loaded++
+	}
+	var fs []string
+	for k, n := range features {
+		fs = append(fs, fmt.Sprintf("%s ×%d", k, n))
+	}
+	sort.Strings(fs)
+	t.Logf("loaded %d of %d rules; skipped: %v", loaded, len(files), fs)
 }

@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"context"
@@ -6,34 +6,34 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/detect"
 )
 
-// UserRules runs user rules (keywarden YAML and Sigma) as one Detector:
-// each event's raw record is decoded at most once for all of them.
-type UserRules struct {
-	rules []*UserRule
-	store Store
+// Detector runs user rules (keywarden YAML and Sigma) as one
+// detect.Detector: each event's raw record is decoded at most once for all
+// of them.
+type Detector struct {
+	rules []*Rule
+	store detect.Store
 }
 
-// NewUserRules returns a Detector for rules. Threshold state lives in
+var _ detect.Detector = (*Detector)(nil)
+
+// NewDetector returns a Detector for rules. Threshold state lives in
 // store; nil keeps it in memory for this run only.
-func NewUserRules(rules []*UserRule, store Store) *UserRules {
+func NewDetector(rules []*Rule, store detect.Store) *Detector {
 	if store == nil {
-		store = &urMemStore{m: map[string][]byte{}}
+		store = &detect.MemStore{}
 	}
-	return &UserRules{rules: rules, store: store}
+	return &Detector{rules: rules, store: store}
 }
 
-// Rules returns the loaded rules.
-func (d *UserRules) Rules() []*UserRule { return d.rules }
-
-// Observe implements Detector.
-func (d *UserRules) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error) {
-	rec := urNewRecord(e)
-	var out []Alert
+// Observe implements detect.Detector.
+func (d *Detector) Observe(ctx context.Context, e *cloudtrail.Event) ([]detect.Alert, error) {
+	rec := newRecord(e)
+	var out []detect.Alert
 	for _, r := range d.rules {
 		if !r.match.eval(rec) {
 			continue
@@ -53,8 +53,8 @@ func (d *UserRules) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, 
 	return out, nil
 }
 
-func (r *UserRule) alert(e *cloudtrail.Event) Alert {
-	a := NewAlert(r.ID, r.Title, r.Technique, r.Severity, e)
+func (r *Rule) alert(e *cloudtrail.Event) detect.Alert {
+	a := detect.NewAlert(r.ID, r.Title, r.Technique, r.Severity, e)
 	if r.Description != "" {
 		a.Details["description"] = strings.TrimSpace(r.Description)
 	}
@@ -62,22 +62,24 @@ func (r *UserRule) alert(e *cloudtrail.Event) Alert {
 	return a
 }
 
-// urWindowState is a group's threshold state. For counts, Times holds the
+// windowState is a group's threshold state. For counts, Times holds the
 // times of the latest matches (at most Count of them); for distinct counts,
 // Values holds each distinct value's latest time (at most Count values), so
 // state stays bounded however many events match.
-type urWindowState struct {
+type windowState struct {
 	Times  []int64          `json:"t,omitempty"`
 	Values map[string]int64 `json:"v,omitempty"`
 }
 
-// urStoreNamespace separates user rules' state from other detectors'.
-const urStoreNamespace = "detect.userrules"
+// storeNamespace separates user rules' state from other detectors'. It
+// names the package the rules lived in when the namespace was chosen; state
+// databases hold it, so it stays.
+const storeNamespace = "detect.userrules"
 
 // threshold records one match in its group and reports whether the group
 // reached the threshold within the window; reaching it resets the group so
 // one burst raises one alert.
-func (d *UserRules) threshold(ctx context.Context, r *UserRule, rec *urRecord, e *cloudtrail.Event) (Alert, bool, error) {
+func (d *Detector) threshold(ctx context.Context, r *Rule, rec *record, e *cloudtrail.Event) (detect.Alert, bool, error) {
 	t := r.Threshold
 	group := ""
 	if t.By != "" {
@@ -85,30 +87,30 @@ func (d *UserRules) threshold(ctx context.Context, r *UserRule, rec *urRecord, e
 		group = strings.Join(vals, ",")
 	}
 	key := r.ID + "\x00" + group
-	var st urWindowState
-	raw, ok, err := d.store.Get(ctx, urStoreNamespace, key)
+	var st windowState
+	raw, ok, err := d.store.Get(ctx, storeNamespace, key)
 	if err != nil {
-		return Alert{}, false, fmt.Errorf("rule %s: read threshold state: %w", r.ID, err)
+		return detect.Alert{}, false, fmt.Errorf("rule %s: read threshold state: %w", r.ID, err)
 	}
 	if ok && json.Unmarshal(raw, &st) != nil {
-		st = urWindowState{} // unreadable state is forgotten, not fatal
+		st = windowState{} // unreadable state is forgotten, not fatal
 	}
 	now := e.EventTime.UnixNano()
 	oldest := now - int64(t.Window)
 	n := st.add(t, rec, now, oldest)
 	fired := n >= t.Count
 	if fired {
-		st = urWindowState{}
+		st = windowState{}
 	}
 	raw, err = json.Marshal(st)
 	if err == nil {
-		err = d.store.Put(ctx, urStoreNamespace, key, raw)
+		err = d.store.Put(ctx, storeNamespace, key, raw)
 	}
 	if err != nil {
-		return Alert{}, false, fmt.Errorf("rule %s: save threshold state: %w", r.ID, err)
+		return detect.Alert{}, false, fmt.Errorf("rule %s: save threshold state: %w", r.ID, err)
 	}
 	if !fired {
-		return Alert{}, false, nil
+		return detect.Alert{}, false, nil
 	}
 	a := r.alert(e)
 	a.Details["group"] = group
@@ -122,7 +124,7 @@ func (d *UserRules) threshold(ctx context.Context, r *UserRule, rec *urRecord, e
 
 // add records a match at now, drops what fell out of the window, and
 // returns how many matches (or distinct values) the window holds.
-func (st *urWindowState) add(t *Threshold, rec *urRecord, now, oldest int64) int {
+func (st *windowState) add(t *Threshold, rec *record, now, oldest int64) int {
 	if t.Distinct == "" {
 		kept := st.Times[:0]
 		for _, ts := range st.Times {
@@ -154,7 +156,7 @@ func (st *urWindowState) add(t *Threshold, rec *urRecord, now, oldest int64) int
 }
 
 // trim keeps the count most recently seen values.
-func (st *urWindowState) trim(count int) {
+func (st *windowState) trim(count int) {
 	if len(st.Values) <= count {
 		return
 	}
@@ -170,24 +172,4 @@ func (st *urWindowState) trim(count int) {
 	for _, s := range all[count:] {
 		delete(st.Values, s.v)
 	}
-}
-
-// urMemStore is the Store of a run without --state.
-type urMemStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *urMemStore) Get(ctx context.Context, ns, key string) ([]byte, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[ns+"\x00"+key]
-	return v, ok, nil
-}
-
-func (s *urMemStore) Put(ctx context.Context, ns, key string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[ns+"\x00"+key] = append([]byte(nil), v...)
-	return nil
 }

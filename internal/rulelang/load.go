@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"errors"
@@ -13,17 +13,17 @@ import (
 // maxRuleFile bounds what one rules file may hold.
 const maxRuleFile = 4 << 20
 
-// LoadRules reads user rules from a file or a directory of .yml/.yaml
+// Load reads user rules from a file or a directory of .yml/.yaml
 // files: keywarden rules files and Sigma rules side by side. Errors in
 // keywarden rules fail the load (they are the user's own); Sigma rules
 // outside the supported subset go to warn as *SigmaSkip and are left out,
 // since users bring whole catalogues. Ids must be unique across files.
-func LoadRules(path string, warn func(error)) ([]*UserRule, error) {
+func Load(path string, warn func(error)) ([]*Rule, error) {
 	files, err := ruleFiles(path)
 	if err != nil {
 		return nil, err
 	}
-	var out []*UserRule
+	var out []*Rule
 	seen := map[string]string{}
 	for _, f := range files {
 		rules, err := loadRuleFile(f, warn)
@@ -67,7 +67,7 @@ func ruleFiles(path string) ([]string, error) {
 	return files, nil
 }
 
-func loadRuleFile(file string, warn func(error)) ([]*UserRule, error) {
+func loadRuleFile(file string, warn func(error)) ([]*Rule, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("read rules: %w", err)
@@ -76,7 +76,7 @@ func loadRuleFile(file string, warn func(error)) ([]*UserRule, error) {
 		return nil, fmt.Errorf("read rules %s: larger than %d bytes", file, maxRuleFile)
 	}
 	if !IsSigma(data) {
-		return ParseUserRules(file, data)
+		return Parse(file, data)
 	}
 	r, err := ParseSigma(file, data)
 	var skip *SigmaSkip
@@ -89,5 +89,5 @@ func loadRuleFile(file string, warn func(error)) ([]*UserRule, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []*UserRule{r}, nil
+	return []*Rule{r}, nil
 }

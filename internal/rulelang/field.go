@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"bytes"
@@ -8,21 +8,21 @@ import (
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 )
 
-// urRecord gives user rules the fields of one event by dotted path. The
+// record gives user rules the fields of one event by dotted path. The
 // typed fields of cloudtrail.Event answer the common paths without touching
 // the raw JSON; other paths decode the raw record once, lazily, and only
 // as deep as the path goes.
-type urRecord struct {
+type record struct {
 	ev     *cloudtrail.Event
 	top    map[string]json.RawMessage
 	parsed bool
 }
 
-func urNewRecord(ev *cloudtrail.Event) *urRecord { return &urRecord{ev: ev} }
+func newRecord(ev *cloudtrail.Event) *record { return &record{ev: ev} }
 
 // typedField answers the paths that Event keeps typed. An empty string is
 // not an answer: it may mean absent or empty, which only the raw record tells.
-func (r *urRecord) typedField(path string) string {
+func (r *record) typedField(path string) string {
 	e := r.ev
 	switch path {
 	case "eventSource":
@@ -62,7 +62,7 @@ func (r *urRecord) typedField(path string) string {
 // values returns the string forms of the field at path and whether it
 // exists. Arrays on the way fan out: a field inside a list of objects has
 // one value per element. JSON null counts as absent.
-func (r *urRecord) values(path string) ([]string, bool) {
+func (r *record) values(path string) ([]string, bool) {
 	if v := r.typedField(path); v != "" {
 		return []string{v}, true
 	}
@@ -81,17 +81,17 @@ func (r *urRecord) values(path string) ([]string, bool) {
 		return nil, false
 	}
 	var out []string
-	urCollect(raw, rest, &out, 0)
+	collect(raw, rest, &out, 0)
 	return out, len(out) > 0
 }
 
-// urMaxDepth bounds recursion on hostile, deeply nested records.
-const urMaxDepth = 32
+// maxDepth bounds recursion on hostile, deeply nested records.
+const maxDepth = 32
 
-// urCollect appends the string forms of the values at path inside raw.
-func urCollect(raw json.RawMessage, path string, out *[]string, depth int) {
+// collect appends the string forms of the values at path inside raw.
+func collect(raw json.RawMessage, path string, out *[]string, depth int) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || depth > urMaxDepth {
+	if len(raw) == 0 || depth > maxDepth {
 		return
 	}
 	if raw[0] == '[' {
@@ -100,12 +100,12 @@ func urCollect(raw json.RawMessage, path string, out *[]string, depth int) {
 			return
 		}
 		for _, el := range elems {
-			urCollect(el, path, out, depth+1)
+			collect(el, path, out, depth+1)
 		}
 		return
 	}
 	if path == "" {
-		if s, ok := urScalarString(raw); ok {
+		if s, ok := scalarString(raw); ok {
 			*out = append(*out, s)
 		}
 		return
@@ -119,13 +119,13 @@ func urCollect(raw json.RawMessage, path string, out *[]string, depth int) {
 	}
 	head, rest, _ := strings.Cut(path, ".")
 	if v, ok := obj[head]; ok {
-		urCollect(v, rest, out, depth+1)
+		collect(v, rest, out, depth+1)
 	}
 }
 
-// urScalarString stringifies a JSON value: strings unquoted, numbers and
+// scalarString stringifies a JSON value: strings unquoted, numbers and
 // bools as written, objects as compact JSON; null is no value.
-func urScalarString(raw json.RawMessage) (string, bool) {
+func scalarString(raw json.RawMessage) (string, bool) {
 	switch raw[0] {
 	case 'n':
 		return "", false

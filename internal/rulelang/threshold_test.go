@@ -1,21 +1,24 @@
-package detect
+package rulelang
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/detect"
 )
 
 // fired runs events (key, ip, time) through d and returns the times of the
 // events that raised an alert.
-func fired(t *testing.T, d *UserRules, events [][3]string) []string {
+func fired(t *testing.T, d *Detector, events [][3]string) []string {
 	t.Helper()
 	var got []string
 	for _, ev := range events {
-		alerts, err := d.Observe(context.Background(), urEvent(t, sesSend(ev[0], ev[1], ev[2])))
+		alerts, err := d.Observe(context.Background(), event(t, sesSend(ev[0], ev[1], ev[2])))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,7 +29,7 @@ func fired(t *testing.T, d *UserRules, events [][3]string) []string {
 	return got
 }
 
-func TestUserRuleThresholds(t *testing.T) {
+func TestRuleThresholds(t *testing.T) {
 	a := awstest.FakeKeyID("a", 123456789012)
 	b := awstest.FakeKeyID("b", 123456789012)
 	countRule := "rules:\n  - id: C\n    match: {eventSource: ses.amazonaws.com}\n    threshold: {count: 3, window: 1h, by: userIdentity.accessKeyId}\n"
@@ -62,7 +65,7 @@ func TestUserRuleThresholds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := fired(t, NewUserRules(mustRules(t, tt.rule), nil), tt.events)
+			got := fired(t, NewDetector(mustRules(t, tt.rule), nil), tt.events)
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("alerts (-want +got):\n%s", d)
 			}
@@ -70,13 +73,29 @@ func TestUserRuleThresholds(t *testing.T) {
 	}
 }
 
-func TestUserRuleThresholdStateSurvivesRestart(t *testing.T) {
+func TestRuleThresholdStateSurvivesRestart(t *testing.T) {
 	a := awstest.FakeKeyID("a", 123456789012)
 	rule := "rules:\n  - id: C\n    match: {eventSource: ses.amazonaws.com}\n    threshold: {count: 2, window: 1h}\n"
-	store := &urMemStore{m: map[string][]byte{}}
-	first := fired(t, NewUserRules(mustRules(t, rule), store), [][3]string{{a, "1.1.1.1", "2024-05-01T10:00:00Z"}})
-	second := fired(t, NewUserRules(mustRules(t, rule), store), [][3]string{{a, "1.1.1.1", "2024-05-01T10:30:00Z"}})
+	store := &detect.MemStore{}
+	first := fired(t, NewDetector(mustRules(t, rule), store), [][3]string{{a, "1.1.1.1", "2024-05-01T10:00:00Z"}})
+	second := fired(t, NewDetector(mustRules(t, rule), store), [][3]string{{a, "1.1.1.1", "2024-05-01T10:30:00Z"}})
 	if len(first) != 0 || len(second) != 1 {
 		t.Errorf("first run alerts %v, second run %v; want none then one", first, second)
+	}
+}
+
+// Threshold state written before the rule language left internal/detect
+// is still read: its namespace is on disk.
+func TestRuleThresholdStateKeepsItsNamespace(t *testing.T) {
+	a := awstest.FakeKeyID("a", 123456789012)
+	rule := "rules:\n  - id: C\n    match: {eventSource: ses.amazonaws.com}\n    threshold: {count: 2, window: 1h}\n"
+	store := &detect.MemStore{}
+	when := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	if err := store.Put(context.Background(), "detect.userrules", "C\x00", []byte(fmt.Sprintf(`{"t":[%d]}`, when.UnixNano()))); err != nil {
+		t.Fatal(err)
+	}
+	got := fired(t, NewDetector(mustRules(t, rule), store), [][3]string{{a, "1.1.1.1", "2024-05-01T10:30:00Z"}})
+	if len(got) != 1 || store.Len() != 1 {
+		t.Errorf("alerts %v with %d stored values; want the stored match to complete the threshold in place", got, store.Len())
 	}
 }

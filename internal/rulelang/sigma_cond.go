@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"errors"
@@ -31,13 +31,13 @@ var errSigmaAggregation = errors.New("aggregation pipe (| count() ...)")
 type sigmaCondParser struct {
 	toks  []string
 	pos   int
-	sel   map[string]urCond
+	sel   map[string]cond
 	names []string // sorted, for "of" patterns
 	depth int
 }
 
 // sigmaParseCondition compiles condition over the named selections.
-func sigmaParseCondition(cond string, sel map[string]urCond) (urCond, error) {
+func sigmaParseCondition(cond string, sel map[string]cond) (cond, error) {
 	if len(cond) > sigmaMaxCondition {
 		return nil, fmt.Errorf("condition longer than %d characters", sigmaMaxCondition)
 	}
@@ -94,21 +94,21 @@ func (p *sigmaCondParser) peek() string {
 	return ""
 }
 
-func (p *sigmaCondParser) or() (urCond, error) {
-	return p.chain("or", p.and, func(cs []urCond) urCond { return urOrCond(cs) })
+func (p *sigmaCondParser) or() (cond, error) {
+	return p.chain("or", p.and, func(cs []cond) cond { return orCond(cs) })
 }
 
-func (p *sigmaCondParser) and() (urCond, error) {
-	return p.chain("and", p.unary, func(cs []urCond) urCond { return urAndCond(cs) })
+func (p *sigmaCondParser) and() (cond, error) {
+	return p.chain("and", p.unary, func(cs []cond) cond { return andCond(cs) })
 }
 
 // chain parses next { op next }.
-func (p *sigmaCondParser) chain(op string, next func() (urCond, error), join func([]urCond) urCond) (urCond, error) {
+func (p *sigmaCondParser) chain(op string, next func() (cond, error), join func([]cond) cond) (cond, error) {
 	first, err := next()
 	if err != nil {
 		return nil, err
 	}
-	cs := []urCond{first}
+	cs := []cond{first}
 	for p.peek() == op {
 		p.pos++
 		c, err := next()
@@ -123,7 +123,7 @@ func (p *sigmaCondParser) chain(op string, next func() (urCond, error), join fun
 	return join(cs), nil
 }
 
-func (p *sigmaCondParser) unary() (urCond, error) {
+func (p *sigmaCondParser) unary() (cond, error) {
 	p.depth++
 	defer func() { p.depth-- }()
 	if p.depth > sigmaMaxDepth {
@@ -135,12 +135,12 @@ func (p *sigmaCondParser) unary() (urCond, error) {
 		if err != nil {
 			return nil, err
 		}
-		return urNotCond{c: c}, nil
+		return notCond{c: c}, nil
 	}
 	return p.primary()
 }
 
-func (p *sigmaCondParser) primary() (urCond, error) {
+func (p *sigmaCondParser) primary() (cond, error) {
 	tok := p.peek()
 	switch tok {
 	case "":
@@ -173,14 +173,14 @@ func (p *sigmaCondParser) primary() (urCond, error) {
 }
 
 // quantifier parses "1 of x*", "all of them" and the like.
-func (p *sigmaCondParser) quantifier(q string) (urCond, error) {
+func (p *sigmaCondParser) quantifier(q string) (cond, error) {
 	p.pos += 2
 	if p.pos >= len(p.toks) {
 		return nil, fmt.Errorf("%s of what?", q)
 	}
 	pat := p.toks[p.pos]
 	p.pos++
-	var cs []urCond
+	var cs []cond
 	for _, n := range p.names {
 		if strings.EqualFold(pat, "them") {
 			if !strings.HasPrefix(n, "_") { // the spec leaves _-names out of "them"
@@ -198,7 +198,7 @@ func (p *sigmaCondParser) quantifier(q string) (urCond, error) {
 		return nil, fmt.Errorf("%q matches no selection", pat)
 	}
 	if q == "all" {
-		return urAndCond(cs), nil
+		return andCond(cs), nil
 	}
-	return urOrCond(cs), nil
+	return orCond(cs), nil
 }

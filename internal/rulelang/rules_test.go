@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 )
 
-// urEvent decodes a CloudTrail record written as a Go map.
-func urEvent(t testing.TB, rec map[string]any) *cloudtrail.Event {
+// event decodes a CloudTrail record written as a Go map.
+func event(t testing.TB, rec map[string]any) *cloudtrail.Event {
 	t.Helper()
 	raw, err := json.Marshal(rec)
 	if err != nil {
@@ -40,19 +40,19 @@ func sesSend(key, ip, when string) map[string]any {
 	}
 }
 
-func mustRules(t *testing.T, src string) []*UserRule {
+func mustRules(t *testing.T, src string) []*Rule {
 	t.Helper()
-	rules, err := ParseUserRules("rules.yml", []byte(src))
+	rules, err := Parse("rules.yml", []byte(src))
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
 	return rules
 }
 
-func TestUserRuleMatchers(t *testing.T) {
+func TestRuleMatchers(t *testing.T) {
 	key := awstest.FakeKeyID("ci", 123456789012)
 	other := awstest.FakeKeyID("other", 123456789012)
-	e := urEvent(t, sesSend(key, "10.1.2.3", "2024-05-01T10:00:00Z"))
+	e := event(t, sesSend(key, "10.1.2.3", "2024-05-01T10:00:00Z"))
 	tests := []struct {
 		name, match string
 		want        bool
@@ -89,7 +89,7 @@ func TestUserRuleMatchers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rules := mustRules(t, "rules:\n  - id: R\n    match:\n      "+tt.match+"\n")
-			alerts, err := NewUserRules(rules, nil).Observe(context.Background(), e)
+			alerts, err := NewDetector(rules, nil).Observe(context.Background(), e)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +100,7 @@ func TestUserRuleMatchers(t *testing.T) {
 	}
 }
 
-func TestUserRuleAlertCarriesRuleAndEvent(t *testing.T) {
+func TestRuleAlertCarriesRuleAndEvent(t *testing.T) {
 	key := awstest.FakeKeyID("ci", 123456789012)
 	rules := mustRules(t, `rules:
   - id: ACME-SES
@@ -111,7 +111,7 @@ func TestUserRuleAlertCarriesRuleAndEvent(t *testing.T) {
     match:
       eventSource: ses.amazonaws.com
 `)
-	alerts, err := NewUserRules(rules, nil).Observe(context.Background(), urEvent(t, sesSend(key, "10.1.2.3", "2024-05-01T10:00:00Z")))
+	alerts, err := NewDetector(rules, nil).Observe(context.Background(), event(t, sesSend(key, "10.1.2.3", "2024-05-01T10:00:00Z")))
 	if err != nil || len(alerts) != 1 {
 		t.Fatalf("alerts = %v, %v", alerts, err)
 	}
@@ -123,7 +123,7 @@ func TestUserRuleAlertCarriesRuleAndEvent(t *testing.T) {
 	}
 }
 
-func TestUserRuleValidationNamesTheLine(t *testing.T) {
+func TestRuleValidationNamesTheLine(t *testing.T) {
 	tests := []struct {
 		name, src, want string
 	}{
@@ -145,7 +145,7 @@ func TestUserRuleValidationNamesTheLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseUserRules("rules.yml", []byte(tt.src))
+			_, err := Parse("rules.yml", []byte(tt.src))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v, want it to contain %q", err, tt.want)
 			}
@@ -153,7 +153,7 @@ func TestUserRuleValidationNamesTheLine(t *testing.T) {
 	}
 }
 
-func TestUserRuleWindowsAcceptDays(t *testing.T) {
+func TestRuleWindowsAcceptDays(t *testing.T) {
 	rules := mustRules(t, "rules:\n  - id: A\n    match: {eventName: X}\n    threshold: {count: 2, window: 7d, by: userIdentity.accessKeyId}\n")
 	want := &Threshold{Count: 2, Window: 7 * 24 * time.Hour, By: "userIdentity.accessKeyId"}
 	if d := cmp.Diff(want, rules[0].Threshold); d != "" {

@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import "strings"
 
@@ -6,20 +6,20 @@ import "strings"
 // and \\ escape them, any other backslash is literal (Windows paths). The
 // op modifiers add wildcards around the value. Plain shapes become plain
 // string tests; only real inner wildcards need the glob matcher.
-func sigmaPattern(s, op string, ci bool) urMatcher {
+func sigmaPattern(s, op string, ci bool) matcher {
 	pat := sigmaGlob(s)
 	switch op {
 	case "contains":
-		pat = append(append([]rune{urGlobStar}, pat...), urGlobStar)
+		pat = append(append([]rune{globStar}, pat...), globStar)
 	case "startswith":
-		pat = append(pat, urGlobStar)
+		pat = append(pat, globStar)
 	case "endswith":
-		pat = append([]rune{urGlobStar}, pat...)
+		pat = append([]rune{globStar}, pat...)
 	}
 	pat = sigmaSquash(pat)
 	if ci {
 		for i, r := range pat {
-			if r != urGlobStar && r != urGlobOne {
+			if r != globStar && r != globOne {
 				pat[i] = []rune(strings.ToLower(string(r)))[0]
 			}
 		}
@@ -37,9 +37,9 @@ func sigmaGlob(s string) []rune {
 			out = append(out, in[i+1])
 			i++
 		case r == '*':
-			out = append(out, urGlobStar)
+			out = append(out, globStar)
 		case r == '?':
-			out = append(out, urGlobOne)
+			out = append(out, globOne)
 		default:
 			out = append(out, r)
 		}
@@ -51,7 +51,7 @@ func sigmaGlob(s string) []rune {
 func sigmaSquash(p []rune) []rune {
 	out := p[:0]
 	for i, r := range p {
-		if r == urGlobStar && i > 0 && p[i-1] == urGlobStar {
+		if r == globStar && i > 0 && p[i-1] == globStar {
 			continue
 		}
 		out = append(out, r)
@@ -60,29 +60,29 @@ func sigmaSquash(p []rune) []rune {
 }
 
 // sigmaSimplify picks the cheapest matcher for the pattern's shape.
-func sigmaSimplify(p []rune, ci bool) urMatcher {
+func sigmaSimplify(p []rune, ci bool) matcher {
 	inner := p
-	lead := len(inner) > 0 && inner[0] == urGlobStar
+	lead := len(inner) > 0 && inner[0] == globStar
 	if lead {
 		inner = inner[1:]
 	}
-	trail := len(inner) > 0 && inner[len(inner)-1] == urGlobStar
+	trail := len(inner) > 0 && inner[len(inner)-1] == globStar
 	if trail {
 		inner = inner[:len(inner)-1]
 	}
 	for _, r := range inner {
-		if r == urGlobStar || r == urGlobOne {
-			return urGlobMatcher{pattern: p, ci: ci}
+		if r == globStar || r == globOne {
+			return globMatcher{pattern: p, ci: ci}
 		}
 	}
 	lit := string(inner)
 	switch {
 	case lead && trail:
-		return urStrMatcher{op: urOpContains, want: lit, ci: ci}
+		return strMatcher{op: opContains, want: lit, ci: ci}
 	case lead:
-		return urStrMatcher{op: urOpSuffix, want: lit, ci: ci}
+		return strMatcher{op: opSuffix, want: lit, ci: ci}
 	case trail:
-		return urStrMatcher{op: urOpPrefix, want: lit, ci: ci}
+		return strMatcher{op: opPrefix, want: lit, ci: ci}
 	}
-	return urStrMatcher{op: urOpEquals, want: lit, ci: ci}
+	return strMatcher{op: opEquals, want: lit, ci: ci}
 }

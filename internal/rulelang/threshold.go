@@ -1,4 +1,4 @@
-package detect
+package rulelang
 
 import (
 	"strconv"
@@ -9,7 +9,7 @@ import (
 )
 
 // threshold reads {count | distinct: {field, count}, window, by}.
-func (p urRuleParser) threshold(n *yaml.Node) (*Threshold, error) {
+func (p parser) threshold(n *yaml.Node) (*Threshold, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, p.errf(n, "threshold: want a mapping")
 	}
@@ -24,7 +24,7 @@ func (p urRuleParser) threshold(n *yaml.Node) (*Threshold, error) {
 			t.Window, err = p.window(v)
 		case "by":
 			if t.By, err = p.scalar(v, "by"); err == nil {
-				if perr := urCheckPath(t.By); perr != nil {
+				if perr := checkPath(t.By); perr != nil {
 					err = p.errf(v, "by %q: %v", t.By, perr)
 				}
 			}
@@ -46,7 +46,7 @@ func (p urRuleParser) threshold(n *yaml.Node) (*Threshold, error) {
 	return t, nil
 }
 
-func (p urRuleParser) distinct(n *yaml.Node, t *Threshold) error {
+func (p parser) distinct(n *yaml.Node, t *Threshold) error {
 	if t.Count != 0 {
 		return p.errf(n, "threshold: count and distinct are exclusive")
 	}
@@ -59,7 +59,7 @@ func (p urRuleParser) distinct(n *yaml.Node, t *Threshold) error {
 		switch k.Value {
 		case "field":
 			if t.Distinct, err = p.scalar(v, "field"); err == nil {
-				if perr := urCheckPath(t.Distinct); perr != nil {
+				if perr := checkPath(t.Distinct); perr != nil {
 					err = p.errf(v, "field %q: %v", t.Distinct, perr)
 				}
 			}
@@ -78,23 +78,23 @@ func (p urRuleParser) distinct(n *yaml.Node, t *Threshold) error {
 	return nil
 }
 
-// urMaxThreshold bounds the state one group keeps.
-const urMaxThreshold = 100000
+// maxThreshold bounds the state one group keeps.
+const maxThreshold = 100000
 
-func (p urRuleParser) positive(n *yaml.Node, what string) (int, error) {
+func (p parser) positive(n *yaml.Node, what string) (int, error) {
 	s, err := p.scalar(n, what)
 	if err != nil {
 		return 0, err
 	}
 	v, err := strconv.Atoi(s)
-	if err != nil || v < 1 || v > urMaxThreshold {
-		return 0, p.errf(n, "%s: want a whole number from 1 to %d, got %q", what, urMaxThreshold, s)
+	if err != nil || v < 1 || v > maxThreshold {
+		return 0, p.errf(n, "%s: want a whole number from 1 to %d, got %q", what, maxThreshold, s)
 	}
 	return v, nil
 }
 
 // window parses Go durations plus whole days ("7d"), as rules speak in days.
-func (p urRuleParser) window(n *yaml.Node) (time.Duration, error) {
+func (p parser) window(n *yaml.Node) (time.Duration, error) {
 	s, err := p.scalar(n, "window")
 	if err != nil {
 		return 0, err
