@@ -9,6 +9,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/lambda"
 	"github.com/keywarden/keywarden/internal/severity"
@@ -81,7 +82,7 @@ func startLambda(ctx context.Context, deps Deps) error {
 		}
 		p.MinSeverity = lvl
 	}
-	lambda.Start(committing{p}, awsx.S3Client(cfg), store)
+	lambda.Start(committing{p}, cloudtrailaws.NewS3(awsx.S3Client(cfg)), store)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/respond"
 	"github.com/keywarden/keywarden/internal/severity"
@@ -198,7 +199,7 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 		events = events[:0]
 		return err
 	}
-	newS3 := func(context.Context) (cloudtrail.S3API, error) { return awsx.S3Client(cfg), nil }
+	newStore := cloudtrailaws.S3Opener(cfg)
 	collect := func(e cloudtrail.Event) error {
 		events = append(events, e)
 		if len(events) >= watchBatch {
@@ -209,7 +210,7 @@ func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config
 	if regions, ok := strings.CutPrefix(source, "lookup:"); ok {
 		err = lookupSource(ctx, deps, cfg, regions, ro.Since, collect)
 	} else {
-		err = cloudtrail.ReadFrom(ctx, source, ro, newS3, collect)
+		err = cloudtrail.ReadFrom(ctx, source, ro, newStore, collect)
 	}
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", source, err)
@@ -326,6 +327,6 @@ func lookupSource(ctx context.Context, deps Deps, cfg aws.Config, regionList str
 	}
 	warn := newWarner(deps.Stderr)
 	defer warn.flush()
-	_, err := awsx.LookupKeyEvents(ctx, cfg, "", regions, since, sink, awsx.LookupWarn(func(m string) { warn.add(errors.New(m)) }))
+	_, err := cloudtrailaws.LookupKeyEvents(ctx, cfg, "", regions, since, sink, cloudtrailaws.LookupWarn(func(m string) { warn.add(errors.New(m)) }))
 	return err
 }

@@ -10,14 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/detect"
@@ -47,10 +44,10 @@ const MarkerKeep = 14 * 24 * time.Hour
 const batchSize = 5000
 
 type handler struct {
-	p     Processor
-	s3c   cloudtrail.S3API
-	store detect.Store
-	now   func() time.Time
+	p       Processor
+	objects cloudtrail.ObjectStore
+	store   detect.Store
+	now     func() time.Time
 }
 
 // Handler returns the Lambda handler: it parses the payload, reads every
@@ -60,8 +57,8 @@ type handler struct {
 // Errors reading S3, the store or from p are returned, so Lambda retries;
 // payloads of no known shape are logged and dropped, since a retry would
 // fail the same way.
-func Handler(p Processor, s3c cloudtrail.S3API, store detect.Store) func(ctx context.Context, raw json.RawMessage) error {
-	h := &handler{p: p, s3c: s3c, store: store, now: time.Now}
+func Handler(p Processor, objects cloudtrail.ObjectStore, store detect.Store) func(ctx context.Context, raw json.RawMessage) error {
+	h := &handler{p: p, objects: objects, store: store, now: time.Now}
 	return h.handle
 }
 
@@ -105,10 +102,9 @@ func (h *handler) object(ctx context.Context, obj objectRef) error {
 		slog.Info("keywarden lambda: already processed", "object", name)
 		return nil
 	}
-	out, err := h.s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)})
+	body, err := h.objects.Get(ctx, obj.Bucket, obj.Key)
 	if err != nil {
-		var missing *types.NoSuchKey
-		if errors.As(err, &missing) {
+		if errors.Is(err, fs.ErrNotExist) {
 			// Deleted before we got to it (lifecycle, or a replay of an old
 			// notification): nothing a retry could read.
 			slog.Warn("keywarden lambda: object gone", "object", name)
@@ -116,10 +112,10 @@ func (h *handler) object(ctx context.Context, obj objectRef) error {
 		}
 		return fmt.Errorf("get %s: %w", name, err)
 	}
-	defer out.Body.Close()
+	defer body.Close()
 	b := &batcher{ctx: ctx, p: h.p}
 	opts := cloudtrail.Options{Warn: func(err error) { slog.Warn("keywarden lambda: record skipped", "err", err) }}
-	if err := cloudtrail.ReadReader(ctx, out.Body, name, opts, b.add); err != nil {
+	if err := cloudtrail.ReadReader(ctx, body, name, opts, b.add); err != nil {
 		return fmt.Errorf("process %s: %w", name, err)
 	}
 	if err := b.flush(); err != nil {

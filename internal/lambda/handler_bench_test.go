@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/lambda"
 )
@@ -56,7 +57,7 @@ func BenchmarkHandlerObject(b *testing.B) {
 	b.SetBytes(int64(sb.Len())) // uncompressed bytes
 	b.ResetTimer()
 	for b.Loop() {
-		h := lambda.Handler(proc, f.s3, &detect.MemStore{})
+		h := lambda.Handler(proc, cloudtrailaws.NewS3(f.s3), &detect.MemStore{})
 		if err := h(context.Background(), payload); err != nil {
 			b.Fatal(err)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/lambda"
 )
 
@@ -81,7 +82,7 @@ func (f *fixture) handle(t *testing.T, payload string) error {
 	if !json.Valid([]byte(payload)) {
 		t.Fatalf("test payload is not valid json:\n%s", payload)
 	}
-	return lambda.Handler(f.proc, f.s3, f.store)(context.Background(), json.RawMessage(payload))
+	return lambda.Handler(f.proc, cloudtrailaws.NewS3(f.s3), f.store)(context.Background(), json.RawMessage(payload))
 }
 
 // newFixture fills a moto bucket with gzipped CloudTrail log files made of
@@ -270,7 +271,7 @@ func TestHandlerErrors(t *testing.T) {
 // its signature and error reporting are what Start hands to Lambda.
 func TestHandlerServesThroughTheLambdaLibrary(t *testing.T) {
 	f := newFixture(t)
-	h := awslambda.NewHandler(lambda.Handler(f.proc, f.s3, f.store))
+	h := awslambda.NewHandler(lambda.Handler(f.proc, cloudtrailaws.NewS3(f.s3), f.store))
 	if _, err := h.Invoke(context.Background(), []byte(s3Notification(bucket, f.keys()...))); err != nil {
 		t.Fatal(err)
 	}

@@ -40,8 +40,8 @@ func Running() bool { return os.Getenv(envRuntime) != "" }
 
 // Start serves invocations with Handler until the runtime stops the
 // process; it does not return.
-func Start(p Processor, s3c cloudtrail.S3API, store detect.Store) {
-	awslambda.Start(Handler(p, s3c, store))
+func Start(p Processor, objects cloudtrail.ObjectStore, store detect.Store) {
+	awslambda.Start(Handler(p, objects, store))
 }
 
 // DeployHelp is what `keywarden lambda` prints outside Lambda.

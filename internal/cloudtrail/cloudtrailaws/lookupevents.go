@@ -1,4 +1,4 @@
-package awsx
+package cloudtrailaws
 
 import (
 	"context"
