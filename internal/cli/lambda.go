@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsx"
-	"github.com/keywarden/keywarden/internal/cloudtrail"
-	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/lambda"
-	"github.com/keywarden/keywarden/internal/severity"
 	"github.com/keywarden/keywarden/internal/watch"
+	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
 
 func newLambdaCmd(deps Deps) *cobra.Command {
@@ -38,17 +36,6 @@ Outside Lambda it prints how to deploy it with deploy/template.yaml.`,
 	}
 }
 
-// lambdaStore is the function's state table. What the function only ever
-// adds (dedup marks, the markers of processed objects and events) expires
-// through the table's TTL; baselines and burst windows are kept.
-func lambdaStore(cfg aws.Config, table string) *awsx.DynamoStore {
-	store := awsx.NewDynamoStore(cfg, table)
-	store.SetTTL(watch.DedupNamespace, watch.DefaultDedupWindow+watch.DedupKeep)
-	store.SetTTL(lambda.ObjectsNamespace, lambda.MarkerKeep)
-	store.SetTTL(lambda.EventsNamespace, lambda.MarkerKeep)
-	return store
-}
-
 // startLambda builds watch's pipeline over DynamoDB state and an SNS sink,
 // and serves invocations; it returns only on a configuration error.
 func startLambda(ctx context.Context, deps Deps) error {
@@ -60,37 +47,14 @@ func startLambda(ctx context.Context, deps Deps) error {
 	if err != nil {
 		return err
 	}
-	store := lambdaStore(cfg, conf.Table)
-	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store),
-		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
-	p := &watch.Pipeline{Detector: detect.NewEngine(stateful...), Filter: watch.NewDeduper(store, 0)}
-	if conf.Topic != "" {
-		sink, err := watch.ParseSink("sns:"+conf.Topic, watch.SinkEnv{Stdout: deps.Stdout, AWS: cfg})
-		if err != nil {
-			return err
-		}
-		p.Sinks = append(p.Sinks, sink)
-	} else {
-		sink, _ := watch.ParseSink("jsonl", watch.SinkEnv{Stdout: deps.Stdout}) // CloudWatch Logs
-		p.Sinks = append(p.Sinks, sink)
-	}
-	if conf.FailOn != "" {
-		lvl, err := severity.Parse(conf.FailOn)
-		if err != nil {
-			return fmt.Errorf("%s: %w", lambda.EnvFailOn, err)
-		}
-		p.MinSeverity = lvl
-	}
-	lambda.Start(committing{p}, awsx.S3Client(cfg), store)
-	return nil
-}
-
-// committing saves the detectors' state after each invocation's events.
-type committing struct{ p *watch.Pipeline }
-
-func (c committing) Process(ctx context.Context, events []cloudtrail.Event) error {
-	if err := c.p.Process(ctx, events); err != nil {
+	store := watchaws.NewDynamoStore(cfg, conf.Table)
+	lambda.Expire(store)
+	p, err := watch.NewPipeline(watch.Config{Store: store, Sinks: []string{conf.Sink()},
+		SinkEnv: watch.SinkEnv{Stdout: deps.Stdout, SNS: watchaws.SNSPublisher(cfg)}})
+	if err != nil {
 		return err
 	}
-	return c.p.Commit(ctx)
+	p.MinSeverity = conf.FailOn
+	lambda.Start(p, cloudtrailaws.NewS3(awsx.S3Client(cfg)), store)
+	return nil
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/respond"
 	"github.com/keywarden/keywarden/internal/rotate"
 	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
@@ -54,8 +54,8 @@ func (s *eventSources) Events(ctx context.Context, keyID string, since time.Time
 		}
 	}
 	if !s.opts.noLookup {
-		warn := awsx.LookupWarn(func(m string) { s.warn.add(errors.New(m)) })
-		if _, err := awsx.LookupKeyEvents(ctx, s.cfg, keyID, s.opts.regions, since, add, warn); err != nil {
+		warn := cloudtrailaws.LookupWarn(func(m string) { s.warn.add(errors.New(m)) })
+		if _, err := cloudtrailaws.LookupKeyEvents(ctx, s.cfg, keyID, s.opts.regions, since, add, warn); err != nil {
 			return out, fmt.Errorf("lookup events: %w", err)
 		}
 	}
@@ -72,8 +72,7 @@ func (s *eventSources) readLogs(ctx context.Context, keyID string, since time.Ti
 	s.read = true
 	opts := cloudtrail.Options{Since: since, Warn: s.warn.add}
 	for _, src := range s.opts.logs {
-		newS3 := func(context.Context) (cloudtrail.S3API, error) { return awsx.S3Client(s.cfg), nil }
-		err := cloudtrail.ReadFrom(ctx, src, opts, newS3, func(e cloudtrail.Event) error {
+		err := cloudtrail.ReadFrom(ctx, src, opts, cloudtrailaws.S3Opener(s.cfg), func(e cloudtrail.Event) error {
 			if k := e.UserIdentity.AccessKeyID; k == keyID || strings.HasPrefix(k, "ASIA") || isMinting(e) {
 				s.logs = append(s.logs, e)
 			}

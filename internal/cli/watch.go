@@ -2,22 +2,26 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsx"
-	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/respond"
 	"github.com/keywarden/keywarden/internal/respond/respondaws"
 	"github.com/keywarden/keywarden/internal/severity"
 	"github.com/keywarden/keywarden/internal/state"
 	"github.com/keywarden/keywarden/internal/watch"
+	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
 
 // watchOptions is everything `keywarden watch` was told.
@@ -38,6 +42,8 @@ type watchOptions struct {
 	statePath string
 	profile   string
 	region    string
+	format    string          // how alerts are printed on stdout; "" when only --sink says where they go
+	contain   map[string]bool // the rules of --respond RULE=contain
 }
 
 const watchLong = `Read CloudTrail and raise alerts on the red flags of a stolen key: IAM persistence (users,
@@ -60,9 +66,12 @@ state database (--state), so a restart neither skips nor repeats events; a plain
 remembers nothing.
 
 Rules of your own: --rules FILE|DIR (keywarden's YAML: field matchers and thresholds) and
---sigma FILE|DIR (Sigma rules for aws/cloudtrail). Alerts go to --sink (repeatable): text
-(default), jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN; each alert is sent once per
---dedup window. --respond RULE=contain deactivates the key of an alert of RULE and revokes its
+--sigma FILE|DIR (Sigma rules for aws/cloudtrail). Alerts are printed on stdout in --format:
+text (default, one line each), jsonl (one JSON object a line, as they come) or json (one
+array, written when the run ends; not with --follow, which does not end: use jsonl). --sink
+(repeatable) sends them elsewhere instead: text, jsonl[:PATH], webhook:URL, slack:URL,
+sns:TOPIC_ARN; give --format too to print them as well. Each alert is sent once per --dedup
+window. --respond RULE=contain deactivates the key of an alert of RULE and revokes its
 sessions, as 'keywarden respond --apply' does.
 
 Exit status: 0 no alert at or above --fail-on, 1 alerts, 2 error.`
@@ -79,11 +88,14 @@ func newWatchCmd(deps Deps) *cobra.Command {
   keywarden watch s3://trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/ --since 24h
   keywarden watch s3://trail-bucket/AWSLogs/ --follow --sink slack:https://hooks.slack.com/services/... --sink jsonl:alerts.jsonl
   keywarden watch logs/ --rules team-rules.yaml --sigma sigma/rules/cloud/aws/ --fail-on high
-  keywarden watch - < events.jsonl`,
+  keywarden watch --format jsonl - < events.jsonl | jq -r .rule`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(watch.Formats, opts.format) {
+				return usageErr(fmt.Errorf("--format %q: want one of %s", opts.format, strings.Join(watch.Formats, ", ")))
+			}
 			if listRules {
-				return listWatchRules(deps)
+				return listWatchRules(deps, opts.format)
 			}
 			if len(args) != 1 {
 				return usageErr(errors.New("give a SOURCE: a file, a directory, s3://bucket/prefix or -"))
@@ -98,6 +110,9 @@ func newWatchCmd(deps Deps) *cobra.Command {
 					return usageErr(err)
 				}
 			}
+			if err := opts.validate(cmd.Flags().Changed("format")); err != nil {
+				return usageErr(err)
+			}
 			return runWatch(cmd.Context(), deps, opts, args[0])
 		},
 	}
@@ -107,7 +122,8 @@ func newWatchCmd(deps Deps) *cobra.Command {
 	f.DurationVar(&opts.interval, "interval", time.Minute, "with --follow: time between polls")
 	f.StringVar(&since, "since", "", "read events this recent only (h, d or w; default: all there is)")
 	f.StringVar(&failOn, "fail-on", "high", "exit 1 when an alert is at or above this severity")
-	f.StringArrayVar(&opts.sinks, "sink", nil, "where alerts go (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN (default text)")
+	f.StringVarP(&opts.format, "format", "f", "text", "how alerts (and --list-rules) are printed on stdout: "+strings.Join(watch.Formats, "|"))
+	f.StringArrayVar(&opts.sinks, "sink", nil, "where alerts go instead of stdout (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN")
 	f.StringArrayVar(&opts.rules, "rules", nil, "keywarden YAML rules: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.sigma, "sigma", nil, "Sigma rules for aws/cloudtrail: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.responds, "respond", nil, "RULE=contain: contain the key of an alert of RULE (repeatable)")
@@ -119,7 +135,24 @@ func newWatchCmd(deps Deps) *cobra.Command {
 	f.StringVar(&opts.profile, "profile", "", "AWS profile for S3, SNS and --respond")
 	f.StringVar(&opts.region, "region", "", "AWS region (default: the SDK's)")
 	f.BoolVar(&listRules, "list-rules", false, "print the built-in rules and exit")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(watch.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// validate rejects flags that cannot go together and settles where alerts
+// are printed: on stdout in --format, unless --sink alone says where.
+func (o *watchOptions) validate(formatSet bool) error {
+	switch {
+	case !formatSet && len(o.sinks) > 0:
+		o.format = ""
+	case slices.ContainsFunc(o.sinks, watch.PrintsToStdout):
+		return errors.New("--format and --sink text or jsonl both print alerts on stdout: give one")
+	case o.format == "json" && o.follow:
+		return errors.New("--format json writes one array when the run ends, and --follow does not end: use --format jsonl")
+	}
+	var err error
+	o.contain, err = watch.ContainRules(o.responds)
+	return err
 }
 
 func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) error {
@@ -128,40 +161,35 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 		return err
 	}
 	defer db.Close()
+	remember := opts.follow || opts.resume // a plain run remembers nothing
 	store := detect.Store(&detect.MemStore{})
-	if opts.follow || opts.resume {
+	if remember {
 		store = watch.StateStore(db)
 	}
 	cfg, err := awsx.Load(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	if err != nil {
 		return err
 	}
-	p, err := buildPipeline(ctx, deps, opts, cfg, store, db)
+	p, err := newWatchPipeline(deps, opts, cfg, store)
 	if err != nil {
 		return err
 	}
-	defer closeSinks(p)
-	for {
-		if opts.follow || opts.resume {
-			if _, err := watch.PruneDedup(ctx, db, time.Now().Add(-opts.dedup-watch.DedupKeep)); err != nil {
-				return err
-			}
-		}
-		if err := watchOnce(ctx, deps, opts, cfg, store, p, source); err != nil {
-			return err
-		}
-		if err := pollSES(ctx, deps, opts, cfg, p); err != nil {
-			return err
-		}
-		if !opts.follow {
-			break
-		}
-		flushSinks(ctx, p) // a rate-limit summary waits no longer than one poll
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(opts.interval):
-		}
+	defer p.Close()
+	if len(opts.contain) > 0 {
+		p.OnAlert = watch.ContainOnAlert(opts.contain, containKey(deps, cfg, db), deps.Stderr)
+	}
+	w := &watch.Watch{Pipeline: p, Name: source, Store: store, Resume: remember,
+		Follow: opts.follow, Interval: opts.interval, Since: opts.since, Dedup: opts.dedup,
+		Source: watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin,
+			Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)}),
+		Warnings: func() (func(error), func()) { w := newWarner(deps.Stderr); return w.add, w.flush },
+	}
+	if opts.sesVolume > 0 {
+		w.SES = &watch.SESPoller{Stats: watchaws.NewSES(cfg), Floor: opts.sesVolume, Regions: opts.regions,
+			Warn: func(err error) { fmt.Fprintf(deps.Stderr, "warning: %v\n", err) }}
+	}
+	if err := w.Run(ctx); err != nil {
+		return err
 	}
 	if worst, n := p.Worst(); n > 0 && worst >= opts.failOn {
 		return errFindings
@@ -169,62 +197,30 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	return nil
 }
 
-// watchBatch is how many events are judged together.
-const watchBatch = 5000
+// newWatchPipeline builds the detectors, dedup and sinks the flags ask for.
+func newWatchPipeline(deps Deps, opts watchOptions, cfg aws.Config, store detect.Store) (*watch.Pipeline, error) {
+	warn := newWarner(deps.Stderr)
+	defer warn.flush()
+	p, err := watch.NewPipeline(watch.Config{Store: store, Rules: append(slices.Clone(opts.rules), opts.sigma...),
+		Warn: warn.add, Dedup: opts.dedup, Format: opts.format, Sinks: opts.sinks, RateLimit: opts.rateLimit,
+		SinkEnv: watch.SinkEnv{Stdout: deps.Stdout, SNS: watchaws.SNSPublisher(cfg)}})
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	return p, nil
+}
 
-// watchOnce reads the source from its cursor, judges what is new, and
-// saves the cursor after the alerts were delivered.
-func watchOnce(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config, store detect.Store, p *watch.Pipeline, source string) error {
-	cur, err := watch.LoadCursor(ctx, store, source)
-	if err != nil {
-		return err
-	}
-	ro := cloudtrail.Options{Since: cur.Since(), Warn: newWarner(deps.Stderr).add}
-	if opts.since > 0 && (ro.Since.IsZero() || time.Since(ro.Since) > opts.since) {
-		ro.Since = time.Now().Add(-opts.since)
-	}
-	if source == "-" {
-		ro.Stdin = deps.Stdin
-	}
-	// Judged in batches as they are read, so memory stays flat however
-	// large the source; a batch is sorted by time before it is judged.
-	var events []cloudtrail.Event
-	remember := opts.follow || opts.resume
-	flush := func() error {
-		batch := events
-		if remember { // a plain run judges everything it reads
-			batch = cur.Fresh(events)
+// containKey is the --respond hook's containment: respond's playbook,
+// applied to the alert's key.
+func containKey(deps Deps, cfg aws.Config, db *state.DB) watch.Contain {
+	r := &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: time.Now}
+	return func(ctx context.Context, keyID string) (string, error) {
+		rep, err := r.Run(ctx, respond.Request{KeyID: keyID, Apply: true})
+		if err != nil {
+			return "", err
 		}
-		err := p.Process(ctx, batch)
-		events = events[:0]
-		return err
+		return rep.Incident, nil
 	}
-	newS3 := func(context.Context) (cloudtrail.S3API, error) { return awsx.S3Client(cfg), nil }
-	collect := func(e cloudtrail.Event) error {
-		events = append(events, e)
-		if len(events) >= watchBatch {
-			return flush()
-		}
-		return nil
-	}
-	if regions, ok := strings.CutPrefix(source, "lookup:"); ok {
-		err = lookupSource(ctx, deps, cfg, regions, ro.Since, collect)
-	} else {
-		err = cloudtrail.ReadFrom(ctx, source, ro, newS3, collect)
-	}
-	if err != nil {
-		return fmt.Errorf("watch %s: %w", source, err)
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	if err := p.Commit(ctx); err != nil {
-		return err
-	}
-	if source == "-" || !(opts.follow || opts.resume) {
-		return nil
-	}
-	return cur.Save(ctx, store, source)
 }
 
 func openState(path string) (*state.DB, error) {
@@ -237,96 +233,36 @@ func openState(path string) (*state.DB, error) {
 	return state.Open(path)
 }
 
-func flushSinks(ctx context.Context, p *watch.Pipeline) {
-	for _, s := range p.Sinks {
-		if f, ok := s.(interface{ Flush(context.Context) error }); ok {
-			_ = f.Flush(ctx)
-		}
+// listWatchRules prints the built-in catalogue.
+func listWatchRules(deps Deps, format string) error {
+	type rule struct {
+		ID        string         `json:"rule"`
+		Severity  severity.Level `json:"severity"`
+		Technique string         `json:"technique"`
+		Title     string         `json:"title"`
 	}
-}
-
-func closeSinks(p *watch.Pipeline) {
-	for _, s := range p.Sinks {
-		_ = s.Close()
+	var rules []rule
+	for _, r := range watch.Catalogue() {
+		rules = append(rules, rule{r.ID, r.Severity, r.Technique, r.Title})
 	}
-}
-
-// containOnAlert returns the --respond hook: for alerts of the named
-// rules, deactivate the alert's key and revoke its sessions.
-func containOnAlert(deps Deps, opts watchOptions, cfg aws.Config, db *state.DB) (func(context.Context, detect.Alert) error, error) {
-	rules := map[string]bool{}
-	for _, r := range opts.responds {
-		rule, action, ok := strings.Cut(r, "=")
-		if !ok || action != "contain" || rule == "" {
-			return nil, usageErr(fmt.Errorf("--respond %q: want RULE=contain", r))
+	switch format {
+	case "json":
+		enc := json.NewEncoder(deps.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rules)
+	case "jsonl":
+		enc := json.NewEncoder(deps.Stdout)
+		for _, r := range rules {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
 		}
-		rules[rule] = true
-	}
-	if len(rules) == 0 {
-		return nil, nil
-	}
-	r := &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: time.Now}
-	contained := map[string]bool{}
-	return func(ctx context.Context, a detect.Alert) error {
-		if !rules[a.Rule] || !strings.HasPrefix(a.AccessKeyID, "AKIA") || contained[a.AccessKeyID] {
-			return nil
-		}
-		contained[a.AccessKeyID] = true
-		rep, err := r.Run(ctx, respond.Request{KeyID: a.AccessKeyID, Apply: true})
-		if err != nil {
-			return fmt.Errorf("--respond %s=contain %s: %w", a.Rule, a.AccessKeyID, err)
-		}
-		fmt.Fprintf(deps.Stderr, "contained %s after %s: incident %s (undo: keywarden respond undo %s)\n", a.AccessKeyID, a.Rule, rep.Incident, rep.Incident)
-		return nil
-	}, nil
-}
-
-// pollSES judges SES's own sending statistics in each region (--ses-volume).
-func pollSES(ctx context.Context, deps Deps, opts watchOptions, cfg aws.Config, p *watch.Pipeline) error {
-	if opts.sesVolume <= 0 {
 		return nil
 	}
-	regions := opts.regions
-	if len(regions) == 0 {
-		var err error
-		if regions, err = awsx.EnabledRegions(ctx, cfg); err != nil {
-			return fmt.Errorf("--ses-volume: %w", err)
-		}
+	tw := tabwriter.NewWriter(deps.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tSEVERITY\tTECHNIQUE\tTITLE")
+	for _, r := range rules {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Technique, r.Title)
 	}
-	account, _ := awsx.CallerIdentity(ctx, cfg)
-	now := time.Now()
-	var alerts []detect.Alert
-	for _, region := range regions {
-		points, err := awsx.SESSendPoints(ctx, cfg, region)
-		if err != nil {
-			fmt.Fprintf(deps.Stderr, "warning: %v\n", err)
-			continue
-		}
-		if last, median, spike := watch.SESSpike(points, now, opts.sesVolume); spike {
-			alerts = append(alerts, watch.SESSpikeAlert(account.Account, region, now, last, median))
-		}
-	}
-	return p.Raise(ctx, alerts)
-}
-
-// lookupSource reads every management event of the regions (comma list;
-// empty: every enabled region) since the cursor, from CloudTrail's
-// LookupEvents: no trail needed, 90 days of history, paced under its quota.
-func lookupSource(ctx context.Context, deps Deps, cfg aws.Config, regionList string, since time.Time, sink func(cloudtrail.Event) error) error {
-	var regions []string
-	if regionList != "" {
-		regions = strings.Split(regionList, ",")
-	} else {
-		var err error
-		if regions, err = awsx.EnabledRegions(ctx, cfg); err != nil {
-			return err
-		}
-	}
-	if since.IsZero() {
-		since = time.Now().Add(-time.Hour) // a first poll starts an hour back, not 90 days
-	}
-	warn := newWarner(deps.Stderr)
-	defer warn.flush()
-	_, err := awsx.LookupKeyEvents(ctx, cfg, "", regions, since, sink, awsx.LookupWarn(func(m string) { warn.add(errors.New(m)) }))
-	return err
+	return tw.Flush()
 }

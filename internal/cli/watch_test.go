@@ -215,3 +215,91 @@ func TestWatchLookupSource(t *testing.T) {
 		t.Errorf("want LookupEvents without lookup attributes (every event): %+v", reqs)
 	}
 }
+
+// watchCLI runs `keywarden watch ARGS` with a state database of its own.
+func watchCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Setenv("KEYWARDEN_STATE", filepath.Join(t.TempDir(), "state.db"))
+	var out, errOut bytes.Buffer
+	code = Main(append([]string{"watch"}, args...), Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+	return out.String(), errOut.String(), code
+}
+
+// TestWatchFormatJSONLIsTheJSONLSink: --format jsonl prints on stdout what
+// --sink jsonl does, byte for byte; --format json the same alerts as one array.
+func TestWatchFormatJSONLIsTheJSONLSink(t *testing.T) {
+	logs := awstest.CorpusPath(t, "cloudtrail/stratus-detonation-logs")
+	sink, _, code := watchCLI(t, "--sink", "jsonl", logs)
+	format, stderr, fcode := watchCLI(t, "--format", "jsonl", logs)
+	if sink == "" || format != sink || fcode != code {
+		t.Fatalf("--format jsonl (exit %d) differs from --sink jsonl (exit %d):\n%s\n%s", fcode, code, format, stderr)
+	}
+	array, _, acode := watchCLI(t, "--format", "json", logs)
+	var alerts []json.RawMessage
+	if err := json.Unmarshal([]byte(array), &alerts); err != nil || acode != code {
+		t.Fatalf("--format json: not one array (%v), exit %d:\n%s", err, acode, array)
+	}
+	lines := strings.Split(strings.TrimSpace(sink), "\n")
+	if len(alerts) != len(lines) {
+		t.Fatalf("--format json has %d alerts, jsonl %d", len(alerts), len(lines))
+	}
+	for i, a := range alerts {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, a); err != nil || compact.String() != lines[i] {
+			t.Errorf("alert %d: json %s, jsonl %s", i, compact.String(), lines[i])
+			break
+		}
+	}
+	// Text, the default, is the text sink's.
+	text, _, _ := watchCLI(t, logs)
+	textSink, _, _ := watchCLI(t, "--sink", "text", logs)
+	if text == "" || text != textSink || strings.HasPrefix(text, "{") {
+		t.Errorf("the default output is not the text sink's:\n%s", text)
+	}
+}
+
+func TestWatchFormatIsCheckedBeforeAnythingRuns(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1") // nothing may be asked of AWS
+	tests := map[string]struct {
+		args []string
+		err  string
+	}{
+		"an unknown format": {[]string{"--format", "yaml", "s3://trail/"},
+			`keywarden: --format "yaml": want one of text, json, jsonl`},
+		"an unknown format with --list-rules": {[]string{"--list-rules", "--format", "xml"},
+			`keywarden: --format "xml": want one of text, json, jsonl`},
+		"json with --follow": {[]string{"--format", "json", "--follow", "lookup:"},
+			"keywarden: --format json writes one array when the run ends, and --follow does not end: use --format jsonl"},
+		"two printers": {[]string{"--format", "jsonl", "--sink", "text", "lookup:"},
+			"keywarden: --format and --sink text or jsonl both print alerts on stdout: give one"},
+		"a bad --respond": {[]string{"--respond", "KW-CT-ROOT", "lookup:"},
+			`keywarden: --respond "KW-CT-ROOT": want RULE=contain`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			stdout, stderr, code := watchCLI(t, tc.args...)
+			if code != ExitError || stdout != "" || strings.Split(stderr, "\n")[0] != tc.err {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 2 and %q", code, stdout, stderr, tc.err)
+			}
+		})
+	}
+}
+
+func TestWatchListRulesFormats(t *testing.T) {
+	text, _, _ := watchCLI(t, "--list-rules")
+	if !strings.HasPrefix(text, "RULE ") || !strings.Contains(text, "KW-CT-RECON-BURST") {
+		t.Errorf("--list-rules:\n%s", text)
+	}
+	array, _, _ := watchCLI(t, "--list-rules", "--format", "json")
+	var rules []map[string]string
+	if err := json.Unmarshal([]byte(array), &rules); err != nil || len(rules) != strings.Count(text, "\n")-1 {
+		t.Fatalf("--list-rules --format json: %v, %d rules for %d lines", err, len(rules), strings.Count(text, "\n")-1)
+	}
+	if r := rules[0]; r["rule"] == "" || r["severity"] == "" || r["title"] == "" {
+		t.Errorf("first rule %v: want rule, severity, technique, title", r)
+	}
+	lines, _, _ := watchCLI(t, "--list-rules", "--format", "jsonl")
+	if n := strings.Count(lines, "\n"); n != len(rules) {
+		t.Errorf("--format jsonl: %d lines for %d rules", n, len(rules))
+	}
+}

@@ -15,8 +15,6 @@ import (
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 )
 
-func TestMain(m *testing.M) { awstest.Main(m) }
-
 func TestDecodeEventTime(t *testing.T) {
 	want := time.Date(2026, 11, 21, 13, 45, 24, 0, time.UTC)
 	tests := map[string]struct {

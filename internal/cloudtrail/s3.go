@@ -3,18 +3,30 @@ package cloudtrail
 import (
 	"context"
 	"fmt"
+	"io"
+	"iter"
 	"os"
 	"path"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// S3API is the part of *s3.Client the S3 reader uses.
-type S3API interface {
-	s3.ListObjectsV2APIClient
-	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+// ObjectStore is the object storage a trail delivers its log files to: S3
+// in AWS (cloudtrailaws.S3). The reading logic (order, read-ahead, day
+// folders, digests) is this package's; a store only lists and fetches.
+type ObjectStore interface {
+	// List yields the objects of bucket under prefix whose keys sort after
+	// startAfter ("": from the first), in key order. A listing that fails
+	// yields its error, once, last.
+	List(ctx context.Context, bucket, prefix, startAfter string) iter.Seq2[Object, error]
+	// Get opens an object's body. An object that does not exist is an
+	// error matching fs.ErrNotExist.
+	Get(ctx context.Context, bucket, key string) (io.ReadCloser, error)
+}
+
+// Object is one listed object.
+type Object struct {
+	Key  string
+	Size int64 // bytes
 }
 
 // ReadS3 reads every CloudTrail log file under s3://bucket/prefix in key
@@ -23,42 +35,30 @@ type S3API interface {
 // and Since is set, the listing starts at Since's day folder, so earlier
 // days are neither listed nor fetched. Objects are fetched a few ahead
 // (see readAhead); the sink still sees them in key order.
-func ReadS3(ctx context.Context, client S3API, bucket, prefix string, opts Options, sink Sink) error {
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
-	if start := startAfter(prefix, opts); start != "" {
-		in.StartAfter = aws.String(start)
-	}
+func ReadS3(ctx context.Context, store ObjectStore, bucket, prefix string, opts Options, sink Sink) error {
 	ra := newReadAhead(ctx, opts, sink, s3ReadAhead)
-	err := listAndRead(ctx, client, in, func(key string, size int64) error {
-		return ra.read(size <= readAheadMax, func(ctx context.Context, opts Options, sink Sink) error {
-			return readS3Object(ctx, client, bucket, key, opts, sink)
+	var err error
+	for obj, listErr := range store.List(ctx, bucket, prefix, startAfter(prefix, opts)) {
+		if listErr != nil {
+			err = fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, listErr)
+			break
+		}
+		key := obj.Key
+		err = ra.read(obj.Size <= readAheadMax, func(ctx context.Context, opts Options, sink Sink) error {
+			return readS3Object(ctx, store, bucket, key, opts, sink)
 		})
-	})
+		if err != nil {
+			break
+		}
+	}
 	if finished := ra.finish(); err == nil {
 		err = finished
 	}
 	return stopIsDone(err)
 }
 
-// listAndRead lists in's keys and calls read on each, in key order.
-func listAndRead(ctx context.Context, client S3API, in *s3.ListObjectsV2Input, read func(key string, size int64) error) error {
-	pages := s3.NewListObjectsV2Paginator(client, in)
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list s3://%s/%s: %w", aws.ToString(in.Bucket), aws.ToString(in.Prefix), err)
-		}
-		for _, obj := range page.Contents {
-			if err := read(aws.ToString(obj.Key), aws.ToInt64(obj.Size)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // readS3Object reads one listed key, or says why not.
-func readS3Object(ctx context.Context, client S3API, bucket, key string, opts Options, sink Sink) error {
+func readS3Object(ctx context.Context, store ObjectStore, bucket, key string, opts Options, sink Sink) error {
 	name := "s3://" + bucket + "/" + key
 	switch base := path.Base(key); {
 	case strings.HasSuffix(key, "/"), strings.Contains(key, digestMarker+"/"), strings.Contains(base, digestMarker):
@@ -69,12 +69,12 @@ func readS3Object(ctx context.Context, client S3API, bucket, key string, opts Op
 	case !opts.fileInWindow(base):
 		return nil
 	}
-	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	body, err := store.Get(ctx, bucket, key)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", name, err)
 	}
-	defer out.Body.Close()
-	return readStream(ctx, out.Body, name, opts, sink)
+	defer body.Close()
+	return readStream(ctx, body, name, opts, sink)
 }
 
 // startAfter is the StartAfter key that skips the day folders before Since
@@ -116,23 +116,23 @@ func isAccountID(s string) bool {
 }
 
 // ReadFrom reads the source a user named: "s3://bucket/prefix" (through the
-// client newS3 makes, so this package needs no AWS configuration), "-" for
+// store newStore opens, so this package needs no AWS configuration), "-" for
 // standard input, a directory, or a file (a named pipe too: the user chose it).
-func ReadFrom(ctx context.Context, source string, opts Options, newS3 func(context.Context) (S3API, error), sink Sink) error {
+func ReadFrom(ctx context.Context, source string, opts Options, newStore func(context.Context) (ObjectStore, error), sink Sink) error {
 	switch {
 	case strings.HasPrefix(source, "s3://"):
 		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(source, "s3://"), "/")
 		if bucket == "" {
 			return fmt.Errorf("read %s: no bucket name", source)
 		}
-		if newS3 == nil {
+		if newStore == nil {
 			return fmt.Errorf("read %s: no s3 client", source)
 		}
-		client, err := newS3(ctx)
+		store, err := newStore(ctx)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", source, err)
 		}
-		return ReadS3(ctx, client, bucket, prefix, opts, sink)
+		return ReadS3(ctx, store, bucket, prefix, opts, sink)
 	case source == "-":
 		in := opts.Stdin
 		if in == nil {

@@ -1,8 +1,9 @@
 // Package lambda runs keywarden watch as an AWS Lambda function: it takes
 // S3 notifications of new CloudTrail log objects (direct, or wrapped in SNS
 // or SQS, or as EventBridge "Object Created" events) and EventBridge
-// CloudTrail events, and hands their records to the watch pipeline. State
-// (what was already processed) lives in a detect.Store, DynamoDB in AWS.
+// CloudTrail events, and hands their records to the watch pipeline, which
+// judges them and commits what its detectors learned. State (what was
+// already processed) lives in a detect.Store, DynamoDB in AWS.
 package lambda
 
 import (
@@ -10,25 +11,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/watch"
 )
-
-// Processor is the watch pipeline as the handler sees it: detectors, sinks
-// and dedup behind one call. An error makes the invocation fail, so Lambda
-// delivers the notification again.
-type Processor interface {
-	Process(ctx context.Context, events []cloudtrail.Event) error
-}
 
 // Store namespaces of the handler's idempotency markers. S3 notifications
 // and EventBridge deliver at least once: a marker, written after an object
@@ -42,26 +34,23 @@ const (
 // for up to 14 days (its longest retention) before it is delivered again.
 const MarkerKeep = 14 * 24 * time.Hour
 
-// batchSize bounds the events held at once: a CloudTrail log file can hold
-// tens of thousands of records, and Lambda memory is paid for.
-const batchSize = 5000
-
 type handler struct {
-	p     Processor
-	s3c   cloudtrail.S3API
-	store detect.Store
-	now   func() time.Time
+	p       *watch.Pipeline
+	objects cloudtrail.ObjectStore
+	store   detect.Store
+	now     func() time.Time
 }
 
 // Handler returns the Lambda handler: it parses the payload, reads every
 // new CloudTrail log object it announces (digests and other files are
-// skipped), decodes EventBridge CloudTrail events, and passes the events to
-// p. Objects and events already processed (a marker in store) are skipped.
-// Errors reading S3, the store or from p are returned, so Lambda retries;
-// payloads of no known shape are logged and dropped, since a retry would
-// fail the same way.
-func Handler(p Processor, s3c cloudtrail.S3API, store detect.Store) func(ctx context.Context, raw json.RawMessage) error {
-	h := &handler{p: p, s3c: s3c, store: store, now: time.Now}
+// skipped), decodes EventBridge CloudTrail events, and has p judge the
+// events of each object, and of the EventBridge batch, in one pass. Objects
+// and events already processed (a marker in store) are skipped. Errors
+// reading S3, the store or from p are returned, so Lambda retries; payloads
+// of no known shape are logged and dropped, since a retry would fail the
+// same way.
+func Handler(p *watch.Pipeline, objects cloudtrail.ObjectStore, store detect.Store) func(ctx context.Context, raw json.RawMessage) error {
+	h := &handler{p: p, objects: objects, store: store, now: time.Now}
 	return h.handle
 }
 
@@ -105,10 +94,9 @@ func (h *handler) object(ctx context.Context, obj objectRef) error {
 		slog.Info("keywarden lambda: already processed", "object", name)
 		return nil
 	}
-	out, err := h.s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)})
+	body, err := h.objects.Get(ctx, obj.Bucket, obj.Key)
 	if err != nil {
-		var missing *types.NoSuchKey
-		if errors.As(err, &missing) {
+		if errors.Is(err, fs.ErrNotExist) {
 			// Deleted before we got to it (lifecycle, or a replay of an old
 			// notification): nothing a retry could read.
 			slog.Warn("keywarden lambda: object gone", "object", name)
@@ -116,19 +104,18 @@ func (h *handler) object(ctx context.Context, obj objectRef) error {
 		}
 		return fmt.Errorf("get %s: %w", name, err)
 	}
-	defer out.Body.Close()
-	b := &batcher{ctx: ctx, p: h.p}
+	defer body.Close()
 	opts := cloudtrail.Options{Warn: func(err error) { slog.Warn("keywarden lambda: record skipped", "err", err) }}
-	if err := cloudtrail.ReadReader(ctx, out.Body, name, opts, b.add); err != nil {
+	n, err := h.p.Judge(ctx, func(ctx context.Context, sink cloudtrail.Sink) error {
+		return cloudtrail.ReadReader(ctx, body, name, opts, sink)
+	})
+	if err != nil {
 		return fmt.Errorf("process %s: %w", name, err)
 	}
-	if err := b.flush(); err != nil {
-		return fmt.Errorf("process %s: %w", name, err)
-	}
-	if err := h.store.Put(ctx, ObjectsNamespace, marker, h.markerValue(b.total)); err != nil {
+	if err := h.store.Put(ctx, ObjectsNamespace, marker, h.markerValue(n)); err != nil {
 		return fmt.Errorf("mark %s processed: %w", name, err)
 	}
-	slog.Info("keywarden lambda: processed", "object", name, "events", b.total)
+	slog.Info("keywarden lambda: processed", "object", name, "events", n)
 	return nil
 }
 
@@ -170,7 +157,15 @@ func (h *handler) records(ctx context.Context, raws []json.RawMessage) error {
 	if len(fresh) == 0 {
 		return nil
 	}
-	if err := h.p.Process(ctx, fresh); err != nil {
+	_, err := h.p.Judge(ctx, func(_ context.Context, sink cloudtrail.Sink) error {
+		for _, ev := range fresh {
+			if err := sink(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("process %d events: %w", len(fresh), err)
 	}
 	for _, ev := range fresh {
@@ -182,30 +177,4 @@ func (h *handler) records(ctx context.Context, raws []json.RawMessage) error {
 		}
 	}
 	return nil
-}
-
-// batcher hands events to the processor batchSize at a time.
-type batcher struct {
-	ctx   context.Context
-	p     Processor
-	buf   []cloudtrail.Event
-	total int
-}
-
-func (b *batcher) add(e cloudtrail.Event) error {
-	b.buf = append(b.buf, e)
-	b.total++
-	if len(b.buf) >= batchSize {
-		return b.flush()
-	}
-	return nil
-}
-
-func (b *batcher) flush() error {
-	if len(b.buf) == 0 {
-		return nil
-	}
-	err := b.p.Process(b.ctx, b.buf)
-	b.buf = nil // the processor may keep the slice
-	return err
 }

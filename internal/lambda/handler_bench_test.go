@@ -9,19 +9,23 @@ import (
 	"testing"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/lambda"
+	"github.com/keywarden/keywarden/internal/watch"
 )
 
-type countProc struct{ n int }
+// counter is a detector that counts the events it judges.
+type counter struct{ n int }
 
-func (c *countProc) Process(_ context.Context, events []cloudtrail.Event) error {
-	c.n += len(events)
-	return nil
+func (c *counter) Observe(context.Context, *cloudtrail.Event) ([]detect.Alert, error) {
+	c.n++
+	return nil, nil
 }
 
 // BenchmarkHandlerObject reads one gzipped log object of 10,000 corpus
-// records from moto S3 per iteration, through the whole handler.
+// records from moto S3 per iteration, through the whole handler and the
+// pipeline's batching (with a detector that only counts).
 func BenchmarkHandlerObject(b *testing.B) {
 	f := newFixture(b)
 	var records []json.RawMessage
@@ -51,12 +55,12 @@ func BenchmarkHandlerObject(b *testing.B) {
 	key := regionDir + "143434273843_CloudTrail_us-east-1_20240731T1400Z_bench.json.gz"
 	body := gzipped(b, sb.String())
 	put(b, f.s3.Client, key, body)
-	proc := &countProc{}
+	proc := &counter{}
 	payload := json.RawMessage(s3Notification(bucket, key))
 	b.SetBytes(int64(sb.Len())) // uncompressed bytes
 	b.ResetTimer()
 	for b.Loop() {
-		h := lambda.Handler(proc, f.s3, &detect.MemStore{})
+		h := lambda.Handler(&watch.Pipeline{Detector: proc}, cloudtrailaws.NewS3(f.s3), &detect.MemStore{})
 		if err := h(context.Background(), payload); err != nil {
 			b.Fatal(err)
 		}

@@ -21,7 +21,11 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
+	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/lambda"
+	"github.com/keywarden/keywarden/internal/watch"
+	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -32,20 +36,20 @@ const (
 	digestKey = "AWSLogs/o-a1b2c3d4e5/143434273843/CloudTrail-Digest/us-east-1/2024/07/31/143434273843_CloudTrail-Digest_us-east-1_trail_us-east-1_20240731T1400Z.json.gz"
 )
 
-// recorder is a Processor that keeps the event ids it was given, and fails
-// while failures is positive.
+// recorder is a detector that keeps the events it was given, and fails
+// (as one whose store is down) while failures is positive.
 type recorder struct {
 	events   []cloudtrail.Event
 	failures int
 }
 
-func (r *recorder) Process(_ context.Context, events []cloudtrail.Event) error {
+func (r *recorder) Observe(_ context.Context, e *cloudtrail.Event) ([]detect.Alert, error) {
 	if r.failures > 0 {
 		r.failures--
-		return errors.New("sink unavailable")
+		return nil, errors.New("store unavailable")
 	}
-	r.events = append(r.events, events...)
-	return nil
+	r.events = append(r.events, *e)
+	return nil, nil
 }
 
 func (r *recorder) ids() []string {
@@ -70,8 +74,8 @@ func (c *countingS3) GetObject(ctx context.Context, in *s3.GetObjectInput, optFn
 
 type fixture struct {
 	s3    *countingS3
-	store *awsx.DynamoStore
-	proc  *recorder
+	store *watchaws.DynamoStore
+	proc  *recorder // the pipeline's detector
 	// logs maps each uploaded log object's key to its records' event ids.
 	logs map[string][]string
 }
@@ -81,7 +85,11 @@ func (f *fixture) handle(t *testing.T, payload string) error {
 	if !json.Valid([]byte(payload)) {
 		t.Fatalf("test payload is not valid json:\n%s", payload)
 	}
-	return lambda.Handler(f.proc, f.s3, f.store)(context.Background(), json.RawMessage(payload))
+	return f.handler()(context.Background(), json.RawMessage(payload))
+}
+
+func (f *fixture) handler() func(context.Context, json.RawMessage) error {
+	return lambda.Handler(&watch.Pipeline{Detector: f.proc}, cloudtrailaws.NewS3(f.s3), f.store)
 }
 
 // newFixture fills a moto bucket with gzipped CloudTrail log files made of
@@ -108,10 +116,10 @@ func newFixture(t testing.TB) *fixture {
 	}
 	put(t, client, digestKey, gzipped(t, `{"awsAccountId":"143434273843"}`))
 	db := dynamodb.NewFromConfig(cfg)
-	if err := awsx.CreateDynamoStoreTable(context.Background(), db, "keywarden-state"); err != nil {
+	if err := watchaws.CreateDynamoStoreTable(context.Background(), db, "keywarden-state"); err != nil {
 		t.Fatal(err)
 	}
-	f.store = awsx.NewDynamoStoreClient(db, "keywarden-state")
+	f.store = watchaws.NewDynamoStoreClient(db, "keywarden-state")
 	return f
 }
 
@@ -233,7 +241,7 @@ func TestHandlerRetriesAnObjectWhoseProcessingFailed(t *testing.T) {
 	f := newFixture(t)
 	f.proc.failures = 1
 	key := f.keys()[0]
-	if err := f.handle(t, s3Notification(bucket, key)); err == nil || !strings.Contains(err.Error(), "sink unavailable") {
+	if err := f.handle(t, s3Notification(bucket, key)); err == nil || !strings.Contains(err.Error(), "store unavailable") {
 		t.Fatalf("first delivery error = %v; want the processor's", err)
 	}
 	if _, done, err := f.store.Get(context.Background(), lambda.ObjectsNamespace, bucket+"/"+key); err != nil || done {
@@ -270,7 +278,7 @@ func TestHandlerErrors(t *testing.T) {
 // its signature and error reporting are what Start hands to Lambda.
 func TestHandlerServesThroughTheLambdaLibrary(t *testing.T) {
 	f := newFixture(t)
-	h := awslambda.NewHandler(lambda.Handler(f.proc, f.s3, f.store))
+	h := awslambda.NewHandler(f.handler())
 	if _, err := h.Invoke(context.Background(), []byte(s3Notification(bucket, f.keys()...))); err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +290,7 @@ func TestHandlerServesThroughTheLambdaLibrary(t *testing.T) {
 		t.Errorf("invoke for a deleted object: %v; want it skipped", err)
 	}
 	put(t, f.s3.Client, regionDir+"new.json", []byte(`{"Records":[{"eventID":"e-new","eventName":"ListBuckets","eventTime":"2024-07-31T13:20:00Z"}]}`))
-	if _, err := h.Invoke(context.Background(), []byte(s3Notification(bucket, regionDir+"new.json"))); err == nil || !strings.Contains(err.Error(), "sink unavailable") {
+	if _, err := h.Invoke(context.Background(), []byte(s3Notification(bucket, regionDir+"new.json"))); err == nil || !strings.Contains(err.Error(), "store unavailable") {
 		t.Errorf("invoke with a failing processor: err = %v; want it reported to Lambda", err)
 	}
 }

@@ -3,11 +3,14 @@ package lambda
 import (
 	"fmt"
 	"os"
+	"time"
 
 	awslambda "github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/severity"
+	"github.com/keywarden/keywarden/internal/watch"
 )
 
 // Environment variables deploy/template.yaml sets on the function.
@@ -21,17 +24,48 @@ const (
 // Config is what the function reads from its environment.
 type Config struct {
 	Table  string
-	Topic  string
-	FailOn string
+	Topic  string         // "": alerts go to the function's log (CloudWatch Logs) as JSON Lines
+	FailOn severity.Level // alerts below it are not published; 0: all are
 }
 
 // ConfigFromEnv reads the function's settings; the table is required.
 func ConfigFromEnv() (Config, error) {
-	c := Config{Table: os.Getenv(EnvTable), Topic: os.Getenv(EnvTopic), FailOn: os.Getenv(EnvFailOn)}
+	c := Config{Table: os.Getenv(EnvTable), Topic: os.Getenv(EnvTopic)}
 	if c.Table == "" {
 		return Config{}, fmt.Errorf("lambda config: %s is not set (the dynamodb state table)", EnvTable)
 	}
+	if v := os.Getenv(EnvFailOn); v != "" {
+		lvl, err := severity.Parse(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: %w", EnvFailOn, err)
+		}
+		c.FailOn = lvl
+	}
 	return c, nil
+}
+
+// Sink is the --sink spec of the function's alerts: the topic, else its log.
+func (c Config) Sink() string {
+	if c.Topic == "" {
+		return "jsonl"
+	}
+	return "sns:" + c.Topic
+}
+
+// Expiring is a store whose namespaces can be given a lifetime: the
+// function's DynamoDB table (watchaws.DynamoStore).
+type Expiring interface {
+	SetTTL(namespace string, d time.Duration)
+}
+
+// Expire gives what the function only ever adds a lifetime, so its table
+// does not grow for ever: dedup marks a week past their window, and the
+// markers of processed objects and events. Baselines and burst windows are
+// kept.
+func Expire(store Expiring) {
+	store.SetTTL(watch.DedupNamespace, watch.DefaultDedupWindow+watch.DedupKeep)
+	store.SetTTL(ObjectsNamespace, MarkerKeep)
+	store.SetTTL(EventsNamespace, MarkerKeep)
 }
 
 // Running reports whether this process is a Lambda function's runtime:
@@ -40,8 +74,8 @@ func Running() bool { return os.Getenv(envRuntime) != "" }
 
 // Start serves invocations with Handler until the runtime stops the
 // process; it does not return.
-func Start(p Processor, s3c cloudtrail.S3API, store detect.Store) {
-	awslambda.Start(Handler(p, s3c, store))
+func Start(p *watch.Pipeline, objects cloudtrail.ObjectStore, store detect.Store) {
+	awslambda.Start(Handler(p, objects, store))
 }
 
 // DeployHelp is what `keywarden lambda` prints outside Lambda.

@@ -136,13 +136,13 @@ func TestPruneDedupForgetsOnlyOldMarks(t *testing.T) {
 	if got, err := d.Filter(context.Background(), []detect.Alert{a}); err != nil || len(got) != 1 {
 		t.Fatalf("first Filter = %v, %v; want the alert", rules(got), err)
 	}
-	if n, err := PruneDedup(ctx, db, time.Now().Add(-DedupKeep)); err != nil || n != 0 {
+	if n, err := pruneDedup(ctx, StateStore(db), time.Now().Add(-DedupKeep)); err != nil || n != 0 {
 		t.Fatalf("pruning marks older than a week removed %d (%v), want 0", n, err)
 	}
 	if got, _ := d.Filter(context.Background(), []detect.Alert{a}); len(got) != 0 {
 		t.Fatalf("after a prune of old marks the repeat went through: %v", rules(got))
 	}
-	if n, err := PruneDedup(ctx, db, time.Now().Add(time.Second)); err != nil || n != 1 {
+	if n, err := pruneDedup(ctx, StateStore(db), time.Now().Add(time.Second)); err != nil || n != 1 {
 		t.Fatalf("pruning every mark removed %d (%v), want 1", n, err)
 	}
 	if got, _ := d.Filter(context.Background(), []detect.Alert{a}); len(got) != 1 {

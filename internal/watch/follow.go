@@ -15,19 +15,19 @@ import (
 // its watermark and skips the events it has already judged.
 const Lateness = time.Hour
 
-// Cursor is what a followed source has been read up to, persisted so a
+// cursor is what a followed source has been read up to, persisted so a
 // restart neither skips nor repeats: the newest event time judged, and the
 // ids of the events judged within Lateness of it.
-type Cursor struct {
+type cursor struct {
 	Watermark time.Time            `json:"watermark"`
 	Seen      map[string]time.Time `json:"seen"` // event id -> event time
 }
 
 const cursorNamespace = "watch-cursor"
 
-// LoadCursor reads the cursor of source; a new source starts empty.
-func LoadCursor(ctx context.Context, store detect.Store, source string) (*Cursor, error) {
-	c := &Cursor{Seen: map[string]time.Time{}}
+// loadCursor reads the cursor of source; a new source starts empty.
+func loadCursor(ctx context.Context, store detect.Store, source string) (*cursor, error) {
+	c := &cursor{Seen: map[string]time.Time{}}
 	raw, ok, err := store.Get(ctx, cursorNamespace, source)
 	if err != nil || !ok {
 		return c, err
@@ -41,37 +41,35 @@ func LoadCursor(ctx context.Context, store detect.Store, source string) (*Cursor
 	return c, nil
 }
 
-// Since is where the next read starts: Lateness before the watermark.
-func (c *Cursor) Since() time.Time {
+// since is where the next read starts: Lateness before the watermark.
+func (c *cursor) since() time.Time {
 	if c.Watermark.IsZero() {
 		return time.Time{}
 	}
 	return c.Watermark.Add(-Lateness)
 }
 
-// Fresh keeps the events not judged yet and records them as judged.
-func (c *Cursor) Fresh(events []cloudtrail.Event) []cloudtrail.Event {
-	var out []cloudtrail.Event
-	for _, e := range events {
+// fresh passes sink the events not judged yet, and records them as judged.
+func (c *cursor) fresh(sink cloudtrail.Sink) cloudtrail.Sink {
+	return func(e cloudtrail.Event) error {
 		id := e.EventID
 		if id == "" {
 			id = e.EventTime.String() + e.EventName + e.UserIdentity.AccessKeyID
 		}
 		if _, seen := c.Seen[id]; seen {
-			continue
+			return nil
 		}
 		c.Seen[id] = e.EventTime
 		if e.EventTime.After(c.Watermark) {
 			c.Watermark = e.EventTime
 		}
-		out = append(out, e)
+		return sink(e)
 	}
-	return out
 }
 
-// Save prunes ids too old to be read again and persists the cursor.
-func (c *Cursor) Save(ctx context.Context, store detect.Store, source string) error {
-	floor := c.Since().Add(-Lateness)
+// save prunes ids too old to be read again and persists the cursor.
+func (c *cursor) save(ctx context.Context, store detect.Store, source string) error {
+	floor := c.since().Add(-Lateness)
 	for id, t := range c.Seen {
 		if t.Before(floor) {
 			delete(c.Seen, id)

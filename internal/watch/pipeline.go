@@ -1,10 +1,11 @@
 // Package watch runs CloudTrail events through the detectors and sends the
 // alerts they raise to sinks, once: the pipeline behind `keywarden watch`
-// and `keywarden lambda`.
+// and `keywarden lambda`, and the poll loop of `keywarden watch` (Watch).
 package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -34,6 +35,42 @@ type Pipeline struct {
 
 	worst  severity.Level
 	alerts int
+}
+
+// batchSize is how many events are judged together: a source is judged as
+// it is read, so memory stays flat however large it is (a CloudTrail log
+// file can hold tens of thousands of records, and Lambda memory is paid
+// for), and a batch is sorted by time before it is judged.
+const batchSize = 5000
+
+// Read hands a source's events to sink, in the order read; an error from
+// sink ends the read with that error.
+type Read func(ctx context.Context, sink cloudtrail.Sink) error
+
+// Judge is one pass over a source (a watch poll, a Lambda invocation's
+// object): it judges the events read hands over in batches as they come,
+// then commits what the detectors learned. It returns how many events were
+// read.
+func (p *Pipeline) Judge(ctx context.Context, read Read) (int, error) {
+	var batch []cloudtrail.Event
+	n := 0
+	err := read(ctx, func(e cloudtrail.Event) error {
+		batch = append(batch, e)
+		n++
+		if len(batch) < batchSize {
+			return nil
+		}
+		err := p.Process(ctx, batch)
+		batch = batch[:0] // Process keeps nothing of a batch
+		return err
+	})
+	if err == nil {
+		err = p.Process(ctx, batch)
+	}
+	if err == nil {
+		err = p.Commit(ctx)
+	}
+	return n, err
 }
 
 // Process judges events in time order and sends what they raise. An
@@ -111,6 +148,29 @@ func (p *Pipeline) Commit(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Flush sends what sinks hold back (a rate limit's summary of a finished
+// minute): a --follow loop calls it between polls. Sinks that hold nothing
+// back have no Flush.
+func (p *Pipeline) Flush(ctx context.Context) error {
+	var errs []error
+	for _, s := range p.Sinks {
+		if f, ok := s.(interface{ Flush(context.Context) error }); ok {
+			errs = append(errs, f.Flush(ctx))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close closes every sink: a rate limit sends its pending summary, a file
+// is closed, a JSON array ends.
+func (p *Pipeline) Close() error {
+	var errs []error
+	for _, s := range p.Sinks {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // timeOrder is the indexes of events in time order (stable). Records are

@@ -3,17 +3,15 @@ package watch
 import (
 	"testing"
 	"time"
-
-	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 func TestSESSpike(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	usual := func() []awsx.SendPoint {
-		var ps []awsx.SendPoint
+	usual := func() []SendPoint {
+		var ps []SendPoint
 		for h := 2; h < 14*24; h++ { // two weeks of 40 mails an hour, in 15-minute buckets
 			for q := 0; q < 4; q++ {
-				ps = append(ps, awsx.SendPoint{At: now.Add(-time.Duration(h)*time.Hour + time.Duration(q)*15*time.Minute), Attempts: 10})
+				ps = append(ps, SendPoint{At: now.Add(-time.Duration(h)*time.Hour + time.Duration(q)*15*time.Minute), Attempts: 10})
 			}
 		}
 		return ps
@@ -31,15 +29,15 @@ func TestSESSpike(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps := append(usual(), awsx.SendPoint{At: now.Add(-10 * time.Minute), Attempts: tt.lastHour})
-			last, median, spike := SESSpike(ps, now, tt.floor)
+			ps := append(usual(), SendPoint{At: now.Add(-10 * time.Minute), Attempts: tt.lastHour})
+			last, median, spike := sesSpike(ps, now, tt.floor)
 			if last != tt.lastHour || median != 40 || spike != tt.want {
 				t.Errorf("got last %d median %d spike %v; want %d, 40, %v", last, median, spike, tt.lastHour, tt.want)
 			}
 		})
 	}
 	// No history (a new account, or moto's single cumulative point): the floor decides.
-	if _, _, spike := SESSpike([]awsx.SendPoint{{At: now, Attempts: 150}}, now, 100); !spike {
+	if _, _, spike := sesSpike([]SendPoint{{At: now, Attempts: 150}}, now, 100); !spike {
 		t.Error("with no history, 150 over a floor of 100 is a spike")
 	}
 }

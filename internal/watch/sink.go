@@ -15,8 +15,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/keywarden/keywarden/internal/detect"
 )
 
@@ -36,10 +34,11 @@ type Sink interface {
 
 // SinkEnv is what sinks need from the outside world. Zero fields get
 // defaults: os.Stdout, http.DefaultClient's transport, os.Getenv, a real
-// sleep.
+// sleep; a nil SNS refuses sns: sinks.
 type SinkEnv struct {
 	Stdout io.Writer
-	AWS    aws.Config
+	// SNS makes the publisher of an sns:TOPIC_ARN sink (watchaws.SNSPublisher).
+	SNS    func(topicARN string) Publisher
 	HTTP   *http.Client
 	Getenv func(string) string
 	// Sleep waits between webhook retries; tests pass a fake clock.
@@ -229,6 +228,74 @@ func (s *jsonlSink) Close() error {
 	}
 	if err := s.file.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", s.file.Name(), err)
+	}
+	return nil
+}
+
+// Formats are the names --format takes: how alerts are printed on
+// standard output.
+var Formats = []string{"text", "json", "jsonl"}
+
+// FormatSink prints alerts on w in format: text and jsonl as the sinks of
+// those names do, json as one JSON array of every alert sent, which Close
+// ends (an array cannot be read before it ends: jsonl is the streaming form).
+func FormatSink(format string, w io.Writer) (Sink, error) {
+	switch format {
+	case "text", "jsonl":
+		return ParseSink(format, SinkEnv{Stdout: w})
+	case "json":
+		if w == nil {
+			w = os.Stdout
+		}
+		return &jsonArraySink{w: w}, nil
+	}
+	return nil, fmt.Errorf("%w: format %q: want one of %s", ErrBadSink, format, strings.Join(Formats, ", "))
+}
+
+// PrintsToStdout reports whether a --sink spec prints on standard output.
+func PrintsToStdout(spec string) bool { return spec == "text" || spec == "jsonl" }
+
+// jsonArraySink writes the alert JSON of jsonlSink as the elements of one
+// indented array, opened by the first alert and closed by Close: "[]" when
+// none was sent.
+type jsonArraySink struct {
+	mu sync.Mutex
+	w  io.Writer
+	n  int // alerts written
+}
+
+func (s *jsonArraySink) Send(ctx context.Context, alerts []detect.Alert) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b bytes.Buffer
+	for i, a := range alerts {
+		elem, err := json.MarshalIndent(a, "  ", "  ")
+		if err != nil {
+			return fmt.Errorf("encode alert %s: %w", a.Rule, err)
+		}
+		if s.n+i == 0 {
+			b.WriteString("[\n  ")
+		} else {
+			b.WriteString(",\n  ")
+		}
+		b.Write(elem)
+	}
+	if _, err := s.w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write alerts: %w", err)
+	}
+	s.n += len(alerts)
+	return nil
+}
+
+func (s *jsonArraySink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	end := "\n]\n"
+	if s.n == 0 {
+		end = "[]\n"
+	}
+	if _, err := io.WriteString(s.w, end); err != nil {
+		return fmt.Errorf("write alerts: %w", err)
 	}
 	return nil
 }

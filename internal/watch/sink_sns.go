@@ -6,12 +6,21 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
-
 	"github.com/keywarden/keywarden/internal/detect"
 )
+
+// Message is one message of the sns: sink: a subject, a body, and the
+// string attributes subscribers filter on.
+type Message struct {
+	Subject    string
+	Body       string
+	Attributes map[string]string
+}
+
+// Publisher publishes messages to one topic: SNS in AWS (watchaws.SNS).
+type Publisher interface {
+	Publish(ctx context.Context, m Message) error
+}
 
 // snsMessageMax is SNS's limit on a message; an alert whose details push it
 // over is sent without them rather than refused for ever.
@@ -20,28 +29,22 @@ const (
 	snsSubjectMax = 100
 )
 
-// snsPublisher is the part of the SNS client the sink uses.
-type snsPublisher interface {
-	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
-}
-
 // snsSink publishes one message per alert, so subscribers (email, SQS,
 // Lambda) can filter on the severity and rule message attributes.
 type snsSink struct {
-	topic  string
-	client snsPublisher
-	done   deliveredSet
+	topic string
+	pub   Publisher
+	done  deliveredSet
 }
 
 func newSNSSink(topic string, env SinkEnv) (Sink, error) {
 	if !strings.HasPrefix(topic, "arn:") || strings.Count(topic, ":") != 5 {
 		return nil, fmt.Errorf("%w: sns sink: want a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got %q", ErrBadSink, field(topic))
 	}
-	cfg := env.AWS.Copy()
-	if region := strings.Split(topic, ":")[3]; region != "" {
-		cfg.Region = region // the topic's region, whatever the profile says
+	if env.SNS == nil {
+		return nil, fmt.Errorf("%w: sns sink: no AWS access to publish with", ErrBadSink)
 	}
-	return &snsSink{topic: topic, client: sns.NewFromConfig(cfg)}, nil
+	return &snsSink{topic: topic, pub: env.SNS(topic)}, nil
 }
 
 func (s *snsSink) Send(ctx context.Context, alerts []detect.Alert) error {
@@ -54,16 +57,8 @@ func (s *snsSink) Send(ctx context.Context, alerts []detect.Alert) error {
 		if s.done.has(key) {
 			continue // published by a Send that failed later on
 		}
-		sev := a.Severity.String()
-		_, err = s.client.Publish(ctx, &sns.PublishInput{
-			TopicArn: aws.String(s.topic),
-			Subject:  aws.String(snsSubject(a)),
-			Message:  aws.String(msg),
-			MessageAttributes: map[string]snstypes.MessageAttributeValue{
-				"severity": {DataType: aws.String("String"), StringValue: aws.String(sev)},
-				"rule":     {DataType: aws.String("String"), StringValue: aws.String(orDash(a.Rule))},
-			},
-		})
+		err = s.pub.Publish(ctx, Message{Subject: snsSubject(a), Body: msg,
+			Attributes: map[string]string{"severity": a.Severity.String(), "rule": orDash(a.Rule)}})
 		if err != nil {
 			return fmt.Errorf("publish alert %s to %s: %w", a.Rule, s.topic, err)
 		}

@@ -169,3 +169,54 @@ func FuzzParseHeaders(f *testing.F) {
 		}
 	})
 }
+
+// --format json is one array of the alerts jsonl prints, whatever the
+// batches; "[]" when there were none.
+func TestFormatSinkJSONIsOneArrayOfTheJSONLAlerts(t *testing.T) {
+	batches := [][]detect.Alert{
+		{testAlert("KW-CT-IAM-CREATE-USER", "alice", t0), testAlert("KW-CT-ROOT", "bob", t0)},
+		{testAlert("KW-CT-EVASION", "carol", t0)},
+	}
+	var arr, lines bytes.Buffer
+	js, err := FormatSink("json", &arr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jl, err := FormatSink("jsonl", &lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		if err := js.Send(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		if err := jl.Send(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := js.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []json.RawMessage
+	if err := json.Unmarshal(arr.Bytes(), &got); err != nil {
+		t.Fatalf("not one JSON array: %v\n%s", err, arr.String())
+	}
+	want := strings.Split(strings.TrimSpace(lines.String()), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("array of %d alerts, want %d", len(got), len(want))
+	}
+	for i := range got {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, got[i]); err != nil || compact.String() != want[i] {
+			t.Errorf("element %d = %s, want jsonl's %s", i, compact.String(), want[i])
+		}
+	}
+	var empty bytes.Buffer
+	s, _ := FormatSink("json", &empty)
+	if err := s.Close(); err != nil || empty.String() != "[]\n" {
+		t.Errorf("no alert: %q, %v; want []", empty.String(), err)
+	}
+	if _, err := FormatSink("yaml", &empty); !errors.Is(err, ErrBadSink) {
+		t.Errorf("FormatSink(yaml) = %v", err)
+	}
+}

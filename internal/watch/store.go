@@ -28,8 +28,23 @@ func (s dbStore) Put(ctx context.Context, ns, key string, v []byte) error {
 // and without pruning the marks would pile up for as long as watch runs.
 const DedupKeep = 7 * 24 * time.Hour
 
-// PruneDedup deletes the dedup marks last written before t and says how
-// many went.
-func PruneDedup(ctx context.Context, db *state.DB, before time.Time) (int64, error) {
-	return db.DeleteValuesBefore(ctx, DedupNamespace, before)
+// pruner is a store that can delete what a namespace holds that was last
+// written before a time: the state database. Lambda's DynamoDB table
+// expires dedup marks through its TTL instead.
+type pruner interface {
+	deleteBefore(ctx context.Context, namespace string, before time.Time) (int64, error)
+}
+
+func (s dbStore) deleteBefore(ctx context.Context, ns string, before time.Time) (int64, error) {
+	return s.db.DeleteValuesBefore(ctx, ns, before)
+}
+
+// pruneDedup deletes the dedup marks last written before t, when store can,
+// and says how many went.
+func pruneDedup(ctx context.Context, store detect.Store, before time.Time) (int64, error) {
+	p, ok := store.(pruner)
+	if !ok {
+		return 0, nil
+	}
+	return p.deleteBefore(ctx, DedupNamespace, before)
 }

@@ -1,4 +1,4 @@
-package watch
+package cloudtrailaws_test
 
 import (
 	"testing"
@@ -6,5 +6,5 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 )
 
-// TestMain stops the moto_server the SNS tests start.
+// TestMain stops the moto_server the S3 tests start.
 func TestMain(m *testing.M) { awstest.Main(m) }

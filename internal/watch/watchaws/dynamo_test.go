@@ -1,4 +1,4 @@
-package awsx_test
+package watchaws_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
 
 // stateTable creates the table deploy/template.yaml declares in moto and
@@ -26,7 +27,7 @@ func stateTable(t *testing.T, name string) *dynamodb.Client {
 		t.Fatal(err)
 	}
 	client := dynamodb.NewFromConfig(cfg)
-	if err := awsx.CreateDynamoStoreTable(ctx, client, name); err != nil {
+	if err := watchaws.CreateDynamoStoreTable(ctx, client, name); err != nil {
 		t.Fatal(err)
 	}
 	return client
@@ -38,7 +39,7 @@ func TestDynamoStoreRoundTripKeepsNamespacesApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := awsx.NewDynamoStore(cfg, "keywarden-state")
+	store := watchaws.NewDynamoStore(cfg, "keywarden-state")
 	puts := []struct{ ns, key, value string }{
 		{"baseline", "AKIA1", "net=10.0.0.0/24"},
 		{"watermark", "AKIA1", "2026-11-23T10:00:00Z"},
@@ -76,7 +77,7 @@ func TestDynamoStoreRoundTripKeepsNamespacesApart(t *testing.T) {
 
 func TestDynamoStorePutIfAbsentClaimsOnceUntilExpiry(t *testing.T) {
 	client := stateTable(t, "claims")
-	store := awsx.NewDynamoStoreClient(client, "claims")
+	store := watchaws.NewDynamoStoreClient(client, "claims")
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	store.SetClock(func() time.Time { return now })
 	store.SetTTL("objects", time.Hour)
@@ -118,7 +119,7 @@ func TestDynamoStoreDeleteAndBadKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := awsx.NewDynamoStoreClient(dynamodb.NewFromConfig(cfg), "state")
+	store := watchaws.NewDynamoStoreClient(dynamodb.NewFromConfig(cfg), "state")
 	if err := store.Put(context.Background(), "ns", "k", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestDynamoStoreDeleteAndBadKeys(t *testing.T) {
 	if err := store.Put(context.Background(), "", "k", nil); err == nil {
 		t.Error("Put with an empty namespace succeeded")
 	}
-	if _, _, err := awsx.NewDynamoStore(cfg, "no-such-table").Get(context.Background(), "ns", "k"); err == nil {
+	if _, _, err := watchaws.NewDynamoStore(cfg, "no-such-table").Get(context.Background(), "ns", "k"); err == nil {
 		t.Error("Get from a missing table succeeded")
 	}
 }

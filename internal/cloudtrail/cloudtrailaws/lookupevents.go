@@ -1,4 +1,4 @@
-package awsx
+package cloudtrailaws
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
+	"github.com/keywarden/keywarden/internal/awsx"
 	ct "github.com/keywarden/keywarden/internal/cloudtrail"
 )
 
@@ -247,4 +248,23 @@ func (l *keyLookup) paceAttempts(limiter *rate.Limiter) func(*middleware.Stack) 
 				return next.HandleFinalize(ctx, in)
 			}), middleware.After)
 	}
+}
+
+// Lookup reads every management event of an account's regions: watch's
+// lookup: source.
+type Lookup struct{ cfg aws.Config }
+
+// NewLookup reads through cfg's credentials.
+func NewLookup(cfg aws.Config) *Lookup { return &Lookup{cfg: cfg} }
+
+// Regions lists the account's enabled regions.
+func (l *Lookup) Regions(ctx context.Context) ([]string, error) {
+	return awsx.EnabledRegions(ctx, l.cfg)
+}
+
+// Events hands sink every management event of regions since the given
+// time (LookupKeyEvents with no key); what it skips goes to warn.
+func (l *Lookup) Events(ctx context.Context, regions []string, since time.Time, warn func(error), sink ct.Sink) error {
+	_, err := LookupKeyEvents(ctx, l.cfg, "", regions, since, sink, LookupWarn(func(m string) { warn(errors.New(m)) }))
+	return err
 }

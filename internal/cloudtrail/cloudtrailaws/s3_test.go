@@ -1,7 +1,12 @@
-package cloudtrail_test
+package cloudtrailaws_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +19,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 )
 
 // countingS3 records what the reader asked S3 for.
@@ -36,6 +42,23 @@ func (c *countingS3) GetObject(ctx context.Context, in *s3.GetObjectInput, optFn
 	c.gets = append(c.gets, aws.ToString(in.Key))
 	c.mu.Unlock()
 	return c.Client.GetObject(ctx, in, optFns...)
+}
+
+// logFile is a gzipped CloudTrail log file of one CreateUser record, with
+// CloudTrail's name for a file delivered at at.
+func logFile(t *testing.T, at time.Time, id string) (name, body string) {
+	t.Helper()
+	rec := fmt.Sprintf(`{"eventID":%q,"eventTime":%q,"eventSource":"iam.amazonaws.com","eventName":"CreateUser"}`,
+		id, at.Add(-4*time.Minute).Format(time.RFC3339))
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write([]byte(`{"Records":[` + rec + `]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return "123456789012_CloudTrail_us-east-1_" + at.Format("20060102T1504Z") + "_" + id + ".json.gz", buf.String()
 }
 
 // trailBucket fills a moto bucket with four days of gzipped log files (two
@@ -61,8 +84,8 @@ func trailBucket(t *testing.T) *s3.Client {
 	for d := 20; d <= 23; d++ {
 		for _, hour := range []int{3, 15} {
 			at := time.Date(2026, 11, d, hour, 5, 0, 0, time.UTC)
-			id := at.Format("02T15")
-			put(region+at.Format("2006/01/02/")+logName(at, id), gz(t, `{"Records":[`+record(id, at.Add(-4*time.Minute))+`]}`))
+			name, body := logFile(t, at, at.Format("02T15"))
+			put(region+at.Format("2006/01/02/")+name, body)
 		}
 	}
 	put("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/21/123456789012_CloudTrail-Digest_us-east-1_x.json.gz", "{}")
@@ -109,7 +132,7 @@ func TestReadS3(t *testing.T) {
 			var ids []string
 			warns := 0
 			tc.opts.Warn = func(error) { warns++ }
-			err := cloudtrail.ReadS3(context.Background(), counting, "trail", tc.prefix, tc.opts, func(ev cloudtrail.Event) error {
+			err := cloudtrail.ReadS3(context.Background(), cloudtrailaws.NewS3(counting), "trail", tc.prefix, tc.opts, func(ev cloudtrail.Event) error {
 				ids = append(ids, ev.EventID)
 				return nil
 			})
@@ -135,10 +158,36 @@ func TestReadS3(t *testing.T) {
 func TestReadFromS3(t *testing.T) {
 	client := trailBucket(t)
 	n := 0
-	newS3 := func(context.Context) (cloudtrail.S3API, error) { return client, nil }
+	newStore := func(context.Context) (cloudtrail.ObjectStore, error) { return cloudtrailaws.NewS3(client), nil }
 	err := cloudtrail.ReadFrom(context.Background(), "s3://trail/AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/23/",
-		cloudtrail.Options{}, newS3, func(cloudtrail.Event) error { n++; return nil })
+		cloudtrail.Options{}, newStore, func(cloudtrail.Event) error { n++; return nil })
 	if err != nil || n != 2 {
 		t.Errorf("ReadFrom(s3 day folder) = %v after %d events, want nil after 2", err, n)
+	}
+}
+
+func TestS3GetOfAMissingObjectIsNotExist(t *testing.T) {
+	store := cloudtrailaws.NewS3(trailBucket(t))
+	_, err := store.Get(context.Background(), "trail", "AWSLogs/gone.json.gz")
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "NoSuchKey") {
+		t.Errorf("Get(missing object) = %v; want S3's NoSuchKey, matching fs.ErrNotExist", err)
+	}
+	if _, err := store.Get(context.Background(), "no-such-bucket", "k"); err == nil || errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Get(missing bucket) = %v; want an error that is not a missing object", err)
+	}
+}
+
+func TestS3ListStopsWhenTheCallerDoes(t *testing.T) {
+	var keys []string
+	for obj, err := range cloudtrailaws.NewS3(trailBucket(t)).List(context.Background(), "trail", "AWSLogs/123456789012/CloudTrail/", "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys = append(keys, obj.Key); len(keys) == 2 {
+			break
+		}
+	}
+	if len(keys) != 2 || !strings.HasSuffix(keys[0], "_20T03.json.gz") || !strings.HasSuffix(keys[1], "_20T15.json.gz") {
+		t.Errorf("first two keys %q; want the first day's files in key order", keys)
 	}
 }

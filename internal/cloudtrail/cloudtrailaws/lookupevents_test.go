@@ -1,4 +1,4 @@
-package awsx_test
+package cloudtrailaws_test
 
 import (
 	"context"
@@ -16,7 +16,12 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
+	"github.com/keywarden/keywarden/internal/watch"
 )
+
+// Lookup is the lookup: source of watch, which this package does not import.
+var _ watch.Lookup = (*cloudtrailaws.Lookup)(nil)
 
 // lookupEpoch is when the fixtures' activity starts.
 var lookupEpoch = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -46,7 +51,7 @@ func ids(fs []awstest.CloudTrailEventFixture) []string {
 
 // lookup runs LookupKeyEvents against the fake (the environment must point
 // at it) and returns the event ids delivered, sorted, and the warnings.
-func lookup(t *testing.T, keyID string, regions []string, since time.Time, opts ...awsx.LookupOption) ([]string, awsx.LookupStats, []string, error) {
+func lookup(t *testing.T, keyID string, regions []string, since time.Time, opts ...cloudtrailaws.LookupOption) ([]string, cloudtrailaws.LookupStats, []string, error) {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := awsx.Load(ctx, awsx.Options{})
@@ -55,9 +60,9 @@ func lookup(t *testing.T, keyID string, regions []string, since time.Time, opts 
 	}
 	var mu sync.Mutex
 	var warnings []string
-	opts = append(opts, awsx.LookupWarn(func(s string) { mu.Lock(); warnings = append(warnings, s); mu.Unlock() }))
+	opts = append(opts, cloudtrailaws.LookupWarn(func(s string) { mu.Lock(); warnings = append(warnings, s); mu.Unlock() }))
 	var got []string
-	stats, err := awsx.LookupKeyEvents(ctx, cfg, keyID, regions, since, func(e cloudtrail.Event) error {
+	stats, err := cloudtrailaws.LookupKeyEvents(ctx, cfg, keyID, regions, since, func(e cloudtrail.Event) error {
 		if e.UserIdentity.AccessKeyID != keyID || e.EventTime.IsZero() {
 			t.Errorf("event %s decoded with key %q at %v", e.EventID, e.UserIdentity.AccessKeyID, e.EventTime)
 		}
@@ -91,7 +96,7 @@ func TestLookupKeyEventsReadsEveryPageOfEveryRegionAndOnlyTheKeys(t *testing.T) 
 	if diff := cmp.Diff(ids(append(slices.Clone(east), west...)), got); diff != "" {
 		t.Errorf("events delivered (-want +got):\n%s", diff)
 	}
-	wantStats := awsx.LookupStats{Regions: []string{"eu-west-1", "us-east-1"}, Requests: 5, Events: 180, Failed: map[string]error{}}
+	wantStats := cloudtrailaws.LookupStats{Regions: []string{"eu-west-1", "us-east-1"}, Requests: 5, Events: 180, Failed: map[string]error{}}
 	if diff := cmp.Diff(wantStats, stats); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
@@ -111,15 +116,15 @@ func TestLookupKeyEventsPacingAgainstTheQuota(t *testing.T) {
 	events := keyEvents("k", key, "us-east-1", 140, lookupEpoch) // 3 pages in one region
 	tests := []struct {
 		name          string
-		opts          []awsx.LookupOption
+		opts          []cloudtrailaws.LookupOption
 		wantThrottled bool
 		wantFailed    bool
 	}{
 		{name: "paced requests are never throttled", wantThrottled: false},
 		{name: "unpaced requests are throttled and retried until all arrive",
-			opts: []awsx.LookupOption{awsx.LookupInterval(0)}, wantThrottled: true},
+			opts: []cloudtrailaws.LookupOption{cloudtrailaws.LookupInterval(0)}, wantThrottled: true},
 		{name: "unpaced requests without retries lose the region",
-			opts: []awsx.LookupOption{awsx.LookupInterval(0), awsx.LookupMaxAttempts(1)}, wantThrottled: true, wantFailed: true},
+			opts: []cloudtrailaws.LookupOption{cloudtrailaws.LookupInterval(0), cloudtrailaws.LookupMaxAttempts(1)}, wantThrottled: true, wantFailed: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,7 +163,7 @@ func TestLookupKeyEventsOneAfterAnotherStayUnderTheQuota(t *testing.T) {
 		keyEvents("s", minted, "us-east-1", 60, lookupEpoch)...))
 	srv.SetEnvAlone(t)
 	for _, key := range []string{leaked, minted} {
-		got, _, _, err := lookup(t, key, []string{"us-east-1"}, lookupEpoch, awsx.LookupMaxAttempts(1))
+		got, _, _, err := lookup(t, key, []string{"us-east-1"}, lookupEpoch, cloudtrailaws.LookupMaxAttempts(1))
 		if err != nil || len(got) != 60 {
 			t.Fatalf("key %s: %d of 60 events: %v", key, len(got), err)
 		}
@@ -213,33 +218,13 @@ func TestLookupKeyEventsStopsAtTheSinksError(t *testing.T) {
 	}
 	stop := errors.New("report full")
 	calls := 0
-	_, err = awsx.LookupKeyEvents(context.Background(), cfg, key, []string{"us-east-1"}, lookupEpoch,
+	_, err = cloudtrailaws.LookupKeyEvents(context.Background(), cfg, key, []string{"us-east-1"}, lookupEpoch,
 		func(cloudtrail.Event) error { calls++; return stop })
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("err %v after %d sink calls, want the sink's error after 1", err, calls)
 	}
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d requests, want 1: no page is read after the sink fails", n)
-	}
-}
-
-func TestEnabledRegionsListsTheAccountsRegionsInItsPartition(t *testing.T) {
-	awstest.Moto(t)
-	cfg, err := awsx.Load(context.Background(), awsx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	regions, err := awsx.EnabledRegions(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(regions, "us-east-1") || !slices.Contains(regions, "eu-west-1") || !slices.IsSorted(regions) {
-		t.Errorf("regions %v: want sorted, with us-east-1 and eu-west-1", regions)
-	}
-	for _, r := range regions {
-		if strings.HasPrefix(r, "cn-") || strings.HasPrefix(r, "us-gov-") {
-			t.Errorf("region %s is outside the aws partition", r)
-		}
 	}
 }
 
@@ -254,9 +239,9 @@ func BenchmarkLookupKeyEvents500(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var stats awsx.LookupStats
+	var stats cloudtrailaws.LookupStats
 	for b.Loop() {
-		stats, err = awsx.LookupKeyEvents(context.Background(), cfg, key, []string{"us-east-1", "eu-west-1"}, lookupEpoch,
+		stats, err = cloudtrailaws.LookupKeyEvents(context.Background(), cfg, key, []string{"us-east-1", "eu-west-1"}, lookupEpoch,
 			func(cloudtrail.Event) error { return nil })
 		if err != nil || stats.Events != 500 {
 			b.Fatalf("read %d events: %v", stats.Events, err)

@@ -1,4 +1,4 @@
-package cli
+package lambda_test
 
 import (
 	"context"
@@ -14,12 +14,13 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/lambda"
 	"github.com/keywarden/keywarden/internal/watch"
+	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
 
-// TestLambdaStoreExpiresWhatOnlyGrows: in the function's DynamoDB table,
+// TestExpireGivesWhatOnlyGrowsALifetime: in the function's DynamoDB table,
 // dedup marks and processed-object markers carry the TTL attribute, so the
 // table does not grow for ever; baselines do not, so they are kept.
-func TestLambdaStoreExpiresWhatOnlyGrows(t *testing.T) {
+func TestExpireGivesWhatOnlyGrowsALifetime(t *testing.T) {
 	awstest.Moto(t)
 	ctx := context.Background()
 	cfg, err := awsx.Load(ctx, awsx.Options{})
@@ -27,10 +28,11 @@ func TestLambdaStoreExpiresWhatOnlyGrows(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	if err := awsx.CreateDynamoStoreTable(ctx, db, "state"); err != nil {
+	if err := watchaws.CreateDynamoStoreTable(ctx, db, "state"); err != nil {
 		t.Fatal(err)
 	}
-	store := lambdaStore(cfg, "state")
+	store := watchaws.NewDynamoStore(cfg, "state")
+	lambda.Expire(store)
 	now := time.Now()
 	for ns, keep := range map[string]time.Duration{
 		watch.DedupNamespace:    watch.DefaultDedupWindow + watch.DedupKeep,

@@ -1,4 +1,7 @@
-package awsx
+// Package watchaws is watch's AWS side: the DynamoDB state store of the
+// Lambda function, SES's sending statistics for the --ses-volume poller,
+// and the publisher of the sns: sink.
+package watchaws
 
 import (
 	"context"

@@ -1,0 +1,41 @@
+package lambda_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/keywarden/keywarden/internal/lambda"
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	tests := map[string]struct {
+		table, topic, failOn string
+		want                 lambda.Config
+		sink, err            string
+	}{
+		"topic and severity": {"state", "arn:aws:sns:us-east-1:123456789012:alerts", "high",
+			lambda.Config{Table: "state", Topic: "arn:aws:sns:us-east-1:123456789012:alerts", FailOn: severity.High},
+			"sns:arn:aws:sns:us-east-1:123456789012:alerts", ""},
+		"no topic: the log":  {"state", "", "", lambda.Config{Table: "state"}, "jsonl", ""},
+		"no table":           {"", "", "", lambda.Config{}, "", lambda.EnvTable + " is not set"},
+		"a severity unknown": {"state", "", "severe", lambda.Config{}, "", lambda.EnvFailOn + ": "},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(lambda.EnvTable, tc.table)
+			t.Setenv(lambda.EnvTopic, tc.topic)
+			t.Setenv(lambda.EnvFailOn, tc.failOn)
+			got, err := lambda.ConfigFromEnv()
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v; want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want || got.Sink() != tc.sink {
+				t.Errorf("ConfigFromEnv() = %+v (sink %q), %v; want %+v (sink %q)", got, got.Sink(), err, tc.want, tc.sink)
+			}
+		})
+	}
+}

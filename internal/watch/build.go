@@ -1,0 +1,89 @@
+package watch
+
+import (
+	"time"
+
+	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/rulelang"
+)
+
+// sesAlertPerHour is the built-in SES sending-volume threshold per key, for
+// trails that log SES data events.
+const sesAlertPerHour = 500
+
+// Config is what a pipeline is built from.
+type Config struct {
+	// Store keeps the detectors' state (bursts, baselines) and dedup marks.
+	Store detect.Store
+	// Rules are files or directories of keywarden YAML and Sigma rules
+	// (--rules, --sigma).
+	Rules []string
+	// Warn hears of the rules skipped (Sigma features not supported).
+	Warn func(error)
+	// Dedup is the dedup window; 0 means DefaultDedupWindow.
+	Dedup time.Duration
+	// Format, when set, prints alerts on SinkEnv.Stdout (FormatSink).
+	Format string
+	// Sinks are --sink specs (ParseSink), after the Format's sink.
+	Sinks   []string
+	SinkEnv SinkEnv
+	// RateLimit caps each sink's alerts a minute; 0: no limit.
+	RateLimit int
+	// Now is the clock of dedup and rate limits; nil: time.Now.
+	Now func() time.Time
+}
+
+// NewPipeline builds the detectors (built-in rules, bursts, baselines, user
+// and Sigma rules), dedup and sinks. Its errors are the configuration's: a
+// rule file, a sink spec.
+func NewPipeline(c Config) (*Pipeline, error) {
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
+	store := c.Store
+	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store),
+		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
+	for _, path := range c.Rules {
+		rules, err := rulelang.Load(path, c.Warn)
+		if err != nil {
+			return nil, err
+		}
+		stateful = append(stateful, rulelang.NewDetector(rules, store))
+	}
+	dedup := NewDeduper(store, c.Dedup)
+	dedup.Now = now
+	p := &Pipeline{Detector: detect.NewEngine(stateful...), Filter: dedup}
+	add := func(s Sink, err error) error {
+		if err != nil {
+			return err
+		}
+		if c.RateLimit > 0 {
+			s = RateLimit(s, c.RateLimit, now)
+		}
+		p.Sinks = append(p.Sinks, s)
+		return nil
+	}
+	if c.Format != "" {
+		if err := add(FormatSink(c.Format, c.SinkEnv.Stdout)); err != nil {
+			return nil, err
+		}
+	}
+	for _, spec := range c.Sinks {
+		if err := add(ParseSink(spec, c.SinkEnv)); err != nil {
+			p.Close() // the files of the sinks before it
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Catalogue is every built-in rule: the rules of single events, the
+// baselines and the bursts (--list-rules).
+func Catalogue() []detect.Rule {
+	rules := append(detect.Rules(), detect.BaselineRules()...)
+	for _, b := range []*detect.Burst{detect.AccessDeniedBurst(nil), detect.ReconBurst(nil), detect.SESVolume(nil, sesAlertPerHour)} {
+		rules = append(rules, b.Rule)
+	}
+	return rules
+}

@@ -1,0 +1,84 @@
+package watch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/detect"
+)
+
+func TestNewPipelinePrintsInItsFormatThenSendsToItsSinks(t *testing.T) {
+	var stdout bytes.Buffer
+	path := filepath.Join(t.TempDir(), "alerts.jsonl")
+	p, err := NewPipeline(Config{Store: &detect.MemStore{}, Format: "text", Sinks: []string{"jsonl:" + path},
+		SinkEnv: SinkEnv{Stdout: &stdout}, RateLimit: 1, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := cloudtrail.Event{EventID: "r1", EventTime: t0, EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin",
+		UserIdentity: cloudtrail.UserIdentity{Type: "Root"}}
+	other := root // another account's root: another alert
+	other.EventID, other.EventTime, other.UserIdentity.ARN = "r2", t0.Add(time.Second), "arn:aws:iam::111122223333:root"
+	if _, err := p.Judge(context.Background(), func(_ context.Context, sink cloudtrail.Sink) error {
+		if err := sink(root); err != nil {
+			return err
+		}
+		return sink(other)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One alert a minute per sink: the rest are summed up when the sink closes.
+	if len(lines) < 2 || !strings.Contains(lines[len(lines)-1], SuppressedRule) || strings.Count(string(file), "\n") != len(lines) {
+		t.Errorf("stdout:\n%s\nfile:\n%s\nwant the same alerts in both, the last a %s summary", stdout.String(), file, SuppressedRule)
+	}
+}
+
+func TestNewPipelineRefusesBadRulesAndSinks(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("rules:\n  - id: X\n    bogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]Config{
+		"a rule file":   {Rules: []string{bad}},
+		"a sink":        {Sinks: []string{"text", "email:ops@example.com"}},
+		"a format":      {Format: "yaml"},
+		"a missing dir": {Rules: []string{filepath.Join(dir, "none")}},
+	} {
+		c.Store = &detect.MemStore{}
+		if _, err := NewPipeline(c); err == nil {
+			t.Errorf("%s: no error", name)
+		} else if name == "a sink" && !errors.Is(err, ErrBadSink) {
+			t.Errorf("%s: %v; want ErrBadSink", name, err)
+		}
+	}
+}
+
+func TestCatalogueHasTheBurstsAndBaselines(t *testing.T) {
+	var ids []string
+	for _, r := range Catalogue() {
+		ids = append(ids, r.ID)
+	}
+	for _, want := range []string{"KW-CT-IAM-CREATE-USER", "KW-CT-ACCESS-DENIED-BURST", "KW-CT-RECON-BURST",
+		"KW-CT-SES-SEND-VOLUME", "KW-CT-BASELINE-REGION"} {
+		if !slices.Contains(ids, want) {
+			t.Errorf("catalogue lacks %s", want)
+		}
+	}
+}
