@@ -73,13 +73,14 @@ func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdCapture sets VAR to the first group of REGEXP's first match in FILE
-// (stdout and stderr name the last command's output).
+// (stdout and stderr name the last command's output). As in stdout and grep,
+// ^ and $ match at line breaks.
 // usage: capture VAR FILE REGEXP
 func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: capture VAR FILE REGEXP")
 	}
-	re, err := regexp.Compile(args[2])
+	re, err := regexp.Compile("(?m)" + args[2])
 	ts.Check(err)
 	m := re.FindStringSubmatch(ts.ReadFile(args[1]))
 	if len(m) < 2 {
