@@ -114,8 +114,11 @@ func cmdMoto(t testing.TB) func(*testscript.TestScript, bool, []string) {
 		st.holding = true
 		ts.Defer(func() { st.holding = false; motoMu.Unlock() })
 		st.srv = start(newScriptTB(t, ts))
-		ts.Setenv("AWS_SHARED_CREDENTIALS_FILE", "")
-		ts.Setenv("AWS_CONFIG_FILE", "")
+		// awstest points these at empty files; scripts write the user's.
+		// (Not unset: the AWS CLI takes an empty value as a path.)
+		aws := filepath.Join(ts.Getenv("HOME"), ".aws")
+		ts.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(aws, "credentials"))
+		ts.Setenv("AWS_CONFIG_FILE", filepath.Join(aws, "config"))
 	}
 }
 
