@@ -13,12 +13,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // Scripts run in parallel, but the moto servers are shared (one of each kind
@@ -32,6 +34,7 @@ type scriptState struct {
 	t       testscript.T        // the script's own test, to skip it
 	srv     *awstest.MotoServer // set by `moto`
 	holding bool                // this script holds motoMu
+	runtime *fakeRuntime        // set by `lambdaruntime`
 }
 
 type scriptStateKey struct{}
@@ -225,6 +228,21 @@ func cmdS3Put(ts *testscript.TestScript, neg bool, args []string) {
 		f.Close()
 		ts.Check(err)
 	}
+}
+
+// cmdDynamoTable creates a table with the schema of keywarden's DynamoDB
+// state store in moto.
+// usage: dynamotable NAME
+func cmdDynamoTable(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: dynamotable NAME")
+	}
+	srv := motoOf(ts)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(awstest.Region))
+	ts.Check(err)
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	ts.Check(awsx.CreateDynamoStoreTable(ctx, client, args[0]))
 }
 
 // cmdCTLookup serves the records of a CloudTrail log file ({"Records":[...]})

@@ -45,22 +45,26 @@ func TestScripts(t *testing.T) {
 			env.Values[scriptStateKey{}] = &scriptState{t: env.T()}
 			return nil
 		},
-		// script_cmds_test.go and script_moto_test.go document each command.
+		// script_cmds_test.go, script_moto_test.go and script_lambda_test.go
+		// document each command.
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"capture":    cmdCapture,
-			"credfile":   cmdCredfile,
-			"ctlookup":   cmdCTLookup(t),
-			"exits":      cmdExits,
-			"expand":     cmdExpand,
-			"fakekey":    cmdFakeKey,
-			"helpall":    cmdHelpAll,
-			"iamconsole": cmdIAMConsole,
-			"iamshow":    cmdIAMShow,
-			"iamuser":    cmdIAMUser(t),
-			"mode":       cmdMode,
-			"moto":       cmdMoto(t),
-			"now":        cmdNow,
-			"s3put":      cmdS3Put,
+			"capture":       cmdCapture,
+			"credfile":      cmdCredfile,
+			"ctlookup":      cmdCTLookup(t),
+			"dynamotable":   cmdDynamoTable,
+			"exits":         cmdExits,
+			"expand":        cmdExpand,
+			"fakekey":       cmdFakeKey,
+			"helpall":       cmdHelpAll,
+			"iamconsole":    cmdIAMConsole,
+			"iamshow":       cmdIAMShow,
+			"iamuser":       cmdIAMUser(t),
+			"lambdaruntime": cmdLambdaRuntime,
+			"lambdawait":    cmdLambdaWait,
+			"mode":          cmdMode,
+			"moto":          cmdMoto(t),
+			"now":           cmdNow,
+			"s3put":         cmdS3Put,
 		},
 	})
 }
