@@ -147,7 +147,8 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdHelpAll runs 'keywarden CMD --help' for every command of keywarden's
 // tree, walked from NewRootCmd so that a new command is checked without
-// being listed here, and fails naming each whose help does not match REGEXP.
+// being listed here, and fails naming each whose help does not match REGEXP
+// (^ and $ match at line breaks).
 // (cobra adds its help and completion commands only when it executes; they
 // are not keywarden's and are not walked.)
 // usage: helpall REGEXP
@@ -155,7 +156,7 @@ func cmdHelpAll(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: helpall REGEXP")
 	}
-	re, err := regexp.Compile(args[0])
+	re, err := regexp.Compile("(?m)" + args[0])
 	ts.Check(err)
 	var bad []string
 	n := 0
