@@ -152,13 +152,14 @@ func cmdIAMUser(t testing.TB) func(*testscript.TestScript, bool, []string) {
 	}
 }
 
-// motoIAM is an IAM client for moto's admin (the dummy credentials moto set
-// in this process's environment).
-func motoIAM(ts *testscript.TestScript) *iam.Client {
+// motoConfig is the SDK configuration of moto's admin, for fixtures: the
+// dummy credentials `moto` set in this process's environment, moto's URL.
+func motoConfig(ts *testscript.TestScript) aws.Config {
 	srv := motoOf(ts)
 	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(awstest.Region))
 	ts.Check(err)
-	return iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	cfg.BaseEndpoint = aws.String(srv.URL)
+	return cfg
 }
 
 // cmdIAMShow prints what moto holds for an IAM user, one fact a line, for
@@ -169,7 +170,7 @@ func cmdIAMShow(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: iamshow USER")
 	}
-	ctx, client, user := context.Background(), motoIAM(ts), aws.String(args[0])
+	ctx, client, user := context.Background(), iam.NewFromConfig(motoConfig(ts)), aws.String(args[0])
 	keys, err := client.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
 	ts.Check(err)
 	slices.SortFunc(keys.AccessKeyMetadata, func(a, b iamtypes.AccessKeyMetadata) int {
@@ -199,7 +200,7 @@ func cmdIAMConsole(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: iamconsole USER")
 	}
-	_, err := motoIAM(ts).CreateLoginProfile(context.Background(), &iam.CreateLoginProfileInput{
+	_, err := iam.NewFromConfig(motoConfig(ts)).CreateLoginProfile(context.Background(), &iam.CreateLoginProfileInput{
 		UserName: aws.String(args[0]), Password: aws.String("Script-" + args[0] + "-pw1!")})
 	ts.Check(err)
 }
@@ -212,11 +213,8 @@ func cmdS3Put(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: s3put s3://BUCKET/PREFIX FILE...")
 	}
 	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(args[0], "s3://"), "/")
-	srv := motoOf(ts)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(awstest.Region))
-	ts.Check(err)
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(srv.URL), true })
+	client := s3.NewFromConfig(motoConfig(ts), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
 		ts.Check(err)
@@ -237,12 +235,8 @@ func cmdDynamoTable(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: dynamotable NAME")
 	}
-	srv := motoOf(ts)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(awstest.Region))
-	ts.Check(err)
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	ts.Check(awsx.CreateDynamoStoreTable(ctx, client, args[0]))
+	ts.Check(awsx.CreateDynamoStoreTable(ctx, dynamodb.NewFromConfig(motoConfig(ts)), args[0]))
 }
 
 // cmdCTLookup serves the records of a CloudTrail log file ({"Records":[...]})
