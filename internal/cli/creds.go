@@ -37,7 +37,10 @@ the terminal or taken from KEYWARDEN_PASSPHRASE. A wrong passphrase is an error 
 nothing. Secrets are never printed: 'creds list' shows profiles and key ids only.
 
 See also: keywarden exec (run a command with short-term credentials), keywarden rotate (rotates
-store-held keys in place).`
+store-held keys in place).
+
+Exit status: 0 done, 2 usage or runtime error (a wrong passphrase among them); 'creds scrub'
+exits 1 when it finds plaintext keys.`
 
 func newCredsCmd(deps Deps) *cobra.Command {
 	opts := &credsOptions{}
@@ -100,8 +103,12 @@ func askPassphrase(confirm bool) (secret.Secret, error) {
 func newCredsListCmd(deps Deps, opts *credsOptions) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:     "list",
-		Short:   "List the profiles whose keys are in the store (never the secrets)",
+		Use:   "list",
+		Short: "List the profiles whose keys are in the store (never the secrets)",
+		Long: `List the profiles whose keys are in the store: profile, key id and when it was imported,
+never the secrets.
+
+Exit status: 0 listed (an empty store too), 2 usage or runtime error.`,
 		Example: "  keywarden creds list\n  keywarden creds list --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -164,7 +171,9 @@ func newCredsRemoveCmd(deps Deps, opts *credsOptions) *cobra.Command {
 		Short: "Delete a profile's key from the store (the key itself stays valid in AWS)",
 		Long: `Delete PROFILE's key from the store. The access key stays valid in AWS: delete it there too
 (aws iam delete-access-key) if nothing needs it. A profile whose credential_process still
-points at keywarden stops working; 'creds export PROFILE' is the way back to plaintext instead.`,
+points at keywarden stops working; 'creds export PROFILE' is the way back to plaintext instead.
+
+Exit status: 0 removed, 2 error (PROFILE not in the store, a wrong passphrase).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			store, err := openVault(opts)

@@ -32,7 +32,10 @@ The profile then gets short-term credentials (sts get-session-token, cached encr
 shortly before they expire). Credentials from GetSessionToken cannot call IAM without MFA:
 give the profile an mfa_serial, or import it with --no-session to serve the long-term key.
 
-Without a terminal to confirm on, pass --yes.`,
+Without a terminal to confirm on, pass --yes.
+
+Exit status: 0 imported (or nothing to import), 2 usage or runtime error, or the import
+declined (nothing changed).`,
 		Example: "  keywarden creds import                 # the default profile\n  keywarden creds import --all --yes",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -35,12 +35,14 @@ func newCredsProcessCmd(deps Deps, opts *credsOptions) *cobra.Command {
 		Short: "Print short-term credentials for PROFILE in the credential_process format (for the AWS SDKs and CLI)",
 		Long: `Print credentials for PROFILE as the AWS SDKs' credential_process contract wants them:
 one JSON object with Version 1, AccessKeyId, SecretAccessKey, SessionToken and Expiration,
-and nothing else on stdout. Errors go to stderr with a non-zero exit.
+and nothing else on stdout. Errors go to stderr, with nothing on stdout.
 
 The long-term key comes from the store; the session is minted with sts get-session-token
 (with an MFA code, asked on the terminal, when the profile has mfa_serial) and cached in the
 store, encrypted, until 5 minutes before it expires. 'creds import' writes the
-credential_process line that runs this; you do not normally run it yourself.`,
+credential_process line that runs this; you do not normally run it yourself.
+
+Exit status: 0 credentials printed, 2 error.`,
 		Example: "  credential_process = /usr/local/bin/keywarden creds process default",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -158,7 +160,9 @@ func newCredsExportCmd(deps Deps, opts *credsOptions) *cobra.Command {
 		Short: "Undo 'creds import': write the key back into the credentials file and drop it from the store",
 		Long: `Write PROFILE's key from the store back into the file its credential_process line is in,
 replacing that line (every other byte unchanged), then delete it from the store (unless
---keep-store). The file is written 0600, atomically.`,
+--keep-store). The file is written 0600, atomically.
+
+Exit status: 0 exported, 2 error (PROFILE not in the store, a wrong passphrase).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCredsExport(cmd.Context(), deps, opts, args[0], keepStore)

@@ -26,8 +26,10 @@ external_id, role_session_name and duration_seconds. With an mfa_serial anywhere
 one MFA code is asked (or --mfa-token) for the whole chain. Sessions of store-held keys are
 cached in the store, encrypted, until 5 minutes before they expire.
 
-CMD's exit status is keywarden's; signals keywarden receives (INT, TERM, HUP, QUIT, USR1,
-USR2) are passed to CMD. A command killed by signal N exits 128+N, as in a shell.`
+Signals keywarden receives (INT, TERM, HUP, QUIT, USR1, USR2) are passed to CMD.
+
+Exit status: CMD's own (128+N when signal N killed it, as in a shell); 2 when keywarden could
+not run it (a usage error, no such command, no credentials, a session STS refused).`
 
 func newExecCmd(deps Deps) *cobra.Command {
 	var so sessionOptions

@@ -24,7 +24,10 @@ rules; state (dedup, baselines, processed objects) lives in the DynamoDB table n
 KEYWARDEN_STATE_TABLE and alerts go to the SNS topic KEYWARDEN_ALERT_TOPIC. The bootstrap
 binary runs this when started with no arguments inside Lambda.
 
-Outside Lambda it prints how to deploy it with deploy/template.yaml.`,
+Outside Lambda it prints how to deploy it with deploy/template.yaml.
+
+Exit status: 0 outside Lambda; inside, 2 on a configuration error (KEYWARDEN_STATE_TABLE unset,
+a bad KEYWARDEN_FAIL_ON), else it serves until the runtime stops it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !lambda.Running() {

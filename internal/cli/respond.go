@@ -199,7 +199,9 @@ func newRespondUndoCmd(deps Deps, opts *respondOptions) *cobra.Command {
 "incident" field): reactivate the key, remove the inline session-deny policy, detach the
 quarantine policy. A deleted console password cannot be restored (AWS never shows it): the
 command to set a new one is printed. Each reversal is journaled, so an interrupted undo can
-run again.`,
+run again.
+
+Exit status: 0 undone, 2 error (no such incident, nothing left to undo, a reversal that failed).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, db, _, err := newResponder(cmd.Context(), deps, *opts)

@@ -28,7 +28,9 @@ func newRotateStatusCmd(deps Deps, opts *rotateOptions) *cobra.Command {
 their grace period to end (a later 'keywarden rotate' deletes them), old keys kept because
 they were used after deactivation, rotations stuck on a target that cannot be restored, and
 runs that were interrupted (the next 'keywarden rotate' of that user resumes them).
---all lists finished rotations too. Nothing secret is shown.`,
+--all lists finished rotations too. Nothing secret is shown.
+
+Exit status: 0 listed (none open included), 2 usage or runtime error.`,
 		Example: "  keywarden rotate status\n  keywarden rotate status --all --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -120,7 +122,9 @@ service user's key (--user) keywarden never saw the old secret: the old key is r
 and the targets keep the new key, which stays active.
 
 Without ROTATION-ID, the most recent open rotation is undone. 'keywarden rotate status'
-lists the ids.`,
+lists the ids.
+
+Exit status: 0 undone, 2 no open rotation to undo (or none with that id), or an undo that failed.`,
 		Example: "  keywarden rotate undo\n  keywarden rotate undo rot-20261123T161400Z-1a2b3c4d",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -1,12 +1,7 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -32,7 +27,9 @@ type motoStopper struct{ m *testing.M }
 func (s motoStopper) Run() int { return awstest.RunAndStop(s.m) }
 
 // TestScripts runs the end-to-end CLI scripts in testdata/script over real
-// files, real git repositories and (where a script needs it) moto.
+// files, real git repositories and (where a script needs it) moto. Each
+// script's HOME is its work directory, so ~/.aws, the state database and the
+// store are the script's own.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "../../testdata/script",
@@ -45,56 +42,29 @@ func TestScripts(t *testing.T) {
 			env.Setenv("GIT_COMMITTER_DATE", "2024-03-01T12:00:00Z")
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 			env.Setenv("HOME", env.WorkDir)
+			env.Values[scriptStateKey{}] = &scriptState{t: env.T()}
 			return nil
 		},
+		// script_cmds_test.go, script_moto_test.go and script_lambda_test.go
+		// document each command.
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"credfile": cmdCredfile,
-			"exits":    cmdExits,
+			"capture":       cmdCapture,
+			"credfile":      cmdCredfile,
+			"ctlookup":      cmdCTLookup(t),
+			"dynamotable":   cmdDynamoTable,
+			"exits":         cmdExits,
+			"expand":        cmdExpand,
+			"fakekey":       cmdFakeKey,
+			"helpall":       cmdHelpAll,
+			"iamconsole":    cmdIAMConsole,
+			"iamshow":       cmdIAMShow,
+			"iamuser":       cmdIAMUser(t),
+			"lambdaruntime": cmdLambdaRuntime,
+			"lambdawait":    cmdLambdaWait,
+			"mode":          cmdMode,
+			"moto":          cmdMoto(t),
+			"now":           cmdNow,
+			"s3put":         cmdS3Put,
 		},
 	})
-}
-
-// cmdCredfile writes an ~/.aws/credentials-style file holding a fake key pair
-// built at run time, and exports its parts as $ID_<seed> and $SECRET_<seed>.
-// usage: credfile FILE SEED
-func cmdCredfile(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: credfile FILE SEED")
-	}
-	id, sec := awstest.FakeKeyID(args[1], 123456789012), awstest.FakeSecret(args[1])
-	body := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", id, sec)
-	path := ts.MkAbs(args[0])
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		ts.Fatalf("credfile: %v", err)
-	}
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		ts.Fatalf("credfile: %v", err)
-	}
-	ts.Setenv("ID_"+args[1], id)
-	ts.Setenv("SECRET_"+args[1], sec)
-}
-
-// cmdExits runs a program and checks its exact exit status (testscript's
-// "! exec" only tells zero from non-zero; keywarden's 1 and 2 mean different things).
-// usage: exits N PROG ARGS...
-func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 {
-		ts.Fatalf("usage: exits N PROG ARGS...")
-	}
-	want, err := strconv.Atoi(args[0])
-	if err != nil {
-		ts.Fatalf("exits: bad status %q", args[0])
-	}
-	err = ts.Exec(args[1], args[2:]...)
-	got := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		got = ee.ExitCode()
-	case err != nil:
-		ts.Fatalf("exits: %v", err)
-	}
-	if got != want {
-		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
-	}
 }
