@@ -20,7 +20,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/keywarden/keywarden/internal/awstest"
-	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
 
 // Scripts run in parallel, but the moto servers are shared (one of each kind
@@ -236,7 +236,7 @@ func cmdDynamoTable(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: dynamotable NAME")
 	}
 	ctx := context.Background()
-	ts.Check(awsx.CreateDynamoStoreTable(ctx, dynamodb.NewFromConfig(motoConfig(ts)), args[0]))
+	ts.Check(watchaws.CreateDynamoStoreTable(ctx, dynamodb.NewFromConfig(motoConfig(ts)), args[0]))
 }
 
 // cmdCTLookup serves the records of a CloudTrail log file ({"Records":[...]})
