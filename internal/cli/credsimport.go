@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsfile"
-	"github.com/keywarden/keywarden/internal/ui"
 	"github.com/keywarden/keywarden/internal/vault"
 )
 
@@ -79,7 +78,7 @@ func runCredsImport(ctx context.Context, deps Deps, opts *credsOptions, req impo
 	for _, p := range plans {
 		fmt.Fprintf(deps.Stdout, "will import profile %s (%s) from %s\n", p.profile, p.key.AccessKeyID, p.path)
 	}
-	if !confirm(deps, opts.yes, fmt.Sprintf("move %d key(s) into the encrypted store and remove them from the file?", len(plans))) {
+	if !deps.confirm(opts.yes, fmt.Sprintf("move %d key(s) into the encrypted store and remove them from the file?", len(plans))) {
 		return errors.New("import declined: nothing changed")
 	}
 	store, err := openVault(opts)
@@ -240,22 +239,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// confirm asks on the terminal unless yes; with no terminal, the answer is no.
-func confirm(deps Deps, yes bool, question string) bool {
-	if yes {
-		return true
-	}
-	answer, err := ui.Ask(question+" [y/N] ", false)
-	if errors.Is(err, ui.ErrNoTerminal) {
-		fmt.Fprintf(deps.Stderr, "%s no (no terminal to ask on: pass --yes to agree)\n", question)
-		return false
-	}
-	if err != nil {
-		fmt.Fprintf(deps.Stderr, "%s no (%v)\n", question, err)
-		return false
-	}
-	answer = strings.ToLower(answer)
-	return answer == "y" || answer == "yes"
 }

@@ -75,7 +75,7 @@ func runCredsScrub(ctx context.Context, deps Deps, opts *credsOptions, extra []s
 	if len(profiles) == 0 {
 		return errFindings
 	}
-	if !importFound && !confirm(deps, opts.yes, fmt.Sprintf("import profiles %v into the encrypted store?", profiles)) {
+	if !importFound && !deps.confirm(opts.yes, fmt.Sprintf("import profiles %v into the encrypted store?", profiles)) {
 		return errFindings
 	}
 	opts.yes = true // asked once already

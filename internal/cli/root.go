@@ -20,13 +20,6 @@ import (
 // version is set at build time with -ldflags "-X github.com/keywarden/keywarden/internal/cli.version=v1.2.3".
 var version = ""
 
-// Deps are the process's streams, passed down so tests can drive the CLI in-process.
-type Deps struct {
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
-}
-
 // Version returns the build's version: the ldflags value, else the module version, else "dev".
 func Version() string {
 	if version != "" {
@@ -38,8 +31,10 @@ func Version() string {
 	return "dev"
 }
 
-// NewRootCmd builds the whole command tree.
+// NewRootCmd builds the whole command tree; what deps leaves nil is the
+// real thing.
 func NewRootCmd(deps Deps) *cobra.Command {
+	deps = deps.withDefaults()
 	root := &cobra.Command{
 		Use:   "keywarden",
 		Short: "Guard AWS access keys through their whole life",
@@ -62,7 +57,7 @@ Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 us
 	root.SetIn(deps.Stdin)
 	root.SetOut(deps.Stdout)
 	root.SetErr(deps.Stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newRespondCmd(deps), newWatchCmd(deps), newLambdaCmd(deps), newHookCmd(deps))
 	return root
 }
@@ -71,6 +66,7 @@ Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 us
 func Main(args []string, deps Deps) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	deps = deps.withDefaults()
 	root := NewRootCmd(deps)
 	if len(args) == 0 && lambda.Running() {
 		args = []string{"lambda"} // the Lambda runtime starts the bootstrap binary with no arguments

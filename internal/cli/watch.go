@@ -156,7 +156,7 @@ func (o *watchOptions) validate(formatSet bool) error {
 }
 
 func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) error {
-	db, err := openState(opts.statePath)
+	db, err := deps.OpenState(opts.statePath)
 	if err != nil {
 		return err
 	}
@@ -221,16 +221,6 @@ func containKey(deps Deps, cfg aws.Config, db *state.DB) watch.Contain {
 		}
 		return rep.Incident, nil
 	}
-}
-
-func openState(path string) (*state.DB, error) {
-	if path == "" {
-		var err error
-		if path, err = state.DefaultPath(); err != nil {
-			return nil, err
-		}
-	}
-	return state.Open(path)
 }
 
 // listWatchRules prints the built-in catalogue.

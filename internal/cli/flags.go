@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/keywarden/keywarden/internal/severity"
+	"github.com/keywarden/keywarden/internal/span"
+)
+
+// The flags several verbs share are declared here, once: one spelling, one
+// help wording, one validation message. Each checks its value while flags
+// are parsed, so a bad one stops the command before any file is read or
+// any AWS call is made (see flagError for how the message reads).
+
+// formatFlag is --format: one of the names the verb can write.
+type formatFlag struct {
+	value string
+	names []string
+}
+
+func (f *formatFlag) String() string { return f.value }
+func (f *formatFlag) Type() string   { return "format" }
+
+func (f *formatFlag) Set(s string) error {
+	if !slices.Contains(f.names, s) {
+		return fmt.Errorf("want one of %s", strings.Join(f.names, ", "))
+	}
+	f.value = s
+	return nil
+}
+
+// addFormat declares --format/-f over names; the first is the default.
+// what says what the format is of, when not the verb's report.
+func addFormat(cmd *cobra.Command, fs *pflag.FlagSet, what string, names ...string) *formatFlag {
+	f := &formatFlag{value: names[0], names: names}
+	if what == "" {
+		what = "output format"
+	}
+	fs.VarP(f, "format", "f", what+": "+strings.Join(names, "|"))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
+	return f
+}
+
+// severities are --fail-on's values, in order.
+var severities = []string{"low", "medium", "high", "critical"}
+
+// severityFlag is --fail-on.
+type severityFlag struct{ level severity.Level }
+
+func (s *severityFlag) String() string { return s.level.String() }
+func (s *severityFlag) Type() string   { return "severity" }
+
+func (s *severityFlag) Set(v string) error {
+	lvl, err := severity.Parse(v)
+	if err != nil {
+		return fmt.Errorf("want one of info, %s", strings.Join(severities, ", "))
+	}
+	s.level = lvl
+	return nil
+}
+
+// addFailOn declares --fail-on with its default; what names what it judges
+// ("finding", "alert").
+func addFailOn(cmd *cobra.Command, fs *pflag.FlagSet, def severity.Level, what string) *severityFlag {
+	s := &severityFlag{level: def}
+	fs.Var(s, "fail-on", "exit 1 when a "+what+" is at or above this severity: "+strings.Join(severities, "|"))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(severities, cobra.ShellCompDirectiveNoFileComp))
+	return s
+}
+
+// spanFlag is a length of time in whole hours, days or weeks (internal/span):
+// --since, --max-key-age, --grace, --if-older-than. Zero is refused unless
+// the flag gives it a meaning (--grace 0: delete at once).
+type spanFlag struct {
+	d      time.Duration
+	text   string
+	zeroOK bool
+}
+
+func (s *spanFlag) String() string { return s.text }
+func (s *spanFlag) Type() string   { return "span" }
+
+func (s *spanFlag) Set(v string) error {
+	d, err := span.Parse(v)
+	if err == nil && d == 0 && !s.zeroOK {
+		err = errors.New("want a positive whole number with a unit h, d or w (e.g. 90d)")
+	}
+	if err != nil {
+		return err
+	}
+	s.d, s.text = d, v
+	return nil
+}
+
+// addSpan declares a span flag; def is "" for none (the zero duration).
+func addSpan(fs *pflag.FlagSet, name, def string, zeroOK bool, help string) *spanFlag {
+	s := &spanFlag{zeroOK: zeroOK}
+	if def != "" {
+		if err := s.Set(def); err != nil {
+			panic(fmt.Sprintf("--%s default %q: %v", name, def, err)) // a programming error
+		}
+	}
+	fs.Var(s, name, help+" (h, d or w)")
+	return s
+}
+
+// regionName is the shape of every AWS region name (us-east-1,
+// us-gov-west-1, cn-north-1, ap-southeast-4, eu-central-2).
+var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+func checkRegion(r string) error {
+	if !regionName.MatchString(r) {
+		return fmt.Errorf("%q is not a region name (such as us-east-1)", r)
+	}
+	return nil
+}
+
+// regionFlag is --region.
+type regionFlag struct{ p *string }
+
+func (r regionFlag) String() string { return *r.p }
+func (r regionFlag) Type() string   { return "region" }
+
+func (r regionFlag) Set(v string) error {
+	if err := checkRegion(v); err != nil {
+		return err
+	}
+	*r.p = v
+	return nil
+}
+
+// addRegion declares --region, the region of the verb's AWS calls.
+func addRegion(fs *pflag.FlagSet, p *string, help string) {
+	fs.Var(regionFlag{p}, "region", help)
+}
+
+// regionsFlag is --regions: a comma-separated (or repeated) list of regions.
+type regionsFlag struct{ p *[]string }
+
+func (r regionsFlag) String() string { return strings.Join(*r.p, ",") }
+func (r regionsFlag) Type() string   { return "regions" }
+
+func (r regionsFlag) Set(v string) error {
+	for _, name := range strings.Split(v, ",") {
+		if err := checkRegion(name); err != nil {
+			return err
+		}
+		if !slices.Contains(*r.p, name) {
+			*r.p = append(*r.p, name)
+		}
+	}
+	return nil
+}
+
+// addRegions declares --regions; help says which reads they narrow.
+func addRegions(fs *pflag.FlagSet, p *[]string, help string) {
+	fs.Var(regionsFlag{p}, "regions", help+" (default: every region enabled for the account)")
+}
+
+// addProfile declares --profile, the AWS profile whose credentials make the
+// verb's calls; help says what they are for when that needs saying.
+func addProfile(fs *pflag.FlagSet, p *string, help string) {
+	if help == "" {
+		help = "AWS profile (default: the SDK's: AWS_PROFILE, else default)"
+	}
+	fs.StringVar(p, "profile", "", help)
+}
+
+// addState declares --state, keywarden's state database.
+func addState(fs *pflag.FlagSet, p *string, holds string) {
+	fs.StringVar(p, "state", "", "keywarden's state database"+holds+" (default $KEYWARDEN_STATE, else $XDG_STATE_HOME/keywarden/state.db)")
+}
+
+// flagError says a bad flag in the project's one wording, `--name "value":
+// what is wanted`, as verbs' own checks do; other flag errors (unknown
+// flag, missing value) keep cobra's.
+func flagError(_ *cobra.Command, err error) error {
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) {
+		err = fmt.Errorf("--%s %q: %w", bad.GetFlag().Name, bad.GetValue(), bad.Unwrap())
+	}
+	return usageErr(err)
+}
