@@ -14,6 +14,7 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/iamfake"
 	"github.com/keywarden/keywarden/internal/rotate"
 	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 	"github.com/keywarden/keywarden/internal/rotate/target"
@@ -30,7 +31,7 @@ const account = "123456789012" // moto's
 // and comments.
 type fixture struct {
 	t     *testing.T
-	admin *rotateaws.IAM
+	admin rotate.IAM
 	db    *state.DB
 	user  awstest.UserKey
 	creds string // the credentials file
@@ -47,14 +48,40 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	db, err := state.Open(filepath.Join(dir, "state.db"))
+	db, err := state.Open(filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, admin: rotateaws.New(cfg), db: db,
-		user: srv.CreateUserKey(t, "deploy"), creds: filepath.Join(dir, "credentials"), now: time.Now()}
+	return withFile(t, &fixture{t: t, admin: rotateaws.New(cfg), db: db, user: srv.CreateUserKey(t, "deploy")})
+}
+
+// newFakeFixture is newFixture on an IAM account in memory (iamfake, which
+// the conformance suite holds to moto's and AWS's behaviour): for the tests
+// that rotate hundreds of times.
+func newFakeFixture(t *testing.T) (*fixture, *iamfake.Account) {
+	t.Helper()
+	db, err := state.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	acct := iamfake.New(account)
+	if err := acct.CreateUser("deploy"); err != nil {
+		t.Fatal(err)
+	}
+	k, _, err := acct.CreateKey(context.Background(), "deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := awstest.UserKey{User: "deploy", ARN: "arn:aws:iam::" + account + ":user/deploy", KeyID: k.ID, Secret: k.Secret}
+	return withFile(t, &fixture{t: t, admin: acct, db: db, user: user}), acct
+}
+
+// withFile writes the fixture's credentials file, holding its user's key.
+func withFile(t *testing.T, f *fixture) *fixture {
+	t.Helper()
+	f.creds, f.now = filepath.Join(t.TempDir(), "credentials"), time.Now()
 	if err := os.WriteFile(f.creds, []byte(f.credentialsFile(f.user.KeyID, f.user.Secret.Reveal())), 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -370,69 +397,16 @@ func TestUndoPutsTheOldKeyBack(t *testing.T) {
 	}
 }
 
-// errCrash stands for the process being killed.
-var errCrash = errors.New("killed")
-
-// crashingIAM dies at its n-th call: before making it, or just after (the
-// change is made in AWS, the answer is lost), as a kill -9 would.
-type crashingIAM struct {
-	rotate.IAM
-	n     int
-	after bool
-	calls *int
-}
-
-func (c crashingIAM) hit() bool { *c.calls++; return *c.calls == c.n }
-
-func (c crashingIAM) ListKeys(ctx context.Context, user string) ([]rotate.AccessKey, error) {
-	if c.hit() {
-		return nil, errCrash
-	}
-	return c.IAM.ListKeys(ctx, user)
-}
-
-func (c crashingIAM) CreateKey(ctx context.Context, user string) (credential.Key, time.Time, error) {
-	if c.hit() {
-		if c.after {
-			c.IAM.CreateKey(ctx, user)
+// crashAt dies at the n-th IAM call (counted in calls), as a kill -9
+// would: with iamfake's Fail before the call takes effect, with FailAfter
+// once it has and before its answer is heard.
+func crashAt(n int, calls *int) func(string) error {
+	return func(string) error {
+		if *calls++; *calls == n {
+			return iamfake.ErrCrash
 		}
-		return credential.Key{}, time.Time{}, errCrash
+		return nil
 	}
-	return c.IAM.CreateKey(ctx, user)
-}
-
-func (c crashingIAM) SetActive(ctx context.Context, user, id string, active bool) error {
-	if c.hit() {
-		if c.after {
-			c.IAM.SetActive(ctx, user, id, active)
-		}
-		return errCrash
-	}
-	return c.IAM.SetActive(ctx, user, id, active)
-}
-
-func (c crashingIAM) DeleteKey(ctx context.Context, user, id string) error {
-	if c.hit() {
-		if c.after {
-			c.IAM.DeleteKey(ctx, user, id)
-		}
-		return errCrash
-	}
-	return c.IAM.DeleteKey(ctx, user, id)
-}
-
-func (c crashingIAM) Verify(ctx context.Context, k credential.Key) credential.Result {
-	if c.hit() {
-		return credential.Result{Status: credential.Unknown, Err: errCrash}
-	}
-	return c.IAM.Verify(ctx, k)
-}
-
-func (c crashingIAM) LastUsed(ctx context.Context, id string) (time.Time, error) {
-	if c.hit() {
-		return time.Time{}, errCrash
-	}
-	return c.IAM.LastUsed(ctx, id)
 }
 
 // TestRotateKilledAtAnyStepEndsConsistent kills the rotation at every AWS
@@ -442,16 +416,25 @@ func (c crashingIAM) LastUsed(ctx context.Context, id string) (time.Time, error)
 func TestRotateKilledAtAnyStepEndsConsistent(t *testing.T) {
 	for _, after := range []bool{false, true} {
 		for n := 1; ; n++ {
-			f := newFixture(t)
+			f, acct := newFakeFixture(t)
 			calls := 0
-			rt := f.rotator(crashingIAM{IAM: f.admin, n: n, after: after, calls: &calls})
+			if after {
+				acct.FailAfter = crashAt(n, &calls)
+			} else {
+				acct.Fail = crashAt(n, &calls)
+			}
+			rt := f.rotator(nil)
 			rt.VerifyTimeout = 0
 			_, err := f.rotate(rt, f.request(0))
+			acct.Fail, acct.FailAfter = nil, nil
 			if err == nil {
 				if n == 1 {
 					t.Fatal("the rotation made no AWS call")
 				}
 				break // n is past the last call: every step has been killed
+			}
+			if !strings.Contains(err.Error(), iamfake.ErrCrash.Error()) { // Verify's answer is quoted, not wrapped
+				t.Fatalf("after=%v kill at call %d: the run failed otherwise: %v", after, n, err)
 			}
 			if len(f.keys()) > 2 {
 				t.Fatalf("after=%v kill at call %d: a third key exists: %v", after, n, f.keys())
