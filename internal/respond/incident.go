@@ -38,7 +38,11 @@ type Action struct {
 	Applied bool       `json:"applied"`
 	At      time.Time  `json:"at,omitzero"`
 	Skipped string     `json:"skipped,omitempty"` // why it was not needed (key already inactive, no login profile)
-	Undone  bool       `json:"undone,omitempty"`
+	// InDoubt is journaled before the change is made and cleared once it is
+	// known to be made: a run killed in between leaves the change maybe
+	// made, and undo reverses it (every reversal may be repeated).
+	InDoubt bool `json:"in_doubt,omitempty"`
+	Undone  bool `json:"undone,omitempty"`
 }
 
 // Command is the aws CLI equivalent of the action, for the report.

@@ -194,6 +194,7 @@ func (r *Responder) contain(ctx context.Context, req Request, rep *Report) error
 		if a.Skipped != "" || a.Applied {
 			continue
 		}
+		a.InDoubt = true
 		if err := j.save(ctx, inc, "applying", fmt.Sprintf("applying %s to %s", a.Kind, a.User)); err != nil {
 			return err
 		}
@@ -201,7 +202,7 @@ func (r *Responder) contain(ctx context.Context, req Request, rep *Report) error
 		if err != nil {
 			return fmt.Errorf("contain %s (incident %s, undo with 'keywarden respond undo %s'): %w", a.Kind, inc.ID, inc.ID, err)
 		}
-		a.Applied, a.At, a.Skipped = skipped == "", r.Now().UTC(), skipped
+		a.Applied, a.At, a.Skipped, a.InDoubt = skipped == "", r.Now().UTC(), skipped, false
 		if err := j.save(ctx, inc, string(a.Kind), describe(*a)); err != nil {
 			return err
 		}

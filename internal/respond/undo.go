@@ -11,7 +11,8 @@ var ErrNothingToUndo = errors.New("nothing to undo")
 
 // Undo reverses an incident's containment for the false-alarm case:
 // reactivate the key, remove the session deny, detach the quarantine
-// policy. A deleted console password cannot be restored (AWS never shows
+// policy — and any of them a killed run may have made (InDoubt). A deleted
+// console password cannot be restored (AWS never shows
 // it): that is said, with the command to set a new one. Each reversal is
 // journaled, so an interrupted undo runs again safely.
 func (r *Responder) Undo(ctx context.Context, id string) (*Incident, error) {
@@ -25,7 +26,7 @@ func (r *Responder) Undo(ctx context.Context, id string) (*Incident, error) {
 	j := journal{r.DB}
 	for i := len(inc.Actions) - 1; i >= 0; i-- {
 		a := &inc.Actions[i]
-		if !a.Applied || a.Undone {
+		if !a.Applied && !a.InDoubt || a.Undone {
 			continue
 		}
 		msg, err := r.reverse(ctx, *a)
