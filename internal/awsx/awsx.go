@@ -1,6 +1,10 @@
-// Package awsx is the only package that builds aws.Config and AWS SDK
-// clients. Other packages take the small interfaces it offers, so they can be
-// tested without the SDK and the SDK's configuration is resolved in one place.
+// Package awsx is what every verb's AWS access shares: loading aws.Config
+// (profiles, AWS_ENDPOINT_URL, region), building clients, classifying AWS's
+// errors (access denied, no such entity), the caller's identity, the
+// account's regions, and STS's verdict on a key. It knows no verb: each
+// consumer's calls live in its own adapter beside it (auditaws, respondaws,
+// rotateaws, vaultaws, cloudtrailaws, watchaws, targetaws), behind the
+// interface its engine declares, and cmd/keywarden's layers test keeps it so.
 package awsx
 
 import (
