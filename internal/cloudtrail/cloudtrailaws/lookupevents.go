@@ -173,6 +173,10 @@ func (l *keyLookup) regionDone(region string, err error) {
 		return
 	}
 	l.stats.Failed[region] = err
+	if l.keyID == "" { // watch's lookup: source, reading every event
+		l.conf.warn(fmt.Sprintf("cloudtrail lookup in %s failed, its events there are unknown: %v", region, err))
+		return
+	}
 	l.conf.warn(fmt.Sprintf("cloudtrail lookup of key %s in %s failed, its activity there is unknown: %v", l.keyID, region, err))
 }
 
