@@ -17,11 +17,16 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
+	"github.com/keywarden/keywarden/internal/respond"
 	"github.com/keywarden/keywarden/internal/watch"
 )
 
-// Lookup is the lookup: source of watch, which this package does not import.
-var _ watch.Lookup = (*cloudtrailaws.Lookup)(nil)
+// Lookup is the lookup: source of watch and respond's review, which this
+// package does not import.
+var (
+	_ watch.Lookup   = (*cloudtrailaws.Lookup)(nil)
+	_ respond.Lookup = (*cloudtrailaws.Lookup)(nil)
+)
 
 // lookupEpoch is when the fixtures' activity starts.
 var lookupEpoch = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
