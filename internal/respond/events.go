@@ -12,6 +12,8 @@ import (
 // Lookup is CloudTrail's LookupEvents as the review reads it
 // (cloudtrailaws.Lookup in AWS).
 type Lookup interface {
+	// Regions lists the account's enabled regions.
+	Regions(ctx context.Context) ([]string, error)
 	// KeyEvents hands sink the events made with the access key keyID in
 	// regions from since on; what it skips goes to warn.
 	KeyEvents(ctx context.Context, keyID string, regions []string, since time.Time, warn func(error), sink cloudtrail.Sink) error
@@ -25,7 +27,8 @@ type Sources struct {
 	Logs []string
 	// Objects opens the object store s3:// logs are read from.
 	Objects func(context.Context) (cloudtrail.ObjectStore, error)
-	// Lookup, when set, is asked for each key's events in Regions.
+	// Lookup, when set, is asked for each key's events in Regions (nil:
+	// every enabled region).
 	Lookup  Lookup
 	Regions []string
 	// Warn hears of what was skipped: unreadable files, regions not read.
@@ -57,11 +60,24 @@ func (s *Sources) Events(ctx context.Context, keyID string, since time.Time) ([]
 		_ = add(e)
 	}
 	if s.Lookup != nil {
-		if err := s.Lookup.KeyEvents(ctx, keyID, s.Regions, since, s.warn, add); err != nil {
+		if err := s.lookup(ctx, keyID, since, add); err != nil {
 			return out, fmt.Errorf("lookup events: %w", err)
 		}
 	}
 	return out, nil
+}
+
+// lookup reads keyID's events from LookupEvents, in every enabled region
+// unless Regions names some (listed once, for every key).
+func (s *Sources) lookup(ctx context.Context, keyID string, since time.Time, sink cloudtrail.Sink) error {
+	if s.Regions == nil {
+		regions, err := s.Lookup.Regions(ctx)
+		if err != nil {
+			return err
+		}
+		s.Regions = regions
+	}
+	return s.Lookup.KeyEvents(ctx, keyID, s.Regions, since, s.warn, sink)
 }
 
 // readLogs reads every log source once, keeping the events of the exposed

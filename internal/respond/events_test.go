@@ -57,6 +57,12 @@ type fakeLookup struct {
 	records []map[string]any
 	err     error
 	calls   []string // "KEY REGIONS"
+	listed  int      // Regions calls
+}
+
+func (f *fakeLookup) Regions(context.Context) ([]string, error) {
+	f.listed++
+	return []string{"eu-west-1", "us-east-1"}, nil
 }
 
 func (f *fakeLookup) KeyEvents(_ context.Context, keyID string, regions []string, _ time.Time, _ func(error), sink cloudtrail.Sink) error {
@@ -138,5 +144,21 @@ func TestSourcesSayWhichReadFailed(t *testing.T) {
 	got, err := (&Sources{Lookup: lookup}).Events(context.Background(), key, reviewEpoch)
 	if !errors.Is(err, denied) || err.Error() != "lookup events: denied" || len(got) != 1 {
 		t.Errorf("a failed lookup: %v with %d events, want 'lookup events: denied' and what was read", err, len(got))
+	}
+}
+
+func TestSourcesLookUpEveryEnabledRegionByDefault(t *testing.T) {
+	key := awstest.FakeKeyID("exposed", 123456789012)
+	asia := awstest.FakeSessionKeyID("minted", 123456789012)
+	lookup := &fakeLookup{}
+	s := &Sources{Lookup: lookup}
+	for _, k := range []string{key, asia} {
+		if _, err := s.Events(context.Background(), k, reviewEpoch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{key + " [eu-west-1 us-east-1]", asia + " [eu-west-1 us-east-1]"}
+	if !slices.Equal(lookup.calls, want) || lookup.listed != 1 {
+		t.Errorf("lookups %v after %d region listings, want %v after one", lookup.calls, lookup.listed, want)
 	}
 }
