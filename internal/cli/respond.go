@@ -114,7 +114,7 @@ func runRespond(ctx context.Context, deps Deps, opts respondOptions, keys []stri
 	warn := newWarner(deps.Stderr)
 	defer warn.flush()
 	if !opts.noLookup || len(opts.logs) > 0 {
-		src := &respond.Sources{Logs: opts.logs, Objects: cloudtrailaws.S3Opener(cfg), Regions: opts.regions, Warn: warn.add}
+		src := &respond.Sources{Logs: opts.logs, Keys: keys, Objects: cloudtrailaws.S3Opener(cfg), Regions: opts.regions, Warn: warn.add}
 		if !opts.noLookup {
 			src.Lookup = cloudtrailaws.NewLookup(cfg)
 		}

@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,8 +24,10 @@ type Lookup interface {
 // files and from LookupEvents. An event found in both counts once.
 type Sources struct {
 	// Logs are CloudTrail log sources (--logs): s3://bucket/prefix, a
-	// directory or a file. They are read once, at the first key's review.
+	// directory or a file. They are read once, at the first key's review,
+	// for that key and the other Keys of the run.
 	Logs []string
+	Keys []string
 	// Objects opens the object store s3:// logs are read from.
 	Objects func(context.Context) (cloudtrail.ObjectStore, error)
 	// Lookup, when set, is asked for each key's events in Regions (nil:
@@ -34,7 +37,7 @@ type Sources struct {
 	// Warn hears of what was skipped: unreadable files, regions not read.
 	Warn func(error)
 
-	logs []cloudtrail.Event // kept: the exposed key's and temporary keys' events (minted keys are found later)
+	logs []cloudtrail.Event // kept: the exposed keys' and temporary keys' events (minted keys are found later)
 	read bool
 }
 
@@ -81,8 +84,8 @@ func (s *Sources) lookup(ctx context.Context, keyID string, since time.Time, sin
 }
 
 // readLogs reads every log source once, keeping the events of the exposed
-// key, of temporary keys (which it may have minted) and the STS calls that
-// minted temporary keys (which may have minted it).
+// keys, of temporary keys (which they may have minted) and the STS calls
+// that minted temporary keys (which may have minted them).
 func (s *Sources) readLogs(ctx context.Context, keyID string, since time.Time) error {
 	if s.read {
 		return nil
@@ -91,7 +94,7 @@ func (s *Sources) readLogs(ctx context.Context, keyID string, since time.Time) e
 	opts := cloudtrail.Options{Since: since, Warn: s.warn}
 	for _, src := range s.Logs {
 		err := cloudtrail.ReadFrom(ctx, src, opts, s.Objects, func(e cloudtrail.Event) error {
-			if k := e.UserIdentity.AccessKeyID; k == keyID || strings.HasPrefix(k, "ASIA") || isMinting(e) {
+			if k := e.UserIdentity.AccessKeyID; k == keyID || slices.Contains(s.Keys, k) || strings.HasPrefix(k, "ASIA") || isMinting(e) {
 				s.logs = append(s.logs, e)
 			}
 			return nil

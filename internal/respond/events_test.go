@@ -162,3 +162,15 @@ func TestSourcesLookUpEveryEnabledRegionByDefault(t *testing.T) {
 		t.Errorf("lookups %v after %d region listings, want %v after one", lookup.calls, lookup.listed, want)
 	}
 }
+
+func TestSourcesReadTheLogsOnceForEveryKeyOfTheRun(t *testing.T) {
+	k1, k2 := awstest.FakeKeyID("one", 123456789012), awstest.FakeKeyID("two", 123456789012)
+	dir, _ := trailDir(t, trailRecord("by-one", k1, "ListUsers", 1, ""), trailRecord("by-two", k2, "CreateUser", 2, ""))
+	s := &Sources{Logs: []string{dir}, Keys: []string{k1, k2}}
+	for key, want := range map[string]string{k1: "by-one", k2: "by-two"} {
+		got, err := s.Events(context.Background(), key, reviewEpoch)
+		if err != nil || !slices.Equal(eventIDs(got), []string{want}) {
+			t.Errorf("events of %s: %v, %v; want %s", key, eventIDs(got), err, want)
+		}
+	}
+}
