@@ -97,10 +97,11 @@ func newRespondCmd(deps Deps) *cobra.Command {
 	f.BoolVar(&opts.req.DisableConsole, "disable-console", false, "with --apply: delete the owner's console password")
 	opts.format = addFormat(cmd, f, "report format", "text", "markdown", "html", "json")
 	f.StringVarP(&opts.output, "output", "o", "", "write the report to FILE")
-	addProfile(f, &opts.profile, "the responder's AWS profile (not the exposed key's)")
-	addRegion(f, &opts.region, "AWS region for IAM and STS (default: the SDK's)")
 	addRegions(f, &opts.regions, "LookupEvents in these regions only")
-	addState(f, &opts.statePath, ": the incidents' journals")
+	pf := cmd.PersistentFlags() // undo's too: the same responder, the same journal
+	addProfile(pf, &opts.profile, "the responder's AWS profile (not the exposed key's)")
+	addRegion(pf, &opts.region, "AWS region for IAM and STS (default: the SDK's)")
+	addState(pf, &opts.statePath, ": the incidents' journals")
 	cmd.AddCommand(newRespondUndoCmd(deps, &opts))
 	return cmd
 }
