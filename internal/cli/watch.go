@@ -2,12 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,8 +26,9 @@ type watchOptions struct {
 	follow    bool
 	resume    bool // --resume, and --follow: read from the saved cursor, keep dedup and baselines
 	interval  time.Duration
-	since     time.Duration
-	failOn    severity.Level
+	since     *spanFlag
+	failOn    *severityFlag
+	format    *formatFlag
 	sinks     []string
 	rules     []string
 	sigma     []string
@@ -42,7 +40,7 @@ type watchOptions struct {
 	statePath string
 	profile   string
 	region    string
-	format    string          // how alerts are printed on stdout; "" when only --sink says where they go
+	stdout    string          // the format alerts are printed in on stdout; "" when only --sink says where they go
 	contain   map[string]bool // the rules of --respond RULE=contain
 }
 
@@ -78,7 +76,6 @@ Exit status: 0 no alert at or above --fail-on, 1 alerts, 2 error.`
 
 func newWatchCmd(deps Deps) *cobra.Command {
 	opts := watchOptions{}
-	var failOn, since string
 	var listRules bool
 	cmd := &cobra.Command{
 		Use:   "watch SOURCE",
@@ -91,26 +88,17 @@ func newWatchCmd(deps Deps) *cobra.Command {
   keywarden watch --format jsonl - < events.jsonl | jq -r .rule`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains(watch.Formats, opts.format) {
-				return usageErr(fmt.Errorf("--format %q: want one of %s", opts.format, strings.Join(watch.Formats, ", ")))
-			}
 			if listRules {
-				return listWatchRules(deps, opts.format)
+				return watch.WriteCatalogue(deps.Stdout, opts.format.value)
 			}
 			if len(args) != 1 {
 				return usageErr(errors.New("give a SOURCE: a file, a directory, s3://bucket/prefix or -"))
 			}
-			lvl, err := severity.Parse(failOn)
-			if err != nil {
-				return usageErr(fmt.Errorf("--fail-on: %w", err))
+			var err error
+			if opts.stdout, err = watch.StdoutFormat(opts.format.value, cmd.Flags().Changed("format"), opts.sinks, opts.follow); err != nil {
+				return usageErr(err)
 			}
-			opts.failOn = lvl
-			if since != "" {
-				if opts.since, err = parseSpan("--since", since); err != nil {
-					return usageErr(err)
-				}
-			}
-			if err := opts.validate(cmd.Flags().Changed("format")); err != nil {
+			if opts.contain, err = watch.ContainRules(opts.responds); err != nil {
 				return usageErr(err)
 			}
 			return runWatch(cmd.Context(), deps, opts, args[0])
@@ -120,39 +108,22 @@ func newWatchCmd(deps Deps) *cobra.Command {
 	f.BoolVar(&opts.follow, "follow", false, "keep polling the source for new events")
 	f.BoolVar(&opts.resume, "resume", false, "read once from where the last --resume/--follow run stopped (for cron)")
 	f.DurationVar(&opts.interval, "interval", time.Minute, "with --follow: time between polls")
-	f.StringVar(&since, "since", "", "read events this recent only (h, d or w; default: all there is)")
-	f.StringVar(&failOn, "fail-on", "high", "exit 1 when an alert is at or above this severity")
-	f.StringVarP(&opts.format, "format", "f", "text", "how alerts (and --list-rules) are printed on stdout: "+strings.Join(watch.Formats, "|"))
+	opts.since = addSpan(f, "since", "", false, "read events this recent only (default: all there is)")
+	opts.failOn = addFailOn(cmd, f, severity.High, "alert")
+	opts.format = addFormat(cmd, f, "how alerts (and --list-rules) are printed on stdout", watch.Formats...)
 	f.StringArrayVar(&opts.sinks, "sink", nil, "where alerts go instead of stdout (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN")
 	f.StringArrayVar(&opts.rules, "rules", nil, "keywarden YAML rules: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.sigma, "sigma", nil, "Sigma rules for aws/cloudtrail: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.responds, "respond", nil, "RULE=contain: contain the key of an alert of RULE (repeatable)")
 	f.Int64Var(&opts.sesVolume, "ses-volume", 0, "also poll SES's sending statistics and alert when an hour's sends reach this many and 5 times the usual hour (0: off)")
-	f.StringSliceVar(&opts.regions, "regions", nil, "with --ses-volume: these regions (default: every enabled region)")
+	addRegions(f, &opts.regions, "with --ses-volume: these regions")
 	f.IntVar(&opts.rateLimit, "rate-limit", 60, "at most this many alerts per minute per sink; the rest are summed up in one alert (0: no limit)")
 	f.DurationVar(&opts.dedup, "dedup", time.Hour, "send an alert about the same rule, key, principal and finding once per this window")
-	f.StringVar(&opts.statePath, "state", "", "keywarden's state database: cursors, baselines, dedup (default $KEYWARDEN_STATE, else $XDG_STATE_HOME/keywarden/state.db)")
-	f.StringVar(&opts.profile, "profile", "", "AWS profile for S3, SNS and --respond")
-	f.StringVar(&opts.region, "region", "", "AWS region (default: the SDK's)")
+	addState(f, &opts.statePath, ": cursors, baselines, dedup")
+	addProfile(f, &opts.profile, "AWS profile for S3, SNS and --respond")
+	addRegion(f, &opts.region, "AWS region (default: the SDK's)")
 	f.BoolVar(&listRules, "list-rules", false, "print the built-in rules and exit")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(watch.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-// validate rejects flags that cannot go together and settles where alerts
-// are printed: on stdout in --format, unless --sink alone says where.
-func (o *watchOptions) validate(formatSet bool) error {
-	switch {
-	case !formatSet && len(o.sinks) > 0:
-		o.format = ""
-	case slices.ContainsFunc(o.sinks, watch.PrintsToStdout):
-		return errors.New("--format and --sink text or jsonl both print alerts on stdout: give one")
-	case o.format == "json" && o.follow:
-		return errors.New("--format json writes one array when the run ends, and --follow does not end: use --format jsonl")
-	}
-	var err error
-	o.contain, err = watch.ContainRules(o.responds)
-	return err
 }
 
 func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) error {
@@ -166,21 +137,25 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	if remember {
 		store = watch.StateStore(db)
 	}
-	cfg, err := awsx.Load(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
+	cfg, err := deps.LoadAWS(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	if err != nil {
 		return err
 	}
-	p, err := newWatchPipeline(deps, opts, cfg, store)
+	warn := newWarner(deps.Stderr)
+	p, err := watch.NewPipeline(watch.Config{Store: store, Rules: append(slices.Clone(opts.rules), opts.sigma...),
+		Warn: warn.add, Dedup: opts.dedup, Format: opts.stdout, Sinks: opts.sinks, RateLimit: opts.rateLimit, Now: deps.Now,
+		SinkEnv: watch.SinkEnv{Stdout: deps.Stdout, SNS: watchaws.SNSPublisher(cfg)}})
+	warn.flush()
 	if err != nil {
-		return err
+		return usageErr(err)
 	}
 	defer p.Close()
 	if len(opts.contain) > 0 {
 		p.OnAlert = watch.ContainOnAlert(opts.contain, containKey(deps, cfg, db), deps.Stderr)
 	}
-	w := &watch.Watch{Pipeline: p, Name: source, Store: store, Resume: remember,
-		Follow: opts.follow, Interval: opts.interval, Since: opts.since, Dedup: opts.dedup,
-		Source: watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin,
+	w := &watch.Watch{Pipeline: p, Name: source, Store: store, Resume: remember, Now: deps.Now,
+		Follow: opts.follow, Interval: opts.interval, Since: opts.since.d, Dedup: opts.dedup,
+		Source: watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin, Now: deps.Now,
 			Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)}),
 		Warnings: func() (func(error), func()) { w := newWarner(deps.Stderr); return w.add, w.flush },
 	}
@@ -191,29 +166,16 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	if err := w.Run(ctx); err != nil {
 		return err
 	}
-	if worst, n := p.Worst(); n > 0 && worst >= opts.failOn {
+	if worst, n := p.Worst(); n > 0 && worst >= opts.failOn.level {
 		return errFindings
 	}
 	return nil
 }
 
-// newWatchPipeline builds the detectors, dedup and sinks the flags ask for.
-func newWatchPipeline(deps Deps, opts watchOptions, cfg aws.Config, store detect.Store) (*watch.Pipeline, error) {
-	warn := newWarner(deps.Stderr)
-	defer warn.flush()
-	p, err := watch.NewPipeline(watch.Config{Store: store, Rules: append(slices.Clone(opts.rules), opts.sigma...),
-		Warn: warn.add, Dedup: opts.dedup, Format: opts.format, Sinks: opts.sinks, RateLimit: opts.rateLimit,
-		SinkEnv: watch.SinkEnv{Stdout: deps.Stdout, SNS: watchaws.SNSPublisher(cfg)}})
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	return p, nil
-}
-
 // containKey is the --respond hook's containment: respond's playbook,
 // applied to the alert's key.
 func containKey(deps Deps, cfg aws.Config, db *state.DB) watch.Contain {
-	r := &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: time.Now}
+	r := &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: deps.Now}
 	return func(ctx context.Context, keyID string) (string, error) {
 		rep, err := r.Run(ctx, respond.Request{KeyID: keyID, Apply: true})
 		if err != nil {
@@ -221,38 +183,4 @@ func containKey(deps Deps, cfg aws.Config, db *state.DB) watch.Contain {
 		}
 		return rep.Incident, nil
 	}
-}
-
-// listWatchRules prints the built-in catalogue.
-func listWatchRules(deps Deps, format string) error {
-	type rule struct {
-		ID        string         `json:"rule"`
-		Severity  severity.Level `json:"severity"`
-		Technique string         `json:"technique"`
-		Title     string         `json:"title"`
-	}
-	var rules []rule
-	for _, r := range watch.Catalogue() {
-		rules = append(rules, rule{r.ID, r.Severity, r.Technique, r.Title})
-	}
-	switch format {
-	case "json":
-		enc := json.NewEncoder(deps.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rules)
-	case "jsonl":
-		enc := json.NewEncoder(deps.Stdout)
-		for _, r := range rules {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(deps.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tSEVERITY\tTECHNIQUE\tTITLE")
-	for _, r := range rules {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Technique, r.Title)
-	}
-	return tw.Flush()
 }
