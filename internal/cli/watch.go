@@ -21,27 +21,19 @@ import (
 	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
 
-// watchOptions is everything `keywarden watch` was told.
+// watchOptions is everything `keywarden watch` was told, bound where it
+// goes: the loop's, the pipeline's and the SES poller's options.
 type watchOptions struct {
-	follow    bool
-	resume    bool // --resume, and --follow: read from the saved cursor, keep dedup and baselines
-	interval  time.Duration
-	since     *spanFlag
-	failOn    *severityFlag
-	format    *formatFlag
-	sinks     []string
-	rules     []string
-	sigma     []string
-	responds  []string
-	dedup     time.Duration
-	rateLimit int      // alerts per minute per sink; 0: no limit
-	sesVolume int64    // --ses-volume: poll SES sending statistics, alert over this floor; 0: off
-	regions   []string // --regions for the SES poller
-	statePath string
-	profile   string
-	region    string
-	stdout    string          // the format alerts are printed in on stdout; "" when only --sink says where they go
-	contain   map[string]bool // the rules of --respond RULE=contain
+	run                        watch.Watch     // --follow, --interval, --dedup
+	pipeline                   watch.Config    // --sink, --rate-limit; Format: how alerts print on stdout ("": only --sink says where)
+	ses                        watch.SESPoller // --ses-volume, --regions
+	since                      *spanFlag
+	failOn                     *severityFlag
+	format                     *formatFlag
+	rules, sigma, responds     []string
+	resume                     bool
+	statePath, profile, region string
+	contain                    map[string]bool // the rules of --respond RULE=contain
 }
 
 const watchLong = `Read CloudTrail and raise alerts on the red flags of a stolen key: IAM persistence (users,
@@ -95,7 +87,7 @@ func newWatchCmd(deps Deps) *cobra.Command {
 				return usageErr(errors.New("give a SOURCE: a file, a directory, s3://bucket/prefix or -"))
 			}
 			var err error
-			if opts.stdout, err = watch.StdoutFormat(opts.format.value, cmd.Flags().Changed("format"), opts.sinks, opts.follow); err != nil {
+			if opts.pipeline.Format, err = watch.StdoutFormat(opts.format.value, cmd.Flags().Changed("format"), opts.pipeline.Sinks, opts.run.Follow); err != nil {
 				return usageErr(err)
 			}
 			if opts.contain, err = watch.ContainRules(opts.responds); err != nil {
@@ -105,20 +97,20 @@ func newWatchCmd(deps Deps) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.follow, "follow", false, "keep polling the source for new events")
+	f.BoolVar(&opts.run.Follow, "follow", false, "keep polling the source for new events")
 	f.BoolVar(&opts.resume, "resume", false, "read once from where the last --resume/--follow run stopped (for cron)")
-	f.DurationVar(&opts.interval, "interval", time.Minute, "with --follow: time between polls")
+	f.DurationVar(&opts.run.Interval, "interval", time.Minute, "with --follow: time between polls")
 	opts.since = addSpan(f, "since", "", false, "read events this recent only (default: all there is)")
 	opts.failOn = addFailOn(cmd, f, severity.High, "alert")
 	opts.format = addFormat(cmd, f, "how alerts (and --list-rules) are printed on stdout", watch.Formats...)
-	f.StringArrayVar(&opts.sinks, "sink", nil, "where alerts go instead of stdout (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN")
+	f.StringArrayVar(&opts.pipeline.Sinks, "sink", nil, "where alerts go instead of stdout (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN")
 	f.StringArrayVar(&opts.rules, "rules", nil, "keywarden YAML rules: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.sigma, "sigma", nil, "Sigma rules for aws/cloudtrail: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.responds, "respond", nil, "RULE=contain: contain the key of an alert of RULE (repeatable)")
-	f.Int64Var(&opts.sesVolume, "ses-volume", 0, "also poll SES's sending statistics and alert when an hour's sends reach this many and 5 times the usual hour (0: off)")
-	addRegions(f, &opts.regions, "with --ses-volume: these regions")
-	f.IntVar(&opts.rateLimit, "rate-limit", 60, "at most this many alerts per minute per sink; the rest are summed up in one alert (0: no limit)")
-	f.DurationVar(&opts.dedup, "dedup", time.Hour, "send an alert about the same rule, key, principal and finding once per this window")
+	f.Int64Var(&opts.ses.Floor, "ses-volume", 0, "also poll SES's sending statistics and alert when an hour's sends reach this many and 5 times the usual hour (0: off)")
+	addRegions(f, &opts.ses.Regions, "with --ses-volume: these regions")
+	f.IntVar(&opts.pipeline.RateLimit, "rate-limit", 60, "at most this many alerts per minute per sink; the rest are summed up in one alert (0: no limit)")
+	f.DurationVar(&opts.run.Dedup, "dedup", time.Hour, "send an alert about the same rule, key, principal and finding once per this window")
 	addState(f, &opts.statePath, ": cursors, baselines, dedup")
 	addProfile(f, &opts.profile, "AWS profile for S3, SNS and --respond")
 	addRegion(f, &opts.region, "AWS region (default: the SDK's)")
@@ -132,19 +124,20 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 		return err
 	}
 	defer db.Close()
-	remember := opts.follow || opts.resume // a plain run remembers nothing
-	store := detect.Store(&detect.MemStore{})
-	if remember {
-		store = watch.StateStore(db)
-	}
 	cfg, err := deps.LoadAWS(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	if err != nil {
 		return err
 	}
+	w, c := opts.run, opts.pipeline
+	w.Resume = w.Follow || opts.resume // a plain run remembers nothing
+	c.Store = detect.Store(&detect.MemStore{})
+	if w.Resume {
+		c.Store = watch.StateStore(db)
+	}
 	warn := newWarner(deps.Stderr)
-	p, err := watch.NewPipeline(watch.Config{Store: store, Rules: append(slices.Clone(opts.rules), opts.sigma...),
-		Warn: warn.add, Dedup: opts.dedup, Format: opts.stdout, Sinks: opts.sinks, RateLimit: opts.rateLimit, Now: deps.Now,
-		SinkEnv: watch.SinkEnv{Stdout: deps.Stdout, SNS: watchaws.SNSPublisher(cfg)}})
+	c.Rules, c.Warn, c.Dedup, c.Now = append(slices.Clone(opts.rules), opts.sigma...), warn.add, w.Dedup, deps.Now
+	c.SinkEnv = watch.SinkEnv{Stdout: deps.Stdout, SNS: watchaws.SNSPublisher(cfg)}
+	p, err := watch.NewPipeline(c)
 	warn.flush()
 	if err != nil {
 		return usageErr(err)
@@ -153,15 +146,13 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	if len(opts.contain) > 0 {
 		p.OnAlert = watch.ContainOnAlert(opts.contain, containKey(deps, cfg, db), deps.Stderr)
 	}
-	w := &watch.Watch{Pipeline: p, Name: source, Store: store, Resume: remember, Now: deps.Now,
-		Follow: opts.follow, Interval: opts.interval, Since: opts.since.d, Dedup: opts.dedup,
-		Source: watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin, Now: deps.Now,
-			Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)}),
-		Warnings: func() (func(error), func()) { w := newWarner(deps.Stderr); return w.add, w.flush },
-	}
-	if opts.sesVolume > 0 {
-		w.SES = &watch.SESPoller{Stats: watchaws.NewSES(cfg), Floor: opts.sesVolume, Regions: opts.regions,
-			Warn: func(err error) { fmt.Fprintf(deps.Stderr, "warning: %v\n", err) }}
+	w.Pipeline, w.Store, w.Name, w.Since, w.Now = p, c.Store, source, opts.since.d, deps.Now
+	w.Source = watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin, Now: deps.Now,
+		Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)})
+	w.Warnings = func() (func(error), func()) { w := newWarner(deps.Stderr); return w.add, w.flush }
+	if ses := opts.ses; ses.Floor > 0 {
+		ses.Stats, ses.Warn = watchaws.NewSES(cfg), func(err error) { fmt.Fprintf(deps.Stderr, "warning: %v\n", err) }
+		w.SES = &ses
 	}
 	if err := w.Run(ctx); err != nil {
 		return err
