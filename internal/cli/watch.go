@@ -62,7 +62,8 @@ array, written when the run ends; not with --follow, which does not end: use jso
 (repeatable) sends them elsewhere instead: text, jsonl[:PATH], webhook:URL, slack:URL,
 sns:TOPIC_ARN; give --format too to print them as well. Each alert is sent once per --dedup
 window. --respond RULE=contain deactivates the key of an alert of RULE and revokes its
-sessions, as 'keywarden respond --apply' does.
+sessions, as 'keywarden respond --apply' does; RULE is a rule of --list-rules, --rules or
+--sigma.
 
 Exit status: 0 no alert at or above --fail-on, 1 alerts, 2 error.`
 
@@ -143,8 +144,8 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 		return usageErr(err)
 	}
 	defer p.Close()
-	if len(opts.contain) > 0 {
-		p.OnAlert = watch.ContainOnAlert(opts.contain, containKey(deps, cfg, db), deps.Stderr)
+	if err := respondHook(deps, cfg, db, p, opts.contain); err != nil {
+		return usageErr(err)
 	}
 	w.Pipeline, w.Store, w.Name, w.Since, w.Now = p, c.Store, source, opts.since.d, deps.Now
 	w.Source = watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin, Now: deps.Now,
@@ -163,15 +164,18 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	return nil
 }
 
-// containKey is the --respond hook's containment: respond's playbook,
-// applied to the alert's key.
-func containKey(deps Deps, cfg aws.Config, db *state.DB) watch.Contain {
+// respondHook is --respond RULE=contain: the key of an alert of RULE is
+// contained by respond's playbook, as 'keywarden respond --apply' does.
+func respondHook(deps Deps, cfg aws.Config, db *state.DB, p *watch.Pipeline, rules map[string]bool) error {
+	if len(rules) == 0 {
+		return nil
+	}
 	r := &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: deps.Now}
-	return func(ctx context.Context, keyID string) (string, error) {
+	return p.ContainOn(rules, func(ctx context.Context, keyID string) (string, error) {
 		rep, err := r.Run(ctx, respond.Request{KeyID: keyID, Apply: true})
 		if err != nil {
 			return "", err
 		}
 		return rep.Incident, nil
-	}
+	}, deps.Stderr)
 }

@@ -49,16 +49,23 @@ func NewPipeline(c Config) (*Pipeline, error) {
 	store := c.Store
 	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store),
 		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
+	known := map[string]bool{}
+	for _, r := range Catalogue() {
+		known[r.ID] = true
+	}
 	for _, path := range c.Rules {
 		rules, err := rulelang.Load(path, c.Warn)
 		if err != nil {
 			return nil, err
 		}
+		for _, r := range rules {
+			known[r.ID] = true
+		}
 		stateful = append(stateful, rulelang.NewDetector(rules, store))
 	}
 	dedup := NewDeduper(store, c.Dedup)
 	dedup.Now = now
-	p := &Pipeline{Detector: detect.NewEngine(stateful...), Filter: dedup}
+	p := &Pipeline{Detector: detect.NewEngine(stateful...), Filter: dedup, rules: known}
 	add := func(s Sink, err error) error {
 		if err != nil {
 			return err
