@@ -42,11 +42,11 @@ a bad KEYWARDEN_FAIL_ON), else it serves until the runtime stops it.`,
 // startLambda builds watch's pipeline over DynamoDB state and an SNS sink,
 // and serves invocations; it returns only on a configuration error.
 func startLambda(ctx context.Context, deps Deps) error {
-	conf, err := lambda.ConfigFromEnv()
+	conf, err := lambda.ConfigFromEnv(deps.Getenv)
 	if err != nil {
 		return err
 	}
-	cfg, err := awsx.Load(ctx, awsx.Options{})
+	cfg, err := deps.LoadAWS(ctx, awsx.Options{})
 	if err != nil {
 		return err
 	}

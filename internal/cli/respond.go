@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,24 +12,27 @@ import (
 
 	"github.com/keywarden/keywarden/internal/atomicfile"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/respond"
 	"github.com/keywarden/keywarden/internal/respond/respondaws"
+	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
+	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targetaws"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
 // respondOptions is everything `keywarden respond` was told.
 type respondOptions struct {
+	req             respond.Request
+	since           *spanFlag
+	format          *formatFlag
 	profile, region string
 	regions         []string
-	apply           bool
-	since           time.Duration
 	logs            []string
 	noLookup        bool
 	health          string
-	replaceTo       []string
-	quarantine      bool
-	disableConsole  bool
-	format, output  string
+	output          string
 	statePath       string
 }
 
@@ -67,7 +68,6 @@ Exit status: 0 done (or planned), 2 error.`
 
 func newRespondCmd(deps Deps) *cobra.Command {
 	opts := respondOptions{}
-	var since string
 	cmd := &cobra.Command{
 		Use:   "respond ACCESS_KEY_ID | --health-event FILE",
 		Short: "Respond to an exposed key: identify, assess, contain, revoke sessions, review CloudTrail, replace, report",
@@ -79,116 +79,75 @@ func newRespondCmd(deps Deps) *cobra.Command {
   keywarden respond undo inc-20261123T171400Z-1a2b3c4d         # false alarm: reverse the containment`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keys, err := respondKeys(deps, opts, args)
+			keys, err := respond.Keys(args, opts.health, deps.Stdin)
 			if err != nil {
 				return usageErr(err)
-			}
-			if opts.since, err = parseSpan("--since", since); err != nil {
-				return usageErr(err)
-			}
-			if !contains([]string{"text", "markdown", "html", "json"}, opts.format) {
-				return usageErr(fmt.Errorf("--format %q: want text, markdown, html or json", opts.format))
 			}
 			return runRespond(cmd.Context(), deps, opts, keys)
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.apply, "apply", false, "make the containment changes (default: plan only)")
-	f.StringVar(&since, "since", "30d", "review the key's activity this far back (h, d or w)")
+	f.BoolVar(&opts.req.Apply, "apply", false, "make the containment changes (default: plan only)")
+	opts.since = addSpan(f, "since", "30d", false, "review the key's activity this far back")
 	f.StringArrayVar(&opts.logs, "logs", nil, "CloudTrail logs to review: s3://bucket/prefix, a directory or a file (repeatable)")
 	f.BoolVar(&opts.noLookup, "no-lookup", false, "do not call CloudTrail LookupEvents (review --logs only)")
 	f.StringVar(&opts.health, "health-event", "", "take the key ids from an AWS Health AWS_RISK_CREDENTIALS_EXPOSED event (FILE, or - for stdin)")
-	f.StringArrayVar(&opts.replaceTo, "replace-to", nil, "with --apply: create a new key for the owner and deliver it here (rotate's targets)")
-	f.BoolVar(&opts.quarantine, "quarantine", false, "with --apply: attach AWS's compromised-key quarantine policy to the owner")
-	f.BoolVar(&opts.disableConsole, "disable-console", false, "with --apply: delete the owner's console password")
-	f.StringVarP(&opts.format, "format", "f", "text", "text|markdown|html|json")
+	f.StringArrayVar(&opts.req.ReplaceTo, "replace-to", nil, "with --apply: create a new key for the owner and deliver it here (rotate's targets)")
+	f.BoolVar(&opts.req.Quarantine, "quarantine", false, "with --apply: attach AWS's compromised-key quarantine policy to the owner")
+	f.BoolVar(&opts.req.DisableConsole, "disable-console", false, "with --apply: delete the owner's console password")
+	opts.format = addFormat(cmd, f, "report format", "text", "markdown", "html", "json")
 	f.StringVarP(&opts.output, "output", "o", "", "write the report to FILE")
-	f.StringVar(&opts.profile, "profile", "", "the responder's AWS profile (not the exposed key's)")
-	f.StringVar(&opts.region, "region", "", "AWS region for IAM and STS (default: the SDK's)")
-	f.StringSliceVar(&opts.regions, "regions", nil, "LookupEvents in these regions only (default: every enabled region)")
-	f.StringVar(&opts.statePath, "state", "", "keywarden's state database (default $KEYWARDEN_STATE, else $XDG_STATE_HOME/keywarden/state.db)")
+	addRegions(f, &opts.regions, "LookupEvents in these regions only")
+	pf := cmd.PersistentFlags() // undo's too: the same responder, the same journal
+	addProfile(pf, &opts.profile, "the responder's AWS profile (not the exposed key's)")
+	addRegion(pf, &opts.region, "AWS region for IAM and STS (default: the SDK's)")
+	addState(pf, &opts.statePath, ": the incidents' journals")
 	cmd.AddCommand(newRespondUndoCmd(deps, &opts))
 	return cmd
 }
 
-// respondKeys is the key of the argument, or those of --health-event.
-func respondKeys(deps Deps, opts respondOptions, args []string) ([]string, error) {
-	switch {
-	case len(args) == 1 && opts.health != "":
-		return nil, errors.New("give an access key id or --health-event, not both")
-	case len(args) == 1:
-		if !strings.HasPrefix(args[0], "AKIA") && !strings.HasPrefix(args[0], "ASIA") || len(args[0]) != 20 {
-			return nil, fmt.Errorf("%q is not an access key id (AKIA… or ASIA…, 20 characters)", args[0])
-		}
-		return args, nil
-	case opts.health == "":
-		return nil, errors.New("give the exposed access key id, or --health-event FILE")
-	}
-	var data []byte
-	var err error
-	if opts.health == "-" {
-		data, err = io.ReadAll(io.LimitReader(deps.Stdin, 1<<20))
-	} else {
-		data, err = os.ReadFile(opts.health)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("--health-event: %w", err)
-	}
-	return respond.KeysFromHealthEvent(data)
-}
-
 func runRespond(ctx context.Context, deps Deps, opts respondOptions, keys []string) error {
-	r, db, cfg, err := newResponder(ctx, deps, opts)
+	r, cfg, err := newResponder(ctx, deps, opts)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer r.DB.Close()
+	warn := newWarner(deps.Stderr)
+	defer warn.flush()
 	if !opts.noLookup || len(opts.logs) > 0 {
-		r.Events = newEventSources(cfg, opts, deps)
+		src := &respond.Sources{Logs: opts.logs, Keys: keys, Objects: cloudtrailaws.S3Opener(cfg), Regions: opts.regions, Warn: warn.add}
+		if !opts.noLookup {
+			src.Lookup = cloudtrailaws.NewLookup(cfg)
+		}
+		r.Events = src
 	}
-	for _, key := range keys {
-		rep, err := r.Run(ctx, respond.Request{KeyID: key, Since: opts.since, Apply: opts.apply,
-			Quarantine: opts.quarantine, DisableConsole: opts.disableConsole})
-		if err == nil && opts.apply && len(opts.replaceTo) > 0 && rep.Owner != nil {
-			err = replaceKey(ctx, deps, db, cfg, rep, opts.replaceTo)
+	r.Rotator = &rotate.Rotator{IAM: rotateaws.New(cfg), DB: r.DB, Out: deps.Stderr, Now: deps.Now,
+		Confirm:       func(string) bool { return false },
+		Targets:       rotate.Targets(target.Env{Kinds: targetaws.Kinds(cfg), Stderr: deps.Stderr}, nil),
+		VerifyTimeout: 2 * time.Minute, VerifyEvery: time.Second}
+	req := opts.req
+	req.Since = opts.since.d
+	return r.RunAll(ctx, keys, req, func(rep *respond.Report) error {
+		render := func(w io.Writer) error { return respond.Render(w, opts.format.value, rep) }
+		if opts.output == "" {
+			return render(deps.Stdout)
 		}
-		if werr := writeRespondReport(deps, opts, rep); werr != nil && err == nil {
-			err = werr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		return atomicfile.Write(opts.output, 0o600, render)
+	})
 }
 
-func newResponder(ctx context.Context, deps Deps, opts respondOptions) (*respond.Responder, *state.DB, aws.Config, error) {
-	cfg, err := awsx.Load(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
+// newResponder is the responder's identity (--profile, --region) and the
+// journal (--state).
+func newResponder(ctx context.Context, deps Deps, opts respondOptions) (*respond.Responder, aws.Config, error) {
+	cfg, err := deps.LoadAWS(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	if err != nil {
-		return nil, nil, cfg, err
+		return nil, cfg, err
 	}
-	path := opts.statePath
-	if path == "" {
-		if path, err = state.DefaultPath(); err != nil {
-			return nil, nil, cfg, err
-		}
-	}
-	db, err := state.Open(path)
+	db, err := deps.OpenState(opts.statePath)
 	if err != nil {
-		return nil, nil, cfg, err
+		return nil, cfg, err
 	}
-	return &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: time.Now}, db, cfg, nil
-}
-
-func writeRespondReport(deps Deps, opts respondOptions, rep *respond.Report) error {
-	if rep == nil {
-		return nil
-	}
-	render := func(w io.Writer) error { return respond.Render(w, opts.format, rep) }
-	if opts.output == "" {
-		return render(deps.Stdout)
-	}
-	return atomicfile.Write(opts.output, 0o600, render)
+	return &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: deps.Now}, cfg, nil
 }
 
 func newRespondUndoCmd(deps Deps, opts *respondOptions) *cobra.Command {
@@ -204,14 +163,14 @@ run again.
 Exit status: 0 undone, 2 error (no such incident, nothing left to undo, a reversal that failed).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, db, _, err := newResponder(cmd.Context(), deps, *opts)
+			r, _, err := newResponder(cmd.Context(), deps, *opts)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer r.DB.Close()
 			if _, err := r.Undo(cmd.Context(), args[0]); err != nil {
 				if errors.Is(err, state.ErrNotFound) {
-					return usageErr(fmt.Errorf("no incident %s in %s", args[0], db.Path()))
+					return usageErr(fmt.Errorf("no incident %s in %s", args[0], r.DB.Path()))
 				}
 				return err
 			}

@@ -243,11 +243,12 @@ func cmdDynamoTable(ts *testscript.TestScript, neg bool, args []string) {
 // from a fake LookupEvents (moto has none) for the rest of the script, and
 // points AWS_ENDPOINT_URL_CLOUDTRAIL at it. The fake reads the region from
 // the request's signature: the script needs credentials and a region.
-// usage: ctlookup FILE
+// Each DENIED region answers AccessDeniedException.
+// usage: ctlookup FILE [DENIED]...
 func cmdCTLookup(t testing.TB) func(*testscript.TestScript, bool, []string) {
 	return func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) != 1 {
-			ts.Fatalf("usage: ctlookup FILE")
+		if neg || len(args) < 1 {
+			ts.Fatalf("usage: ctlookup FILE [DENIED]...")
 		}
 		var log struct{ Records []json.RawMessage }
 		ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &log))
@@ -257,6 +258,9 @@ func cmdCTLookup(t testing.TB) func(*testscript.TestScript, bool, []string) {
 		}
 		srv := awstest.NewCloudTrailServer(newScriptTB(t, ts), fixtures)
 		srv.SetRateLimit(0) // the quota has tests of its own; scripts must not wait on it
+		for _, region := range args[1:] {
+			srv.FailRegion(region, "AccessDeniedException", "User is not authorized to perform: cloudtrail:LookupEvents")
+		}
 		ts.Setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", srv.URL)
 	}
 }

@@ -2,12 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,26 +21,19 @@ import (
 	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
 
-// watchOptions is everything `keywarden watch` was told.
+// watchOptions is everything `keywarden watch` was told, bound where it
+// goes: the loop's, the pipeline's and the SES poller's options.
 type watchOptions struct {
-	follow    bool
-	resume    bool // --resume, and --follow: read from the saved cursor, keep dedup and baselines
-	interval  time.Duration
-	since     time.Duration
-	failOn    severity.Level
-	sinks     []string
-	rules     []string
-	sigma     []string
-	responds  []string
-	dedup     time.Duration
-	rateLimit int      // alerts per minute per sink; 0: no limit
-	sesVolume int64    // --ses-volume: poll SES sending statistics, alert over this floor; 0: off
-	regions   []string // --regions for the SES poller
-	statePath string
-	profile   string
-	region    string
-	format    string          // how alerts are printed on stdout; "" when only --sink says where they go
-	contain   map[string]bool // the rules of --respond RULE=contain
+	run                        watch.Watch     // --follow, --interval, --dedup
+	pipeline                   watch.Config    // --sink, --rate-limit; Format: how alerts print on stdout ("": only --sink says where)
+	ses                        watch.SESPoller // --ses-volume, --regions
+	since                      *spanFlag
+	failOn                     *severityFlag
+	format                     *formatFlag
+	rules, sigma, responds     []string
+	resume                     bool
+	statePath, profile, region string
+	contain                    map[string]bool // the rules of --respond RULE=contain
 }
 
 const watchLong = `Read CloudTrail and raise alerts on the red flags of a stolen key: IAM persistence (users,
@@ -72,13 +62,13 @@ array, written when the run ends; not with --follow, which does not end: use jso
 (repeatable) sends them elsewhere instead: text, jsonl[:PATH], webhook:URL, slack:URL,
 sns:TOPIC_ARN; give --format too to print them as well. Each alert is sent once per --dedup
 window. --respond RULE=contain deactivates the key of an alert of RULE and revokes its
-sessions, as 'keywarden respond --apply' does.
+sessions, as 'keywarden respond --apply' does; RULE is a rule of --list-rules, --rules or
+--sigma.
 
 Exit status: 0 no alert at or above --fail-on, 1 alerts, 2 error.`
 
 func newWatchCmd(deps Deps) *cobra.Command {
 	opts := watchOptions{}
-	var failOn, since string
 	var listRules bool
 	cmd := &cobra.Command{
 		Use:   "watch SOURCE",
@@ -91,68 +81,42 @@ func newWatchCmd(deps Deps) *cobra.Command {
   keywarden watch --format jsonl - < events.jsonl | jq -r .rule`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains(watch.Formats, opts.format) {
-				return usageErr(fmt.Errorf("--format %q: want one of %s", opts.format, strings.Join(watch.Formats, ", ")))
-			}
 			if listRules {
-				return listWatchRules(deps, opts.format)
+				return watch.WriteCatalogue(deps.Stdout, opts.format.value)
 			}
 			if len(args) != 1 {
 				return usageErr(errors.New("give a SOURCE: a file, a directory, s3://bucket/prefix or -"))
 			}
-			lvl, err := severity.Parse(failOn)
-			if err != nil {
-				return usageErr(fmt.Errorf("--fail-on: %w", err))
+			var err error
+			if opts.pipeline.Format, err = watch.StdoutFormat(opts.format.value, cmd.Flags().Changed("format"), opts.pipeline.Sinks, opts.run.Follow); err != nil {
+				return usageErr(err)
 			}
-			opts.failOn = lvl
-			if since != "" {
-				if opts.since, err = parseSpan("--since", since); err != nil {
-					return usageErr(err)
-				}
-			}
-			if err := opts.validate(cmd.Flags().Changed("format")); err != nil {
+			if opts.contain, err = watch.ContainRules(opts.responds); err != nil {
 				return usageErr(err)
 			}
 			return runWatch(cmd.Context(), deps, opts, args[0])
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.follow, "follow", false, "keep polling the source for new events")
+	f.BoolVar(&opts.run.Follow, "follow", false, "keep polling the source for new events")
 	f.BoolVar(&opts.resume, "resume", false, "read once from where the last --resume/--follow run stopped (for cron)")
-	f.DurationVar(&opts.interval, "interval", time.Minute, "with --follow: time between polls")
-	f.StringVar(&since, "since", "", "read events this recent only (h, d or w; default: all there is)")
-	f.StringVar(&failOn, "fail-on", "high", "exit 1 when an alert is at or above this severity")
-	f.StringVarP(&opts.format, "format", "f", "text", "how alerts (and --list-rules) are printed on stdout: "+strings.Join(watch.Formats, "|"))
-	f.StringArrayVar(&opts.sinks, "sink", nil, "where alerts go instead of stdout (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN")
+	f.DurationVar(&opts.run.Interval, "interval", time.Minute, "with --follow: time between polls")
+	opts.since = addSpan(f, "since", "", false, "read only the events this recent, else all there is")
+	opts.failOn = addFailOn(cmd, f, severity.High, "alert")
+	opts.format = addFormat(cmd, f, "how alerts (and --list-rules) are printed on stdout", watch.Formats...)
+	f.StringArrayVar(&opts.pipeline.Sinks, "sink", nil, "where alerts go instead of stdout (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN")
 	f.StringArrayVar(&opts.rules, "rules", nil, "keywarden YAML rules: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.sigma, "sigma", nil, "Sigma rules for aws/cloudtrail: FILE or DIR (repeatable)")
 	f.StringArrayVar(&opts.responds, "respond", nil, "RULE=contain: contain the key of an alert of RULE (repeatable)")
-	f.Int64Var(&opts.sesVolume, "ses-volume", 0, "also poll SES's sending statistics and alert when an hour's sends reach this many and 5 times the usual hour (0: off)")
-	f.StringSliceVar(&opts.regions, "regions", nil, "with --ses-volume: these regions (default: every enabled region)")
-	f.IntVar(&opts.rateLimit, "rate-limit", 60, "at most this many alerts per minute per sink; the rest are summed up in one alert (0: no limit)")
-	f.DurationVar(&opts.dedup, "dedup", time.Hour, "send an alert about the same rule, key, principal and finding once per this window")
-	f.StringVar(&opts.statePath, "state", "", "keywarden's state database: cursors, baselines, dedup (default $KEYWARDEN_STATE, else $XDG_STATE_HOME/keywarden/state.db)")
-	f.StringVar(&opts.profile, "profile", "", "AWS profile for S3, SNS and --respond")
-	f.StringVar(&opts.region, "region", "", "AWS region (default: the SDK's)")
+	f.Int64Var(&opts.ses.Floor, "ses-volume", 0, "also poll SES's sending statistics and alert when an hour's sends reach this many and 5 times the usual hour (0: off)")
+	addRegions(f, &opts.ses.Regions, "with --ses-volume: these regions")
+	f.IntVar(&opts.pipeline.RateLimit, "rate-limit", 60, "at most this many alerts per minute per sink; the rest are summed up in one alert (0: no limit)")
+	f.DurationVar(&opts.run.Dedup, "dedup", time.Hour, "send an alert about the same rule, key, principal and finding once per this window")
+	addState(f, &opts.statePath, ": cursors, baselines, dedup")
+	addProfile(f, &opts.profile, "AWS profile for S3, SNS and --respond")
+	addRegion(f, &opts.region, "AWS region (default: the SDK's)")
 	f.BoolVar(&listRules, "list-rules", false, "print the built-in rules and exit")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(watch.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-// validate rejects flags that cannot go together and settles where alerts
-// are printed: on stdout in --format, unless --sink alone says where.
-func (o *watchOptions) validate(formatSet bool) error {
-	switch {
-	case !formatSet && len(o.sinks) > 0:
-		o.format = ""
-	case slices.ContainsFunc(o.sinks, watch.PrintsToStdout):
-		return errors.New("--format and --sink text or jsonl both print alerts on stdout: give one")
-	case o.format == "json" && o.follow:
-		return errors.New("--format json writes one array when the run ends, and --follow does not end: use --format jsonl")
-	}
-	var err error
-	o.contain, err = watch.ContainRules(o.responds)
-	return err
 }
 
 func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) error {
@@ -161,98 +125,57 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 		return err
 	}
 	defer db.Close()
-	remember := opts.follow || opts.resume // a plain run remembers nothing
-	store := detect.Store(&detect.MemStore{})
-	if remember {
-		store = watch.StateStore(db)
-	}
-	cfg, err := awsx.Load(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
+	cfg, err := deps.LoadAWS(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	if err != nil {
 		return err
 	}
-	p, err := newWatchPipeline(deps, opts, cfg, store)
+	w, c := opts.run, opts.pipeline
+	w.Resume = w.Follow || opts.resume // a plain run remembers nothing
+	c.Store = detect.Store(&detect.MemStore{})
+	if w.Resume {
+		c.Store = watch.StateStore(db)
+	}
+	warn := newWarner(deps.Stderr)
+	c.Rules, c.Warn, c.Dedup, c.Now = append(slices.Clone(opts.rules), opts.sigma...), warn.add, w.Dedup, deps.Now
+	c.SinkEnv = watch.SinkEnv{Stdout: deps.Stdout, SNS: watchaws.SNSPublisher(cfg)}
+	p, err := watch.NewPipeline(c)
+	warn.flush()
 	if err != nil {
-		return err
+		return usageErr(err)
 	}
 	defer p.Close()
-	if len(opts.contain) > 0 {
-		p.OnAlert = watch.ContainOnAlert(opts.contain, containKey(deps, cfg, db), deps.Stderr)
+	if err := respondHook(deps, cfg, db, p, opts.contain); err != nil {
+		return usageErr(err)
 	}
-	w := &watch.Watch{Pipeline: p, Name: source, Store: store, Resume: remember,
-		Follow: opts.follow, Interval: opts.interval, Since: opts.since, Dedup: opts.dedup,
-		Source: watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin,
-			Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)}),
-		Warnings: func() (func(error), func()) { w := newWarner(deps.Stderr); return w.add, w.flush },
-	}
-	if opts.sesVolume > 0 {
-		w.SES = &watch.SESPoller{Stats: watchaws.NewSES(cfg), Floor: opts.sesVolume, Regions: opts.regions,
-			Warn: func(err error) { fmt.Fprintf(deps.Stderr, "warning: %v\n", err) }}
+	w.Pipeline, w.Store, w.Name, w.Since, w.Now = p, c.Store, source, opts.since.d, deps.Now
+	w.Source = watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin, Now: deps.Now,
+		Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)})
+	w.Warnings = func() (func(error), func()) { w := newWarner(deps.Stderr); return w.add, w.flush }
+	if ses := opts.ses; ses.Floor > 0 {
+		ses.Stats, ses.Warn = watchaws.NewSES(cfg), func(err error) { fmt.Fprintf(deps.Stderr, "warning: %v\n", err) }
+		w.SES = &ses
 	}
 	if err := w.Run(ctx); err != nil {
 		return err
 	}
-	if worst, n := p.Worst(); n > 0 && worst >= opts.failOn {
+	if worst, n := p.Worst(); n > 0 && worst >= opts.failOn.level {
 		return errFindings
 	}
 	return nil
 }
 
-// newWatchPipeline builds the detectors, dedup and sinks the flags ask for.
-func newWatchPipeline(deps Deps, opts watchOptions, cfg aws.Config, store detect.Store) (*watch.Pipeline, error) {
-	warn := newWarner(deps.Stderr)
-	defer warn.flush()
-	p, err := watch.NewPipeline(watch.Config{Store: store, Rules: append(slices.Clone(opts.rules), opts.sigma...),
-		Warn: warn.add, Dedup: opts.dedup, Format: opts.format, Sinks: opts.sinks, RateLimit: opts.rateLimit,
-		SinkEnv: watch.SinkEnv{Stdout: deps.Stdout, SNS: watchaws.SNSPublisher(cfg)}})
-	if err != nil {
-		return nil, usageErr(err)
+// respondHook is --respond RULE=contain: the key of an alert of RULE is
+// contained by respond's playbook, as 'keywarden respond --apply' does.
+func respondHook(deps Deps, cfg aws.Config, db *state.DB, p *watch.Pipeline, rules map[string]bool) error {
+	if len(rules) == 0 {
+		return nil
 	}
-	return p, nil
-}
-
-// containKey is the --respond hook's containment: respond's playbook,
-// applied to the alert's key.
-func containKey(deps Deps, cfg aws.Config, db *state.DB) watch.Contain {
-	r := &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: time.Now}
-	return func(ctx context.Context, keyID string) (string, error) {
+	r := &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: deps.Now}
+	return p.ContainOn(rules, func(ctx context.Context, keyID string) (string, error) {
 		rep, err := r.Run(ctx, respond.Request{KeyID: keyID, Apply: true})
 		if err != nil {
 			return "", err
 		}
 		return rep.Incident, nil
-	}
-}
-
-// listWatchRules prints the built-in catalogue.
-func listWatchRules(deps Deps, format string) error {
-	type rule struct {
-		ID        string         `json:"rule"`
-		Severity  severity.Level `json:"severity"`
-		Technique string         `json:"technique"`
-		Title     string         `json:"title"`
-	}
-	var rules []rule
-	for _, r := range watch.Catalogue() {
-		rules = append(rules, rule{r.ID, r.Severity, r.Technique, r.Title})
-	}
-	switch format {
-	case "json":
-		enc := json.NewEncoder(deps.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rules)
-	case "jsonl":
-		enc := json.NewEncoder(deps.Stdout)
-		for _, r := range rules {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(deps.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tSEVERITY\tTECHNIQUE\tTITLE")
-	for _, r := range rules {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Technique, r.Title)
-	}
-	return tw.Flush()
+	}, deps.Stderr)
 }

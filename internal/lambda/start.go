@@ -28,13 +28,14 @@ type Config struct {
 	FailOn severity.Level // alerts below it are not published; 0: all are
 }
 
-// ConfigFromEnv reads the function's settings; the table is required.
-func ConfigFromEnv() (Config, error) {
-	c := Config{Table: os.Getenv(EnvTable), Topic: os.Getenv(EnvTopic)}
+// ConfigFromEnv reads the function's settings from its environment
+// (getenv); the table is required.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Table: getenv(EnvTable), Topic: getenv(EnvTopic)}
 	if c.Table == "" {
 		return Config{}, fmt.Errorf("lambda config: %s is not set (the dynamodb state table)", EnvTable)
 	}
-	if v := os.Getenv(EnvFailOn); v != "" {
+	if v := getenv(EnvFailOn); v != "" {
 		lvl, err := severity.Parse(v)
 		if err != nil {
 			return Config{}, fmt.Errorf("%s: %w", EnvFailOn, err)

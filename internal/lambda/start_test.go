@@ -23,10 +23,8 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv(lambda.EnvTable, tc.table)
-			t.Setenv(lambda.EnvTopic, tc.topic)
-			t.Setenv(lambda.EnvFailOn, tc.failOn)
-			got, err := lambda.ConfigFromEnv()
+			env := map[string]string{lambda.EnvTable: tc.table, lambda.EnvTopic: tc.topic, lambda.EnvFailOn: tc.failOn}
+			got, err := lambda.ConfigFromEnv(func(k string) string { return env[k] })
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v; want %q", err, tc.err)

@@ -4,9 +4,40 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"regexp"
 	"slices"
+	"strings"
 )
+
+// Keys are the exposed keys of a response: the access key id given (args,
+// at most one), or those the AWS Health event in the file healthEvent
+// names ("-": read from stdin).
+func Keys(args []string, healthEvent string, stdin io.Reader) ([]string, error) {
+	switch {
+	case len(args) == 1 && healthEvent != "":
+		return nil, errors.New("give an access key id or --health-event, not both")
+	case len(args) == 1:
+		if !strings.HasPrefix(args[0], "AKIA") && !strings.HasPrefix(args[0], "ASIA") || len(args[0]) != 20 {
+			return nil, fmt.Errorf("%q is not an access key id (AKIA… or ASIA…, 20 characters)", args[0])
+		}
+		return args, nil
+	case healthEvent == "":
+		return nil, errors.New("give the exposed access key id, or --health-event FILE")
+	}
+	var data []byte
+	var err error
+	if healthEvent == "-" {
+		data, err = io.ReadAll(io.LimitReader(stdin, 1<<20))
+	} else {
+		data, err = os.ReadFile(healthEvent)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--health-event: %w", err)
+	}
+	return KeysFromHealthEvent(data)
+}
 
 // healthEvent is the part of an AWS Health event (as EventBridge delivers
 // it) that names exposed keys.

@@ -1,6 +1,8 @@
 package respond
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -37,6 +39,46 @@ func TestKeysFromHealthEvent(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("keys (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestKeysFromTheArgumentOrTheHealthEvent(t *testing.T) {
+	id := awstest.FakeKeyID("leaked", 123456789012)
+	event := `{"source":"aws.health","detail":{"eventTypeCode":"AWS_RISK_CREDENTIALS_EXPOSED","affectedEntities":[{"entityValue":"` + id + `"}]}}`
+	file := filepath.Join(t.TempDir(), "health.json")
+	if err := os.WriteFile(file, []byte(event), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		health string
+		want   []string
+		err    string
+	}{
+		{"a key id", []string{id}, "", []string{id}, ""},
+		{"a temporary key id", []string{"ASIA" + id[4:]}, "", []string{"ASIA" + id[4:]}, ""},
+		{"not a key id", []string{"AKIA123"}, "", nil, `"AKIA123" is not an access key id (AKIA… or ASIA…, 20 characters)`},
+		{"a secret, not a key id", []string{strings.Repeat("x", 20)}, "", nil, "is not an access key id"},
+		{"nothing", nil, "", nil, "give the exposed access key id, or --health-event FILE"},
+		{"both", []string{id}, file, nil, "give an access key id or --health-event, not both"},
+		{"the event's file", nil, file, []string{id}, ""},
+		{"the event on stdin", nil, "-", []string{id}, ""},
+		{"a missing file", nil, file + ".missing", nil, "--health-event: open " + file + ".missing: no such file or directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Keys(tc.args, tc.health, strings.NewReader(event))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || !cmp.Equal(got, tc.want) {
+				t.Errorf("got %v, %v; want %v", got, err, tc.want)
 			}
 		})
 	}

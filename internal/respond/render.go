@@ -120,7 +120,7 @@ func writeReview(b *strings.Builder, rv *Review) {
 		b.WriteString("No event of the key in the window.\n\n")
 		return
 	}
-	fmt.Fprintf(b, "%d events, %d with errors; exposure window %s → %s.\n\n", rv.Events, s.Errors,
+	fmt.Fprintf(b, "%s, %d with errors; exposure window %s → %s.\n\n", plural(rv.Events, "event"), s.Errors,
 		s.First.UTC().Format(time.RFC3339), s.Last.UTC().Format(time.RFC3339))
 	for _, m := range rv.Minted {
 		fmt.Fprintf(b, "- minted temporary key %s with %s at %s\n", m.KeyID, m.By, m.At.UTC().Format(time.RFC3339))
@@ -188,6 +188,14 @@ func day(t time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// plural counts n of noun: "1 event", "3 events".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func orDash(s string) string {

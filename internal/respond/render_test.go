@@ -48,3 +48,13 @@ func TestRenderFormats(t *testing.T) {
 		t.Errorf("json: %v, incident %v", err, back["incident"])
 	}
 }
+
+func TestRenderCountsAgree(t *testing.T) {
+	for n, want := range map[int]string{1: "1 event, 0 with errors;", 2: "2 events, 0 with errors;"} {
+		rep := testReport()
+		rep.Review.Events = n
+		if md := Markdown(rep); !strings.Contains(md, "\n"+want) {
+			t.Errorf("%d events: want %q in\n%s", n, want, md)
+		}
+	}
+}

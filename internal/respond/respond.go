@@ -35,11 +35,12 @@ type EventSource interface {
 
 // Responder runs responses with one identity and one journal.
 type Responder struct {
-	IAM    IAM
-	DB     *state.DB
-	Events EventSource // nil: no review
-	Out    io.Writer   // progress lines
-	Now    func() time.Time
+	IAM     IAM
+	DB      *state.DB
+	Events  EventSource // nil: no review
+	Rotator Rotator     // makes the replacement key; needed for Request.ReplaceTo
+	Out     io.Writer   // progress lines
+	Now     func() time.Time
 }
 
 // Request is one response.
@@ -49,6 +50,9 @@ type Request struct {
 	Apply          bool          // make the changes; otherwise plan only
 	Quarantine     bool
 	DisableConsole bool
+	// ReplaceTo, with Apply, are the targets (rotate's) a new key for the
+	// owner is delivered to; the exposed key stays inactive ReplaceGrace.
+	ReplaceTo []string
 }
 
 // Report is everything a response found and did: the JSON of --format json.
@@ -90,8 +94,8 @@ type TimelineEntry struct {
 var ErrNoOwner = errors.New("owner unknown")
 
 // Run identifies, assesses, plans (and with Apply, makes) the containment,
-// and reviews. Containment comes before the review: a live key is shut
-// first, then studied.
+// reviews, and with Apply and ReplaceTo replaces the key. Containment comes
+// before the review: a live key is shut first, then studied.
 func (r *Responder) Run(ctx context.Context, req Request) (*Report, error) {
 	rep := &Report{KeyID: req.KeyID, Actions: []Action{}, Journal: []state.Entry{}, Warnings: []string{}, GeneratedAt: r.Now().UTC()}
 	if acct, ok := awskey.AccountID(req.KeyID); ok {
@@ -136,6 +140,9 @@ func (r *Responder) Run(ctx context.Context, req Request) (*Report, error) {
 		if _, err := r.review(ctx, req, rep); err != nil {
 			rep.Warnings = append(rep.Warnings, "review: "+err.Error())
 		}
+	}
+	if req.Apply && len(req.ReplaceTo) > 0 {
+		return rep, r.replace(ctx, req, rep)
 	}
 	return rep, nil
 }

@@ -1,10 +1,15 @@
 package watch
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/rulelang"
+	"github.com/keywarden/keywarden/internal/severity"
 )
 
 // sesAlertPerHour is the built-in SES sending-volume threshold per key, for
@@ -44,16 +49,23 @@ func NewPipeline(c Config) (*Pipeline, error) {
 	store := c.Store
 	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store),
 		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
+	known := map[string]bool{}
+	for _, r := range Catalogue() {
+		known[r.ID] = true
+	}
 	for _, path := range c.Rules {
 		rules, err := rulelang.Load(path, c.Warn)
 		if err != nil {
 			return nil, err
 		}
+		for _, r := range rules {
+			known[r.ID] = true
+		}
 		stateful = append(stateful, rulelang.NewDetector(rules, store))
 	}
 	dedup := NewDeduper(store, c.Dedup)
 	dedup.Now = now
-	p := &Pipeline{Detector: detect.NewEngine(stateful...), Filter: dedup}
+	p := &Pipeline{Detector: detect.NewEngine(stateful...), Filter: dedup, rules: known}
 	add := func(s Sink, err error) error {
 		if err != nil {
 			return err
@@ -86,4 +98,39 @@ func Catalogue() []detect.Rule {
 		rules = append(rules, b.Rule)
 	}
 	return rules
+}
+
+// WriteCatalogue prints the built-in rules in format (Formats): a table,
+// one JSON array, or one JSON object a line.
+func WriteCatalogue(w io.Writer, format string) error {
+	type rule struct {
+		ID        string         `json:"rule"`
+		Severity  severity.Level `json:"severity"`
+		Technique string         `json:"technique"`
+		Title     string         `json:"title"`
+	}
+	var rules []rule
+	for _, r := range Catalogue() {
+		rules = append(rules, rule{r.ID, r.Severity, r.Technique, r.Title})
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rules)
+	case "jsonl":
+		enc := json.NewEncoder(w)
+		for _, r := range rules {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RULE\tSEVERITY\tTECHNIQUE\tTITLE")
+	for _, r := range rules {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Technique, r.Title)
+	}
+	return tw.Flush()
 }

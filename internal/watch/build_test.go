@@ -3,6 +3,7 @@ package watch
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -79,6 +80,55 @@ func TestCatalogueHasTheBurstsAndBaselines(t *testing.T) {
 		"KW-CT-SES-SEND-VOLUME", "KW-CT-BASELINE-REGION"} {
 		if !slices.Contains(ids, want) {
 			t.Errorf("catalogue lacks %s", want)
+		}
+	}
+}
+
+func TestWriteCatalogueInEachFormat(t *testing.T) {
+	var text, array, lines bytes.Buffer
+	for w, format := range map[*bytes.Buffer]string{&text: "text", &array: "json", &lines: "jsonl"} {
+		if err := WriteCatalogue(w, format); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := len(Catalogue())
+	if !strings.HasPrefix(text.String(), "RULE ") || strings.Count(text.String(), "\n") != n+1 || !strings.Contains(text.String(), "KW-CT-RECON-BURST") {
+		t.Errorf("text: want a header and a line per rule:\n%s", text.String())
+	}
+	var rules []map[string]string
+	if err := json.Unmarshal(array.Bytes(), &rules); err != nil || len(rules) != n {
+		t.Fatalf("json: %v, %d rules of %d", err, len(rules), n)
+	}
+	if r := rules[0]; r["rule"] == "" || r["severity"] == "" || r["technique"] == "" || r["title"] == "" {
+		t.Errorf("json: rule, severity, technique and title: %v", r)
+	}
+	first, _, _ := strings.Cut(lines.String(), "\n")
+	var one map[string]string
+	if err := json.Unmarshal([]byte(first), &one); err != nil || strings.Count(lines.String(), "\n") != n || one["rule"] != rules[0]["rule"] {
+		t.Errorf("jsonl: %v, want a line per rule, the same as json's:\n%s", err, lines.String())
+	}
+}
+
+func TestStdoutFormat(t *testing.T) {
+	tests := []struct {
+		name    string
+		format  string
+		given   bool
+		sinks   []string
+		follow  bool
+		want    string
+		wantErr string
+	}{
+		{"the default", "text", false, nil, false, "text", ""},
+		{"sinks alone", "text", false, []string{"slack:https://hooks.example/x"}, false, "", ""},
+		{"format and a sink", "jsonl", true, []string{"sns:arn:aws:sns:us-east-1:123456789012:alerts"}, true, "jsonl", ""},
+		{"two printers", "jsonl", true, []string{"text"}, false, "", "both print alerts on stdout"},
+		{"json followed", "json", true, nil, true, "", "--follow does not end"},
+	}
+	for _, tc := range tests {
+		got, err := StdoutFormat(tc.format, tc.given, tc.sinks, tc.follow)
+		if got != tc.want || (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: %q, %v; want %q, %q", tc.name, got, err, tc.want, tc.wantErr)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/keywarden/keywarden/internal/detect"
@@ -26,6 +28,19 @@ func ContainRules(specs []string) (map[string]bool, error) {
 // Contain contains an access key as `keywarden respond --apply` does
 // (deactivate it, revoke its sessions) and returns the incident id.
 type Contain func(ctx context.Context, keyID string) (incident string, err error)
+
+// ContainOn sets the --respond hook (ContainOnAlert) of a pipeline that
+// NewPipeline built. Each rule must be one its detectors raise, built-in or
+// loaded from Config.Rules: a typo would turn containment off unseen.
+func (p *Pipeline) ContainOn(rules map[string]bool, contain Contain, out io.Writer) error {
+	for _, r := range slices.Sorted(maps.Keys(rules)) {
+		if !p.rules[r] {
+			return fmt.Errorf("--respond %q: unknown rule %s (the built-in rules are in 'keywarden watch --list-rules'; --rules and --sigma add theirs)", r+"=contain", r)
+		}
+	}
+	p.OnAlert = ContainOnAlert(rules, contain, out)
+	return nil
+}
 
 // ContainOnAlert is the --respond hook (Pipeline.OnAlert): an alert of one
 // of rules that names a long-term key (AKIA…) has that key contained, once

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -58,5 +61,29 @@ func TestContainOnAlertContainsEachLongTermKeyOnce(t *testing.T) {
 	err := hook(context.Background(), detect.Alert{Rule: "KW-CT-IAM-CREATE-USER", AccessKeyID: broken})
 	if err == nil || err.Error() != "--respond KW-CT-IAM-CREATE-USER=contain "+broken+": AccessDenied" {
 		t.Errorf("a containment that failed: %v", err)
+	}
+}
+
+func TestContainOnTakesOnlyTheRulesThePipelineRaises(t *testing.T) {
+	own := filepath.Join(t.TempDir(), "own.yaml")
+	rule := "rules:\n  - id: ACME-OWN\n    title: one's own\n    severity: low\n    match:\n      eventName: {equals: NeverCalled}\n"
+	if err := os.WriteFile(own, []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPipeline(Config{Store: &detect.MemStore{}, Rules: []string{own}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	never := func(context.Context, string) (string, error) { return "", errors.New("not called") }
+	for _, known := range []string{"KW-CT-ROOT", "KW-CT-ACCESS-DENIED-BURST", "KW-CT-BASELINE-REGION", "ACME-OWN"} {
+		if err := p.ContainOn(map[string]bool{known: true}, never, io.Discard); err != nil || p.OnAlert == nil {
+			t.Errorf("%s: %v", known, err)
+		}
+	}
+	p.OnAlert = nil
+	err = p.ContainOn(map[string]bool{"KW-CT-ROOT": true, "KW-CT-RO0T": true, "NOPE": true}, never, io.Discard)
+	want := `--respond "KW-CT-RO0T=contain": unknown rule KW-CT-RO0T (the built-in rules are in 'keywarden watch --list-rules'; --rules and --sigma add theirs)`
+	if err == nil || err.Error() != want || p.OnAlert != nil {
+		t.Errorf("a typo: %v, want %q and no hook", err, want)
 	}
 }

@@ -35,6 +35,7 @@ type Pipeline struct {
 
 	worst  severity.Level
 	alerts int
+	rules  map[string]bool // the ids of the rules its detectors raise (NewPipeline)
 }
 
 // batchSize is how many events are judged together: a source is judged as

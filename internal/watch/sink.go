@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -254,6 +255,22 @@ func FormatSink(format string, w io.Writer) (Sink, error) {
 
 // PrintsToStdout reports whether a --sink spec prints on standard output.
 func PrintsToStdout(spec string) bool { return spec == "text" || spec == "jsonl" }
+
+// StdoutFormat is how alerts are printed on standard output: in format,
+// unless it was not given and sinks say where alerts go instead (""). It
+// refuses two printers on stdout, and json with follow: json is one array
+// written when the run ends, and a followed run does not end.
+func StdoutFormat(format string, given bool, sinks []string, follow bool) (string, error) {
+	switch {
+	case !given && len(sinks) > 0:
+		return "", nil
+	case slices.ContainsFunc(sinks, PrintsToStdout):
+		return "", errors.New("--format and --sink text or jsonl both print alerts on stdout: give one")
+	case format == "json" && follow:
+		return "", errors.New("--format json writes one array when the run ends, and --follow does not end: use --format jsonl")
+	}
+	return format, nil
+}
 
 // jsonArraySink writes the alert JSON of jsonlSink as the elements of one
 // indented array, opened by the first alert and closed by Close: "[]" when

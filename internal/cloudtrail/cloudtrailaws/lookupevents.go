@@ -173,6 +173,10 @@ func (l *keyLookup) regionDone(region string, err error) {
 		return
 	}
 	l.stats.Failed[region] = err
+	if l.keyID == "" { // watch's lookup: source, reading every event
+		l.conf.warn(fmt.Sprintf("cloudtrail lookup in %s failed, its events there are unknown: %v", region, err))
+		return
+	}
 	l.conf.warn(fmt.Sprintf("cloudtrail lookup of key %s in %s failed, its activity there is unknown: %v", l.keyID, region, err))
 }
 
@@ -250,8 +254,8 @@ func (l *keyLookup) paceAttempts(limiter *rate.Limiter) func(*middleware.Stack) 
 	}
 }
 
-// Lookup reads every management event of an account's regions: watch's
-// lookup: source.
+// Lookup reads an account's management events region by region: every
+// event for watch's lookup: source, a key's for respond's review.
 type Lookup struct{ cfg aws.Config }
 
 // NewLookup reads through cfg's credentials.
@@ -263,8 +267,15 @@ func (l *Lookup) Regions(ctx context.Context) ([]string, error) {
 }
 
 // Events hands sink every management event of regions since the given
-// time (LookupKeyEvents with no key); what it skips goes to warn.
+// time; what it skips goes to warn.
 func (l *Lookup) Events(ctx context.Context, regions []string, since time.Time, warn func(error), sink ct.Sink) error {
-	_, err := LookupKeyEvents(ctx, l.cfg, "", regions, since, sink, LookupWarn(func(m string) { warn(errors.New(m)) }))
+	return l.KeyEvents(ctx, "", regions, since, warn, sink)
+}
+
+// KeyEvents hands sink the events made with the access key keyID in
+// regions since the given time (LookupKeyEvents); what it skips goes to
+// warn.
+func (l *Lookup) KeyEvents(ctx context.Context, keyID string, regions []string, since time.Time, warn func(error), sink ct.Sink) error {
+	_, err := LookupKeyEvents(ctx, l.cfg, keyID, regions, since, sink, LookupWarn(func(m string) { warn(errors.New(m)) }))
 	return err
 }

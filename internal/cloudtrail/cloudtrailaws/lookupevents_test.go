@@ -17,11 +17,16 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
+	"github.com/keywarden/keywarden/internal/respond"
 	"github.com/keywarden/keywarden/internal/watch"
 )
 
-// Lookup is the lookup: source of watch, which this package does not import.
-var _ watch.Lookup = (*cloudtrailaws.Lookup)(nil)
+// Lookup is the lookup: source of watch and respond's review, which this
+// package does not import.
+var (
+	_ watch.Lookup   = (*cloudtrailaws.Lookup)(nil)
+	_ respond.Lookup = (*cloudtrailaws.Lookup)(nil)
+)
 
 // lookupEpoch is when the fixtures' activity starts.
 var lookupEpoch = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -249,4 +254,29 @@ func BenchmarkLookupKeyEvents500(b *testing.B) {
 	}
 	b.ReportMetric(float64(stats.Requests), "requests/op")
 	b.ReportMetric(float64(srv.Throttled()), "throttled")
+}
+
+// TestLookupWarningNamesTheKeyOnlyWhenThereIsOne: watch's lookup: source
+// reads every event of a region, with no key to name.
+func TestLookupWarningNamesTheKeyOnlyWhenThereIsOne(t *testing.T) {
+	key := awstest.FakeKeyID("leaked", 123456789012)
+	srv := awstest.NewCloudTrailServer(t, keyEvents("k", key, "us-east-1", 1, lookupEpoch))
+	srv.FailRegion("eu-west-1", "AccessDeniedException", "User is not authorized to perform: cloudtrail:LookupEvents")
+	srv.SetEnvAlone(t)
+	for keyID, want := range map[string]string{
+		key: "cloudtrail lookup of key " + key + " in eu-west-1 failed, its activity there is unknown: ",
+		"":  "cloudtrail lookup in eu-west-1 failed, its events there are unknown: ",
+	} {
+		ctx := context.Background()
+		cfg, err := awsx.Load(ctx, awsx.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var warnings []string
+		_, err = cloudtrailaws.LookupKeyEvents(ctx, cfg, keyID, []string{"eu-west-1"}, lookupEpoch,
+			func(cloudtrail.Event) error { return nil }, cloudtrailaws.LookupWarn(func(s string) { warnings = append(warnings, s) }))
+		if err != nil || len(warnings) != 1 || !strings.HasPrefix(warnings[0], want) {
+			t.Errorf("key %q: err %v, warnings %q, want one starting %q", keyID, err, warnings, want)
+		}
+	}
 }
