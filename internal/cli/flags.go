@@ -67,11 +67,11 @@ func (s *severityFlag) Set(v string) error {
 	return nil
 }
 
-// addFailOn declares --fail-on with its default; what names what it judges
-// ("finding", "alert").
+// addFailOn declares --fail-on with its default; what names what it judges,
+// with its article ("a finding", "an alert").
 func addFailOn(cmd *cobra.Command, fs *pflag.FlagSet, def severity.Level, what string) *severityFlag {
 	s := &severityFlag{level: def}
-	fs.Var(s, "fail-on", "exit 1 when a "+what+" is at or above this severity: "+strings.Join(severities, "|"))
+	fs.Var(s, "fail-on", "exit 1 when "+what+" is at or above this severity: "+strings.Join(severities, "|"))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(severities, cobra.ShellCompDirectiveNoFileComp))
 	return s
 }

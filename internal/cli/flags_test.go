@@ -20,7 +20,7 @@ func parseShared(t *testing.T, args ...string) (*formatFlag, *severityFlag, *spa
 	cmd.SetFlagErrorFunc(flagError)
 	cmd.SetOut(&bytes.Buffer{})
 	f := addFormat(cmd, cmd.Flags(), "", "text", "json")
-	s := addFailOn(cmd, cmd.Flags(), severity.Low, "finding")
+	s := addFailOn(cmd, cmd.Flags(), severity.Low, "a finding")
 	since := addSpan(cmd.Flags(), "since", "30d", false, "look back")
 	grace := addSpan(cmd.Flags(), "grace", "7d", true, "wait")
 	addRegion(cmd.Flags(), &region, "region")

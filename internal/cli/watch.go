@@ -102,7 +102,7 @@ func newWatchCmd(deps Deps) *cobra.Command {
 	f.BoolVar(&opts.resume, "resume", false, "read once from where the last --resume/--follow run stopped (for cron)")
 	f.DurationVar(&opts.run.Interval, "interval", time.Minute, "with --follow: time between polls")
 	opts.since = addSpan(f, "since", "", false, "read only the events this recent, else all there is")
-	opts.failOn = addFailOn(cmd, f, severity.High, "alert")
+	opts.failOn = addFailOn(cmd, f, severity.High, "an alert")
 	opts.format = addFormat(cmd, f, "how alerts (and --list-rules) are printed on stdout", watch.Formats...)
 	f.StringArrayVar(&opts.pipeline.Sinks, "sink", nil, "where alerts go instead of stdout (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN")
 	f.StringArrayVar(&opts.rules, "rules", nil, "keywarden YAML rules: FILE or DIR (repeatable)")
