@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// stratusFixtures are the records of the shared corpus's Stratus Red Team
+// stratusFixtures are the records of the corpus's Stratus Red Team
 // detonations, all moved to region (their own regions are anonymised).
 func stratusFixtures(t *testing.T, region string) []CloudTrailEventFixture {
 	t.Helper()

@@ -32,25 +32,32 @@ func readDir(t testing.TB, dir string, opts cloudtrail.Options) ([]cloudtrail.Ev
 	return events, warns
 }
 
+// setCounts are the totals of one corpus set: events, and events by
+// long-term (AKIA) and temporary (ASIA) keys, -1 where not checked.
+type setCounts struct{ events, akia, asia int }
+
 func TestReadDirCorpus(t *testing.T) {
+	// Counts from each corpus's README: the shared one, and the small one
+	// in testdata/corpus (a subset of its files).
 	tests := map[string]struct {
-		dir        string
-		events     int
-		akia, asia int // events by long-term and temporary keys
+		dir  string
+		want map[awstest.Corpus]setCounts
 	}{
-		// Counts from the corpus README.
-		"invictus log files": {"cloudtrail/invictus-aws-dataset", 2900, 2182, 633},
-		"stratus arrays":     {"cloudtrail/stratus-detonation-logs", 310, -1, -1},
+		"invictus log files": {"cloudtrail/invictus-aws-dataset", map[awstest.Corpus]setCounts{
+			awstest.SharedCorpus: {2900, 2182, 633}, awstest.SmallCorpus: {276, 242, 8}}},
+		"stratus arrays": {"cloudtrail/stratus-detonation-logs", map[awstest.Corpus]setCounts{
+			awstest.SharedCorpus: {310, -1, -1}, awstest.SmallCorpus: {93, -1, -1}}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			dir := awstest.CorpusPath(t, tc.dir)
+			dir, corpus := awstest.CorpusFile(t, tc.dir)
+			want := tc.want[corpus]
 			events, warns := readDir(t, dir, cloudtrail.Options{})
 			if diff := cmp.Diff([]string{"DIR/LICENSE: skipped: not a JSON file"}, warns); diff != "" {
 				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
-			if len(events) != tc.events {
-				t.Errorf("read %d events, want %d", len(events), tc.events)
+			if len(events) != want.events {
+				t.Errorf("%s corpus: read %d events, want %d", corpus, len(events), want.events)
 			}
 			akia, asia := 0, 0
 			for _, ev := range events {
@@ -64,9 +71,10 @@ func TestReadDirCorpus(t *testing.T) {
 					asia++
 				}
 			}
-			if tc.akia >= 0 && (akia != tc.akia || asia != tc.asia) {
-				t.Errorf("AKIA, ASIA events = %d, %d; want %d, %d", akia, asia, tc.akia, tc.asia)
+			if want.akia >= 0 && (akia != want.akia || asia != want.asia) {
+				t.Errorf("%s corpus: AKIA, ASIA events = %d, %d; want %d, %d", corpus, akia, asia, want.akia, want.asia)
 			}
+			t.Logf("%s corpus: %d events, %d AKIA, %d ASIA", corpus, len(events), akia, asia)
 		})
 	}
 }
@@ -203,7 +211,8 @@ func TestReadFromDispatches(t *testing.T) {
 }
 
 // BenchmarkDecodeInvictus reads the whole invictus dataset (55 log files,
-// 2,900 records) and reports records per second.
+// 2,900 records in the shared corpus; 4 and 276 in the small one) and
+// reports records per second.
 func BenchmarkDecodeInvictus(b *testing.B) {
 	dir := awstest.CorpusPath(b, "cloudtrail/invictus-aws-dataset")
 	opts := cloudtrail.Options{Warn: func(error) {}}

@@ -256,7 +256,7 @@ func (r *fieldReader) resources(v any) []Resource {
 	return out
 }
 
-// corpusRecords are fuzzing seeds: records of the shared corpus.
+// corpusRecords are fuzzing seeds: records of the labelled corpus.
 func corpusRecords(f *testing.F) [][]byte {
 	file, err := os.Open(awstest.CorpusPath(f, "cloudtrail/panther-labeled.jsonl"))
 	if err != nil {
