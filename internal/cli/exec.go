@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/sessionexec"
 	"github.com/keywarden/keywarden/internal/vault"
 )
 
@@ -80,7 +82,11 @@ func runExec(ctx context.Context, deps Deps, opts *credsOptions, so sessionOptio
 			region = p.Region
 		}
 	}
-	code, err := runChild(deps, argv, sessionEnv(os.Environ(), profile, region, key, exp))
+	code, err := sessionexec.Run(argv, sessionexec.Env(os.Environ(), profile, region, key, exp), deps.Stdin, deps.Stdout, deps.Stderr)
+	var notRun *exec.Error
+	if errors.As(err, &notRun) {
+		return usageErr(err)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,12 @@
-package cli
+// Package sessionexec runs a command with a session as its only AWS
+// credentials: the child's environment and the run itself (stdio passed
+// through, signals forwarded, the exit status a shell would report).
+package sessionexec
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -22,8 +26,8 @@ var credentialVars = []string{
 	"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_VAULT", "KEYWARDEN_PASSPHRASE",
 }
 
-// sessionEnv is environ without credential variables, plus the session's.
-func sessionEnv(environ []string, profile, region string, key credential.Key, expires time.Time) []string {
+// Env is environ without credential variables, plus the session's.
+func Env(environ []string, profile, region string, key credential.Key, expires time.Time) []string {
 	out := make([]string, 0, len(environ)+7)
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
@@ -61,18 +65,19 @@ func isCredentialVar(name string) bool {
 // what they mean (a ^C in the terminal reaches both anyway).
 var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
-// runChild runs argv with env, stdio passed through, forwarding signals,
-// and returns the exit status to leave with: the child's, or 128+N when a
-// signal N ended it, as a shell reports it.
-func runChild(deps Deps, argv []string, env []string) (int, error) {
+// Run runs argv with env, stdio passed through, forwarding signals, and
+// returns the exit status to leave with: the child's, or 128+N when a
+// signal N ended it, as a shell reports it. A command not found on PATH is
+// an error wrapping an *exec.Error: the child never ran.
+func Run(argv, env []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		return 0, usageErr(fmt.Errorf("exec: %w", err))
+		return 0, fmt.Errorf("exec: %w", err)
 	}
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
 	cmd.Env = env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = deps.Stdin, deps.Stdout, deps.Stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
