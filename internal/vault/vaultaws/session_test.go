@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -387,5 +388,56 @@ func TestMintSessionRefusesBeforeCalling(t *testing.T) {
 				t.Errorf("sent %d sts calls, want none", len(calls))
 			}
 		})
+	}
+}
+
+// TestMinterLoadsTheConfigAndGetsTheCode: Minter loads the SDK
+// configuration for the spec's region (or its own), and takes the MFA code
+// from Token, else from Ask, asked once with the input hidden.
+func TestMinterLoadsTheConfigAndGetsTheCode(t *testing.T) {
+	const serial = "arn:aws:iam::123456789012:mfa/alice"
+	s := awstest.Moto(t)
+	alice := s.CreateUserKey(t, "alice")
+	rec := recordSTS(t, s)
+	var loaded []awsx.Options
+	load := func(ctx context.Context, o awsx.Options) (aws.Config, error) {
+		loaded = append(loaded, o)
+		return awsx.Load(ctx, o)
+	}
+	var asked []string
+	ask := func(q string, hidden bool) (string, error) {
+		asked = append(asked, fmt.Sprintf("%s hidden=%v", q, hidden))
+		return "654321", nil
+	}
+	spec := vault.SessionSpec{Profile: "dev", Source: "dev", Base: baseKey(alice), MFASerial: serial, Region: "eu-west-1"}
+
+	if _, _, err := (vaultaws.Minter{Load: load, Token: "123456", Ask: ask}).Mint(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := (vaultaws.Minter{Load: load, Region: "us-west-2", Ask: ask}).Mint(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]awsx.Options{{Region: "eu-west-1"}, {Region: "us-west-2"}}, loaded); diff != "" {
+		t.Errorf("configurations loaded (-want +got):\n%s", diff)
+	}
+	var codes []string
+	for _, c := range rec.Calls() {
+		codes = append(codes, c.Params.Get("TokenCode"))
+	}
+	if diff := cmp.Diff([]string{"123456", "654321"}, codes); diff != "" {
+		t.Errorf("codes sent (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"MFA code for " + serial + ":  hidden=true"}, asked); diff != "" {
+		t.Errorf("asked (-want +got):\n%s", diff)
+	}
+
+	noTerminal := func(string, bool) (string, error) { return "", errors.New("no terminal to ask on") }
+	_, _, err := (vaultaws.Minter{Load: load, Ask: noTerminal}).Mint(context.Background(), spec)
+	if err == nil || !strings.HasSuffix(err.Error(), "no terminal to ask on (give --mfa-token)") {
+		t.Errorf("nobody to ask: %v", err)
+	}
+	_, _, err = (vaultaws.Minter{Load: load}).Mint(context.Background(), spec)
+	if !errors.Is(err, vaultaws.ErrMFARequired) {
+		t.Errorf("no token and no way to ask: %v; want ErrMFARequired", err)
 	}
 }
