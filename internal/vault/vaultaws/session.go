@@ -67,8 +67,8 @@ func MintSession(ctx context.Context, cfg aws.Config, spec vault.SessionSpec, mf
 }
 
 // Minter mints sessions (vault.Sessions.Mint) with the SDK configuration
-// Load resolves for each: region, endpoints, HTTP client and retries, never
-// its credentials.
+// Load resolves for each spec's profile: region, endpoints, HTTP client and
+// retries, never its credentials.
 type Minter struct {
 	Load   func(context.Context, awsx.Options) (aws.Config, error)
 	Region string // of the STS calls; "": the spec's
@@ -84,7 +84,9 @@ func (m Minter) Mint(ctx context.Context, spec vault.SessionSpec) (credential.Ke
 	if region == "" {
 		region = spec.Region
 	}
-	cfg, err := m.Load(ctx, awsx.Options{Region: region})
+	// The profile's own settings, never AWS_PROFILE's (which may name a
+	// profile the files lack).
+	cfg, err := m.Load(ctx, awsx.Options{Profile: spec.Profile, Region: region, SettingsOnly: true})
 	if err != nil {
 		return credential.Key{}, time.Time{}, err
 	}
