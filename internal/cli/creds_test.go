@@ -52,9 +52,9 @@ func TestCredsImportMovesTheKeyAndTheAWSCLIUsesIt(t *testing.T) {
 		t.Fatal("the fixture lost its other profiles")
 	}
 	// default's key lines are gone (shared keeps its own copy: not imported),
-	// replaced by credential_process; nothing else changed.
-	want := strings.Replace(before, "aws_access_key_id = "+e.key.KeyID+"\naws_secret_access_key = "+e.key.Secret.Reveal()+"\nregion = us-east-1\n",
-		"region = us-east-1\ncredential_process = "+os.Args[0]+" creds process default\n", 1)
+	// replaced by credential_process in their place; nothing else changed.
+	want := strings.Replace(before, "aws_access_key_id = "+e.key.KeyID+"\naws_secret_access_key = "+e.key.Secret.Reveal()+"\n",
+		"credential_process = "+os.Args[0]+" creds process default\n", 1)
 	if after != want {
 		t.Fatalf("credentials file after import:\n%s\nwant:\n%s", after, want)
 	}

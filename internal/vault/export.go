@@ -9,7 +9,7 @@ import (
 
 // Export undoes an import: profile's key goes back into the shared file
 // holding its credential_process line (the credentials file when neither
-// does), replacing that line, and leaves the store unless keepStore. It
+// does), in that line's place, and leaves the store unless keepStore. It
 // returns the key's entry and the file written.
 func Export(ctx context.Context, store *Store, files awsfile.Shared, profile string, keepStore bool) (Entry, string, error) {
 	entry, err := store.Get(profile)
@@ -27,10 +27,10 @@ func Export(ctx context.Context, store *Store, files awsfile.Shared, profile str
 		}
 	}
 	err = files.Edit(ctx, kind, func(f *awsfile.File) error {
-		if err := f.Set(profile, "aws_access_key_id", entry.AccessKeyID); err != nil {
+		if err := f.SetBefore(profile, "aws_access_key_id", entry.AccessKeyID, "credential_process"); err != nil {
 			return err
 		}
-		if err := f.Set(profile, "aws_secret_access_key", entry.SecretAccessKey.Reveal()); err != nil {
+		if err := f.SetBefore(profile, "aws_secret_access_key", entry.SecretAccessKey.Reveal(), "credential_process"); err != nil {
 			return fmt.Errorf("write the secret of profile %s", profile) // never wrap: it could quote the value
 		}
 		return f.Delete(profile, "credential_process")

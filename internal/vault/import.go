@@ -140,7 +140,8 @@ func (im Importer) Run(ctx context.Context, req ImportRequest) error {
 }
 
 // importKey stores k, reads it back, then edits its file: the plaintext
-// goes only once the store is known to hold the key.
+// goes only once the store is known to hold the key, and the
+// credential_process line takes the place of the first key line.
 func (im Importer) importKey(ctx context.Context, store *Store, command string, k ProfileKey) error {
 	entry := Entry{AccessKeyID: k.Key.ID, SecretAccessKey: k.Key.Secret, ImportedFrom: k.Path, ImportedAt: im.Now().UTC()}
 	if err := store.Put(k.Profile, entry); err != nil {
@@ -152,7 +153,7 @@ func (im Importer) importKey(ctx context.Context, store *Store, command string, 
 	}
 	line := ProcessLine(command, k.Profile, im.NoSession)
 	return im.Files.Edit(ctx, k.Kind, func(f *awsfile.File) error {
-		if err := f.Set(k.Profile, "credential_process", line); err != nil {
+		if err := f.SetBefore(k.Profile, "credential_process", line, "aws_access_key_id", "aws_secret_access_key"); err != nil {
 			return err
 		}
 		if im.KeepPlaintext {

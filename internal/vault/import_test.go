@@ -158,7 +158,7 @@ func TestImportKeepPlaintextAndNoSession(t *testing.T) {
 	if err := r.im.Run(context.Background(), ImportRequest{Profiles: []string{"dev"}}); err != nil {
 		t.Fatal(err)
 	}
-	want := "[profile dev]\n" + dev.lines + "credential_process = '/opt/key warden/keywarden' creds process dev --no-session\n"
+	want := "[profile dev]\ncredential_process = '/opt/key warden/keywarden' creds process dev --no-session\n" + dev.lines
 	if got := readText(t, files.Config); got != want {
 		t.Errorf("config file:\n%s\nwant:\n%s", got, want)
 	}
@@ -234,5 +234,29 @@ func TestExportWritesTheFileOfTheCredentialProcessLine(t *testing.T) {
 	}
 	if _, err := reopen(t, store).Get("dev"); err != nil {
 		t.Errorf("keepStore: the key must stay in the store: %v", err)
+	}
+}
+
+// TestImportPutsTheLineWhereTheKeyWas: credential_process takes the place
+// of the first key line, and export puts the key lines back in its place,
+// so settings after the key lines do not move and export gives the file
+// back byte for byte.
+func TestImportPutsTheLineWhereTheKeyWas(t *testing.T) {
+	dev := newFixtureKey("dev")
+	before := "[dev]\n" + dev.lines + "region = eu-west-1\noutput = json\n\n[other]\nregion = us-east-1\n"
+	files := sharedFiles(t, before, "")
+	r := newImportRun(t, files, true)
+	if err := r.im.Run(context.Background(), ImportRequest{Profiles: []string{"dev"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := "[dev]\ncredential_process = '/opt/key warden/keywarden' creds process dev\nregion = eu-west-1\noutput = json\n\n[other]\nregion = us-east-1\n"
+	if got := readText(t, files.Credentials); got != want {
+		t.Errorf("after import:\n%s\nwant:\n%s", got, want)
+	}
+	if _, _, err := Export(context.Background(), r.store, files, "dev", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := readText(t, files.Credentials); got != before {
+		t.Errorf("after export:\n%s\nwant the file as before:\n%s", got, before)
 	}
 }
