@@ -72,8 +72,9 @@ func newCredsExportCmd(deps Deps, opts *credsOptions) *cobra.Command {
 		Use:   "export PROFILE",
 		Short: "Undo 'creds import': write the key back into the credentials file and drop it from the store",
 		Long: `Write PROFILE's key from the store back into the file its credential_process line is in,
-replacing that line (every other byte unchanged), then delete it from the store (unless
---keep-store). The file is written 0600, atomically.
+in that line's place (every other byte unchanged), then delete it from the store (unless
+--keep-store). The file is written atomically, keeping its mode (0600 for a new file), as
+'creds import' and 'keywarden rotate' write it.
 
 Exit status: 0 exported, 2 error (PROFILE not in the store, a wrong passphrase).`,
 		Args: cobra.ExactArgs(1),

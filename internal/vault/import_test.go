@@ -199,6 +199,9 @@ func TestExportUndoesImport(t *testing.T) {
 	dev := newFixtureKey("dev")
 	before := "# mine\n[dev]\nregion = eu-west-1\n" + dev.lines + "\n[other]\nregion = us-east-1\n"
 	files := sharedFiles(t, before, "")
+	if err := os.Chmod(files.Credentials, 0o640); err != nil {
+		t.Fatal(err)
+	}
 	r := newImportRun(t, files, true)
 	if err := r.im.Run(context.Background(), ImportRequest{Profiles: []string{"dev"}}); err != nil {
 		t.Fatal(err)
@@ -209,6 +212,9 @@ func TestExportUndoesImport(t *testing.T) {
 	}
 	if got := readText(t, files.Credentials); got != before {
 		t.Errorf("after export:\n%s\nwant the file as before:\n%s", got, before)
+	}
+	if st, _ := os.Stat(files.Credentials); st.Mode().Perm() != 0o640 {
+		t.Errorf("export changed the file's mode to %v; want it kept", st.Mode().Perm())
 	}
 	if _, err := reopen(t, r.store).Get("dev"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("the key must leave the store: %v", err)
