@@ -83,7 +83,7 @@ type Stdio struct {
 func Run(argv, env []string, stdio Stdio) (int, error) {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		return 0, fmt.Errorf("exec: %w", err)
+		return 0, err // an *exec.Error: `exec: "CMD": why`
 	}
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]

@@ -112,4 +112,7 @@ func TestRunOfAMissingCommand(t *testing.T) {
 	if code != 0 || !errors.As(err, &notRun) || !errors.Is(err, exec.ErrNotFound) {
 		t.Errorf("Run: %d %v; want an *exec.Error wrapping exec.ErrNotFound", code, err)
 	}
+	if want := `exec: "no-such-command-here": executable file not found in $PATH`; err == nil || err.Error() != want {
+		t.Errorf("Run: %v; want %q, saying exec once", err, want)
+	}
 }
