@@ -1,5 +1,6 @@
 // Package vault keeps AWS long-term access keys, and the short-term STS
-// sessions minted from them, encrypted at rest in one file.
+// sessions minted from them, encrypted at rest in one file: it moves keys
+// there from the AWS shared files (and back), and serves their sessions.
 //
 // # Model
 //
@@ -50,6 +51,6 @@
 //
 // PlanImport chooses the profiles whose keys move into the store; Importer
 // stores each key, reads it back, and only then replaces the profile's key
-// lines with a credential_process line running keywarden (ProcessLine).
+// lines with a credential_process line running keywarden (ProcessCommand).
 // Export puts a key back where that line is.
 package vault

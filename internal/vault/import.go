@@ -131,7 +131,7 @@ func (im Importer) Run(ctx context.Context, req ImportRequest) error {
 		fmt.Fprintf(im.Out, "imported %s (%s) into %s\n", k.Profile, k.Key.ID, store.Path())
 	}
 	if creds, _, err := im.Files.Load(); err == nil {
-		for _, c := range PlaintextCopies(creds, plan.Keys) {
+		for _, c := range plaintextCopies(creds, plan.Keys) {
 			fmt.Fprintf(im.Err, "warning: profile %s still holds key %s in plaintext: import it too (keywarden creds import --profile %s)\n",
 				c.Profile, c.KeyID, c.Profile)
 		}
@@ -151,7 +151,7 @@ func (im Importer) importKey(ctx context.Context, store *Store, command string, 
 	if err != nil || back.AccessKeyID != entry.AccessKeyID || back.SecretAccessKey.Reveal() != entry.SecretAccessKey.Reveal() {
 		return fmt.Errorf("the store did not give the key back (%v): the file was left as it was", err)
 	}
-	line := ProcessLine(command, k.Profile, im.NoSession)
+	line := processLine(command, k.Profile, im.NoSession)
 	return im.Files.Edit(ctx, k.Kind, func(f *awsfile.File) error {
 		if err := f.SetBefore(k.Profile, "credential_process", line, "aws_access_key_id", "aws_secret_access_key"); err != nil {
 			return err
@@ -168,19 +168,19 @@ func (im Importer) importKey(ctx context.Context, store *Store, command string, 
 	})
 }
 
-// PlaintextCopy is a profile of the credentials file still holding an
+// plaintextCopy is a profile of the credentials file still holding an
 // imported key in plaintext: the key is only as safe as its least protected
 // copy.
-type PlaintextCopy struct {
+type plaintextCopy struct {
 	Profile, KeyID string
 }
 
-// PlaintextCopies lists the profiles of creds that hold one of the keys.
-func PlaintextCopies(creds *awsfile.File, keys []ProfileKey) []PlaintextCopy {
-	var out []PlaintextCopy
+// plaintextCopies lists the profiles of creds that hold one of the keys.
+func plaintextCopies(creds *awsfile.File, keys []ProfileKey) []plaintextCopy {
+	var out []plaintextCopy
 	for _, k := range keys {
 		for _, p := range creds.ProfilesWithKey(k.Key.ID) {
-			out = append(out, PlaintextCopy{Profile: p, KeyID: k.Key.ID})
+			out = append(out, plaintextCopy{Profile: p, KeyID: k.Key.ID})
 		}
 	}
 	return out

@@ -50,9 +50,9 @@ func ProcessCommand(exe, vault string) (string, error) {
 	return cmd, nil
 }
 
-// ProcessLine is the credential_process value serving profile through
+// processLine is the credential_process value serving profile through
 // command (ProcessCommand's).
-func ProcessLine(command, profile string, noSession bool) string {
+func processLine(command, profile string, noSession bool) string {
 	line := command + " process " + shellQuote(profile)
 	if noSession {
 		line += " --no-session"

@@ -49,8 +49,8 @@ func TestProcessLineQuotesForTheShell(t *testing.T) {
 		{"it's", false, `/bin/kw creds process 'it'\''s'`},
 		{"$(rm -rf ~)", false, "/bin/kw creds process '$(rm -rf ~)'"},
 	} {
-		if got := ProcessLine("/bin/kw creds", tc.profile, tc.noSession); got != tc.want {
-			t.Errorf("ProcessLine(%q, %v) = %q; want %q", tc.profile, tc.noSession, got, tc.want)
+		if got := processLine("/bin/kw creds", tc.profile, tc.noSession); got != tc.want {
+			t.Errorf("processLine(%q, %v) = %q; want %q", tc.profile, tc.noSession, got, tc.want)
 		}
 	}
 }
