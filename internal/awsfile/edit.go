@@ -150,6 +150,14 @@ func (f *File) ProfilesWithKey(keyID string) []string {
 // that line; a missing profile is appended as a new section. Nothing else in
 // the file changes.
 func (f *File) Set(profile, key, value string) error {
+	return f.SetBefore(profile, key, value)
+}
+
+// SetBefore is Set, except that a missing key is added just before the
+// profile's first line defining one of the keys before, in the style of that
+// line: where it takes their place when they are then deleted (a key line
+// replaced by another). Without such a line it is added as Set adds it.
+func (f *File) SetBefore(profile, key, value string, before ...string) error {
 	key = strings.ToLower(key)
 	if err := checkNames(f.kind, profile, key); err != nil {
 		return err
@@ -165,6 +173,10 @@ func (f *File) Set(profile, key, value string) error {
 	switch {
 	case len(f.all[sec][key]) > 0 && exists:
 		attempts = [][]string{f.replaced(sec, key, value)}
+	case exists && f.firstDefinition(sec, before) >= 0:
+		at := f.firstDefinition(sec, before)
+		attempts = [][]string{insertAfter(f.rawLines(), at-1, f.styled(at, key, value), f.eol),
+			insertAfter(f.rawLines(), at-1, key+" = "+value, f.eol)}
 	case exists:
 		attempts = [][]string{f.inserted(sec, key, value, true), f.inserted(sec, key, value, false)}
 	default:

@@ -253,3 +253,38 @@ func TestProfilesWithKey(t *testing.T) {
 		t.Errorf("ProfilesWithKey (-want +got):\n%s", diff)
 	}
 }
+
+func TestSetBefore(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		before         []string
+	}{
+		{name: "before the first line of either key, styled like it",
+			in:     "[p]\nregion = x\nb\t=  2\na = 1\nout = json\n[q]\nb = 9\n",
+			before: []string{"a", "b"},
+			want:   "[p]\nregion = x\nk\t=  v\nb\t=  2\na = 1\nout = json\n[q]\nb = 9\n"},
+		{name: "in the first of duplicate sections, with crlf",
+			in:     "[p]\r\nx = 1\r\na = 1\r\n[p]\r\na = 2\r\n",
+			before: []string{"a"},
+			want:   "[p]\r\nx = 1\r\nk = v\r\na = 1\r\n[p]\r\na = 2\r\n"},
+		{name: "before the last line without a final newline",
+			in: "[p]\na = 1", before: []string{"a"}, want: "[p]\nk = v\na = 1"},
+		{name: "no such line: as Set",
+			in: "[p]\nx = 1\n\n[q]\n", before: []string{"a"}, want: "[p]\nx = 1\nk = v\n\n[q]\n"},
+		{name: "an existing key is rewritten in place",
+			in: "[p]\na = 1\nk = old\n", before: []string{"a"}, want: "[p]\na = 1\nk = v\n"},
+		{name: "a missing profile is appended",
+			in: "[q]\na = 1\n", before: []string{"a"}, want: "[q]\na = 1\n\n[p]\nk = v\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustParse(t, tt.in, Credentials)
+			if err := f.SetBefore("p", "k", "v", tt.before...); err != nil {
+				t.Fatal(err)
+			}
+			if got := string(f.Bytes()); got != tt.want {
+				t.Errorf("SetBefore:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -80,6 +80,20 @@ func (f *File) appended(sec, key, value string) []string {
 	return raw
 }
 
+// firstDefinition is the index of sec's first line defining one of keys,
+// or -1.
+func (f *File) firstDefinition(sec string, keys []string) int {
+	first := -1
+	for _, k := range keys {
+		for _, e := range f.all[sec][strings.ToLower(k)] {
+			if i := e.lines[0]; first < 0 || i < first {
+				first = i
+			}
+		}
+	}
+	return first
+}
+
 func (f *File) firstProperty() int {
 	for i, l := range f.lines {
 		if l.kind == lineProperty {

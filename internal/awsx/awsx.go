@@ -9,10 +9,12 @@ package awsx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 )
 
 // Options select the AWS configuration; empty fields fall back to the SDK's
@@ -20,7 +22,16 @@ import (
 type Options struct {
 	Profile string
 	Region  string
+	// SettingsOnly takes Profile for its settings (region, endpoint_url,
+	// retries, CA bundle) and never for its credentials, for a caller that
+	// signs with keys of its own (WithKey): a role profile's mfa_serial
+	// then asks for no code, and AWS_PROFILE is not looked up.
+	SettingsOnly bool
 }
+
+// errSettingsOnly answers an MFA prompt of a configuration loaded for its
+// settings: its role credentials are never meant to be used.
+var errSettingsOnly = errors.New("configuration loaded for its settings only: no credentials")
 
 // Load resolves the AWS configuration the way the AWS CLI does. Endpoint
 // overrides (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, endpoint_url in the
@@ -32,6 +43,11 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	}
 	if opts.Region != "" {
 		lo = append(lo, config.WithRegion(opts.Region))
+	}
+	if opts.SettingsOnly {
+		lo = append(lo, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
+			o.TokenProvider = func() (string, error) { return "", errSettingsOnly }
+		}))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {

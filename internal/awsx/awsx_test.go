@@ -2,6 +2,8 @@ package awsx_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -142,5 +144,29 @@ func TestKeyCheckerHonoursCancellation(t *testing.T) {
 	got := awsx.NewKeyChecker(cfg).CheckKey(ctx, credential.Key{ID: alice.KeyID, Secret: alice.Secret})
 	if got.Status != credential.Unknown {
 		t.Errorf("CheckKey with a cancelled context = %v, want unknown", got.Status)
+	}
+}
+
+// TestLoadSettingsOnly: a role profile with mfa_serial loads for its
+// settings without an MFA prompt, whatever AWS_PROFILE names; loaded for its
+// credentials it needs one.
+func TestLoadSettingsOnly(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	text := "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n" +
+		"mfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-north-1\n[profile base]\ncredential_process = false\n"
+	if err := os.WriteFile(config, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", config)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_PROFILE", "nowhere")
+	t.Setenv("AWS_REGION", "")
+	cfg, err := awsx.Load(context.Background(), awsx.Options{Profile: "admin", SettingsOnly: true})
+	if err != nil || cfg.Region != "eu-north-1" {
+		t.Errorf("settings only: region %q, %v; want the profile's region and no error", cfg.Region, err)
+	}
+	if _, err := awsx.Load(context.Background(), awsx.Options{Profile: "admin"}); err == nil {
+		t.Error("for its credentials, a role profile with mfa_serial needs a way to ask for the code")
 	}
 }

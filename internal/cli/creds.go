@@ -2,16 +2,13 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/keywarden/keywarden/internal/secret"
-	"github.com/keywarden/keywarden/internal/ui"
 	"github.com/keywarden/keywarden/internal/vault"
 )
 
@@ -20,6 +17,11 @@ type credsOptions struct {
 	vaultPath string
 	backend   string
 	yes       bool
+}
+
+// addVault declares --vault, the store's path.
+func addVault(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "vault", "", "the encrypted store (default $KEYWARDEN_VAULT, else $XDG_DATA_HOME/keywarden/vault.age)")
 }
 
 const credsLong = `Keep long-term access keys in an encrypted store instead of ~/.aws/credentials, and hand
@@ -57,51 +59,31 @@ func newCredsCmd(deps Deps) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&opts.vaultPath, "vault", "", "the encrypted store (default $KEYWARDEN_VAULT, else $XDG_DATA_HOME/keywarden/vault.age)")
+	addVault(pf, &opts.vaultPath)
 	pf.StringVar(&opts.backend, "backend", "", "for a new store: keyring or file (default: keyring where available)")
 	cmd.AddCommand(newCredsImportCmd(deps, opts), newCredsExportCmd(deps, opts), newCredsListCmd(deps, opts),
 		newCredsRemoveCmd(deps, opts), newCredsProcessCmd(deps, opts), newCredsScrubCmd(deps, opts))
 	return cmd
 }
 
-// defaultScryptLogN is the passphrase store's scrypt work factor: 2^16
-// (0.3-0.5 s here, 64 MiB) rather than age's 2^18 (1.6 s, 256 MiB), because
-// credential_process pays it on every AWS CLI command whose session is not
-// cached; four diceware words stay far out of reach at 2^16.
-const defaultScryptLogN = 16
-
-// openVault opens the store, asking for a passphrase on the terminal when
-// the file backend needs one and KEYWARDEN_PASSPHRASE is unset.
+// openVault is deps.openVault with the real world, for rotate's files until
+// they take the store from their Deps.
 func openVault(opts *credsOptions) (*vault.Store, error) {
-	vo := vault.Options{Path: opts.vaultPath, Backend: opts.backend, Passphrase: askPassphrase, ScryptLogN: defaultScryptLogN}
-	if n, err := strconv.Atoi(os.Getenv("KEYWARDEN_VAULT_SCRYPT_LOGN")); err == nil {
+	return Deps{}.withDefaults().openVault(opts)
+}
+
+// openVault opens the store, asking for a passphrase when the file backend
+// needs one and KEYWARDEN_PASSPHRASE is unset.
+func (d Deps) openVault(opts *credsOptions) (*vault.Store, error) {
+	vo := vault.Options{Path: opts.vaultPath, Backend: opts.backend, Passphrase: vault.AskPassphrase(d.Prompter.Ask), ScryptLogN: vault.ServingLogN}
+	if n, err := strconv.Atoi(d.Getenv("KEYWARDEN_VAULT_SCRYPT_LOGN")); err == nil {
 		vo.ScryptLogN = n // tests only: a fast work factor
 	}
 	return vault.Open(vo)
 }
 
-func askPassphrase(confirm bool) (secret.Secret, error) {
-	p, err := ui.Ask("keywarden store passphrase: ", true)
-	if err != nil {
-		return secret.Secret{}, fmt.Errorf("%w (set KEYWARDEN_PASSPHRASE for unattended use)", err)
-	}
-	if confirm {
-		again, err := ui.Ask("again: ", true)
-		if err != nil {
-			return secret.Secret{}, err
-		}
-		if again != p {
-			return secret.Secret{}, errors.New("the passphrases differ")
-		}
-	}
-	if p == "" {
-		return secret.Secret{}, errors.New("an empty passphrase would not protect the store")
-	}
-	return secret.New(p), nil
-}
-
 func newCredsListCmd(deps Deps, opts *credsOptions) *cobra.Command {
-	var format string
+	var format *formatFlag
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the profiles whose keys are in the store (never the secrets)",
@@ -112,10 +94,7 @@ Exit status: 0 listed (an empty store too), 2 usage or runtime error.`,
 		Example: "  keywarden creds list\n  keywarden creds list --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "text" && format != "json" {
-				return usageErr(fmt.Errorf("--format %q: want text or json", format))
-			}
-			store, err := openVault(opts)
+			store, err := deps.openVault(opts)
 			if err != nil {
 				return err
 			}
@@ -123,27 +102,33 @@ Exit status: 0 listed (an empty store too), 2 usage or runtime error.`,
 			if err != nil {
 				return err
 			}
-			if format == "json" {
+			if format.value == "json" {
 				return writeListedJSON(deps, store, items)
 			}
-			if len(items) == 0 {
-				fmt.Fprintf(deps.Stdout, "no keys in %s\n", store.Path())
-				return nil
-			}
-			tw := tabwriter.NewWriter(deps.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "PROFILE\tKEY\tIMPORTED")
-			for _, it := range items {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", it.Profile, it.AccessKeyID, it.ImportedAt.UTC().Format("2006-01-02T15:04:05Z"))
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			fmt.Fprintf(deps.Stdout, "\n%d in %s (%s backend)\n", len(items), store.Path(), store.Backend())
-			return nil
+			return writeListed(deps, store, items)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "text", "text|json")
+	format = addFormat(cmd, cmd.Flags(), "", "text", "json")
 	return cmd
+}
+
+const importedAt = "2006-01-02T15:04:05Z"
+
+func writeListed(deps Deps, store *vault.Store, items []vault.Listed) error {
+	if len(items) == 0 {
+		fmt.Fprintf(deps.Stdout, "no keys in %s\n", store.Path())
+		return nil
+	}
+	tw := tabwriter.NewWriter(deps.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tKEY\tIMPORTED")
+	for _, it := range items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", it.Profile, it.AccessKeyID, it.ImportedAt.UTC().Format(importedAt))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(deps.Stdout, "\n%d in %s (%s backend)\n", len(items), store.Path(), store.Backend())
+	return nil
 }
 
 func writeListedJSON(deps Deps, store *vault.Store, items []vault.Listed) error {
@@ -158,7 +143,7 @@ func writeListedJSON(deps Deps, store *vault.Store, items []vault.Listed) error 
 		Keys    []row  `json:"keys"`
 	}{Store: store.Path(), Backend: store.Backend(), Keys: []row{}}
 	for _, it := range items {
-		out.Keys = append(out.Keys, row{it.Profile, it.AccessKeyID, it.ImportedAt.UTC().Format("2006-01-02T15:04:05Z")})
+		out.Keys = append(out.Keys, row{it.Profile, it.AccessKeyID, it.ImportedAt.UTC().Format(importedAt)})
 	}
 	enc := json.NewEncoder(deps.Stdout)
 	enc.SetIndent("", "  ")
@@ -176,14 +161,11 @@ points at keywarden stops working; 'creds export PROFILE' is the way back to pla
 Exit status: 0 removed, 2 error (PROFILE not in the store, a wrong passphrase).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := openVault(opts)
+			store, err := deps.openVault(opts)
 			if err != nil {
 				return err
 			}
-			if err := store.Remove(args[0]); err != nil {
-				return err
-			}
-			if err := store.DropSessions(args[0] + ":"); err != nil {
+			if err := store.Forget(args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(deps.Stdout, "removed %s from %s\n", args[0], store.Path())

@@ -3,15 +3,19 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awsfile"
+	"github.com/keywarden/keywarden/internal/ui"
 )
 
 // credsEnv is rotateEnv plus an empty file-backed store with a fast work
@@ -52,9 +56,9 @@ func TestCredsImportMovesTheKeyAndTheAWSCLIUsesIt(t *testing.T) {
 		t.Fatal("the fixture lost its other profiles")
 	}
 	// default's key lines are gone (shared keeps its own copy: not imported),
-	// replaced by credential_process; nothing else changed.
-	want := strings.Replace(before, "aws_access_key_id = "+e.key.KeyID+"\naws_secret_access_key = "+e.key.Secret.Reveal()+"\nregion = us-east-1\n",
-		"region = us-east-1\ncredential_process = "+os.Args[0]+" creds process default\n", 1)
+	// replaced by credential_process in their place; nothing else changed.
+	want := strings.Replace(before, "aws_access_key_id = "+e.key.KeyID+"\naws_secret_access_key = "+e.key.Secret.Reveal()+"\n",
+		"credential_process = "+os.Args[0]+" creds process default\n", 1)
 	if after != want {
 		t.Fatalf("credentials file after import:\n%s\nwant:\n%s", after, want)
 	}
@@ -86,6 +90,11 @@ func TestCredsProcessSpeaksTheContract(t *testing.T) {
 	}
 	var first map[string]any
 	for i := range 2 {
+		if i == 1 {
+			// moto hands out the same session every time, so only an STS
+			// that cannot be reached proves the second one is the cache's.
+			t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+		}
 		stdout, stderr, code := runMain(t, "creds", "process", "default")
 		if code != ExitOK || stderr != "" || strings.Count(stdout, "\n") != 1 {
 			t.Fatalf("process: exit %d, want one line on stdout and nothing on stderr\n%s\n%s", code, stdout, stderr)
@@ -108,10 +117,11 @@ func TestCredsProcessSpeaksTheContract(t *testing.T) {
 		}
 		if i == 0 {
 			first = got
-		} else if got["SessionToken"] != first["SessionToken"] {
-			t.Error("the second call minted a new session: the cache was not used")
+		} else if !maps.Equal(got, first) {
+			t.Error("the second call served another session than the cached one")
 		}
 	}
+	t.Setenv("AWS_ENDPOINT_URL", e.srv.URL)
 	stdout, _, _ := runMain(t, "creds", "process", "default", "--no-session")
 	if !strings.Contains(stdout, `"AccessKeyId":"`+e.key.KeyID+`"`) || strings.Contains(stdout, "SessionToken") {
 		t.Errorf("--no-session: want the long-term key and no token:\n%s", stdout)
@@ -308,5 +318,59 @@ func TestCredsTruncatedStoreIsAClearErrorAndKeptAsIs(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(after, data[:len(data)/2]) {
 		t.Error("the damaged store was written over")
+	}
+}
+
+// answers is a scripted Prompter: each Ask takes the next answer, and
+// records the question and whether it was hidden.
+type answers struct {
+	list  []string
+	asked []string
+}
+
+func (a *answers) Ask(question string, hidden bool) (string, error) {
+	a.asked = append(a.asked, fmt.Sprintf("%s(hidden=%v)", question, hidden))
+	if len(a.list) == 0 {
+		return "", ui.ErrNoTerminal
+	}
+	next := a.list[0]
+	a.list = a.list[1:]
+	return next, nil
+}
+
+// TestCredsAsksThroughThePrompter: the confirmation, a new store's
+// passphrase (twice) and an MFA code are asked through Deps.Prompter.
+func TestCredsAsksThroughThePrompter(t *testing.T) {
+	newCredsEnv(t)
+	t.Setenv("KEYWARDEN_PASSPHRASE", "")
+	run := func(p *answers, args ...string) (string, int) {
+		var stdout, stderr bytes.Buffer
+		code := Main(args, Deps{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Prompter: p})
+		return stdout.String() + stderr.String(), code
+	}
+	p := &answers{list: []string{"y", "pass words", "pass words"}}
+	if out, code := run(p, "creds", "import", "--profile", "default"); code != ExitOK || !strings.Contains(out, "imported default") {
+		t.Fatalf("import: exit %d\n%s", code, out)
+	}
+	want := []string{"move 1 key(s) into the encrypted store and remove them from the file? [y/N] (hidden=false)",
+		"keywarden store passphrase: (hidden=true)", "again: (hidden=true)"}
+	if !slices.Equal(p.asked, want) {
+		t.Errorf("asked %q\nwant %q", p.asked, want)
+	}
+	config := "[default]\nmfa_serial = arn:aws:iam::123456789012:mfa/deploy\n"
+	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = &answers{list: []string{"pass words", "123456"}}
+	if out, code := run(p, "creds", "process", "default"); code != ExitOK || !strings.Contains(out, `"SessionToken"`) {
+		t.Fatalf("process: exit %d\n%s", code, out)
+	}
+	want = []string{"keywarden store passphrase: (hidden=true)", "MFA code for arn:aws:iam::123456789012:mfa/deploy: (hidden=true)"}
+	if !slices.Equal(p.asked, want) {
+		t.Errorf("asked %q\nwant %q", p.asked, want)
+	}
+	out, code := run(&answers{}, "creds", "list")
+	if code != ExitError || !strings.Contains(out, "no terminal to ask on (set KEYWARDEN_PASSPHRASE for unattended use)") {
+		t.Errorf("nobody to ask: exit %d\n%s", code, out)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/scrub"
+	"github.com/keywarden/keywarden/internal/vault"
 )
 
 func newCredsScrubCmd(deps Deps, opts *credsOptions) *cobra.Command {
@@ -54,24 +56,14 @@ func runCredsScrub(ctx context.Context, deps Deps, opts *credsOptions, extra []s
 	}
 	tw := tabwriter.NewWriter(deps.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FILE\tLINE\tKEY\tRULE\tPROFILE")
-	var profiles []string
-	outside := 0 // keys not in a credentials-file profile: import cannot take them
 	for _, f := range found {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", f.Path, f.Line, cmpOr(f.AccessKeyID, "-"), f.Rule, cmpOr(f.Profile, "-"))
-		if !f.Importable || len(f.Profiles) == 0 {
-			outside++
-			continue
-		}
-		for _, p := range f.Profiles { // every profile sharing the key must be repointed
-			if !contains(profiles, p) {
-				profiles = append(profiles, p)
-			}
-		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", f.Path, f.Line, cmp.Or(f.AccessKeyID, "-"), f.Rule, cmp.Or(f.Profile, "-"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(deps.Stdout, "\n%d plaintext key(s) found\n", len(found))
+	profiles, outside := scrub.Importable(found)
 	if len(profiles) == 0 {
 		return errFindings
 	}
@@ -79,7 +71,11 @@ func runCredsScrub(ctx context.Context, deps Deps, opts *credsOptions, extra []s
 		return errFindings
 	}
 	opts.yes = true // asked once already
-	if err := runCredsImport(ctx, deps, opts, importRequest{profiles: profiles}); err != nil {
+	im, err := newImporter(deps, opts, false, false)
+	if err != nil {
+		return err
+	}
+	if err := im.Run(ctx, vault.ImportRequest{Profiles: profiles}); err != nil {
 		return err
 	}
 	if outside > 0 {

@@ -1,16 +1,16 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"time"
+	"os/exec"
 
 	"github.com/spf13/cobra"
 
-	"github.com/keywarden/keywarden/internal/awsfile"
-	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/sessionexec"
 	"github.com/keywarden/keywarden/internal/vault"
 )
 
@@ -50,72 +50,29 @@ func newExecCmd(deps Deps) *cobra.Command {
 		},
 	}
 	so.flags(cmd, true)
-	cmd.Flags().StringVar(&opts.vaultPath, "vault", "", "the encrypted store (default $KEYWARDEN_VAULT, else $XDG_DATA_HOME/keywarden/vault.age)")
+	addVault(cmd.Flags(), &opts.vaultPath)
 	return cmd
 }
 
 func runExec(ctx context.Context, deps Deps, opts *credsOptions, so sessionOptions, profile string, argv []string) error {
-	if inside := os.Getenv("KEYWARDEN_PROFILE"); inside != "" {
+	if inside := deps.Getenv("KEYWARDEN_PROFILE"); inside != "" {
 		return fmt.Errorf("already inside 'keywarden exec %s': run the command there, or exit that shell first", inside)
 	}
-	base, store, err := sourceKey(opts, profile)
+	open := func() (*vault.Store, error) { return deps.openVault(opts) }
+	c, err := so.sessions(deps, nil).ForCommand(ctx, profile, so.noSession, open)
 	if err != nil {
 		return err
 	}
-	key, exp := base, time.Time{}
-	if !so.noSession {
-		if key, exp, err = sessionFor(ctx, deps.Stderr, store, profile, base, so); err != nil {
-			return err
-		}
-	} else if base.ID == "" {
-		return fmt.Errorf("--no-session: profile %s has no long-term key of its own", profile)
-	}
-	region := so.region
-	if region == "" {
-		creds, config, err := loadSharedFiles()
-		if err != nil {
-			return err
-		}
-		if p, err := awsfile.Resolve(creds, config, profile); err == nil || p.Region != "" {
-			region = p.Region
-		}
-	}
-	code, err := runChild(deps, argv, sessionEnv(os.Environ(), profile, region, key, exp))
-	if err != nil {
+	s := sessionexec.Session{Profile: profile, Region: cmp.Or(so.region, c.Region), Key: c.Key, Expires: c.Expires}
+	code, err := sessionexec.Run(argv, sessionexec.Env(os.Environ(), s), sessionexec.Stdio{In: deps.Stdin, Out: deps.Stdout, Err: deps.Stderr})
+	var notRun *exec.Error
+	switch {
+	case errors.As(err, &notRun):
+		return usageErr(err)
+	case err != nil:
 		return err
-	}
-	if code != 0 {
+	case code != 0:
 		return childExit(code)
 	}
 	return nil
-}
-
-// sourceKey is the long-term key at the root of profile's chain when it is
-// in the store (the root was imported), with the store to cache sessions
-// in; a zero key and no store when the root keeps its key in the files.
-func sourceKey(opts *credsOptions, profile string) (credential.Key, *vault.Store, error) {
-	creds, config, err := loadSharedFiles()
-	if err != nil {
-		return credential.Key{}, nil, err
-	}
-	p, err := awsfile.Resolve(creds, config, profile)
-	switch {
-	case err == nil:
-		return credential.Key{ID: p.AccessKeyID, Secret: p.SecretAccessKey}, nil, nil
-	case !errors.Is(err, awsfile.ErrCredentialProcess) || len(p.Chain) == 0:
-		return credential.Key{}, nil, err
-	}
-	root := p.Chain[len(p.Chain)-1]
-	store, err := openVault(opts)
-	if err != nil {
-		return credential.Key{}, nil, err
-	}
-	entry, err := store.Get(root)
-	if errors.Is(err, vault.ErrNotFound) {
-		return credential.Key{}, nil, fmt.Errorf("profile %s uses a credential_process, and %s is not in the store %s", root, root, store.Path())
-	}
-	if err != nil {
-		return credential.Key{}, nil, err
-	}
-	return credential.Key{ID: entry.AccessKeyID, Secret: entry.SecretAccessKey}, store, nil
 }

@@ -211,3 +211,22 @@ func better(a, b Found) bool {
 	}
 	return a.Line < b.Line
 }
+
+// Importable lists the profiles of AWS shared files whose keys the store
+// can take — every profile sharing such a key, since each must be pointed
+// at the store — in order of the findings, and counts the findings it
+// cannot take (keys elsewhere, session credentials, lone halves).
+func Importable(found []Found) (profiles []string, outside int) {
+	for _, f := range found {
+		if !f.Importable || len(f.Profiles) == 0 {
+			outside++
+			continue
+		}
+		for _, p := range f.Profiles {
+			if !slices.Contains(profiles, p) {
+				profiles = append(profiles, p)
+			}
+		}
+	}
+	return profiles, outside
+}

@@ -187,3 +187,16 @@ func TestScanStopsWhenCancelled(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+func TestImportableTakesEveryProfileOfAKeyOnce(t *testing.T) {
+	found := []Found{
+		{Path: "credentials", Importable: true, Profile: "default", Profiles: []string{"default", "ci"}},
+		{Path: ".bashrc", Importable: true},                                                   // not in a profile
+		{Path: "credentials", Importable: false, Profile: "temp", Profiles: []string{"temp"}}, // a session
+		{Path: "config", Importable: true, Profile: "ci", Profiles: []string{"ci", "dev"}},
+	}
+	profiles, outside := Importable(found)
+	if !cmp.Equal(profiles, []string{"default", "ci", "dev"}) || outside != 2 {
+		t.Errorf("Importable = %v, %d; want [default ci dev], 2", profiles, outside)
+	}
+}

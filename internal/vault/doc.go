@@ -1,5 +1,6 @@
 // Package vault keeps AWS long-term access keys, and the short-term STS
-// sessions minted from them, encrypted at rest in one file.
+// sessions minted from them, encrypted at rest in one file: it moves keys
+// there from the AWS shared files (and back), and serves their sessions.
 //
 // # Model
 //
@@ -43,4 +44,13 @@
 // roles assumed from it, the MFA serial, and durations clamped to what STS
 // accepts (Effective). CacheKey names that session in the store's cache.
 // This package makes no AWS call: vaultaws mints the session a spec says.
+// Sessions serves them: from the cache, else minted and cached, as
+// credential_process prints them (Process) or for a command (ForCommand).
+//
+// # Import and export
+//
+// PlanImport chooses the profiles whose keys move into the store; Importer
+// stores each key, reads it back, and only then replaces the profile's key
+// lines with a credential_process line running keywarden (ProcessCommand).
+// Export puts a key back where that line is.
 package vault

@@ -128,3 +128,28 @@ func (s *Store) newKeyringIdentityLocked(acct, where string) (*age.X25519Identit
 	s.ident = id
 	return id, nil
 }
+
+// AskPassphrase is an Options.Passphrase that asks with ask (a terminal
+// prompt, input hidden): twice for a new store, so that a typo does not
+// become its passphrase, and never settling for an empty one.
+func AskPassphrase(ask func(question string, hidden bool) (string, error)) func(confirm bool) (secret.Secret, error) {
+	return func(confirm bool) (secret.Secret, error) {
+		p, err := ask("keywarden store passphrase: ", true)
+		if err != nil {
+			return secretZero, fmt.Errorf("%w (set %s for unattended use)", err, EnvPassphrase)
+		}
+		if confirm {
+			again, err := ask("again: ", true)
+			if err != nil {
+				return secretZero, err
+			}
+			if again != p {
+				return secretZero, errors.New("the passphrases differ")
+			}
+		}
+		if p == "" {
+			return secretZero, errors.New("an empty passphrase would not protect the store")
+		}
+		return secret.New(p), nil
+	}
+}

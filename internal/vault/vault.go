@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -22,6 +23,11 @@ type Entry struct {
 	SecretAccessKey secret.Secret
 	ImportedFrom    string // e.g. the credentials file path
 	ImportedAt      time.Time
+}
+
+// Key is the entry's access key.
+func (e Entry) Key() credential.Key {
+	return credential.Key{ID: e.AccessKeyID, Secret: e.SecretAccessKey}
 }
 
 // Session is a cached set of short-term STS credentials.
@@ -45,6 +51,13 @@ type Options struct {
 	Passphrase func(confirm bool) (secret.Secret, error) // file backend, when KEYWARDEN_PASSPHRASE is unset
 	ScryptLogN int                                       // file backend work factor; 0: age's default (18). Tests use a small one.
 }
+
+// ServingLogN is the scrypt work factor of a passphrase store that serves
+// credential_process: 2^16 (0.3-0.5 s here, 64 MiB) rather than age's 2^18
+// (1.6 s, 256 MiB), because credential_process pays it on every AWS CLI
+// command whose session is not cached; four diceware words stay far out of
+// reach at 2^16.
+const ServingLogN = 16
 
 // Backend names.
 const (

@@ -66,6 +66,46 @@ func MintSession(ctx context.Context, cfg aws.Config, spec vault.SessionSpec, mf
 	return m.assumeChain(ctx, key, spec.Roles)
 }
 
+// Minter mints sessions (vault.Sessions.Mint) with the SDK configuration
+// Load resolves for each spec's profile: region, endpoints, HTTP client and
+// retries, never its credentials.
+type Minter struct {
+	Load   func(context.Context, awsx.Options) (aws.Config, error)
+	Region string // of the STS calls; "": the spec's
+	// Token is the MFA code to send (--mfa-token); without one, Ask asks
+	// for it (hidden), and with neither a profile needing MFA fails.
+	Token string
+	Ask   func(question string, hidden bool) (string, error)
+}
+
+// Mint mints spec's session (MintSession).
+func (m Minter) Mint(ctx context.Context, spec vault.SessionSpec) (credential.Key, time.Time, error) {
+	region := m.Region
+	if region == "" {
+		region = spec.Region
+	}
+	// The profile's own settings, never AWS_PROFILE's (which may name a
+	// profile the files lack).
+	cfg, err := m.Load(ctx, awsx.Options{Profile: spec.Profile, Region: region, SettingsOnly: true})
+	if err != nil {
+		return credential.Key{}, time.Time{}, err
+	}
+	var mfa func(string) (string, error)
+	switch {
+	case m.Token != "":
+		mfa = func(string) (string, error) { return m.Token, nil }
+	case m.Ask != nil:
+		mfa = func(serial string) (string, error) {
+			code, err := m.Ask("MFA code for "+serial+": ", true)
+			if err != nil {
+				return "", fmt.Errorf("%w (give --mfa-token)", err)
+			}
+			return code, nil
+		}
+	}
+	return MintSession(ctx, cfg, spec, mfa)
+}
+
 type minter struct {
 	cfg  aws.Config // region, endpoints, HTTP client, retries; never its credentials
 	spec vault.SessionSpec

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -387,5 +390,101 @@ func TestMintSessionRefusesBeforeCalling(t *testing.T) {
 				t.Errorf("sent %d sts calls, want none", len(calls))
 			}
 		})
+	}
+}
+
+// writeShared points the SDK at shared files holding creds and config.
+func writeShared(t *testing.T, creds, config string) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range map[string]string{"credentials": creds, "config": config} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+}
+
+// TestMinterLoadsTheConfigAndGetsTheCode: Minter loads the SDK settings of
+// the spec's profile for its region (or its own), and takes the MFA code
+// from Token, else from Ask, asked once with the input hidden.
+func TestMinterLoadsTheConfigAndGetsTheCode(t *testing.T) {
+	const serial = "arn:aws:iam::123456789012:mfa/alice"
+	s := awstest.Moto(t)
+	alice := s.CreateUserKey(t, "alice")
+	rec := recordSTS(t, s)
+	var loaded []awsx.Options
+	load := func(ctx context.Context, o awsx.Options) (aws.Config, error) {
+		loaded = append(loaded, o)
+		return awsx.Load(ctx, o)
+	}
+	var asked []string
+	ask := func(q string, hidden bool) (string, error) {
+		asked = append(asked, fmt.Sprintf("%s hidden=%v", q, hidden))
+		return "654321", nil
+	}
+	spec := vault.SessionSpec{Profile: "dev", Source: "dev", Base: baseKey(alice), MFASerial: serial, Region: "eu-west-1"}
+	writeShared(t, "[dev]\ncredential_process = keywarden creds process dev\n", "")
+
+	if _, _, err := (vaultaws.Minter{Load: load, Token: "123456", Ask: ask}).Mint(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := (vaultaws.Minter{Load: load, Region: "us-west-2", Ask: ask}).Mint(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	want := []awsx.Options{{Profile: "dev", Region: "eu-west-1", SettingsOnly: true}, {Profile: "dev", Region: "us-west-2", SettingsOnly: true}}
+	if diff := cmp.Diff(want, loaded); diff != "" {
+		t.Errorf("configurations loaded (-want +got):\n%s", diff)
+	}
+	var codes []string
+	for _, c := range rec.Calls() {
+		codes = append(codes, c.Params.Get("TokenCode"))
+	}
+	if diff := cmp.Diff([]string{"123456", "654321"}, codes); diff != "" {
+		t.Errorf("codes sent (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"MFA code for " + serial + ":  hidden=true"}, asked); diff != "" {
+		t.Errorf("asked (-want +got):\n%s", diff)
+	}
+
+	noTerminal := func(string, bool) (string, error) { return "", errors.New("no terminal to ask on") }
+	_, _, err := (vaultaws.Minter{Load: load, Ask: noTerminal}).Mint(context.Background(), spec)
+	if err == nil || !strings.HasSuffix(err.Error(), "no terminal to ask on (give --mfa-token)") {
+		t.Errorf("nobody to ask: %v", err)
+	}
+	_, _, err = (vaultaws.Minter{Load: load}).Mint(context.Background(), spec)
+	if !errors.Is(err, vaultaws.ErrMFARequired) {
+		t.Errorf("no token and no way to ask: %v; want ErrMFARequired", err)
+	}
+}
+
+// TestMinterIgnoresTheAmbientProfile: the session of profile P is minted
+// with P's settings, whatever AWS_PROFILE names — a profile the files do
+// not have, say — and P's own credential settings (a role with MFA, a
+// credential_process) are never resolved: Minter signs with spec.Base.
+func TestMinterIgnoresTheAmbientProfile(t *testing.T) {
+	const serial = "arn:aws:iam::123456789012:mfa/alice"
+	s := awstest.Moto(t)
+	alice := s.CreateUserKey(t, "alice")
+	rec := recordSTS(t, s)
+	writeShared(t, "[base]\ncredential_process = keywarden creds process base\n",
+		"[profile base]\nregion = eu-west-1\n[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\n"+
+			"source_profile = base\nmfa_serial = "+serial+"\n")
+	t.Setenv("AWS_PROFILE", "nowhere")
+	m := vaultaws.Minter{Load: awsx.Load, Token: "123456"}
+	for _, spec := range []vault.SessionSpec{
+		{Profile: "base", Source: "base", Base: baseKey(alice), Region: "eu-west-1"},
+		{Profile: "admin", Source: "base", Base: baseKey(alice), MFASerial: serial,
+			Roles: []vault.RoleStep{{Profile: "admin", RoleARN: "arn:aws:iam::123456789012:role/admin"}}},
+	} {
+		if _, _, err := m.Mint(context.Background(), spec); err != nil {
+			t.Errorf("mint for profile %s with AWS_PROFILE=nowhere: %v", spec.Profile, err)
+		}
+	}
+	for _, c := range rec.Calls() {
+		if c.Action == "GetSessionToken" && c.Signer != alice.KeyID {
+			t.Errorf("%s signed by %s, want the base key %s", c.Action, c.Signer, alice.KeyID)
+		}
 	}
 }
