@@ -34,7 +34,7 @@ type rotateOptions struct {
 	verifyTimeout time.Duration
 	statePath     string
 	mfaToken      string
-	callerProfile string // with --user: the profile whose credentials make the IAM calls
+	callerProfile string // with --user or --config: the profile whose credentials make a service user's IAM calls
 }
 
 var rotateLong = `Rotate IAM access keys without losing a credential or breaking what uses them.
@@ -66,7 +66,8 @@ rolls the rotation back (targets restored, new key deleted). A target that canno
 back (GitHub secrets, exec) cannot be restored: then both keys stay active, and the run
 after the target is fixed finishes the rotation.
 
---config FILE runs every rotation of a rotations file (see docs/rotate.md).
+--config FILE runs every rotation of a rotations file (see docs/rotate.md); its service users'
+keys are rotated with the credentials of --profile, else the SDK's default chain.
 
 Every step is journaled in keywarden's state database (--state, default
 $XDG_STATE_HOME/keywarden/state.db) before the next change: kill the process at any step and
@@ -107,7 +108,7 @@ func newRotateCmd(deps Deps) *cobra.Command {
 	f := cmd.Flags()
 	stateFlags(f, &opts)
 	f.BoolVarP(&opts.yes, "yes", "y", false, "answer yes to every confirmation (unattended runs)")
-	f.StringArrayVar(&opts.profiles, "profile", nil, "profile to rotate (repeatable; default AWS_PROFILE, else default); with --user: the profile making the IAM calls")
+	f.StringArrayVar(&opts.profiles, "profile", nil, "profile to rotate (repeatable; default AWS_PROFILE, else default); with --user or --config: the profile making a service user's IAM calls")
 	f.BoolVar(&opts.allProfiles, "all-profiles", false, "rotate every profile of the credentials file that holds a long-term key")
 	f.StringVar(&opts.user, "user", "", "rotate this IAM user's key and deliver it with --to (a service user)")
 	f.StringVar(&opts.keyID, "key-id", "", "with --user: the key to replace when the user has two active keys")
@@ -139,12 +140,14 @@ func (o *rotateOptions) resolve() error {
 		return fmt.Errorf("--user %s: say where the new key goes with --to (%s)", o.user, target.Forms)
 	case o.user != "" && len(o.profiles) > 1:
 		return fmt.Errorf("--user: give at most one --profile (the caller's)")
+	case o.config != "" && len(o.profiles) > 1:
+		return fmt.Errorf("--config: give at most one --profile (the caller's, for the file's user entries)")
 	case o.keyID != "" && o.user == "":
 		return fmt.Errorf("--key-id goes with --user (a profile's key is the one in the file)")
 	case o.verifyTimeout < 0:
 		return fmt.Errorf("--verify-timeout %s: want a positive duration", o.verifyTimeout)
 	}
-	if o.user != "" && len(o.profiles) == 1 {
+	if (o.user != "" || o.config != "") && len(o.profiles) == 1 {
 		o.callerProfile, o.profiles = o.profiles[0], nil
 	}
 	for _, spec := range o.to {

@@ -145,3 +145,25 @@ func TestMFACodeIsTheFlagElseOneQuestion(t *testing.T) {
 		t.Errorf("an empty answer: %v", err)
 	}
 }
+
+// TestRotateProfileIsTheCallerOfUserRotations: with --user, and with --config
+// for the file's user entries, one --profile names the credentials that sign
+// (it is not a profile to rotate); more is refused.
+func TestRotateProfileIsTheCallerOfUserRotations(t *testing.T) {
+	for _, o := range []rotateOptions{
+		{user: "ci", to: []string{"exec:true"}, profiles: []string{"ops"}},
+		{config: "rotations.yaml", profiles: []string{"ops"}},
+	} {
+		if err := o.resolve(); err != nil || o.callerProfile != "ops" || o.profiles != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+	for _, o := range []rotateOptions{
+		{user: "ci", to: []string{"exec:true"}, profiles: []string{"ops", "dev"}},
+		{config: "rotations.yaml", profiles: []string{"ops", "dev"}},
+	} {
+		if err := o.resolve(); err == nil || !strings.Contains(err.Error(), "at most one --profile") {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+}

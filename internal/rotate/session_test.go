@@ -156,6 +156,18 @@ func TestSessionRunsEveryEntryOfAConfig(t *testing.T) {
 	}
 }
 
+func TestSessionConfigSignsUserEntriesAsTheCaller(t *testing.T) {
+	s := newSession(t, "")
+	cfg, err := rotate.ParseConfig([]byte("rotations:\n  - user: svc\n    to: [\"exec:true\"]\n"), "rotations.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.RotateConfig(context.Background(), cfg, "rotations.yaml", rotate.Job{Caller: "ops"})
+	if err == nil || !strings.Contains(s.err.String(), "error: rotations.yaml:2: user svc: ") || !strings.Contains(s.err.String(), "ops") {
+		t.Errorf("want the user entry signed as profile ops, which does not exist: %v\n%s", err, s.err.String())
+	}
+}
+
 func TestSessionWarnsWhenTheEnvironmentHoldsAKey(t *testing.T) {
 	s := newSession(t, "")
 	s.env["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE"
