@@ -215,7 +215,7 @@ func mfaCode(deps Deps, token, serial string) (string, error) {
 	}
 	code, err := deps.Prompter.Ask("MFA code for "+serial+": ", true)
 	if errors.Is(err, ui.ErrNoTerminal) {
-		err = ui.ErrNoTerminal // the question is in the message already
+		err = ui.ErrNoTerminal // without the question, which the message has already
 	}
 	if err == nil && code == "" {
 		err = errors.New("empty answer")

@@ -63,11 +63,15 @@ Exit status: 0 undone, 2 no open rotation to undo (or none with that id), or an 
 		Example: "  keywarden rotate undo\n  keywarden rotate undo rot-20261123T161400Z-1a2b3c4d",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRotateUndo(cmd.Context(), *opts, append(args, "")[0], caller, deps)
+			id := "" // the most recent
+			if len(args) == 1 {
+				id = args[0]
+			}
+			return runRotateUndo(cmd.Context(), *opts, id, caller, deps)
 		},
 	}
 	stateFlags(cmd.Flags(), opts)
-	cmd.Flags().StringVar(&caller, "profile", "", "for a service user's rotation: the profile making the IAM calls")
+	addProfile(cmd.Flags(), &caller, "for a service user's rotation: the profile making the IAM calls")
 	return cmd
 }
 
