@@ -81,30 +81,26 @@ func (e *rotateEnv) keys() map[string]bool {
 // runMain runs keywarden with args; no one answers its questions.
 func runMain(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	return runMainAnswering(t, &answers{}, args...)
-}
-
-func runMainAnswering(t *testing.T, a *answers, args ...string) (string, string, int) {
-	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := Main(args, Deps{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Prompter: a})
+	code := Main(args, Deps{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Prompter: &answers{}})
 	return stdout.String(), stderr.String(), code
 }
 
-// answers is a scripted Prompter: each question gets the next reply, and
-// with none left there is no terminal to ask on. It keeps the questions.
+// answers is a scripted Prompter: each Ask takes the next answer, and
+// records the question and whether it was hidden.
 type answers struct {
-	replies, questions []string
+	list  []string
+	asked []string
 }
 
-func (a *answers) Ask(question string, _ bool) (string, error) {
-	a.questions = append(a.questions, question)
-	if len(a.replies) == 0 {
-		return "", fmt.Errorf("%s: %w", question, ui.ErrNoTerminal)
+func (a *answers) Ask(question string, hidden bool) (string, error) {
+	a.asked = append(a.asked, fmt.Sprintf("%s(hidden=%v)", question, hidden))
+	if len(a.list) == 0 {
+		return "", ui.ErrNoTerminal
 	}
-	reply := a.replies[0]
-	a.replies = a.replies[1:]
-	return reply, nil
+	next := a.list[0]
+	a.list = a.list[1:]
+	return next, nil
 }
 
 // newKeyOf finds the key id that replaced old in the file's default profile.
@@ -124,15 +120,15 @@ func newKeyOf(t *testing.T, body string) (string, string) {
 
 func TestMFACodeIsTheFlagElseOneQuestion(t *testing.T) {
 	const serial = "arn:aws:iam::123456789012:mfa/deploy"
-	asked := &answers{replies: []string{"123456"}}
+	asked := &answers{list: []string{"123456"}}
 	deps := Deps{Prompter: asked}
-	if code, err := mfaCode(deps, "654321", serial); err != nil || code != "654321" || len(asked.questions) != 0 {
-		t.Errorf("--mfa-token: %q, %v, asked %q", code, err, asked.questions)
+	if code, err := mfaCode(deps, "654321", serial); err != nil || code != "654321" || len(asked.asked) != 0 {
+		t.Errorf("--mfa-token: %q, %v, asked %q", code, err, asked.asked)
 	}
 	if code, err := mfaCode(deps, "", serial); err != nil || code != "123456" {
 		t.Errorf("asked: %q, %v", code, err)
 	}
-	if diff := cmp.Diff([]string{"MFA code for " + serial + ": "}, asked.questions); diff != "" {
+	if diff := cmp.Diff([]string{"MFA code for " + serial + ": (hidden=true)"}, asked.asked); diff != "" {
 		t.Errorf("questions (-want +got):\n%s", diff)
 	}
 	// Unattended: no one to ask.
@@ -140,7 +136,7 @@ func TestMFACodeIsTheFlagElseOneQuestion(t *testing.T) {
 	if err == nil || err.Error() != "no MFA code for "+serial+" (give --mfa-token for unattended runs): no terminal to ask on" {
 		t.Errorf("no terminal: %v", err)
 	}
-	asked.replies = []string{""}
+	asked.list = []string{""}
 	if _, err := mfaCode(deps, "", serial); err == nil || !strings.Contains(err.Error(), "empty answer") {
 		t.Errorf("an empty answer: %v", err)
 	}
