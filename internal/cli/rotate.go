@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,8 +11,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/rotate/target/targetaws"
+	"github.com/keywarden/keywarden/internal/ui"
+	"github.com/keywarden/keywarden/internal/vault"
 )
 
 // rotateOptions is everything `keywarden rotate` was told.
@@ -22,20 +28,16 @@ type rotateOptions struct {
 	to            []string // --to targets
 	config        string   // --config rotations.yaml
 	region        string
-	grace         time.Duration
-	ifOlderThan   time.Duration
+	grace         *spanFlag
+	ifOlderThan   *spanFlag
 	yes, dryRun   bool
 	verifyTimeout time.Duration
 	statePath     string
 	mfaToken      string
-	callerProfile string // with --user: the profile whose credentials make the IAM calls
+	callerProfile string // with --user or --config: the profile whose credentials make a service user's IAM calls
 }
 
-type rotateFlags struct {
-	grace, ifOlderThan string
-}
-
-const rotateLong = `Rotate IAM access keys without losing a credential or breaking what uses them.
+var rotateLong = `Rotate IAM access keys without losing a credential or breaking what uses them.
 
 For a profile of ~/.aws/credentials (--profile P, default AWS_PROFILE or "default"; or
 --all-profiles), keywarden finds the key's user (sts get-caller-identity), keeps under IAM's
@@ -64,7 +66,8 @@ rolls the rotation back (targets restored, new key deleted). A target that canno
 back (GitHub secrets, exec) cannot be restored: then both keys stay active, and the run
 after the target is fixed finishes the rotation.
 
---config FILE runs every rotation of a rotations file (see docs/rotate.md).
+--config FILE runs every rotation of a rotations file (see docs/rotate.md); its service users'
+keys are rotated with the credentials of --profile, else the SDK's default chain.
 
 Every step is journaled in keywarden's state database (--state, default
 $XDG_STATE_HOME/keywarden/state.db) before the next change: kill the process at any step and
@@ -75,8 +78,8 @@ previous key back while it still exists.
 
 Exit status: 0 rotated (or not due), 2 usage error or a rotation that stopped or failed.`
 
-const targetForms = `secretsmanager:NAME|ARN, ssm:/path, ssm:/prefix/, envfile:PATH,
-  github:OWNER/REPO[:ENVIRONMENT], gitlab:PROJECT[:ENV_SCOPE], exec:COMMAND`
+// targetForms is target.Forms on two lines, for the help text.
+var targetForms = strings.Replace(target.Forms, ", github:", ",\n  github:", 1)
 
 const rotateExample = `  keywarden rotate                                  # the default profile, old key deleted in 7 days
   keywarden rotate --profile prod --grace 0         # delete the old key as soon as the new one works
@@ -89,7 +92,6 @@ const rotateExample = `  keywarden rotate                                  # the
 
 func newRotateCmd(deps Deps) *cobra.Command {
 	opts := rotateOptions{}
-	raw := rotateFlags{}
 	cmd := &cobra.Command{
 		Use:     "rotate",
 		Short:   "Rotate access keys safely: create, journal, deliver, verify, deactivate, delete after a grace period",
@@ -97,7 +99,7 @@ func newRotateCmd(deps Deps) *cobra.Command {
 		Example: rotateExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.resolve(raw); err != nil {
+			if err := opts.resolve(); err != nil {
 				return usageErr(err)
 			}
 			return runRotate(cmd.Context(), opts, deps)
@@ -106,14 +108,14 @@ func newRotateCmd(deps Deps) *cobra.Command {
 	f := cmd.Flags()
 	stateFlags(f, &opts)
 	f.BoolVarP(&opts.yes, "yes", "y", false, "answer yes to every confirmation (unattended runs)")
-	f.StringArrayVar(&opts.profiles, "profile", nil, "profile to rotate (repeatable; default AWS_PROFILE, else default); with --user: the profile making the IAM calls")
+	f.StringArrayVar(&opts.profiles, "profile", nil, "profile to rotate (repeatable; default AWS_PROFILE, else default); with --user or --config: the profile making a service user's IAM calls")
 	f.BoolVar(&opts.allProfiles, "all-profiles", false, "rotate every profile of the credentials file that holds a long-term key")
 	f.StringVar(&opts.user, "user", "", "rotate this IAM user's key and deliver it with --to (a service user)")
 	f.StringVar(&opts.keyID, "key-id", "", "with --user: the key to replace when the user has two active keys")
-	f.StringArrayVar(&opts.to, "to", nil, "deliver the new key here too (repeatable): "+strings.ReplaceAll(targetForms, "\n  ", " "))
+	f.StringArrayVar(&opts.to, "to", nil, "deliver the new key here too (repeatable): "+target.Forms)
 	f.StringVar(&opts.config, "config", "", "run every rotation of a rotations file (YAML, see docs/rotate.md)")
-	f.StringVar(&raw.grace, "grace", "7d", "delete the old key this long after deactivating it; 0 deletes it at once (h, d or w)")
-	f.StringVar(&raw.ifOlderThan, "if-older-than", "", "rotate only keys at least this old, e.g. 90d (for daily cron runs)")
+	opts.grace = addSpan(f, "grace", "7d", true, "delete the old key this long after deactivating it; 0 deletes it at once")
+	opts.ifOlderThan = addSpan(f, "if-older-than", "", false, "rotate only keys at least this old, e.g. 90d (for daily cron runs)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and change nothing")
 	f.DurationVar(&opts.verifyTimeout, "verify-timeout", 2*time.Minute, "how long to wait for IAM to propagate the new key before STS accepts it")
 	f.StringVar(&opts.mfaToken, "mfa-token", "", "MFA code for a profile with mfa_serial (default: ask)")
@@ -121,17 +123,8 @@ func newRotateCmd(deps Deps) *cobra.Command {
 	return cmd
 }
 
-// resolve checks the flag combination and parses durations.
-func (o *rotateOptions) resolve(raw rotateFlags) error {
-	var err error
-	if o.grace, err = parseGrace(raw.grace); err != nil {
-		return err
-	}
-	if raw.ifOlderThan != "" {
-		if o.ifOlderThan, err = parseSpan("--if-older-than", raw.ifOlderThan); err != nil {
-			return err
-		}
-	}
+// resolve checks the flag combination.
+func (o *rotateOptions) resolve() error {
 	modes := 0
 	for _, on := range []bool{o.user != "", o.allProfiles, o.config != ""} {
 		if on {
@@ -144,15 +137,17 @@ func (o *rotateOptions) resolve(raw rotateFlags) error {
 	case o.allProfiles && len(o.profiles) > 0:
 		return fmt.Errorf("--profile and --all-profiles exclude each other")
 	case o.user != "" && len(o.to) == 0:
-		return fmt.Errorf("--user %s: say where the new key goes with --to (%s)", o.user, strings.ReplaceAll(targetForms, "\n  ", " "))
+		return fmt.Errorf("--user %s: say where the new key goes with --to (%s)", o.user, target.Forms)
 	case o.user != "" && len(o.profiles) > 1:
 		return fmt.Errorf("--user: give at most one --profile (the caller's)")
+	case o.config != "" && len(o.profiles) > 1:
+		return fmt.Errorf("--config: give at most one --profile (the caller's, for the file's user entries)")
 	case o.keyID != "" && o.user == "":
 		return fmt.Errorf("--key-id goes with --user (a profile's key is the one in the file)")
 	case o.verifyTimeout < 0:
 		return fmt.Errorf("--verify-timeout %s: want a positive duration", o.verifyTimeout)
 	}
-	if o.user != "" && len(o.profiles) == 1 {
+	if (o.user != "" || o.config != "") && len(o.profiles) == 1 {
 		o.callerProfile, o.profiles = o.profiles[0], nil
 	}
 	for _, spec := range o.to {
@@ -163,17 +158,70 @@ func (o *rotateOptions) resolve(raw rotateFlags) error {
 	return nil
 }
 
-// parseGrace is parseSpan that also takes 0: delete at once.
-func parseGrace(s string) (time.Duration, error) {
-	if strings.TrimRight(s, "hdw") == "0" {
-		return 0, nil
-	}
-	return parseSpan("--grace", s)
-}
-
 // stateFlags are the flags rotate, status and undo share (not schedule,
 // whose job gets its own arguments).
 func stateFlags(f *pflag.FlagSet, opts *rotateOptions) {
-	f.StringVar(&opts.statePath, "state", "", "keywarden's state database (default $KEYWARDEN_STATE, else $XDG_STATE_HOME/keywarden/state.db)")
-	f.StringVar(&opts.region, "region", "", "AWS region for the IAM and STS calls (default: the profile's, else the SDK's)")
+	addState(f, &opts.statePath, " (the rotations' journal)")
+	addRegion(f, &opts.region, "AWS region for the IAM and STS calls (default: the profile's, else the SDK's)")
+}
+
+func runRotate(ctx context.Context, opts rotateOptions, deps Deps) error {
+	s, err := rotateSession(opts, deps)
+	if err != nil {
+		return err
+	}
+	defer s.DB.Close()
+	job := rotate.Job{User: opts.user, KeyID: opts.keyID, Caller: opts.callerProfile, To: opts.to,
+		Grace: opts.grace.d, IfOlderThan: opts.ifOlderThan.d}
+	switch {
+	case opts.user != "":
+		return s.Rotate(ctx, job)
+	case opts.config != "":
+		cfg, err := rotate.LoadConfig(opts.config)
+		if err != nil {
+			return usageErr(err)
+		}
+		return s.RotateConfig(ctx, cfg, opts.config, job)
+	}
+	names, err := s.ProfileNames(opts.profiles, opts.allProfiles)
+	if err != nil {
+		return err
+	}
+	return s.RotateProfiles(ctx, names, job)
+}
+
+// rotateSession opens the state database and gives the engine the world.
+func rotateSession(opts rotateOptions, deps Deps) (*rotate.Session, error) {
+	db, err := deps.OpenState(opts.statePath)
+	if err != nil {
+		return nil, err
+	}
+	openStore := func() (*vault.Store, error) { return openVault(&credsOptions{}) }
+	return &rotate.Session{
+		DB: db, Signers: rotateaws.Signers{Load: deps.LoadAWS},
+		Profiles:  rotate.Profiles{Files: rotate.SharedFiles, Vault: openStore, Notes: deps.Stderr},
+		TargetEnv: target.Env{Getenv: deps.Getenv, Stderr: deps.Stderr},
+		Confirm:   func(question string) bool { return deps.confirm(opts.yes, question) },
+		MFACode:   func(serial string) (string, error) { return mfaCode(deps, opts.mfaToken, serial) },
+		Getenv:    deps.Getenv, Out: deps.Stdout, Err: deps.Stderr, Now: deps.Now,
+		Region: opts.region, DryRun: opts.dryRun, VerifyTimeout: opts.verifyTimeout,
+	}, nil
+}
+
+// mfaCode is --mfa-token, else the code the person at the terminal types.
+func mfaCode(deps Deps, token, serial string) (string, error) {
+	if token != "" {
+		return token, nil
+	}
+	code, err := deps.Prompter.Ask("MFA code for "+serial+": ", true)
+	if errors.Is(err, ui.ErrNoTerminal) {
+		err = ui.ErrNoTerminal // without the question, which the message has already
+	}
+	if err == nil && code == "" {
+		err = errors.New("empty answer")
+	}
+	if err != nil {
+		return "", fmt.Errorf("no MFA code for %s (give --mfa-token for unattended runs): %w", serial, err)
+	}
+	return code, nil
 }

@@ -6,6 +6,11 @@
 // next change is made, so a run killed at any point resumes where it stopped:
 // never a third key, never a key whose secret was lost, never a place left
 // pointing at a deactivated key.
+//
+// A Session runs one `keywarden rotate`: it finds where each profile's key
+// is kept (Profiles), signs as the right identity (Signers: the profile's
+// key, an MFA session, a service user's caller), runs a rotations file, and
+// reports each outcome in one line; status and undo read its journal.
 package rotate
 
 import (

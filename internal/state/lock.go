@@ -27,11 +27,10 @@ func (db *DB) Lock(ctx context.Context, name string) (unlock func() error, err e
 	if name == "" {
 		return nil, errors.New("lock: empty name")
 	}
-	dir := filepath.Join(filepath.Dir(db.path), "locks")
-	if err := ensureDir(dir); err != nil {
+	fl, err := db.lockFile(name)
+	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
-	fl := flock.New(filepath.Join(dir, lockFileName(name)), flock.SetPermissions(0o600))
 	ok, err := fl.TryLockContext(ctx, lockPoll)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
@@ -45,6 +44,15 @@ func (db *DB) Lock(ctx context.Context, name string) (unlock func() error, err e
 		}
 		return nil
 	}, nil
+}
+
+// lockFile is the file whose flock is the lock named name.
+func (db *DB) lockFile(name string) (*flock.Flock, error) {
+	dir := filepath.Join(filepath.Dir(db.path), "locks")
+	if err := ensureDir(dir); err != nil {
+		return nil, err
+	}
+	return flock.New(filepath.Join(dir, lockFileName(name)), flock.SetPermissions(0o600)), nil
 }
 
 // lockFileName maps any name to one safe file name: the readable part keeps

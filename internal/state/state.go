@@ -99,11 +99,28 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open state database %s: %w", path, err)
 	}
 	db := &DB{sql: sqldb, path: abs}
-	if err := db.init(context.Background()); err != nil {
+	if err := db.initAlone(); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("open state database %s: %w", path, classify(err))
 	}
 	return db, nil
+}
+
+// initAlone runs init holding a lock that every process opening the
+// database takes: two first runs at once (a cron job and a person) would
+// otherwise race through a half-made schema, and SQLite refuses the switch
+// to WAL at once, without waiting, while another connection reads. init's
+// statements wait at most their busy timeout, so the lock is soon free.
+func (db *DB) initAlone() error {
+	fl, err := db.lockFile("open-" + filepath.Base(db.path))
+	if err == nil {
+		err = fl.Lock()
+	}
+	if err != nil {
+		return fmt.Errorf("lock for opening: %w", err)
+	}
+	defer fl.Unlock()
+	return db.init(context.Background())
 }
 
 // Path is the absolute path of the database file.

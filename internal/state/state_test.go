@@ -118,8 +118,8 @@ func TestFileModes(t *testing.T) {
 	for _, p := range append(entries, locks...) {
 		want[p] = 0o600
 	}
-	if len(entries) < 3 || len(locks) != 1 {
-		t.Fatalf("files = %v %v, want state.db, -wal, -shm and one lock", entries, locks)
+	if len(entries) < 3 || len(locks) != 2 {
+		t.Fatalf("files = %v %v, want state.db, -wal, -shm, Open's lock and one more", entries, locks)
 	}
 	for p, mode := range want {
 		st, err := os.Stat(p)

@@ -1,6 +1,7 @@
 // Package rotateaws is rotate's IAM adapter: it lists, creates, activates,
 // deactivates and deletes an IAM user's access keys, reads when a key was
-// last used, and asks STS whether a key works.
+// last used, and asks STS whether a key works and who signs. Signers builds
+// the identities a rotation signs as.
 package rotateaws
 
 import (
@@ -10,35 +11,51 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targetaws"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
 // IAM makes rotate's calls, signed with the credentials of the aws.Config
 // it was built from, or with a key given to WithKey.
 type IAM struct {
-	cfg aws.Config
+	cfg     aws.Config // for IAM and STS (awsx.ForIAM)
+	targets aws.Config // for the targets that call AWS: as given, its region theirs
 }
 
-var _ rotate.IAM = (*IAM)(nil)
+var _ rotate.Signer = (*IAM)(nil)
 
 // New uses cfg's credentials, region, endpoints and retry policy.
 func New(cfg aws.Config) *IAM {
-	return &IAM{cfg: awsx.ForIAM(cfg)}
+	return &IAM{cfg: awsx.ForIAM(cfg), targets: cfg}
 }
 
 // WithKey returns an IAM that signs with key instead.
-func (a *IAM) WithKey(key credential.Key) *IAM { return &IAM{cfg: awsx.WithKey(a.cfg, key)} }
+func (a *IAM) WithKey(key credential.Key) rotate.Signer { return New(withKey(a.targets, key)) }
+
+// withKey is cfg signing with key alone, whatever credentials it held.
+func withKey(cfg aws.Config, key credential.Key) aws.Config {
+	cfg = cfg.Copy()
+	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
+		key.ID, key.Secret.Reveal(), key.SessionToken.Reveal()))
+	return cfg
+}
 
 // Caller asks STS who signs.
-func (a *IAM) Caller(ctx context.Context) (awsx.Identity, error) {
-	return awsx.CallerIdentity(ctx, a.cfg)
+func (a *IAM) Caller(ctx context.Context) (rotate.Caller, error) {
+	id, err := awsx.CallerIdentity(ctx, a.cfg)
+	return rotate.Caller(id), err
 }
+
+// Kinds are the Secrets Manager and SSM targets, signing as a does.
+func (a *IAM) Kinds() map[string]target.Kind { return targetaws.Kinds(a.targets) }
 
 // ListKeys lists user's access keys (at most two), oldest first.
 func (a *IAM) ListKeys(ctx context.Context, user string) ([]rotate.AccessKey, error) {

@@ -1,4 +1,4 @@
-package cli
+package schedule
 
 import (
 	"bytes"
@@ -34,16 +34,16 @@ Persistent=true
 [Install]
 WantedBy=timers.target
 `
-	if diff := cmp.Diff(wantService, systemdService(testExe, defaultRotateArgs)); diff != "" {
+	if diff := cmp.Diff(wantService, systemdService(testExe, DefaultArgs)); diff != "" {
 		t.Errorf("service (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(wantTimer, systemdTimer(timeOfDay{3, 17})); diff != "" {
+	if diff := cmp.Diff(wantTimer, systemdTimer(TimeOfDay{3, 17})); diff != "" {
 		t.Errorf("timer (-want +got):\n%s", diff)
 	}
 }
 
 func TestScheduleCronLineGolden(t *testing.T) {
-	got, err := cronLine(timeOfDay{3, 7}, testExe, defaultRotateArgs, "/home/me/.local/state/keywarden/rotate.log")
+	got, err := cronLine(TimeOfDay{3, 7}, testExe, DefaultArgs, "/home/me/.local/state/keywarden/rotate.log")
 	want := "7 3 * * * /usr/local/bin/keywarden rotate --all-profiles --if-older-than 90d --yes" +
 		" >>/home/me/.local/state/keywarden/rotate.log 2>&1 # keywarden-rotate"
 	if err != nil || got != want {
@@ -126,7 +126,7 @@ func TestScheduleCronQuotingSurvivesCronAndSh(t *testing.T) {
 }
 
 func TestScheduleCronRefusesLineBreaks(t *testing.T) {
-	_, err := cronLine(timeOfDay{3, 17}, testExe, []string{"--config", "a\nb"}, "/l")
+	_, err := cronLine(TimeOfDay{3, 17}, testExe, []string{"--config", "a\nb"}, "/l")
 	if err == nil || !strings.Contains(err.Error(), "line break") {
 		t.Errorf("an argument with a newline: %v", err)
 	}
@@ -146,14 +146,14 @@ func TestScheduleUnitsPassSystemdAnalyze(t *testing.T) {
 	dir := t.TempDir()
 	args := append([]string{"line\nbreak"}, trickyArgs...)
 	for name, text := range map[string]string{
-		scheduleUnit + ".service": systemdService(exe, args),
-		scheduleUnit + ".timer":   systemdTimer(timeOfDay{23, 59}),
+		unitName + ".service": systemdService(exe, args),
+		unitName + ".timer":   systemdTimer(TimeOfDay{23, 59}),
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(analyze, "verify", filepath.Join(dir, scheduleUnit+".service"), filepath.Join(dir, scheduleUnit+".timer"))
+	cmd := exec.Command(analyze, "verify", filepath.Join(dir, unitName+".service"), filepath.Join(dir, unitName+".timer"))
 	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_LEVEL=warning")
 	if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
@@ -188,15 +188,15 @@ func TestReplaceCronLine(t *testing.T) {
 }
 
 func TestParseAt(t *testing.T) {
-	good := map[string]timeOfDay{"03:17": {3, 17}, "3:17": {3, 17}, "00:00": {0, 0}, "23:59": {23, 59}}
+	good := map[string]TimeOfDay{"03:17": {3, 17}, "3:17": {3, 17}, "00:00": {0, 0}, "23:59": {23, 59}}
 	for in, want := range good {
-		if got, err := parseAt(in); err != nil || got != want {
-			t.Errorf("parseAt(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := ParseAt(in); err != nil || got != want {
+			t.Errorf("ParseAt(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "24:00", "12:60", "3:7", "03:17:00", "3pm", "-1:10", "+3:10", "03 17", "１２:00"} {
-		if _, err := parseAt(in); err == nil {
-			t.Errorf("parseAt(%q) accepted", in)
+		if _, err := ParseAt(in); err == nil {
+			t.Errorf("ParseAt(%q) accepted", in)
 		}
 	}
 }
@@ -206,14 +206,14 @@ func FuzzParseAt(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		at, err := parseAt(s)
+		at, err := ParseAt(s)
 		if err != nil {
 			return
 		}
-		if at.hour < 0 || at.hour > 23 || at.minute < 0 || at.minute > 59 {
-			t.Fatalf("parseAt(%q) = %v, out of range", s, at)
+		if at.Hour < 0 || at.Hour > 23 || at.Minute < 0 || at.Minute > 59 {
+			t.Fatalf("ParseAt(%q) = %v, out of range", s, at)
 		}
-		if again, err := parseAt(at.String()); err != nil || again != at {
+		if again, err := ParseAt(at.String()); err != nil || again != at {
 			t.Fatalf("%v does not round-trip: %v, %v", at, again, err)
 		}
 	})

@@ -1,6 +1,7 @@
-package cli
+package schedule
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -8,27 +9,37 @@ import (
 // The scheduled job's names: the systemd units and the tag that marks
 // keywarden's crontab line, so a re-install replaces it instead of adding one.
 const (
-	scheduleUnit = "keywarden-rotate"
-	cronTag      = "# keywarden-rotate"
+	unitName = "keywarden-rotate"
+	cronTag  = "# keywarden-rotate"
 	// randomDelay spreads many machines' runs over a quarter hour, so a fleet
 	// does not call IAM at the same second.
 	randomDelay = "15min"
 )
 
-// timeOfDay is --at, a local time of day.
-type timeOfDay struct{ hour, minute int }
+// TimeOfDay is when the job runs, local time. As a flag value (--at) it
+// reads H:MM or HH:MM.
+type TimeOfDay struct{ Hour, Minute int }
 
-func (t timeOfDay) String() string { return fmt.Sprintf("%02d:%02d", t.hour, t.minute) }
+func (t TimeOfDay) String() string { return fmt.Sprintf("%02d:%02d", t.Hour, t.Minute) }
 
-// parseAt reads --at: H:MM or HH:MM, 00:00 to 23:59.
-func parseAt(s string) (timeOfDay, error) {
+// Set reads s with ParseAt.
+func (t *TimeOfDay) Set(s string) error {
+	at, err := ParseAt(s)
+	if err == nil {
+		*t = at
+	}
+	return err
+}
+
+// ParseAt reads a time of day: H:MM or HH:MM, 00:00 to 23:59.
+func ParseAt(s string) (TimeOfDay, error) {
 	h, m, ok := strings.Cut(s, ":")
 	hour, okH := smallNumber(h, 1, 2)
 	minute, okM := smallNumber(m, 2, 2)
 	if !ok || !okH || !okM || hour > 23 || minute > 59 {
-		return timeOfDay{}, fmt.Errorf("--at %q: want a time of day HH:MM, 00:00 to 23:59", s)
+		return TimeOfDay{}, errors.New("want a time of day HH:MM, 00:00 to 23:59")
 	}
-	return timeOfDay{hour, minute}, nil
+	return TimeOfDay{hour, minute}, nil
 }
 
 // smallNumber reads minLen to maxLen ASCII digits.
@@ -64,7 +75,7 @@ ExecStart=` + strings.Join(words, " ") + "\n"
 
 // systemdTimer starts the service daily at at. Persistent=true runs a missed
 // run (a laptop asleep at that time) as soon as the machine wakes.
-func systemdTimer(at timeOfDay) string {
+func systemdTimer(at TimeOfDay) string {
 	return fmt.Sprintf(`# Written by 'keywarden rotate schedule'; running it again with --install rewrites this file.
 [Unit]
 Description=keywarden: rotate AWS access keys daily at %s
@@ -115,7 +126,7 @@ func safeWordRune(r rune) bool {
 }
 
 // cronLine is keywarden's crontab line: daily at at, output appended to logFile.
-func cronLine(at timeOfDay, exe string, args []string, logFile string) (string, error) {
+func cronLine(at TimeOfDay, exe string, args []string, logFile string) (string, error) {
 	words := []string{cronQuote(exe), "rotate"}
 	for _, a := range append([]string{exe, logFile}, args...) {
 		if strings.ContainsAny(a, "\n\r") {
@@ -125,7 +136,7 @@ func cronLine(at timeOfDay, exe string, args []string, logFile string) (string, 
 	for _, a := range args {
 		words = append(words, cronQuote(a))
 	}
-	return fmt.Sprintf("%d %d * * * %s >>%s 2>&1 %s", at.minute, at.hour, strings.Join(words, " "), cronQuote(logFile), cronTag), nil
+	return fmt.Sprintf("%d %d * * * %s >>%s 2>&1 %s", at.Minute, at.Hour, strings.Join(words, " "), cronQuote(logFile), cronTag), nil
 }
 
 // cronQuote quotes s for sh, then for cron, which turns an unescaped % into a
