@@ -66,12 +66,6 @@ func newCredsCmd(deps Deps) *cobra.Command {
 	return cmd
 }
 
-// openVault is deps.openVault with the real world, for rotate's files until
-// they take the store from their Deps.
-func openVault(opts *credsOptions) (*vault.Store, error) {
-	return Deps{}.withDefaults().openVault(opts)
-}
-
 // openVault opens the store, asking for a passphrase when the file backend
 // needs one and KEYWARDEN_PASSPHRASE is unset.
 func (d Deps) openVault(opts *credsOptions) (*vault.Store, error) {

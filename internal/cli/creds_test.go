@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awsfile"
-	"github.com/keywarden/keywarden/internal/ui"
 )
 
 // credsEnv is rotateEnv plus an empty file-backed store with a fast work
@@ -319,23 +317,6 @@ func TestCredsTruncatedStoreIsAClearErrorAndKeptAsIs(t *testing.T) {
 	if after, _ := os.ReadFile(path); !bytes.Equal(after, data[:len(data)/2]) {
 		t.Error("the damaged store was written over")
 	}
-}
-
-// answers is a scripted Prompter: each Ask takes the next answer, and
-// records the question and whether it was hidden.
-type answers struct {
-	list  []string
-	asked []string
-}
-
-func (a *answers) Ask(question string, hidden bool) (string, error) {
-	a.asked = append(a.asked, fmt.Sprintf("%s(hidden=%v)", question, hidden))
-	if len(a.list) == 0 {
-		return "", ui.ErrNoTerminal
-	}
-	next := a.list[0]
-	a.list = a.list[1:]
-	return next, nil
 }
 
 // TestCredsAsksThroughThePrompter: the confirmation, a new store's

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -40,7 +39,7 @@ Exit status: 0 nothing found, 1 keys found (and not all imported), 2 error.`,
 }
 
 func runCredsScrub(ctx context.Context, deps Deps, opts *credsOptions, extra []string, importFound bool) error {
-	home, err := os.UserHomeDir()
+	home, err := deps.home()
 	if err != nil {
 		return fmt.Errorf("scrub: %w", err)
 	}

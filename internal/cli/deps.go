@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,8 +23,11 @@ type Deps struct {
 	Stdout io.Writer
 	Stderr io.Writer
 
-	Now    func() time.Time
-	Getenv func(string) string
+	Now func() time.Time
+	// Getenv reads one environment variable; Environ lists them all (the
+	// environment a command keywarden runs starts from).
+	Getenv  func(string) string
+	Environ func() []string
 	// LoadAWS resolves the SDK configuration (profiles, AWS_ENDPOINT_URL,
 	// region, retries).
 	LoadAWS func(ctx context.Context, opts awsx.Options) (aws.Config, error)
@@ -54,6 +59,9 @@ func (d Deps) withDefaults() Deps {
 	if d.Getenv == nil {
 		d.Getenv = os.Getenv
 	}
+	if d.Environ == nil {
+		d.Environ = os.Environ
+	}
 	if d.LoadAWS == nil {
 		d.LoadAWS = awsx.Load
 	}
@@ -78,4 +86,12 @@ func openState(path string) (*state.DB, error) {
 		}
 	}
 	return state.Open(path)
+}
+
+// home is the user's home directory, from $HOME as the shell has it.
+func (d Deps) home() (string, error) {
+	if h := d.Getenv("HOME"); filepath.IsAbs(h) {
+		return h, nil
+	}
+	return "", errors.New("find the home directory: $HOME is not set to an absolute path")
 }

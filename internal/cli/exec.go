@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 
 	"github.com/spf13/cobra"
@@ -64,7 +63,7 @@ func runExec(ctx context.Context, deps Deps, opts *credsOptions, so sessionOptio
 		return err
 	}
 	s := sessionexec.Session{Profile: profile, Region: cmp.Or(so.region, c.Region), Key: c.Key, Expires: c.Expires}
-	code, err := sessionexec.Run(argv, sessionexec.Env(os.Environ(), s), sessionexec.Stdio{In: deps.Stdin, Out: deps.Stdout, Err: deps.Stderr})
+	code, err := sessionexec.Run(argv, sessionexec.Env(deps.Environ(), s), sessionexec.Stdio{In: deps.Stdin, Out: deps.Stdout, Err: deps.Stderr})
 	var notRun *exec.Error
 	switch {
 	case errors.As(err, &notRun):

@@ -196,7 +196,7 @@ func rotateSession(opts rotateOptions, deps Deps) (*rotate.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	openStore := func() (*vault.Store, error) { return openVault(&credsOptions{}) }
+	openStore := func() (*vault.Store, error) { return deps.openVault(&credsOptions{}) }
 	return &rotate.Session{
 		DB: db, Signers: rotateaws.Signers{Load: deps.LoadAWS},
 		Profiles:  rotate.Profiles{Files: rotate.SharedFiles, Vault: openStore, Notes: deps.Stderr},

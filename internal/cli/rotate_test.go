@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
-	"github.com/keywarden/keywarden/internal/ui"
 )
 
 // rotateEnv is a moto user whose key two profiles of the credentials file
@@ -84,23 +82,6 @@ func runMain(t *testing.T, args ...string) (string, string, int) {
 	var stdout, stderr bytes.Buffer
 	code := Main(args, Deps{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Prompter: &answers{}})
 	return stdout.String(), stderr.String(), code
-}
-
-// answers is a scripted Prompter: each Ask takes the next answer, and
-// records the question and whether it was hidden.
-type answers struct {
-	list  []string
-	asked []string
-}
-
-func (a *answers) Ask(question string, hidden bool) (string, error) {
-	a.asked = append(a.asked, fmt.Sprintf("%s(hidden=%v)", question, hidden))
-	if len(a.list) == 0 {
-		return "", ui.ErrNoTerminal
-	}
-	next := a.list[0]
-	a.list = a.list[1:]
-	return next, nil
 }
 
 // newKeyOf finds the key id that replaced old in the file's default profile.
