@@ -106,10 +106,14 @@ func idOf(f Finding) findingID {
 	return findingID{f.Check, f.AccountID, f.Resource, key}
 }
 
-// created lists the users and keys created after since.
+// created lists the users and keys created since the earlier audit. IAM
+// gives creation times in whole seconds, and a report's as_of has whole
+// seconds: what was created in the second of since may have come after it,
+// and is listed rather than missed.
 func created(since time.Time, invs []Inventory) []Change {
 	var out []Change
-	after := func(d Date) bool { return d.Known() && d.Time.After(since) }
+	since = since.Truncate(time.Second)
+	after := func(d Date) bool { return d.Known() && !d.Time.Truncate(time.Second).Before(since) }
 	for _, inv := range invs {
 		if inv.Root != nil {
 			root := Finding{AccountID: inv.AccountID, Resource: inv.Root.ARN, Severity: severity.Info}

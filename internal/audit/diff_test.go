@@ -104,3 +104,27 @@ func TestDiffDoesNotCallAUserNoLongerNewFixed(t *testing.T) {
 		t.Errorf("want no changes, got %v", changes(got))
 	}
 }
+
+// IAM gives creation times in whole seconds and a report's as_of has whole
+// seconds too (a report with no findings has its file time, which has
+// nanoseconds): a user or key created in the second the earlier audit was
+// judged at may have come after it, and is listed rather than missed.
+func TestDiffListsWhatWasCreatedInTheSecondOfTheEarlierAudit(t *testing.T) {
+	judged := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for name, since := range map[string]time.Time{
+		"as_of of a report":     judged,
+		"file time of a report": judged.Add(700 * time.Millisecond),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dave := user("dave", withID(active(1, 0, 0), "dave"))
+			dave.Created, dave.Keys[0].Created = At(judged), At(judged)
+			erin := user("erin", withID(active(1, 0, 0), "erin"))
+			erin.Created, erin.Keys[0].Created = At(judged.Add(-time.Second)), At(judged.Add(-time.Second))
+			got := changes(Diff(Previous{AsOf: since}, []Inventory{account(dave, erin)}, nil))
+			want := []string{"new-key  dave key", "new-user  dave"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
