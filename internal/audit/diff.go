@@ -37,6 +37,9 @@ type Previous struct {
 	// AsOf is when the earlier audit judged ages; zero when its report does
 	// not say (then new users and keys cannot be told).
 	AsOf time.Time
+	// AsOfIsFileTime says the report did not say (it had no findings, or
+	// an older keywarden wrote it) and AsOf is its file's modification time.
+	AsOfIsFileTime bool
 }
 
 // staleChecks are the checks that fire as a key ages without rotation or use.
@@ -156,5 +159,18 @@ func sortChanges(out []Change) {
 			cmp.Compare(a.Finding.KeyID, b.Finding.KeyID),
 			cmp.Compare(a.Finding.Check, b.Finding.Check),
 		)
+	})
+}
+
+// failingChanges are the kinds of change --fail-on judges: what is new or
+// worse, not what was already known or has been fixed.
+var failingChanges = []ChangeKind{NewlyStale, NewFinding, Worse}
+
+// DiffFails reports whether a change is a new, newly stale or worse finding
+// at or above level: what --diff fails on, so CI fails on what is new, not
+// on known debt.
+func DiffFails(changes []Change, level severity.Level) bool {
+	return slices.ContainsFunc(changes, func(c Change) bool {
+		return slices.Contains(failingChanges, c.Kind) && c.Finding.Severity >= level
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/internal/severity"
 )
 
 // changes renders changes compactly: "kind CHECK resource [key-seed]".
@@ -126,5 +128,21 @@ func TestDiffListsWhatWasCreatedInTheSecondOfTheEarlierAudit(t *testing.T) {
 				t.Errorf("changes (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestDiffFailsOnlyOnWhatIsNewOrWorse: known debt and what was fixed do
+// not fail --diff; a new, newly stale or worse finding at the level does.
+func TestDiffFailsOnlyOnWhatIsNewOrWorse(t *testing.T) {
+	medium := Finding{Check: "KW-KEY-AGE", Severity: severity.Medium}
+	for kind, fails := range map[ChangeKind]bool{NewlyStale: true, NewFinding: true, Worse: true,
+		Fixed: false, NotReAudited: false, NewKey: false, NewUser: false} {
+		changes := []Change{{Kind: kind, Finding: medium}}
+		if got := DiffFails(changes, severity.Medium); got != fails {
+			t.Errorf("%s at medium: DiffFails = %v, want %v", kind, got, fails)
+		}
+		if DiffFails(changes, severity.High) {
+			t.Errorf("%s of a medium finding fails at high", kind)
+		}
 	}
 }
