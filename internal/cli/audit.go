@@ -129,7 +129,7 @@ func newAuditCmd(deps Deps) *cobra.Command {
 	pf.IntVar(&opts.scope.Concurrency, "org-concurrency", auditaws.DefaultOrgConcurrency, "with --org: how many accounts are read at once")
 	pf.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
 	cmd.Flags().StringVar(&opts.diff, "diff", "", "list what changed since an earlier audit's json report: new users and keys, keys newly stale, findings fixed")
-	opts.failOn = addFailOn(cmd, cmd.Flags(), severity.Low, "finding")
+	opts.failOn = addFailOn(cmd, cmd.Flags(), severity.Low, "a finding")
 
 	keys := &cobra.Command{
 		Use:     "keys",

@@ -92,7 +92,7 @@ func newScanCmd(deps Deps) *cobra.Command {
 	f.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
 	f.StringVar(&opts.Baseline, "baseline", "", "report only findings not in this earlier report (json, jsonl or sarif)")
 	f.StringVar(&opts.Config, "config", "", "allowlist file (default: .keywarden.toml or .keywarden.yaml in the scanned root)")
-	opts.failOn = addFailOn(cmd, f, severity.Low, "finding")
+	opts.failOn = addFailOn(cmd, f, severity.Low, "a finding")
 	addProfile(f, &opts.profile, "AWS profile for --verify (default: the SDK's)")
 	addRegion(f, &opts.region, "AWS region for --verify (default: the SDK's)")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress or summary on stderr")
