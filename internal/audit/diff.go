@@ -87,7 +87,7 @@ func Diff(prev Previous, invs []Inventory, cur []Finding) []Change {
 		out = append(out, Change{Kind: kind, Finding: f})
 	}
 	if !prev.AsOf.IsZero() {
-		out = append(out, created(prev.AsOf, invs)...)
+		out = append(out, created(prev, invs)...)
 	}
 	sortChanges(out)
 	return out
@@ -111,33 +111,44 @@ func idOf(f Finding) findingID {
 
 // created lists the users and keys created since the earlier audit. IAM
 // gives creation times in whole seconds, and a report's as_of has whole
-// seconds: what was created in the second of since may have come after it,
-// and is listed rather than missed.
-func created(since time.Time, invs []Inventory) []Change {
+// seconds: what was created in the second of as_of may have come after it,
+// and is listed rather than missed, unless the earlier report names it (a
+// finding on the user, or on the key): then it was there already.
+func created(prev Previous, invs []Inventory) []Change {
+	since := prev.AsOf.Truncate(time.Second)
+	named := map[string]bool{}
+	for _, f := range prev.Findings {
+		named[f.Resource] = true
+		if f.KeyID != "" {
+			named[f.KeyID] = true
+		}
+	}
+	isNew := func(d Date, name string) bool {
+		t := d.Time.Truncate(time.Second)
+		return d.Known() && (t.After(since) || t.Equal(since) && (name == "" || !named[name]))
+	}
 	var out []Change
-	since = since.Truncate(time.Second)
-	after := func(d Date) bool { return d.Known() && !d.Time.Truncate(time.Second).Before(since) }
 	for _, inv := range invs {
 		if inv.Root != nil {
 			root := Finding{AccountID: inv.AccountID, Resource: inv.Root.ARN, Severity: severity.Info}
-			out = append(out, newKeys(root, inv.Root.Keys, after)...)
+			out = append(out, newKeys(root, inv.Root.Keys, isNew)...)
 		}
 		for _, u := range inv.Users {
 			principal := Finding{AccountID: inv.AccountID, Resource: u.ARN, Severity: severity.Info}
-			if after(u.Created) {
+			if isNew(u.Created, u.ARN) {
 				out = append(out, Change{Kind: NewUser, Finding: principal, Created: u.Created.Time})
 			}
-			out = append(out, newKeys(principal, u.Keys, after)...)
+			out = append(out, newKeys(principal, u.Keys, isNew)...)
 		}
 	}
 	return out
 }
 
-// newKeys lists the keys of principal that after says are new.
-func newKeys(principal Finding, keys []Key, after func(Date) bool) []Change {
+// newKeys lists the keys of principal that isNew says are new.
+func newKeys(principal Finding, keys []Key, isNew func(d Date, name string) bool) []Change {
 	var out []Change
 	for _, k := range keys {
-		if after(k.Created) {
+		if isNew(k.Created, k.ID) {
 			key := principal
 			key.KeyID = k.ID
 			out = append(out, Change{Kind: NewKey, Finding: key, Created: k.Created.Time})

@@ -146,3 +146,25 @@ func TestDiffFailsOnlyOnWhatIsNewOrWorse(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffKnowsWhatTheEarlierReportNames: in the second of as_of, a user or
+// key the earlier report names existed when it was judged, and is not new.
+func TestDiffKnowsWhatTheEarlierReportNames(t *testing.T) {
+	judged := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	frank := user("frank", withID(active(1, 0, 0), "frank"))
+	frank.Created, frank.Keys[0].Created = At(judged), At(judged)
+	grace := user("grace", withID(active(1, 0, 0), "grace"), withID(active(2, 0, 0), "grace-2"))
+	grace.Created, grace.Keys[0].Created, grace.Keys[1].Created = At(judged), At(judged), At(judged)
+	before := []Finding{
+		{Check: "KW-USER-NEW", AccountID: testAccount, Resource: frank.ARN, Severity: severity.Info},
+		{Check: "KW-KEY-ADMIN", AccountID: testAccount, Resource: grace.ARN, KeyID: grace.Keys[0].ID, Severity: severity.Critical},
+	}
+	now := []Finding{before[0], before[1]}
+	got := changes(Diff(Previous{Findings: before, AsOf: judged}, []Inventory{account(frank, grace)}, now))
+	// frank is named, his key is not; grace is named (by a finding on her
+	// key), and so is her first key, not her second.
+	want := []string{"new-key  frank key", "new-key  grace key"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+}
