@@ -2,20 +2,17 @@ package cli
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/span"
 )
 
-// What follows served scan's and audit's own flag parsing, which the shared
-// typed flags (flags.go) replaced; other verbs still call it. Delete the
-// file once none does.
-
-func contains(list []string, s string) bool { return slices.Contains(list, s) }
-
-// parseSpan reads a threshold such as 90d, 12w or 36h (see internal/span);
-// it must be positive.
+// parseSpan served audit's own span flags, which the shared typed flags
+// (addSpan) replaced; rotate still calls it. Delete the file once nothing
+// does.
+//
+// It reads a threshold such as 90d, 12w or 36h (see internal/span); it must
+// be positive.
 func parseSpan(flag, s string) (time.Duration, error) {
 	d, err := span.Parse(s)
 	if err != nil || d == 0 {
