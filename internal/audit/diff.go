@@ -37,6 +37,9 @@ type Previous struct {
 	// AsOf is when the earlier audit judged ages; zero when its report does
 	// not say (then new users and keys cannot be told).
 	AsOf time.Time
+	// AsOfIsFileTime says the report did not say (it had no findings, or
+	// an older keywarden wrote it) and AsOf is its file's modification time.
+	AsOfIsFileTime bool
 }
 
 // staleChecks are the checks that fire as a key ages without rotation or use.
@@ -84,7 +87,7 @@ func Diff(prev Previous, invs []Inventory, cur []Finding) []Change {
 		out = append(out, Change{Kind: kind, Finding: f})
 	}
 	if !prev.AsOf.IsZero() {
-		out = append(out, created(prev.AsOf, invs)...)
+		out = append(out, created(prev, invs)...)
 	}
 	sortChanges(out)
 	return out
@@ -106,31 +109,46 @@ func idOf(f Finding) findingID {
 	return findingID{f.Check, f.AccountID, f.Resource, key}
 }
 
-// created lists the users and keys created after since.
-func created(since time.Time, invs []Inventory) []Change {
+// created lists the users and keys created since the earlier audit. IAM
+// gives creation times in whole seconds, and a report's as_of has whole
+// seconds: what was created in the second of as_of may have come after it,
+// and is listed rather than missed, unless the earlier report names it (a
+// finding on the user, or on the key): then it was there already.
+func created(prev Previous, invs []Inventory) []Change {
+	since := prev.AsOf.Truncate(time.Second)
+	named := map[string]bool{}
+	for _, f := range prev.Findings {
+		named[f.Resource] = true
+		if f.KeyID != "" {
+			named[f.KeyID] = true
+		}
+	}
+	isNew := func(d Date, name string) bool {
+		t := d.Time.Truncate(time.Second)
+		return d.Known() && (t.After(since) || t.Equal(since) && (name == "" || !named[name]))
+	}
 	var out []Change
-	after := func(d Date) bool { return d.Known() && d.Time.After(since) }
 	for _, inv := range invs {
 		if inv.Root != nil {
 			root := Finding{AccountID: inv.AccountID, Resource: inv.Root.ARN, Severity: severity.Info}
-			out = append(out, newKeys(root, inv.Root.Keys, after)...)
+			out = append(out, newKeys(root, inv.Root.Keys, isNew)...)
 		}
 		for _, u := range inv.Users {
 			principal := Finding{AccountID: inv.AccountID, Resource: u.ARN, Severity: severity.Info}
-			if after(u.Created) {
+			if isNew(u.Created, u.ARN) {
 				out = append(out, Change{Kind: NewUser, Finding: principal, Created: u.Created.Time})
 			}
-			out = append(out, newKeys(principal, u.Keys, after)...)
+			out = append(out, newKeys(principal, u.Keys, isNew)...)
 		}
 	}
 	return out
 }
 
-// newKeys lists the keys of principal that after says are new.
-func newKeys(principal Finding, keys []Key, after func(Date) bool) []Change {
+// newKeys lists the keys of principal that isNew says are new.
+func newKeys(principal Finding, keys []Key, isNew func(d Date, name string) bool) []Change {
 	var out []Change
 	for _, k := range keys {
-		if after(k.Created) {
+		if isNew(k.Created, k.ID) {
 			key := principal
 			key.KeyID = k.ID
 			out = append(out, Change{Kind: NewKey, Finding: key, Created: k.Created.Time})
@@ -152,5 +170,18 @@ func sortChanges(out []Change) {
 			cmp.Compare(a.Finding.KeyID, b.Finding.KeyID),
 			cmp.Compare(a.Finding.Check, b.Finding.Check),
 		)
+	})
+}
+
+// failingChanges are the kinds of change --fail-on judges: what is new or
+// worse, not what was already known or has been fixed.
+var failingChanges = []ChangeKind{NewlyStale, NewFinding, Worse}
+
+// DiffFails reports whether a change is a new, newly stale or worse finding
+// at or above level: what --diff fails on, so CI fails on what is new, not
+// on known debt.
+func DiffFails(changes []Change, level severity.Level) bool {
+	return slices.ContainsFunc(changes, func(c Change) bool {
+		return slices.Contains(failingChanges, c.Kind) && c.Finding.Severity >= level
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/internal/severity"
 )
 
 // changes renders changes compactly: "kind CHECK resource [key-seed]".
@@ -102,5 +104,67 @@ func TestDiffDoesNotCallAUserNoLongerNewFixed(t *testing.T) {
 	later := asOf.Add(60 * day)
 	if got := Diff(Previous{Findings: before, AsOf: asOf}, []Inventory{account(carol)}, Run(account(carol), DefaultConfig(later))); len(got) != 0 {
 		t.Errorf("want no changes, got %v", changes(got))
+	}
+}
+
+// IAM gives creation times in whole seconds and a report's as_of has whole
+// seconds too (a report with no findings has its file time, which has
+// nanoseconds): a user or key created in the second the earlier audit was
+// judged at may have come after it, and is listed rather than missed.
+func TestDiffListsWhatWasCreatedInTheSecondOfTheEarlierAudit(t *testing.T) {
+	judged := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for name, since := range map[string]time.Time{
+		"as_of of a report":     judged,
+		"file time of a report": judged.Add(700 * time.Millisecond),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dave := user("dave", withID(active(1, 0, 0), "dave"))
+			dave.Created, dave.Keys[0].Created = At(judged), At(judged)
+			erin := user("erin", withID(active(1, 0, 0), "erin"))
+			erin.Created, erin.Keys[0].Created = At(judged.Add(-time.Second)), At(judged.Add(-time.Second))
+			got := changes(Diff(Previous{AsOf: since}, []Inventory{account(dave, erin)}, nil))
+			want := []string{"new-key  dave key", "new-user  dave"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDiffFailsOnlyOnWhatIsNewOrWorse: known debt and what was fixed do
+// not fail --diff; a new, newly stale or worse finding at the level does.
+func TestDiffFailsOnlyOnWhatIsNewOrWorse(t *testing.T) {
+	medium := Finding{Check: "KW-KEY-AGE", Severity: severity.Medium}
+	for kind, fails := range map[ChangeKind]bool{NewlyStale: true, NewFinding: true, Worse: true,
+		Fixed: false, NotReAudited: false, NewKey: false, NewUser: false} {
+		changes := []Change{{Kind: kind, Finding: medium}}
+		if got := DiffFails(changes, severity.Medium); got != fails {
+			t.Errorf("%s at medium: DiffFails = %v, want %v", kind, got, fails)
+		}
+		if DiffFails(changes, severity.High) {
+			t.Errorf("%s of a medium finding fails at high", kind)
+		}
+	}
+}
+
+// TestDiffKnowsWhatTheEarlierReportNames: in the second of as_of, a user or
+// key the earlier report names existed when it was judged, and is not new.
+func TestDiffKnowsWhatTheEarlierReportNames(t *testing.T) {
+	judged := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	frank := user("frank", withID(active(1, 0, 0), "frank"))
+	frank.Created, frank.Keys[0].Created = At(judged), At(judged)
+	grace := user("grace", withID(active(1, 0, 0), "grace"), withID(active(2, 0, 0), "grace-2"))
+	grace.Created, grace.Keys[0].Created, grace.Keys[1].Created = At(judged), At(judged), At(judged)
+	before := []Finding{
+		{Check: "KW-USER-NEW", AccountID: testAccount, Resource: frank.ARN, Severity: severity.Info},
+		{Check: "KW-KEY-ADMIN", AccountID: testAccount, Resource: grace.ARN, KeyID: grace.Keys[0].ID, Severity: severity.Critical},
+	}
+	now := []Finding{before[0], before[1]}
+	got := changes(Diff(Previous{Findings: before, AsOf: judged}, []Inventory{account(frank, grace)}, now))
+	// frank is named, his key is not; grace is named (by a finding on her
+	// key), and so is her first key, not her second.
+	want := []string{"new-key  frank key", "new-key  grace key"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
 	}
 }

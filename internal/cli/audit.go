@@ -12,29 +12,22 @@ import (
 	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/severity"
-	"github.com/keywarden/keywarden/internal/span"
 )
 
-// auditOptions is everything `keywarden audit` (and `audit keys`) was told, resolved once from flags.
+// auditOptions is everything `keywarden audit` (and `audit keys`) was told,
+// resolved once from flags.
 type auditOptions struct {
-	profile string
-	region  string
-	asOf    time.Time // zero: now
-	cfg     audit.Config
-	format  string
-	output  string
-	failOn  severity.Level
-	org     bool                // --org: every account of the organization
-	orgOpts auditaws.OrgOptions // --role-name, --org-concurrency
-	diff    string              // --diff: an earlier audit's json report
-	regions []string            // --regions: the regions of the regional reads; empty: every enabled one
-	keyIDs  bool                // --key-ids: one ListAccessKeys per key holder, to name keys by id
-}
-
-// auditFlags holds the raw flag values until they are parsed into auditOptions.
-type auditFlags struct {
-	asOf, maxKeyAge, maxUnused, failOn string
-	newUserDays                        int
+	profile, region      string
+	scope                auditaws.Scope // what is read: --org, --role-name, --org-concurrency, --regions, --key-ids
+	keyIDs               bool
+	asOf                 string
+	maxKeyAge, maxUnused *spanFlag
+	newUserDays          int
+	judge                audit.Options // how it is judged, from the flags above; AsOf zero: now, once read
+	format               *formatFlag
+	output               string
+	failOn               *severityFlag
+	diff                 string // an earlier audit's json report
 }
 
 // auditFormats are the report formats plus a self-contained HTML page.
@@ -106,14 +99,7 @@ Exit status: 0 listed, 2 usage or runtime error. (The inventory never exits 1: r
 'keywarden audit' to fail on findings.)`
 
 func newAuditCmd(deps Deps) *cobra.Command {
-	return newAuditCmdWith(deps, defaultAuditDeps())
-}
-
-// newAuditCmdWith builds `audit` and `audit keys` over an account reader, so
-// tests can feed a fixed inventory.
-func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
-	opts := auditOptions{}
-	raw := auditFlags{}
+	opts := &auditOptions{}
 	cmd := &cobra.Command{
 		Use:     "audit",
 		Short:   "Check an AWS account's users and access keys against CIS / Security Hub practices",
@@ -121,34 +107,29 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 		Example: auditExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			formats := auditFormats
-			if opts.diff != "" {
-				formats = keysFormats
-			}
-			if err := opts.resolve(raw, formats, ad.now()); err != nil {
+			if err := opts.resolve(deps.Now(), opts.diff != ""); err != nil {
 				return usageErr(err)
 			}
-			return runAudit(cmd.Context(), opts, deps, ad)
+			return runAudit(cmd.Context(), *opts, deps)
 		},
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&opts.profile, "profile", "", "AWS profile (default: the SDK's: AWS_PROFILE, else default)")
-	pf.StringVar(&opts.region, "region", "", "AWS region for the IAM, STS and CloudTrail calls (default: the SDK's)")
+	addProfile(pf, &opts.profile, "")
+	addRegion(pf, &opts.region, "AWS region for the IAM, STS and CloudTrail calls (default: the SDK's)")
 	pf.BoolVar(&opts.keyIDs, "key-ids", true, "name keys by id (one ListAccessKeys per user holding a key); false: by credential-report slot, in a handful of calls however many users")
-	pf.StringSliceVar(&opts.regions, "regions", nil, "read EC2, Lambda, ECS and SSM in these regions only (default: every region enabled for the account)")
-	pf.StringVar(&raw.asOf, "as-of", "", "judge ages at this time: 2027-01-01, RFC 3339, or +30d/-2w/+12h from now (default: now)")
-	pf.StringVar(&raw.maxKeyAge, "max-key-age", "90d", "an active key older than this must be rotated (h, d or w)")
-	pf.StringVar(&raw.maxUnused, "max-unused", "45d", "an active key unused this long must go (h, d or w)")
-	pf.IntVar(&raw.newUserDays, "new-user-days", 30, "list users created within this many days for review")
-	pf.StringVarP(&opts.format, "format", "f", "text", "output format: "+strings.Join(auditFormats, "|")+" (audit keys, --diff: "+strings.Join(keysFormats, "|")+")")
-	pf.BoolVar(&opts.org, "org", false, "audit every ACTIVE account of the caller's AWS Organization (run from the management account)")
-	pf.StringVar(&opts.orgOpts.RoleName, "role-name", auditaws.DefaultOrgRole, "with --org: the role assumed in each member account")
-	pf.IntVar(&opts.orgOpts.Concurrency, "org-concurrency", auditaws.DefaultOrgConcurrency, "with --org: how many accounts are read at once")
+	addRegions(pf, &opts.scope.Regions, "read EC2, Lambda, ECS and SSM in these regions only")
+	pf.StringVar(&opts.asOf, "as-of", "", "judge ages at this time: 2027-01-01, RFC 3339, or +30d/-2w/+12h from now (default: now)")
+	opts.maxKeyAge = addSpan(pf, "max-key-age", "90d", false, "an active key older than this must be rotated")
+	opts.maxUnused = addSpan(pf, "max-unused", "45d", false, "an active key unused this long must go")
+	pf.IntVar(&opts.newUserDays, "new-user-days", 30, "list users created within this many days for review")
+	opts.format = addFormat(cmd, pf, "", auditFormats...)
+	pf.Lookup("format").Usage += " (audit keys, --diff: " + strings.Join(keysFormats, "|") + ")"
+	pf.BoolVar(&opts.scope.Org, "org", false, "audit every ACTIVE account of the caller's AWS Organization (run from the management account)")
+	pf.StringVar(&opts.scope.RoleName, "role-name", auditaws.DefaultOrgRole, "with --org: the role assumed in each member account")
+	pf.IntVar(&opts.scope.Concurrency, "org-concurrency", auditaws.DefaultOrgConcurrency, "with --org: how many accounts are read at once")
 	pf.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
 	cmd.Flags().StringVar(&opts.diff, "diff", "", "list what changed since an earlier audit's json report: new users and keys, keys newly stale, findings fixed")
-	cmd.Flags().StringVar(&raw.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: low|medium|high|critical")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(auditFormats, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
+	opts.failOn = addFailOn(cmd, cmd.Flags(), severity.Low, "a finding")
 
 	keys := &cobra.Command{
 		Use:     "keys",
@@ -157,58 +138,43 @@ func newAuditCmdWith(deps Deps, ad auditDeps) *cobra.Command {
 		Example: "  keywarden audit keys\n  keywarden audit keys --as-of 2027-01-01 --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			raw.failOn = "low" // not a flag of keys; keeps resolve's parsing uniform
-			if err := opts.resolve(raw, keysFormats, ad.now()); err != nil {
+			if err := opts.resolve(deps.Now(), true); err != nil {
 				return usageErr(err)
 			}
-			return runAuditKeys(cmd.Context(), opts, deps, ad)
+			return runAuditKeys(cmd.Context(), *opts, deps)
 		},
 	}
 	cmd.AddCommand(keys)
 	return cmd
 }
 
-// resolve parses the raw flag values; every error names its flag.
-func (o *auditOptions) resolve(raw auditFlags, formats []string, now time.Time) error {
-	if !contains(formats, o.format) {
-		return fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(formats, ", "))
+// resolve checks what the flags cannot check alone and builds the judging
+// options; tables (audit keys, --diff) narrow the formats. Every error
+// names its flag.
+func (o *auditOptions) resolve(now time.Time, table bool) error {
+	if table {
+		if err := (&formatFlag{names: keysFormats}).Set(o.format.value); err != nil {
+			return fmt.Errorf("--format %q: %w", o.format.value, err)
+		}
 	}
-	lvl, err := severity.Parse(raw.failOn)
-	if err != nil {
-		return fmt.Errorf("--fail-on: %w", err)
-	}
-	o.failOn = lvl
-	if raw.asOf != "" {
-		if o.asOf, err = audit.ParseAsOf(raw.asOf, now); err != nil {
+	var asOf time.Time
+	if o.asOf != "" {
+		var err error
+		if asOf, err = audit.ParseAsOf(o.asOf, now); err != nil {
 			return err
 		}
 	}
-	if o.cfg.MaxKeyAge, err = parseSpan("--max-key-age", raw.maxKeyAge); err != nil {
-		return err
-	}
-	if o.cfg.MaxUnused, err = parseSpan("--max-unused", raw.maxUnused); err != nil {
-		return err
-	}
-	if raw.newUserDays < 1 {
-		return fmt.Errorf("--new-user-days %d: want a positive number of days", raw.newUserDays)
-	}
-	o.cfg.NewUser = time.Duration(raw.newUserDays) * 24 * time.Hour
-	if o.orgOpts.Concurrency < 1 {
-		return fmt.Errorf("--org-concurrency %d: want a positive number", o.orgOpts.Concurrency)
-	}
-	o.orgOpts.Regions, o.orgOpts.NoKeyIDs = o.regions, !o.keyIDs
-	if o.orgOpts.RoleName == "" {
+	switch {
+	case o.newUserDays < 1:
+		return fmt.Errorf("--new-user-days %d: want a positive number of days", o.newUserDays)
+	case o.scope.Concurrency < 1:
+		return fmt.Errorf("--org-concurrency %d: want a positive number", o.scope.Concurrency)
+	case o.scope.RoleName == "":
 		return fmt.Errorf("--role-name: want a role name")
 	}
+	o.scope.NoKeyIDs = !o.keyIDs
+	cfg := audit.Config{AsOf: asOf, MaxKeyAge: o.maxKeyAge.d, MaxUnused: o.maxUnused.d,
+		NewUser: time.Duration(o.newUserDays) * 24 * time.Hour}
+	o.judge = audit.Options{Config: cfg, Org: o.scope.Org, Role: o.scope.RoleName}
 	return nil
-}
-
-// parseSpan reads a threshold such as 90d, 12w or 36h (see internal/span);
-// it must be positive.
-func parseSpan(flag, s string) (time.Duration, error) {
-	d, err := span.Parse(s)
-	if err != nil || d == 0 {
-		return 0, fmt.Errorf("%s %q: want a positive whole number with a unit h, d or w (e.g. 90d)", flag, s)
-	}
-	return d, nil
 }

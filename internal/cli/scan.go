@@ -2,33 +2,27 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/report"
+	"github.com/keywarden/keywarden/internal/scan/collect"
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
 // scanOptions is everything `keywarden scan` was told, resolved once from flags.
 type scanOptions struct {
-	paths       []string
-	urls        []string
-	noGit       bool
-	staged      bool
-	commitMsg   string
-	verify      bool
-	verifyConc  int
-	verifyRate  float64
-	showSecrets bool
-	format      string
-	output      string
-	baseline    string
-	config      string
-	failOn      severity.Level
-	profile     string
-	region      string
-	quiet       bool
+	collect.Options // the inputs and filters
+	verify          bool
+	verifyConc      int
+	verifyRate      float64
+	showSecrets     bool
+	format          *formatFlag
+	output          string
+	failOn          *severityFlag
+	profile         string
+	region          string
+	quiet           bool
 }
 
 const scanLong = `Scan files, directories, archives, stdin, the whole git history, staged changes or a web
@@ -72,19 +66,13 @@ const scanExample = `  keywarden scan                         # this directory (
 
 func newScanCmd(deps Deps) *cobra.Command {
 	opts := scanOptions{}
-	var failOn string
 	cmd := &cobra.Command{
 		Use:     "scan [PATH...]",
 		Short:   "Find leaked AWS keys in files, archives, stdin, git history and exposed .git/",
 		Long:    scanLong,
 		Example: scanExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lvl, err := severity.Parse(failOn)
-			if err != nil {
-				return usageErr(fmt.Errorf("--fail-on: %w", err))
-			}
-			opts.failOn = lvl
-			opts.paths = args
+			opts.Paths = args
 			if err := opts.validate(); err != nil {
 				return usageErr(err)
 			}
@@ -92,61 +80,39 @@ func newScanCmd(deps Deps) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.urls, "url", nil, "scan a web site for an exposed .git/ and leak files (repeatable)")
-	f.BoolVar(&opts.noGit, "no-git", false, "scan a repository's files only, not its history")
-	f.BoolVar(&opts.staged, "staged", false, "scan only what is staged in the repository at PATH (default .)")
-	f.StringVar(&opts.commitMsg, "commit-msg", "", "scan a commit message file (for the commit-msg hook)")
+	f.StringArrayVar(&opts.URLs, "url", nil, "scan a web site for an exposed .git/ and leak files (repeatable)")
+	f.BoolVar(&opts.NoGit, "no-git", false, "scan a repository's files only, not its history")
+	f.BoolVar(&opts.Staged, "staged", false, "scan only what is staged in the repository at PATH (default .)")
+	f.StringVar(&opts.CommitMsg, "commit-msg", "", "scan a commit message file (for the commit-msg hook)")
 	f.BoolVar(&opts.verify, "verify", false, "check found key pairs with STS GetCallerIdentity")
 	f.IntVar(&opts.verifyConc, "verify-concurrency", 4, "STS checks in flight at once")
 	f.Float64Var(&opts.verifyRate, "verify-rate", 10, "STS checks per second at most")
 	f.BoolVar(&opts.showSecrets, "show-secrets", false, "print secrets in clear (they are redacted by default)")
-	f.StringVarP(&opts.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, "|"))
+	opts.format = addFormat(cmd, f, "", report.Formats...)
 	f.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
-	f.StringVar(&opts.baseline, "baseline", "", "report only findings not in this earlier report (json, jsonl or sarif)")
-	f.StringVar(&opts.config, "config", "", "allowlist file (default: .keywarden.toml or .keywarden.yaml in the scanned root)")
-	f.StringVar(&failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: low|medium|high|critical")
-	f.StringVar(&opts.profile, "profile", "", "AWS profile for --verify (default: the SDK's)")
-	f.StringVar(&opts.region, "region", "", "AWS region for --verify (default: the SDK's)")
+	f.StringVar(&opts.Baseline, "baseline", "", "report only findings not in this earlier report (json, jsonl or sarif)")
+	f.StringVar(&opts.Config, "config", "", "allowlist file (default: .keywarden.toml or .keywarden.yaml in the scanned root)")
+	opts.failOn = addFailOn(cmd, f, severity.Low, "a finding")
+	addProfile(f, &opts.profile, "AWS profile for --verify (default: the SDK's)")
+	addRegion(f, &opts.region, "AWS region for --verify (default: the SDK's)")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress or summary on stderr")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 // validate rejects combinations that can't mean anything.
 func (o *scanOptions) validate() error {
-	if !contains(report.Formats, o.format) {
-		return fmt.Errorf("--format %q: want one of %s", o.format, strings.Join(report.Formats, ", "))
-	}
-	modes := 0
-	for _, on := range []bool{o.staged, o.commitMsg != ""} {
-		if on {
-			modes++
-		}
-	}
-	if modes > 1 || (modes == 1 && len(o.urls) > 0) {
+	switch {
+	case o.Staged && o.CommitMsg != "", (o.Staged || o.CommitMsg != "") && len(o.URLs) > 0:
 		return fmt.Errorf("--staged, --commit-msg and --url can't be combined")
-	}
-	if o.staged && len(o.paths) > 1 {
+	case o.Staged && len(o.Paths) > 1:
 		return fmt.Errorf("--staged takes at most one repository path")
-	}
-	if o.commitMsg != "" && len(o.paths) > 0 {
+	case o.CommitMsg != "" && len(o.Paths) > 0:
 		return fmt.Errorf("--commit-msg takes no PATH")
-	}
-	if o.verifyConc < 1 || o.verifyRate <= 0 {
+	case o.verifyConc < 1 || o.verifyRate <= 0:
 		return fmt.Errorf("--verify-concurrency and --verify-rate must be positive")
 	}
-	if len(o.paths) == 0 && len(o.urls) == 0 && o.commitMsg == "" {
-		o.paths = []string{"."}
+	if len(o.Paths) == 0 && len(o.URLs) == 0 && o.CommitMsg == "" {
+		o.Paths = []string{"."}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

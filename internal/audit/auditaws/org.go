@@ -35,22 +35,34 @@ type OrgOptions struct {
 	Options            // how each account is read
 }
 
-// AccountResult is one account's read: its inventory and cost, or the error
-// that kept it from being read.
-type AccountResult struct {
-	AccountID, Name string
-	Inventory       *audit.Inventory
-	Stats           ReadStats
-	Err             error
+// Scope is what Read reads: the caller's account, or with Org every ACTIVE
+// account of the caller's organization.
+type Scope struct {
+	Org bool
+	OrgOptions
+}
+
+// Read reads the accounts of scope for the audit: the caller's account
+// (ReadAccount), whose failure fails the read, or the organization's
+// (ReadOrganization).
+func Read(ctx context.Context, cfg aws.Config, scope Scope) ([]audit.Account, error) {
+	if scope.Org {
+		return ReadOrganization(ctx, cfg, scope.OrgOptions)
+	}
+	inv, stats, err := ReadAccount(ctx, cfg, scope.Options)
+	if err != nil {
+		return nil, err
+	}
+	return []audit.Account{{ID: inv.AccountID, Inventory: inv, ReportAge: stats.ReportAge}}, nil
 }
 
 // ReadOrganization reads every ACTIVE account of the caller's organization:
 // the caller's own account with cfg as is, every other through the role
 // opts.RoleName assumed in it. An account that cannot be read gets Err and
 // the others are still read; only failing to list the accounts (or to learn
-// the caller's account) fails the whole call. Results are in ListAccounts'
+// the caller's account) fails the whole call. Accounts are in ListAccounts'
 // order.
-func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]AccountResult, error) {
+func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]audit.Account, error) {
 	role := opts.RoleName
 	if role == "" {
 		role = DefaultOrgRole
@@ -67,11 +79,11 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]A
 	if err != nil {
 		return nil, err
 	}
-	results := make([]AccountResult, len(accounts))
+	results := make([]audit.Account, len(accounts))
 	var g errgroup.Group
 	g.SetLimit(limit)
 	for i, acct := range accounts {
-		results[i] = AccountResult{AccountID: aws.ToString(acct.Id), Name: aws.ToString(acct.Name)}
+		results[i] = audit.Account{ID: aws.ToString(acct.Id), Name: aws.ToString(acct.Name)}
 		g.Go(func() error {
 			readMember(ctx, cfg, self, role, opts.Options, &results[i])
 			return nil // a failed account is a result, not a reason to stop the others
@@ -123,25 +135,24 @@ func callerAccount(ctx context.Context, cfg aws.Config) (string, error) {
 }
 
 // readMember reads one account into res.
-func readMember(ctx context.Context, cfg aws.Config, self, role string, read Options, res *AccountResult) {
+func readMember(ctx context.Context, cfg aws.Config, self, role string, read Options, res *audit.Account) {
 	memberCfg := cfg
-	if res.AccountID != self {
+	if res.ID != self {
 		var err error
-		if memberCfg, err = assumeRole(ctx, cfg, res.AccountID, role); err != nil {
+		if memberCfg, err = assumeRole(ctx, cfg, res.ID, role); err != nil {
 			res.Err = err
 			return
 		}
 	}
 	inv, stats, err := ReadAccount(ctx, memberCfg, read)
-	res.Stats = stats
 	if err != nil {
 		res.Err = err
 		return
 	}
 	if inv.AccountID == "" {
-		inv.AccountID = res.AccountID
+		inv.AccountID = res.ID
 	}
-	res.Inventory = inv
+	res.Inventory, res.ReportAge = inv, stats.ReportAge
 }
 
 // assumeRole returns cfg with credentials of role in account, fetched once

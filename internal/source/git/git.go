@@ -9,8 +9,9 @@
 // through `git cat-file --batch` instead. Only blobs that hold findings are
 // then located in history, by one `git log --raw` pass over every commit.
 //
-// A finding in a blob that no commit names (a dangling blob, or one kept only
-// by a tree no commit holds) has an empty Commit and the Path "<blob ID>",
+// A finding in a blob that no commit names has an empty Commit. A blob the
+// index holds (staged, not yet committed) has its path in the index; a
+// dangling blob, or one kept only by a tree no commit holds, has the Path "<blob ID>",
 // ID being the blob's first 12 hex digits; a blob a ref names directly (a tag
 // pointing straight at a blob) has the Path "<REFNAME>", e.g. "<refs/tags/key>".
 package git
@@ -51,21 +52,23 @@ type repoState struct {
 	commonDir string // where the objects live (differs in a linked work tree)
 	sha1      bool   // the pack reader knows SHA-1 ids only
 	shallow   bool
+	bare      bool // no work tree, so no index
 	partial   bool // objects may be missing by design (promisor packs, partial clone)
 }
 
 // openRepo checks that dir is a readable repository.
 func openRepo(ctx context.Context, g *gitCmd, dir string) (*repoState, error) {
 	out, err := g.output(ctx, nil, "rev-parse", "--absolute-git-dir", "--is-shallow-repository",
-		"--show-object-format", "--git-common-dir")
+		"--show-object-format", "--git-common-dir", "--is-bare-repository")
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a readable git repository: %w", dir, err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < 4 {
+	if len(lines) < 5 {
 		return nil, fmt.Errorf("%s is not a readable git repository", dir)
 	}
-	st := &repoState{gitDir: lines[0], shallow: lines[1] == "true", sha1: lines[2] == "sha1", commonDir: lines[3]}
+	st := &repoState{gitDir: lines[0], shallow: lines[1] == "true", sha1: lines[2] == "sha1", commonDir: lines[3],
+		bare: lines[4] == "true"}
 	if !filepath.IsAbs(st.commonDir) {
 		st.commonDir = filepath.Join(dir, st.commonDir)
 	}
@@ -94,7 +97,7 @@ func ScanRepo(ctx context.Context, dir string, opts Options, env scan.Env) error
 	}
 	missing := res.missing
 	if len(res.hits.hits) > 0 {
-		more, err := report(ctx, g, res.inventory(), res.hits, opts, env)
+		more, err := report(ctx, g, st, res.inventory(), res.hits, opts, env)
 		if err != nil {
 			return fmt.Errorf("scan %s: %w", dir, err)
 		}

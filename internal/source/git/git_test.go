@@ -125,6 +125,17 @@ func TestScanRepoFindsKeysAnywhereInHistory(t *testing.T) {
 			r.Remove("blob.txt")
 			return []got{{scan.RuleKeyPair, k.id, "<blob " + blob[:12] + ">", "", "", time.Time{}, false}}
 		}},
+		{"key only staged is at its path in the index", func(r *awstest.GitRepo, k key) []got {
+			r.CommitFile("README", "hello\n", "init")
+			r.Write("config/creds", k.file)
+			r.Git("add", "config/creds")
+			return []got{{scan.RuleKeyPair, k.id, "config/creds", "", "", time.Time{}, false}}
+		}},
+		{"key staged before the first commit", func(r *awstest.GitRepo, k key) []got {
+			r.Write("creds", k.file)
+			r.Git("add", "creds")
+			return []got{{scan.RuleKeyPair, k.id, "creds", "", "", time.Time{}, false}}
+		}},
 		{"one key in many commits is one finding at its first commit", func(r *awstest.GitRepo, k key) []got {
 			r.CommitFile("README", "hello\n", "init")
 			first := r.CommitFile("creds", k.file, "add creds")

@@ -27,6 +27,10 @@ type history struct {
 // records, for each wanted blob, each commit that introduced it at a path.
 // It runs only when there are findings, so its cost is paid only then.
 func walkHistory(ctx context.Context, g *gitCmd, commits []string, wanted map[string]bool) (*history, error) {
+	h := &history{sightings: make(map[string][]sighting), referred: make(map[string]struct{})}
+	if len(commits) == 0 {
+		return h, nil // no commit yet: git log would read the unborn HEAD and fail
+	}
 	cmd := g.command(ctx, "log", "--stdin", "--raw", "--no-abbrev", "-m", "--root", "--no-renames",
 		"--no-ext-diff", "--no-textconv", "--no-color", "-z", "--format=tformat:%x01%H %aI %an <%ae>")
 	cmd.Stdin = strings.NewReader(strings.Join(commits, "\n") + "\n")
@@ -39,7 +43,6 @@ func walkHistory(ctx context.Context, g *gitCmd, commits []string, wanted map[st
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
-	h := &history{sightings: make(map[string][]sighting), referred: make(map[string]struct{})}
 	parseErr := h.parse(bufio.NewReaderSize(out, 1<<20), wanted)
 	if parseErr != nil {
 		cmd.Process.Kill()

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,7 +16,7 @@ import (
 // finding per fingerprint (rule, key, secret, path) to env.Sink, naming the
 // oldest commit that introduced it. It returns the blob ids that history
 // names but the repository lacks.
-func report(ctx context.Context, g *gitCmd, inv *inventory, hits *blobHits, opts Options, env scan.Env) ([]string, error) {
+func report(ctx context.Context, g *gitCmd, st *repoState, inv *inventory, hits *blobHits, opts Options, env scan.Env) ([]string, error) {
 	wanted := make(map[string]bool, len(hits.hits))
 	for id := range hits.hits {
 		wanted[id] = true
@@ -32,10 +33,16 @@ func report(ctx context.Context, g *gitCmd, inv *inventory, hits *blobHits, opts
 	if err != nil {
 		return nil, err
 	}
+	index := map[string][]string{}
+	if !st.bare {
+		if index, err = indexPaths(ctx, g); err != nil {
+			return nil, err
+		}
+	}
 	best := make(map[string]scan.Finding)
 	inHead := make(map[string]bool)
 	for blob, ms := range hits.hits {
-		for _, s := range sightingsOf(blob, hist, refs) {
+		for _, s := range sightingsOf(blob, hist, index, refs) {
 			if opts.skip(s.path) {
 				continue
 			}
@@ -63,12 +70,19 @@ func report(ctx context.Context, g *gitCmd, inv *inventory, hits *blobHits, opts
 }
 
 // sightingsOf names where a blob was seen: the commits that introduced it,
-// else the refs that point at it, else the blob itself.
-func sightingsOf(blob string, hist *history, refs map[string][]string) []sighting {
+// else its paths in the index (staged), else the refs that point at it,
+// else the blob itself.
+func sightingsOf(blob string, hist *history, index, refs map[string][]string) []sighting {
 	if s := hist.sightings[blob]; len(s) > 0 {
 		return s
 	}
 	var out []sighting
+	for _, path := range index[blob] {
+		out = append(out, sighting{blob: blob, path: path})
+	}
+	if len(out) > 0 {
+		return out
+	}
 	for _, ref := range refs[blob] {
 		out = append(out, sighting{blob: blob, path: "<" + ref + ">"})
 	}
@@ -136,6 +150,24 @@ func blobRefs(ctx context.Context, g *gitCmd) (map[string][]string, error) {
 		}
 	}
 	return refs, nil
+}
+
+// indexPaths maps each blob the index holds to its paths there.
+func indexPaths(ctx context.Context, g *gitCmd) (map[string][]string, error) {
+	out, err := g.output(ctx, nil, "ls-files", "-s", "-z")
+	if err != nil {
+		return nil, fmt.Errorf("list the index: %w", err)
+	}
+	index := make(map[string][]string)
+	for _, entry := range strings.Split(string(out), "\x00") {
+		meta, path, ok := strings.Cut(entry, "\t")
+		f := strings.Fields(meta) // mode, object, stage
+		if !ok || len(f) != 3 || f[0] == "160000" || slices.Contains(index[f[1]], path) {
+			continue // a submodule's commit, or a conflict's other stage of the same path
+		}
+		index[f[1]] = append(index[f[1]], path)
+	}
+	return index, nil
 }
 
 // headTree maps each path in HEAD's tree to its blob; an unborn HEAD has none.

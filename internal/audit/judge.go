@@ -1,0 +1,139 @@
+package audit
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+// Account is one account as its reader left it: the inventory and how old
+// its credential report was, or the error that kept it from being read.
+type Account struct {
+	ID, Name  string
+	Inventory *Inventory // nil when Err is set
+	ReportAge time.Duration
+	Err       error
+}
+
+// Label names the account for the person running the audit: its id and,
+// when known, its name.
+func (a Account) Label() string {
+	if a.Name == "" {
+		return a.ID
+	}
+	return fmt.Sprintf("%s (%s)", a.ID, a.Name)
+}
+
+// Options say how Judge judges what was read.
+type Options struct {
+	// Config holds the thresholds; Config.AsOf is when ages are judged
+	// (--as-of, else now), never the credential report's time: keys listed
+	// since it was generated would judge as created in the future, and a
+	// report's clock is not always right (moto's is fixed in 2015).
+	Config
+	// Org says the accounts are an organization's (--org): notes name the
+	// account they are about, and the summary counts the accounts read.
+	Org bool
+	// Role is the role assumed in each member account, which an unread
+	// account's remediation names.
+	Role string
+}
+
+// Result is an audit judged: the inventories read, every finding, and the
+// notes for the person running it.
+type Result struct {
+	Inventories []Inventory
+	Findings    []Finding // worst first (SortFindings)
+	Accounts    int       // accounts listed (1 without --org)
+	Unread      int       // accounts that could not be read
+	Org         bool      // Options.Org
+	AsOf        time.Time // when ages were judged
+	Notes       []Note
+}
+
+// NoteKind says how much a note matters.
+type NoteKind int
+
+const (
+	NoteInfo    NoteKind = iota // for the record: how old a credential report is
+	NoteWarning                 // a fact could not be read; what it would have given is unknown
+	NoteError                   // an account could not be audited at all
+)
+
+// Note is a line for the person running the audit, apart from the
+// findings (stderr, not the report).
+type Note struct {
+	Kind    NoteKind
+	Account string // the Label of the account it is about, with --org
+	Text    string
+}
+
+func (n Note) String() string {
+	if n.Account == "" {
+		return n.Text
+	}
+	return "account " + n.Account + ": " + n.Text
+}
+
+// Judge runs every check over each account read. An account that could not
+// be read becomes a KW-ORG-ACCOUNT-UNREAD finding and an error note, and the
+// others are judged all the same.
+func Judge(accounts []Account, opts Options) Result {
+	res := Result{Accounts: len(accounts), Org: opts.Org, AsOf: opts.AsOf}
+	for _, a := range accounts {
+		label := ""
+		if opts.Org {
+			label = a.Label()
+		}
+		if a.Err != nil {
+			res.Unread++
+			f := AccountUnread(a.ID, a.Name, opts.Role, a.Err)
+			f.AsOf = opts.AsOf
+			res.Findings = append(res.Findings, f)
+			res.Notes = append(res.Notes, Note{NoteError, a.Label(), "not audited: " + f.Evidence["error"].(string)})
+			continue
+		}
+		res.Notes = append(res.Notes, readNotes(label, *a.Inventory, a.ReportAge)...)
+		res.Findings = append(res.Findings, Run(*a.Inventory, opts.Config)...)
+		res.Inventories = append(res.Inventories, *a.Inventory)
+	}
+	SortFindings(res.Findings)
+	return res
+}
+
+// readNotes say how old an inventory's credential report is (AWS serves a
+// cached one) and what could not be read.
+func readNotes(label string, inv Inventory, reportAge time.Duration) []Note {
+	var notes []Note
+	if inv.ReportGeneratedAt.IsZero() {
+		notes = append(notes, Note{NoteWarning, label, "no credential report: facts it gives (root user, MFA, last use) are unknown"})
+	} else {
+		notes = append(notes, Note{NoteInfo, label, fmt.Sprintf("credential report generated %s ago (%s); AWS refreshes it at most every 4 hours",
+			formatAge(reportAge), inv.ReportGeneratedAt.UTC().Format(time.RFC3339))})
+	}
+	for _, w := range inv.Warnings {
+		notes = append(notes, Note{NoteWarning, label, w})
+	}
+	return notes
+}
+
+// formatAge renders a report age to the minute (2h13m, 45m), or in days
+// and hours past two days (9d04h).
+func formatAge(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd%02dh", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%02dm", d/time.Hour, (d%time.Hour)/time.Minute)
+	}
+	return fmt.Sprintf("%dm", d/time.Minute)
+}
+
+// Fails reports whether a finding is at or above level: what --fail-on
+// fails on.
+func Fails(findings []Finding, level severity.Level) bool {
+	return slices.ContainsFunc(findings, func(f Finding) bool { return f.Severity >= level })
+}
