@@ -7,8 +7,8 @@ import (
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
-// Finding is one failed (or undecidable) practice, as DESIGN.md's "Audit
-// finding (JSON)".
+// Finding is one failed (or undecidable) practice, as docs/formats.md's
+// "Audit finding fields" describes its JSON.
 type Finding struct {
 	Check       string         `json:"check"`
 	Title       string         `json:"title"`

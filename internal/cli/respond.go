@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
-	"github.com/keywarden/keywarden/internal/atomicfile"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/respond"
@@ -128,11 +127,8 @@ func runRespond(ctx context.Context, deps Deps, opts respondOptions, keys []stri
 	req := opts.req
 	req.Since = opts.since.d
 	return r.RunAll(ctx, keys, req, func(rep *respond.Report) error {
-		render := func(w io.Writer) error { return respond.Render(w, opts.format.value, rep) }
-		if opts.output == "" {
-			return render(deps.Stdout)
-		}
-		return atomicfile.Write(opts.output, 0o600, render)
+		// 0600: an incident report names the exposed key and what it did.
+		return writeOutput(deps, opts.output, 0o600, func(w io.Writer, _ bool) error { return respond.Render(w, opts.format.value, rep) })
 	})
 }
 

@@ -63,7 +63,7 @@ func TestWatchStratusDetonations(t *testing.T) {
 			t.Errorf("no %s alert; got %v", want, got)
 		}
 	}
-	// DESIGN's alert JSON, field by field.
+	// The alert JSON of docs/formats.md, field by field.
 	for _, k := range []string{"rule", "severity", "title", "technique", "event_id", "event_time", "event_source",
 		"event_name", "account_id", "region", "access_key_id", "principal", "source_ip", "user_agent", "details"} {
 		if _, ok := alerts[0][k]; !ok {

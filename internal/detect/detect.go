@@ -13,7 +13,7 @@ import (
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
-// Alert is DESIGN.md's "Watch alert (JSON)".
+// Alert is one alert, as docs/formats.md's "Watch alert fields" describes its JSON.
 type Alert struct {
 	Rule        string         `json:"rule"`
 	Severity    severity.Level `json:"severity"`

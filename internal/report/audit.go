@@ -14,7 +14,7 @@ import (
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
-// AuditColumns is the field order of DESIGN.md's "Audit finding (JSON)".
+// AuditColumns is the field order of docs/formats.md's "Audit finding fields".
 var AuditColumns = []string{
 	"check", "title", "severity", "account_id", "resource", "key_id", "evidence", "controls", "remediation", "as_of",
 }

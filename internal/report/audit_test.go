@@ -106,7 +106,7 @@ func TestAuditJSONIsDesignsFindingShape(t *testing.T) {
 		}
 	}
 	if diff := cmp.Diff(AuditColumns, keys); diff != "" {
-		t.Errorf("audit json field order differs from DESIGN.md (-want +got):\n%s", diff)
+		t.Errorf("audit json field order differs from docs/formats.md (-want +got):\n%s", diff)
 	}
 	// Every line decodes back into the engine's Finding, evidence and controls included.
 	var got []audit.Finding

@@ -110,7 +110,7 @@ func TestJSONKeepsDesignFieldOrder(t *testing.T) {
 		}
 	}
 	if diff := cmp.Diff(scanColumns, keys); diff != "" {
-		t.Errorf("json field order differs from DESIGN.md (-want +got):\n%s", diff)
+		t.Errorf("json field order differs from docs/formats.md (-want +got):\n%s", diff)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
-// scanColumns is the field order of DESIGN.md's "Scan finding"; session_token
+// scanColumns is the field order of docs/formats.md's "Scan finding fields"; session_token
 // (only with ShowSecrets), encoding and message are added when present.
 var scanColumns = []string{
 	"rule", "severity", "key_id", "account_id", "secret", "secret_sha256", "fingerprint",

@@ -54,7 +54,7 @@ type Location struct {
 	InHead bool      // git: content is still present at HEAD; files: always true
 }
 
-// Finding is one leaked credential at one place, as DESIGN.md's "Scan finding".
+// Finding is one leaked credential at one place, as docs/formats.md's "Scan finding fields" describes it.
 type Finding struct {
 	Rule         Rule           `json:"rule"`
 	Severity     severity.Level `json:"severity"`

@@ -191,7 +191,7 @@ func truncate(s string, n int) string {
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// jsonlSink writes DESIGN's alert JSON, one per line, in one write per
+// jsonlSink writes the alert JSON (docs/formats.md), one per line, in one write per
 // batch so a reader never sees half a batch from a successful Send.
 type jsonlSink struct {
 	mu   sync.Mutex

@@ -185,7 +185,7 @@ func validHeaderName(k string) bool {
 	return true
 }
 
-// webhookSink POSTs the batch as one JSON array of DESIGN's alerts: one
+// webhookSink POSTs the batch as one JSON array of alerts (docs/formats.md): one
 // request, so Send is all-or-nothing on the wire too.
 type webhookSink struct{ p *poster }
 

@@ -95,7 +95,7 @@ func TestJSONLSinkWritesDesignAlertJSON(t *testing.T) {
 	})
 }
 
-// checkAlertJSON asserts DESIGN's alert field names and values.
+// checkAlertJSON asserts the alert's field names and values (docs/formats.md).
 func checkAlertJSON(t *testing.T, line []byte, a detect.Alert) {
 	t.Helper()
 	var got map[string]any
