@@ -41,28 +41,28 @@ func TestReadAccountGolden(t *testing.T) {
 	awstest.MotoWithManagedPolicies(t)
 	cfg := loadConfig(t)
 	ctx := context.Background()
-	a := &account{t: t, iam: iam.NewFromConfig(cfg)}
+	a := &awstest.IAMAccount{T: t, IAM: iam.NewFromConfig(cfg)}
 	keys := map[string]string{} // moto's key id -> stand-in label
-	key := func(user string, status iamtypes.StatusType) { keys[a.key(user, status)] = user + "/" + string(status) }
+	key := func(user string, status iamtypes.StatusType) { keys[a.Key(user, status)] = user + "/" + string(status) }
 
-	a.user("nokeys", scopedPolicy)
-	a.user("boss", "")
+	a.User("nokeys", scopedPolicy)
+	a.User("boss", "")
 	key("boss", iamtypes.StatusTypeActive)
-	a.groupWithInline("admins", awstest.AdminPolicy, "boss")
-	a.user("hirer", createUserPolicy)
+	a.GroupWithInline("admins", awstest.AdminPolicy, "boss")
+	a.User("hirer", createUserPolicy)
 	key("hirer", iamtypes.StatusTypeActive)
 	key("hirer", iamtypes.StatusTypeInactive)
-	a.user("mailer", "")
-	pol, err := a.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("ses-sender"), PolicyDocument: aws.String(sesPolicy)})
-	a.must(pol, err)
-	a.must(a.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("mailer"), PolicyArn: pol.Policy.Arn}))
+	a.User("mailer", "")
+	pol, err := a.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("ses-sender"), PolicyDocument: aws.String(sesPolicy)})
+	a.Must(pol, err)
+	a.Must(a.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("mailer"), PolicyArn: pol.Policy.Arn}))
 	key("mailer", iamtypes.StatusTypeActive)
-	a.user("reader", "")
-	a.must(a.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("reader"),
+	a.User("reader", "")
+	a.Must(a.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("reader"),
 		PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}))
 	key("reader", iamtypes.StatusTypeActive)
-	a.user("root-like", "")
-	a.must(a.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("root-like"),
+	a.User("root-like", "")
+	a.Must(a.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("root-like"),
 		PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")}))
 	key("root-like", iamtypes.StatusTypeActive)
 

@@ -25,25 +25,25 @@ import (
 func TestReadAccountJudgesAWSManagedPolicies(t *testing.T) {
 	awstest.MotoWithManagedPolicies(t)
 	cfg := loadConfig(t)
-	a := &account{t: t, iam: iam.NewFromConfig(cfg)}
+	a := &awstest.IAMAccount{T: t, IAM: iam.NewFromConfig(cfg)}
 	ctx := context.Background()
 	const (
 		adminARN    = "arn:aws:iam::aws:policy/AdministratorAccess"
 		readOnlyARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 	)
 	attach := func(user, arn string) {
-		a.must(a.iam.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(user), PolicyArn: aws.String(arn)}))
+		a.Must(a.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(user), PolicyArn: aws.String(arn)}))
 	}
 	for _, u := range []string{"boss", "auditor", "second-reader", "ops"} {
-		a.user(u, "")
-		a.key(u, iamtypes.StatusTypeActive)
+		a.User(u, "")
+		a.Key(u, iamtypes.StatusTypeActive)
 	}
 	attach("boss", adminARN)
 	attach("auditor", readOnlyARN)
 	attach("second-reader", readOnlyARN)
-	a.must(a.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("operators")}))
-	a.must(a.iam.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("operators"), PolicyArn: aws.String(adminARN)}))
-	a.must(a.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("operators"), UserName: aws.String("ops")}))
+	a.Must(a.IAM.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("operators")}))
+	a.Must(a.IAM.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("operators"), PolicyArn: aws.String(adminARN)}))
+	a.Must(a.IAM.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("operators"), UserName: aws.String("ops")}))
 
 	inv, stats := readAccountIn(t, cfg, auditaws.Options{Regions: []string{cfg.Region}})
 

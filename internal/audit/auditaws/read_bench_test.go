@@ -26,19 +26,19 @@ func TestReadAccountScale(t *testing.T) {
 		t.Skip("set KEYWARDEN_BENCH_AUDIT=1 to build 1,000 users in moto and time ReadAccount")
 	}
 	awstest.Moto(t)
-	a := newAccount(t)
+	a := awstest.NewIAMAccount(t)
 	const users, groups = 1000, 10
 	ctx := context.Background()
 	for g := range groups {
-		a.must(a.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(fmt.Sprintf("team%d", g))}))
-		a.must(a.iam.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String(fmt.Sprintf("team%d", g)),
+		a.Must(a.IAM.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(fmt.Sprintf("team%d", g))}))
+		a.Must(a.IAM.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String(fmt.Sprintf("team%d", g)),
 			PolicyName: aws.String("p"), PolicyDocument: aws.String(createUserPolicy)}))
 	}
 	setup := time.Now()
 	var eg errgroup.Group
 	eg.SetLimit(8)
 	for i := range users {
-		eg.Go(func() error { return benchUser(ctx, a.iam, i, groups) })
+		eg.Go(func() error { return benchUser(ctx, a.IAM, i, groups) })
 	}
 	if err := eg.Wait(); err != nil {
 		t.Fatal(err)

@@ -33,67 +33,6 @@ const (
 	sesPolicy        = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:*","Resource":"*"}]}`
 )
 
-// account builds IAM state in moto through the real SDK.
-type account struct {
-	t   *testing.T
-	iam *iam.Client
-}
-
-func newAccount(t *testing.T) *account {
-	t.Helper()
-	cfg, err := awsx.Load(context.Background(), awsx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &account{t: t, iam: iam.NewFromConfig(cfg)}
-}
-
-// must fails the test on err. EntityAlreadyExists is not an error here:
-// moto is reset before each test, so it means the SDK retried a create that
-// had succeeded (moto's server can drop a connection after answering when
-// the machine is loaded, and the retry then finds the entity).
-func (a *account) must(_ any, err error) {
-	a.t.Helper()
-	var exists *iamtypes.EntityAlreadyExistsException
-	if err != nil && !errors.As(err, &exists) {
-		a.t.Fatal(err)
-	}
-}
-
-func (a *account) user(name, inline string) {
-	a.t.Helper()
-	a.must(a.iam.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(name)}))
-	if inline != "" {
-		a.must(a.iam.PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{
-			UserName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(inline)}))
-	}
-}
-
-func (a *account) key(user string, status iamtypes.StatusType) string {
-	a.t.Helper()
-	out, err := a.iam.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user)})
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	id := aws.ToString(out.AccessKey.AccessKeyId)
-	if status == iamtypes.StatusTypeInactive {
-		a.must(a.iam.UpdateAccessKey(context.Background(), &iam.UpdateAccessKeyInput{
-			UserName: aws.String(user), AccessKeyId: aws.String(id), Status: status}))
-	}
-	return id
-}
-
-func (a *account) groupWithInline(group, doc string, members ...string) {
-	a.t.Helper()
-	ctx := context.Background()
-	a.must(a.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(group)}))
-	a.must(a.iam.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{
-		GroupName: aws.String(group), PolicyName: aws.String("g"), PolicyDocument: aws.String(doc)}))
-	for _, m := range members {
-		a.must(a.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(group), UserName: aws.String(m)}))
-	}
-}
-
 // userView is what the tests compare of a user.
 type userView struct {
 	Admin     audit.Tri
@@ -135,21 +74,21 @@ func readAccount(t *testing.T) (*audit.Inventory, auditaws.ReadStats) {
 
 func TestReadAccountBuildsInventory(t *testing.T) {
 	awstest.Moto(t)
-	a := newAccount(t)
-	a.user("nokeys", scopedPolicy)
-	a.user("boss", "")
-	bossKey := a.key("boss", iamtypes.StatusTypeActive)
-	a.groupWithInline("admins", awstest.AdminPolicy, "boss")
-	a.user("hirer", createUserPolicy)
-	hirer1 := a.key("hirer", iamtypes.StatusTypeActive)
-	hirer2 := a.key("hirer", iamtypes.StatusTypeInactive)
-	a.user("mailer", "")
-	pol, err := a.iam.CreatePolicy(context.Background(), &iam.CreatePolicyInput{
+	a := awstest.NewIAMAccount(t)
+	a.User("nokeys", scopedPolicy)
+	a.User("boss", "")
+	bossKey := a.Key("boss", iamtypes.StatusTypeActive)
+	a.GroupWithInline("admins", awstest.AdminPolicy, "boss")
+	a.User("hirer", createUserPolicy)
+	hirer1 := a.Key("hirer", iamtypes.StatusTypeActive)
+	hirer2 := a.Key("hirer", iamtypes.StatusTypeInactive)
+	a.User("mailer", "")
+	pol, err := a.IAM.CreatePolicy(context.Background(), &iam.CreatePolicyInput{
 		PolicyName: aws.String("ses-sender"), PolicyDocument: aws.String(sesPolicy)})
-	a.must(pol, err)
-	a.must(a.iam.AttachUserPolicy(context.Background(), &iam.AttachUserPolicyInput{
+	a.Must(pol, err)
+	a.Must(a.IAM.AttachUserPolicy(context.Background(), &iam.AttachUserPolicyInput{
 		UserName: aws.String("mailer"), PolicyArn: pol.Policy.Arn}))
-	mailerKey := a.key("mailer", iamtypes.StatusTypeActive)
+	mailerKey := a.Key("mailer", iamtypes.StatusTypeActive)
 
 	inv, stats := readAccount(t)
 
@@ -200,15 +139,15 @@ func TestReadAccountBuildsInventory(t *testing.T) {
 
 func TestReadAccountCallsGrowWithKeyHoldersOnly(t *testing.T) {
 	awstest.Moto(t)
-	a := newAccount(t)
+	a := awstest.NewIAMAccount(t)
 	const holders, idle = 6, 9
 	for i := range holders {
 		name := "holder" + string(rune('a'+i))
-		a.user(name, "")
-		a.key(name, iamtypes.StatusTypeActive)
+		a.User(name, "")
+		a.Key(name, iamtypes.StatusTypeActive)
 	}
 	for i := range idle {
-		a.user("idle"+string(rune('a'+i)), scopedPolicy)
+		a.User("idle"+string(rune('a'+i)), scopedPolicy)
 	}
 	_, stats := readAccount(t)
 	// generate + get report + summary + one details page + one list per holder
@@ -219,11 +158,11 @@ func TestReadAccountCallsGrowWithKeyHoldersOnly(t *testing.T) {
 
 func TestReadAccountWithoutKeyIDsCostsNoCallPerUser(t *testing.T) {
 	awstest.Moto(t)
-	a := newAccount(t)
+	a := awstest.NewIAMAccount(t)
 	for i := range 5 {
 		name := "holder" + string(rune('a'+i))
-		a.user(name, "")
-		a.key(name, iamtypes.StatusTypeActive)
+		a.User(name, "")
+		a.Key(name, iamtypes.StatusTypeActive)
 	}
 	cfg, err := awsx.Load(context.Background(), awsx.Options{})
 	if err != nil {
@@ -374,9 +313,9 @@ func throttleFirst(t *testing.T, motoURL string) string {
 
 func TestReadAccountRetriesThrottling(t *testing.T) {
 	s := awstest.Moto(t)
-	a := newAccount(t)
-	a.user("alice", "")
-	a.key("alice", iamtypes.StatusTypeActive)
+	a := awstest.NewIAMAccount(t)
+	a.User("alice", "")
+	a.Key("alice", iamtypes.StatusTypeActive)
 	t.Setenv("AWS_ENDPOINT_URL", throttleFirst(t, s.URL))
 	inv, stats := readAccount(t)
 	if len(inv.Users) != 1 || inv.Users[0].Keys[0].ID == "" || len(inv.Warnings) != 0 {

@@ -23,8 +23,8 @@ import (
 // stores, statement by statement, and the cutoff read back.
 func TestPutRevokeSessionsWritesTheDenyAndReadsItBack(t *testing.T) {
 	awstest.Moto(t)
-	a := newAccount(t)
-	a.user("alice", "")
+	a := awstest.NewIAMAccount(t)
+	a.User("alice", "")
 	responder := newIAM(t)
 	ctx := context.Background()
 	before := time.Date(2025, 3, 9, 14, 7, 31, 250_000_000, time.FixedZone("CET", 3600))
@@ -33,7 +33,7 @@ func TestPutRevokeSessionsWritesTheDenyAndReadsItBack(t *testing.T) {
 	if err := responder.PutRevokeSessions(ctx, "alice", before); err != nil {
 		t.Fatal(err)
 	}
-	out, err := a.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{
+	out, err := a.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{
 		UserName: aws.String("alice"), PolicyName: aws.String(respond.RevokePolicyName)})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestPutRevokeSessionsWritesTheDenyAndReadsItBack(t *testing.T) {
 // would.
 func TestRevokeSessionsIsIdempotent(t *testing.T) {
 	awstest.Moto(t)
-	newAccount(t).user("alice", "")
+	awstest.NewIAMAccount(t).User("alice", "")
 	responder := newIAM(t)
 	ctx := context.Background()
 	first := time.Date(2025, 3, 9, 13, 0, 0, 0, time.UTC)
@@ -86,10 +86,10 @@ func TestRevokeSessionsIsIdempotent(t *testing.T) {
 // the name is not taken for a revocation.
 func TestRevokeSessionsPolicyRejectsAnotherDocument(t *testing.T) {
 	awstest.Moto(t)
-	a := newAccount(t)
-	a.user("alice", "")
+	a := awstest.NewIAMAccount(t)
+	a.User("alice", "")
 	ctx := context.Background()
-	a.must(a.iam.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"),
+	a.Must(a.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"),
 		PolicyName: aws.String(respond.RevokePolicyName), PolicyDocument: aws.String(adminPolicy)}))
 	if _, ok, err := newIAM(t).RevokeSessionsPolicy(ctx, "alice"); err == nil || ok {
 		t.Errorf("RevokeSessionsPolicy of an allow-all policy: ok %v, err %v; want an error", ok, err)
@@ -100,11 +100,11 @@ func TestRevokeSessionsPolicyRejectsAnotherDocument(t *testing.T) {
 // managed-policy moto serves.
 func TestQuarantineAttachAndDetach(t *testing.T) {
 	awstest.MotoWithManagedPolicies(t)
-	a := newAccount(t)
-	a.user("alice", "")
+	a := awstest.NewIAMAccount(t)
+	a.User("alice", "")
 	responder := newIAM(t)
 	ctx := context.Background()
-	if _, err := a.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(respond.QuarantinePolicyARN)}); err != nil {
+	if _, err := a.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(respond.QuarantinePolicyARN)}); err != nil {
 		t.Fatalf("the server does not know %s: %v", respond.QuarantinePolicyARN, err)
 	}
 	for i := range 2 {
@@ -125,9 +125,9 @@ func TestQuarantineAttachAndDetach(t *testing.T) {
 	}
 }
 
-func attachedTo(t *testing.T, a *account, user string) []string {
+func attachedTo(t *testing.T, a *awstest.IAMAccount, user string) []string {
 	t.Helper()
-	out, err := a.iam.ListAttachedUserPolicies(context.Background(), &iam.ListAttachedUserPoliciesInput{UserName: aws.String(user)})
+	out, err := a.IAM.ListAttachedUserPolicies(context.Background(), &iam.ListAttachedUserPoliciesInput{UserName: aws.String(user)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,11 +140,11 @@ func attachedTo(t *testing.T, a *account, user string) []string {
 
 func TestDisableConsole(t *testing.T) {
 	awstest.Moto(t)
-	a := newAccount(t)
+	a := awstest.NewIAMAccount(t)
 	ctx := context.Background()
-	a.user("withlogin", "")
-	a.user("nologin", "")
-	a.must(a.iam.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{
+	a.User("withlogin", "")
+	a.User("nologin", "")
+	a.Must(a.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{
 		UserName: aws.String("withlogin"), Password: aws.String(awstest.FakeSecret("console"))}))
 	responder := newIAM(t)
 	tests := []struct {
@@ -162,7 +162,7 @@ func TestDisableConsole(t *testing.T) {
 					t.Errorf("call %d: had %v, err %v; want %v, nil", i+1, had, err, want)
 				}
 			}
-			_, err := a.iam.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(tt.user)})
+			_, err := a.IAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(tt.user)})
 			if err == nil {
 				t.Errorf("login profile of %s still there", tt.user)
 			}

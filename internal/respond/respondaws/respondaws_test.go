@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -41,11 +39,11 @@ func newIAM(t *testing.T) *respondaws.IAM {
 // someone else, and follows its status.
 func TestKeyOwnerOfAnotherUsersKey(t *testing.T) {
 	awstest.Moto(t)
-	acct := newAccount(t)
-	acct.user("responder", "")
-	acct.user("alice", "")
-	acct.key("alice", iamtypes.StatusTypeActive)
-	id := acct.key("alice", iamtypes.StatusTypeInactive)
+	acct := awstest.NewIAMAccount(t)
+	acct.User("responder", "")
+	acct.User("alice", "")
+	acct.Key("alice", iamtypes.StatusTypeActive)
+	id := acct.Key("alice", iamtypes.StatusTypeInactive)
 	responder := newIAM(t)
 	ctx := context.Background()
 
@@ -97,38 +95,38 @@ func TestUserRights(t *testing.T) {
 		// boundary is set on the user by a proxy rewriting GetUser: moto
 		// keeps permissions boundaries for roles only.
 		boundary string
-		setup    func(a *account)
+		setup    func(a *awstest.IAMAccount)
 		want     respond.Rights
 	}{
-		{"admin through a group's inline policy", false, "", func(a *account) {
-			a.user("u", "")
-			a.groupWithInline("admins", adminPolicy, "u")
+		{"admin through a group's inline policy", false, "", func(a *awstest.IAMAccount) {
+			a.User("u", "")
+			a.GroupWithInline("admins", adminPolicy, "u")
 		}, respond.Rights{Admin: true, Groups: []string{"admins"}, Dangerous: allCapabilities, AssumableRoles: []string{"*"}}},
-		{"a scoped inline policy is not admin", false, "", func(a *account) {
-			a.user("u", scopedPolicy)
+		{"a scoped inline policy is not admin", false, "", func(a *awstest.IAMAccount) {
+			a.User("u", scopedPolicy)
 		}, respond.Rights{}},
-		{"a boundary removes admin", false, boundaryARN, func(a *account) {
-			a.user("u", adminPolicy)
-			a.managedPolicy(boundaryName, getUserOnly)
+		{"a boundary removes admin", false, boundaryARN, func(a *awstest.IAMAccount) {
+			a.User("u", adminPolicy)
+			a.ManagedPolicy(boundaryName, getUserOnly)
 		}, respond.Rights{Boundary: boundaryARN}},
-		{"a boundary allowing everything keeps admin", false, boundaryARN, func(a *account) {
-			a.user("u", adminPolicy)
-			a.managedPolicy(boundaryName, adminPolicy)
+		{"a boundary allowing everything keeps admin", false, boundaryARN, func(a *awstest.IAMAccount) {
+			a.User("u", adminPolicy)
+			a.ManagedPolicy(boundaryName, adminPolicy)
 		}, respond.Rights{Admin: true, Boundary: boundaryARN, Dangerous: allCapabilities, AssumableRoles: []string{"*"}}},
-		{"a role it may assume", false, "", func(a *account) {
-			a.user("u", assumeDeploy)
+		{"a role it may assume", false, "", func(a *awstest.IAMAccount) {
+			a.User("u", assumeDeploy)
 		}, respond.Rights{AssumableRoles: []string{deployRoleARN}}},
-		{"a dangerous action from an attached customer managed policy", false, "", func(a *account) {
-			a.user("u", "")
-			a.attach("u", a.managedPolicy(createUserName, createUserPolicy))
+		{"a dangerous action from an attached customer managed policy", false, "", func(a *awstest.IAMAccount) {
+			a.User("u", "")
+			a.Attach("u", a.ManagedPolicy(createUserName, createUserPolicy))
 		}, respond.Rights{Dangerous: []string{"iam:CreateUser"}}},
-		{"an AWS managed policy read from IAM", true, "", func(a *account) {
-			a.user("u", "")
-			a.attach("u", "arn:aws:iam::aws:policy/IAMFullAccess")
+		{"an AWS managed policy read from IAM", true, "", func(a *awstest.IAMAccount) {
+			a.User("u", "")
+			a.Attach("u", "arn:aws:iam::aws:policy/IAMFullAccess")
 		}, respond.Rights{Dangerous: []string{"iam:AttachUserPolicy", "iam:CreateAccessKey", "iam:CreateUser", "iam:PassRole"}}},
-		{"AdministratorAccess attached", true, "", func(a *account) {
-			a.user("u", "")
-			a.attach("u", "arn:aws:iam::aws:policy/AdministratorAccess")
+		{"AdministratorAccess attached", true, "", func(a *awstest.IAMAccount) {
+			a.User("u", "")
+			a.Attach("u", "arn:aws:iam::aws:policy/AdministratorAccess")
 		}, respond.Rights{Admin: true, Dangerous: allCapabilities, AssumableRoles: []string{"*"}}},
 	}
 	for _, tt := range tests {
@@ -137,7 +135,7 @@ func TestUserRights(t *testing.T) {
 			if tt.managed {
 				s = awstest.MotoWithManagedPolicies(t)
 			}
-			tt.setup(newAccount(t))
+			tt.setup(awstest.NewIAMAccount(t))
 			if tt.boundary != "" {
 				t.Setenv("AWS_ENDPOINT_URL", withUserBoundary(t, s.URL, tt.boundary))
 			}
@@ -197,33 +195,17 @@ func withUserBoundary(t *testing.T, motoURL, boundary string) string {
 var allCapabilities = []string{"ec2:RunInstances", "iam:AttachUserPolicy", "iam:CreateAccessKey", "iam:CreateUser",
 	"iam:PassRole", "s3:*", "ses:SendEmail", "ses:SendRawEmail"}
 
-func (a *account) managedPolicy(name, doc string) string {
-	a.t.Helper()
-	out, err := a.iam.CreatePolicy(context.Background(), &iam.CreatePolicyInput{
-		PolicyName: aws.String(name), PolicyDocument: aws.String(doc)})
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return aws.ToString(out.Policy.Arn)
-}
-
-func (a *account) attach(user, arn string) {
-	a.t.Helper()
-	a.must(a.iam.AttachUserPolicy(context.Background(), &iam.AttachUserPolicyInput{
-		UserName: aws.String(user), PolicyArn: aws.String(arn)}))
-}
-
 // TestUserRightsListsUnreadablePolicies: a responder that may not read
 // managed policies still gets an answer, which names what it could not read.
 func TestUserRightsListsUnreadablePolicies(t *testing.T) {
 	s := awstest.MotoWithAuth(t)
 	boss := s.CreateUserKey(t, "boss", adminPolicy)
 	signAs(t, boss)
-	a := newAccount(t)
-	a.user("u", "")
-	arn := a.managedPolicy(createUserName, createUserPolicy)
-	a.attach("u", arn)
-	a.groupWithInline("ops", getUserOnly, "u")
+	a := awstest.NewIAMAccount(t)
+	a.User("u", "")
+	arn := a.ManagedPolicy(createUserName, createUserPolicy)
+	a.Attach("u", arn)
+	a.GroupWithInline("ops", getUserOnly, "u")
 	noPolicyReads := strings.NewReplacer(`"iam:GetPolicy",`, "", `"iam:GetPolicyVersion",`, "").
 		Replace(forMoto(t, readDoc(t, "docs/policies/respond.json")))
 	signAs(t, s.CreateUserKey(t, "responder", noPolicyReads))
