@@ -14,10 +14,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 )
 
 func TestEnvFileUpdatesInPlaceAndRestores(t *testing.T) {
-	old, c := creds("old"), creds("new")
+	old, c := targettest.Creds("old"), targettest.Creds("new")
 	tmpl := "# deploy settings\r\nexport AWS_ACCESS_KEY_ID=\"%s\"\r\nREGION=eu-west-1 # primary\r\nexport AWS_SECRET_ACCESS_KEY='%s'\r\nTAIL=1"
 	before := []byte(fmtPair(tmpl, old.AccessKeyID, old.SecretAccessKey.Reveal()))
 	want := []byte(fmtPair(tmpl, c.AccessKeyID, c.SecretAccessKey.Reveal()))
@@ -28,13 +29,13 @@ func TestEnvFileUpdatesInPlaceAndRestores(t *testing.T) {
 	var stderr bytes.Buffer
 	tg := mustParse(t, "envfile:"+path, target.Env{Getenv: getenv(nil), Stderr: &stderr})
 
-	restore := deliver(t, tg, c)
+	restore := targettest.Deliver(t, tg, c)
 	assertFile(t, path, want, 0o640)
 	if !strings.Contains(stderr.String(), "readable by others") {
 		t.Errorf("no warning about a group-readable credentials file; stderr: %q", stderr.String())
 	}
 	// Idempotence: a resumed rotation delivers the same key again.
-	deliver(t, tg, c)
+	targettest.Deliver(t, tg, c)
 	assertFile(t, path, want, 0o640)
 
 	if err := restore(context.Background()); err != nil {
@@ -48,10 +49,10 @@ func fmtPair(tmpl, id, sec string) string {
 }
 
 func TestEnvFileCreatesA0600FileAndRestoreRemovesIt(t *testing.T) {
-	c := creds("new")
+	c := targettest.Creds("new")
 	path := filepath.Join(t.TempDir(), ".env")
 	tg := mustParse(t, "envfile:"+path, target.Env{})
-	restore := deliver(t, tg, c)
+	restore := targettest.Deliver(t, tg, c)
 	assertFile(t, path, []byte("AWS_ACCESS_KEY_ID="+c.AccessKeyID+"\nAWS_SECRET_ACCESS_KEY="+c.SecretAccessKey.Reveal()+"\n"), 0o600)
 	if err := restore(context.Background()); err != nil {
 		t.Fatal(err)
@@ -70,8 +71,8 @@ func TestEnvFileExpandsHomeAndFollowsSymlinks(t *testing.T) {
 	if err := os.Symlink(real, filepath.Join(home, "link.env")); err != nil {
 		t.Fatal(err)
 	}
-	c := creds("new")
-	deliver(t, mustParse(t, "envfile:~/link.env", target.Env{Getenv: getenv(map[string]string{"HOME": home})}), c)
+	c := targettest.Creds("new")
+	targettest.Deliver(t, mustParse(t, "envfile:~/link.env", target.Env{Getenv: getenv(map[string]string{"HOME": home})}), c)
 	assertFile(t, real, []byte("A=1\nAWS_ACCESS_KEY_ID="+c.AccessKeyID+"\nAWS_SECRET_ACCESS_KEY="+c.SecretAccessKey.Reveal()+"\n"), 0o600)
 	if st, err := os.Lstat(filepath.Join(home, "link.env")); err != nil || st.Mode()&fs.ModeSymlink == 0 {
 		t.Fatalf("the symlink was replaced: %v", err)
@@ -90,12 +91,12 @@ func TestEnvFileRefusesWhatItCannotEdit(t *testing.T) {
 		"a file in a missing directory": filepath.Join(dir, "missing", ".env"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := creds("new")
+			c := targettest.Creds("new")
 			_, err := mustParse(t, "envfile:"+path, target.Env{}).Deliver(context.Background(), c)
 			if err == nil {
 				t.Fatal("Deliver succeeded")
 			}
-			assertNoSecret(t, err, c)
+			targettest.AssertNoSecret(t, err, c)
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 )
 
 // writeScript writes an executable sh script and returns its path.
@@ -31,11 +32,11 @@ func TestExecGivesTheCommandCredentialsOnStdin(t *testing.T) {
 	t.Setenv("KW_TEST_MARKER", "from-parent")
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	os.Unsetenv("AWS_ACCESS_KEY_ID")
-	c := creds("new")
+	c := targettest.Creds("new")
 	tg := mustParse(t, "exec:"+script+" "+out, target.Env{})
 
 	for range 2 { // idempotent: the same key twice is fine
-		if restore := deliver(t, tg, c); restore != nil {
+		if restore := targettest.Deliver(t, tg, c); restore != nil {
 			t.Error("exec returned a restore function; it cannot undo a command")
 		}
 	}
@@ -61,7 +62,7 @@ func TestExecGivesTheCommandCredentialsOnStdin(t *testing.T) {
 }
 
 func TestExecFailureNamesStatusAndLastStderrLineRedacted(t *testing.T) {
-	c := creds("new")
+	c := targettest.Creds("new")
 	script := writeScript(t, "read -r line\necho \"got $line\"\necho first >&2\necho \"bad key: $(echo \"$line\" | sed 's/.*SecretAccessKey\":\"\\([^\"]*\\)\".*/\\1/')\" >&2\nexit 3\n")
 	var stderr bytes.Buffer
 	_, err := mustParse(t, "exec:"+script, target.Env{Stderr: &stderr}).Deliver(context.Background(), c)
@@ -73,7 +74,7 @@ func TestExecFailureNamesStatusAndLastStderrLineRedacted(t *testing.T) {
 			t.Errorf("error %q does not contain %q", err, part)
 		}
 	}
-	assertNoSecret(t, err, c)
+	targettest.AssertNoSecret(t, err, c)
 	if strings.Contains(stderr.String(), c.SecretAccessKey.Reveal()) || !strings.Contains(stderr.String(), "got {") {
 		t.Errorf("command output not forwarded redacted: %q", stderr.String())
 	}
@@ -92,7 +93,7 @@ func TestExecStopsWhenTheContextIsCancelled(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	if _, err := tg.Deliver(ctx, creds("new")); err == nil {
+	if _, err := tg.Deliver(ctx, targettest.Creds("new")); err == nil {
 		t.Fatal("Deliver succeeded; it was cancelled")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/nacl/box"
 
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 )
 
 const fakeGitHubToken = "test-token-for-fake-github"
@@ -131,9 +132,9 @@ func TestGitHubSealsBothSecretsForTheRepositoryKey(t *testing.T) {
 			tt.env["KEYWARDEN_GITHUB_API_URL"] = srv.URL + "/"
 			tt.env["GITHUB_API_URL"] = "http://127.0.0.1:1" // KEYWARDEN_ wins
 			tg := mustParse(t, tt.spec, target.Env{HTTP: srv.Client(), Getenv: getenv(tt.env)})
-			c := creds("new")
+			c := targettest.Creds("new")
 			for range 2 { // idempotent
-				if restore := deliver(t, tg, c); restore != nil {
+				if restore := targettest.Deliver(t, tg, c); restore != nil {
 					t.Error("github returned a restore function; its secrets are write-only")
 				}
 			}
@@ -163,12 +164,12 @@ func TestGitHubErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := creds("new")
+			c := targettest.Creds("new")
 			_, err := mustParse(t, "github:o/r", target.Env{HTTP: srv.Client(), Getenv: getenv(tt.env)}).Deliver(context.Background(), c)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.want)
 			}
-			assertNoSecret(t, err, c)
+			targettest.AssertNoSecret(t, err, c)
 		})
 	}
 }
@@ -182,7 +183,7 @@ func TestGitHubRefusesAMalformedPublicKey(t *testing.T) {
 	}))
 	defer srv.Close()
 	env := map[string]string{"GITHUB_API_URL": srv.URL, "GITHUB_TOKEN": "x"}
-	_, err := mustParse(t, "github:o/r", target.Env{Getenv: getenv(env)}).Deliver(context.Background(), creds("new"))
+	_, err := mustParse(t, "github:o/r", target.Env{Getenv: getenv(env)}).Deliver(context.Background(), targettest.Creds("new"))
 	if err == nil || !strings.Contains(err.Error(), "curve25519") {
 		t.Fatalf("err = %v, want a bad-key error", err)
 	}

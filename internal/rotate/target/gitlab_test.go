@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 )
 
 const fakeGitLabToken = "glpat-test-token"
@@ -127,10 +128,10 @@ func TestGitLabCreatesMaskedVariablesAndRestoreDeletesThem(t *testing.T) {
 	f, srv := newFakeGitLab(t)
 	other := glVar{Key: "AWS_ACCESS_KEY_ID", Value: ptr("untouched-value"), EnvironmentScope: "*", VariableType: "env_var"}
 	f.set(other)
-	c := creds("new")
+	c := targettest.Creds("new")
 	tg := mustParse(t, "gitlab:group/app:production", gitLabEnv(srv))
-	restore := deliver(t, tg, c)
-	deliver(t, tg, c) // idempotent
+	restore := targettest.Deliver(t, tg, c)
+	targettest.Deliver(t, tg, c) // idempotent
 	want := map[[2]string]glVar{
 		{"AWS_ACCESS_KEY_ID", "*"}: other,
 		{"AWS_ACCESS_KEY_ID", "production"}: {Key: "AWS_ACCESS_KEY_ID", Value: ptr(c.AccessKeyID), Masked: true,
@@ -151,7 +152,7 @@ func TestGitLabCreatesMaskedVariablesAndRestoreDeletesThem(t *testing.T) {
 
 func TestGitLabUpdatesExistingVariablesAndRestoresThem(t *testing.T) {
 	f, srv := newFakeGitLab(t)
-	old := creds("old")
+	old := targettest.Creds("old")
 	before := map[[2]string]glVar{
 		{"AWS_ACCESS_KEY_ID", "*"}: {Key: "AWS_ACCESS_KEY_ID", Value: ptr(old.AccessKeyID), Protected: true,
 			EnvironmentScope: "*", VariableType: "env_var"},
@@ -161,8 +162,8 @@ func TestGitLabUpdatesExistingVariablesAndRestoresThem(t *testing.T) {
 	for _, v := range before {
 		f.set(v)
 	}
-	c := creds("new")
-	restore := deliver(t, mustParse(t, "gitlab:group/app", gitLabEnv(srv)), c)
+	c := targettest.Creds("new")
+	restore := targettest.Deliver(t, mustParse(t, "gitlab:group/app", gitLabEnv(srv)), c)
 	got := f.snapshot()
 	for _, kv := range [][2]string{{"AWS_ACCESS_KEY_ID", c.AccessKeyID}, {"AWS_SECRET_ACCESS_KEY", c.SecretAccessKey.Reveal()}} {
 		v := got[[2]string{kv[0], "*"}]
@@ -180,9 +181,9 @@ func TestGitLabUpdatesExistingVariablesAndRestoresThem(t *testing.T) {
 
 func TestGitLabHiddenVariableCannotBeRestored(t *testing.T) {
 	f, srv := newFakeGitLab(t)
-	f.set(glVar{Key: "AWS_SECRET_ACCESS_KEY", Value: ptr(creds("old").SecretAccessKey.Reveal()), Masked: true, Hidden: true, EnvironmentScope: "*"})
-	c := creds("new")
-	if restore := deliver(t, mustParse(t, "gitlab:group/app", gitLabEnv(srv)), c); restore != nil {
+	f.set(glVar{Key: "AWS_SECRET_ACCESS_KEY", Value: ptr(targettest.Creds("old").SecretAccessKey.Reveal()), Masked: true, Hidden: true, EnvironmentScope: "*"})
+	c := targettest.Creds("new")
+	if restore := targettest.Deliver(t, mustParse(t, "gitlab:group/app", gitLabEnv(srv)), c); restore != nil {
 		t.Error("restore returned for a hidden variable whose value cannot be read back")
 	}
 	if v := f.snapshot()[[2]string{"AWS_SECRET_ACCESS_KEY", "*"}]; v.Value == nil || *v.Value != c.SecretAccessKey.Reveal() {
@@ -193,12 +194,12 @@ func TestGitLabHiddenVariableCannotBeRestored(t *testing.T) {
 func TestGitLabErrorsNeverCarryTheSecret(t *testing.T) {
 	f, srv := newFakeGitLab(t)
 	f.reject = true
-	c := creds("new")
+	c := targettest.Creds("new")
 	_, err := mustParse(t, "gitlab:group/app", gitLabEnv(srv)).Deliver(context.Background(), c)
 	if err == nil || !strings.Contains(err.Error(), "400 Bad Request") {
 		t.Fatalf("err = %v, want the 400", err)
 	}
-	assertNoSecret(t, err, c)
+	targettest.AssertNoSecret(t, err, c)
 
 	for name, tc := range map[string]struct{ spec, want string }{
 		"unknown project": {"gitlab:group/other", "404 Project Not Found"},
@@ -231,7 +232,7 @@ func TestGitLabTokenNeverFollowsARedirectToAnotherHost(t *testing.T) {
 	}))
 	defer redirector.Close()
 	env := target.Env{Getenv: getenv(map[string]string{"GITLAB_TOKEN": fakeGitLabToken, "CI_API_V4_URL": redirector.URL})}
-	_, err := mustParse(t, "gitlab:1", env).Deliver(context.Background(), creds("new"))
+	_, err := mustParse(t, "gitlab:1", env).Deliver(context.Background(), targettest.Creds("new"))
 	if err == nil || !strings.Contains(err.Error(), "redirect") {
 		t.Fatalf("err = %v, want a refused redirect", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -64,7 +65,7 @@ func TestParseEnvfileTildeNeedsHome(t *testing.T) {
 // JSON and shell input; a quote or newline in one must never be written.
 func TestDeliverRefusesMalformedCredentials(t *testing.T) {
 	dir := t.TempDir()
-	good := creds("good")
+	good := targettest.Creds("good")
 	bad := []target.Credentials{
 		{AccessKeyID: good.AccessKeyID, SecretAccessKey: secret.New("abc\"\nEVIL=1")},
 		{AccessKeyID: "AKIA X", SecretAccessKey: good.SecretAccessKey},
@@ -76,7 +77,7 @@ func TestDeliverRefusesMalformedCredentials(t *testing.T) {
 			if _, err := tg.Deliver(context.Background(), c); err == nil {
 				t.Errorf("%s accepted credentials %q/%v", spec, c.AccessKeyID, c.SecretAccessKey)
 			} else {
-				assertNoSecret(t, err, c)
+				targettest.AssertNoSecret(t, err, c)
 			}
 		}
 	}

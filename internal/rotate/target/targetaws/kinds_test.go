@@ -12,6 +12,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/rotate/target/targetaws"
+	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -67,7 +68,7 @@ func TestParseRejectsBadAWSSpecsNamingThemAndTheForms(t *testing.T) {
 // TestDeliverRefusesMalformedCredentials: values are embedded in JSON; a
 // quote or newline in one must never be written (nor sent: no AWS here).
 func TestDeliverRefusesMalformedCredentials(t *testing.T) {
-	good := creds("good")
+	good := targettest.Creds("good")
 	bad := []target.Credentials{
 		{AccessKeyID: good.AccessKeyID, SecretAccessKey: secret.New("abc\"\nEVIL=1")},
 		{AccessKeyID: "AKIA X", SecretAccessKey: good.SecretAccessKey},
@@ -79,7 +80,7 @@ func TestDeliverRefusesMalformedCredentials(t *testing.T) {
 			if _, err := tg.Deliver(context.Background(), c); err == nil {
 				t.Errorf("%s accepted credentials %q/%v", spec, c.AccessKeyID, c.SecretAccessKey)
 			} else {
-				assertNoSecret(t, err, c)
+				targettest.AssertNoSecret(t, err, c)
 			}
 		}
 	}

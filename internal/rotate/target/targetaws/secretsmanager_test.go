@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 )
 
 func secretString(t *testing.T, sm *secretsmanager.Client, id, stage string) string {
@@ -33,14 +34,14 @@ func createSecret(t *testing.T, sm *secretsmanager.Client, name, value string) s
 func TestSecretsManagerUpdatesKeyFieldsKeepsTheRestAndRestores(t *testing.T) {
 	cfg := awsConfig(t)
 	sm := secretsmanager.NewFromConfig(cfg)
-	old, c := creds("old"), creds("new")
+	old, c := targettest.Creds("old"), targettest.Creds("new")
 	before := `{"region":"eu-west-1","aws_access_key_id":"` + old.AccessKeyID + `","aws_secret_access_key":"` + old.SecretAccessKey.Reveal() + `","retries":3}`
 	arn := createSecret(t, sm, "ci/deploy", before)
 
 	for _, spec := range []string{"secretsmanager:ci/deploy", "secretsmanager:" + arn} {
 		t.Run(spec, func(t *testing.T) {
 			tg := mustParse(t, spec, cfg)
-			restore := deliver(t, tg, c)
+			restore := targettest.Deliver(t, tg, c)
 			want := `{"region":"eu-west-1","aws_access_key_id":"` + c.AccessKeyID + `","aws_secret_access_key":"` + c.SecretAccessKey.Reveal() + `","retries":3}`
 			if diff := cmp.Diff(want, secretString(t, sm, "ci/deploy", "AWSCURRENT")); diff != "" {
 				t.Errorf("AWSCURRENT (-want +got):\n%s", diff)
@@ -50,7 +51,7 @@ func TestSecretsManagerUpdatesKeyFieldsKeepsTheRestAndRestores(t *testing.T) {
 			}
 			// A resumed rotation delivers again: no new version, and its
 			// restore still goes back to the value before the rotation.
-			restore2 := deliver(t, tg, c)
+			restore2 := targettest.Deliver(t, tg, c)
 			if restore2 == nil {
 				t.Fatal("second Deliver returned no restore")
 			}
@@ -73,8 +74,8 @@ func TestSecretsManagerUpdatesKeyFieldsKeepsTheRestAndRestores(t *testing.T) {
 func TestSecretsManagerCreatesAMissingSecretAndRestoreDeletesIt(t *testing.T) {
 	cfg := awsConfig(t)
 	sm := secretsmanager.NewFromConfig(cfg)
-	c := creds("new")
-	restore := deliver(t, mustParse(t, "secretsmanager:ci/new", cfg), c)
+	c := targettest.Creds("new")
+	restore := targettest.Deliver(t, mustParse(t, "secretsmanager:ci/new", cfg), c)
 	want := `{"AccessKeyId":"` + c.AccessKeyID + `","SecretAccessKey":"` + c.SecretAccessKey.Reveal() + `"}`
 	if diff := cmp.Diff(want, secretString(t, sm, "ci/new", "AWSCURRENT")); diff != "" {
 		t.Errorf("created secret (-want +got):\n%s", diff)
@@ -93,8 +94,8 @@ func TestSecretsManagerAddsFieldsToAnObjectWithoutThem(t *testing.T) {
 	cfg := awsConfig(t)
 	sm := secretsmanager.NewFromConfig(cfg)
 	createSecret(t, sm, "app", `{"db_password":"kept"}`)
-	c := creds("new")
-	deliver(t, mustParse(t, "secretsmanager:app", cfg), c)
+	c := targettest.Creds("new")
+	targettest.Deliver(t, mustParse(t, "secretsmanager:app", cfg), c)
 	want := `{"db_password":"kept","AccessKeyId":"` + c.AccessKeyID + `","SecretAccessKey":"` + c.SecretAccessKey.Reveal() + `"}`
 	if diff := cmp.Diff(want, secretString(t, sm, "app", "AWSCURRENT")); diff != "" {
 		t.Errorf("secret (-want +got):\n%s", diff)
@@ -104,12 +105,12 @@ func TestSecretsManagerAddsFieldsToAnObjectWithoutThem(t *testing.T) {
 func TestSecretsManagerRefusesWhatItCannotEdit(t *testing.T) {
 	cfg := awsConfig(t)
 	sm := secretsmanager.NewFromConfig(cfg)
-	old := creds("old").SecretAccessKey.Reveal()
+	old := targettest.Creds("old").SecretAccessKey.Reveal()
 	createSecret(t, sm, "plain", old)
 	if _, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("binary"), SecretBinary: []byte{1, 2}}); err != nil {
 		t.Fatal(err)
 	}
-	c := creds("new")
+	c := targettest.Creds("new")
 	for spec, want := range map[string]string{
 		"secretsmanager:plain":  "not a JSON object",
 		"secretsmanager:binary": "binary",
@@ -119,7 +120,7 @@ func TestSecretsManagerRefusesWhatItCannotEdit(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want one containing %q", spec, err, want)
 		}
-		assertNoSecret(t, err, c, creds("old"))
+		targettest.AssertNoSecret(t, err, c, targettest.Creds("old"))
 	}
 	if got := secretString(t, sm, "plain", "AWSCURRENT"); got != old {
 		t.Errorf("a refused secret was written: %q", got)

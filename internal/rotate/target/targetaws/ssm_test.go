@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 )
 
 // ssmState is what a parameter looks like from outside: decrypted value, type, KMS key.
@@ -59,7 +60,7 @@ func putParam(t *testing.T, api *ssm.Client, name, value string, typ ssmtypes.Pa
 func TestSSMJSONParameterKeepsFieldsAndKMSKeyAndRestores(t *testing.T) {
 	cfg := awsConfig(t)
 	api := ssm.NewFromConfig(cfg)
-	old, c := creds("old"), creds("new")
+	old, c := targettest.Creds("old"), targettest.Creds("new")
 	before := `{"AccessKeyId":"` + old.AccessKeyID + `","SecretAccessKey":"` + old.SecretAccessKey.Reveal() + `","Region":"eu-west-1"}`
 	putParam(t, api, "/ci/deploy", before, ssmtypes.ParameterTypeSecureString, "alias/ci-secrets")
 	wantBefore := ssmState{Value: before, Type: "SecureString", KeyID: "alias/ci-secrets", Exists: true}
@@ -75,8 +76,8 @@ func TestSSMJSONParameterKeepsFieldsAndKMSKeyAndRestores(t *testing.T) {
 	}
 	cfg.HTTPClient = rec
 	tg := mustParse(t, "ssm:/ci/deploy", cfg)
-	restore := deliver(t, tg, c)
-	deliver(t, tg, c) // idempotent
+	restore := targettest.Deliver(t, tg, c)
+	targettest.Deliver(t, tg, c) // idempotent
 	if puts := rec.bodies("AmazonSSM.PutParameter"); len(puts) != 1 || !strings.Contains(puts[0], `"KeyId":"alias/ci-secrets"`) {
 		t.Errorf("PutParameter requests %d, want 1 that names the parameter's KMS key", len(puts))
 	}
@@ -98,8 +99,8 @@ func TestSSMJSONParameterKeepsFieldsAndKMSKeyAndRestores(t *testing.T) {
 func TestSSMCreatesAMissingJSONParameterAndRestoreDeletesIt(t *testing.T) {
 	cfg := awsConfig(t)
 	api := ssm.NewFromConfig(cfg)
-	c := creds("new")
-	restore := deliver(t, mustParse(t, "ssm:/ci/new", cfg), c)
+	c := targettest.Creds("new")
+	restore := targettest.Deliver(t, mustParse(t, "ssm:/ci/new", cfg), c)
 	got := getParam(t, api, "/ci/new")
 	want := `{"AccessKeyId":"` + c.AccessKeyID + `","SecretAccessKey":"` + c.SecretAccessKey.Reveal() + `"}`
 	if got.Value != want || got.Type != "SecureString" {
@@ -116,12 +117,12 @@ func TestSSMCreatesAMissingJSONParameterAndRestoreDeletesIt(t *testing.T) {
 func TestSSMPrefixWritesTwoSecureStringsAndRestores(t *testing.T) {
 	cfg := awsConfig(t)
 	api := ssm.NewFromConfig(cfg)
-	old, c := creds("old"), creds("new")
+	old, c := targettest.Creds("old"), targettest.Creds("new")
 	// The key id was a plain String; the secret did not exist yet.
 	putParam(t, api, "/app/AWS_ACCESS_KEY_ID", old.AccessKeyID, ssmtypes.ParameterTypeString, "")
 	tg := mustParse(t, "ssm:/app/", cfg)
-	restore := deliver(t, tg, c)
-	deliver(t, tg, c) // idempotent
+	restore := targettest.Deliver(t, tg, c)
+	targettest.Deliver(t, tg, c) // idempotent
 	id, sec := getParam(t, api, "/app/AWS_ACCESS_KEY_ID"), getParam(t, api, "/app/AWS_SECRET_ACCESS_KEY")
 	if id.Value != c.AccessKeyID || id.Type != "SecureString" || sec.Value != c.SecretAccessKey.Reveal() || sec.Type != "SecureString" {
 		t.Errorf("after Deliver: id %+v, secret type %s; want both SecureString with the new values", id, sec.Type)
@@ -140,14 +141,14 @@ func TestSSMPrefixWritesTwoSecureStringsAndRestores(t *testing.T) {
 func TestSSMRefusesANonJSONParameter(t *testing.T) {
 	cfg := awsConfig(t)
 	api := ssm.NewFromConfig(cfg)
-	old := creds("old").SecretAccessKey.Reveal()
+	old := targettest.Creds("old").SecretAccessKey.Reveal()
 	putParam(t, api, "/ci/plain", old, ssmtypes.ParameterTypeSecureString, "")
-	c := creds("new")
+	c := targettest.Creds("new")
 	_, err := mustParse(t, "ssm:/ci/plain", cfg).Deliver(context.Background(), c)
 	if err == nil || !strings.Contains(err.Error(), "not a JSON object") || !strings.Contains(err.Error(), "nothing written") {
 		t.Fatalf("err = %v, want a not-JSON error", err)
 	}
-	assertNoSecret(t, err, c, creds("old"))
+	targettest.AssertNoSecret(t, err, c, targettest.Creds("old"))
 	if got := getParam(t, api, "/ci/plain"); got.Value != old {
 		t.Errorf("a refused parameter was written")
 	}
