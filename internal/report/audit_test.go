@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/awstest"
 )
 
 var auditAsOf = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -81,7 +82,7 @@ func TestAuditGoldenFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkGolden(t, tt.name, renderDoc(t, tt.format, tt.doc, tt.opts))
+			awstest.Golden(t, tt.name+".golden", renderDoc(t, tt.format, tt.doc, tt.opts))
 		})
 	}
 }

@@ -37,7 +37,7 @@ func TestGoldenFiles(t *testing.T) {
 			if strings.HasPrefix(tt.name, "empty") {
 				findings = nil
 			}
-			checkGolden(t, tt.name, render(t, tt.format, findings, tt.opts))
+			awstest.Golden(t, tt.name+".golden", render(t, tt.format, findings, tt.opts))
 		})
 	}
 }

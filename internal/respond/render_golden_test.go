@@ -2,17 +2,13 @@ package respond
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/severity"
 	"github.com/keywarden/keywarden/internal/state"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // AWS's documentation examples: safe to land in golden files.
 const (
@@ -88,26 +84,8 @@ func TestRenderGolden(t *testing.T) {
 				if err := Render(&buf, format, rep); err != nil {
 					t.Fatal(err)
 				}
-				checkGolden(t, name+"."+format, buf.Bytes())
+				awstest.Golden(t, name+"."+format+".golden", buf.Bytes())
 			})
 		}
-	}
-}
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (run go test -update to accept):\n--- got ---\n%s\n--- want ---\n%s", name, path, got, want)
 	}
 }

@@ -3,13 +3,10 @@ package rotate_test
 import (
 	"bytes"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/rotate"
 )
 
@@ -45,16 +42,10 @@ func TestStatusGolden(t *testing.T) {
 		{"status-none.txt", rotate.WriteTable, nil},
 		{"status-none.json", rotate.WriteJSON, nil},
 	} {
-		want, err := os.ReadFile(filepath.Join("testdata", tt.golden))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var got bytes.Buffer
 		if err := tt.write(&got, tt.rs); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(string(want), got.String()); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tt.golden, diff)
-		}
+		awstest.Golden(t, tt.golden, got.Bytes())
 	}
 }

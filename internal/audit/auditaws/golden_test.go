@@ -3,10 +3,7 @@ package auditaws_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,8 +23,6 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/report"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // TestReadAccountGolden reads one account holding a bit of everything the
 // audit judges (admins through a group and through AWS's managed policy,
@@ -134,29 +129,7 @@ func TestReadAccountGolden(t *testing.T) {
 	if leak := regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`).FindString(got); leak != "" {
 		t.Fatalf("a key id without a stand-in is left in the output: %s", leak)
 	}
-	checkGolden(t, "audit-moto.golden", got)
-}
-
-// checkGolden compares got with testdata/name, or rewrites it with -update.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -run Golden -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -run Golden -update rewrites it):\n--- got\n%s", path, got)
-	}
+	awstest.Golden(t, "audit-moto.golden", []byte(got))
 }
 
 // TestReadAccountDeniedGolden pins what the audit says when the caller may
@@ -180,5 +153,5 @@ func TestReadAccountDeniedGolden(t *testing.T) {
 	}
 	got := regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`).ReplaceAllString(out.String(), "<key>")
 	got = regexp.MustCompile(`\d{4}-\d\d-\d\d([T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?)?`).ReplaceAllString(got, "<date>")
-	checkGolden(t, "audit-moto-denied.golden", got)
+	awstest.Golden(t, "audit-moto-denied.golden", []byte(got))
 }
