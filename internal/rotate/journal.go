@@ -153,7 +153,12 @@ func Load(rec state.Record) (*Rotation, error) {
 
 // open lists the open rotations of a user, oldest first.
 func (j journal) open(ctx context.Context, account, user string) ([]*Rotation, error) {
-	recs, err := j.db.List(ctx, Kind, state.Filter{Subject: Subject(account, user), OpenOnly: true})
+	return list(ctx, j.db, state.Filter{Subject: Subject(account, user), OpenOnly: true})
+}
+
+// list loads the rotations the filter selects, oldest first.
+func list(ctx context.Context, db *state.DB, f state.Filter) ([]*Rotation, error) {
+	recs, err := db.List(ctx, Kind, f)
 	if err != nil {
 		return nil, err
 	}

@@ -15,19 +15,7 @@ import (
 
 // List is the journal's rotations, oldest first: the open ones, or all.
 func List(ctx context.Context, db *state.DB, openOnly bool) ([]*Rotation, error) {
-	recs, err := db.List(ctx, Kind, state.Filter{OpenOnly: openOnly})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Rotation, 0, len(recs))
-	for _, rec := range recs {
-		r, err := Load(rec)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return list(ctx, db, state.Filter{OpenOnly: openOnly})
 }
 
 // ErrNoOpen is wrapped when there is no open rotation to undo.
