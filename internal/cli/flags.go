@@ -130,8 +130,8 @@ func (r regionFlag) String() string { return *r.p }
 func (r regionFlag) Type() string   { return "region" }
 
 func (r regionFlag) Set(v string) error {
-	if err := checkRegion(v); err != nil {
-		return err
+	if !regionName.MatchString(v) {
+		return errors.New("want a region name such as us-east-1")
 	}
 	*r.p = v
 	return nil

@@ -53,7 +53,7 @@ func TestSharedFlagsRefuseInOneWording(t *testing.T) {
 		"--since 0":         `--since "0": want a positive whole number with a unit h, d or w (e.g. 90d)`,
 		"--since ninety":    `--since "ninety": want a whole number with a unit h, d or w (e.g. 90d)`,
 		"--grace -1d":       `--grace "-1d": want a whole number with a unit h, d or w (e.g. 90d)`,
-		"--region useast1":  `--region "useast1": "useast1" is not a region name (such as us-east-1)`,
+		"--region useast1":  `--region "useast1": want a region name such as us-east-1`,
 		"--regions us-e,x1": `--regions "us-e,x1": "us-e" is not a region name (such as us-east-1)`,
 	} {
 		_, _, _, _, _, _, msg := parseShared(t, strings.Fields(args)...)
