@@ -211,11 +211,7 @@ func assertNoClearSecrets(t *testing.T, inv *audit.Inventory) {
 }
 
 func TestReadAccountEmbeddedReadsDeniedAreUnread(t *testing.T) {
-	s := awstest.MotoWithAuth(t)
-	auditor := s.CreateUserKey(t, "auditor", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
-		"iam:GenerateCredentialReport","iam:GetCredentialReport","iam:GetAccountAuthorizationDetails"],"Resource":"*"}]}`)
-	t.Setenv("AWS_ACCESS_KEY_ID", auditor.KeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", auditor.Secret.Reveal())
+	signAsRequiredReadsOnly(t)
 	inv, _ := readAccount(t)
 	want := []string{audit.WhereLambdaEnv, audit.WhereEC2UserData, audit.WhereECSTaskEnv, audit.WhereSSMString}
 	if diff := cmp.Diff(want, inv.EmbeddedUnread); diff != "" {

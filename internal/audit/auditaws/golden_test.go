@@ -136,11 +136,7 @@ func TestReadAccountGolden(t *testing.T) {
 // make the required reads only: every optional read is denied, warned
 // about, and its facts judged unknown.
 func TestReadAccountDeniedGolden(t *testing.T) {
-	s := awstest.MotoWithAuth(t)
-	auditor := s.CreateUserKey(t, "auditor", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
-		"iam:GenerateCredentialReport","iam:GetCredentialReport","iam:GetAccountAuthorizationDetails"],"Resource":"*"}]}`)
-	t.Setenv("AWS_ACCESS_KEY_ID", auditor.KeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", auditor.Secret.Reveal())
+	signAsRequiredReadsOnly(t)
 	inv, _ := readAccount(t)
 	var out bytes.Buffer
 	if err := report.Write(&out, "text", report.AuditDocument(audit.Run(*inv, audit.DefaultConfig(time.Now()))), report.Options{}); err != nil {
@@ -154,4 +150,14 @@ func TestReadAccountDeniedGolden(t *testing.T) {
 	got := regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`).ReplaceAllString(out.String(), "<key>")
 	got = regexp.MustCompile(`\d{4}-\d\d-\d\d([T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?)?`).ReplaceAllString(got, "<date>")
 	awstest.Golden(t, "audit-moto-denied.golden", []byte(got))
+}
+
+// signAsRequiredReadsOnly makes the test's calls as an auditor allowed the
+// audit's required reads and nothing else, on moto's authenticating server.
+func signAsRequiredReadsOnly(t *testing.T) {
+	t.Helper()
+	auditor := awstest.MotoWithAuth(t).CreateUserKey(t, "auditor", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+		"iam:GenerateCredentialReport","iam:GetCredentialReport","iam:GetAccountAuthorizationDetails"],"Resource":"*"}]}`)
+	t.Setenv("AWS_ACCESS_KEY_ID", auditor.KeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", auditor.Secret.Reveal())
 }
