@@ -5,17 +5,41 @@ import (
 	"fmt"
 )
 
-// Exit statuses, the same for every verb.
+// Exit statuses, the same for every verb. Findings outrank incompleteness:
+// a run that found something and also could not read everything exits 1,
+// and says what it could not read.
 const (
-	ExitOK       = 0
-	ExitFindings = 1
-	ExitError    = 2
+	ExitOK         = 0
+	ExitFindings   = 1 // findings or alerts at or above --fail-on
+	ExitError      = 2 // usage or runtime error: the job was not done
+	ExitIncomplete = 3 // done, nothing to report, but some input, account or region could not be read
 )
 
 // errFindings is returned when findings reach the failure threshold: exit 1, no error line.
 var errFindings = errors.New("findings at or above the failure threshold")
 
 func isFindings(err error) bool { return errors.Is(err, errFindings) }
+
+// incompleteError is a run that finished but could not read all it was
+// asked to: Main prints the one line, the warnings already said what.
+type incompleteError struct {
+	what string // "2 of 5 inputs could not be read"
+}
+
+func (e *incompleteError) Error() string { return "incomplete: " + e.what }
+
+// incomplete is the outcome of a run with gaps: nil when there are none,
+// else errFindings when findings reached the threshold (they outrank the
+// gaps, which the output names anyway), else an *incompleteError.
+func incomplete(gaps int, what string, findings bool) error {
+	switch {
+	case findings:
+		return errFindings
+	case gaps > 0:
+		return &incompleteError{what: what}
+	}
+	return nil
+}
 
 // hintedError carries "hint:" lines printed under the one-line error.
 type hintedError struct {
@@ -58,6 +82,8 @@ func ExitCode(err error) int {
 		return int(child)
 	case isFindings(err):
 		return ExitFindings
+	case errors.As(err, new(*incompleteError)):
+		return ExitIncomplete
 	default:
 		return ExitError
 	}
