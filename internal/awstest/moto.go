@@ -96,29 +96,61 @@ func Main(m *testing.M) {
 }
 
 // RunAndStop runs the tests and stops the moto servers they started; for a
-// TestMain that must hand m to something else (testscript.Main).
+// TestMain that must hand m to something else (testscript.Main). A server's
+// log is removed when every test passed, and kept, its path printed, when
+// one failed.
 func RunAndStop(m interface{ Run() int }) int {
 	code := m.Run()
 	for _, l := range []*lazyServer{&plainServer, &authServer, &managedServer} {
 		if l.srv != nil {
-			l.srv.stop()
+			l.srv.shutdown(code != 0, os.Stderr)
 		}
 	}
 	return code
 }
 
+// shutdown stops the server, then removes its log, or with failed keeps it
+// and says where it is on w.
+func (s *MotoServer) shutdown(failed bool, w io.Writer) {
+	s.stop()
+	if failed {
+		fmt.Fprintf(w, "moto_server log kept: %s\n", s.LogPath)
+		return
+	}
+	os.Remove(s.LogPath)
+}
+
 // startMoto starts a server on a free port and waits until it answers. A
-// port taken between choosing and binding it is retried on another.
+// port taken between choosing and binding it is retried on another; the
+// logs of the attempts that failed go once one succeeds.
 func startMoto(path string, auth bool, env []string) (*MotoServer, error) {
 	var err error
+	var failedLogs []string
 	for range 3 {
 		var s *MotoServer
 		if s, err = startOnce(path, auth, env); err == nil {
+			for _, p := range failedLogs {
+				os.Remove(p)
+			}
 			return s, nil
+		}
+		var se *startError
+		if errors.As(err, &se) {
+			failedLogs = append(failedLogs, se.log)
 		}
 	}
 	return nil, err
 }
+
+// startError is a server that did not come up; its log is kept for the
+// failure message.
+type startError struct {
+	err error
+	log string
+}
+
+func (e *startError) Error() string { return fmt.Sprintf("%v; log %s:\n%s", e.err, e.log, tail(e.log)) }
+func (e *startError) Unwrap() error { return e.err }
 
 func startOnce(path string, auth bool, env []string) (*MotoServer, error) {
 	port, err := freePort()
@@ -135,13 +167,13 @@ func startOnce(path string, auth bool, env []string) (*MotoServer, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	setProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("run %s: %w", path, err)
+		return nil, &startError{fmt.Errorf("run %s: %w", path, err), logf.Name()}
 	}
 	s := &MotoServer{URL: fmt.Sprintf("http://127.0.0.1:%d", port), LogPath: logf.Name(), Auth: auth, cmd: cmd, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(s.done) }()
 	if err := s.waitReady(60 * time.Second); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("%w; log %s:\n%s", err, s.LogPath, tail(s.LogPath))
+		return nil, &startError{err, s.LogPath}
 	}
 	return s, nil
 }

@@ -3,6 +3,8 @@ package awstest
 import (
 	"context"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -73,5 +75,33 @@ func TestMotoWithAuthRejectsUnknownKeys(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", key.Secret.Reveal())
 	if got := listUsers(t); len(got) != 1 || got[0] != "admin" {
 		t.Errorf("users seen by the admin key = %v, want [admin]", got)
+	}
+}
+
+// TestShutdownKeepsTheLogOnlyOnFailure: a passing run leaves no
+// keywarden-moto-*.log behind; a failing one keeps it and says where.
+func TestShutdownKeepsTheLogOnlyOnFailure(t *testing.T) {
+	for _, failed := range []bool{false, true} {
+		logf, err := os.CreateTemp(t.TempDir(), "keywarden-moto-*.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		logf.Close()
+		cmd := exec.Command("sleep", "60") // stands in for moto_server: shutdown only stops a process
+		setProcessGroup(cmd)
+		if err := cmd.Start(); err != nil {
+			t.Skipf("no sleep command: %v", err)
+		}
+		s := &MotoServer{LogPath: logf.Name(), cmd: cmd, done: make(chan struct{})}
+		go func() { cmd.Wait(); close(s.done) }()
+		var out strings.Builder
+		s.shutdown(failed, &out)
+		_, statErr := os.Stat(s.LogPath)
+		if kept := statErr == nil; kept != failed {
+			t.Errorf("failed=%v: log kept = %v", failed, kept)
+		}
+		if said := strings.Contains(out.String(), s.LogPath); said != failed {
+			t.Errorf("failed=%v: output %q names the log: %v", failed, out.String(), said)
+		}
 	}
 }
