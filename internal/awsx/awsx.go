@@ -11,10 +11,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Options select the AWS configuration; empty fields fall back to the SDK's
@@ -36,8 +39,21 @@ var errSettingsOnly = errors.New("configuration loaded for its settings only: no
 // Load resolves the AWS configuration the way the AWS CLI does. Endpoint
 // overrides (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, endpoint_url in the
 // profile) are honoured by the SDK's clients themselves.
+//
+// What every verb shares comes with it: an endpoint where nothing listens
+// fails within seconds as a *ConnectError naming it (a short dial timeout,
+// few retries of a failed connect; answers such as throttling keep the
+// caller's retries); a chain that finds no credentials fails as a
+// *NoCredentialsError saying where it looked, a missing profile as a
+// *ProfileNotFoundError; every client reads error codes leniently
+// (LenientErrors).
 func Load(ctx context.Context, opts Options) (aws.Config, error) {
-	var lo []func(*config.LoadOptions) error
+	budget := &connectBudget{}
+	lo := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient()),
+		config.WithLogger(sdkLogger{logging.NewStandardLogger(os.Stderr)}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{budget.register, LenientErrors}),
+	}
 	if opts.Profile != "" {
 		lo = append(lo, config.WithSharedConfigProfile(opts.Profile))
 	}
@@ -50,11 +66,15 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		}))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if missing := profileNotFound(err, opts); missing != nil {
+		return aws.Config{}, missing
+	}
 	if err != nil {
 		if opts.Profile != "" {
 			return aws.Config{}, fmt.Errorf("load aws config for profile %q: %w", opts.Profile, err)
 		}
 		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
 	}
+	explainCredentials(&cfg, opts)
 	return cfg, nil
 }

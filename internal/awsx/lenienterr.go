@@ -51,6 +51,9 @@ func LenientErrors(stack *middleware.Stack) error {
 			}
 			return out, md, err
 		})
+	if _, ok := stack.Deserialize.Get(outer.ID()); ok {
+		return nil // already there: Load puts it in every client, IAM and STS too
+	}
 	if err := stack.Deserialize.Add(outer, middleware.Before); err != nil {
 		return err
 	}

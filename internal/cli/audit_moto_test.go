@@ -92,7 +92,7 @@ func TestAuditFlagsReachTheReaderAgainstMoto(t *testing.T) {
 
 // TestAuditAccessDeniedAgainstMoto: a caller without the audit's rights
 // (moto enforcing IAM) gets one line naming the denied action, a hint
-// pointing at docs/iam.md, and exit 2.
+// pointing at docs/iam.md, one naming the caller, and exit 2.
 func TestAuditAccessDeniedAgainstMoto(t *testing.T) {
 	moto := awstest.MotoWithAuth(t)
 	key := moto.CreateUserKey(t, "nobody")
@@ -103,9 +103,9 @@ func TestAuditAccessDeniedAgainstMoto(t *testing.T) {
 	var stdout, stderr strings.Builder
 	code := Main([]string{"audit", "--regions", "us-east-1"}, Deps{Stdout: &stdout, Stderr: &stderr, LoadAWS: load})
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-	if code != ExitError || len(lines) != 2 || !strings.HasPrefix(lines[0], "keywarden: audit: ") ||
+	if code != ExitError || len(lines) != 3 || !strings.HasPrefix(lines[0], "keywarden: audit: ") ||
 		!strings.Contains(lines[0], "access denied") || !strings.Contains(lines[0], "iam:") ||
-		!strings.Contains(lines[1], "hint: docs/iam.md") || stdout.Len() != 0 {
+		!strings.Contains(lines[1], "hint: docs/iam.md") || lines[2] != "hint: the calls were made as "+key.ARN || stdout.Len() != 0 {
 		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -94,4 +95,46 @@ func (d Deps) home() (string, error) {
 		return h, nil
 	}
 	return "", errors.New("find the home directory: $HOME is not set to an absolute path")
+}
+
+// callerTimeout bounds the STS call that names who was denied.
+const callerTimeout = 5 * time.Second
+
+// loadedAWS remembers the last configuration a verb loaded to sign with its
+// own credentials, so that an access-denied line can name who was refused.
+type loadedAWS struct {
+	mu  sync.Mutex
+	cfg *aws.Config
+}
+
+// wrap is load, remembering what it loads.
+func (l *loadedAWS) wrap(load func(context.Context, awsx.Options) (aws.Config, error)) func(context.Context, awsx.Options) (aws.Config, error) {
+	return func(ctx context.Context, opts awsx.Options) (aws.Config, error) {
+		cfg, err := load(ctx, opts)
+		if err == nil && !opts.SettingsOnly {
+			l.mu.Lock()
+			l.cfg = &cfg
+			l.mu.Unlock()
+		}
+		return cfg, err
+	}
+}
+
+// caller is the ARN the remembered configuration signs as (STS
+// GetCallerIdentity, which needs no permission), or "" when there is none
+// or STS does not say within callerTimeout.
+func (l *loadedAWS) caller() string {
+	l.mu.Lock()
+	cfg := l.cfg
+	l.mu.Unlock()
+	if cfg == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callerTimeout)
+	defer cancel()
+	id, err := awsx.CallerIdentity(ctx, awsx.ForIAM(*cfg))
+	if err != nil {
+		return ""
+	}
+	return id.ARN
 }

@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/keywarden/keywarden/internal/awsx"
 )
 
 // Exit statuses, the same for every verb. Findings outrank incompleteness:
@@ -88,3 +91,55 @@ func ExitCode(err error) int {
 		return ExitError
 	}
 }
+
+// explain turns the failures any AWS verb can meet, whatever it was doing,
+// into one line and a hint: no credentials, a profile that is not there, an
+// endpoint that cannot be reached. The line keeps what the verb was doing
+// and drops the SDK's layers in between. An access denied that does not say
+// who was refused gets the caller's ARN (caller asks STS; "" when it cannot
+// tell).
+func explain(err error, caller func() string) error {
+	var noCreds *awsx.NoCredentialsError
+	var noProfile *awsx.ProfileNotFoundError
+	var noConn *awsx.ConnectError
+	switch {
+	case errors.As(err, &noCreds):
+		return withHint(withoutSDK(err, noCreds), "set up credentials with 'aws configure' (or 'aws configure sso'), "+
+			"or name a profile that has them with --profile or AWS_PROFILE")
+	case errors.As(err, &noProfile):
+		return withHint(err, "'aws configure list-profiles' lists the profiles there are")
+	case errors.As(err, &noConn) && noConn.Setting != "":
+		return withHint(withoutSDK(err, noConn), "start what should answer there, or unset "+noConn.Setting+" to use AWS's own endpoints")
+	case errors.As(err, &noConn):
+		return withHint(withoutSDK(err, noConn), "check the network connection and any proxy (HTTPS_PROXY)")
+	case awsx.IsDenied(err):
+		if arn := caller(); arn != "" && !strings.Contains(err.Error(), arn) {
+			return withHint(err, append(hints(err), "the calls were made as "+arn)...)
+		}
+	}
+	return err
+}
+
+// sdkLayers is where the SDK's text starts in an error a verb wrapped:
+// "operation error IAM: ListUsers, get identity: get credentials: ...".
+const sdkLayers = "operation error "
+
+// withoutSDK is err said as its context and cause alone: the SDK's layers
+// between them (the operation, the attempts, the credential cache) go.
+func withoutSDK(err, cause error) error {
+	text, tail := err.Error(), cause.Error()
+	i := strings.Index(text, sdkLayers)
+	if i < 0 || !strings.HasSuffix(text, tail) {
+		return cause
+	}
+	return &restated{text: text[:i] + tail, err: err}
+}
+
+// restated is err with a shorter text.
+type restated struct {
+	text string
+	err  error
+}
+
+func (r *restated) Error() string { return r.text }
+func (r *restated) Unwrap() error { return r.err }

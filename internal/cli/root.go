@@ -67,6 +67,8 @@ func Main(args []string, deps Deps) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	deps = deps.withDefaults()
+	loaded := &loadedAWS{}
+	deps.LoadAWS = loaded.wrap(deps.LoadAWS)
 	root := NewRootCmd(deps)
 	if len(args) == 0 && lambda.Running() {
 		args = []string{"lambda"} // the Lambda runtime starts the bootstrap binary with no arguments
@@ -75,7 +77,7 @@ func Main(args []string, deps Deps) int {
 	err := root.ExecuteContext(ctx)
 	var child childExit
 	if err != nil && !isFindings(err) && !errors.As(err, &child) {
-		printError(deps.Stderr, err)
+		printError(deps.Stderr, explain(err, loaded.caller))
 	}
 	return ExitCode(err)
 }
