@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -59,7 +60,133 @@ Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 us
 	root.SetErr(deps.Stderr)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newRespondCmd(deps), newWatchCmd(deps), newLambdaCmd(deps), newHookCmd(deps))
+	root.SetHelpCommand(newHelpCmd(root))
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range completionCmds(root) {
+		c.Long = strings.TrimSpace(c.Long) + "\n\nExit status: 0 script printed, 2 usage error."
+	}
+	argsSayUsage(root)
 	return root
+}
+
+// completionCmds are cobra's completion command and its shells.
+func completionCmds(root *cobra.Command) []*cobra.Command {
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			return append([]*cobra.Command{c}, c.Commands()...)
+		}
+	}
+	return nil
+}
+
+// newHelpCmd is 'keywarden help [COMMAND]...': cobra's, but a topic that is
+// not a command is an error (exit 2), not a usage page.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]...",
+		Short: "Help about any command",
+		Long: `Show the help of keywarden or of one of its commands (keywarden help rotate undo).
+
+Exit status: 0 help shown, 2 no such command.`,
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			var names []cobra.Completion
+			if cmd, rest, err := root.Find(args); err == nil && len(rest) == 0 {
+				for _, sub := range cmd.Commands() {
+					if sub.IsAvailableCommand() {
+						names = append(names, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+					}
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				parent := cmd
+				if parent == nil {
+					parent = root
+				}
+				return usageErr(fmt.Errorf("no help topic %q: %s", strings.Join(args, " "), commandList(parent)))
+			}
+			cmd.InitDefaultHelpFlag()
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
+		},
+	}
+}
+
+// argsSayUsage makes every command of the tree refuse bad arguments with
+// its own usage line instead of cobra's generic words ("accepts at most 1
+// arg(s), received 2"), and commands that only group others refuse an
+// unknown one instead of printing their help and exiting 0.
+func argsSayUsage(c *cobra.Command) {
+	check := c.Args
+	if c.HasSubCommands() {
+		c.SuggestionsMinimumDistance = 2 // cobra's own, which SuggestionsFor does not default to
+		if !c.Runnable() {
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		}
+		if check == nil {
+			check = cobra.NoArgs
+		}
+	}
+	if check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
+			if err == nil || hints(err) != nil { // nil, or the verb's own usage error
+				return err
+			}
+			return argsError(cmd, args, check)
+		}
+	}
+	for _, sub := range c.Commands() {
+		argsSayUsage(sub)
+	}
+}
+
+// argsError says what is wrong with args, which check refused: the first
+// argument too many (an unknown command, where cmd groups others), or that
+// some are missing, with cmd's usage line.
+func argsError(cmd *cobra.Command, args []string, check cobra.PositionalArgs) error {
+	hint := "run 'keywarden help' for usage"
+	if cmd.HasParent() {
+		hint = fmt.Sprintf("run 'keywarden help %s' for usage", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "))
+	}
+	k := len(args) - 1 // the longest accepted prefix
+	for k >= 0 && check(cmd, args[:k]) != nil {
+		k--
+	}
+	switch {
+	case k < 0:
+		return withHint(fmt.Errorf("missing arguments: usage: %s", useLine(cmd)), hint)
+	case k == 0 && cmd.HasSubCommands():
+		msg := fmt.Sprintf("unknown command %q", args[0])
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf(" (did you mean %s?)", s[0])
+		}
+		return withHint(errors.New(msg+": "+commandList(cmd)), hint)
+	}
+	return withHint(fmt.Errorf("unexpected argument %q: usage: %s", args[k], useLine(cmd)), hint)
+}
+
+// useLine is cmd's Use after its parent's path: "keywarden rotate undo [ROTATION-ID]".
+func useLine(cmd *cobra.Command) string {
+	if cmd.HasParent() {
+		return cmd.Parent().CommandPath() + " " + cmd.Use
+	}
+	return cmd.Use
+}
+
+// commandList names the commands cmd groups: "its commands are a, b, c".
+func commandList(cmd *cobra.Command) string {
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	return cmd.CommandPath() + " has the commands " + strings.Join(names, ", ")
 }
 
 // Main runs keywarden with args and returns the process exit status.
