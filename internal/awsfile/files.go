@@ -48,6 +48,7 @@ func Load(path string, kind Kind) (*File, os.FileMode, error) {
 	fh, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		f, _ := Parse(nil, kind)
+		f.path = path
 		return f, 0o600, nil
 	}
 	if err != nil {
@@ -69,6 +70,7 @@ func Load(path string, kind Kind) (*File, os.FileMode, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("load %s: %w", path, err)
 	}
+	f.path = path
 	return f, st.Mode().Perm(), nil
 }
 

@@ -61,6 +61,7 @@ type entry struct {
 // Parse or Load.
 type File struct {
 	kind    Kind
+	path    string // where Load read it; "" for a parsed one
 	lines   []line
 	order   []string                       // section names, first appearance
 	headers map[string][]int               // section name -> header lines

@@ -3,7 +3,10 @@ package awsfile
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/keywarden/keywarden/internal/secret"
 )
@@ -140,7 +143,7 @@ func Resolve(creds, config *File, profile string) (Profile, error) {
 	p := Profile{Name: profile}
 	top, ok := lookup(creds, config, profile)
 	if !ok {
-		return p, fmt.Errorf("resolve profile %q: %w", profile, ErrProfileNotFound)
+		return p, &notFoundError{what: fmt.Sprintf("profile %q", profile), files: []*File{creds, config}}
 	}
 	p.RoleARN, p.MFASerial, p.Region = top.vals["role_arn"], top.vals["mfa_serial"], top.vals["region"]
 	name, v := profile, top
@@ -165,7 +168,7 @@ func Resolve(creds, config *File, profile string) (Profile, error) {
 		}
 		next, ok := lookup(creds, config, src)
 		if !ok {
-			return p, fmt.Errorf("resolve profile %q: source profile %q: %w", profile, src, ErrProfileNotFound)
+			return p, &notFoundError{what: fmt.Sprintf("profile %q: its source_profile %q", name, src), files: []*File{creds, config}}
 		}
 		revisit := slices.Contains(p.Chain, src)
 		// The SDK reads a profile met again (a profile naming itself as
@@ -190,6 +193,40 @@ func Resolve(creds, config *File, profile string) (Profile, error) {
 	p.KeyFile, p.AccessKeyID = v.keyFile, v.vals[keyID]
 	p.SecretAccessKey = secret.New(v.vals[keySec])
 	return p, nil
+}
+
+// notFoundError is a profile the shared files lack, said with where they
+// are; it is ErrProfileNotFound.
+type notFoundError struct {
+	what  string // `profile "p"`
+	files []*File
+}
+
+func (e *notFoundError) Error() string {
+	var paths []string
+	for _, f := range e.files {
+		if f != nil && f.path != "" {
+			paths = append(paths, homeRelative(f.path))
+		}
+	}
+	if len(paths) == 0 {
+		return e.what + " is not in the shared files"
+	}
+	return e.what + " is not in " + strings.Join(paths, " or ")
+}
+
+func (e *notFoundError) Is(target error) bool { return target == ErrProfileNotFound }
+
+// homeRelative writes a path under the home directory as ~/...
+func homeRelative(path string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return path
+	}
+	if rel, err := filepath.Rel(home, path); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
+		return "~/" + filepath.ToSlash(rel)
+	}
+	return path
 }
 
 // requireRoleARN and oneCredentialType mirror the SDK's checks that reject

@@ -82,6 +82,17 @@ func (j Job) What() string {
 	return "profile " + j.Profile
 }
 
+// about is err said of j's rotation: "profile p: ...", or err alone when it
+// begins by naming the profile or user already.
+func (j Job) about(err error) string {
+	msg, what := err.Error(), j.What()
+	kind, name, _ := strings.Cut(what, " ")
+	if strings.HasPrefix(msg, what+":") || strings.HasPrefix(msg, fmt.Sprintf("%s %q", kind, name)) {
+		return msg
+	}
+	return what + ": " + msg
+}
+
 // ProfileNames are the profiles to rotate: those named, else every profile
 // holding a long-term key of its own (all), else AWS_PROFILE or default.
 func (s *Session) ProfileNames(named []string, all bool) ([]string, error) {
@@ -113,7 +124,7 @@ func (s *Session) RotateProfiles(ctx context.Context, names []string, job Job) e
 			return err
 		}
 		if err != nil {
-			fmt.Fprintf(s.Err, "error: profile %s: %v\n", name, err)
+			fmt.Fprintf(s.Err, "error: %s\n", job.about(err))
 			failed = append(failed, name)
 		}
 	}
@@ -131,7 +142,7 @@ func (s *Session) RotateConfig(ctx context.Context, cfg Config, name string, def
 	for _, e := range cfg.Entries {
 		job := e.Job(defaults)
 		if err := s.Rotate(ctx, job); err != nil {
-			fmt.Fprintf(s.Err, "error: %s:%d: %s: %v\n", name, e.Line, job.What(), err)
+			fmt.Fprintf(s.Err, "error: %s:%d: %s\n", name, e.Line, job.about(err))
 			failed = append(failed, job.What())
 		}
 	}

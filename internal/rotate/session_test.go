@@ -117,12 +117,12 @@ func TestSessionGoesOnWhenOneProfileFails(t *testing.T) {
 	if err == nil || err.Error() != "1 of 2 profiles not rotated: nope" {
 		t.Errorf("got %v", err)
 	}
-	if !strings.HasPrefix(s.err.String(), `error: profile nope: resolve profile "nope": profile not found`) ||
+	if !strings.HasPrefix(s.err.String(), `error: profile "nope" is not in `) ||
 		!strings.Contains(s.out.String(), "rotated profile default") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", s.out.String(), s.err.String())
 	}
 	// Alone, a profile's error is the run's, as it was.
-	if err := s.RotateProfiles(context.Background(), []string{"nope"}, rotate.Job{}); err == nil || !strings.HasPrefix(err.Error(), `resolve profile "nope"`) {
+	if err := s.RotateProfiles(context.Background(), []string{"nope"}, rotate.Job{}); err == nil || !strings.HasPrefix(err.Error(), `profile "nope" is not in `) {
 		t.Errorf("alone: %v", err)
 	}
 }
@@ -140,7 +140,7 @@ func TestSessionRunsEveryEntryOfAConfig(t *testing.T) {
 	if err == nil || err.Error() != "1 of 3 rotations of rotations.yaml failed: profile nope" {
 		t.Errorf("got %v", err)
 	}
-	if !strings.HasPrefix(s.err.String(), `error: rotations.yaml:2: profile nope: resolve profile "nope"`) {
+	if !strings.HasPrefix(s.err.String(), `error: rotations.yaml:2: profile "nope" is not in `) {
 		t.Errorf("stderr:\n%s", s.err.String())
 	}
 	// The entry's grace wins over the flags'; the user's entry takes the flags'.

@@ -32,7 +32,7 @@ type Sessions struct {
 func (s Sessions) Process(ctx context.Context, w io.Writer, profile string, noSession bool) error {
 	entry, err := s.Store.Get(profile)
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("profile %s is not in the store %s (keywarden creds import --profile %s)", profile, s.Store.Path(), profile)
+		return fmt.Errorf("profile %s is not in the store %s: import it with 'keywarden creds import --profile %s'", profile, s.Store.Path(), profile)
 	}
 	if err != nil {
 		return err

@@ -136,7 +136,7 @@ func TestProcessErrors(t *testing.T) {
 	mustPut(t, store, "dev", testEntry("dev"))
 	r := newSessions(t, store, sharedFiles(t, importedProfile, "[profile dev]\nduration_seconds = 600\n"))
 	_, err := r.process(t, "nope", false)
-	if want := "profile nope is not in the store " + store.Path() + " (keywarden creds import --profile nope)"; err == nil || err.Error() != want {
+	if want := "profile nope is not in the store " + store.Path() + ": import it with 'keywarden creds import --profile nope'"; err == nil || err.Error() != want {
 		t.Errorf("a profile not in the store: %v; want %q", err, want)
 	}
 	r.m.err = errors.New("sts said no")

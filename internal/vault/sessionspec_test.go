@@ -114,7 +114,7 @@ func TestSessionSpecForRejects(t *testing.T) {
 	}{
 		{"missing profile", "", "", "ghost", credential.Key{}, awsfile.ErrProfileNotFound, `"ghost"`},
 		{"missing source profile", "", "[profile A]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = gone\n", "A",
-			credential.Key{}, awsfile.ErrProfileNotFound, `source profile "gone"`},
+			credential.Key{}, awsfile.ErrProfileNotFound, `its source_profile "gone" is not in`},
 		{"source_profile loop", "", "[profile A]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = B\n" +
 			"[profile B]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = A\n", "A", credential.Key{}, awsfile.ErrSourceCycle, "loops"},
 		{"source_profile without role_arn", "[base]\n" + keyLines, "[profile A]\nsource_profile = base\n", "A",
