@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/keywarden/keywarden/internal/awsx"
@@ -133,6 +136,35 @@ func withoutSDK(err, cause error) error {
 		return cause
 	}
 	return &restated{text: text[:i] + tail, err: err}
+}
+
+// sayOnce drops the path of a file error from err's line where the line
+// names it already: "read allowlist F: open F: no such file or directory"
+// becomes "read allowlist F: no such file or directory".
+func sayOnce(err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	text, inner := err.Error(), pe.Error()
+	i := strings.LastIndex(text, inner)
+	if i < 0 || !strings.Contains(text[:i], pe.Path) && !strings.Contains(text[:i], relative(pe.Path)) {
+		return err
+	}
+	return &restated{text: text[:i] + pe.Err.Error() + text[i+len(inner):], err: err}
+}
+
+// relative is path from the working directory, as the user may have
+// typed it; path itself when that cannot be told.
+func relative(path string) string {
+	wd, err := os.Getwd()
+	if err != nil || !filepath.IsAbs(path) {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
 }
 
 // restated is err with a shorter text.

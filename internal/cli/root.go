@@ -204,7 +204,7 @@ func Main(args []string, deps Deps) int {
 	err := root.ExecuteContext(ctx)
 	var child childExit
 	if err != nil && !isFindings(err) && !errors.As(err, &child) {
-		printError(deps.Stderr, explain(err, loaded.caller))
+		printError(deps.Stderr, explain(sayOnce(err), loaded.caller))
 	}
 	return ExitCode(err)
 }

@@ -13,25 +13,26 @@ import (
 const maxBaseline = 512 << 20
 
 // ReadBaseline returns the fingerprints in an earlier report, written as
-// json (an array), jsonl or sarif, for `scan --baseline`.
+// json (an array), jsonl or sarif, for `scan --baseline`. Its errors say what
+// is wrong with the report; the caller names the file and what it read it for.
 func ReadBaseline(r io.Reader) (map[string]bool, error) {
 	br := bufio.NewReader(io.LimitReader(r, maxBaseline))
 	first, err := firstByte(br)
 	if err != nil {
-		return nil, fmt.Errorf("read baseline: %w", err)
+		return nil, err
 	}
 	dec := json.NewDecoder(br)
 	switch first {
 	case '[':
 		var entries []baselineEntry
 		if err := dec.Decode(&entries); err != nil {
-			return nil, fmt.Errorf("read baseline: not a keywarden json report: %w", err)
+			return nil, fmt.Errorf("not a keywarden json report: %w", err)
 		}
 		return fingerprints(entries)
 	case '{':
 		return readObjects(dec)
 	}
-	return nil, fmt.Errorf("read baseline: not a keywarden json, jsonl or sarif report (starts with %q)", first)
+	return nil, fmt.Errorf("not a keywarden json, jsonl or sarif report (starts with %q)", first)
 }
 
 type baselineEntry struct {
@@ -54,7 +55,7 @@ func readObjects(dec *json.Decoder) (map[string]bool, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read baseline: object %d: not a keywarden jsonl or sarif report: %w", n, err)
+			return nil, fmt.Errorf("object %d: not a keywarden jsonl or sarif report: %w", n, err)
 		}
 		if n == 1 && e.Runs != nil && e.Fingerprint == nil {
 			return sarifFingerprints(e, dec)
@@ -66,7 +67,7 @@ func readObjects(dec *json.Decoder) (map[string]bool, error) {
 
 func sarifFingerprints(log baselineEntry, dec *json.Decoder) (map[string]bool, error) {
 	if dec.More() {
-		return nil, errors.New("read baseline: unexpected data after the sarif log")
+		return nil, errors.New("unexpected data after the sarif log")
 	}
 	out := map[string]bool{}
 	for _, run := range log.Runs {
@@ -83,7 +84,7 @@ func fingerprints(entries []baselineEntry) (map[string]bool, error) {
 	out := make(map[string]bool, len(entries))
 	for i, e := range entries {
 		if e.Fingerprint == nil || *e.Fingerprint == "" {
-			return nil, fmt.Errorf("read baseline: finding %d has no fingerprint: not a keywarden report", i+1)
+			return nil, fmt.Errorf("finding %d has no fingerprint: not a keywarden report", i+1)
 		}
 		out[*e.Fingerprint] = true
 	}

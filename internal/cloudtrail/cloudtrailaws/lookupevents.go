@@ -124,7 +124,10 @@ func LookupKeyEvents(ctx context.Context, cfg aws.Config, keyID string, regions 
 			err := l.region(ctx, region)
 			if err != nil && l.fatal(err) {
 				cancel()
-				return err
+				if errors.As(err, new(errSink)) {
+					return err
+				}
+				return fmt.Errorf("cloudtrail lookup in %s: %w", region, err)
 			}
 			l.regionDone(region, err)
 			return nil
@@ -159,10 +162,13 @@ type errSink struct{ err error }
 func (e errSink) Error() string { return e.err.Error() }
 func (e errSink) Unwrap() error { return e.err }
 
-// fatal reports whether err ends every region's read, not just one.
+// fatal reports whether err ends every region's read, not just one: the
+// sink's, a cancellation, no credentials, an endpoint that cannot be reached
+// (every region shares the credentials, and the connect budget of awsx).
 func (l *keyLookup) fatal(err error) bool {
 	var se errSink
-	return errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, new(*awsx.NoCredentialsError)) || errors.As(err, new(*awsx.ConnectError))
 }
 
 func (l *keyLookup) regionDone(region string, err error) {
@@ -203,7 +209,7 @@ func (l *keyLookup) region(ctx context.Context, region string) error {
 	for pages.HasMorePages() {
 		out, err := pages.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("cloudtrail lookup events in %s: %w", region, err)
+			return err // regionDone, or the fatal path, names the region
 		}
 		if err := l.deliver(region, out.Events); err != nil {
 			return err

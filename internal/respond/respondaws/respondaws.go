@@ -79,7 +79,7 @@ func (a *IAM) KeyOwner(ctx context.Context, keyID string) (respond.KeyOwner, err
 		return respond.KeyOwner{}, fmt.Errorf("iam:GetAccessKeyLastUsed %s: %w", keyID, respond.ErrNoSuchKey)
 	}
 	if err != nil {
-		return respond.KeyOwner{}, respondErr("iam:GetAccessKeyLastUsed", "", fmt.Errorf("key %s: %w", keyID, err))
+		return respond.KeyOwner{}, respondErr("iam:GetAccessKeyLastUsed", "", err) // respond names the key
 	}
 	o := respond.KeyOwner{User: aws.ToString(out.UserName)}
 	if u := out.AccessKeyLastUsed; u != nil {

@@ -43,8 +43,11 @@ func InstallHook(dir string, hook string, force bool) (string, error) {
 	}
 	g := newGitCmd(dir, false)
 	out, err := g.output(context.Background(), nil, "rev-parse", "--git-path", "hooks")
-	if err != nil {
-		return "", fmt.Errorf("install %s hook: %s is not a git repository: %w", hook, dir, err)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "not a git repository"):
+		return "", fmt.Errorf("install %s hook: %s is not a git repository", hook, dir) // git's words would say it again
+	case err != nil:
+		return "", fmt.Errorf("install %s hook in %s: %w", hook, dir, err)
 	}
 	hooksDir := strings.TrimSpace(string(out))
 	if !filepath.IsAbs(hooksDir) {

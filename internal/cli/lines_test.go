@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/keywarden/keywarden/internal/awstest"
+)
+
+// badInput is one usual mistake: the command line, the exit status it gets
+// (-1: another helper's verb decides) and the one error line, as a regexp.
+type badInput struct {
+	args []string
+	exit int
+	line string
+}
+
+// linesEnv is a home with nothing in it: no AWS variables, empty shared
+// files, no instance metadata, a state database and a store of its own.
+func linesEnv(t *testing.T) string {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "KEYWARDEN_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("KEYWARDEN_STATE", filepath.Join(home, "state.db"))
+	t.Setenv("KEYWARDEN_VAULT", filepath.Join(home, "vault.age"))
+	t.Setenv("KEYWARDEN_VAULT_BACKEND", "file")
+	t.Setenv("KEYWARDEN_VAULT_SCRYPT_LOGN", "10")
+	t.Setenv("KEYWARDEN_PASSPHRASE", "correct horse battery staple")
+	return home
+}
+
+// sdkNoise is what the SDK's own layers say, which no error line should.
+var sdkNoise = regexp.MustCompile(`operation error |https response error|failed to refresh cached credentials|EC2 IMDS|exceeded maximum number of attempts|RequestID:`)
+
+// checkLines runs each input and checks its outcome: the exit status, one
+// "keywarden:" line matching, nothing of the SDK's layers, and no phrase
+// said twice on any line of stderr.
+func checkLines(t *testing.T, inputs []badInput) {
+	t.Helper()
+	for _, in := range inputs {
+		stdout, stderr, code := runMain(t, in.args...)
+		name := strings.Join(in.args, " ")
+		if in.exit >= 0 && code != in.exit {
+			t.Errorf("%s: exit %d, want %d; stderr:\n%s", name, code, in.exit, stderr)
+		}
+		var errLines []string
+		for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+			if strings.HasPrefix(l, "keywarden: ") {
+				errLines = append(errLines, l)
+			}
+			if p := repeated(l); p != "" {
+				t.Errorf("%s: says %q twice: %s", name, p, l)
+			}
+			if sdkNoise.MatchString(l) {
+				t.Errorf("%s: the SDK's layers show: %s", name, l)
+			}
+		}
+		if in.line == "" {
+			continue
+		}
+		if len(errLines) != 1 || !regexp.MustCompile(in.line).MatchString(errLines[0]) {
+			t.Errorf("%s: error lines %q, want one matching %s (stdout %q)", name, errLines, in.line, stdout)
+		}
+	}
+}
+
+// tokenRE splits a line into words; a path or a URL's host stays one.
+var tokenRE = regexp.MustCompile(`[A-Za-z0-9_./~-]+`)
+
+// quoted is text in single quotes: a command to run, which may well repeat
+// what the line says ('keywarden creds import --profile p').
+var quoted = regexp.MustCompile(`'[^']*'`)
+
+// repeated returns a phrase line says twice, or "": a word right after
+// itself ("exec: exec:"), two words in a row twice ("read baseline: read
+// baseline"), or a long token twice (a key id, a path, an operation name).
+// Numbers (ports, times) do not count.
+func repeated(line string) string {
+	n := 0
+	line = quoted.ReplaceAllStringFunc(line, func(string) string { n++; return fmt.Sprintf("quoted%d", n) })
+	var words []string
+	for _, w := range tokenRE.FindAllString(strings.ToLower(line), -1) {
+		if w = strings.Trim(w, ".-"); strings.Trim(w, "0123456789.") != "" {
+			words = append(words, w)
+		}
+	}
+	seen := map[string]bool{}
+	for i, w := range words {
+		if i > 0 && w == words[i-1] {
+			return w
+		}
+		if len(w) >= 16 {
+			if seen[w] {
+				return w
+			}
+			seen[w] = true
+		}
+		if i+1 < len(words) {
+			pair := w + " " + words[i+1]
+			if seen[pair] {
+				return pair
+			}
+			seen[pair] = true
+		}
+	}
+	return ""
+}
+
+func TestRepeatedFindsDoubledPhrases(t *testing.T) {
+	for line, want := range map[string]string{
+		"keywarden: read baseline: read baseline x.json: bad":                                                   "read baseline",
+		`keywarden: exec: exec: "ls": not found`:                                                                "exec",
+		"keywarden: audit: audit: read account":                                                                 "audit",
+		"keywarden: iam:GenerateCredentialReport: operation error IAM: GenerateCredentialReport":                "iam generatecredentialreport",
+		"keywarden: read allowlist /home/u/app/.keywarden.toml: open /home/u/app/.keywarden.toml: no such file": "/home/u/app/.keywarden.toml",
+		"hint: run 'aws configure' (or 'aws configure sso')":                                                    "",
+		`keywarden: --at "25:00": want a time of day HH:MM, 00:00 to 23:59`:                                     "",
+		`keywarden: --format "yaml": want one of text, json`:                                                    "",
+		"keywarden: no AWS credentials found: looked in the environment (AWS_ACCESS_KEY_ID), profile \"default\" " +
+			"(keys, SSO, credential_process) in ~/.aws/credentials and ~/.aws/config, and the EC2 instance metadata service": "",
+	} {
+		if got := repeated(line); got != want {
+			t.Errorf("repeated(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
+
+// TestNoCredentialsIsOneLine: with nothing to sign with, every verb that
+// calls AWS says where the SDK looked, in one line, with a hint.
+func TestNoCredentialsIsOneLine(t *testing.T) {
+	linesEnv(t)
+	const noCreds = `no AWS credentials found: looked in the environment \(AWS_ACCESS_KEY_ID\), profile "default" .* in ~/\.aws/credentials and ~/\.aws/config, and the EC2 instance metadata service \(turned off by AWS_EC2_METADATA_DISABLED\)`
+	key := awstest.FakeKeyID("lines", 123456789012)
+	checkLines(t, []badInput{
+		{[]string{"audit"}, ExitError, `^keywarden: .*` + noCreds + `$`},
+		{[]string{"audit", "keys"}, ExitError, `^keywarden: .*` + noCreds + `$`},
+		{[]string{"respond", key, "--no-lookup"}, ExitError, `^keywarden: .*` + noCreds + `$`},
+		{[]string{"respond", "undo", "inc-1"}, ExitError, ``},
+		{[]string{"watch", "lookup:us-east-1"}, ExitError, `^keywarden: watch lookup:us-east-1: cloudtrail lookup in us-east-1: ` + noCreds + `$`},
+		{[]string{"audit", "--profile", "nope"}, ExitError, `^keywarden: .*profile "nope" is not in ~/\.aws/credentials or ~/\.aws/config$`},
+	})
+	_, stderr, _ := runMain(t, "audit")
+	if !strings.Contains(stderr, "\nhint: set up credentials with 'aws configure'") {
+		t.Errorf("no hint:\n%s", stderr)
+	}
+	t.Setenv("AWS_PROFILE", "nope")
+	checkLines(t, []badInput{
+		{[]string{"audit"}, ExitError, `^keywarden: .*profile "nope" \(AWS_PROFILE\) is not in `},
+	})
+}
+
+// TestDeadEndpointIsOneLine: where nothing listens, the verbs fail at once,
+// naming the endpoint and the variable that set it.
+func TestDeadEndpointIsOneLine(t *testing.T) {
+	home := linesEnv(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + l.Addr().String()
+	l.Close()
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	id, sec := awstest.FakeKeyID("dead", 123456789012), awstest.FakeSecret("dead")
+	t.Setenv("AWS_ACCESS_KEY_ID", id)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sec)
+	creds := "[default]\naws_access_key_id = " + id + "\naws_secret_access_key = " + sec + "\n"
+	if err := os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dead := regexp.QuoteMeta("cannot connect to "+endpoint+" (AWS_ENDPOINT_URL): connection refused") + `$`
+	checkLines(t, []badInput{
+		{[]string{"audit"}, ExitError, `^keywarden: .*` + dead},
+		{[]string{"respond", id, "--no-lookup"}, ExitError, `^keywarden: .*` + dead},
+		{[]string{"rotate", "--yes"}, ExitError, `^keywarden: .*` + dead},
+		{[]string{"watch", "lookup:us-east-1"}, ExitError, `^keywarden: watch lookup:us-east-1: cloudtrail lookup in us-east-1: ` + dead},
+		{[]string{"scan", "--verify", home}, -1, ``},
+	})
+}
+
+// TestUsualMistakesAreOneLine runs each verb's common mistakes that need no
+// AWS: each is one line naming its input, exit 2, nothing said twice.
+func TestUsualMistakesAreOneLine(t *testing.T) {
+	home := linesEnv(t)
+	bad := filepath.Join(home, "bad.json")
+	if err := os.WriteFile(bad, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(home, "missing")
+	checkLines(t, []badInput{
+		{[]string{"scan", missing}, ExitError, `^keywarden: .*missing`},
+		{[]string{"scan", "--baseline", missing, home}, ExitError, `^keywarden: .*missing`},
+		{[]string{"scan", "--baseline", bad, home}, ExitError, `^keywarden: .*bad\.json`},
+		{[]string{"scan", "--config", missing, home}, ExitError, `^keywarden: .*missing`},
+		{[]string{"scan", "--commit-msg", missing}, ExitError, `^keywarden: .*missing`},
+		{[]string{"audit", "--diff", missing}, ExitError, `^keywarden: --diff: .*missing`},
+		{[]string{"audit", "--diff", bad}, ExitError, `^keywarden: --diff: .*bad\.json`},
+		{[]string{"rotate", "--config", missing}, ExitError, `^keywarden: .*missing`},
+		{[]string{"rotate", "--config", bad}, ExitError, `^keywarden: .*bad\.json`},
+		{[]string{"rotate", "--user", "u", "--to", "nowhere:x"}, ExitError, `^keywarden: --to: .*nowhere`},
+		{[]string{"rotate", "--profile", "nope"}, ExitError, `^keywarden: .*nope`},
+		{[]string{"rotate", "undo"}, ExitError, `^keywarden: `},
+		{[]string{"rotate", "undo", "rot-x"}, ExitError, `^keywarden: .*rot-x`},
+		{[]string{"rotate", "status", "--state", filepath.Join(bad, "state.db")}, ExitError, `^keywarden: .*bad\.json`},
+		{[]string{"rotate", "schedule", "--at", "25:00"}, ExitError, `^keywarden: --at "25:00": `},
+		{[]string{"creds", "import", "--profile", "nope", "--yes"}, ExitError, `^keywarden: .*nope`},
+		{[]string{"creds", "export", "nope"}, ExitError, `^keywarden: .*nope`},
+		{[]string{"creds", "remove", "nope"}, ExitError, `^keywarden: .*nope`},
+		{[]string{"creds", "process", "nope"}, ExitError, `^keywarden: .*nope`},
+		{[]string{"creds", "scrub", missing}, -1, ``},
+		{[]string{"exec", "nope", "--", "true"}, ExitError, `^keywarden: .*nope`},
+		{[]string{"exec", "default", "--", "no-such-command-here"}, ExitError, ``},
+		{[]string{"respond", "--health-event", missing}, ExitError, `^keywarden: --health-event: .*missing`},
+		{[]string{"respond", "--health-event", bad}, ExitError, `^keywarden: .*`},
+		{[]string{"watch", missing}, ExitError, `^keywarden: .*missing`},
+		{[]string{"watch", "--rules", missing, bad}, ExitError, `^keywarden: .*missing`},
+		{[]string{"watch", "--sigma", bad, bad}, ExitError, `^keywarden: .*bad\.json`},
+		{[]string{"hook", "install", home}, ExitError, `^keywarden: .*not a git repository`},
+		{[]string{"help", "bogus"}, ExitError, `^keywarden: no help topic "bogus": `},
+		{[]string{"rotate", "undo", "a", "b"}, ExitError, `^keywarden: unexpected argument "b": usage: keywarden rotate undo \[ROTATION-ID\]$`},
+		{[]string{"creds", "process"}, ExitError, `^keywarden: missing arguments: usage: keywarden creds process PROFILE$`},
+	})
+}
