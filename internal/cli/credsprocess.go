@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -51,8 +52,8 @@ type sessionOptions struct {
 func (so *sessionOptions) flags(cmd *cobra.Command, exec bool) {
 	f := cmd.Flags()
 	f.BoolVar(&so.noSession, "no-session", false, "give the long-term key itself, not a session (GetSessionToken sessions cannot call IAM without MFA)")
-	f.StringVar(&so.mfaToken, "mfa-token", "", "the MFA code, for a profile with mfa_serial (default: ask on the terminal)")
-	f.DurationVar(&so.duration, "duration", 0, "session length (default: the profile's duration_seconds, else 1h)")
+	addMFAToken(f, &so.mfaToken)
+	f.Var(sessionLength{&so.duration}, "duration", "session length, 15m to 36h (default: the profile's duration_seconds, else 1h)")
 	if exec {
 		addRegion(f, &so.region, "AWS_REGION for the command (default: the profile's)")
 	}
@@ -64,6 +65,27 @@ func (so sessionOptions) sessions(deps Deps, store *vault.Store) vault.Sessions 
 	minter := vaultaws.Minter{Load: deps.LoadAWS, Region: so.region, Token: so.mfaToken, Ask: deps.Prompter.Ask}
 	return vault.Sessions{Store: store, Shared: awsfile.LoadShared, Mint: minter.Mint, Now: deps.Now, Duration: so.duration,
 		Note: func(n string) { fmt.Fprintf(deps.Stderr, "note: %s\n", n) }}
+}
+
+// sessionLength is --duration: what STS grants, 15 minutes to 36 hours (a
+// role's own maximum, at most 12h, is STS's to say).
+type sessionLength struct{ p *time.Duration }
+
+func (s sessionLength) String() string {
+	if *s.p == 0 {
+		return "" // unset: no "(default 0s)" in the help
+	}
+	return s.p.String()
+}
+func (s sessionLength) Type() string { return "duration" }
+
+func (s sessionLength) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 15*time.Minute || d > 36*time.Hour {
+		return errors.New("want 15m to 36h (e.g. 1h30m), the lengths STS grants")
+	}
+	*s.p = d
+	return nil
 }
 
 func newCredsExportCmd(deps Deps, opts *credsOptions) *cobra.Command {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -11,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/keywarden/keywarden/internal/awsfile"
+	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/severity"
 	"github.com/keywarden/keywarden/internal/span"
 )
@@ -163,6 +166,81 @@ func (r regionsFlag) Set(v string) error {
 // addRegions declares --regions; help says which reads they narrow.
 func addRegions(fs *pflag.FlagSet, p *[]string, help string) {
 	fs.Var(regionsFlag{p}, "regions", help+" (default: every region enabled for the account)")
+}
+
+// checkPartition refuses --regions outside the partition of the region the
+// calls are signed for (--region, else AWS_REGION, else the profile's), as
+// far as that is known offline: one partition's credentials cannot sign for
+// another (aws, aws-cn, aws-us-gov). Without a configured region, the
+// regions must share one partition.
+func checkPartition(cmd *cobra.Command, getenv func(string) string) error {
+	f := cmd.Flags().Lookup("regions")
+	if f == nil || !f.Changed {
+		return nil
+	}
+	list, ok := f.Value.(regionsFlag)
+	if !ok {
+		return nil
+	}
+	home, from := configuredRegion(cmd, getenv)
+	for _, r := range *list.p {
+		if home == "" {
+			home, from = r, "the first of them"
+		}
+		if awsx.Partition(r) != awsx.Partition(home) {
+			return usageErr(fmt.Errorf("--regions %q: want regions of partition %s, the one of %s (%s): %s is in %s",
+				f.Value.String(), awsx.Partition(home), home, from, r, awsx.Partition(r)))
+		}
+	}
+	return nil
+}
+
+// configuredRegion is the region cmd's calls are signed for, and where it
+// was set, as the SDK would resolve it but without loading anything:
+// --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region; "" when
+// none says.
+func configuredRegion(cmd *cobra.Command, getenv func(string) string) (region, from string) {
+	if f := cmd.Flags().Lookup("region"); f != nil && f.Changed {
+		return f.Value.String(), "--region"
+	}
+	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if r := getenv(name); r != "" {
+			return r, name
+		}
+	}
+	profile := cmp.Or(getenv("AWS_PROFILE"), "default")
+	if f := cmd.Flags().Lookup("profile"); f != nil && f.Changed && f.Value.Type() == "string" {
+		profile = f.Value.String()
+	}
+	creds, config, err := awsfile.LoadShared()
+	if err != nil {
+		return "", ""
+	}
+	p, _ := awsfile.Resolve(creds, config, profile) // carries the region whatever holds the key
+	if p.Region == "" {
+		return "", ""
+	}
+	return p.Region, "profile " + profile
+}
+
+// mfaCodeFlag is --mfa-token: the six digits an MFA device shows.
+type mfaCodeFlag struct{ p *string }
+
+func (m mfaCodeFlag) String() string { return *m.p }
+func (m mfaCodeFlag) Type() string   { return "code" }
+
+func (m mfaCodeFlag) Set(v string) error {
+	if len(v) != 6 || strings.Trim(v, "0123456789") != "" {
+		return errors.New("want the 6-digit code the MFA device shows")
+	}
+	*m.p = v
+	return nil
+}
+
+// addMFAToken declares --mfa-token, the MFA code for a profile with
+// mfa_serial, asked on the terminal when not given.
+func addMFAToken(fs *pflag.FlagSet, p *string) {
+	fs.Var(mfaCodeFlag{p}, "mfa-token", "the MFA code, for a profile with mfa_serial (default: ask on the terminal)")
 }
 
 // addProfile declares --profile, the AWS profile whose credentials make the

@@ -234,5 +234,23 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{[]string{"help", "bogus"}, ExitError, `^keywarden: no help topic "bogus": `},
 		{[]string{"rotate", "undo", "a", "b"}, ExitError, `^keywarden: unexpected argument "b": usage: keywarden rotate undo \[ROTATION-ID\]$`},
 		{[]string{"creds", "process"}, ExitError, `^keywarden: missing arguments: usage: keywarden creds process PROFILE$`},
+		// Flags that only together are wrong, or that STS would refuse: still before any AWS call.
+		{[]string{"audit", "--regions", "cn-north-1"}, ExitError,
+			`^keywarden: --regions "cn-north-1": want regions of partition aws, the one of us-east-1 \(AWS_REGION\): cn-north-1 is in aws-cn$`},
+		{[]string{"respond", awstest.FakeKeyID("p", 1), "--region", "cn-north-1", "--regions", "cn-northwest-1,us-east-1"}, ExitError,
+			`^keywarden: --regions "cn-northwest-1,us-east-1": want regions of partition aws-cn, the one of cn-north-1 \(--region\): us-east-1 is in aws$`},
+		{[]string{"watch", "--ses-volume", "5", "--regions", "us-gov-west-1", bad}, ExitError, `^keywarden: --regions "us-gov-west-1": want regions of partition aws, `},
+		{[]string{"exec", "default", "--duration", "5m", "--", "true"}, ExitError, `^keywarden: --duration "5m": want 15m to 36h \(e\.g\. 1h30m\), the lengths STS grants$`},
+		{[]string{"creds", "process", "default", "--mfa-token", "12ab56"}, ExitError, `^keywarden: --mfa-token "12ab56": want the 6-digit code the MFA device shows$`},
+		{[]string{"rotate", "--mfa-token", "1234567"}, ExitError, `^keywarden: --mfa-token "1234567": want the 6-digit code the MFA device shows$`},
+	})
+	t.Setenv("AWS_REGION", "")
+	if err := os.WriteFile(filepath.Join(home, ".aws", "config"), []byte("[profile gov]\nregion = us-gov-west-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	checkLines(t, []badInput{
+		{[]string{"audit", "--profile", "gov", "--regions", "us-east-1"}, ExitError,
+			`^keywarden: --regions "us-east-1": want regions of partition aws-us-gov, the one of us-gov-west-1 \(profile gov\): us-east-1 is in aws$`},
+		{[]string{"audit", "--regions", "us-east-1,cn-north-1"}, ExitError, `the one of us-east-1 \(the first of them\): cn-north-1 is in aws-cn$`},
 	})
 }

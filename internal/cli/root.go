@@ -66,7 +66,7 @@ Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 us
 	for _, c := range completionCmds(root) {
 		c.Long = strings.TrimSpace(c.Long) + "\n\nExit status: 0 script printed, 2 usage error."
 	}
-	argsSayUsage(root)
+	checkArgs(root, deps)
 	return root
 }
 
@@ -116,11 +116,13 @@ Exit status: 0 help shown, 2 no such command.`,
 	}
 }
 
-// argsSayUsage makes every command of the tree refuse bad arguments with
-// its own usage line instead of cobra's generic words ("accepts at most 1
+// checkArgs makes every command of the tree refuse bad arguments with its
+// own usage line instead of cobra's generic words ("accepts at most 1
 // arg(s), received 2"), and commands that only group others refuse an
-// unknown one instead of printing their help and exiting 0.
-func argsSayUsage(c *cobra.Command) {
+// unknown one instead of printing their help and exiting 0. Once the
+// arguments pass, what the flags say together is checked (checkPartition),
+// still before any file is read or AWS called.
+func checkArgs(c *cobra.Command, deps Deps) {
 	check := c.Args
 	if c.HasSubCommands() {
 		c.SuggestionsMinimumDistance = 2 // cobra's own, which SuggestionsFor does not default to
@@ -131,17 +133,20 @@ func argsSayUsage(c *cobra.Command) {
 			check = cobra.NoArgs
 		}
 	}
-	if check != nil {
-		c.Args = func(cmd *cobra.Command, args []string) error {
-			err := check(cmd, args)
-			if err == nil || hints(err) != nil { // nil, or the verb's own usage error
+	if check == nil {
+		check = cobra.ArbitraryArgs
+	}
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			if hints(err) != nil { // the verb's own usage error
 				return err
 			}
 			return argsError(cmd, args, check)
 		}
+		return checkPartition(cmd, deps.Getenv)
 	}
 	for _, sub := range c.Commands() {
-		argsSayUsage(sub)
+		checkArgs(sub, deps)
 	}
 }
 

@@ -118,7 +118,7 @@ func newRotateCmd(deps Deps) *cobra.Command {
 	opts.ifOlderThan = addSpan(f, "if-older-than", "", false, "rotate only keys at least this old, e.g. 90d (for daily cron runs)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and change nothing")
 	f.DurationVar(&opts.verifyTimeout, "verify-timeout", 2*time.Minute, "how long to wait for IAM to propagate the new key before STS accepts it")
-	f.StringVar(&opts.mfaToken, "mfa-token", "", "MFA code for a profile with mfa_serial (default: ask)")
+	addMFAToken(f, &opts.mfaToken)
 	cmd.AddCommand(newRotateStatusCmd(deps, &opts), newRotateUndoCmd(deps, &opts), newRotateScheduleCmd(deps))
 	return cmd
 }
