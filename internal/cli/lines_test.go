@@ -90,12 +90,12 @@ var quoted = regexp.MustCompile(`'[^']*'`)
 // repeated returns a phrase line says twice, or "": a word right after
 // itself ("exec: exec:"), two words in a row twice ("read baseline: read
 // baseline"), or a long token twice (a key id, a path, an operation name).
-// Numbers (ports, times) do not count.
+// Numbers (ports, times) do not count; case does ("A-Z, a-z").
 func repeated(line string) string {
 	n := 0
 	line = quoted.ReplaceAllStringFunc(line, func(string) string { n++; return fmt.Sprintf("quoted%d", n) })
 	var words []string
-	for _, w := range tokenRE.FindAllString(strings.ToLower(line), -1) {
+	for _, w := range tokenRE.FindAllString(line, -1) {
 		if w = strings.Trim(w, ".-"); strings.Trim(w, "0123456789.") != "" {
 			words = append(words, w)
 		}
@@ -127,7 +127,7 @@ func TestRepeatedFindsDoubledPhrases(t *testing.T) {
 		"keywarden: read baseline: read baseline x.json: bad":                                                   "read baseline",
 		`keywarden: exec: exec: "ls": not found`:                                                                "exec",
 		"keywarden: audit: audit: read account":                                                                 "audit",
-		"keywarden: iam:GenerateCredentialReport: operation error IAM: GenerateCredentialReport":                "iam generatecredentialreport",
+		"keywarden: iam:GenerateCredentialReport: operation error IAM: GenerateCredentialReport":                "GenerateCredentialReport",
 		"keywarden: read allowlist /home/u/app/.keywarden.toml: open /home/u/app/.keywarden.toml: no such file": "/home/u/app/.keywarden.toml",
 		"hint: run 'aws configure' (or 'aws configure sso')":                                                    "",
 		`keywarden: --at "25:00": want a time of day HH:MM, 00:00 to 23:59`:                                     "",
@@ -253,4 +253,33 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 			`^keywarden: --regions "us-east-1": want regions of partition aws-us-gov, the one of us-gov-west-1 \(profile gov\): us-east-1 is in aws$`},
 		{[]string{"audit", "--regions", "us-east-1,cn-north-1"}, ExitError, `the one of us-east-1 \(the first of them\): cn-north-1 is in aws-cn$`},
 	})
+}
+
+// TestMalformedKeysAreRefused: a key being imported that is not shaped like
+// one is refused with a line naming the profile and the file, never the
+// secret, and the file is left as it was.
+func TestMalformedKeysAreRefused(t *testing.T) {
+	home := linesEnv(t)
+	short := awstest.FakeSecret("bad")[:39]
+	creds := filepath.Join(home, ".aws", "credentials")
+	before := "[bad]\naws_access_key_id = " + awstest.FakeKeyID("bad", 123456789012) + "\naws_secret_access_key = " + short + "\n"
+	if err := os.WriteFile(creds, []byte(before), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := `^keywarden: (import: )?profile bad in ` + regexp.QuoteMeta(creds) + `: malformed secret access key: want 40 characters of A-Z, a-z, 0-9, \+ and /; it has 39$`
+	checkLines(t, []badInput{
+		{[]string{"creds", "import", "--profile", "bad", "--yes"}, ExitError, want},
+		// scrub imports the pairs scan's detector finds, which have a key's
+		// shape; this one it lists, and leaves.
+		{[]string{"creds", "scrub", "--import", "--yes"}, ExitFindings, ``},
+	})
+	for _, args := range [][]string{{"creds", "import", "--profile", "bad", "--yes"}, {"creds", "scrub", "--import", "--yes"}} {
+		stdout, stderr, _ := runMain(t, args...)
+		if strings.Contains(stdout+stderr, short) {
+			t.Errorf("%v prints the secret", args)
+		}
+	}
+	if got, _ := os.ReadFile(creds); string(got) != before {
+		t.Errorf("the credentials file changed:\n%s", got)
+	}
 }

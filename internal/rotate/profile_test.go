@@ -14,6 +14,7 @@ import (
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/secret"
 	"github.com/keywarden/keywarden/internal/vault"
 )
@@ -122,5 +123,27 @@ func TestProfilesWithKeysRotatesEachKeyOnce(t *testing.T) {
 	p, _ = sharedFiles(t, "[proc]\ncredential_process = /bin/false\n", "")
 	if _, err := p.WithKeys(); err == nil || !strings.Contains(err.Error(), "no profile of the credentials file holds a long-term access key") {
 		t.Errorf("no key: %v", err)
+	}
+}
+
+// TestSharedFileRefusesWhatIsNotAKey: a new key is written into the shared
+// files only when it has the shape of one; the file stays as it was.
+func TestSharedFileRefusesWhatIsNotAKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials")
+	before := "[default]\naws_access_key_id = " + awstest.FakeKeyID("old", 123456789012) + "\naws_secret_access_key = " + awstest.FakeSecret("old") + "\n"
+	if err := os.WriteFile(path, []byte(before), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := rotate.SharedFileTarget(rotate.SharedFileSpec(awsfile.Credentials, []string{"default"}), path, &rotate.Rotation{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := awstest.FakeSecret("new")[:39]
+	_, err = tg.Deliver(t.Context(), target.Credentials{AccessKeyID: awstest.FakeKeyID("new", 123456789012), SecretAccessKey: secret.New(short)})
+	if err == nil || strings.Contains(err.Error(), short) {
+		t.Errorf("Deliver of a 39-character secret: %v", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != before {
+		t.Errorf("the file changed:\n%s", got)
 	}
 }

@@ -47,6 +47,9 @@ func SharedFileTarget(spec, path string, r *Rotation) (target.Target, error) {
 func (s *sharedFile) String() string { return s.spec + " in " + s.path }
 
 func (s *sharedFile) Deliver(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
+	if err := target.Validate(c); err != nil {
+		return nil, fmt.Errorf("deliver to %s: %w", s, err)
+	}
 	restore, err := s.write(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("deliver to %s: %w", s, err)

@@ -2,19 +2,28 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/keywarden/keywarden/internal/awsfile"
+	"github.com/keywarden/keywarden/internal/credential"
 )
 
 // Export undoes an import: profile's key goes back into the shared file
 // holding its credential_process line (the credentials file when neither
 // does), in that line's place, and leaves the store unless keepStore. It
-// returns the key's entry and the file written.
+// returns the key's entry and the file written. A stored key not shaped like
+// one (from an older keywarden, say) is refused, and nothing is written.
 func Export(ctx context.Context, store *Store, files awsfile.Shared, profile string, keepStore bool) (Entry, string, error) {
 	entry, err := store.Get(profile)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Entry{}, "", fmt.Errorf("export: %w", err) // it names the profile
+	case err != nil:
 		return Entry{}, "", fmt.Errorf("export %s: %w", profile, err)
+	}
+	if err := credential.CheckShape(entry.AccessKeyID, entry.SecretAccessKey); err != nil {
+		return Entry{}, "", fmt.Errorf("export %s: the store holds no usable key, nothing written: %w", profile, err)
 	}
 	creds, config, err := files.Load()
 	if err != nil {

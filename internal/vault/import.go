@@ -38,8 +38,9 @@ type ImportPlan struct {
 // PlanImport chooses the profiles to import from the shared files: a
 // profile named explicitly that already uses credential_process or takes
 // its key from a source_profile is skipped with a line saying so; one that
-// holds no key is an error, returned with the lines of the profiles skipped
-// before it.
+// holds no key, or one not shaped like an AWS key (credential.CheckShape),
+// is an error, returned with the lines of the profiles skipped before it
+// (with All, a malformed key is skipped with a line).
 func PlanImport(creds, config *awsfile.File, files awsfile.Shared, req ImportRequest) (ImportPlan, error) {
 	names := req.Profiles
 	switch {
@@ -66,7 +67,16 @@ func PlanImport(creds, config *awsfile.File, files awsfile.Shared, req ImportReq
 			continue
 		}
 		key := credential.Key{ID: p.AccessKeyID, Secret: p.SecretAccessKey}
-		plan.Keys = append(plan.Keys, ProfileKey{Profile: name, Key: key, Kind: p.KeyFile, Path: files.Path(p.KeyFile)})
+		path := files.Path(p.KeyFile)
+		if err := credential.CheckShape(key.ID, key.Secret); err != nil {
+			err = fmt.Errorf("profile %s in %s: %w", name, path, err)
+			if req.All {
+				plan.Skipped = append(plan.Skipped, err.Error()+": skipped")
+				continue
+			}
+			return ImportPlan{Skipped: plan.Skipped}, err
+		}
+		plan.Keys = append(plan.Keys, ProfileKey{Profile: name, Key: key, Kind: p.KeyFile, Path: path})
 	}
 	return plan, nil
 }

@@ -220,7 +220,7 @@ func TestExportUndoesImport(t *testing.T) {
 		t.Errorf("the key must leave the store: %v", err)
 	}
 	_, _, err = Export(context.Background(), r.store, files, "dev", false)
-	if !errors.Is(err, ErrNotFound) || !strings.HasPrefix(err.Error(), "export dev: ") {
+	if !errors.Is(err, ErrNotFound) || !strings.HasPrefix(err.Error(), "export: ") || strings.Count(err.Error(), "dev") != 1 {
 		t.Errorf("exporting a profile not in the store: %v", err)
 	}
 }

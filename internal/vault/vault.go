@@ -202,10 +202,14 @@ func (s *Store) Get(profile string) (Entry, error) {
 	return e, nil
 }
 
-// Put stores (or replaces) profile's entry.
+// Put stores (or replaces) profile's entry. A key not shaped like an AWS
+// access key (credential.CheckShape) is refused.
 func (s *Store) Put(profile string, e Entry) error {
 	if profile == "" || e.AccessKeyID == "" || e.SecretAccessKey.IsZero() {
 		return fmt.Errorf("vault put %q: profile, access key id and secret are all required", profile)
+	}
+	if err := credential.CheckShape(e.AccessKeyID, e.SecretAccessKey); err != nil {
+		return fmt.Errorf("store profile %s: %w", profile, err)
 	}
 	return s.update(func(d *doc) error {
 		d.Entries[profile] = e

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -137,31 +138,12 @@ func Scrub(err error, c Credentials) error {
 	return errors.New(strings.ReplaceAll(err.Error(), s, redacted))
 }
 
-// Validate refuses credentials that are not shaped like an AWS key pair: the
-// targets embed them in JSON, dotenv lines and HTTP bodies, and a value with
-// quotes, spaces or newlines would corrupt (or inject into) those formats.
+// Validate refuses credentials that are not shaped like an AWS key pair
+// (credential.CheckShape): the targets embed them in JSON, dotenv lines,
+// files and HTTP bodies, and a value with quotes, spaces or newlines would
+// corrupt (or inject into) those formats.
 func Validate(c Credentials) error {
-	if !plainToken(c.AccessKeyID) {
-		return fmt.Errorf("access key id %q is not a plain token", c.AccessKeyID)
-	}
-	if !plainToken(c.SecretAccessKey.Reveal()) {
-		return errors.New("secret access key is empty or has characters outside [A-Za-z0-9+/=]")
-	}
-	return nil
-}
-
-func plainToken(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '+', r == '/', r == '=':
-		default:
-			return false
-		}
-	}
-	return true
+	return credential.CheckShape(c.AccessKeyID, c.SecretAccessKey)
 }
 
 // Variable names the CI targets and ssm:/prefix/ use (Pair).
