@@ -216,11 +216,11 @@ func decompressor(k kind, r io.Reader) (io.Reader, func(), error) {
 func (a *archiveRun) member(r io.Reader, path string, depth int) {
 	br := bufio.NewReaderSize(r, sniffLen)
 	head, err := br.Peek(sniffLen)
-	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) && len(head) == 0 {
 		a.fail(path, err)
 		return
 	}
-	a.content(br, head, path, depth)
+	a.content(br, head, path, depth) // a member cut short: what there is is scanned, then the read fails
 }
 
 // content handles a stream whose first bytes (head) have been peeked.
