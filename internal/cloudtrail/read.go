@@ -185,7 +185,11 @@ type reader struct {
 func (rd *reader) end() {
 	switch {
 	case rd.foreign > 0 && rd.foreign == rd.index:
-		rd.fileWarn(fmt.Errorf("no CloudTrail records: none of its %d records has an eventName or eventSource", rd.index))
+		what := fmt.Sprintf("none of its %d records has an eventName or eventSource", rd.index)
+		if rd.index == 1 {
+			what = "its one record has neither an eventName nor an eventSource"
+		}
+		rd.fileWarn(fmt.Errorf("no CloudTrail records: %s", what))
 	case rd.foreign > 0:
 		rd.opts.warn(&RecordError{File: rd.name, Index: -1,
 			Err: fmt.Errorf("%d of %d records skipped: not CloudTrail records (no eventName or eventSource)", rd.foreign, rd.index)})
