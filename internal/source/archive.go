@@ -122,17 +122,11 @@ func (a *archiveRun) zipMember(f *zip.File, path string, depth int) {
 }
 
 func (a *archiveRun) openTar(r io.Reader, path string, depth int) {
-	tail := &tailReader{r: r}
-	tr := tar.NewReader(tail)
-	last := ""
+	tr := tar.NewReader(r)
 	for a.stop == nil {
+		// A tar that ends between members without its end-of-archive
+		// blocks has had all its bytes read: like GNU tar, no warning.
 		hdr, err := tr.Next()
-		if err == io.EOF && last != "" && !tail.endsInZeroBlock() {
-			// Go's reader takes a clean end between members for the end of
-			// the archive; tar writes two zero blocks there.
-			a.truncated(path, fmt.Errorf("no end-of-archive blocks after member %s", last))
-			return
-		}
 		switch {
 		case err == io.EOF:
 			return
@@ -143,7 +137,6 @@ func (a *archiveRun) openTar(r io.Reader, path string, depth int) {
 			a.fail(path, fmt.Errorf("read tar: %w", err))
 			return
 		}
-		last = hdr.Name
 		if !a.admit(path) {
 			return
 		}
@@ -176,7 +169,7 @@ func (a *archiveRun) openCompressed(k kind, r io.Reader, path string, depth int)
 	if sniff(head) == kindTar {
 		a.openTar(br, path, depth)
 		// Read the stream to its end: a gzip trailer holds the checksum, and
-		// a stream cut after the tar's last block would pass unseen.
+		// a stream cut after the tar's end-of-archive blocks would pass unseen.
 		if _, err := io.Copy(io.Discard, br); err != nil && a.stop == nil {
 			a.fail(path, fmt.Errorf("read %s: %w", k, err))
 		}
@@ -367,28 +360,4 @@ func (a *archiveRun) warn(path string, err error) {
 		path = "stdin"
 	}
 	a.env.Warn(gap.New(path, err))
-}
-
-// tailReader remembers the last tar block read through it, to tell a tar
-// that ends with its end-of-archive blocks from one cut between members.
-type tailReader struct {
-	r    io.Reader
-	n    int64
-	tail [tarHeaderLen]byte
-}
-
-func (t *tailReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	t.n += int64(n)
-	if n >= len(t.tail) {
-		copy(t.tail[:], p[n-len(t.tail):n])
-	} else {
-		copy(t.tail[:], t.tail[n:])
-		copy(t.tail[len(t.tail)-n:], p[:n])
-	}
-	return n, err
-}
-
-func (t *tailReader) endsInZeroBlock() bool {
-	return t.n >= tarHeaderLen && t.tail == [tarHeaderLen]byte{}
 }

@@ -201,9 +201,6 @@ func TestScanFSBrokenArchivesWarnOnceNamingWhere(t *testing.T) {
 		{"tar cut inside a member", tarball[:firstMember+512+1000],
 			[]hit{{"archive", "x!a.env", id1}},
 			fmt.Sprintf("%%s!b.txt: truncated: the input ends at byte %d (unexpected EOF)", firstMember+512+1000)},
-		{"tar cut between members", tarball[:firstMember],
-			[]hit{{"archive", "x!a.env", id1}},
-			fmt.Sprintf("%%s: truncated: the input ends at byte %d (no end-of-archive blocks after member a.env)", firstMember)},
 		{"tgz without its gzip trailer", tgz[:len(tgz)-8],
 			[]hit{{"archive", "x!a.env", id1}},
 			fmt.Sprintf("%%s: truncated: the input ends at byte %d (read gzip: unexpected EOF)", len(tgz)-8)},
@@ -212,6 +209,9 @@ func TestScanFSBrokenArchivesWarnOnceNamingWhere(t *testing.T) {
 		{"gzip of text cut", notes[:len(notes)/2],
 			[]hit{{"file", "x", id1}},
 			fmt.Sprintf("%%s: truncated: the input ends at byte %d (unexpected EOF)", len(notes)/2)},
+		// Every byte of it was read, and GNU tar takes it without a word.
+		{"tar ending between members without its end blocks", tarball[:firstMember],
+			[]hit{{"archive", "x!a.env", id1}}, ""},
 		{"corrupt deflate", append(slices.Clone(tgz[:10]), bytes.Repeat([]byte{0xff}, 64)...), nil,
 			"%s: flate: corrupt input before offset 1"},
 		{"cut tgz inside an intact zip", zipOf(t, member{"in.tgz", innerTgz[:len(innerTgz)-8]}, member{"b.env", []byte(c2)}),
@@ -235,7 +235,11 @@ func TestScanFSBrokenArchivesWarnOnceNamingWhere(t *testing.T) {
 			if diff := cmp.Diff(want, te.hits()); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]string{fmt.Sprintf(tc.warn, slash)}, te.warnings()); diff != "" {
+			var warn []string
+			if tc.warn != "" {
+				warn = []string{fmt.Sprintf(tc.warn, slash)}
+			}
+			if diff := cmp.Diff(warn, te.warnings()); diff != "" {
 				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 		})
