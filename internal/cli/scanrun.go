@@ -53,19 +53,25 @@ func runScan(ctx context.Context, opts scanOptions, deps Deps) error {
 	if err := writeScanReport(opts, deps, res); err != nil {
 		return err
 	}
-	fails := scan.Fails(res.Findings, opts.failOn.level)
 	read := fmt.Sprintf("%s read (%s in %.2fs)", plural(int(stats.Objects.Load()), "object"), ui.Size(stats.Bytes.Load()), deps.Now().Sub(start).Seconds())
-	if len(res.Gaps) > 0 && !fails { // the incomplete line is the summary
-		return incomplete(len(res.Gaps), fmt.Sprintf("%d could not be read (see the warnings); %s in the %s", len(res.Gaps), findingsCount(len(res.Findings)), read), false)
+	return scanOutcome(opts, stderr, res, read)
+}
+
+// scanOutcome is the exit status of a scan that read something, and its
+// summary line: the incomplete line, when that is the outcome, is the summary.
+func scanOutcome(opts scanOptions, stderr io.Writer, res collect.Result, read string) error {
+	fails, gaps := scan.Fails(res.Findings, opts.failOn.level), len(res.Gaps)
+	if gaps > 0 && !fails {
+		return incomplete(gaps, fmt.Sprintf("%d could not be read (see the warnings); %s in the %s", gaps, findingsCount(len(res.Findings)), read), false)
 	}
 	if !opts.quiet {
 		line := fmt.Sprintf("scan: %s in %s", findingsCount(len(res.Findings)), read)
-		if len(res.Gaps) > 0 {
-			line += fmt.Sprintf("; %d could not be read (see the warnings)", len(res.Gaps))
+		if gaps > 0 {
+			line += fmt.Sprintf("; %d could not be read (see the warnings)", gaps)
 		}
 		fmt.Fprintln(stderr, line)
 	}
-	return incomplete(len(res.Gaps), "", fails)
+	return incomplete(gaps, "", fails)
 }
 
 // scanProgress is the progress line: the phase and the work done.
