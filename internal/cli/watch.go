@@ -162,12 +162,28 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	w.Source = watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin, Now: deps.Now,
 		Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)})
 	stderr, stopProgress := io.Writer(deps.Stderr), func() {}
-	if !opts.quiet && !w.Follow { // a follower's line would sit under its alerts for ever
+	// Alerts printed on the same terminal would land on the progress line,
+	// and a follower's would sit under them for ever.
+	if !opts.quiet && !w.Follow && !ui.IsTerminal(deps.Stdout) {
 		progress := ui.StartProgress(deps.Stderr, func() string { return watchProgress(w, source) }, 250*time.Millisecond)
 		stderr, stopProgress = progress, progress.Stop
 	}
+	first := pollWarnings(w, stderr)
+	if ses := opts.ses; ses.Floor > 0 {
+		ses.Stats, ses.Warn = watchaws.NewSES(cfg), func(err error) { fmt.Fprintf(stderr, "warning: %v\n", err) }
+		w.SES = &ses
+	}
+	err = w.Run(ctx)
+	stopProgress()
+	return watchOutcome(w, opts, p, first, stderr, err)
+}
+
+// pollWarnings gives each poll of w its own warner, and returns the first
+// poll's: it holds its lines while nothing is read, for the one error line
+// of a source none of which could be read may say it instead.
+func pollWarnings(w *watch.Watch, stderr io.Writer) *warner {
 	first := newWarner(stderr)
-	first.holdWhile(func() bool { return !w.Read() }) // the one error line may say it instead
+	first.holdWhile(func() bool { return !w.Read() })
 	polls := 0
 	w.Warnings = func() (func(error), func()) {
 		if polls++; polls == 1 {
@@ -180,13 +196,7 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 		wr := newWarner(stderr)
 		return wr.add, wr.flush
 	}
-	if ses := opts.ses; ses.Floor > 0 {
-		ses.Stats, ses.Warn = watchaws.NewSES(cfg), func(err error) { fmt.Fprintf(stderr, "warning: %v\n", err) }
-		w.SES = &ses
-	}
-	err = w.Run(ctx)
-	stopProgress()
-	return watchOutcome(w, opts, p, first, stderr, err)
+	return first
 }
 
 // watchOutcome maps a run to the exit status: alerts at or above --fail-on
