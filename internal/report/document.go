@@ -1,6 +1,9 @@
 package report
 
-import "github.com/keywarden/keywarden/internal/severity"
+import (
+	"github.com/keywarden/keywarden/internal/gap"
+	"github.com/keywarden/keywarden/internal/severity"
+)
 
 // Document is what every format renders: a verb's adapter turns its own
 // findings (scan findings, audit results, watch alerts) into one.
@@ -14,6 +17,10 @@ type Document struct {
 	// columns, no groups). Audit reports use it: their entries have no file
 	// position.
 	Header []string
+	// Incomplete is what the run could not read. SARIF carries it as
+	// toolExecutionNotifications with executionSuccessful false (see
+	// sarifInvocations); a verb's text Summary says it in words.
+	Incomplete []gap.Gap
 }
 
 // Entry is one finding in format-neutral form.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scan"
 	"github.com/keywarden/keywarden/internal/severity"
 )
@@ -64,16 +65,29 @@ func withRuleSeverity(rules []RuleMeta) []RuleMeta {
 }
 
 // ScanDocument turns scan findings into a Document, sorted by path, commit
-// date, commit, line and column so output does not depend on scan order.
-func ScanDocument(findings []scan.Finding, opts Options) Document {
+// date, commit, line and column so output does not depend on scan order,
+// with gaps, what the scan could not read, as its Incomplete.
+func ScanDocument(findings []scan.Finding, gaps []gap.Gap, opts Options) Document {
 	sorted := slices.Clone(findings)
 	slices.SortStableFunc(sorted, compareFindings)
-	doc := Document{Columns: scanCSVColumns(opts), Rules: ScanRules, Entries: make([]Entry, 0, len(sorted))}
+	doc := Document{Columns: scanCSVColumns(opts), Rules: ScanRules, Entries: make([]Entry, 0, len(sorted)), Incomplete: gaps}
 	for _, f := range sorted {
 		doc.Entries = append(doc.Entries, scanEntry(f, opts))
 	}
-	doc.Summary = scanSummary(sorted)
+	doc.Summary = scanSummary(sorted, gaps)
 	return doc
+}
+
+// gapsSummary ends the text summary of a scan that could not read
+// everything with what it could not: its findings, or their absence, hold
+// only for what was read.
+func gapsSummary(gaps []gap.Gap) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "; %d could not be read:", len(gaps))
+	for _, g := range gaps {
+		b.WriteString("\n  " + sanitize(g.String()))
+	}
+	return b.String()
 }
 
 func compareFindings(a, b scan.Finding) int {
@@ -212,10 +226,21 @@ func scanProperties(f scan.Finding) []Field {
 	return p
 }
 
-func scanSummary(findings []scan.Finding) string {
-	if len(findings) == 0 {
+// scanSummary is the last line of the text report; with gaps, it says its
+// findings (or their absence) hold for what could be read, and lists the rest.
+func scanSummary(findings []scan.Finding, gaps []gap.Gap) string {
+	switch {
+	case len(gaps) == 0 && len(findings) == 0:
 		return "no findings"
+	case len(gaps) == 0:
+		return findingsSummary(findings)
+	case len(findings) == 0:
+		return "no findings in what could be read" + gapsSummary(gaps)
 	}
+	return findingsSummary(findings) + gapsSummary(gaps)
+}
+
+func findingsSummary(findings []scan.Finding) string {
 	bySev := map[severity.Level]int{}
 	paths := map[string]bool{}
 	active := 0
