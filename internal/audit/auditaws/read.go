@@ -9,6 +9,7 @@ package auditaws
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -232,13 +233,22 @@ func (r *accountReader) warn(format string, args ...any) {
 	r.inv.Warnings = append(r.inv.Warnings, fmt.Sprintf(format, args...))
 }
 
-// optional turns a failed optional read into a warning.
+// unread records a read that failed, leaving facts unknown: a warning and
+// a gap the audit names as not read.
+func (r *accountReader) unread(source, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inv.Warnings = append(r.inv.Warnings, source+" "+reason)
+	r.inv.Unread = append(r.inv.Unread, audit.Gap{Source: source, Reason: reason})
+}
+
+// optional turns a failed optional read into a warning and a gap.
 func (r *accountReader) optional(action, unknown string, err error) {
 	if awsx.IsDenied(err) {
-		r.warn("%s denied (add it to the audit policy): %s unknown", action, unknown)
+		r.unread(action, fmt.Sprintf("denied (add it to the audit policy): %s unknown", unknown))
 		return
 	}
-	r.warn("%s failed: %v: %s unknown", action, err, unknown)
+	r.unread(action, fmt.Sprintf("failed: %v: %s unknown", err, unknown))
 }
 
 // credentialReport asks IAM for a report and polls until it is ready.
@@ -305,7 +315,7 @@ func (r *accountReader) rootFromSummary(ctx context.Context) {
 	keys, okKeys := out.SummaryMap[string(iamtypes.SummaryKeyTypeAccountAccessKeysPresent)]
 	mfa, okMFA := out.SummaryMap[string(iamtypes.SummaryKeyTypeAccountMFAEnabled)]
 	if !okKeys || !okMFA {
-		r.warn("iam:GetAccountSummary lacks AccountAccessKeysPresent or AccountMFAEnabled: root user's keys and MFA unknown")
+		r.unread("iam:GetAccountSummary", "lacks AccountAccessKeysPresent or AccountMFAEnabled: root user's keys and MFA unknown")
 		return
 	}
 	root := &audit.Root{MFA: audit.TriOf(mfa > 0)}
@@ -320,7 +330,7 @@ func (r *accountReader) rootFromSummary(ctx context.Context) {
 func (r *accountReader) accountID(ctx context.Context) {
 	id, err := awsx.CallerIdentity(ctx, r.cfg)
 	if err != nil {
-		r.warn("%v: account id unknown", err)
+		r.optional("sts:GetCallerIdentity", "account id", cmp.Or(errors.Unwrap(err), err)) // without awsx's "sts get-caller-identity:"
 		return
 	}
 	r.inv.AccountID = id.Account
