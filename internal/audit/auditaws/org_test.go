@@ -51,6 +51,9 @@ func TestReadOrganizationReadsEveryAccount(t *testing.T) {
 		if r.Inventory.ReportGeneratedAt.IsZero() || r.ReportAge == 0 {
 			t.Errorf("account %s: credential report at %v, %v old; want one read", r.ID, r.Inventory.ReportGeneratedAt, r.ReportAge)
 		}
+		if r.Inventory.OrgManagement != motoAccount {
+			t.Errorf("account %s: management account %q, want %s (organizations:DescribeOrganization)", r.ID, r.Inventory.OrgManagement, motoAccount)
+		}
 		hasUser := slices.ContainsFunc(r.Inventory.Users, func(u audit.User) bool { return u.ARN == key.ARN })
 		if mgmt := r.ID == motoAccount; hasUser != mgmt {
 			t.Errorf("account %s: has %s = %v, want %v (each account must be read with its own credentials)", r.ID, key.User, hasUser, mgmt)
