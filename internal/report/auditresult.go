@@ -3,19 +3,61 @@ package report
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/audit"
 )
 
-// AuditResultDocument is the findings of an audit; with --org its summary
-// also counts the organization's accounts that were read.
+// AuditIncompleteCheck is the check of the rows an audit's json, jsonl
+// and csv add for what it could not read: finding-shaped (severity info,
+// evidence {"source", "reason"}), so that a consumer of the list meets no
+// other shape. They are not findings: --fail-on never counts them, SARIF
+// gives them as notifications, --diff skips them.
+const AuditIncompleteCheck = "KW-AUDIT-INCOMPLETE"
+
+// AuditResultDocument is the findings of an audit and what it could not
+// read; with --org its summary also counts the organization's accounts
+// that were read.
 func AuditResultDocument(res audit.Result) Document {
 	doc := AuditDocument(res.Findings)
 	if res.Org {
 		doc.Summary += fmt.Sprintf("; %d of %d accounts of the organization read", res.Accounts-res.Unread, res.Accounts)
 	}
+	doc.Incomplete = AuditGaps(res, true)
+	if n := len(doc.Incomplete); n > 0 {
+		if len(res.Findings) == 0 {
+			doc.Summary = strings.Replace(doc.Summary, "no findings", "no findings in what was read", 1)
+		}
+		doc.Summary += fmt.Sprintf("; incomplete: %d not read, listed above", n)
+	}
 	return doc
+}
+
+// AuditGaps is what the audit could not read, for a report's Incomplete:
+// named by account with --org, and with rows (withRows) in the shape of
+// findings.
+func AuditGaps(res audit.Result, withRows bool) []Gap {
+	gaps := make([]Gap, 0, len(res.Incomplete))
+	for _, g := range res.Incomplete {
+		source := g.Source
+		if res.Org && !strings.HasPrefix(source, "account ") {
+			source = "account " + g.Account + ": " + source
+		}
+		gap := Gap{Source: source, Reason: g.Reason}
+		if withRows {
+			gap.Fields = []Field{
+				{"check", AuditIncompleteCheck}, {"title", "Not read: the audit is incomplete"}, {"severity", "info"},
+				{"account_id", g.Account}, {"resource", "arn:aws:iam::" + g.Account + ":root"}, {"key_id", ""},
+				{"evidence", map[string]any{"source": g.Source, "reason": g.Reason}}, {"controls", []string{}},
+				{"remediation", "what it would have shown is unknown, not absent: allow the audit the reads named " +
+					"(docs/iam.md), or make the account or region reachable, and audit again"},
+				{"as_of", rfc3339(res.AsOf)},
+			}
+		}
+		gaps = append(gaps, gap)
+	}
+	return gaps
 }
 
 // AuditPage is the HTML page of an audit, generated at generatedAt: its

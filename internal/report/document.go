@@ -14,6 +14,39 @@ type Document struct {
 	// columns, no groups). Audit reports use it: their entries have no file
 	// position.
 	Header []string
+	// Incomplete names what the run could not read: the entries are then
+	// what was found in the rest, never a claim that the rest is clean.
+	// Text lists them before the summary, SARIF as the invocation's
+	// notifications (executionSuccessful false), HTML in a banner; json,
+	// jsonl and csv add a row for each gap that has Fields.
+	Incomplete []Gap
+}
+
+// Gap is one thing a run could not read, and why.
+type Gap struct {
+	Source string // "region eu-west-1", "account 111122223333 (dev)", a file
+	Reason string
+	// Fields, when set, is the gap's row in the machine formats, in the
+	// shape of the document's entries (an audit finding), so that a
+	// consumer of the list never meets an object of another shape.
+	Fields []Field
+}
+
+func (g Gap) String() string { return g.Source + ": " + g.Reason }
+
+// rows is the document's machine rows: each entry, then each gap that has
+// a row.
+func (d Document) rows() [][]Field {
+	out := make([][]Field, 0, len(d.Entries)+len(d.Incomplete))
+	for _, e := range d.Entries {
+		out = append(out, e.Fields)
+	}
+	for _, g := range d.Incomplete {
+		if g.Fields != nil {
+			out = append(out, g.Fields)
+		}
+	}
+	return out
 }
 
 // Entry is one finding in format-neutral form.

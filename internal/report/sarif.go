@@ -26,8 +26,23 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
+}
+
+// sarifInvocation says whether the run read all it was asked to; only an
+// incomplete run carries one.
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
+}
+
+// sarifNotification is one thing the run could not read.
+type sarifNotification struct {
+	Level      string         `json:"level"`
+	Message    sarifText      `json:"message"`
+	Properties map[string]any `json:"properties"`
 }
 
 type sarifTool struct {
@@ -115,11 +130,30 @@ func writeSARIF(w io.Writer, doc Document, opts Options) error {
 		}
 		results = append(results, sarifResultOf(e, i))
 	}
-	log := sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}}}
+	run := sarifRun{Tool: sarifTool{Driver: driver}, Invocations: sarifInvocations(doc.Incomplete), Results: results}
+	log := sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(log)
+}
+
+// sarifInvocations is the run's invocation when it could not read
+// everything: executionSuccessful false, and a warning notification naming
+// each gap (its source and reason also as properties, for machines). A run
+// that read everything carries none, as before.
+func sarifInvocations(gaps []Gap) []sarifInvocation {
+	if len(gaps) == 0 {
+		return nil
+	}
+	inv := sarifInvocation{ToolExecutionNotifications: make([]sarifNotification, 0, len(gaps))}
+	for _, g := range gaps {
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+			Level: "warning", Message: sarifText{Text: "not read: " + g.String()},
+			Properties: map[string]any{"source": g.Source, "reason": g.Reason},
+		})
+	}
+	return []sarifInvocation{inv}
 }
 
 func sarifRuleOf(r RuleMeta) sarifRule {
