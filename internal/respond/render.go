@@ -11,6 +11,8 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+
+	"github.com/keywarden/keywarden/internal/report"
 )
 
 // Render writes rep as text/markdown (the same: markdown reads well in a
@@ -264,13 +266,14 @@ var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <title>{{.Title}}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse}td,th{border:1px solid #8884;padding:.2rem .5rem;text-align:left;vertical-align:top}
-code{font-size:90%;word-break:break-all}@media(prefers-color-scheme:dark){body{background:#111;color:#ddd}}</style>
+code{font-size:90%}.id{white-space:nowrap}@media(prefers-color-scheme:dark){body{background:#111;color:#ddd}}</style>
 </head><body>{{.Body}}</body></html>
 `))
 
 // renderHTML renders the markdown report into one self-contained page. The
 // markdown's raw HTML is not passed through (goldmark's default), so names
-// from CloudTrail (a user called <script>) stay text.
+// from CloudTrail (a user called <script>) stay text; key ids and ARNs are
+// kept whole on one line (report.KeepIDsWhole).
 func renderHTML(w io.Writer, rep *Report) error {
 	var body bytes.Buffer
 	md := goldmark.New(goldmark.WithExtensions(extension.GFM)) // tables and task lists
@@ -280,5 +283,5 @@ func renderHTML(w io.Writer, rep *Report) error {
 	return page.Execute(w, struct {
 		Title string
 		Body  template.HTML
-	}{"keywarden respond: " + rep.KeyID, template.HTML(body.String())})
+	}{"keywarden respond: " + rep.KeyID, template.HTML(report.KeepIDsWhole(body.Bytes()))})
 }
