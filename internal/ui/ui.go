@@ -28,19 +28,26 @@ type Counter func() (objects, bytes int64)
 
 // Progress redraws one status line on w until Stop. It writes nothing unless w is a terminal.
 type Progress struct {
-	w     io.Writer
-	count Counter
-	start time.Time
-	stop  chan struct{}
-	done  sync.WaitGroup
+	w    io.Writer
+	line func() string
+	stop chan struct{}
+	done sync.WaitGroup
 }
 
-// StartProgress begins redrawing every interval; a nil result's Stop is safe.
+// StartProgress begins redrawing a scan's rate every interval; a nil
+// result's Stop is safe.
 func StartProgress(w io.Writer, count Counter, interval time.Duration) *Progress {
+	start := time.Now()
+	return StartStatus(w, func() string { return Rate(count, time.Since(start)) }, interval)
+}
+
+// StartStatus begins redrawing line() every interval; a nil result's Stop
+// is safe.
+func StartStatus(w io.Writer, line func() string, interval time.Duration) *Progress {
 	if !IsTerminal(w) {
 		return nil
 	}
-	p := &Progress{w: w, count: count, start: time.Now(), stop: make(chan struct{})}
+	p := &Progress{w: w, line: line, stop: make(chan struct{})}
 	p.done.Add(1)
 	go p.loop(interval)
 	return p
@@ -56,7 +63,7 @@ func (p *Progress) loop(interval time.Duration) {
 			fmt.Fprint(p.w, "\r\033[K")
 			return
 		case <-t.C:
-			fmt.Fprintf(p.w, "\r\033[K%s", Rate(p.count, time.Since(p.start)))
+			fmt.Fprintf(p.w, "\r\033[K%s", p.line())
 		}
 	}
 }

@@ -80,6 +80,9 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]a
 		return nil, err
 	}
 	mgmt, mgmtErr := managementAccount(ctx, cfg)
+	if p := opts.Progress; p != nil {
+		p.AccountsTotal.Store(int64(len(accounts)))
+	}
 	results := make([]audit.Account, len(accounts))
 	var g errgroup.Group
 	g.SetLimit(limit)
@@ -87,6 +90,7 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]a
 		results[i] = audit.Account{ID: aws.ToString(acct.Id), Name: aws.ToString(acct.Name)}
 		g.Go(func() error {
 			readMember(ctx, cfg, self, role, opts.Options, &results[i])
+			opts.Progress.accountRead()
 			if inv := results[i].Inventory; inv != nil {
 				inv.OrgManagement = mgmt
 				if mgmtErr != nil && results[i].ID == self {

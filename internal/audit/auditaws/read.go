@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,6 +42,44 @@ type Options struct {
 	// are then known by their credential-report slot only, and the read
 	// costs a handful of calls plus one per page whatever the user count.
 	NoKeyIDs bool
+	// Progress, when set, counts what the read has done, for a progress
+	// line; one Progress serves every account of an organization.
+	Progress *Progress
+}
+
+// Progress counts what a read has done so far; safe for concurrent use.
+type Progress struct {
+	Accounts, AccountsTotal atomic.Int64 // with --org: accounts read (or failed), of those listed
+	Users                   atomic.Int64 // users of the credential reports read
+	Regions                 atomic.Int64 // regions read, each account's
+}
+
+// String is the progress line: "2/5 accounts, 140 users, 34 regions read".
+func (p *Progress) String() string {
+	s := fmt.Sprintf("%d users, %d regions read", p.Users.Load(), p.Regions.Load())
+	if total := p.AccountsTotal.Load(); total > 0 {
+		s = fmt.Sprintf("%d/%d accounts, %s", p.Accounts.Load(), total, s)
+	}
+	return "audit: " + s
+}
+
+// usersRead, regionRead and accountRead count on p; a nil p counts nothing.
+func (p *Progress) usersRead(n int) {
+	if p != nil {
+		p.Users.Add(int64(n))
+	}
+}
+
+func (p *Progress) regionRead() {
+	if p != nil {
+		p.Regions.Add(1)
+	}
+}
+
+func (p *Progress) accountRead() {
+	if p != nil {
+		p.Accounts.Add(1)
+	}
 }
 
 // AccessDeniedError names the IAM actions a required read was denied.
@@ -92,6 +131,7 @@ type accountReader struct {
 	unreported []string
 	inv        *audit.Inventory
 	regions    []string // Options.Regions: empty reads every enabled region
+	progress   *Progress
 }
 
 // ReadAccount reads one account's inventory for the audit: credential report, account summary, authorization
@@ -111,7 +151,7 @@ type accountReader struct {
 // and the Lambda environments, EC2 user data, ECS task definitions and SSM
 // String parameters for embedded keys (embedded.go), all optional.
 func ReadAccount(ctx context.Context, cfg aws.Config, opts Options) (*audit.Inventory, ReadStats, error) {
-	r := &accountReader{calls: map[string]int{}, regions: slices.Clone(opts.Regions), noKeyIDs: opts.NoKeyIDs}
+	r := &accountReader{calls: map[string]int{}, regions: slices.Clone(opts.Regions), noKeyIDs: opts.NoKeyIDs, progress: opts.Progress}
 	r.cfg = cfg.Copy()
 	r.cfg.Retryer = func() aws.Retryer { return auditRetryer(cfg) }
 	r.cfg.APIOptions = append(slices.Clip(cfg.APIOptions), r.countCalls)
@@ -141,6 +181,7 @@ func (r *accountReader) read(ctx context.Context) (*audit.Inventory, ReadStats, 
 		return nil, stats, fmt.Errorf("read account: credential report: %w", err)
 	}
 	r.inv = inv
+	r.progress.usersRead(len(inv.Users))
 	stats.ReportAge = inv.ReportAge(time.Now())
 	r.addMissingUsers(details)
 	if inv.Root == nil {

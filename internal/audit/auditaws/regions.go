@@ -81,7 +81,11 @@ func (r *accountReader) regionalReads(ctx context.Context) error {
 	g.SetLimit(regionConcurrency)
 	for i, region := range regions {
 		reads[i] = r.newRegionRead(region)
-		g.Go(func() error { reads[i].read(ctx); return nil })
+		g.Go(func() error {
+			reads[i].read(ctx)
+			r.progress.regionRead()
+			return nil
+		})
 	}
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
