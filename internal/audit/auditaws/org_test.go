@@ -34,9 +34,14 @@ func TestReadOrganizationReadsEveryAccount(t *testing.T) {
 	s := awstest.Moto(t)
 	members := s.NewOrganization(t)
 	key := s.CreateUserKey(t, "mgmt-admin", awstest.AdminPolicy)
-	results, err := auditaws.ReadOrganization(context.Background(), loadConfig(t), auditaws.OrgOptions{Concurrency: 2, Options: auditaws.Options{Regions: oneRegion}})
+	progress := &auditaws.Progress{}
+	results, err := auditaws.ReadOrganization(context.Background(), loadConfig(t), auditaws.OrgOptions{Concurrency: 2,
+		Options: auditaws.Options{Regions: oneRegion, Progress: progress}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got, want := progress.String(), "audit read: accounts 3/3, users 1, regions 3"; got != want {
+		t.Errorf("progress %q, want %q", got, want)
 	}
 	var ids []string
 	for _, r := range results {

@@ -54,13 +54,13 @@ type Progress struct {
 	Regions                 atomic.Int64 // regions read, each account's
 }
 
-// String is the progress line: "2/5 accounts, 140 users, 34 regions read".
+// String is the progress line: "audit read: accounts 2/5, users 140, regions 34".
 func (p *Progress) String() string {
-	s := fmt.Sprintf("%d users, %d regions read", p.Users.Load(), p.Regions.Load())
+	s := fmt.Sprintf("users %d, regions %d", p.Users.Load(), p.Regions.Load())
 	if total := p.AccountsTotal.Load(); total > 0 {
-		s = fmt.Sprintf("%d/%d accounts, %s", p.Accounts.Load(), total, s)
+		s = fmt.Sprintf("accounts %d/%d, %s", p.Accounts.Load(), total, s)
 	}
-	return "audit: " + s
+	return "audit read: " + s
 }
 
 // usersRead, regionRead and accountRead count on p; a nil p counts nothing.
