@@ -10,7 +10,7 @@ import (
 // idPattern matches what must never break over two lines: an access key id
 // and an ARN (to its last character that is not punctuation of the
 // sentence around it).
-var idPattern = regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\barn:[a-z0-9-]+:[A-Za-z0-9+=,.@/:_*-]*[A-Za-z0-9+=@/_*-]`)
+var idPattern = regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\barn:[a-z0-9-]+:[A-Za-z0-9+=.@/:_*-]*[A-Za-z0-9+=@/_*-]`)
 
 // IDClass is the class of the spans KeepIDsWhole adds; a page styles it
 // white-space:nowrap.
