@@ -196,14 +196,14 @@ func TestTextSaysWhatWasNotRead(t *testing.T) {
 	if err := WriteScan(&buf, "text", nil, gaps, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if want := "no findings in what could be read; 1 could not be read:\n  logs/?[2Jold.tgz: truncated\n"; buf.String() != want {
+	if want := "Not read, so what is above is incomplete:\n  logs/?[2Jold.tgz: truncated\n\nno findings in what was read; incomplete: 1 not read, listed above\n"; buf.String() != want {
 		t.Errorf("text = %q, want %q", buf.String(), want)
 	}
 	buf.Reset()
 	if err := WriteScan(&buf, "text", fixture()[:1], gaps, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(buf.String(), "1 finding (1 high) in 1 file; 1 could not be read:\n  logs/?[2Jold.tgz: truncated\n") {
+	if !strings.HasSuffix(buf.String(), "\nNot read, so what is above is incomplete:\n  logs/?[2Jold.tgz: truncated\n\n1 finding (1 high) in 1 file; incomplete: 1 not read, listed above\n") {
 		t.Errorf("text with a finding and a gap ends %q", buf.String())
 	}
 	for _, format := range []string{"json", "jsonl", "csv"} {

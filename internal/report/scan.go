@@ -78,18 +78,6 @@ func ScanDocument(findings []scan.Finding, gaps []gap.Gap, opts Options) Documen
 	return doc
 }
 
-// gapsSummary ends the text summary of a scan that could not read
-// everything with what it could not: its findings, or their absence, hold
-// only for what was read.
-func gapsSummary(gaps []gap.Gap) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "; %d could not be read:", len(gaps))
-	for _, g := range gaps {
-		b.WriteString("\n  " + sanitize(g.String()))
-	}
-	return b.String()
-}
-
 func compareFindings(a, b scan.Finding) int {
 	return cmp.Or(
 		cmp.Compare(a.Path, b.Path),
@@ -229,15 +217,10 @@ func scanProperties(f scan.Finding) []Field {
 // scanSummary is the last line of the text report; with gaps, it says its
 // findings (or their absence) hold for what could be read, and lists the rest.
 func scanSummary(findings []scan.Finding, gaps []gap.Gap) string {
-	switch {
-	case len(gaps) == 0 && len(findings) == 0:
-		return "no findings"
-	case len(gaps) == 0:
-		return findingsSummary(findings)
-	case len(findings) == 0:
-		return "no findings in what could be read" + gapsSummary(gaps)
+	if len(findings) == 0 {
+		return withGaps("no findings", len(gaps))
 	}
-	return findingsSummary(findings) + gapsSummary(gaps)
+	return withGaps(findingsSummary(findings), len(gaps))
 }
 
 func findingsSummary(findings []scan.Finding) string {

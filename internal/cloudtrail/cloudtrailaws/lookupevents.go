@@ -275,8 +275,8 @@ func (l *Lookup) Events(ctx context.Context, regions []string, since time.Time, 
 
 // KeyEvents hands sink the events made with the access key keyID in
 // regions since the given time (LookupKeyEvents); what it skips goes to
-// warn.
-func (l *Lookup) KeyEvents(ctx context.Context, keyID string, regions []string, since time.Time, warn func(error), sink ct.Sink) error {
-	_, err := LookupKeyEvents(ctx, l.cfg, keyID, regions, since, sink, LookupWarn(func(m string) { warn(errors.New(m)) }))
-	return err
+// warn, and the regions it could not read come back with the reason.
+func (l *Lookup) KeyEvents(ctx context.Context, keyID string, regions []string, since time.Time, warn func(error), sink ct.Sink) (map[string]error, error) {
+	stats, err := LookupKeyEvents(ctx, l.cfg, keyID, regions, since, sink, LookupWarn(func(m string) { warn(errors.New(m)) }))
+	return stats.Failed, err
 }
