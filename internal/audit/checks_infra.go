@@ -195,11 +195,23 @@ func checkRoleTrust(inv Inventory, _ Config) []Finding {
 		}
 		f := newFinding(roleTrustInfo, inv, r.ARN)
 		f.Evidence["principals"] = slices.Clone(r.ForeignNoExternalID)
+		name := shq(r.Name)
+		if trustsOnly(r.ForeignNoExternalID, inv.OrgManagement) {
+			// An ExternalId guards against a confused deputy: a third
+			// party. The management account is the organization's own.
+			f.Severity = severity.Info
+			f.Title = "Role trusts the Organization's management account"
+			f.Evidence["trusted"] = "the organization's management account " + inv.OrgManagement
+			f.Remediation = fmt.Sprintf("nothing to do if the management account is meant to administer this account "+
+				"(AWS Organizations creates OrganizationAccountAccessRole so); otherwise review who in the management account may "+
+				"assume it: `aws iam get-role --role-name %s --query Role.AssumeRolePolicyDocument`", name)
+			out = append(out, f)
+			continue
+		}
 		if slices.Contains(r.ForeignNoExternalID, "*") {
 			f.Severity = severity.Critical
 			f.Title = "Role can be assumed by any AWS account"
 		}
-		name := shq(r.Name)
 		f.Remediation = fmt.Sprintf("save the trust policy with `aws iam get-role --role-name %s --query Role.AssumeRolePolicyDocument "+
 			"> trust.json`, name the exact principals and add "+
 			`"Condition":{"StringEquals":{"sts:ExternalId":"<ID the other party gave you>"}}`+
@@ -213,6 +225,20 @@ func checkRoleTrust(inv Inventory, _ Config) []Finding {
 var instanceProfileInfo = CheckInfo{
 	ID: "KW-EC2-NO-PROFILE", Title: "EC2 instance has no IAM instance profile", Severity: severity.Medium,
 	Controls: []string{cisV3InstanceRole, cisV5InstanceRole},
+}
+
+// trustsOnly reports whether every principal belongs to account (an
+// account id, or an ARN in it); false when account is unknown.
+func trustsOnly(principals []string, account string) bool {
+	if account == "" || len(principals) == 0 {
+		return false
+	}
+	for _, p := range principals {
+		if p != account && arnAccount(p) != account {
+			return false
+		}
+	}
+	return true
 }
 
 // checkInstanceProfiles fails for each instance without an instance

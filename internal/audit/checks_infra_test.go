@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/iampolicy"
+	"github.com/keywarden/keywarden/internal/severity"
 )
 
 // goodTrail is a logging multi-region trail with no selectors (CloudTrail's
@@ -183,6 +184,42 @@ func TestCheckRoleTrust(t *testing.T) {
 					len(f.Evidence["principals"].([]string)) == 0 {
 					t.Errorf("finding %+v: want principals and an update-assume-role-policy command", f)
 				}
+			}
+		})
+	}
+}
+
+// TestCheckRoleTrustOfTheManagementAccount: with --org, a member's role
+// trusting only the organization's management account (AWS Organizations'
+// OrganizationAccountAccessRole) is how the organization administers the
+// member: info, said so. Trusting it and a third party is still medium.
+func TestCheckRoleTrustOfTheManagementAccount(t *testing.T) {
+	const mgmt = "444455556666"
+	trust := func(principals string) string {
+		return `{"Effect":"Allow","Principal":{"AWS":` + principals + `},"Action":"sts:AssumeRole"}`
+	}
+	tests := []struct {
+		name, principals, management string
+		want                         []string
+	}{
+		{"the management account's root", `"arn:aws:iam::` + mgmt + `:root"`, mgmt, []string{"KW-ROLE-TRUST-NO-EXTID info r"}},
+		{"the bare management account", `"` + mgmt + `"`, mgmt, []string{"KW-ROLE-TRUST-NO-EXTID info r"}},
+		{"the management account and a third party", `["arn:aws:iam::` + mgmt + `:root","777788889999"]`, mgmt,
+			[]string{"KW-ROLE-TRUST-NO-EXTID medium r"}},
+		{"management account unknown", `"arn:aws:iam::` + mgmt + `:root"`, "", []string{"KW-ROLE-TRUST-NO-EXTID medium r"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := account()
+			inv.OrgManagement = tt.management
+			inv.Roles = []Role{role(t, "r", trust(tt.principals))}
+			fs := checkRoleTrust(inv, DefaultConfig(asOf))
+			if diff := cmp.Diff(tt.want, summary(fs)); diff != "" {
+				t.Fatalf("findings (-want +got):\n%s", diff)
+			}
+			if f := fs[0]; f.Severity == severity.Info &&
+				(f.Title != "Role trusts the Organization's management account" || f.Evidence["trusted"] != "the organization's management account "+mgmt) {
+				t.Errorf("finding %+v: want it to say it trusts the management account", f)
 			}
 		})
 	}

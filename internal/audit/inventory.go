@@ -183,9 +183,18 @@ type Inventory struct {
 	RegionsIncomplete     bool
 	InstanceRegionsUnread []string
 	EmbeddedUnreadRegions map[string][]string
+	// OrgManagement is, with --org, the organization's management account:
+	// a member's role trusting it is how AWS Organizations administers the
+	// member (OrganizationAccountAccessRole), not a third party's access.
+	OrgManagement string
 	// Warnings name values that could not be read; the facts they would have
 	// given are left unknown.
 	Warnings []string
+	// Unread lists the reads that failed (Gap.Account is left to Judge):
+	// what the audit must name as not read. Warnings about what AWS itself
+	// does not know yet (a user newer than the credential report) are not
+	// in it.
+	Unread []Gap
 }
 
 // ReportAge is how old the credential report was at now; 0 without a report.

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -41,8 +42,8 @@ type Options struct {
 	Role string
 }
 
-// Result is an audit judged: the inventories read, every finding, and the
-// notes for the person running it.
+// Result is an audit judged: the inventories read, every finding, what
+// could not be read, and the notes for the person running it.
 type Result struct {
 	Inventories []Inventory
 	Findings    []Finding // worst first (SortFindings)
@@ -51,7 +52,21 @@ type Result struct {
 	Org         bool      // Options.Org
 	AsOf        time.Time // when ages were judged
 	Notes       []Note
+	// Incomplete is every account, region or read the audit could not
+	// make: the facts they would have given are unknown, and a report of
+	// the result must say so rather than claim their absence.
+	Incomplete []Gap
 }
+
+// Gap is something the audit was asked to read and could not: an account,
+// a region, or one read of an account (an IAM or CloudTrail call denied).
+type Gap struct {
+	Account string // the account it is in (the account itself for an unread account)
+	Source  string // "account 111122223333 (dev)", "region eu-west-1", "cloudtrail:DescribeTrails"
+	Reason  string // what failed, and what it leaves unknown
+}
+
+func (g Gap) String() string { return g.Source + ": " + g.Reason }
 
 // NoteKind says how much a note matters.
 type NoteKind int
@@ -93,7 +108,12 @@ func Judge(accounts []Account, opts Options) Result {
 			f.AsOf = opts.AsOf
 			res.Findings = append(res.Findings, f)
 			res.Notes = append(res.Notes, Note{NoteError, a.Label(), "not audited: " + f.Evidence["error"].(string)})
+			res.Incomplete = append(res.Incomplete, Gap{Account: a.ID, Source: "account " + a.Label(),
+				Reason: "not audited: " + f.Evidence["error"].(string)})
 			continue
+		}
+		for _, g := range a.Inventory.Unread {
+			res.Incomplete = append(res.Incomplete, Gap{Account: cmp.Or(a.Inventory.AccountID, a.ID), Source: g.Source, Reason: g.Reason})
 		}
 		res.Notes = append(res.Notes, readNotes(label, *a.Inventory, a.ReportAge)...)
 		res.Findings = append(res.Findings, Run(*a.Inventory, opts.Config)...)

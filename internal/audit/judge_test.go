@@ -133,6 +133,30 @@ func TestJudgeOrganizationReportsUnreadAccounts(t *testing.T) {
 	}
 }
 
+// TestJudgeListsWhatCouldNotBeRead: an account not audited and the reads
+// an inventory says failed are the result's Incomplete, each in its
+// account; the warnings about what AWS itself does not know are not.
+func TestJudgeListsWhatCouldNotBeRead(t *testing.T) {
+	const unread = "210987654321"
+	mgmt := deployAccount()
+	mgmt.Unread = []Gap{{Source: "region eu-west-1", Reason: "ec2:DescribeInstances denied: instance profiles of EC2 instances unknown"}}
+	accounts := []Account{
+		{ID: testAccount, Name: "mgmt", Inventory: &mgmt},
+		{ID: unread, Name: "prod", Err: errors.New("assume role: AccessDenied")},
+	}
+	res := Judge(accounts, Options{Config: Config{AsOf: asOf}, Org: true})
+	want := []Gap{
+		{Account: testAccount, Source: "region eu-west-1", Reason: "ec2:DescribeInstances denied: instance profiles of EC2 instances unknown"},
+		{Account: unread, Source: "account 210987654321 (prod)", Reason: "not audited: assume role: AccessDenied"},
+	}
+	if diff := cmp.Diff(want, res.Incomplete); diff != "" {
+		t.Errorf("incomplete (-want +got):\n%s", diff)
+	}
+	if res := judgeAt(asOf, Config{}, one(deployAccount())); len(res.Incomplete) != 0 {
+		t.Errorf("a warning alone made the audit incomplete: %v", res.Incomplete)
+	}
+}
+
 func TestAccountLabel(t *testing.T) {
 	if got := (Account{ID: testAccount}).Label(); got != testAccount {
 		t.Errorf("Label() = %q", got)

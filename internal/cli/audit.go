@@ -58,6 +58,14 @@ With --org it lists the organization's ACTIVE accounts (organizations:ListAccoun
 audits each, the caller's own with its credentials and the others through --role-name
 (default OrganizationAccountAccessRole), --org-concurrency at a time. An account that cannot
 be read is reported as a KW-ORG-ACCOUNT-UNREAD finding (high) and the others are still audited.
+A member's role trusting only the organization's management account (AWS Organizations'
+OrganizationAccountAccessRole) is reported at info, saying so. On a terminal, stderr shows
+the accounts, users and regions read so far.
+
+What could not be read (an account, a region, a denied read) is named, never passed: in text
+before the summary, in json, jsonl and csv as KW-AUDIT-INCOMPLETE rows (finding-shaped, info,
+evidence {"source", "reason"}; never counted by --fail-on), in sarif as the invocation's
+toolExecutionNotifications with executionSuccessful false, in html as a banner.
 
 With --diff FILE, FILE being an earlier 'keywarden audit --format json' (or jsonl) report, it
 lists what changed since instead: users and keys created since the earlier audit judged
@@ -76,7 +84,9 @@ remediation commands, a chart of key ages, and the key inventory, sortable and f
 owner's MFA and admin rights, and the checks that flag it.
 
 Exit status: 0 no finding at or above --fail-on (default low: anything but info findings),
-1 findings, 2 usage or runtime error (access denied gets a hint naming docs/iam.md).`
+1 findings, 2 usage or runtime error (access denied gets a hint naming docs/iam.md),
+3 incomplete: no finding at or above --fail-on, but an account, region or read could not be
+read (findings outrank it: they exit 1, and the report still names what was not read).`
 
 const auditExample = `  keywarden audit                              # the account of the default profile
   keywarden audit --profile prod --fail-on high  # in CI: fail on high and critical only
@@ -95,8 +105,10 @@ the user is an administrator, and the ids of the audit findings on that key.
 Root user keys are listed as <root_account>; a key the credential report names only by its
 slot (access_key_1, access_key_2) is shown so when its id could not be read.
 
-Exit status: 0 listed, 2 usage or runtime error. (The inventory never exits 1: run
-'keywarden audit' to fail on findings.)`
+What could not be read is named in text and on stderr (json, jsonl and csv list keys only).
+
+Exit status: 0 listed, 2 usage or runtime error, 3 incomplete: an account, region or read
+could not be read. (The inventory never exits 1: run 'keywarden audit' to fail on findings.)`
 
 func newAuditCmd(deps Deps) *cobra.Command {
 	opts := &auditOptions{}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/report"
+	"github.com/keywarden/keywarden/internal/ui"
 )
 
 // runAudit reads the account (or, with --org, every account), judges it,
@@ -29,6 +31,7 @@ func runAudit(ctx context.Context, opts auditOptions, deps Deps) error {
 	if opts.diff != "" {
 		changes := audit.Diff(prev, res.Inventories, res.Findings)
 		doc, fails = report.DiffDocument(changes, prev.AsOf), audit.DiffFails(changes, opts.failOn.level)
+		doc.Incomplete = report.AuditGaps(res) // rows of another shape than a change's
 	}
 	render := document(opts.format.value, doc)
 	if opts.format.value == "html" {
@@ -38,20 +41,38 @@ func runAudit(ctx context.Context, opts auditOptions, deps Deps) error {
 	if err := writeOutput(deps, opts.output, 0o644, render); err != nil {
 		return err
 	}
-	if fails {
-		return errFindings
-	}
-	return nil
+	return incomplete(len(res.Incomplete), unreadSummary(res), fails)
 }
 
-// runAuditKeys reads the account(s) and lists their keys with the findings on each.
+// runAuditKeys reads the account(s) and lists their keys with the findings
+// on each; what could not be read is named in text (the machine formats
+// list keys only) and on stderr, and exits 3.
 func runAuditKeys(ctx context.Context, opts auditOptions, deps Deps) error {
 	res, err := auditAccounts(ctx, opts, deps)
 	if err != nil {
 		return err
 	}
 	doc := report.KeysDocument(res.Inventories, res.Findings, res.AsOf)
-	return writeOutput(deps, opts.output, 0o644, document(opts.format.value, doc))
+	doc.Incomplete = report.AuditGaps(res)
+	if err := writeOutput(deps, opts.output, 0o644, document(opts.format.value, doc)); err != nil {
+		return err
+	}
+	return incomplete(len(res.Incomplete), unreadSummary(res), false)
+}
+
+// unreadSummary is the one line of an incomplete audit: "1 of 3 accounts
+// and 2 regions or reads could not be read (the report names them)".
+func unreadSummary(res audit.Result) string {
+	var parts []string
+	if res.Unread > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d accounts", res.Unread, res.Accounts))
+	}
+	if n := len(res.Incomplete) - res.Unread; n == 1 {
+		parts = append(parts, "1 region or read")
+	} else if n > 1 {
+		parts = append(parts, fmt.Sprintf("%d regions or reads", n))
+	}
+	return strings.Join(parts, " and ") + " could not be read (the report names them)"
 }
 
 // auditAccounts reads what opts name, judges it at --as-of (else now, once
@@ -60,7 +81,11 @@ func auditAccounts(ctx context.Context, opts auditOptions, deps Deps) (audit.Res
 	cfg, err := deps.LoadAWS(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	var accounts []audit.Account
 	if err == nil {
-		accounts, err = auditaws.Read(ctx, cfg, opts.scope)
+		scope := opts.scope
+		scope.Progress = &auditaws.Progress{}
+		progress := ui.StartProgress(deps.Stderr, scope.Progress.String, 250*time.Millisecond)
+		accounts, err = auditaws.Read(ctx, cfg, scope)
+		progress.Stop() // before any note, so that none lands on the progress line
 	}
 	if err != nil {
 		err = fmt.Errorf("audit: %w", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scrub"
 	"github.com/keywarden/keywarden/internal/vault"
 )
@@ -27,7 +28,11 @@ Keys in a profile of ~/.aws/credentials can be moved into the store at once (--i
 answer yes): the same as 'keywarden creds import --profile P'. Keys elsewhere are listed with
 what to do: remove them from that file after importing or rotating the key.
 
-Exit status: 0 nothing found, 1 keys found (and not all imported), 2 error.`,
+A place that cannot be read (permission denied, over the size limit, a link to a system
+file) is a warning, and "no plaintext AWS keys found" then holds only for what was read.
+
+Exit status: 0 nothing found, 1 keys found (and not all imported), 2 error, 3 incomplete
+(nothing found, but some place could not be read).`,
 		Example: "  keywarden creds scrub\n  keywarden creds scrub --import --yes\n  keywarden creds scrub ~/projects",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCredsScrub(cmd.Context(), deps, opts, args, importFound)
@@ -43,11 +48,18 @@ func runCredsScrub(ctx context.Context, deps Deps, opts *credsOptions, extra []s
 	if err != nil {
 		return fmt.Errorf("scrub: %w", err)
 	}
-	warn := newWarner(deps.Stderr)
-	found, err := scrub.Scan(ctx, home, extra, func(e error) { warn.add(e) })
+	warn, gaps := newWarner(deps.Stderr), gap.List{}
+	found, err := scrub.Scan(ctx, home, extra, func(e error) {
+		gaps.Add(gap.Of("", e))
+		warn.add(e)
+	})
 	warn.flush()
 	if err != nil {
 		return err
+	}
+	if len(found) == 0 && gaps.Len() > 0 {
+		fmt.Fprintln(deps.Stdout, "no plaintext AWS keys found in what could be read (see the warnings)")
+		return incomplete(gaps.Len(), fmt.Sprintf("%d place(s) could not be read", gaps.Len()), false)
 	}
 	if len(found) == 0 {
 		fmt.Fprintln(deps.Stdout, "no plaintext AWS keys found")
@@ -81,5 +93,5 @@ func runCredsScrub(ctx context.Context, deps Deps, opts *credsOptions, extra []s
 		fmt.Fprintf(deps.Stdout, "%d key(s) outside ~/.aws remain in plaintext: rotate them (keywarden rotate) and remove them from those files\n", outside)
 		return errFindings
 	}
-	return nil
+	return incomplete(gaps.Len(), fmt.Sprintf("%d place(s) could not be read", gaps.Len()), false)
 }

@@ -59,11 +59,15 @@ nothing without --apply, and journals every change before making it.
      'keywarden rotate --to' does; the exposed key stays inactive 30 days, then a later
      'keywarden rotate' deletes it.
   6. Report: text (markdown), html or json; json's "incident" field is the id 'respond undo' takes.
+     It states per step what was checked, applied or failed ("steps"), and names every source
+     that could not be read ("incomplete": a region denied, a log file corrupt at a record, a
+     policy not readable): an event or a right there is unknown, never reported absent.
 
 Run it as a different principal from the key's owner: AWS's quarantine policy denies the owner
 the calls containment needs. docs/policies/respond.json is the policy the responder needs.
 
-Exit status: 0 done (or planned), 2 error.`
+Exit status: 0 done (or planned), 2 error (the report, written all the same, says which step
+failed and what was made), 3 incomplete: done, but some source could not be read.`
 
 func newRespondCmd(deps Deps) *cobra.Command {
 	opts := respondOptions{}
@@ -79,6 +83,9 @@ func newRespondCmd(deps Deps) *cobra.Command {
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := respond.Keys(args, opts.health, deps.Stdin)
+			if err == nil {
+				err = respond.CheckLogs(opts.logs)
+			}
 			if err != nil {
 				return usageErr(err)
 			}
@@ -126,10 +133,20 @@ func runRespond(ctx context.Context, deps Deps, opts respondOptions, keys []stri
 		VerifyTimeout: 2 * time.Minute, VerifyEvery: time.Second}
 	req := opts.req
 	req.Since = opts.since.d
-	return r.RunAll(ctx, keys, req, func(rep *respond.Report) error {
+	gaps := 0
+	err = r.RunAll(ctx, keys, req, func(rep *respond.Report) error {
+		gaps += len(rep.Incomplete)
 		// 0600: an incident report names the exposed key and what it did.
 		return writeOutput(deps, opts.output, 0o600, func(w io.Writer, _ bool) error { return respond.Render(w, opts.format.value, rep) })
 	})
+	if err != nil {
+		return err
+	}
+	what := "1 source could not be read (the report names it)"
+	if gaps != 1 {
+		what = fmt.Sprintf("%d sources could not be read (the report names them)", gaps)
+	}
+	return incomplete(gaps, what, false)
 }
 
 // newResponder is the responder's identity (--profile, --region) and the

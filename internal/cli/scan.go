@@ -51,10 +51,22 @@ ids to ignore:
 --baseline takes an earlier json/jsonl/sarif report and reports only findings new since it.
 
 --verify checks each key pair with STS GetCallerIdentity (the secret goes to STS and nowhere
-else) and reports active with the owner's ARN, or invalid. It uses the SDK's endpoint
-settings (AWS_ENDPOINT_URL), so it can be pointed at an emulator.
+else) and reports active with the owner's ARN, or invalid; a key it cannot tell about is
+unknown, and one warning says why (STS's error, for how many keys). It uses the SDK's
+endpoint settings (AWS_ENDPOINT_URL), so it can be pointed at an emulator.
 
-Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or runtime error.`
+What could not be read — a file or directory that cannot be opened, a truncated or corrupt
+archive or compressed stream (the member and the byte where it ends are named), a missing
+git object, a shallow clone's absent history — is a warning on stderr, and the scan is
+incomplete: the text report lists it, SARIF names it (invocations, executionSuccessful
+false); json, jsonl and csv hold findings only. When nothing at all could be read it is an
+error. On a terminal a progress line shows the phase (the files of an input, a repository's
+packs and objects, the history pass); one summary line ends the run on stderr (findings,
+objects read, what could not be read); -q leaves both out.
+
+Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or runtime error (or
+nothing could be read), 3 incomplete (no finding at or above --fail-on, but some input could
+not be read).`
 
 const scanExample = `  keywarden scan                         # this directory (and its whole git history)
   keywarden scan ~/src/app deploy.tgz     # a repository and an archive

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/scan"
 	"github.com/keywarden/keywarden/internal/scan/collect"
@@ -17,62 +19,128 @@ import (
 )
 
 // runScan collects the findings of every input, verifies, reports, and
-// turns "found something" into errFindings.
+// maps the outcome to the exit status: findings (1), gaps (3: incomplete),
+// nothing read at all (2), else 0.
 func runScan(ctx context.Context, opts scanOptions, deps Deps) error {
-	start := deps.Now()
-	stats, warn := &scan.Stats{}, newWarner(deps.Stderr)
-	count := func() (int64, int64) { return stats.Objects.Load(), stats.Bytes.Load() }
-	var progress *ui.Progress
+	start, stats := deps.Now(), &scan.Stats{}
+	stderr, stopProgress := io.Writer(deps.Stderr), func() {}
 	if !opts.quiet {
-		progress = ui.StartProgress(deps.Stderr, count, 250*time.Millisecond)
+		progress := ui.StartProgress(deps.Stderr, func() string { return scanProgress(stats, deps.Now().Sub(start)) }, 250*time.Millisecond)
+		stderr, stopProgress = progress, progress.Stop // warnings clear the progress line first
 	}
+	warn := newWarner(stderr)
+	// Until something is read, a warning may be the reason nothing could be.
+	warn.holdWhile(func() bool { return stats.Objects.Load() == 0 })
 	in := opts.Options
 	in.Stdin, in.Stats, in.Warn = deps.Stdin, stats, warn.add
-	findings, err := collect.Findings(ctx, in)
-	progress.Stop()
-	warn.flush()
+	res, err := collect.Findings(ctx, in)
+	stopProgress() // before the report, which may go to the same terminal
 	if errors.Is(err, collect.ErrNoInput) {
 		return withHint(err, "give a file, a directory, an archive or - for stdin")
 	}
 	if err != nil {
 		return err
 	}
+	if stats.Objects.Load() == 0 && len(res.Gaps) > 0 {
+		return nothingRead(warn, opts, res.Gaps)
+	}
+	warn.flush()
 	if opts.verify {
-		if err := verifyFindings(ctx, opts, deps, findings); err != nil {
+		if err := verifyFindings(ctx, opts, deps, warn, res.Findings); err != nil {
 			return fmt.Errorf("verify: %w", err)
 		}
 	}
-	if err := writeScanReport(opts, deps, findings); err != nil {
+	if err := writeScanReport(opts, deps, res); err != nil {
 		return err
 	}
-	if !opts.quiet && ui.IsTerminal(deps.Stderr) {
-		fmt.Fprintf(deps.Stderr, "%s: %d finding(s)\n", ui.Rate(count, deps.Now().Sub(start)), len(findings))
+	read := fmt.Sprintf("%s read (%s in %.2fs)", plural(int(stats.Objects.Load()), "object"), ui.Size(stats.Bytes.Load()), deps.Now().Sub(start).Seconds())
+	return scanOutcome(opts, stderr, res, read)
+}
+
+// scanOutcome is the exit status of a scan that read something, and its
+// summary line: the incomplete line, when that is the outcome, is the summary.
+func scanOutcome(opts scanOptions, stderr io.Writer, res collect.Result, read string) error {
+	fails, gaps := scan.Fails(res.Findings, opts.failOn.level), len(res.Gaps)
+	if gaps > 0 && !fails {
+		return incomplete(gaps, fmt.Sprintf("%d could not be read (see the warnings); %s in the %s", gaps, findingsCount(len(res.Findings)), read), false)
 	}
-	if scan.Fails(findings, opts.failOn.level) {
-		return errFindings
+	if !opts.quiet {
+		line := fmt.Sprintf("scan: %s in %s", findingsCount(len(res.Findings)), read)
+		if gaps > 0 {
+			line += fmt.Sprintf("; %d could not be read (see the warnings)", gaps)
+		}
+		fmt.Fprintln(stderr, line)
 	}
-	return nil
+	return incomplete(gaps, "", fails)
+}
+
+// scanProgress is the progress line: the phase and the work done.
+func scanProgress(stats *scan.Stats, elapsed time.Duration) string {
+	n := stats.Bytes.Load()
+	return fmt.Sprintf("%s: %d objects, %s (%s)", stats.Phase(), stats.Objects.Load(), ui.Size(n), ui.Rate(n, elapsed))
+}
+
+func findingsCount(n int) string {
+	switch n {
+	case 0:
+		return "no findings"
+	case 1:
+		return "1 finding"
+	}
+	return fmt.Sprintf("%d findings", n)
+}
+
+// nothingRead is the error of a scan that could read none of its input:
+// one line saying why when there was one reason, else the warnings and
+// a line naming the inputs.
+func nothingRead(warn *warner, opts scanOptions, gaps []gap.Gap) error {
+	if len(gaps) == 1 {
+		warn.takeHeld()
+		return fmt.Errorf("scan %s", gaps[0])
+	}
+	warn.flush()
+	inputs := append(append([]string{}, opts.Paths...), opts.URLs...)
+	if opts.CommitMsg != "" {
+		inputs = append(inputs, opts.CommitMsg)
+	}
+	return fmt.Errorf("scan %s: nothing could be read (%d reasons, above)", strings.Join(inputs, " "), len(gaps))
 }
 
 // verifyFindings checks every found key pair with STS GetCallerIdentity,
 // signed with that key alone, and records active/invalid/unknown and the
-// owner's ARN.
-func verifyFindings(ctx context.Context, opts scanOptions, deps Deps, findings []scan.Finding) error {
+// owner's ARN; why keys came back unknown is one warning.
+func verifyFindings(ctx context.Context, opts scanOptions, deps Deps, warn *warner, findings []scan.Finding) error {
 	cfg, err := deps.LoadAWS(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	if err != nil {
 		return err
 	}
 	vopts := verify.Options{Concurrency: opts.verifyConc, PerSecond: opts.verifyRate}
-	return verify.Findings(ctx, awsx.NewKeyChecker(cfg), findings, vopts)
+	unknown, err := verify.Findings(ctx, awsx.NewKeyChecker(cfg), findings, vopts)
+	if n := unknown.Count(); n > 0 {
+		why := make([]string, 0, len(unknown.Reasons))
+		for _, r := range unknown.Reasons {
+			why = append(why, fmt.Sprintf("%s (%s)", r.Why, plural(r.Keys, "key")))
+		}
+		warn.add(fmt.Errorf("--verify could not tell whether %d of %s work, so they are unknown: %s", n, plural(unknown.Keys, "key"), strings.Join(why, "; ")))
+		warn.flush()
+	}
+	return err
 }
 
-func writeScanReport(opts scanOptions, deps Deps, findings []scan.Finding) error {
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func writeScanReport(opts scanOptions, deps Deps, res collect.Result) error {
 	perm := os.FileMode(0o644)
 	if opts.showSecrets {
 		perm = 0o600 // a report with clear secrets is itself a credentials file
 	}
 	return writeOutput(deps, opts.output, perm, func(w io.Writer, color bool) error {
 		ropts := report.Options{ShowSecrets: opts.showSecrets, Version: Version(), Color: color}
-		return report.WriteScan(w, opts.format.value, findings, ropts)
+		return report.WriteScan(w, opts.format.value, res.Findings, res.Gaps, ropts)
 	})
 }

@@ -16,6 +16,7 @@ func TestMain(m *testing.M) {
 	}
 	testscript.Main(motoStopper{m}, map[string]func(){
 		"keywarden": func() {
+			dropDACIfAsked()
 			os.Exit(Main(os.Args[1:], Deps{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
 		},
 	})
@@ -48,6 +49,7 @@ func TestScripts(t *testing.T) {
 		// script_cmds_test.go, script_moto_test.go and script_lambda_test.go
 		// document each command.
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"archive":       cmdArchive,
 			"capture":       cmdCapture,
 			"credfile":      cmdCredfile,
 			"ctlookup":      cmdCTLookup(t),
@@ -65,6 +67,8 @@ func TestScripts(t *testing.T) {
 			"moto":          cmdMoto(t),
 			"now":           cmdNow,
 			"s3put":         cmdS3Put,
+			"truncate":      cmdTruncate,
+			"unreadable":    cmdUnreadable,
 		},
 	})
 }

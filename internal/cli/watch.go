@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +19,7 @@ import (
 	"github.com/keywarden/keywarden/internal/respond/respondaws"
 	"github.com/keywarden/keywarden/internal/severity"
 	"github.com/keywarden/keywarden/internal/state"
+	"github.com/keywarden/keywarden/internal/ui"
 	"github.com/keywarden/keywarden/internal/watch"
 	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
@@ -24,14 +27,14 @@ import (
 // watchOptions is everything `keywarden watch` was told, bound where it
 // goes: the loop's, the pipeline's and the SES poller's options.
 type watchOptions struct {
-	run                        watch.Watch     // --follow, --interval, --dedup
+	run                        *watch.Watch    // --follow, --interval, --dedup; the run itself
 	pipeline                   watch.Config    // --sink, --rate-limit; Format: how alerts print on stdout ("": only --sink says where)
 	ses                        watch.SESPoller // --ses-volume, --regions
 	since                      *spanFlag
 	failOn                     *severityFlag
 	format                     *formatFlag
 	rules, sigma, responds     []string
-	resume                     bool
+	resume, quiet              bool
 	statePath, profile, region string
 	contain                    map[string]bool // the rules of --respond RULE=contain
 }
@@ -65,10 +68,17 @@ window. --respond RULE=contain deactivates the key of an alert of RULE and revok
 sessions, as 'keywarden respond --apply' does; RULE is a rule of --list-rules, --rules or
 --sigma.
 
-Exit status: 0 no alert at or above --fail-on, 1 alerts, 2 error.`
+What could not be read — a file that is not CloudTrail or is cut short, a bad record, a
+file or directory that cannot be opened, a region whose lookup fails — is a warning on
+stderr, and the run is incomplete. A source none of which could be read (its only file
+corrupt, every region failing, nothing in it) is an error. One summary line ends the run on
+stderr (events read, alerts, what could not be read); -q leaves it out.
+
+Exit status: 0 no alert at or above --fail-on, 1 alerts, 2 error (nothing could be read),
+3 incomplete (no alert at or above --fail-on, but part of the source could not be read).`
 
 func newWatchCmd(deps Deps) *cobra.Command {
-	opts := watchOptions{}
+	opts := watchOptions{run: &watch.Watch{}}
 	var listRules bool
 	cmd := &cobra.Command{
 		Use:   "watch SOURCE",
@@ -116,6 +126,7 @@ func newWatchCmd(deps Deps) *cobra.Command {
 	addProfile(f, &opts.profile, "AWS profile for S3, SNS and --respond")
 	addRegion(f, &opts.region, "AWS region (default: the SDK's)")
 	f.BoolVar(&listRules, "list-rules", false, "print the built-in rules and exit")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress or summary on stderr")
 	return cmd
 }
 
@@ -150,18 +161,103 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	w.Pipeline, w.Store, w.Name, w.Since, w.Now = p, c.Store, source, opts.since.d, deps.Now
 	w.Source = watch.NewSource(source, watch.SourceEnv{Stdin: deps.Stdin, Now: deps.Now,
 		Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)})
-	w.Warnings = func() (func(error), func()) { w := newWarner(deps.Stderr); return w.add, w.flush }
+	stderr, stopProgress := io.Writer(deps.Stderr), func() {}
+	// Alerts printed on the same terminal would land on the progress line,
+	// and a follower's would sit under them for ever.
+	if !opts.quiet && !w.Follow && !ui.IsTerminal(deps.Stdout) {
+		progress := ui.StartProgress(deps.Stderr, func() string { return watchProgress(w, source) }, 250*time.Millisecond)
+		stderr, stopProgress = progress, progress.Stop
+	}
+	first := pollWarnings(w, stderr)
 	if ses := opts.ses; ses.Floor > 0 {
-		ses.Stats, ses.Warn = watchaws.NewSES(cfg), func(err error) { fmt.Fprintf(deps.Stderr, "warning: %v\n", err) }
+		ses.Stats, ses.Warn = watchaws.NewSES(cfg), func(err error) { fmt.Fprintf(stderr, "warning: %v\n", err) }
 		w.SES = &ses
 	}
-	if err := w.Run(ctx); err != nil {
+	err = w.Run(ctx)
+	stopProgress()
+	return watchOutcome(w, opts, p, first, stderr, err)
+}
+
+// pollWarnings gives each poll of w its own warner, and returns the first
+// poll's: it holds its lines while nothing is read, for the one error line
+// of a source none of which could be read may say it instead.
+func pollWarnings(w *watch.Watch, stderr io.Writer) *warner {
+	first := newWarner(stderr)
+	first.holdWhile(func() bool { return !w.Read() })
+	polls := 0
+	w.Warnings = func() (func(error), func()) {
+		if polls++; polls == 1 {
+			return first.add, func() {
+				if w.Read() {
+					first.flush()
+				}
+			}
+		}
+		wr := newWarner(stderr)
+		return wr.add, wr.flush
+	}
+	return first
+}
+
+// watchOutcome maps a run to the exit status: alerts at or above --fail-on
+// (1), gaps (3), nothing read at all (2, one line), else 0; and ends it
+// with the summary line.
+func watchOutcome(w *watch.Watch, opts watchOptions, p *watch.Pipeline, first *warner, stderr io.Writer, err error) error {
+	var nothing *watch.NothingRead
+	if errors.As(err, &nothing) {
+		if len(nothing.Gaps) == 1 {
+			first.takeHeld() // the error says it
+			return err
+		}
+		first.flush()
+		return fmt.Errorf("watch %s: nothing could be read (%d reasons, above)", w.Name, len(nothing.Gaps))
+	}
+	first.flush()
+	if err != nil {
 		return err
 	}
-	if worst, n := p.Worst(); n > 0 && worst >= opts.failOn.level {
-		return errFindings
+	out := w.Outcome()
+	worst, alerts := p.Worst()
+	fails := alerts > 0 && worst >= opts.failOn.level
+	read := fmt.Sprintf("%s, %s", eventsRead(out, w.Name), plural(alerts, "alert"))
+	if len(out.Gaps) > 0 && !fails { // the incomplete line is the summary
+		return incomplete(len(out.Gaps), fmt.Sprintf("%d could not be read (see the warnings); %s", len(out.Gaps), read), false)
 	}
-	return nil
+	if !opts.quiet {
+		line := "watch: " + read
+		if len(out.Gaps) > 0 {
+			line += fmt.Sprintf("; %d could not be read (see the warnings)", len(out.Gaps))
+		}
+		fmt.Fprintln(stderr, line)
+	}
+	return incomplete(len(out.Gaps), "", fails)
+}
+
+// watchProgress is the progress line of a run reading source.
+func watchProgress(w *watch.Watch, source string) string {
+	return fmt.Sprintf("watch %s: %s", source, eventsRead(w.Outcome(), source))
+}
+
+// eventsRead is "N events read from M files".
+func eventsRead(out watch.Outcome, source string) string {
+	s := plural(int(out.Events), "event") + " read"
+	if out.Inputs > 0 {
+		s += " from " + plural(int(out.Inputs), inputNoun(source))
+	}
+	return s
+}
+
+// inputNoun is what one input of a source is called.
+func inputNoun(source string) string {
+	switch {
+	case strings.HasPrefix(source, "lookup:"):
+		return "region"
+	case strings.HasPrefix(source, "s3://"):
+		return "object"
+	case source == "-":
+		return "stream"
+	}
+	return "file"
 }
 
 // respondHook is --respond RULE=contain: the key of an alert of RULE is

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/keywarden/keywarden/internal/gap"
 )
 
 // digestMarker names CloudTrail's digest files and folders: signatures over
@@ -23,18 +25,20 @@ const digestMarker = "CloudTrail-Digest"
 // With Since or Until, files whose CloudTrail name shows they were delivered
 // outside the window are not opened. With more than one core, small files
 // are decoded ahead (see readAhead); the sink still sees events in order.
+// A tree that holds no file at all is warned about: it holds no CloudTrail.
 func ReadDir(ctx context.Context, dir string, opts Options, sink Sink) error {
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return fmt.Errorf("read cloudtrail directory: %w", err)
 	}
 	ra := newReadAhead(ctx, opts, sink, cpuReadAhead())
+	files := 0
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == root {
 				return err
 			}
-			ra.warn(fmt.Errorf("%s: %w", p, err))
+			ra.warn(gap.New(p, bareErr(err)))
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -42,10 +46,12 @@ func ReadDir(ctx context.Context, dir string, opts Options, sink Sink) error {
 		}
 		if d.IsDir() {
 			if p != root && (d.Name() == digestMarker || opts.dayOutsideWindow(p)) {
+				files++ // left out on purpose: not an empty tree
 				return filepath.SkipDir
 			}
 			return nil
 		}
+		files++
 		return ra.read(smallFile(d), func(ctx context.Context, opts Options, sink Sink) error {
 			return readDirEntry(ctx, p, d, opts, sink)
 		})
@@ -56,7 +62,19 @@ func ReadDir(ctx context.Context, dir string, opts Options, sink Sink) error {
 	if err = stopIsDone(err); err != nil {
 		return fmt.Errorf("read cloudtrail directory %s: %w", dir, err)
 	}
+	if files == 0 {
+		opts.warn(gap.New(dir, errors.New("no CloudTrail log files in it: the directory is empty")))
+	}
 	return nil
+}
+
+// bareErr drops an os error's operation and path, which the gap names.
+func bareErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // smallFile reports whether d is a regular file small enough to read ahead.
@@ -72,7 +90,7 @@ func readDirEntry(ctx context.Context, p string, d fs.DirEntry, opts Options, si
 	case strings.Contains(name, digestMarker):
 		return nil
 	case !IsLogName(name):
-		opts.warn(fmt.Errorf("%s: skipped: not a JSON file", p))
+		opts.warn(gap.New(p, errSkippedName))
 		return nil
 	case !opts.fileInWindow(name):
 		return nil
@@ -80,20 +98,23 @@ func readDirEntry(ctx context.Context, p string, d fs.DirEntry, opts Options, si
 	info, err := os.Stat(p) // follows a symlink to the file it names
 
 	if err != nil {
-		opts.warn(fmt.Errorf("%s: %w", p, err))
+		opts.warn(gap.New(p, bareErr(err)))
 		return nil
 	}
 	if !info.Mode().IsRegular() { // a FIFO or device would block or never end
-		opts.warn(fmt.Errorf("%s: skipped: not a regular file", p))
+		opts.warn(gap.New(p, errors.New("skipped: not a regular file")))
 		return nil
 	}
 	err = readFile(ctx, p, opts, sink)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		opts.warn(err) // gone or unreadable since the listing: the rest still counts
+		opts.warn(gap.New(p, bareErr(err))) // gone or unreadable since the listing: the rest still counts
 		return nil
 	}
 	return err
 }
+
+// errSkippedName is the reason a file whose name is not a log file's is not read.
+var errSkippedName = errors.New("skipped: not a JSON file")
 
 // IsLogName reports whether a file or key name is one the readers take:
 // .json, .jsonl or .ndjson, optionally gzip-compressed (.gz).

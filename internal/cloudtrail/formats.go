@@ -51,14 +51,22 @@ func (in *input) step(parse func(p *parser) error) error {
 }
 
 // peek returns the next significant byte, io.EOF at the end of the stream.
+// A stream that fails to read on (a gzip stream cut short) is that error.
 func (in *input) peek() (byte, error) {
 	var c byte
 	err := in.step(func(p *parser) (err error) { c, err = p.peek(); return err })
-	if errors.Is(err, io.ErrUnexpectedEOF) {
+	if err == io.ErrUnexpectedEOF { // step's: the input ended between values
 		return 0, io.EOF
 	}
 	return c, err
 }
+
+// streamError is a read of the stream itself that failed, told apart from
+// the parser running out of input.
+type streamError struct{ err error }
+
+func (e *streamError) Error() string { return e.err.Error() }
+func (e *streamError) Unwrap() error { return e.err }
 
 // fill moves the unread bytes to the front and reads more, growing the
 // buffer when one value fills it.
@@ -77,7 +85,10 @@ func (in *input) fill() error {
 		in.eof = true
 		return nil
 	}
-	return err
+	if err != nil {
+		return &streamError{err}
+	}
+	return nil
 }
 
 // readValues reads a stream of top-level JSON values: CloudTrail log files

@@ -6,12 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/klauspost/compress/gzip"
 	"io"
 	"log/slog"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Sink receives the events a reader decodes, one at a time, in file order.
@@ -34,6 +35,17 @@ type Options struct {
 	Since, Until time.Time
 	// Stdin is what the source "-" reads; nil means os.Stdin.
 	Stdin io.Reader
+	// Read, when set, hears of each file, object or stream read to its end
+	// with no problem of its own (bad records aside): what tells a source
+	// whose files held nothing from one that could not be read. It may be
+	// called from several goroutines at once.
+	Read func(name string)
+}
+
+func (o Options) read(name string) {
+	if o.Read != nil {
+		o.Read(name)
+	}
 }
 
 func (o Options) warn(err error) {
@@ -117,6 +129,9 @@ func readStream(ctx context.Context, r io.Reader, name string, opts Options, sin
 	defer br.Reset(nil) // hold no reference to the stream in the pool
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		if err := bufs.unzip.Reset(br); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF // the magic was there: the header is cut short
+			}
 			opts.warn(&RecordError{File: name, Index: -1, Err: fmt.Errorf("gzip: %w", err)})
 			return nil
 		}
@@ -124,7 +139,11 @@ func readStream(ctx context.Context, r io.Reader, name string, opts Options, sin
 		br.Reset(&bufs.unzip)
 	}
 	rd := &reader{ctx: ctx, name: name, opts: opts, sink: sink, bufs: bufs}
-	return rd.run(br)
+	if err := rd.run(br); err != nil {
+		return err
+	}
+	rd.end()
+	return nil
 }
 
 // streamBuffers are what reading one stream needs, kept between streams:
@@ -154,6 +173,30 @@ type reader struct {
 	sink  Sink
 	index int // records seen so far, good or bad
 	bufs  *streamBuffers
+	// failed: the stream could not be read to its end (broken JSON, a
+	// truncated gzip, not JSON at all); foreign counts records that are
+	// JSON objects but not CloudTrail's.
+	failed  bool
+	foreign int
+}
+
+// end says what the stream held that was not CloudTrail, once, and tells
+// opts.Read of a stream read whole.
+func (rd *reader) end() {
+	switch {
+	case rd.foreign > 0 && rd.foreign == rd.index:
+		what := fmt.Sprintf("none of its %d records has an eventName or eventSource", rd.index)
+		if rd.index == 1 {
+			what = "its one record has neither an eventName nor an eventSource"
+		}
+		rd.fileWarn(fmt.Errorf("no CloudTrail records: %s", what))
+	case rd.foreign > 0:
+		rd.opts.warn(&RecordError{File: rd.name, Index: -1,
+			Err: fmt.Errorf("%d of %d records skipped: not CloudTrail records (no eventName or eventSource)", rd.foreign, rd.index)})
+	}
+	if !rd.failed {
+		rd.opts.read(rd.name)
+	}
 }
 
 // run detects the format from the first bytes and reads accordingly.
@@ -194,6 +237,10 @@ func (rd *reader) deliver(ev Event, err error) error {
 		rd.opts.warn(&RecordError{File: rd.name, Index: idx, Err: err})
 		return nil
 	}
+	if ev.EventName == "" && ev.EventSource == "" { // JSON, but no API call CloudTrail recorded
+		rd.foreign++
+		return nil
+	}
 	if !rd.opts.inWindow(ev.EventTime) {
 		return nil
 	}
@@ -201,6 +248,7 @@ func (rd *reader) deliver(ev Event, err error) error {
 }
 
 func (rd *reader) fileWarn(err error) {
+	rd.failed = true
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		err = fmt.Errorf("truncated after %d records: %w", rd.index, err)
 	}

@@ -155,7 +155,7 @@ func TestReadFileWarnsTruncatedGzip(t *testing.T) {
 
 func TestReadFileFiltersByEventTime(t *testing.T) {
 	content := record("early", day.Add(-time.Hour)) + "\n" + record("in", day) + "\n" +
-		`{"eventID":"untimed"}` + "\n" + record("late", day.Add(2*time.Hour)) + "\n"
+		`{"eventID":"untimed","eventName":"GetCallerIdentity"}` + "\n" + record("late", day.Add(2*time.Hour)) + "\n"
 	got := readString(t, content, cloudtrail.Options{Since: day, Until: day.Add(time.Hour)})
 	if diff := cmp.Diff([]string{"in", "untimed"}, got.ids); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)

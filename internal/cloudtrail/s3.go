@@ -2,12 +2,15 @@ package cloudtrail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"os"
 	"path"
 	"strings"
+
+	"github.com/keywarden/keywarden/internal/gap"
 )
 
 // ObjectStore is the object storage a trail delivers its log files to: S3
@@ -38,11 +41,13 @@ type Object struct {
 func ReadS3(ctx context.Context, store ObjectStore, bucket, prefix string, opts Options, sink Sink) error {
 	ra := newReadAhead(ctx, opts, sink, s3ReadAhead)
 	var err error
-	for obj, listErr := range store.List(ctx, bucket, prefix, startAfter(prefix, opts)) {
+	from, listed := startAfter(prefix, opts), 0
+	for obj, listErr := range store.List(ctx, bucket, prefix, from) {
 		if listErr != nil {
 			err = fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, listErr)
 			break
 		}
+		listed++
 		key := obj.Key
 		err = ra.read(obj.Size <= readAheadMax, func(ctx context.Context, opts Options, sink Sink) error {
 			return readS3Object(ctx, store, bucket, key, opts, sink)
@@ -54,6 +59,9 @@ func ReadS3(ctx context.Context, store ObjectStore, bucket, prefix string, opts 
 	if finished := ra.finish(); err == nil {
 		err = finished
 	}
+	if err == nil && listed == 0 && from == "" { // the whole prefix was listed: it holds nothing
+		opts.warn(gap.New("s3://"+bucket+"/"+prefix, errors.New("no CloudTrail log files in it: no object under this prefix")))
+	}
 	return stopIsDone(err)
 }
 
@@ -64,7 +72,7 @@ func readS3Object(ctx context.Context, store ObjectStore, bucket, key string, op
 	case strings.HasSuffix(key, "/"), strings.Contains(key, digestMarker+"/"), strings.Contains(base, digestMarker):
 		return nil
 	case !IsLogName(base):
-		opts.warn(fmt.Errorf("%s: skipped: not a JSON file", name))
+		opts.warn(gap.New(name, errSkippedName))
 		return nil
 	case !opts.fileInWindow(base):
 		return nil

@@ -17,9 +17,9 @@ func writeCSV(w io.Writer, doc Document) error {
 	if err := cw.Write(doc.Columns); err != nil {
 		return err
 	}
-	for _, e := range doc.Entries {
+	for _, fields := range doc.rows() {
 		row := make([]string, len(doc.Columns))
-		for _, f := range e.Fields {
+		for _, f := range fields {
 			for i, c := range doc.Columns {
 				if c == f.Key {
 					row[i] = csvCell(f.Value)

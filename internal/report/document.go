@@ -1,6 +1,9 @@
 package report
 
-import "github.com/keywarden/keywarden/internal/severity"
+import (
+	"github.com/keywarden/keywarden/internal/gap"
+	"github.com/keywarden/keywarden/internal/severity"
+)
 
 // Document is what every format renders: a verb's adapter turns its own
 // findings (scan findings, audit results, watch alerts) into one.
@@ -14,6 +17,27 @@ type Document struct {
 	// columns, no groups). Audit reports use it: their entries have no file
 	// position.
 	Header []string
+	// Incomplete is what the run could not read: the entries are then what
+	// was found in the rest, never a claim that the rest is clean. Text
+	// lists them before the summary, SARIF as the invocation's
+	// notifications (executionSuccessful false, see sarifInvocations), HTML
+	// in a banner.
+	Incomplete []gap.Gap
+	// GapRows are the gaps again as rows of the machine formats (json,
+	// jsonl, csv), in the shape of the entries (an audit's
+	// KW-AUDIT-INCOMPLETE finding), so that a consumer of the list never
+	// meets an object of another shape. Verbs whose machine output has its
+	// own incomplete list leave it empty.
+	GapRows [][]Field
+}
+
+// rows is the document's machine rows: each entry, then each gap row.
+func (d Document) rows() [][]Field {
+	out := make([][]Field, 0, len(d.Entries)+len(d.GapRows))
+	for _, e := range d.Entries {
+		out = append(out, e.Fields)
+	}
+	return append(out, d.GapRows...)
 }
 
 // Entry is one finding in format-neutral form.

@@ -61,7 +61,7 @@ func fixture() []scan.Finding {
 func render(t *testing.T, format string, findings []scan.Finding, opts Options) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := WriteScan(&buf, format, findings, opts); err != nil {
+	if err := WriteScan(&buf, format, findings, nil, opts); err != nil {
 		t.Fatalf("WriteScan(%s): %v", format, err)
 	}
 	return buf.Bytes()

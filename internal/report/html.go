@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
@@ -85,7 +86,11 @@ func WriteAuditHTML(w io.Writer, r AuditHTML) error {
 	if err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
-	if err := assets.tmpl.Execute(w, newHTMLPage(r, assets.csp)); err != nil {
+	var page bytes.Buffer
+	if err := assets.tmpl.Execute(&page, newHTMLPage(r, assets.csp)); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	if _, err := w.Write(KeepIDsWhole(page.Bytes())); err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
 	return nil
@@ -99,6 +104,7 @@ type htmlPage struct {
 	Generated, AsOf htmlTime
 	FindingsSummary string
 	KeysSummary     string
+	Incomplete      []gap.Gap // what the audit could not read: the page's banner
 	Severities      []sevCount
 	Accounts        []string
 	KeysTotal       int
@@ -131,7 +137,7 @@ func newHTMLPage(r AuditHTML, csp string) htmlPage {
 	p := htmlPage{
 		Title: cmp.Or(r.Title, "keywarden audit"), Version: r.Version, CSP: csp,
 		Generated: newHTMLTime(r.GeneratedAt), AsOf: newHTMLTime(r.AsOf),
-		FindingsSummary: r.Findings.Summary, KeysSummary: r.Keys.Summary,
+		FindingsSummary: r.Findings.Summary, KeysSummary: r.Keys.Summary, Incomplete: r.Findings.Incomplete,
 		Findings:  findingRows(r.Findings),
 		KeysTotal: len(r.Keys.Entries), Chart: newAgeChart(r.Keys.Entries, r.AsOf),
 	}

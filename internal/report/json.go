@@ -11,19 +11,20 @@ import (
 // output is both valid JSON and easy to diff.
 func writeJSON(w io.Writer, doc Document) error {
 	bw := bufio.NewWriter(w)
-	if len(doc.Entries) == 0 {
+	rows := doc.rows()
+	if len(rows) == 0 {
 		bw.WriteString("[]\n")
 		return bw.Flush()
 	}
 	bw.WriteString("[\n")
-	for i, e := range doc.Entries {
-		obj, err := marshalFields(e.Fields)
+	for i, fields := range rows {
+		obj, err := marshalFields(fields)
 		if err != nil {
 			return err
 		}
 		bw.WriteString("  ")
 		bw.Write(obj)
-		if i < len(doc.Entries)-1 {
+		if i < len(rows)-1 {
 			bw.WriteByte(',')
 		}
 		bw.WriteByte('\n')
@@ -35,8 +36,8 @@ func writeJSON(w io.Writer, doc Document) error {
 // writeJSONL writes one JSON object per line.
 func writeJSONL(w io.Writer, doc Document) error {
 	bw := bufio.NewWriter(w)
-	for _, e := range doc.Entries {
-		obj, err := marshalFields(e.Fields)
+	for _, fields := range doc.rows() {
+		obj, err := marshalFields(fields)
 		if err != nil {
 			return err
 		}

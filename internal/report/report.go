@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scan"
 )
 
@@ -21,9 +22,10 @@ type Options struct {
 // Formats lists the --format values scan supports.
 var Formats = []string{"text", "json", "jsonl", "csv", "sarif"}
 
-// WriteScan renders scan findings in format.
-func WriteScan(w io.Writer, format string, findings []scan.Finding, opts Options) error {
-	return Write(w, format, ScanDocument(findings, opts), opts)
+// WriteScan renders scan findings in format, and gaps: what the scan could
+// not read.
+func WriteScan(w io.Writer, format string, findings []scan.Finding, gaps []gap.Gap, opts Options) error {
+	return Write(w, format, ScanDocument(findings, gaps, opts), opts)
 }
 
 // Write renders doc in format. Verbs other than scan build their Document

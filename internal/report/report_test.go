@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scan"
 	"github.com/keywarden/keywarden/internal/secret"
 )
@@ -180,8 +181,38 @@ func TestTextNeutralisesControlCharacters(t *testing.T) {
 }
 
 func TestUnknownFormatIsAnError(t *testing.T) {
-	err := WriteScan(&bytes.Buffer{}, "xml", nil, Options{})
+	err := WriteScan(&bytes.Buffer{}, "xml", nil, nil, Options{})
 	if err == nil || !strings.Contains(err.Error(), "unknown format") {
 		t.Errorf("got %v, want an unknown format error", err)
+	}
+}
+
+// TestTextSaysWhatWasNotRead: with gaps, the text report does not say "no
+// findings" alone: it says what could not be read, and the machine formats
+// keep their shape (json an array, jsonl and csv rows only).
+func TestTextSaysWhatWasNotRead(t *testing.T) {
+	gaps := []gap.Gap{{Source: "logs/\x1b[2Jold.tgz", Reason: "truncated"}}
+	var buf bytes.Buffer
+	if err := WriteScan(&buf, "text", nil, gaps, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Not read, so what is above is incomplete:\n  logs/?[2Jold.tgz: truncated\n\nno findings in what was read; incomplete: 1 not read, listed above\n"; buf.String() != want {
+		t.Errorf("text = %q, want %q", buf.String(), want)
+	}
+	buf.Reset()
+	if err := WriteScan(&buf, "text", fixture()[:1], gaps, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(buf.String(), "\nNot read, so what is above is incomplete:\n  logs/?[2Jold.tgz: truncated\n\n1 finding (1 high) in 1 file; incomplete: 1 not read, listed above\n") {
+		t.Errorf("text with a finding and a gap ends %q", buf.String())
+	}
+	for _, format := range []string{"json", "jsonl", "csv"} {
+		buf.Reset()
+		if err := WriteScan(&buf, format, nil, gaps, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if want := string(render(t, format, nil, Options{})); buf.String() != want {
+			t.Errorf("%s with gaps = %q, want the same as without %q (the warnings and exit 3 say it)", format, buf.String(), want)
+		}
 	}
 }

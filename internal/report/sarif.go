@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
@@ -26,8 +27,22 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool        sarifTool         `json:"tool"`
+	Results     []sarifResult     `json:"results"`
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+}
+
+// sarifInvocation says the run did not read all it was asked to: SARIF's
+// place for "incomplete".
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
+}
+
+type sarifNotification struct {
+	Level      string            `json:"level"`
+	Message    sarifText         `json:"message"`
+	Properties map[string]string `json:"properties"`
 }
 
 type sarifTool struct {
@@ -115,11 +130,31 @@ func writeSARIF(w io.Writer, doc Document, opts Options) error {
 		}
 		results = append(results, sarifResultOf(e, i))
 	}
-	log := sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}}}
+	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: results, Invocations: sarifInvocations(doc.Incomplete)}
+	log := sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(log)
+}
+
+// sarifInvocations is the invocation of a run with gaps: not successful,
+// one error notification per gap, its source and reason also as
+// properties; none (no invocation object) for a run that read everything.
+// Every verb's SARIF gets it through Document.Incomplete.
+func sarifInvocations(gaps []gap.Gap) []sarifInvocation {
+	if len(gaps) == 0 {
+		return nil
+	}
+	inv := sarifInvocation{ToolExecutionNotifications: make([]sarifNotification, 0, len(gaps))}
+	for _, g := range gaps {
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+			Level:      "error", // SARIF: the condition made the analysis incomplete
+			Message:    sarifText{Text: "not read: " + g.String()},
+			Properties: map[string]string{"source": g.Source, "reason": g.Reason},
+		})
+	}
+	return []sarifInvocation{inv}
 }
 
 func sarifRuleOf(r RuleMeta) sarifRule {

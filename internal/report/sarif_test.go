@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -130,5 +131,52 @@ func TestArtifactURI(t *testing.T) {
 		if got := artifactURI(in); got != want {
 			t.Errorf("artifactURI(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSARIFNamesWhatWasNotRead: a scan with gaps is a run whose execution
+// was not successful, each gap one error notification with its source and
+// reason; the output is still valid SARIF.
+func TestSARIFNamesWhatWasNotRead(t *testing.T) {
+	gaps := []gap.Gap{{Source: "dist/app.tgz!etc/prod.env", Reason: "truncated: the input ends at byte 20000 (unexpected EOF)"},
+		{Source: "secrets", Reason: "permission denied"}}
+	var buf bytes.Buffer
+	if err := WriteScan(&buf, "sarif", nil, gaps, Options{Version: "1.2.3"}); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compileSARIFSchema(t).Validate(inst); err != nil {
+		t.Errorf("sarif output with gaps is not valid SARIF 2.1.0: %v", err)
+	}
+	var log struct {
+		Runs []struct {
+			Results     []json.RawMessage `json:"results"`
+			Invocations []struct {
+				ExecutionSuccessful bool `json:"executionSuccessful"`
+				Notes               []struct {
+					Level      string `json:"level"`
+					Message    struct{ Text string }
+					Properties map[string]string `json:"properties"`
+				} `json:"toolExecutionNotifications"`
+			} `json:"invocations"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	inv := log.Runs[0].Invocations
+	if len(inv) != 1 || inv[0].ExecutionSuccessful || len(inv[0].Notes) != 2 {
+		t.Fatalf("invocations = %+v, want one, not successful, with 2 notifications", inv)
+	}
+	n := inv[0].Notes[0]
+	if n.Level != "error" || n.Message.Text != "not read: "+gaps[0].String() ||
+		n.Properties["source"] != gaps[0].Source || n.Properties["reason"] != gaps[0].Reason {
+		t.Errorf("notification = %+v", n)
+	}
+	if bytes.Contains(render(t, "sarif", nil, Options{}), []byte("invocations")) {
+		t.Error("a run that read everything carries an invocation: goldens would change for nothing")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scan"
 	"github.com/keywarden/keywarden/internal/severity"
 )
@@ -64,15 +65,16 @@ func withRuleSeverity(rules []RuleMeta) []RuleMeta {
 }
 
 // ScanDocument turns scan findings into a Document, sorted by path, commit
-// date, commit, line and column so output does not depend on scan order.
-func ScanDocument(findings []scan.Finding, opts Options) Document {
+// date, commit, line and column so output does not depend on scan order,
+// with gaps, what the scan could not read, as its Incomplete.
+func ScanDocument(findings []scan.Finding, gaps []gap.Gap, opts Options) Document {
 	sorted := slices.Clone(findings)
 	slices.SortStableFunc(sorted, compareFindings)
-	doc := Document{Columns: scanCSVColumns(opts), Rules: ScanRules, Entries: make([]Entry, 0, len(sorted))}
+	doc := Document{Columns: scanCSVColumns(opts), Rules: ScanRules, Entries: make([]Entry, 0, len(sorted)), Incomplete: gaps}
 	for _, f := range sorted {
 		doc.Entries = append(doc.Entries, scanEntry(f, opts))
 	}
-	doc.Summary = scanSummary(sorted)
+	doc.Summary = scanSummary(sorted, gaps)
 	return doc
 }
 
@@ -212,10 +214,16 @@ func scanProperties(f scan.Finding) []Field {
 	return p
 }
 
-func scanSummary(findings []scan.Finding) string {
+// scanSummary is the last line of the text report; with gaps, it says its
+// findings (or their absence) hold for what could be read, and lists the rest.
+func scanSummary(findings []scan.Finding, gaps []gap.Gap) string {
 	if len(findings) == 0 {
-		return "no findings"
+		return withGaps("no findings", len(gaps))
 	}
+	return withGaps(findingsSummary(findings), len(gaps))
+}
+
+func findingsSummary(findings []scan.Finding) string {
 	bySev := map[severity.Level]int{}
 	paths := map[string]bool{}
 	active := 0

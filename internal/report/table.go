@@ -8,9 +8,9 @@ import (
 )
 
 // writeTable renders doc as a plain table (Document.Header set): a bold
-// header row, one row of Details per entry, then the summary line. A cell
-// that is exactly its entry's severity name gets that severity's color.
-// With no entries only the summary is written.
+// header row, one row of Details per entry. A cell that is exactly its
+// entry's severity name gets that severity's color. With no entries it
+// writes nothing.
 func writeTable(w io.Writer, doc Document, paint func(code, s string) string) {
 	if len(doc.Entries) > 0 {
 		rows := make([][]string, 0, len(doc.Entries)+1)
@@ -37,12 +37,6 @@ func writeTable(w io.Writer, doc Document, paint func(code, s string) string) {
 			}
 			fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 		}
-	}
-	if doc.Summary != "" {
-		if len(doc.Entries) > 0 {
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintln(w, doc.Summary)
 	}
 }
 

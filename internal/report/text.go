@@ -32,6 +32,7 @@ func writeText(w io.Writer, doc Document, opts Options) error {
 	}
 	if doc.Header != nil {
 		writeTable(bw, doc, paint)
+		writeSummary(bw, doc)
 		return bw.Flush()
 	}
 	for start := 0; start < len(doc.Entries); {
@@ -44,13 +45,40 @@ func writeText(w io.Writer, doc Document, opts Options) error {
 		writeRows(bw, doc.Entries[start:end], paint)
 		start = end
 	}
-	if doc.Summary != "" {
-		if len(doc.Entries) > 0 {
-			bw.WriteByte('\n')
-		}
-		fmt.Fprintln(bw, doc.Summary)
-	}
+	writeSummary(bw, doc)
 	return bw.Flush()
+}
+
+// withGaps is a summary of a run that could not read n things: its
+// findings, or their absence, hold only for what was read, and the list
+// (writeSummary's) comes before it.
+func withGaps(summary string, n int) string {
+	if n == 0 {
+		return summary
+	}
+	if rest, ok := strings.CutPrefix(summary, "no findings"); ok {
+		summary = "no findings in what was read" + rest
+	}
+	return fmt.Sprintf("%s; incomplete: %d not read, listed above", summary, n)
+}
+
+// writeSummary ends the text: what could not be read, then the summary line.
+func writeSummary(w io.Writer, doc Document) {
+	if len(doc.Incomplete) > 0 {
+		if len(doc.Entries) > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, "Not read, so what is above is incomplete:")
+		for _, g := range doc.Incomplete {
+			fmt.Fprintf(w, "  %s\n", sanitize(g.String()))
+		}
+	}
+	if doc.Summary != "" {
+		if len(doc.Entries) > 0 || len(doc.Incomplete) > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, doc.Summary)
+	}
 }
 
 // writeRows prints one group's entries with columns padded to a common width;

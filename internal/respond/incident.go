@@ -43,6 +43,9 @@ type Action struct {
 	// made, and undo reverses it (every reversal may be repeated).
 	InDoubt bool `json:"in_doubt,omitempty"`
 	Undone  bool `json:"undone,omitempty"`
+	// Error is why the change failed; it may still have been made
+	// (InDoubt), and undo reverses it.
+	Error string `json:"error,omitempty"`
 }
 
 // Command is the aws CLI equivalent of the action, for the report.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+
+	"github.com/keywarden/keywarden/internal/report"
 )
 
 // Render writes rep as text/markdown (the same: markdown reads well in a
@@ -38,6 +40,7 @@ func Markdown(rep *Report) string {
 	}
 	fmt.Fprintf(&b, "# %s\n\n", title)
 	writeIdentity(&b, rep)
+	writeSteps(&b, rep.Steps)
 	writeContainment(&b, rep)
 	if rep.Review != nil {
 		writeReview(&b, rep.Review)
@@ -79,6 +82,9 @@ func writeIdentity(b *strings.Builder, rep *Report) {
 			fmt.Fprintf(b, "; boundary: %s", r.Boundary)
 		}
 		b.WriteString("\n")
+		if len(r.Unknown) > 0 {
+			fmt.Fprintf(b, "- rights not known (what is above is a lower bound): %s\n", strings.Join(r.Unknown, "; "))
+		}
 		if len(r.AssumableRoles) > 0 {
 			fmt.Fprintf(b, "- roles it may assume: %s\n", strings.Join(r.AssumableRoles, ", "))
 		}
@@ -89,16 +95,41 @@ func writeIdentity(b *strings.Builder, rep *Report) {
 	b.WriteString("\n")
 }
 
+// writeSteps says per step what it checked, applied or could not do.
+func writeSteps(b *strings.Builder, steps []Step) {
+	if len(steps) == 0 {
+		return
+	}
+	b.WriteString("## Steps\n\n| step | status | what |\n|---|---|---|\n")
+	for _, s := range steps {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", s.Name, s.Status, cell(s.Detail))
+	}
+	b.WriteString("\n")
+}
+
+// cell keeps text inside one markdown table cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
 func writeContainment(b *strings.Builder, rep *Report) {
-	if rep.Applied {
+	switch {
+	case rep.Applied:
 		b.WriteString("## Containment (applied)\n\n")
-	} else {
+	case rep.Incident != "":
+		fmt.Fprintf(b, "## Containment (stopped by a failure: 'keywarden respond undo %s' reverses what was made)\n\n", rep.Incident)
+	case len(rep.Actions) == 0:
+		b.WriteString("## Containment\n\n")
+	default:
 		b.WriteString("## Containment plan (nothing changed: run again with --apply)\n\n")
 	}
 	if len(rep.Actions) == 0 {
-		b.WriteString("Nothing to contain in this account.\n\n")
+		why := "nothing planned"
+		if s, ok := stepOf(rep.Steps, "contain"); ok && s.Detail != "" {
+			why = s.Detail
+		}
+		fmt.Fprintf(b, "%s.\n\n", strings.ToUpper(why[:1])+why[1:])
 		return
 	}
+	stopped := rep.Incident != "" && !rep.Applied
 	b.WriteString("| action | status | command |\n|---|---|---|\n")
 	for _, a := range rep.Actions {
 		status := "planned"
@@ -107,17 +138,41 @@ func writeContainment(b *strings.Builder, rep *Report) {
 			status = "not needed: " + a.Skipped
 		case a.Applied:
 			status = "done " + a.At.UTC().Format(time.RFC3339)
+		case a.Error != "":
+			status = "failed (it may have been made: undo reverses it): " + cell(a.Error)
+		case stopped:
+			status = "not tried"
 		}
 		fmt.Fprintf(b, "| %s | %s | `%s` |\n", a.Kind, status, a.Command())
 	}
 	b.WriteString("\n")
 }
 
+// stepOf finds the step called name.
+func stepOf(steps []Step, name string) (Step, bool) {
+	for _, s := range steps {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
 func writeReview(b *strings.Builder, rv *Review) {
 	s := rv.Summary
 	fmt.Fprintf(b, "## Review since %s\n\n", rv.Since.Format(time.RFC3339))
+	if rv.Read != nil {
+		fmt.Fprintf(b, "Read: %s.\n\n", readList(rv.Read))
+	}
+	if len(rv.Incomplete) > 0 {
+		fmt.Fprintf(b, "The review is incomplete: not read: %s.\n\n", gapList(rv.Incomplete))
+	}
 	if rv.Events == 0 {
-		b.WriteString("No event of the key in the window.\n\n")
+		if len(rv.Incomplete) > 0 {
+			b.WriteString("What was read holds no event of the key; what was not read may.\n\n")
+		} else {
+			b.WriteString("No event of the key in the window.\n\n")
+		}
 		return
 	}
 	fmt.Fprintf(b, "%s, %d with errors; exposure window %s → %s.\n\n", plural(rv.Events, "event"), s.Errors,
@@ -211,13 +266,14 @@ var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <title>{{.Title}}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse}td,th{border:1px solid #8884;padding:.2rem .5rem;text-align:left;vertical-align:top}
-code{font-size:90%;word-break:break-all}@media(prefers-color-scheme:dark){body{background:#111;color:#ddd}}</style>
+code{font-size:90%}.id{white-space:nowrap}@media(prefers-color-scheme:dark){body{background:#111;color:#ddd}}</style>
 </head><body>{{.Body}}</body></html>
 `))
 
 // renderHTML renders the markdown report into one self-contained page. The
 // markdown's raw HTML is not passed through (goldmark's default), so names
-// from CloudTrail (a user called <script>) stay text.
+// from CloudTrail (a user called <script>) stay text; key ids and ARNs are
+// kept whole on one line (report.KeepIDsWhole).
 func renderHTML(w io.Writer, rep *Report) error {
 	var body bytes.Buffer
 	md := goldmark.New(goldmark.WithExtensions(extension.GFM)) // tables and task lists
@@ -227,5 +283,5 @@ func renderHTML(w io.Writer, rep *Report) error {
 	return page.Execute(w, struct {
 		Title string
 		Body  template.HTML
-	}{"keywarden respond: " + rep.KeyID, template.HTML(body.String())})
+	}{"keywarden respond: " + rep.KeyID, template.HTML(report.KeepIDsWhole(body.Bytes()))})
 }

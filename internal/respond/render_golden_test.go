@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/severity"
 	"github.com/keywarden/keywarden/internal/state"
 )
@@ -38,16 +39,54 @@ func goldenReport() *Report {
 		Review:      goldenReview(at),
 		Journal: []state.Entry{{At: at, Step: "planned", Message: "containment planned for " + exampleKeyID},
 			{At: at, Step: "deactivate-key", Message: "deactivated key " + exampleKeyID + " of deploy"}},
-		Warnings:    []string{"review: events of " + exampleMintedKey + ": throttled"},
+		Warnings: []string{"not read: " + hiddenGap.String(), "not read: " + regionGap.String()},
+		Steps: []Step{{Name: "identify", Status: StepDone, Detail: "user deploy of account 123456789012; the key is Active"},
+			{Name: "assess", Status: StepIncomplete, Detail: "the rights found are a lower bound: 1 policy source not read"},
+			{Name: "contain", Status: StepDone, Detail: "3 changes made, 1 not needed; 'keywarden respond undo inc-golden' reverses them"},
+			{Name: "review", Status: StepIncomplete, Detail: "3 events in what was read (LookupEvents in us-east-1); not read: " + gapList([]gap.Gap{regionGap})},
+			{Name: "replace", Status: StepDone, Detail: "new key " + exampleNewKeyID + " delivered to envfile:app.env; " + exampleKeyID + " stays inactive 30 days"}},
+		Incomplete:  []gap.Gap{hiddenGap, regionGap},
 		GeneratedAt: at,
 	}
+}
+
+// The gaps of the golden reports: a policy and a region not read.
+var (
+	hiddenGap = gap.Gap{Source: "arn:aws:iam::123456789012:policy/Hidden", Reason: "iam:GetPolicy: access denied"}
+	regionGap = gap.Gap{Source: "LookupEvents in eu-west-1", Reason: "AccessDeniedException: User is not authorized to perform: cloudtrail:LookupEvents"}
+)
+
+// stoppedReport is an --apply whose second change failed, and whose review
+// could read nothing: the report must say what was made, what failed, what
+// was not tried, and must not claim the key was idle.
+func stoppedReport() *Report {
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	logGap := gap.Gap{Source: "logs/trail.json.gz", Reason: "truncated after 2 records: unexpected EOF"}
+	return &Report{Incident: "inc-stopped", KeyID: exampleKeyID, AccountID: "123456789012",
+		Owner:  &KeyOwner{User: "deploy", Account: "123456789012", Status: "Active", Created: at.Add(-48 * time.Hour)},
+		Rights: &Rights{},
+		Actions: []Action{{Kind: DeactivateKey, User: "deploy", KeyID: exampleKeyID, Applied: true, At: at},
+			{Kind: RevokeSessions, User: "deploy", Before: at, InDoubt: true, Error: "iam:PutUserPolicy on user deploy: access denied"},
+			{Kind: Quarantine, User: "deploy"}},
+		Review: &Review{Since: at.Add(-24 * time.Hour), Read: []string{}, Incomplete: []gap.Gap{regionGap, logGap},
+			Minted: []MintedKey{}, Summary: Summary{Services: []Count{}}, Flags: []Flag{}, Created: []CreatedResource{}, Timeline: []TimelineEntry{}},
+		Journal: []state.Entry{{At: at, Step: "planned", Message: "containment planned for " + exampleKeyID},
+			{At: at, Step: "failed", Message: "revoke-sessions of deploy failed (it may have been made: undo reverses it): iam:PutUserPolicy on user deploy: access denied"}},
+		Warnings: []string{"not read: " + regionGap.String(), "not read: " + logGap.String()},
+		Steps: []Step{{Name: "identify", Status: StepDone, Detail: "user deploy of account 123456789012; the key is Active"},
+			{Name: "assess", Status: StepDone, Detail: "not administrator; no dangerous right"},
+			{Name: "contain", Status: StepFailed, Detail: "revoke-sessions failed: iam:PutUserPolicy on user deploy: access denied; made: deactivate-key; " +
+				"not tried: quarantine; 'keywarden respond undo inc-stopped' reverses what was made"}},
+		Incomplete:  []gap.Gap{regionGap, logGap},
+		GeneratedAt: at}
 }
 
 func goldenReview(at time.Time) *Review {
 	first, last := at.Add(-3*time.Hour), at.Add(-time.Hour)
 	minted := MintedKey{KeyID: exampleMintedKey, Parent: exampleKeyID, By: "GetSessionToken", At: first.Add(time.Minute),
 		Expiration: first.Add(13 * time.Hour), Event: "ev-2"}
-	rv := &Review{Since: at.Add(-24 * time.Hour), Events: 3, Minted: []MintedKey{minted},
+	rv := &Review{Since: at.Add(-24 * time.Hour), Read: []string{"LookupEvents in us-east-1"}, Incomplete: []gap.Gap{regionGap},
+		Events: 3, Minted: []MintedKey{minted},
 		Summary: Summary{Events: 3, First: first, Last: last, Errors: 1,
 			Services: []Count{{"iam.amazonaws.com", 2}, {"sts.amazonaws.com", 1}}, Actions: []Count{{"CreateUser", 1}},
 			Regions: []Count{{"us-east-1", 3}}, SourceIPs: []Count{{"203.0.113.7", 3}}, UserAgents: []Count{{"aws-cli/2", 3}},
@@ -72,12 +111,17 @@ func planReport() *Report {
 		Rights: &Rights{},
 		Actions: []Action{{Kind: DeactivateKey, User: "idle", KeyID: exampleKeyID, Skipped: "the key is already inactive"},
 			{Kind: RevokeSessions, User: "idle", Before: at}},
-		Journal: []state.Entry{}, Warnings: []string{}, GeneratedAt: at}
+		Journal: []state.Entry{}, Warnings: []string{},
+		Steps: []Step{{Name: "identify", Status: StepDone, Detail: "user idle of account 123456789012; the key is Inactive"},
+			{Name: "assess", Status: StepDone, Detail: "not administrator; no dangerous right"},
+			{Name: "contain", Status: StepPlanned, Detail: "1 change planned, nothing changed: run again with --apply"},
+			{Name: "review", Status: StepSkipped, Detail: "no source (--no-lookup without --logs)"}},
+		Incomplete: []gap.Gap{}, GeneratedAt: at}
 }
 
 // TestRenderGolden pins every format's bytes: respond's JSON is a contract.
 func TestRenderGolden(t *testing.T) {
-	for name, rep := range map[string]*Report{"report": goldenReport(), "plan": planReport()} {
+	for name, rep := range map[string]*Report{"report": goldenReport(), "plan": planReport(), "stopped": stoppedReport()} {
 		for _, format := range []string{"json", "markdown", "html"} {
 			t.Run(name+"."+format, func(t *testing.T) {
 				var buf bytes.Buffer

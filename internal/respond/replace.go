@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/rotate"
@@ -29,9 +30,12 @@ func (r *Responder) replace(ctx context.Context, req Request, rep *Report) error
 	rot, err := r.Rotator.Rotate(ctx, rotate.Request{Account: rep.AccountID, User: rep.Owner.User, OldKeyID: exposed,
 		Targets: req.ReplaceTo, Grace: ReplaceGrace})
 	if err != nil {
+		rep.step("replace", StepFailed, "%v", err)
 		return fmt.Errorf("replace %s: %w", exposed, err)
 	}
 	rep.Replacement = rot.NewKeyID
+	rep.step("replace", StepDone, "new key %s delivered to %s; %s stays inactive %d days", rot.NewKeyID,
+		strings.Join(req.ReplaceTo, ", "), exposed, int(ReplaceGrace/(24*time.Hour)))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/iampolicy"
 )
 
@@ -43,13 +44,23 @@ type Unread struct {
 // Assess resolves a user's policies into its rights. What was not read, and
 // what the resolution could not place, is listed in Unknown.
 func Assess(p UserPolicies) Rights {
+	r, _ := assess(p)
+	return r
+}
+
+// assess is Assess, with each thing in Unknown also as a gap: what it
+// is and why it is unknown.
+func assess(p UserPolicies) (Rights, []gap.Gap) {
 	var unknown []string
+	var gaps []gap.Gap
 	for _, u := range p.Unread {
 		unknown = append(unknown, fmt.Sprintf("%s (%v)", u.Source, u.Err))
+		gaps = append(gaps, gap.Gap{Source: u.Source, Reason: oneLine(u.Err.Error())})
 	}
 	eff, err := iampolicy.Resolve(p.Set, p.Catalog)
 	if err != nil {
 		unknown = append(unknown, err.Error())
+		gaps = append(gaps, gap.Gap{Source: "the user's policies", Reason: oneLine(err.Error())})
 	}
 	r := Rights{Admin: iampolicy.IsAdmin(eff).Admin, Groups: eff.Groups, Boundary: p.Set.Boundary,
 		AssumableRoles: iampolicy.AllowedResources(eff, "sts:AssumeRole")}
@@ -59,9 +70,11 @@ func Assess(p UserPolicies) Rights {
 	for _, m := range eff.Missing {
 		if !slices.ContainsFunc(unknown, func(u string) bool { return strings.HasPrefix(u, m+" ") }) {
 			unknown = append(unknown, m)
+			gaps = append(gaps, gap.Gap{Source: m, Reason: "not among the documents IAM gave"})
 		}
 	}
 	slices.Sort(unknown)
+	slices.SortFunc(gaps, func(a, b gap.Gap) int { return strings.Compare(a.Source, b.Source) })
 	r.Unknown = unknown
-	return r
+	return r, gaps
 }

@@ -25,6 +25,19 @@ type Stats struct {
 	Bytes   atomic.Int64 // bytes handed to the detector
 	Objects atomic.Int64 // files, archive members or git blobs scanned
 	Skipped atomic.Int64 // binary, oversized or unreadable items passed over
+	phase   atomic.Pointer[string]
+}
+
+// SetPhase names the work under way, for the progress line: "files of
+// src", "objects of repo (3 packs, 120 loose)", ...
+func (s *Stats) SetPhase(phase string) { s.phase.Store(&phase) }
+
+// Phase is the work under way ("" before any).
+func (s *Stats) Phase() string {
+	if p := s.phase.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Collector is a Sink that keeps every finding in memory.

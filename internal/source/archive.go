@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scan"
 )
 
@@ -29,10 +30,14 @@ type archiveRun struct {
 	source    string // Location.Source of content not inside a container (file | stdin)
 	expanded  int64
 	members   int
-	stop      error // set once a limit ends the whole run
+	stop      error // set once a limit or a truncation ends the whole run
 	lastLimit *limitError
-	small     int64  // members up to this size are read whole
-	buf       []byte // reused for those
+	small     int64           // members up to this size are read whole
+	buf       []byte          // reused for those
+	in        *countingReader // the top-level input: where it ended
+	// cut is a member that ended early, held until its container tells
+	// whether the member was bad or the container itself is truncated.
+	cut *gap.Err
 }
 
 func newArchiveRun(ctx context.Context, env scan.Env, opts FSOptions, top, source string) *archiveRun {
@@ -56,7 +61,9 @@ func (a *archiveRun) scanTop(k kind, r io.Reader, ra io.ReaderAt, size int64) {
 			a.warn(a.top, fmt.Errorf("internal error: %v", p))
 		}
 	}()
-	a.open(k, r, ra, size, a.top, 1)
+	a.in = &countingReader{r: r}
+	a.open(k, a.in, ra, size, a.top, 1)
+	a.flushCut()
 }
 
 // open reads one archive at nesting level depth (the top level is 1).
@@ -117,11 +124,16 @@ func (a *archiveRun) zipMember(f *zip.File, path string, depth int) {
 func (a *archiveRun) openTar(r io.Reader, path string, depth int) {
 	tr := tar.NewReader(r)
 	for a.stop == nil {
+		// A tar that ends between members without its end-of-archive
+		// blocks has had all its bytes read: like GNU tar, no warning.
 		hdr, err := tr.Next()
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			return
-		}
-		if err != nil {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			a.truncated(path, err)
+			return
+		case err != nil:
 			a.fail(path, fmt.Errorf("read tar: %w", err))
 			return
 		}
@@ -156,6 +168,11 @@ func (a *archiveRun) openCompressed(k kind, r io.Reader, path string, depth int)
 	head, _ := br.Peek(sniffLen)
 	if sniff(head) == kindTar {
 		a.openTar(br, path, depth)
+		// Read the stream to its end: a gzip trailer holds the checksum, and
+		// a stream cut after the tar's end-of-archive blocks would pass unseen.
+		if _, err := io.Copy(io.Discard, br); err != nil && a.stop == nil {
+			a.fail(path, fmt.Errorf("read %s: %w", k, err))
+		}
 		return
 	}
 	a.content(br, head, path, depth)
@@ -165,6 +182,9 @@ func decompressor(k kind, r io.Reader) (io.Reader, func(), error) {
 	switch k {
 	case kindGzip:
 		zr, err := gzip.NewReader(r)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // the magic bytes were there: the header was cut short
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -189,11 +209,11 @@ func decompressor(k kind, r io.Reader) (io.Reader, func(), error) {
 func (a *archiveRun) member(r io.Reader, path string, depth int) {
 	br := bufio.NewReaderSize(r, sniffLen)
 	head, err := br.Peek(sniffLen)
-	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) && len(head) == 0 {
 		a.fail(path, err)
 		return
 	}
-	a.content(br, head, path, depth)
+	a.content(br, head, path, depth) // a member cut short: what there is is scanned, then the read fails
 }
 
 // content handles a stream whose first bytes (head) have been peeked.
@@ -221,7 +241,9 @@ func (a *archiveRun) scanText(br *bufio.Reader, path string) {
 	a.buf, eof, err = fillUpTo(br, a.buf[:0], a.small)
 	switch {
 	case err != nil:
-		a.env.ScanBytes(a.buf, loc) // what was read before the problem still counts
+		if len(a.buf) > 0 {
+			a.env.ScanBytes(a.buf, loc) // what was read before the problem still counts
+		}
 		a.fail(path, err)
 	case eof:
 		a.env.ScanBytes(a.buf, loc)
@@ -260,6 +282,7 @@ func (a *archiveRun) location(path string) scan.Location {
 
 // admit counts one more member and stops the run past the member limit.
 func (a *archiveRun) admit(path string) bool {
+	a.flushCut() // its container reads on: the member alone was bad
 	a.members++
 	if a.members > a.lim.MaxMembers {
 		a.fail(path, &limitError{limit: "member count", max: int64(a.lim.MaxMembers), fatal: true})
@@ -268,11 +291,15 @@ func (a *archiveRun) admit(path string) bool {
 	return true
 }
 
-// fail reports a problem with path and carries on; a fatal limit or a
-// cancellation stops the whole run.
+// fail reports a problem with path and carries on; a fatal limit, a
+// cancellation or the end of a truncated input stops the whole run.
 func (a *archiveRun) fail(path string, err error) {
 	if a.stop != nil {
 		return // already reported why the run stopped
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		a.truncated(path, err)
+		return
 	}
 	var le *limitError
 	if errors.As(err, &le) {
@@ -295,10 +322,42 @@ func (a *archiveRun) skip(path string, err error) {
 	a.warn(path, err)
 }
 
-func (a *archiveRun) warn(path string, err error) {
-	if path == a.top {
-		a.env.Warn(fmt.Errorf("archive %s: %w", a.top, err))
+// truncated is content at path that ends early. A member is held (cut)
+// until its container reads on — the member alone was bad — or ends early
+// too: then the input is truncated, which is said once, for the member it
+// cut, with the byte where the input ended, and the whole run stops.
+func (a *archiveRun) truncated(path string, err error) {
+	cut := a.cut
+	a.cut = nil
+	if cut == nil && strings.HasPrefix(path, a.top+"!") {
+		a.cut = &gap.Err{Source: path, Err: fmt.Errorf("truncated (%w)", err)}
 		return
 	}
-	a.env.Warn(fmt.Errorf("archive member %s: %w", path, err)) // path starts with the archive's
+	if cut != nil {
+		path = cut.Source
+	}
+	reason := "truncated"
+	if a.in.eof {
+		reason = fmt.Sprintf("truncated: the input ends at byte %d", a.in.n)
+		a.stop = err
+	}
+	a.skip(path, fmt.Errorf("%s (%w)", reason, err))
+}
+
+// flushCut reports a held member as bad on its own.
+func (a *archiveRun) flushCut() {
+	if cut := a.cut; cut != nil {
+		a.cut = nil
+		a.env.Stats.Skipped.Add(1)
+		a.env.Warn(cut)
+	}
+}
+
+// warn sends the gap of path (a member's starts with its archive's).
+func (a *archiveRun) warn(path string, err error) {
+	a.flushCut()
+	if path == "-" {
+		path = "stdin"
+	}
+	a.env.Warn(gap.New(path, err))
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -175,4 +177,71 @@ func textFiller(n int) []byte {
 		fmt.Fprintf(&b, "line %d: value=%x checksum=%08x\n", i, i*7919, uint32(i)*2654435761)
 	}
 	return b.Bytes()[:n]
+}
+
+// TestScanFSBrokenArchivesWarnOnceNamingWhere: a truncated or corrupt
+// archive or compressed stream is one warning naming the member it cut and
+// the byte where the input ended; what came before the cut is still
+// scanned, and an intact container goes on past a broken member.
+func TestScanFSBrokenArchivesWarnOnceNamingWhere(t *testing.T) {
+	c1, id1 := creds("broken-1")
+	c2, id2 := creds("broken-2")
+	filler := textFiller(4000)
+	tarball := tarOf(t, member{"a.env", []byte(c1)}, member{"b.txt", filler})
+	firstMember := 512 + (len(c1)+511)/512*512 // header and padded data of a.env
+	tgz := gzOf(t, tarball)
+	notes := gzOf(t, append([]byte(c1), textFiller(200_000)...))
+	innerTgz := gzOf(t, tarOf(t, member{"a.env", []byte(c1)}))
+	tests := []struct {
+		name string
+		data []byte
+		want []hit
+		warn string // %s: the file's path
+	}{
+		{"tar cut inside a member", tarball[:firstMember+512+1000],
+			[]hit{{"archive", "x!a.env", id1}},
+			fmt.Sprintf("%%s!b.txt: truncated: the input ends at byte %d (unexpected EOF)", firstMember+512+1000)},
+		{"tgz without its gzip trailer", tgz[:len(tgz)-8],
+			[]hit{{"archive", "x!a.env", id1}},
+			fmt.Sprintf("%%s: truncated: the input ends at byte %d (read gzip: unexpected EOF)", len(tgz)-8)},
+		{"gzip header cut", tgz[:5], nil,
+			"%s: truncated: the input ends at byte 5 (read gzip: unexpected EOF)"},
+		{"gzip of text cut", notes[:len(notes)/2],
+			[]hit{{"file", "x", id1}},
+			fmt.Sprintf("%%s: truncated: the input ends at byte %d (unexpected EOF)", len(notes)/2)},
+		// Every byte of it was read, and GNU tar takes it without a word.
+		{"tar ending between members without its end blocks", tarball[:firstMember],
+			[]hit{{"archive", "x!a.env", id1}}, ""},
+		{"corrupt deflate", append(slices.Clone(tgz[:10]), bytes.Repeat([]byte{0xff}, 64)...), nil,
+			"%s: flate: corrupt input before offset 1"},
+		{"cut tgz inside an intact zip", zipOf(t, member{"in.tgz", innerTgz[:len(innerTgz)-8]}, member{"b.env", []byte(c2)}),
+			[]hit{{"archive", "x!b.env", id2}, {"archive", "x!in.tgz!a.env", id1}},
+			"%s!in.tgz: truncated (read gzip: unexpected EOF)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "x")
+			writeFile(t, file, tc.data)
+			te := newTestEnv()
+			if err := ScanFS(context.Background(), file, FSOptions{}, te.Env); err != nil {
+				t.Fatal(err)
+			}
+			slash := filepath.ToSlash(file)
+			var want []hit
+			for _, h := range tc.want {
+				h.Path = strings.Replace(h.Path, "x", slash, 1)
+				want = append(want, h)
+			}
+			if diff := cmp.Diff(want, te.hits()); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+			var warn []string
+			if tc.warn != "" {
+				warn = []string{fmt.Sprintf(tc.warn, slash)}
+			}
+			if diff := cmp.Diff(warn, te.warnings()); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scan"
 )
 
@@ -77,14 +77,15 @@ func ScanFS(ctx context.Context, root string, opts FSOptions, env scan.Env) erro
 	return s.walk(walkRoot, root, disp)
 }
 
-// rootErr is the one-line error for a root that cannot be scanned.
+// rootErr is the one-line error for a root that cannot be scanned: a gap
+// of the root, so that a scan of several roots goes on past it.
 func rootErr(root string, err error) error {
-	return fmt.Errorf("scan %s: %w", root, bareErr(err))
+	return gap.New(root, bareErr(err))
 }
 
-// readErr is the error for a file that cannot be read, named as the user sees it.
+// readErr is the gap of a file that cannot be read, named as the user sees it.
 func readErr(disp string, err error) error {
-	return fmt.Errorf("read %s: %w", disp, bareErr(err))
+	return gap.New(disp, bareErr(err))
 }
 
 // bareErr drops an os error's operation and path, which the caller names itself.

@@ -12,6 +12,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/gap"
 )
 
 // TestScanFSTree builds one tree holding every case the walk must get right
@@ -107,27 +110,17 @@ func TestScanFSMissingRootIsError(t *testing.T) {
 	}
 }
 
-// denied makes name unreadable, or skips the test where that is impossible
-// (root ignores permissions).
-func denied(t *testing.T, name string) {
-	t.Helper()
-	if err := os.Chmod(name, 0); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(name, 0o755) })
-	if f, err := os.Open(name); err == nil {
-		f.Close()
-		t.Skip("permissions are not enforced for this user (root?)")
-	}
-}
-
 func TestScanFSUnreadableFileWarnsAndContinues(t *testing.T) {
+	if !awstest.PermissionsEnforced(t) {
+		return
+	}
 	root := t.TempDir()
 	ok, id := creds("readable")
 	bad, _ := creds("unreadable")
 	writeFile(t, filepath.Join(root, "ok.env"), []byte(ok))
 	writeFile(t, filepath.Join(root, "bad.env"), []byte(bad))
-	denied(t, filepath.Join(root, "bad.env"))
+	writeFile(t, filepath.Join(root, "locked", "x.env"), []byte(bad))
+	awstest.Unreadable(t, filepath.Join(root, "bad.env"), filepath.Join(root, "locked"))
 
 	te := newTestEnv()
 	if err := ScanFS(context.Background(), root, FSOptions{}, te.Env); err != nil {
@@ -136,18 +129,26 @@ func TestScanFSUnreadableFileWarnsAndContinues(t *testing.T) {
 	if diff := cmp.Diff([]hit{{"file", path.Join(filepath.ToSlash(root), "ok.env"), id}}, te.hits()); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
-	if !te.warnedAbout("bad.env", "permission denied") {
-		t.Errorf("warnings = %q, want one naming bad.env", te.warnings())
+	want := []string{path.Join(filepath.ToSlash(root), "bad.env") + ": permission denied",
+		path.Join(filepath.ToSlash(root), "locked") + ": permission denied"}
+	if diff := cmp.Diff(want, te.warnings(), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
 
 func TestScanFSUnreadableRootIsError(t *testing.T) {
+	if !awstest.PermissionsEnforced(t) {
+		return
+	}
 	root := filepath.Join(t.TempDir(), "locked")
 	writeFile(t, filepath.Join(root, "x.env"), []byte("nothing"))
-	denied(t, root)
+	awstest.Unreadable(t, root)
 	err := ScanFS(context.Background(), root, FSOptions{}, newTestEnv().Env)
-	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), root) {
+	if !errors.Is(err, fs.ErrPermission) || err.Error() != root+": permission denied" {
 		t.Fatalf("err = %v, want permission error naming %s", err, root)
+	}
+	if !errors.As(err, new(*gap.Err)) {
+		t.Errorf("err = %#v, want a gap: the input could not be read", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/keywarden/keywarden/internal/scan"
@@ -21,12 +22,16 @@ func FuzzArchive(f *testing.F) {
 	f.Add([]byte("BZh91AY&SY"))
 	opts := FSOptions{Limits: ArchiveLimits{MaxExpanded: 4 << 20, MaxMember: 1 << 20, MaxMembers: 1000, MaxInMemory: 1 << 20}}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		env := withDefaults(scan.Env{Sink: &scan.Collector{}})
+		env := withDefaults(scan.Env{Sink: &scan.Collector{}, Warn: func(err error) {
+			if strings.Contains(err.Error(), "internal error") { // scanTop's recover: a decoder panicked
+				t.Error(err)
+			}
+		}})
 		for _, k := range []kind{kindZip, kindTar, kindGzip, kindZstd, kindBzip2} {
 			run := newArchiveRun(context.Background(), env, opts, "fuzz", "file")
-			run.open(k, bytes.NewReader(data), bytes.NewReader(data), int64(len(data)), "fuzz", 1)
+			run.scanTop(k, bytes.NewReader(data), bytes.NewReader(data), int64(len(data)))
 			run = newArchiveRun(context.Background(), env, opts, "fuzz", "stdin")
-			run.open(k, bytes.NewReader(data), nil, -1, "fuzz", 1)
+			run.scanTop(k, bytes.NewReader(data), nil, -1)
 		}
 	})
 }

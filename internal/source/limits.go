@@ -78,15 +78,18 @@ func (e *limitError) Error() string {
 func (e *limitError) Unwrap() error { return ErrLimit }
 
 // countingReader counts the bytes read through it (the compressed side of a
-// decompressor, for the ratio check).
+// decompressor, for the ratio check; an archive's input, to say where it
+// ended) and whether it reached the end.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	eof bool
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	c.eof = c.eof || err == io.EOF
 	return n, err
 }
 

@@ -6,6 +6,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
@@ -30,25 +31,72 @@ type keyRef struct {
 	id, secretSHA, tokenSHA string
 }
 
+// Unknown says why the keys that came back unknown could not be told:
+// each distinct reason, with how many keys it cost, in the order met.
+type Unknown struct {
+	Keys    int // keys (or credentials) checked or meant to be
+	Reasons []Reason
+}
+
+// Reason is one cause of unknown answers.
+type Reason struct {
+	Why  string
+	Keys int
+}
+
+// Count is how many keys came back unknown.
+func (u Unknown) Count() int {
+	n := 0
+	for _, r := range u.Reasons {
+		n += r.Keys
+	}
+	return n
+}
+
+func (u *Unknown) add(why string) {
+	for i := range u.Reasons {
+		if u.Reasons[i].Why == why {
+			u.Reasons[i].Keys++
+			return
+		}
+	}
+	u.Reasons = append(u.Reasons, Reason{Why: why, Keys: 1})
+}
+
+// noTokenReason is why session credentials found without their token are unknown.
+const noTokenReason = "session credentials without their session token cannot be checked"
+
 // Findings sets Verified and ARN on every key-pair and session finding.
-// Findings it cannot check (no secret, session without its token) become
-// unknown; others keep their state. It returns an error only when ctx ends
-// first, and then leaves unchecked findings as they were.
-func Findings(ctx context.Context, checker Checker, findings []scan.Finding, opts Options) error {
+// Findings it cannot check (session credentials without their token)
+// become unknown; others keep their state. Unknown says why each unknown
+// answer is one (STS's error, summarised by reason). It returns an error
+// only when ctx ends first, and then leaves unchecked findings as they were.
+func Findings(ctx context.Context, checker Checker, findings []scan.Finding, opts Options) (Unknown, error) {
 	keys := map[keyRef]credential.Key{}
 	var order []keyRef
+	var unknown Unknown
+	unchecked := map[keyRef]bool{}
 	for i := range findings {
 		f := &findings[i]
 		ref, ok := checkable(f)
-		if !ok {
-			continue
-		}
-		if _, seen := keys[ref]; !seen {
+		switch {
+		case !ok && f.Verified == scan.VerifiedUnknown && !unchecked[ref]:
+			unchecked[ref] = true
+			unknown.Keys++
+			unknown.add(noTokenReason)
+		case !ok:
+		case keys[ref].ID == "":
 			keys[ref] = credential.Key{ID: f.KeyID, Secret: f.Secret, SessionToken: f.SessionToken}
 			order = append(order, ref)
 		}
 	}
+	unknown.Keys += len(order)
 	results, err := checkAll(ctx, checker, keys, order, opts)
+	for _, ref := range order {
+		if r, done := results[ref]; done && r.Status == credential.Unknown {
+			unknown.add(reason(r, ref.id))
+		}
+	}
 	for i := range findings {
 		f := &findings[i]
 		if ref, ok := checkable(f); ok {
@@ -57,19 +105,30 @@ func Findings(ctx context.Context, checker Checker, findings []scan.Finding, opt
 			}
 		}
 	}
-	return err
+	return unknown, err
 }
 
-// checkable says whether f can be checked, and marks what cannot as unknown.
+// reason is why r is unknown, without the key it is about, so that the
+// keys one cause cost are counted together.
+func reason(r credential.Result, keyID string) string {
+	if r.Err == nil {
+		return "STS gave no answer"
+	}
+	return strings.TrimPrefix(r.Err.Error(), "check key "+keyID+": ")
+}
+
+// checkable says whether f can be checked, and marks what cannot as
+// unknown; the ref it returns names f's credential either way.
 func checkable(f *scan.Finding) (keyRef, bool) {
 	if f.Rule != scan.RuleKeyPair && f.Rule != scan.RuleSession {
 		return keyRef{}, false
 	}
+	ref := keyRef{f.KeyID, f.Secret.SHA256(), f.SessionToken.SHA256()}
 	if f.KeyID == "" || f.Secret.IsZero() || (f.Rule == scan.RuleSession && f.SessionToken.IsZero()) {
 		f.Verified = scan.VerifiedUnknown // STS would refuse it whether or not the key works
-		return keyRef{}, false
+		return ref, false
 	}
-	return keyRef{f.KeyID, f.Secret.SHA256(), f.SessionToken.SHA256()}, true
+	return ref, true
 }
 
 func checkAll(ctx context.Context, checker Checker, keys map[keyRef]credential.Key, order []keyRef, opts Options) (map[keyRef]credential.Result, error) {

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -59,7 +60,7 @@ func TestFindingsVerifiesAgainstSTS(t *testing.T) {
 		finding(scan.RuleSession, awstest.FakeSessionKeyID("s", 1), awstest.FakeSecret("s"), "", "no-token.env"),
 	}
 	checker := &countingChecker{Checker: realChecker(t), calls: map[string]int{}}
-	if err := verify.Findings(context.Background(), checker, findings, verify.Options{Concurrency: 3, PerSecond: 50}); err != nil {
+	if _, err := verify.Findings(context.Background(), checker, findings, verify.Options{Concurrency: 3, PerSecond: 50}); err != nil {
 		t.Fatal(err)
 	}
 	type state struct{ Verified, ARN string }
@@ -90,7 +91,7 @@ func TestFindingsChecksSameIDWithDifferentSecretsSeparately(t *testing.T) {
 		finding(scan.RuleKeyPair, alice.KeyID, awstest.FakeSecret("typo"), "", "b.env"),
 	}
 	checker := &countingChecker{Checker: realChecker(t), calls: map[string]int{}}
-	if err := verify.Findings(context.Background(), checker, findings, verify.Options{}); err != nil {
+	if _, err := verify.Findings(context.Background(), checker, findings, verify.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if findings[0].Verified != scan.VerifiedActive || findings[1].Verified != scan.VerifiedInvalid {
@@ -107,7 +108,7 @@ func TestFindingsStopsWhenContextEnds(t *testing.T) {
 	findings := []scan.Finding{finding(scan.RuleKeyPair, alice.KeyID, alice.Secret.Reveal(), "", "a.env")}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := verify.Findings(ctx, realChecker(t), findings, verify.Options{PerSecond: 1}); err == nil {
+	if _, err := verify.Findings(ctx, realChecker(t), findings, verify.Options{PerSecond: 1}); err == nil {
 		t.Fatal("Findings with a cancelled context returned nil")
 	}
 	if findings[0].Verified != scan.VerifiedNotChecked {
@@ -137,7 +138,7 @@ func TestFindingsBoundsConcurrency(t *testing.T) {
 		findings = append(findings, finding(scan.RuleKeyPair, awstest.FakeKeyID(seed, 1), awstest.FakeSecret(seed), "", "f"))
 	}
 	checker := &inFlightChecker{}
-	if err := verify.Findings(context.Background(), checker, findings, verify.Options{Concurrency: 2}); err != nil {
+	if _, err := verify.Findings(context.Background(), checker, findings, verify.Options{Concurrency: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if p := checker.peak.Load(); p > 2 {
@@ -146,6 +147,45 @@ func TestFindingsBoundsConcurrency(t *testing.T) {
 	for _, f := range findings {
 		if f.Verified != scan.VerifiedInvalid {
 			t.Fatalf("finding left %s", f.Verified)
+		}
+	}
+}
+
+// downChecker answers every key as STS does when it cannot be reached.
+type downChecker struct{}
+
+func (downChecker) CheckKey(ctx context.Context, key credential.Key) credential.Result {
+	return credential.Result{Status: credential.Unknown,
+		Err: fmt.Errorf("check key %s: operation error STS: GetCallerIdentity: dial tcp 127.0.0.1:1: connect: connection refused", key.ID)}
+}
+
+// TestFindingsSayWhyKeysAreUnknown: every key unknown for one cause is one
+// reason, counted, without the key ids; a session without its token is
+// another.
+func TestFindingsSayWhyKeysAreUnknown(t *testing.T) {
+	findings := []scan.Finding{
+		finding(scan.RuleKeyPair, awstest.FakeKeyID("a", 1), awstest.FakeSecret("a"), "", "a.env"),
+		finding(scan.RuleKeyPair, awstest.FakeKeyID("a", 1), awstest.FakeSecret("a"), "", "copy.env"),
+		finding(scan.RuleKeyPair, awstest.FakeKeyID("b", 1), awstest.FakeSecret("b"), "", "b.env"),
+		finding(scan.RuleSession, "ASIA"+awstest.FakeKeyID("c", 1)[4:], awstest.FakeSecret("c"), "", "c.env"),
+	}
+	unknown, err := verify.Findings(context.Background(), downChecker{}, findings, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := verify.Unknown{Keys: 3, Reasons: []verify.Reason{
+		{Why: "session credentials without their session token cannot be checked", Keys: 1},
+		{Why: "operation error STS: GetCallerIdentity: dial tcp 127.0.0.1:1: connect: connection refused", Keys: 2},
+	}}
+	if diff := cmp.Diff(want, unknown); diff != "" {
+		t.Errorf("unknown (-want +got):\n%s", diff)
+	}
+	if unknown.Count() != 3 {
+		t.Errorf("Count() = %d, want 3", unknown.Count())
+	}
+	for _, f := range findings {
+		if f.Verified != scan.VerifiedUnknown {
+			t.Errorf("%s: verified %s, want unknown", f.Path, f.Verified)
 		}
 	}
 }

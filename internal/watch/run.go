@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/gap"
 )
 
 // Source is where a watch reads events: a trail's log files, an S3
@@ -26,8 +28,10 @@ type Source interface {
 type Lookup interface {
 	// Regions lists the account's enabled regions.
 	Regions(ctx context.Context) ([]string, error)
-	// Events hands sink every management event of regions from since on.
-	Events(ctx context.Context, regions []string, since time.Time, warn func(error), sink cloudtrail.Sink) error
+	// Events hands sink every management event of regions from since on,
+	// warns of each region it could not read, and returns the regions it
+	// read to the end.
+	Events(ctx context.Context, regions []string, since time.Time, warn func(error), sink cloudtrail.Sink) ([]string, error)
 }
 
 // SourceEnv is what sources need from the outside world. A nil adapter
@@ -91,7 +95,13 @@ func (s lookupSource) Read(ctx context.Context, opts cloudtrail.Options, sink cl
 	if since.IsZero() {
 		since = s.env.Now().Add(-time.Hour) // a first poll starts an hour back, not 90 days
 	}
-	return s.env.Lookup.Events(ctx, regions, since, opts.Warn, sink)
+	read, err := s.env.Lookup.Events(ctx, regions, since, opts.Warn, sink)
+	if opts.Read != nil {
+		for _, region := range read {
+			opts.Read("lookup:" + region)
+		}
+	}
+	return err
 }
 
 // Watch is `keywarden watch`: a source judged by a pipeline, once or poll
@@ -123,13 +133,58 @@ type Watch struct {
 	Warnings func() (warn func(error), done func())
 	Now      func() time.Time                                 // nil: time.Now
 	Sleep    func(ctx context.Context, d time.Duration) error // nil: a timer
+
+	inputs, events atomic.Int64 // read so far by this run
+	gaps           gap.List     // what this run could not read
+	sourceGaps     atomic.Int64 // of the warnings, the source's
+	polls          int
 }
 
-// Run polls once, or with Follow until ctx ends, which is no error.
+// Outcome is what a run read, and what it could not.
+type Outcome struct {
+	Inputs int64     // files, objects, streams and lookup regions read whole
+	Events int64     // events read (those judged before included)
+	Gaps   []gap.Gap // what could not be read: the run is incomplete
+}
+
+// Outcome is what the run has read so far, and what it could not.
+func (w *Watch) Outcome() Outcome {
+	return Outcome{Inputs: w.inputs.Load(), Events: w.events.Load(), Gaps: w.gaps.Gaps()}
+}
+
+// Read reports whether the run has read anything yet: an input whole, or
+// an event.
+func (w *Watch) Read() bool { return w.inputs.Load() > 0 || w.events.Load() > 0 }
+
+// NothingRead is the error of a first poll that could read none of its
+// source (every file unreadable, or not CloudTrail; every region failing):
+// the watch could not look at all, which is no "no alerts".
+type NothingRead struct {
+	Source string
+	Gaps   []gap.Gap
+}
+
+func (e *NothingRead) Error() string {
+	switch g := e.Gaps[0]; {
+	case len(e.Gaps) > 1:
+		return fmt.Sprintf("watch %s: nothing could be read: %s (and %d more)", e.Source, g, len(e.Gaps)-1)
+	case g.Source == e.Source:
+		return fmt.Sprintf("watch %s: %s", e.Source, g.Reason)
+	default:
+		return fmt.Sprintf("watch %s: %s", e.Source, g)
+	}
+}
+
+// Run polls once, or with Follow until ctx ends, which is no error. A
+// first poll that reads nothing at all and meets gaps is *NothingRead;
+// later polls' gaps are warned about and kept in Outcome.
 func (w *Watch) Run(ctx context.Context) error {
 	for {
 		if err := w.Poll(ctx); err != nil {
 			return err
+		}
+		if w.polls++; w.polls == 1 && !w.Read() && w.sourceGaps.Load() > 0 {
+			return &NothingRead{Source: w.Name, Gaps: w.gaps.Gaps()}
 		}
 		if !w.Follow {
 			return nil
@@ -167,7 +222,9 @@ func (w *Watch) read(ctx context.Context) error {
 		return err
 	}
 	warn, done := w.warnings()
-	opts := cloudtrail.Options{Since: cur.since(), Warn: warn}
+	sourceWarn := w.gapWarn(warn)
+	opts := cloudtrail.Options{Since: cur.since(), Read: func(string) { w.inputs.Add(1) },
+		Warn: func(err error) { w.sourceGaps.Add(1); sourceWarn(err) }}
 	if now := w.now(); w.Since > 0 && (opts.Since.IsZero() || now.Sub(opts.Since) > w.Since) {
 		opts.Since = now.Add(-w.Since)
 	}
@@ -175,7 +232,7 @@ func (w *Watch) read(ctx context.Context) error {
 		if w.Resume { // a plain run judges everything it reads
 			sink = cur.fresh(sink)
 		}
-		return w.Source.Read(ctx, opts, sink)
+		return w.Source.Read(ctx, opts, counted(&w.events, sink))
 	})
 	done()
 	if err != nil {
@@ -191,7 +248,9 @@ func (w *Watch) pollSES(ctx context.Context) error {
 	if w.SES == nil {
 		return nil
 	}
-	alerts, err := w.SES.Poll(ctx, w.now())
+	ses := *w.SES
+	ses.Warn = w.gapWarn(ses.Warn)
+	alerts, err := ses.Poll(ctx, w.now())
 	if err != nil {
 		return err
 	}
@@ -203,6 +262,38 @@ func (w *Watch) now() time.Time {
 		return time.Now()
 	}
 	return w.Now()
+}
+
+// gapWarn records each warning as a gap of the run, then passes it on.
+func (w *Watch) gapWarn(warn func(error)) func(error) {
+	return func(err error) {
+		w.gaps.Add(gapOf(w.Name, err))
+		if warn != nil {
+			warn(err)
+		}
+	}
+}
+
+// gapOf is a reader's warning as a gap: a bad record names its file and
+// its index, other warnings the source they are about.
+func gapOf(source string, err error) gap.Gap {
+	var re *cloudtrail.RecordError
+	if errors.As(err, &re) {
+		reason := re.Err.Error()
+		if re.Index >= 0 {
+			reason = fmt.Sprintf("record %d: %v", re.Index, re.Err)
+		}
+		return gap.Gap{Source: re.File, Reason: reason}
+	}
+	return gap.Of(source, err)
+}
+
+// counted passes sink every event, counting them in n.
+func counted(n *atomic.Int64, sink cloudtrail.Sink) cloudtrail.Sink {
+	return func(e cloudtrail.Event) error {
+		n.Add(1)
+		return sink(e)
+	}
 }
 
 func (w *Watch) warnings() (func(error), func()) {

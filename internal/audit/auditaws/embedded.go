@@ -91,6 +91,7 @@ func (rr *regionRead) instanceUserData(ctx context.Context, id string) {
 	data, err := decodeUserData(aws.ToString(out.UserData.Value))
 	if err != nil {
 		rr.warn("user data of instance %s in %s: %v: scanned as far as it could be read", id, rr.region, err)
+		rr.cut = append(rr.cut, fmt.Sprintf("user data of instance %s only partly decoded: %v", id, err))
 	}
 	// An account's instances are its own; ReadAccount reads the regions
 	// once the account id is known.

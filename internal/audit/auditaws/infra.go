@@ -120,6 +120,7 @@ func (rr *regionRead) listInstances(ctx context.Context) {
 		}
 		if len(list) > infraMaxInstances {
 			rr.warn("more than %d EC2 instances in %s: their instance profiles and user data are unknown", infraMaxInstances, rr.region)
+			rr.cut = append(rr.cut, fmt.Sprintf("more than %d EC2 instances", infraMaxInstances))
 			rr.unread[placeInstances], rr.unread[audit.WhereEC2UserData] = true, true
 			return
 		}

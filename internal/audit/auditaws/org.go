@@ -79,6 +79,10 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]a
 	if err != nil {
 		return nil, err
 	}
+	mgmt, mgmtErr := managementAccount(ctx, cfg)
+	if p := opts.Progress; p != nil {
+		p.AccountsTotal.Store(int64(len(accounts)))
+	}
 	results := make([]audit.Account, len(accounts))
 	var g errgroup.Group
 	g.SetLimit(limit)
@@ -86,6 +90,13 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]a
 		results[i] = audit.Account{ID: aws.ToString(acct.Id), Name: aws.ToString(acct.Name)}
 		g.Go(func() error {
 			readMember(ctx, cfg, self, role, opts.Options, &results[i])
+			opts.Progress.accountRead()
+			if inv := results[i].Inventory; inv != nil {
+				inv.OrgManagement = mgmt
+				if mgmtErr != nil && results[i].ID == self {
+					inv.Warnings = append(inv.Warnings, mgmtErr.Error())
+				}
+			}
 			return nil // a failed account is a result, not a reason to stop the others
 		})
 	}
@@ -93,13 +104,38 @@ func ReadOrganization(ctx context.Context, cfg aws.Config, opts OrgOptions) ([]a
 	return results, nil
 }
 
-// listAccounts lists the organization's ACTIVE accounts: suspended and
-// closing accounts cannot be signed into.
-func listAccounts(ctx context.Context, cfg aws.Config) ([]orgtypes.Account, error) {
-	client := organizations.NewFromConfig(cfg, func(o *organizations.Options) {
+// managementAccount is the organization's management account
+// (organizations:DescribeOrganization), which the members' access roles
+// trust. Not knowing it only costs precision: such roles are then judged
+// as trusting any other account.
+func managementAccount(ctx context.Context, cfg aws.Config) (string, error) {
+	out, err := orgClient(cfg).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		what := "failed: " + err.Error()
+		if awsx.IsDenied(err) {
+			what = "denied (add it to the audit-org policy)"
+		}
+		return "", fmt.Errorf("organizations:DescribeOrganization %s: the management account is unknown, so roles trusting it "+
+			"are reported as trusting another account", what)
+	}
+	if out.Organization == nil {
+		return "", nil
+	}
+	return aws.ToString(out.Organization.MasterAccountId), nil
+}
+
+// orgClient is an Organizations client with the audit's retries.
+func orgClient(cfg aws.Config) *organizations.Client {
+	return organizations.NewFromConfig(cfg, func(o *organizations.Options) {
 		o.Retryer = auditRetryer(cfg)
 		o.APIOptions = append(slices.Clip(o.APIOptions), awsx.LenientErrors)
 	})
+}
+
+// listAccounts lists the organization's ACTIVE accounts: suspended and
+// closing accounts cannot be signed into.
+func listAccounts(ctx context.Context, cfg aws.Config) ([]orgtypes.Account, error) {
+	client := orgClient(cfg)
 	var active []orgtypes.Account
 	pages := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	for pages.HasMorePages() {

@@ -34,9 +34,14 @@ func TestReadOrganizationReadsEveryAccount(t *testing.T) {
 	s := awstest.Moto(t)
 	members := s.NewOrganization(t)
 	key := s.CreateUserKey(t, "mgmt-admin", awstest.AdminPolicy)
-	results, err := auditaws.ReadOrganization(context.Background(), loadConfig(t), auditaws.OrgOptions{Concurrency: 2, Options: auditaws.Options{Regions: oneRegion}})
+	progress := &auditaws.Progress{}
+	results, err := auditaws.ReadOrganization(context.Background(), loadConfig(t), auditaws.OrgOptions{Concurrency: 2,
+		Options: auditaws.Options{Regions: oneRegion, Progress: progress}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got, want := progress.String(), "audit read: accounts 3/3, users 1, regions 3"; got != want {
+		t.Errorf("progress %q, want %q", got, want)
 	}
 	var ids []string
 	for _, r := range results {
@@ -50,6 +55,9 @@ func TestReadOrganizationReadsEveryAccount(t *testing.T) {
 		}
 		if r.Inventory.ReportGeneratedAt.IsZero() || r.ReportAge == 0 {
 			t.Errorf("account %s: credential report at %v, %v old; want one read", r.ID, r.Inventory.ReportGeneratedAt, r.ReportAge)
+		}
+		if r.Inventory.OrgManagement != motoAccount {
+			t.Errorf("account %s: management account %q, want %s (organizations:DescribeOrganization)", r.ID, r.Inventory.OrgManagement, motoAccount)
 		}
 		hasUser := slices.ContainsFunc(r.Inventory.Users, func(u audit.User) bool { return u.ARN == key.ARN })
 		if mgmt := r.ID == motoAccount; hasUser != mgmt {

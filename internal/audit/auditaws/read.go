@@ -9,6 +9,7 @@ package auditaws
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,6 +42,44 @@ type Options struct {
 	// are then known by their credential-report slot only, and the read
 	// costs a handful of calls plus one per page whatever the user count.
 	NoKeyIDs bool
+	// Progress, when set, counts what the read has done, for a progress
+	// line; one Progress serves every account of an organization.
+	Progress *Progress
+}
+
+// Progress counts what a read has done so far; safe for concurrent use.
+type Progress struct {
+	Accounts, AccountsTotal atomic.Int64 // with --org: accounts read (or failed), of those listed
+	Users                   atomic.Int64 // users of the credential reports read
+	Regions                 atomic.Int64 // regions read, each account's
+}
+
+// String is the progress line: "audit read: accounts 2/5, users 140, regions 34".
+func (p *Progress) String() string {
+	s := fmt.Sprintf("users %d, regions %d", p.Users.Load(), p.Regions.Load())
+	if total := p.AccountsTotal.Load(); total > 0 {
+		s = fmt.Sprintf("accounts %d/%d, %s", p.Accounts.Load(), total, s)
+	}
+	return "audit read: " + s
+}
+
+// usersRead, regionRead and accountRead count on p; a nil p counts nothing.
+func (p *Progress) usersRead(n int) {
+	if p != nil {
+		p.Users.Add(int64(n))
+	}
+}
+
+func (p *Progress) regionRead() {
+	if p != nil {
+		p.Regions.Add(1)
+	}
+}
+
+func (p *Progress) accountRead() {
+	if p != nil {
+		p.Accounts.Add(1)
+	}
 }
 
 // AccessDeniedError names the IAM actions a required read was denied.
@@ -91,6 +131,7 @@ type accountReader struct {
 	unreported []string
 	inv        *audit.Inventory
 	regions    []string // Options.Regions: empty reads every enabled region
+	progress   *Progress
 }
 
 // ReadAccount reads one account's inventory for the audit: credential report, account summary, authorization
@@ -110,7 +151,7 @@ type accountReader struct {
 // and the Lambda environments, EC2 user data, ECS task definitions and SSM
 // String parameters for embedded keys (embedded.go), all optional.
 func ReadAccount(ctx context.Context, cfg aws.Config, opts Options) (*audit.Inventory, ReadStats, error) {
-	r := &accountReader{calls: map[string]int{}, regions: slices.Clone(opts.Regions), noKeyIDs: opts.NoKeyIDs}
+	r := &accountReader{calls: map[string]int{}, regions: slices.Clone(opts.Regions), noKeyIDs: opts.NoKeyIDs, progress: opts.Progress}
 	r.cfg = cfg.Copy()
 	r.cfg.Retryer = func() aws.Retryer { return auditRetryer(cfg) }
 	r.cfg.APIOptions = append(slices.Clip(cfg.APIOptions), r.countCalls)
@@ -140,6 +181,7 @@ func (r *accountReader) read(ctx context.Context) (*audit.Inventory, ReadStats, 
 		return nil, stats, fmt.Errorf("read account: credential report: %w", err)
 	}
 	r.inv = inv
+	r.progress.usersRead(len(inv.Users))
 	stats.ReportAge = inv.ReportAge(time.Now())
 	r.addMissingUsers(details)
 	if inv.Root == nil {
@@ -232,13 +274,22 @@ func (r *accountReader) warn(format string, args ...any) {
 	r.inv.Warnings = append(r.inv.Warnings, fmt.Sprintf(format, args...))
 }
 
-// optional turns a failed optional read into a warning.
+// unread records a read that failed, leaving facts unknown: a warning and
+// a gap the audit names as not read.
+func (r *accountReader) unread(source, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inv.Warnings = append(r.inv.Warnings, source+" "+reason)
+	r.inv.Unread = append(r.inv.Unread, audit.Gap{Source: source, Reason: reason})
+}
+
+// optional turns a failed optional read into a warning and a gap.
 func (r *accountReader) optional(action, unknown string, err error) {
 	if awsx.IsDenied(err) {
-		r.warn("%s denied (add it to the audit policy): %s unknown", action, unknown)
+		r.unread(action, fmt.Sprintf("denied (add it to the audit policy): %s unknown", unknown))
 		return
 	}
-	r.warn("%s failed: %v: %s unknown", action, err, unknown)
+	r.unread(action, fmt.Sprintf("failed: %v: %s unknown", err, unknown))
 }
 
 // credentialReport asks IAM for a report and polls until it is ready.
@@ -305,7 +356,7 @@ func (r *accountReader) rootFromSummary(ctx context.Context) {
 	keys, okKeys := out.SummaryMap[string(iamtypes.SummaryKeyTypeAccountAccessKeysPresent)]
 	mfa, okMFA := out.SummaryMap[string(iamtypes.SummaryKeyTypeAccountMFAEnabled)]
 	if !okKeys || !okMFA {
-		r.warn("iam:GetAccountSummary lacks AccountAccessKeysPresent or AccountMFAEnabled: root user's keys and MFA unknown")
+		r.unread("iam:GetAccountSummary", "lacks AccountAccessKeysPresent or AccountMFAEnabled: root user's keys and MFA unknown")
 		return
 	}
 	root := &audit.Root{MFA: audit.TriOf(mfa > 0)}
@@ -320,7 +371,7 @@ func (r *accountReader) rootFromSummary(ctx context.Context) {
 func (r *accountReader) accountID(ctx context.Context) {
 	id, err := awsx.CallerIdentity(ctx, r.cfg)
 	if err != nil {
-		r.warn("%v: account id unknown", err)
+		r.optional("sts:GetCallerIdentity", "account id", cmp.Or(errors.Unwrap(err), err)) // without awsx's "sts get-caller-identity:"
 		return
 	}
 	r.inv.AccountID = id.Account

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -252,6 +253,11 @@ func TestReadAccountOptionalReadsDeniedAreUnknown(t *testing.T) {
 	}
 	if strings.Contains(warnings, holder.KeyID) {
 		t.Errorf("warnings name a key id the reader could not have read")
+	}
+	for _, action := range []string{"iam:GetAccountSummary", "iam:ListAccessKeys"} {
+		if !slices.ContainsFunc(inv.Unread, func(g audit.Gap) bool { return g.Source == action && strings.HasPrefix(g.Reason, "denied") }) {
+			t.Errorf("unread %q: want %s named as denied", inv.Unread, action)
+		}
 	}
 }
 

@@ -81,7 +81,11 @@ func (r *accountReader) regionalReads(ctx context.Context) error {
 	g.SetLimit(regionConcurrency)
 	for i, region := range regions {
 		reads[i] = r.newRegionRead(region)
-		g.Go(func() error { reads[i].read(ctx); return nil })
+		g.Go(func() error {
+			reads[i].read(ctx)
+			r.progress.regionRead()
+			return nil
+		})
 	}
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
@@ -109,6 +113,7 @@ type regionRead struct {
 	ids       []string // instances whose user data to read
 	embedded  []audit.EmbeddedKey
 	warnings  []string
+	cut       []string // reads cut short or partly decoded, for the region's gap
 }
 
 // regionFailure is the first error of one action in a region, and the
@@ -181,7 +186,36 @@ func (rr *regionRead) warn(format string, args ...any) {
 // tooMany records a read cut at embeddedMaxResources.
 func (rr *regionRead) tooMany(what, where string) {
 	rr.warn("more than %d %s in %s: the rest were not read for embedded keys", embeddedMaxResources, what, rr.region)
+	rr.cut = append(rr.cut, fmt.Sprintf("more than %d %s: the rest not read", embeddedMaxResources, what))
 	rr.unread[where] = true
+}
+
+// gap is what the region left unread, for the audit's list of what it
+// could not read: every failure and cut, and the facts they leave unknown.
+func (rr *regionRead) gap() (audit.Gap, bool) {
+	if len(rr.failures) == 0 && len(rr.cut) == 0 {
+		return audit.Gap{}, false
+	}
+	var what []string
+	for _, f := range rr.failures {
+		what = append(what, describeFailure(f))
+	}
+	what = append(what, rr.cut...)
+	reason := strings.Join(what, "; ")
+	unread := rr.unreadPlaces()
+	var places []string
+	for _, p := range append([]string{placeInstances}, embeddedPlaces...) {
+		if unread[p] {
+			places = append(places, p)
+		}
+	}
+	if len(places) > 0 {
+		reason += ": " + factsOf(places) + " unknown"
+	}
+	if rr.aborted {
+		reason = "not read (" + reason + ")"
+	}
+	return audit.Gap{Source: "region " + rr.region, Reason: reason}, true
 }
 
 // unreadPlaces is every place the region left unread: all of them when it
@@ -221,6 +255,9 @@ func (r *accountReader) mergeRegions(reads []*regionRead) {
 			}
 		}
 		inv.Warnings = append(inv.Warnings, rr.failureWarnings(len(unread) == len(embeddedPlaces)+1, &denied)...)
+		if g, ok := rr.gap(); ok {
+			inv.Unread = append(inv.Unread, g)
+		}
 	}
 	inv.Warnings = append(inv.Warnings, denied.warnings()...)
 	inv.InstancesRead = len(inv.InstanceRegions) > 0

@@ -199,6 +199,11 @@ func TestReadAccountUnreachableRegionIsWarnedAndUnread(t *testing.T) {
 	if len(regional) != 1 || !strings.HasPrefix(regional[0], "region eu-west-1 not read (ec2:DescribeInstances failed") {
 		t.Errorf("warnings about eu-west-1 = %q: want one saying the region was not read", regional)
 	}
+	if len(inv.Unread) != 1 || inv.Unread[0].Source != "region eu-west-1" ||
+		!strings.HasPrefix(inv.Unread[0].Reason, "not read (ec2:DescribeInstances failed") ||
+		!strings.HasSuffix(inv.Unread[0].Reason, "keys embedded in ssm-parameter unknown)") {
+		t.Errorf("unread = %q: want the region, why, and what it leaves unknown", inv.Unread)
+	}
 	if diff := cmp.Diff([]string{"eu-west-1"}, inv.InstanceRegionsUnread); diff != "" || !slices.Equal(inv.InstanceRegions, []string{"us-east-1"}) {
 		t.Errorf("instance regions read %v, unread (-want +got):\n%s", inv.InstanceRegions, diff)
 	}
@@ -259,6 +264,11 @@ func TestReadAccountRegionsDeniedFallsBackToTheConfiguredRegion(t *testing.T) {
 	}
 	if len(about) != 1 || !strings.Contains(about[0], "denied") || !strings.Contains(about[0], "regions other than "+awstest.Region) {
 		t.Errorf("warnings = %q: want one saying DescribeRegions was denied", inv.Warnings)
+	}
+	if !slices.ContainsFunc(inv.Unread, func(g audit.Gap) bool {
+		return g.Source == "ec2:DescribeRegions" && strings.Contains(g.Reason, "regions other than "+awstest.Region)
+	}) {
+		t.Errorf("unread = %q: want the regions not listed", inv.Unread)
 	}
 	if !slices.Equal(inv.InstanceRegions, []string{awstest.Region}) || stats.Calls["ec2:DescribeInstances"] != 1 {
 		t.Errorf("instance regions = %v, DescribeInstances calls = %d: want the configured region's, once",

@@ -273,15 +273,16 @@ func (l *Lookup) Regions(ctx context.Context) ([]string, error) {
 }
 
 // Events hands sink every management event of regions since the given
-// time; what it skips goes to warn.
-func (l *Lookup) Events(ctx context.Context, regions []string, since time.Time, warn func(error), sink ct.Sink) error {
-	return l.KeyEvents(ctx, "", regions, since, warn, sink)
+// time; what it skips goes to warn. It returns the regions read to the end.
+func (l *Lookup) Events(ctx context.Context, regions []string, since time.Time, warn func(error), sink ct.Sink) ([]string, error) {
+	st, err := LookupKeyEvents(ctx, l.cfg, "", regions, since, sink, LookupWarn(func(m string) { warn(errors.New(m)) }))
+	return st.Regions, err
 }
 
 // KeyEvents hands sink the events made with the access key keyID in
 // regions since the given time (LookupKeyEvents); what it skips goes to
-// warn.
-func (l *Lookup) KeyEvents(ctx context.Context, keyID string, regions []string, since time.Time, warn func(error), sink ct.Sink) error {
-	_, err := LookupKeyEvents(ctx, l.cfg, keyID, regions, since, sink, LookupWarn(func(m string) { warn(errors.New(m)) }))
-	return err
+// warn, and the regions it could not read come back with the reason.
+func (l *Lookup) KeyEvents(ctx context.Context, keyID string, regions []string, since time.Time, warn func(error), sink ct.Sink) (map[string]error, error) {
+	stats, err := LookupKeyEvents(ctx, l.cfg, keyID, regions, since, sink, LookupWarn(func(m string) { warn(errors.New(m)) }))
+	return stats.Failed, err
 }

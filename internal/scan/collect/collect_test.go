@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/scan"
 )
@@ -41,11 +42,14 @@ func write(t *testing.T, path, content string) {
 // the keys named by their seeds.
 func collect(t *testing.T, opts Options, keys ...key) []string {
 	t.Helper()
-	found, err := Findings(context.Background(), opts)
+	res, err := Findings(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Findings: %v", err)
 	}
-	return places(found, keys...)
+	if len(res.Gaps) > 0 {
+		t.Errorf("gaps: %v", res.Gaps)
+	}
+	return places(res.Findings, keys...)
 }
 
 func places(found []scan.Finding, keys ...key) []string {
@@ -124,7 +128,7 @@ func TestFindingsLeaveOutTheBaseline(t *testing.T) {
 	for _, format := range []string{"json", "jsonl", "sarif"} {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := report.WriteScan(&buf, format, first, report.Options{}); err != nil {
+			if err := report.WriteScan(&buf, format, first.Findings, nil, report.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			base := filepath.Join(t.TempDir(), "base."+format)
@@ -195,8 +199,9 @@ func TestFindingsCountAndWarn(t *testing.T) {
 	write(t, filepath.Join(dir, "README"), "nothing here\n")
 	var warnings []string
 	stats := &scan.Stats{}
-	if _, err := Findings(context.Background(), Options{Paths: []string{dir}, Stats: stats,
-		Warn: func(err error) { warnings = append(warnings, err.Error()) }}); err != nil {
+	res, err := Findings(context.Background(), Options{Paths: []string{dir}, Stats: stats,
+		Warn: func(err error) { warnings = append(warnings, err.Error()) }})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if stats.Objects.Load() == 0 || stats.Bytes.Load() == 0 {
@@ -204,6 +209,10 @@ func TestFindingsCountAndWarn(t *testing.T) {
 	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "broken.zip") {
 		t.Errorf("warnings %q, want one naming broken.zip", warnings)
+	}
+	broken := filepath.ToSlash(filepath.Join(dir, "broken.zip"))
+	if len(res.Gaps) != 1 || res.Gaps[0].Source != broken || !strings.Contains(res.Gaps[0].Reason, "zip") {
+		t.Errorf("gaps %+v, want one of %s", res.Gaps, broken)
 	}
 }
 
@@ -233,5 +242,43 @@ func TestFindingsErrorsNameTheInput(t *testing.T) {
 				t.Errorf("errors.Is(%v, ErrNoInput) = %v, want %v", err, !tt.noInput, tt.noInput)
 			}
 		})
+	}
+}
+
+// TestFindingsGoOnPastWhatCannotBeRead: an input that cannot be listed, a
+// file that cannot be opened and a truncated archive are gaps, each named
+// with its reason, and every other input is still scanned.
+func TestFindingsGoOnPastWhatCannotBeRead(t *testing.T) {
+	if !awstest.PermissionsEnforced(t) {
+		return
+	}
+	dir := t.TempDir()
+	k0 := newKey("readable")
+	write(t, filepath.Join(dir, "good/app.credentials"), k0.file)
+	write(t, filepath.Join(dir, "good/locked.env"), "x")
+	write(t, filepath.Join(dir, "locked/x.env"), "x")
+	write(t, filepath.Join(dir, "cut.gz"), "\x1f\x8b\x08\x00\x00")
+	awstest.Unreadable(t, filepath.Join(dir, "good/locked.env"), filepath.Join(dir, "locked"))
+	var warned []string
+	res, err := Findings(context.Background(), Options{
+		Paths: []string{filepath.Join(dir, "good"), filepath.Join(dir, "locked"), filepath.Join(dir, "cut.gz")},
+		Warn:  func(err error) { warned = append(warned, err.Error()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slash := filepath.ToSlash(dir)
+	if diff := cmp.Diff([]string{"k0 aws-access-key-pair file:" + slash + "/good/app.credentials"}, places(res.Findings, k0)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	want := []gap.Gap{
+		{Source: slash + "/good/locked.env", Reason: "permission denied"},
+		{Source: filepath.Join(dir, "locked"), Reason: "permission denied"},
+		{Source: slash + "/cut.gz", Reason: "truncated: the input ends at byte 5 (read gzip: unexpected EOF)"},
+	}
+	if diff := cmp.Diff(want, res.Gaps); diff != "" {
+		t.Errorf("gaps (-want +got):\n%s", diff)
+	}
+	if len(warned) != len(want) {
+		t.Errorf("warned %q, want each gap once", warned)
 	}
 }

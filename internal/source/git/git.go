@@ -88,8 +88,9 @@ func ScanRepo(ctx context.Context, dir string, opts Options, env scan.Env) error
 	if st.shallow {
 		warn(env, fmt.Errorf("%s is a shallow clone: history before its shallow boundary is not there to scan", dir))
 	}
-	res, err := scanStore(ctx, g, st, env)
+	res, err := scanStore(ctx, g, st, dir, env)
 	if err == errNoPackReader {
+		phase(env, "git objects of %s (through git cat-file)", dir)
 		res, err = scanWithCatFile(ctx, g, st, env)
 	}
 	if err != nil {
@@ -97,6 +98,7 @@ func ScanRepo(ctx context.Context, dir string, opts Options, env scan.Env) error
 	}
 	missing := res.missing
 	if len(res.hits.hits) > 0 {
+		phase(env, "git history of %s: finding the commits of %d blobs", dir, len(res.hits.hits))
 		more, err := report(ctx, g, st, res.inventory(), res.hits, opts, env)
 		if err != nil {
 			return fmt.Errorf("scan %s: %w", dir, err)
@@ -174,6 +176,13 @@ func warnIDs(env scan.Env, format string, list []string) {
 func warn(env scan.Env, err error) {
 	if env.Warn != nil {
 		env.Warn(err)
+	}
+}
+
+// phase names the work under way for the progress line.
+func phase(env scan.Env, format string, args ...any) {
+	if env.Stats != nil {
+		env.Stats.SetPhase(fmt.Sprintf(format, args...))
 	}
 }
 

@@ -18,7 +18,7 @@ var errNoPackReader = errors.New("object store not readable directly")
 // scanStore reads every object through the pack reader. Objects it leaves
 // over (too large to hold, deltas on a base in another pack) go through
 // cat-file, so coverage is the same as cat-file's.
-func scanStore(ctx context.Context, g *gitCmd, st *repoState, env scan.Env) (*scanResult, error) {
+func scanStore(ctx context.Context, g *gitCmd, st *repoState, dir string, env scan.Env) (*scanResult, error) {
 	if !st.sha1 {
 		return nil, errNoPackReader
 	}
@@ -33,11 +33,17 @@ func scanStore(ctx context.Context, g *gitCmd, st *repoState, env scan.Env) (*sc
 		return nil, errNoPackReader
 	}
 	defer ps.close()
+	objects := len(ps.loose)
+	for _, p := range ps.packs {
+		objects += p.idx.n
+	}
+	phase(env, "git objects of %s: %d packs, %d loose, %d objects in all", dir, len(ps.packs), len(ps.loose), objects)
 	if err := ps.run(ctx); err != nil {
 		return nil, err
 	}
 	res := &scanResult{hits: ps.hits, missing: ps.missingIDs(), damaged: ps.damaged}
 	if len(ps.fallback) > 0 {
+		phase(env, "git objects of %s: %d through git cat-file", dir, len(ps.fallback))
 		more, err := scanBlobs(ctx, g, ps.fallback, env)
 		if err != nil {
 			return nil, err
