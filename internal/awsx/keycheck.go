@@ -63,5 +63,5 @@ func (c *KeyChecker) CheckKey(ctx context.Context, key credential.Key) credentia
 	if ctx.Err() != nil {
 		return credential.Result{Status: credential.Unknown, Err: fmt.Errorf("check key %s: %w", key.ID, ctx.Err())}
 	}
-	return credential.Result{Status: credential.Unknown, Err: fmt.Errorf("check key %s: %w", key.ID, err)}
+	return credential.Result{Status: credential.Unknown, Err: fmt.Errorf("check key %s: %w", key.ID, Plain(err))}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/spf13/cobra"
 )
 
 // Exit statuses, the same for every verb. Findings outrank incompleteness:
@@ -67,9 +68,34 @@ func hints(err error) []string {
 	return nil
 }
 
-// usageErr marks bad flags or arguments; they exit 2 like every other error.
-func usageErr(err error) error {
-	return withHint(err, "run 'keywarden help' for usage")
+// usageError is a bad flag or argument; it exits 2 like every other error,
+// and Main adds the hint naming the command's help (usageHint).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usageErr marks bad flags or arguments.
+func usageErr(err error) error { return &usageError{err: err} }
+
+// usageHint is err with the hint "run 'keywarden help VERB' for usage" when
+// err is a usage error that needs it: one whose line already says what is
+// wanted (the shared flag errors' `--name "value": want ...`) or that
+// carries a hint of its own gets none.
+func usageHint(err error, cmd *cobra.Command) error {
+	var ue *usageError
+	if !errors.As(err, &ue) || hints(err) != nil || strings.Contains(err.Error(), ": want ") {
+		return err
+	}
+	return withHint(err, "run '"+helpCommand(cmd)+"' for usage")
+}
+
+// helpCommand is the help command of cmd: "keywarden help rotate undo".
+func helpCommand(cmd *cobra.Command) string {
+	if cmd == nil || !cmd.HasParent() {
+		return "keywarden help"
+	}
+	return "keywarden help " + strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 }
 
 // childExit is the exit status of a command keywarden ran (exec): passed
@@ -107,35 +133,20 @@ func explain(err error, caller func() string) error {
 	var noConn *awsx.ConnectError
 	switch {
 	case errors.As(err, &noCreds):
-		return withHint(withoutSDK(err, noCreds), "set up credentials with 'aws configure' (or 'aws configure sso'), "+
+		return withHint(awsx.Plain(err), "set up credentials with 'aws configure' (or 'aws configure sso'), "+
 			"or name a profile that has them with --profile or AWS_PROFILE")
 	case errors.As(err, &noProfile):
-		return withHint(err, "'aws configure list-profiles' lists the profiles there are")
+		return withHint(awsx.Plain(err), "'aws configure list-profiles' lists the profiles there are")
 	case errors.As(err, &noConn) && noConn.Setting != "":
-		return withHint(withoutSDK(err, noConn), "start what should answer there, or unset "+noConn.Setting+" to use AWS's own endpoints")
+		return withHint(awsx.Plain(err), "start what should answer there, or unset "+noConn.Setting+" to use AWS's own endpoints")
 	case errors.As(err, &noConn):
-		return withHint(withoutSDK(err, noConn), "check the network connection and any proxy (HTTPS_PROXY)")
+		return withHint(awsx.Plain(err), "check the network connection and any proxy (HTTPS_PROXY)")
 	case awsx.IsDenied(err):
 		if arn := caller(); arn != "" && !strings.Contains(err.Error(), arn) {
 			return withHint(err, append(hints(err), "the calls were made as "+arn)...)
 		}
 	}
 	return err
-}
-
-// sdkLayers is where the SDK's text starts in an error a verb wrapped:
-// "operation error IAM: ListUsers, get identity: get credentials: ...".
-const sdkLayers = "operation error "
-
-// withoutSDK is err said as its context and cause alone: the SDK's layers
-// between them (the operation, the attempts, the credential cache) go.
-func withoutSDK(err, cause error) error {
-	text, tail := err.Error(), cause.Error()
-	i := strings.Index(text, sdkLayers)
-	if i < 0 || !strings.HasSuffix(text, tail) {
-		return cause
-	}
-	return &restated{text: text[:i] + tail, err: err}
 }
 
 // sayOnce drops the path of a file error from err's line where the line

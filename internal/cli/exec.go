@@ -43,7 +43,7 @@ func newExecCmd(deps Deps) *cobra.Command {
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() != 1 {
-				return withHint(fmt.Errorf("put -- between PROFILE and CMD: usage: %s", useLine(cmd)), "run 'keywarden help exec' for usage")
+				return usageErr(fmt.Errorf("put -- between PROFILE and CMD: usage: %s", useLine(cmd)))
 			}
 			return runExec(cmd.Context(), deps, opts, so, args[0], args[1:])
 		},

@@ -230,6 +230,7 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{[]string{"watch", missing}, ExitError, `^keywarden: .*missing`},
 		{[]string{"watch", "--rules", missing, bad}, ExitError, `^keywarden: .*missing`},
 		{[]string{"watch", "--sigma", bad, bad}, ExitError, `^keywarden: .*bad\.json`},
+		{[]string{"watch", "lookup:us-east-1,mars-1"}, ExitError, `^keywarden: SOURCE lookup: "mars-1" is not a region name \(such as us-east-1\)$`},
 		{[]string{"hook", "install", home}, ExitError, `^keywarden: .*not a git repository`},
 		{[]string{"help", "bogus"}, ExitError, `^keywarden: no help topic "bogus": `},
 		{[]string{"rotate", "undo", "a", "b"}, ExitError, `^keywarden: unexpected argument "b": usage: keywarden rotate undo \[ROTATION-ID\]$`},
@@ -282,4 +283,67 @@ func TestMalformedKeysAreRefused(t *testing.T) {
 	if got, _ := os.ReadFile(creds); string(got) != before {
 		t.Errorf("the credentials file changed:\n%s", got)
 	}
+}
+
+// TestBadInputLeavesNoReport: a run that fails before it has read anything
+// writes no -o file, not even an empty or half one, and leaves no temporary
+// file beside it; a respond report written all the same names the failure
+// and never claims there was nothing to contain.
+func TestBadInputLeavesNoReport(t *testing.T) {
+	home := linesEnv(t)
+	bad := filepath.Join(home, "bad.json")
+	if err := os.WriteFile(bad, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outDir := filepath.Join(home, "out")
+	if err := os.Mkdir(outDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(outDir, "report")
+	key := awstest.FakeKeyID("lines", 123456789012)
+	for _, args := range [][]string{
+		{"scan", "-o", out, filepath.Join(home, "missing")},
+		{"scan", "--format", "sarif", "-o", out, "--baseline", bad, home},
+		{"watch", "-o", out, bad},
+		{"audit", "-o", out},
+		{"audit", "--format", "html", "-o", out},
+		{"audit", "keys", "-o", out},
+	} {
+		if _, stderr, code := runMain(t, args...); code != ExitError {
+			t.Errorf("%v: exit %d, want %d; stderr:\n%s", args, code, ExitError, stderr)
+		}
+		if names := dirNames(t, outDir); len(names) != 0 {
+			t.Errorf("%v: left %v in the output directory", args, names)
+		}
+	}
+	for _, format := range []string{"markdown", "json", "html"} {
+		_, stderr, code := runMain(t, "respond", key, "--no-lookup", "--format", format, "-o", out)
+		if code != ExitError {
+			t.Errorf("respond --format %s: exit %d, want %d; stderr:\n%s", format, code, ExitError, stderr)
+		}
+		body, err := os.ReadFile(out)
+		if err != nil {
+			continue // no report is as good as a true one
+		}
+		if s := strings.ToLower(string(body)); strings.Contains(s, "nothing to contain") || strings.Contains(s, "no event") || !strings.Contains(s, "fail") || strings.Contains(s, "operation error") {
+			t.Errorf("respond --format %s after identify failed wrote a report that claims absence or hides the failure:\n%s", format, body)
+		}
+		os.Remove(out)
+		if names := dirNames(t, outDir); len(names) != 0 {
+			t.Errorf("respond --format %s: left %v in the output directory", format, names)
+		}
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }

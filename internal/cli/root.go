@@ -50,7 +50,9 @@ func NewRootCmd(deps Deps) *cobra.Command {
   respond  the playbook for an exposed key: contain, review CloudTrail, replace, report, undo
   watch    CloudTrail red flags of a stolen key, from files, S3, LookupEvents (lambda: in AWS Lambda)
 
-Exit status: 0 nothing found at or above the failure threshold, 1 findings, 2 usage or runtime error.`,
+Exit status: 0 nothing found at or above the failure threshold, 1 findings (or alerts), 2 usage or
+runtime error, 3 incomplete: nothing found, but some input, account or region could not be read
+(findings outrank it). 'keywarden help VERB' says what each verb means by them.`,
 		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -138,7 +140,7 @@ func checkArgs(c *cobra.Command, deps Deps) {
 	}
 	c.Args = func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
-			if hints(err) != nil { // the verb's own usage error
+			if ue := (*usageError)(nil); errors.As(err, &ue) { // the verb's own usage error
 				return err
 			}
 			return argsError(cmd, args, check)
@@ -154,25 +156,21 @@ func checkArgs(c *cobra.Command, deps Deps) {
 // argument too many (an unknown command, where cmd groups others), or that
 // some are missing, with cmd's usage line.
 func argsError(cmd *cobra.Command, args []string, check cobra.PositionalArgs) error {
-	hint := "run 'keywarden help' for usage"
-	if cmd.HasParent() {
-		hint = fmt.Sprintf("run 'keywarden help %s' for usage", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "))
-	}
 	k := len(args) - 1 // the longest accepted prefix
 	for k >= 0 && check(cmd, args[:k]) != nil {
 		k--
 	}
 	switch {
 	case k < 0:
-		return withHint(fmt.Errorf("missing arguments: usage: %s", useLine(cmd)), hint)
+		return usageErr(fmt.Errorf("missing arguments: usage: %s", useLine(cmd)))
 	case k == 0 && cmd.HasSubCommands():
 		msg := fmt.Sprintf("unknown command %q", args[0])
 		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 			msg += fmt.Sprintf(" (did you mean %s?)", s[0])
 		}
-		return withHint(errors.New(msg+": "+commandList(cmd)), hint)
+		return usageErr(errors.New(msg + ": " + commandList(cmd)))
 	}
-	return withHint(fmt.Errorf("unexpected argument %q: usage: %s", args[k], useLine(cmd)), hint)
+	return usageErr(fmt.Errorf("unexpected argument %q: usage: %s", args[k], useLine(cmd)))
 }
 
 // useLine is cmd's Use after its parent's path: "keywarden rotate undo [ROTATION-ID]".
@@ -206,10 +204,10 @@ func Main(args []string, deps Deps) int {
 		args = []string{"lambda"} // the Lambda runtime starts the bootstrap binary with no arguments
 	}
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	var child childExit
 	if err != nil && !isFindings(err) && !errors.As(err, &child) {
-		printError(deps.Stderr, explain(sayOnce(err), loaded.caller))
+		printError(deps.Stderr, explain(sayOnce(usageHint(err, cmd)), loaded.caller))
 	}
 	return ExitCode(err)
 }

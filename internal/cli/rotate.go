@@ -179,7 +179,7 @@ func runRotate(ctx context.Context, opts rotateOptions, deps Deps) error {
 	case opts.config != "":
 		cfg, err := rotate.LoadConfig(opts.config)
 		if err != nil {
-			return usageErr(err)
+			return err
 		}
 		return s.RotateConfig(ctx, cfg, opts.config, job)
 	}

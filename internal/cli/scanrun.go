@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/scan"
@@ -53,7 +54,7 @@ func runScan(ctx context.Context, opts scanOptions, deps Deps) error {
 	if err := writeScanReport(opts, deps, res); err != nil {
 		return err
 	}
-	read := fmt.Sprintf("%s read (%s in %.2fs)", plural(int(stats.Objects.Load()), "object"), ui.Size(stats.Bytes.Load()), deps.Now().Sub(start).Seconds())
+	read := fmt.Sprintf("%s read (%s in %.2fs)", english.Count(int(stats.Objects.Load()), "object"), ui.Size(stats.Bytes.Load()), deps.Now().Sub(start).Seconds())
 	return scanOutcome(opts, stderr, res, read)
 }
 
@@ -81,13 +82,10 @@ func scanProgress(stats *scan.Stats, elapsed time.Duration) string {
 }
 
 func findingsCount(n int) string {
-	switch n {
-	case 0:
+	if n == 0 {
 		return "no findings"
-	case 1:
-		return "1 finding"
 	}
-	return fmt.Sprintf("%d findings", n)
+	return english.Count(n, "finding")
 }
 
 // nothingRead is the error of a scan that could read none of its input:
@@ -119,19 +117,12 @@ func verifyFindings(ctx context.Context, opts scanOptions, deps Deps, warn *warn
 	if n := unknown.Count(); n > 0 {
 		why := make([]string, 0, len(unknown.Reasons))
 		for _, r := range unknown.Reasons {
-			why = append(why, fmt.Sprintf("%s (%s)", r.Why, plural(r.Keys, "key")))
+			why = append(why, fmt.Sprintf("%s (%s)", r.Why, english.Count(r.Keys, "key")))
 		}
-		warn.add(fmt.Errorf("--verify could not tell whether %d of %s work, so they are unknown: %s", n, plural(unknown.Keys, "key"), strings.Join(why, "; ")))
+		warn.add(fmt.Errorf("--verify got no answer for %d of %s (unknown): %s", n, english.Count(unknown.Keys, "key"), strings.Join(why, "; ")))
 		warn.flush()
 	}
 	return err
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func writeScanReport(opts scanOptions, deps Deps, res collect.Result) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/respond"
 	"github.com/keywarden/keywarden/internal/respond/respondaws"
 	"github.com/keywarden/keywarden/internal/severity"
@@ -96,6 +97,9 @@ func newWatchCmd(deps Deps) *cobra.Command {
 			}
 			if len(args) != 1 {
 				return usageErr(errors.New("give a SOURCE: a file, a directory, s3://bucket/prefix or -"))
+			}
+			if err := checkLookupRegions(args[0]); err != nil {
+				return usageErr(err)
 			}
 			var err error
 			if opts.pipeline.Format, err = watch.StdoutFormat(opts.format.value, cmd.Flags().Changed("format"), opts.pipeline.Sinks, opts.run.Follow); err != nil {
@@ -219,7 +223,7 @@ func watchOutcome(w *watch.Watch, opts watchOptions, p *watch.Pipeline, first *w
 	out := w.Outcome()
 	worst, alerts := p.Worst()
 	fails := alerts > 0 && worst >= opts.failOn.level
-	read := fmt.Sprintf("%s, %s", eventsRead(out, w.Name), plural(alerts, "alert"))
+	read := fmt.Sprintf("%s, %s", eventsRead(out, w.Name), english.Count(alerts, "alert"))
 	if len(out.Gaps) > 0 && !fails { // the incomplete line is the summary
 		return incomplete(len(out.Gaps), fmt.Sprintf("%d could not be read (see the warnings); %s", len(out.Gaps), read), false)
 	}
@@ -240,11 +244,26 @@ func watchProgress(w *watch.Watch, source string) string {
 
 // eventsRead is "N events read from M files".
 func eventsRead(out watch.Outcome, source string) string {
-	s := plural(int(out.Events), "event") + " read"
+	s := english.Count(int(out.Events), "event") + " read"
 	if out.Inputs > 0 {
-		s += " from " + plural(int(out.Inputs), inputNoun(source))
+		s += " from " + english.Count(int(out.Inputs), inputNoun(source))
 	}
 	return s
+}
+
+// checkLookupRegions refuses, before any AWS call, a lookup:REGION,...
+// source naming something that is not a region.
+func checkLookupRegions(source string) error {
+	regions, ok := strings.CutPrefix(source, "lookup:")
+	if !ok || regions == "" {
+		return nil
+	}
+	for _, r := range strings.Split(regions, ",") {
+		if err := checkRegion(r); err != nil {
+			return fmt.Errorf("SOURCE lookup: %w", err)
+		}
+	}
+	return nil
 }
 
 // inputNoun is what one input of a source is called.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -250,7 +251,7 @@ func (rd *reader) deliver(ev Event, err error) error {
 func (rd *reader) fileWarn(err error) {
 	rd.failed = true
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		err = fmt.Errorf("truncated after %d records: %w", rd.index, err)
+		err = fmt.Errorf("truncated after %s: %w", english.Count(rd.index, "record"), err)
 	}
 	rd.opts.warn(&RecordError{File: rd.name, Index: -1, Err: err})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
@@ -188,8 +189,8 @@ func auditSummary(findings []audit.Finding) string {
 			parts = append(parts, fmt.Sprintf("%d %s", bySev[s], s))
 		}
 	}
-	return fmt.Sprintf("%s (%s) on %s in %s", plural(len(findings), "finding"), strings.Join(parts, ", "),
-		plural(len(resources), "principal"), plural(len(accounts), "account"))
+	return fmt.Sprintf("%s (%s) on %s in %s", english.Count(len(findings), "finding"), strings.Join(parts, ", "),
+		english.Count(len(resources), "principal"), english.Count(len(accounts), "account"))
 }
 
 // rfc3339 renders t in UTC, or nil (null in JSON) when it is zero.

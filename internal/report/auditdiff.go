@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/english"
 )
 
 // DiffColumns is the field order of one `keywarden audit --diff` row.
@@ -73,5 +74,5 @@ func diffSummary(changes []audit.Change, since time.Time) string {
 	for _, k := range order {
 		parts = append(parts, fmt.Sprintf("%d %s", count[k], k))
 	}
-	return fmt.Sprintf("%s since %s: %s", plural(len(changes), "change"), when, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s since %s: %s", english.Count(len(changes), "change"), when, strings.Join(parts, ", "))
 }

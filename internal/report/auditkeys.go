@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/english"
 )
 
 // KeyColumns is the field order of one `keywarden audit keys` row.
@@ -141,5 +142,5 @@ func keysSummary(entries []Entry, asOf time.Time) string {
 		}
 	}
 	return fmt.Sprintf("%s (%d active), %d with findings; ages as of %s",
-		plural(len(entries), "key"), active, flagged, asOf.UTC().Format(time.RFC3339))
+		english.Count(len(entries), "key"), active, flagged, asOf.UTC().Format(time.RFC3339))
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/keywarden/keywarden/internal/english"
 )
 
 // ageBucket is one bar group of the key-age chart. The buckets are fixed:
@@ -177,5 +179,5 @@ func chartDesc(c ageChart) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s: %s", g.Label, strings.Join(bars, ", ")))
 	}
-	return fmt.Sprintf("%s by age as of %s. %s.", plural(c.Total, "access key"), c.AsOf, strings.Join(parts, "; "))
+	return fmt.Sprintf("%s by age as of %s. %s.", english.Count(c.Total, "access key"), c.AsOf, strings.Join(parts, "; "))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scan"
 	"github.com/keywarden/keywarden/internal/severity"
@@ -240,18 +241,11 @@ func findingsSummary(findings []scan.Finding) string {
 			parts = append(parts, fmt.Sprintf("%d %s", bySev[s], s))
 		}
 	}
-	out := fmt.Sprintf("%s (%s) in %s", plural(len(findings), "finding"), strings.Join(parts, ", "), plural(len(paths), "file"))
+	out := fmt.Sprintf("%s (%s) in %s", english.Count(len(findings), "finding"), strings.Join(parts, ", "), english.Count(len(paths), "file"))
 	if active > 0 {
 		out += fmt.Sprintf("; %d verified active", active)
 	}
 	return out
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func shortCommit(c string) string { return c[:min(len(c), 12)] }

@@ -12,6 +12,7 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/report"
 )
 
@@ -175,7 +176,7 @@ func writeReview(b *strings.Builder, rv *Review) {
 		}
 		return
 	}
-	fmt.Fprintf(b, "%s, %d with errors; exposure window %s → %s.\n\n", plural(rv.Events, "event"), s.Errors,
+	fmt.Fprintf(b, "%s, %d with errors; exposure window %s → %s.\n\n", english.Count(rv.Events, "event"), s.Errors,
 		s.First.UTC().Format(time.RFC3339), s.Last.UTC().Format(time.RFC3339))
 	for _, m := range rv.Minted {
 		fmt.Fprintf(b, "- minted temporary key %s with %s at %s\n", m.KeyID, m.By, m.At.UTC().Format(time.RFC3339))
@@ -246,13 +247,6 @@ func day(t time.Time) string {
 }
 
 // plural counts n of noun: "1 event", "3 events".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"

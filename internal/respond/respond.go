@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scan/awskey"
 	"github.com/keywarden/keywarden/internal/state"
@@ -154,7 +155,7 @@ func (r *Responder) Run(ctx context.Context, req Request) (*Report, error) {
 	}
 	rep.Actions = r.plan(req, rep)
 	if !req.Apply {
-		rep.step("contain", StepPlanned, "%s planned, nothing changed: run again with --apply", plural(len(pending(rep.Actions)), "change"))
+		rep.step("contain", StepPlanned, "%s planned, nothing changed: run again with --apply", english.Count(len(pending(rep.Actions)), "change"))
 	} else if err := r.contain(ctx, req, rep); err != nil {
 		return rep, err
 	}
@@ -206,7 +207,7 @@ func (r *Responder) identify(ctx context.Context, req Request, rep *Report) erro
 	rep.Rights = &rights
 	if len(gaps) > 0 {
 		rep.unread(gaps...)
-		rep.step("assess", StepIncomplete, "the rights found are a lower bound: %s not read", plural(len(gaps), "policy source"))
+		rep.step("assess", StepIncomplete, "the rights found are a lower bound: %s not read", english.Count(len(gaps), "policy source"))
 		return nil
 	}
 	rep.step("assess", StepDone, "%s", rightsSummary(rights))
@@ -219,7 +220,7 @@ func rightsSummary(r Rights) string {
 	case r.Admin:
 		return "administrator"
 	case len(r.Dangerous) > 0:
-		return fmt.Sprintf("not administrator; %s", plural(len(r.Dangerous), "dangerous right"))
+		return fmt.Sprintf("not administrator; %s", english.Count(len(r.Dangerous), "dangerous right"))
 	}
 	return "not administrator; no dangerous right"
 }
@@ -281,7 +282,7 @@ func (r *Responder) contain(ctx context.Context, req Request, rep *Report) error
 		}
 	}
 	rep.step("contain", StepDone, "%s made, %d not needed; 'keywarden respond undo %s' reverses them",
-		plural(made, "change"), len(inc.Actions)-made, inc.ID)
+		english.Count(made, "change"), len(inc.Actions)-made, inc.ID)
 	return nil
 }
 
@@ -397,10 +398,10 @@ func (r *Responder) reviewStep(ctx context.Context, req Request, rep *Report) er
 	rv := rep.Review
 	if len(gaps) > 0 {
 		rep.unread(gaps...)
-		rep.step("review", StepIncomplete, "%s in what was read (%s); not read: %s", plural(rv.Events, "event"), readList(rv.Read), gapList(gaps))
+		rep.step("review", StepIncomplete, "%s in what was read (%s); not read: %s", english.Count(rv.Events, "event"), readList(rv.Read), gapList(gaps))
 		return nil
 	}
-	rep.step("review", StepDone, "%s, read from %s", plural(rv.Events, "event"), readList(rv.Read))
+	rep.step("review", StepDone, "%s, read from %s", english.Count(rv.Events, "event"), readList(rv.Read))
 	return nil
 }
 

@@ -59,15 +59,17 @@ func (e *ActionDeniedError) Error() string {
 func (e *ActionDeniedError) Unwrap() []error { return []error{awsx.ErrAccessDenied, e.Err} }
 
 // respondErr wraps a failed respond call with the action and the user, as an
-// *ActionDeniedError when the caller lacked the permission.
+// *ActionDeniedError when the caller lacked the permission, and without the
+// SDK's layers where they add nothing (awsx.Plain): the report's steps
+// quote it.
 func respondErr(action, user string, err error) error {
 	if awsx.IsDenied(err) {
 		return &ActionDeniedError{Action: action, User: user, Err: err}
 	}
 	if user == "" {
-		return fmt.Errorf("%s: %w", action, err)
+		return awsx.Plain(fmt.Errorf("%s: %w", action, err))
 	}
-	return fmt.Errorf("%s user %s: %w", action, user, err)
+	return awsx.Plain(fmt.Errorf("%s user %s: %w", action, user, err))
 }
 
 // KeyOwner identifies keyID's owner and the key's status. A key IAM does not
@@ -95,7 +97,7 @@ func (a *IAM) KeyOwner(ctx context.Context, keyID string) (respond.KeyOwner, err
 	}
 	caller, err := awsx.CallerIdentity(ctx, a.cfg)
 	if err != nil {
-		return respond.KeyOwner{}, fmt.Errorf("key %s: %w", keyID, err)
+		return respond.KeyOwner{}, awsx.Plain(fmt.Errorf("key %s: %w", keyID, err))
 	}
 	o.Account = caller.Account
 	return o, nil

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/scan"
 )
 
@@ -64,7 +65,7 @@ func scanGitDir(ctx context.Context, f *fetcher, opts Options, env scan.Env) err
 	}
 	w.scanUnreachable(ctx)
 	if w.missing > 0 {
-		env.Warn(fmt.Errorf("%s: %d objects could not be fetched (missing, in packs the site does not list, or past a bound); the rebuilt history is incomplete", w.gitURL, w.missing))
+		env.Warn(fmt.Errorf("%s: %s could not be fetched (missing, in packs the site does not list, or past a bound); the rebuilt history is incomplete", w.gitURL, english.Count(w.missing, "object")))
 	}
 	return nil
 }
