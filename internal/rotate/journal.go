@@ -57,7 +57,8 @@ type Rotation struct {
 
 	DeactivatedAt time.Time `json:"deactivated_at,omitzero"`
 	DeleteAfter   time.Time `json:"delete_after,omitzero"`
-	Note          string    `json:"note,omitempty"` // why it is stuck or kept
+	Note          string    `json:"note,omitempty"`      // why it is stuck or kept
+	SignedAs      string    `json:"signed_as,omitempty"` // the role that made the IAM calls, when not the user's own key
 }
 
 // Files are the AWS shared files a profile rotation writes.
