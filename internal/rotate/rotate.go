@@ -86,8 +86,10 @@ type Rotator struct {
 	// change; nil: target.Writable (tests replace it: root writes anywhere).
 	Writable func(path string) error
 
-	VerifyTimeout time.Duration // how long IAM propagation may take before the new key works
+	VerifyTimeout time.Duration // how long IAM propagation may take before the new key works; then the rotation rolls back
 	VerifyEvery   time.Duration // the first wait between verification attempts (doubles, at most 5 s)
+
+	done []delivered // the targets this run delivered to, and how to restore each
 }
 
 // Request is one rotation to start (or resume).
@@ -119,6 +121,7 @@ func (rt *Rotator) Rotate(ctx context.Context, req Request) (*Rotation, error) {
 		return nil, fmt.Errorf("lock rotation of %s: %w", req.User, err)
 	}
 	defer unlock()
+	rt.done = nil
 	j := journal{rt.DB}
 	open, err := j.open(ctx, req.Account, req.User)
 	if err != nil {
@@ -241,7 +244,7 @@ func inFlight(open []*Rotation) *Rotation {
 		case StepStuck: // the user fixed the failing target: deliver again
 			r.Step = StepCreated
 			return r
-		case StepCreating, StepCreated, StepDelivered, StepVerified:
+		case StepCreating, StepCreated, StepDelivered, StepVerified, StepRollingBack:
 			return r
 		}
 	}
@@ -300,6 +303,8 @@ func (rt *Rotator) advance(ctx context.Context, r *Rotation, dryRun bool) error 
 			err = rt.verify(ctx, r)
 		case StepVerified:
 			err = rt.deactivate(ctx, r)
+		case StepRollingBack: // killed while rolling back: finish that
+			return rt.rollback(ctx, r, errors.New(r.Note))
 		case StepDeactivated:
 			if r.Grace > 0 {
 				return nil // a later run deletes the old key (DeleteDue)

@@ -321,6 +321,10 @@ func TestRotateDryRunChangesNothing(t *testing.T) {
 		t.Error("a dry run changed the file or the keys")
 	}
 	recs, _ := f.db.List(context.Background(), rotate.Kind, state.Filter{})
+	if !strings.Contains(f.out.String(), "checked: credentials:default,ci: "+f.creds+" writable") ||
+		!strings.Contains(f.out.String(), "checked: old key "+f.user.KeyID+" is active") {
+		t.Errorf("a dry run must report the checks a run makes first:\n%s", f.out.String())
+	}
 	if len(recs) != 0 || !strings.Contains(f.out.String(), "deliver it to credentials:default,ci") {
 		t.Errorf("want a plan and no journal; got %d records and:\n%s", len(recs), f.out.String())
 	}
