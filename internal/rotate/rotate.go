@@ -68,6 +68,10 @@ func (u KeyUse) String() string {
 // ErrNoSuchKey is wrapped when IAM says an access key does not exist.
 var ErrNoSuchKey = errors.New("no such access key")
 
+// ErrDenied is wrapped when IAM refuses a call for want of permission: a
+// profile whose user may not manage its own keys then signs as its role.
+var ErrDenied = errors.New("access denied")
+
 // Rotator runs rotations against one signing identity.
 type Rotator struct {
 	IAM     IAM

@@ -60,6 +60,9 @@ func (a *IAM) Kinds() map[string]target.Kind { return targetaws.Kinds(a.targets)
 // ListKeys lists user's access keys (at most two), oldest first.
 func (a *IAM) ListKeys(ctx context.Context, user string) ([]rotate.AccessKey, error) {
 	out, err := awsx.IAM(a.cfg).ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if awsx.IsDenied(err) {
+		return nil, fmt.Errorf("iam list-access-keys %s: %w: %w", user, rotate.ErrDenied, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("iam list-access-keys %s: %w", user, err)
 	}
