@@ -27,9 +27,9 @@ func (rt *Rotator) check(ctx context.Context, req Request, r *Rotation, keys []A
 	var pf preflight
 	if old != nil {
 		if !old.Active {
-			return pf, fmt.Errorf("key %s of user %s is already inactive in IAM: rotating it would hide why; find out who "+
-				"deactivated it (CloudTrail, 'keywarden rotate status'), then reactivate it (aws iam update-access-key "+
-				"--user-name %s --access-key-id %s --status Active) or remove it from where it is kept: %w",
+			return pf, fmt.Errorf("key %s of user %s is already inactive in IAM: rotating it would hide why it was deactivated; "+
+				"reactivate it if it should work (aws iam update-access-key --user-name %s --access-key-id %s --status Active), "+
+				"or remove it from where it is kept: %w",
 				old.ID, req.User, req.User, old.ID, ErrStopped)
 		}
 		pf.passed = append(pf.passed, "old key "+old.ID+" is active")
@@ -58,7 +58,7 @@ func (rt *Rotator) checkTarget(ctx context.Context, spec string, r *Rotation) (s
 			writable = target.Writable
 		}
 		if err := writable(path); err != nil {
-			return "", fmt.Errorf("target %s: %w", spec, err)
+			return "", fmt.Errorf("target %s: %s: %w", spec, path, err)
 		}
 		return spec + ": " + path + " writable", nil
 	}

@@ -128,9 +128,9 @@ func TestRotateChecksTheFileIsWritable(t *testing.T) {
 	f, acct := newFakeFixture(t)
 	changed := changes(acct)
 	rt := f.rotator(nil)
-	rt.Writable = func(path string) error { return fmt.Errorf("%s is not writable by this user: permission denied", path) }
+	rt.Writable = func(string) error { return errors.New("not writable by this user: permission denied") }
 	_, err := f.rotate(rt, f.request(0))
-	if err == nil || !strings.Contains(err.Error(), "target credentials:default,ci: "+f.creds+" is not writable") {
+	if err == nil || !strings.Contains(err.Error(), "target credentials:default,ci: "+f.creds+": not writable by this user") {
 		t.Fatalf("want a line naming the file, got %v", err)
 	}
 	if len(*changed) != 0 {

@@ -109,8 +109,14 @@ func (s *Session) ProfileNames(named []string, all bool) ([]string, error) {
 	return []string{cmp.Or(s.Getenv("AWS_PROFILE"), "default")}, nil
 }
 
-// Rotate runs one job.
+// Rotate runs one job. The --to targets that need no AWS to be checked
+// (a token, a file) are checked before the first AWS call.
 func (s *Session) Rotate(ctx context.Context, job Job) error {
+	for _, spec := range job.To {
+		if err := target.Precheck(ctx, spec, s.TargetEnv); err != nil {
+			return fmt.Errorf("rotate %s: %w (checked before any change: nothing was changed)", job.What(), err)
+		}
+	}
 	if job.User != "" {
 		return s.rotateUser(ctx, job)
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Checker is a Target that can tell, before anything changes, that its
@@ -28,23 +29,23 @@ func Check(ctx context.Context, t Target) error {
 // (a temporary file beside it, then a rename): an existing file must open
 // for writing, through its symlinks, and its directory must take a new file,
 // which is tried, not inferred from modes (ACLs, read-only mounts and root
-// all defeat a mode check).
+// all defeat a mode check). Its errors do not repeat path: the caller names it.
 func Writable(path string) error {
 	real, err := filepath.EvalSymlinks(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		real = path // created by the write: only its directory matters
 	case err != nil:
-		return fmt.Errorf("%s: %w", path, err)
+		return unwrapPath(err)
 	default:
 		st, err := os.Stat(real)
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return unwrapPath(err)
 		}
 		if st.Mode().IsRegular() {
 			f, err := os.OpenFile(real, os.O_WRONLY, 0) // no O_TRUNC: nothing changes
 			if err != nil {
-				return fmt.Errorf("%s is not writable by this user: %w", path, unwrapPath(err))
+				return fmt.Errorf("not writable by this user: %w", unwrapPath(err))
 			}
 			f.Close()
 		}
@@ -52,7 +53,7 @@ func Writable(path string) error {
 	dir := filepath.Dir(real)
 	probe, err := os.CreateTemp(dir, ".keywarden-probe-*")
 	if err != nil {
-		return fmt.Errorf("directory %s of %s does not take new files (an atomic write needs one): %w", dir, path, unwrapPath(err))
+		return fmt.Errorf("its directory %s does not take new files (an atomic write needs one): %w", dir, unwrapPath(err))
 	}
 	probe.Close()
 	return os.Remove(probe.Name())
@@ -100,3 +101,19 @@ var (
 	errNoGitHubToken = errors.New("no GitHub token: set GITHUB_TOKEN or GH_TOKEN (needs write access to the repository's secrets)")
 	errNoGitLabToken = errors.New("no GitLab token: set GITLAB_TOKEN (a token with the api scope, Maintainer role)")
 )
+
+// Precheck parses spec and runs its check when its kind is one this
+// package delivers itself (a token, a file); the kinds that call AWS need
+// the signing identity, and a rotation checks them once it has one. It
+// needs no AWS call, so a run can refuse a target before its first.
+func Precheck(ctx context.Context, spec string, env Env) error {
+	kind, _, _ := strings.Cut(spec, ":")
+	if _, ok := kinds[kind]; !ok {
+		return nil
+	}
+	t, err := Parse(spec, env)
+	if err != nil {
+		return err
+	}
+	return Check(ctx, t)
+}
