@@ -85,6 +85,10 @@ func TestRotateThroughARoleWithMFA(t *testing.T) {
 	}
 	var status bytes.Buffer
 	if err := rotate.WriteJSON(&status, all); err != nil || !strings.Contains(status.String(), `"signed_as": "`+role) {
+		t.Errorf("status --format json must show who signed:\n%s", status.String())
+	}
+	status.Reset()
+	if err := rotate.WriteTable(&status, all); err != nil || !strings.Contains(status.String(), "signed as "+role) {
 		t.Errorf("status must show who signed:\n%s", status.String())
 	}
 	if !strings.Contains(out.String(), "rotated profile default (user deploy): "+deploy.KeyID+" -> "+r.NewKeyID) {
