@@ -26,13 +26,15 @@ type preflight struct {
 func (rt *Rotator) check(ctx context.Context, req Request, r *Rotation, keys []AccessKey, old *AccessKey, open []*Rotation) (preflight, error) {
 	var pf preflight
 	if old != nil {
-		if !old.Active {
+		if !old.Active && !req.Contained {
 			return pf, fmt.Errorf("key %s of user %s is already inactive in IAM: rotating it would hide why it was deactivated; "+
 				"reactivate it if it should work (aws iam update-access-key --user-name %s --access-key-id %s --status Active), "+
 				"or remove it from where it is kept: %w",
 				old.ID, req.User, req.User, old.ID, ErrStopped)
 		}
-		pf.passed = append(pf.passed, "old key "+old.ID+" is active")
+		if old.Active {
+			pf.passed = append(pf.passed, "old key "+old.ID+" is active")
+		}
 	}
 	room, err := rt.checkRoom(ctx, req, keys, old, open)
 	if err != nil {

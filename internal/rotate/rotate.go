@@ -107,6 +107,10 @@ type Request struct {
 	Grace         time.Duration // delete the old key this long after deactivating it; 0: at once
 	IfOlderThan   time.Duration // rotate only a key at least this old; 0: always
 	SignedAs      string        // the role that makes the IAM calls, when not the user itself (journaled)
+	// Contained says the old key was deactivated on purpose (respond's
+	// containment): rotating an inactive old key is then the point, not a
+	// problem hidden.
+	Contained bool
 	DryRun        bool
 }
 
