@@ -111,7 +111,7 @@ type Request struct {
 	// containment): rotating an inactive old key is then the point, not a
 	// problem hidden.
 	Contained bool
-	DryRun        bool
+	DryRun    bool
 }
 
 // ErrNotDue is returned when --if-older-than says the key can wait.
