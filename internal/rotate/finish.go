@@ -83,7 +83,7 @@ func (rt *Rotator) finish(ctx context.Context, r *Rotation) error {
 	}
 	if used.At.After(r.DeactivatedAt) {
 		r.Note = fmt.Sprintf("old key %s was used at %s%s, after it was deactivated at %s: something still holds it; "+
-			"find it (CloudTrail, keywarden scan) before deleting the key", r.OldKeyID, used.At.UTC().Format(time.RFC3339), usedBy(used), r.DeactivatedAt.Format(time.RFC3339))
+			"find it (CloudTrail, keywarden scan) before deleting the key", r.OldKeyID, used.At.UTC().Format(time.RFC3339), used.where(), r.DeactivatedAt.Format(time.RFC3339))
 		rt.say("kept: %s", r.Note)
 		return j.save(ctx, r, StepKept, r.Note)
 	}
@@ -95,18 +95,6 @@ func (rt *Rotator) finish(ctx context.Context, r *Rotation) error {
 		return err
 	}
 	return r.dropBackup()
-}
-
-// usedBy is " by SERVICE in REGION" of a use, as far as IAM knows them.
-func usedBy(u KeyUse) string {
-	var s string
-	if u.Service != "" && u.Service != "N/A" {
-		s = " by " + u.Service
-	}
-	if u.Region != "" && u.Region != "N/A" {
-		s += " in " + u.Region
-	}
-	return s
 }
 
 // DeleteDue deletes the old keys of the user's rotations whose grace period

@@ -11,6 +11,10 @@ func (rt *Rotator) plan(r *Rotation, passed []string) {
 	for _, p := range passed {
 		rt.say("  checked: %s", p)
 	}
+	if r.Step == StepRollingBack {
+		rt.say("  1. finish rolling back rotation %s: restore %v, delete the new key %s", r.ID, r.delivered(), r.NewKeyID)
+		return
+	}
 	steps := []Step{StepCreating, StepCreated, StepDelivered, StepVerified, StepDeactivated}
 	from := 0
 	for i, s := range steps {

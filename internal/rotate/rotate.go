@@ -58,11 +58,17 @@ func (u KeyUse) String() string {
 	if u.At.IsZero() {
 		return "never used"
 	}
-	s := "last used " + u.At.UTC().Format(time.DateOnly)
-	if where := strings.Join(slices.DeleteFunc([]string{u.Service, u.Region}, func(v string) bool { return v == "" || v == "N/A" }), ", "); where != "" {
-		s += " (" + where + ")"
+	return "last used " + u.At.UTC().Format(time.DateOnly) + u.where()
+}
+
+// where is " (service, region)" as far as IAM knows them; "" when it
+// knows neither.
+func (u KeyUse) where() string {
+	known := slices.DeleteFunc([]string{u.Service, u.Region}, func(v string) bool { return v == "" || v == "N/A" })
+	if len(known) == 0 {
+		return ""
 	}
-	return s
+	return " (" + strings.Join(known, ", ") + ")"
 }
 
 // ErrNoSuchKey is wrapped when IAM says an access key does not exist.

@@ -244,7 +244,7 @@ func TestRotateKeepsAnOldKeyUsedAfterDeactivation(t *testing.T) {
 	if got := f.keys(); !equalKeys(got, map[string]bool{f.user.KeyID: false, r.NewKeyID: true}) {
 		t.Errorf("the old key must not be deleted: %v", got)
 	}
-	if !strings.Contains(f.out.String(), "by s3 in eu-west-1, after it was deactivated") {
+	if !strings.Contains(f.out.String(), "(s3, eu-west-1), after it was deactivated") {
 		t.Errorf("the run must say why it kept the key:\n%s", f.out.String())
 	}
 }
