@@ -202,6 +202,9 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(home, "missing")
+	for _, v := range []string{"GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"} {
+		t.Setenv(v, "")
+	}
 	checkLines(t, []badInput{
 		{[]string{"scan", missing}, ExitError, `^keywarden: .*missing`},
 		{[]string{"scan", "--baseline", missing, home}, ExitError, `^keywarden: .*missing`},
@@ -214,6 +217,11 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{[]string{"rotate", "--config", bad}, ExitError, `^keywarden: .*bad\.json`},
 		{[]string{"rotate", "--user", "u", "--to", "nowhere:x"}, ExitError, `^keywarden: --to: .*nowhere`},
 		{[]string{"rotate", "--profile", "nope"}, ExitError, `^keywarden: .*nope`},
+		{[]string{"rotate", "--user", "ci", "--to", "github:acme/api"}, ExitError,
+			`^keywarden: rotate user ci: target github:acme/api: no GitHub token: set GITHUB_TOKEN or GH_TOKEN \(.*\) \(checked before any change: nothing was changed\)$`},
+		{[]string{"rotate", "--user", "ci", "--to", "gitlab:acme/api"}, ExitError, `^keywarden: rotate user ci: target gitlab:acme/api: no GitLab token: set GITLAB_TOKEN `},
+		{[]string{"rotate", "--user", "ci", "--to", "envfile:" + filepath.Join(missing, "app.env")}, ExitError,
+			`^keywarden: rotate user ci: target envfile:.*app\.env: its directory .*missing does not take new files \(an atomic write needs one\): no such file or directory \(checked before any change: nothing was changed\)$`},
 		{[]string{"rotate", "undo"}, ExitError, `^keywarden: `},
 		{[]string{"rotate", "undo", "rot-x"}, ExitError, `^keywarden: .*rot-x`},
 		{[]string{"rotate", "status", "--state", filepath.Join(bad, "state.db")}, ExitError, `^keywarden: .*bad\.json`},

@@ -40,23 +40,40 @@ type rotateOptions struct {
 var rotateLong = `Rotate IAM access keys without losing a credential or breaking what uses them.
 
 For a profile of ~/.aws/credentials (--profile P, default AWS_PROFILE or "default"; or
---all-profiles), keywarden finds the key's user (sts get-caller-identity), keeps under IAM's
-two-key limit (an inactive second key is deleted only with consent; an active one stops the
-run), then:
+--all-profiles), keywarden finds the key's user (sts get-caller-identity), checks
+everything it can before the first change (below), then:
 
   1. creates the new key and journals it before anything else (AWS shows a secret once);
   2. writes it into every profile that shares the old key, changing no other byte of the
      file (comments, order, CRLF, other profiles), atomically, mode kept, backup kept;
   3. verifies it with STS, waiting through IAM's propagation delay (--verify-timeout);
+     a key STS still refuses then is rolled back: the file put back byte for byte, the
+     new key deleted, the old key never touched (journal: rolled-back);
   4. deactivates the old key (never deletes it at once: a deactivated key can come back);
   5. deletes the old key after --grace (default 7d; 0 deletes now). A later run deletes
      keys past their grace, unless the old key was used after deactivation: that is
-     reported, and the key kept, because something still holds it.
+     reported with the service and region that used it, and the key kept.
+
+Checked before the first change (a failed check changes nothing, not even an earlier
+rotation's due deletion; --dry-run runs the same checks and lists them):
+  - the old key is active in IAM: an inactive one is refused, since rotating it would
+    hide why it was deactivated;
+  - IAM's two-key limit: an inactive second key is deleted only with consent; two
+    active keys stop the run, naming the one in the file, the one not known locally,
+    and each one's last use (date, service, region);
+  - every target is ready: the credentials file, a dotenv file and their directories
+    writable by this user (tried with a temporary file); GITHUB_TOKEN or GH_TOKEN,
+    GITLAB_TOKEN set; a Secrets Manager secret or SSM parameter readable, and a JSON
+    object where one is edited. A target that fails once changes began (a file made
+    unwritable meanwhile) rolls the rotation back.
 
 A profile using source_profile rotates its source's key; profiles with credential_process,
 SSO, web identity or a session token are refused with the reason. With mfa_serial in the
 profile, keywarden asks for one code (or --mfa-token) and makes the IAM calls with an MFA
-session.
+session. A profile with role_arn, source_profile and mfa_serial whose user may not manage
+its own keys (iam:ListAccessKeys denied) rotates its source's key as that role: one MFA
+code, the role assumed as 'keywarden exec' assumes it, and one line on stderr (and
+signed_as in the journal and 'rotate status') naming the role session that signed.
 
 For a service user's key (--user NAME --to TARGET...), the caller's own credentials
 (--profile) make the IAM calls and the new key is delivered to every target:
@@ -73,10 +90,11 @@ Every step is journaled in keywarden's state database (--state, default
 $XDG_STATE_HOME/keywarden/state.db) before the next change: kill the process at any step and
 run it again, and it ends consistent: never a third key, never a key whose secret was lost
 (an orphan created but never journaled is deleted), never a file pointing at a deactivated
-key. 'keywarden rotate status' lists rotations still open; 'keywarden rotate undo' puts the
-previous key back while it still exists.
+key; a run killed while rolling back finishes the rollback. 'keywarden rotate status' lists
+rotations still open; 'keywarden rotate undo' puts the previous key back while it still exists.
 
-Exit status: 0 rotated (or not due), 2 usage error or a rotation that stopped or failed.`
+Exit status: 0 rotated (or not due), 2 usage error, a failed check (nothing changed), or a
+rotation that stopped, failed or was rolled back.`
 
 // targetForms is target.Forms on two lines, for the help text.
 var targetForms = strings.Replace(target.Forms, ", github:", ",\n  github:", 1)
@@ -84,7 +102,7 @@ var targetForms = strings.Replace(target.Forms, ", github:", ",\n  github:", 1)
 const rotateExample = `  keywarden rotate                                  # the default profile, old key deleted in 7 days
   keywarden rotate --profile prod --grace 0         # delete the old key as soon as the new one works
   keywarden rotate --all-profiles --if-older-than 90d --yes   # daily, from cron: only what is due
-  keywarden rotate --dry-run                        # print the plan, change nothing
+  keywarden rotate --dry-run                        # run the checks, print the plan, change nothing
   keywarden rotate --user ci-deployer --to secretsmanager:ci/deployer --to github:acme/api
   keywarden rotate --config rotations.yaml --yes    # every rotation a team keeps in git
   keywarden rotate status                           # rotations waiting to delete an old key
@@ -116,8 +134,8 @@ func newRotateCmd(deps Deps) *cobra.Command {
 	f.StringVar(&opts.config, "config", "", "run every rotation of a rotations file (YAML, see docs/rotate.md)")
 	opts.grace = addSpan(f, "grace", "7d", true, "delete the old key this long after deactivating it; 0 deletes it at once")
 	opts.ifOlderThan = addSpan(f, "if-older-than", "", false, "rotate only keys at least this old, e.g. 90d (for daily cron runs)")
-	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and change nothing")
-	f.DurationVar(&opts.verifyTimeout, "verify-timeout", 2*time.Minute, "how long to wait for IAM to propagate the new key before STS accepts it")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "run the checks a rotation makes first, print them and the plan, change nothing")
+	f.DurationVar(&opts.verifyTimeout, "verify-timeout", 2*time.Minute, "how long to wait for IAM to propagate the new key before STS accepts it; then the rotation is rolled back")
 	addMFAToken(f, &opts.mfaToken)
 	cmd.AddCommand(newRotateStatusCmd(deps, &opts), newRotateUndoCmd(deps, &opts), newRotateScheduleCmd(deps))
 	return cmd

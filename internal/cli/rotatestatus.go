@@ -16,9 +16,13 @@ func newRotateStatusCmd(deps Deps, opts *rotateOptions) *cobra.Command {
 		Short: "List rotations still open: waiting to delete an old key, kept, stuck or interrupted",
 		Long: `List the rotations of keywarden's state database that are still open: old keys waiting for
 their grace period to end (a later 'keywarden rotate' deletes them), old keys kept because
-they were used after deactivation, rotations stuck on a target that cannot be restored, and
-runs that were interrupted (the next 'keywarden rotate' of that user resumes them).
---all lists finished rotations too. Nothing secret is shown.
+they were used after deactivation (the note says by which service, where), rotations stuck on
+a target that cannot be restored, runs that were interrupted (the next 'keywarden rotate' of
+that user resumes them) or killed while rolling back (rolling-back: the next run finishes the
+rollback). --all lists finished rotations too: done, undone, and rolled-back (a target failed,
+or STS never accepted the new key within --verify-timeout: targets restored, new key deleted).
+A rotation whose IAM calls a role signed says so (signed_as; in the table's note).
+Nothing secret is shown.
 
 Exit status: 0 listed (none open included), 2 usage or runtime error.`,
 		Example: "  keywarden rotate status\n  keywarden rotate status --all --format json",

@@ -195,18 +195,19 @@ func (a *Account) ListKeys(_ context.Context, userName string) (_ []rotate.Acces
 	return out, nil
 }
 
-// LastUsed is when key id was last used; zero when never. A key IAM does
-// not know wraps rotate.ErrNoSuchKey, as rotateaws's does.
-func (a *Account) LastUsed(_ context.Context, id string) (_ time.Time, err error) {
+// LastUsed is when, by which service and where key id was last used; zero
+// when never. A key IAM does not know wraps rotate.ErrNoSuchKey, as
+// rotateaws's does.
+func (a *Account) LastUsed(_ context.Context, id string) (_ rotate.KeyUse, err error) {
 	if err := a.begin("iam:GetAccessKeyLastUsed"); err != nil {
-		return time.Time{}, err
+		return rotate.KeyUse{}, err
 	}
 	defer a.end("iam:GetAccessKeyLastUsed", &err)
 	k, ok := a.keys[id]
 	if !ok {
-		return time.Time{}, fmt.Errorf("iam get-access-key-last-used %s: %w", id, rotate.ErrNoSuchKey)
+		return rotate.KeyUse{}, fmt.Errorf("iam get-access-key-last-used %s: %w", id, rotate.ErrNoSuchKey)
 	}
-	return k.lastUsed, nil
+	return rotate.KeyUse{At: k.lastUsed, Service: k.service, Region: k.region}, nil
 }
 
 // CreateKey creates an active key for user; a third key is refused with

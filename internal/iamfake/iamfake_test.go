@@ -224,7 +224,7 @@ func neverUsed(t *testing.T, b backend) {
 	ctx := context.Background()
 	b.createUser(t, "ci")
 	k := createKey(t, b, "ci")
-	if at, err := b.rotate.LastUsed(ctx, k.ID); err != nil || !at.IsZero() {
+	if at, err := b.rotate.LastUsed(ctx, k.ID); err != nil || !at.At.IsZero() {
 		t.Errorf("LastUsed = %v, %v; want never", at, err)
 	}
 	owner, err := b.respond.KeyOwner(ctx, k.ID)

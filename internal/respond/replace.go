@@ -28,7 +28,7 @@ func (r *Responder) replace(ctx context.Context, req Request, rep *Report) error
 		exposed = rep.MintedBy // a temporary key: its parent was contained and is replaced
 	}
 	rot, err := r.Rotator.Rotate(ctx, rotate.Request{Account: rep.AccountID, User: rep.Owner.User, OldKeyID: exposed,
-		Targets: req.ReplaceTo, Grace: ReplaceGrace})
+		Targets: req.ReplaceTo, Grace: ReplaceGrace, Contained: true})
 	if err != nil {
 		rep.step("replace", StepFailed, "%v", err)
 		return fmt.Errorf("replace %s: %w", exposed, err)

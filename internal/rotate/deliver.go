@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,10 +18,9 @@ type delivered struct {
 }
 
 // deliver gives the new key to every target not yet holding it, journaling
-// each. When one fails, the run rolls back: every target this run delivered
-// to is restored and the new key deleted, leaving the old key as it was. If
-// a target cannot be restored (GitHub secrets are write-only), nothing is
-// deleted: both keys stay active and the rotation is marked stuck.
+// each. When one fails, the run rolls back (rollback). The targets this run
+// delivered to, with how to restore each, stay on the Rotator for a
+// rollback at verification.
 func (rt *Rotator) deliver(ctx context.Context, r *Rotation) error {
 	key, err := rt.newKey(ctx, r)
 	if err != nil {
@@ -29,7 +29,6 @@ func (rt *Rotator) deliver(ctx context.Context, r *Rotation) error {
 	creds := target.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret, UserName: r.User,
 		AccountID: r.Account, Created: r.Created}
 	j := journal{rt.DB}
-	var done []delivered
 	for _, spec := range r.pending() {
 		t, err := rt.Targets(spec, r)
 		if err != nil {
@@ -38,64 +37,94 @@ func (rt *Rotator) deliver(ctx context.Context, r *Rotation) error {
 			var restore func(context.Context) error
 			restore, err = t.Deliver(ctx, creds) // its errors name the target
 			if err == nil {
-				done = append(done, delivered{spec, restore})
+				rt.done = append(rt.done, delivered{spec, restore})
 				r.markDelivered(spec)
 				err = j.save(ctx, r, StepCreated, "delivered to "+spec)
 			}
 		}
 		if err != nil {
-			return rt.rollback(context.WithoutCancel(ctx), r, done, err)
+			return rt.rollback(context.WithoutCancel(ctx), r, err)
 		}
 		rt.say("delivered key %s to %s", key.ID, spec)
 	}
 	return j.save(ctx, r, StepDelivered, "every target holds the new key")
 }
 
-// rollback undoes this run's deliveries after cause, newest first, then
-// deletes the new key. Targets delivered by an earlier, interrupted run are
-// not restored: their old value is gone with that run.
-func (rt *Rotator) rollback(ctx context.Context, r *Rotation, done []delivered, cause error) error {
-	var stuck []string
-	for i := len(done) - 1; i >= 0; i-- {
-		d := done[i]
-		if d.restore == nil {
-			stuck = append(stuck, d.spec+" (cannot be read back)")
-			continue
-		}
-		if err := d.restore(ctx); err != nil {
-			stuck = append(stuck, fmt.Sprintf("%s (restore failed: %v)", d.spec, err))
-			continue
-		}
-		rt.say("restored %s", d.spec)
-	}
-	for _, t := range r.Targets {
-		if t.Delivered && !isDone(done, t.Spec) {
-			stuck = append(stuck, t.Spec+" (delivered by an interrupted run)")
-		}
-	}
+// rollback puts things back after cause (a target failed, or STS never
+// accepted the new key): the intent is journaled first (a run killed while
+// rolling back finishes the rollback, never the rotation), then every
+// target that took the new key is restored, newest first — with what it
+// held before when this run delivered to it, else with the old key when
+// its secret is journaled (a profile's) — and the new key is deleted: the
+// old key stays as it was. A target that cannot be restored (GitHub
+// secrets, exec) keeps the new key in use, so nothing is deleted: both keys
+// stay active and the rotation is stuck.
+func (rt *Rotator) rollback(ctx context.Context, r *Rotation, cause error) error {
 	j := journal{rt.DB}
+	if r.Step != StepRollingBack {
+		r.Note = cause.Error()
+		if err := j.save(ctx, r, StepRollingBack, "rolling back: "+r.Note); err != nil {
+			return errors.Join(cause, err)
+		}
+	}
+	var stuck []string
+	for i := len(r.Targets) - 1; i >= 0; i-- {
+		t := r.Targets[i]
+		if !t.Delivered {
+			continue
+		}
+		if err := rt.restore(ctx, r, t.Spec); err != nil {
+			stuck = append(stuck, fmt.Sprintf("%s (%v)", t.Spec, err))
+			continue
+		}
+		r.Targets[i].Delivered = false
+		rt.say("restored %s", t.Spec)
+	}
 	if len(stuck) > 0 {
 		r.Note = fmt.Sprintf("%v; these still hold new key %s: %s", cause, r.NewKeyID, strings.Join(stuck, "; "))
 		if err := j.save(ctx, r, StepStuck, r.Note); err != nil {
 			return errors.Join(cause, err)
 		}
-		return fmt.Errorf("%w: both keys stay active; fix the failing target and run again, or undo with 'keywarden rotate undo %s': %s",
+		return fmt.Errorf("%w: both keys stay active; run again once the cause is fixed, or undo with 'keywarden rotate undo %s': %s",
 			cause, r.ID, strings.Join(stuck, "; "))
 	}
-	if err := rt.IAM.DeleteKey(ctx, r.User, r.NewKeyID); err != nil {
-		return errors.Join(cause, fmt.Errorf("roll back: %w", err))
-	}
-	if err := j.save(ctx, r, StepRolledBack, fmt.Sprintf("%v; targets restored, new key %s deleted", cause, r.NewKeyID)); err != nil {
-		return errors.Join(cause, err)
-	}
-	return fmt.Errorf("%w: rolled back (targets restored, new key %s deleted, old key %s unchanged)", cause, r.NewKeyID, r.OldKeyID)
-}
-
-func isDone(done []delivered, spec string) bool {
-	for _, d := range done {
-		if d.spec == spec {
-			return true
+	if r.NewKeyID != "" {
+		if err := rt.IAM.DeleteKey(ctx, r.User, r.NewKeyID); err != nil {
+			return errors.Join(cause, fmt.Errorf("roll back: %w (rotation %s finishes the rollback when run again)", err, r.ID))
 		}
 	}
-	return false
+	r.Note = fmt.Sprintf("%v; targets restored, new key %s deleted", cause, r.NewKeyID)
+	if err := j.save(ctx, r, StepRolledBack, r.Note); err != nil {
+		return errors.Join(cause, err)
+	}
+	return fmt.Errorf("%w: rolled back (targets restored, new key %s deleted, old key %s unchanged)", cause, r.NewKeyID, cmp.Or(r.OldKeyID, "(none)"))
+}
+
+// restore puts back what spec held before the new key: this run's restore
+// function, else the journaled old key delivered again.
+func (rt *Rotator) restore(ctx context.Context, r *Rotation, spec string) error {
+	for _, d := range rt.done {
+		if d.spec != spec {
+			continue
+		}
+		if d.restore == nil {
+			return errors.New("cannot be read back")
+		}
+		if err := d.restore(ctx); err != nil {
+			return fmt.Errorf("restore failed: %w", err)
+		}
+		return nil
+	}
+	old, err := rt.DB.Secret(ctx, r.ID, secretOld)
+	if err != nil || old.IsZero() || r.OldKeyID == "" {
+		return errors.New("delivered by an interrupted run, and the old key's secret is not known")
+	}
+	t, err := rt.Targets(spec, r)
+	if err == nil {
+		_, err = t.Deliver(ctx, target.Credentials{AccessKeyID: r.OldKeyID, SecretAccessKey: old, UserName: r.User, AccountID: r.Account})
+	}
+	if err != nil {
+		return fmt.Errorf("putting the old key back failed: %w", err)
+	}
+	return nil
 }

@@ -12,8 +12,8 @@ import (
 
 // verify waits until STS accepts the new key: IAM is eventually consistent
 // and a new key may be refused for some seconds. If it is still refused at
-// the limit, the run stops at "delivered" and a later run verifies again;
-// the old key is untouched, so nothing breaks.
+// the limit (--verify-timeout), the rotation rolls back: no target is left
+// holding a key that does not work, and the old key was never touched.
 func (rt *Rotator) verify(ctx context.Context, r *Rotation) error {
 	key, err := rt.newKey(ctx, r)
 	if err != nil {
@@ -27,8 +27,9 @@ func (rt *Rotator) verify(ctx context.Context, r *Rotation) error {
 			break
 		}
 		if !rt.Now().Before(deadline) {
-			return fmt.Errorf("verify new key %s: STS still refuses it after %s (%v); the old key is untouched; run again to retry: %w",
+			cause := fmt.Errorf("verify new key %s: STS still refuses it after --verify-timeout %s (%v): %w",
 				key.ID, rt.VerifyTimeout, res.Err, ErrStopped)
+			return rt.rollback(context.WithoutCancel(ctx), r, cause)
 		}
 		select {
 		case <-ctx.Done():
@@ -80,9 +81,9 @@ func (rt *Rotator) finish(ctx context.Context, r *Rotation) error {
 	if err != nil {
 		return err
 	}
-	if used.After(r.DeactivatedAt) {
-		r.Note = fmt.Sprintf("old key %s was used at %s, after it was deactivated at %s: something still holds it; "+
-			"find it (CloudTrail, keywarden scan) before deleting the key", r.OldKeyID, used.UTC().Format(time.RFC3339), r.DeactivatedAt.Format(time.RFC3339))
+	if used.At.After(r.DeactivatedAt) {
+		r.Note = fmt.Sprintf("old key %s was used at %s%s, after it was deactivated at %s: something still holds it; "+
+			"find it (CloudTrail, keywarden scan) before deleting the key", r.OldKeyID, used.At.UTC().Format(time.RFC3339), used.where(), r.DeactivatedAt.Format(time.RFC3339))
 		rt.say("kept: %s", r.Note)
 		return j.save(ctx, r, StepKept, r.Note)
 	}
@@ -134,6 +135,9 @@ func (rt *Rotator) deleteDue(ctx context.Context, open []*Rotation) ([]*Rotation
 func (rt *Rotator) Undo(ctx context.Context, r *Rotation) error {
 	if r.Step.closed() || r.Step == StepCreating {
 		return fmt.Errorf("rotation %s is %s: nothing to undo: %w", r.ID, r.Step, ErrStopped)
+	}
+	if r.Step == StepRollingBack {
+		return fmt.Errorf("rotation %s is rolling back: run 'keywarden rotate' again to finish that: %w", r.ID, ErrStopped)
 	}
 	if r.OldKeyID == "" {
 		return fmt.Errorf("rotation %s replaced no key: delete the new key %s instead: %w", r.ID, r.NewKeyID, ErrStopped)

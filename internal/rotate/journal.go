@@ -18,16 +18,17 @@ const Kind = "rotation"
 type Step string
 
 const (
-	StepCreating    Step = "creating"    // about to create the new key; it may exist without its secret
-	StepCreated     Step = "created"     // the new key and its secret are journaled
-	StepDelivered   Step = "delivered"   // every target holds the new key
-	StepVerified    Step = "verified"    // STS accepts the new key
-	StepDeactivated Step = "deactivated" // the old key is inactive, to be deleted after the grace period
-	StepKept        Step = "kept"        // the old key was used after deactivation: not deleted
-	StepDone        Step = "done"        // the old key is deleted (closed)
-	StepRolledBack  Step = "rolled-back" // a target failed: targets restored, new key deleted (closed)
-	StepStuck       Step = "stuck"       // a target failed and another could not be restored: both keys active
-	StepUndone      Step = "undone"      // undo restored the old key (closed)
+	StepCreating    Step = "creating"     // about to create the new key; it may exist without its secret
+	StepCreated     Step = "created"      // the new key and its secret are journaled
+	StepDelivered   Step = "delivered"    // every target holds the new key
+	StepVerified    Step = "verified"     // STS accepts the new key
+	StepDeactivated Step = "deactivated"  // the old key is inactive, to be deleted after the grace period
+	StepKept        Step = "kept"         // the old key was used after deactivation: not deleted
+	StepDone        Step = "done"         // the old key is deleted (closed)
+	StepRolledBack  Step = "rolled-back"  // a target failed or STS never took the new key: targets restored, new key deleted (closed)
+	StepRollingBack Step = "rolling-back" // the rollback began; a later run finishes it
+	StepStuck       Step = "stuck"        // a target failed and another could not be restored: both keys active
+	StepUndone      Step = "undone"       // undo restored the old key (closed)
 )
 
 // closed steps end a rotation's record.
@@ -57,7 +58,8 @@ type Rotation struct {
 
 	DeactivatedAt time.Time `json:"deactivated_at,omitzero"`
 	DeleteAfter   time.Time `json:"delete_after,omitzero"`
-	Note          string    `json:"note,omitempty"` // why it is stuck or kept
+	Note          string    `json:"note,omitempty"`      // why it is stuck or kept
+	SignedAs      string    `json:"signed_as,omitempty"` // the role that made the IAM calls, when not the user's own key
 }
 
 // Files are the AWS shared files a profile rotation writes.

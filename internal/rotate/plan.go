@@ -4,9 +4,17 @@ import (
 	"time"
 )
 
-// plan prints what advancing r would do, changing nothing (--dry-run).
-func (rt *Rotator) plan(r *Rotation) {
+// plan prints what advancing r would do, changing nothing (--dry-run),
+// after the checks a real run makes first, which passed.
+func (rt *Rotator) plan(r *Rotation, passed []string) {
 	rt.say("plan for %s in account %s (dry run: nothing is changed):", r.User, r.Account)
+	for _, p := range passed {
+		rt.say("  checked: %s", p)
+	}
+	if r.Step == StepRollingBack {
+		rt.say("  1. finish rolling back rotation %s: restore %v, delete the new key %s", r.ID, r.delivered(), r.NewKeyID)
+		return
+	}
 	steps := []Step{StepCreating, StepCreated, StepDelivered, StepVerified, StepDeactivated}
 	from := 0
 	for i, s := range steps {

@@ -37,6 +37,10 @@ type ProfileKey struct {
 	awsfile.Profile
 	Files   Files    // the shared files; zero for a key in the store
 	Targets []string // every profile holding the key: SharedFileSpec or VaultSpec
+	// Role is how to sign as the profile's role_arn (from its source's key,
+	// with its mfa_serial), for a user that may not manage its own keys;
+	// nil when the profile names no role.
+	Role *vault.SessionSpec
 }
 
 // Key is the profile's long-term key.
@@ -62,6 +66,13 @@ func (p Profiles) Key(name string) (ProfileKey, error) {
 		fmt.Fprintf(p.Notes, "profile %s gets its key from source_profile %s: rotating %s's key\n", name, prof.SourceProfile, prof.SourceProfile)
 	}
 	k := ProfileKey{Profile: prof, Files: files}
+	if prof.RoleARN != "" {
+		spec, err := vault.SessionSpecFor(creds, config, name, credential.Key{})
+		if err != nil {
+			return ProfileKey{}, err
+		}
+		k.Role = &spec
+	}
 	for _, f := range []*awsfile.File{creds, config} {
 		if names := f.ProfilesWithKey(prof.AccessKeyID); len(names) > 0 {
 			k.Targets = append(k.Targets, SharedFileSpec(f.Kind(), names))

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/credential"
@@ -30,7 +31,7 @@ import (
 // IAM is the access-key API a rotation uses (rotateaws.IAM).
 type IAM interface {
 	ListKeys(ctx context.Context, user string) ([]AccessKey, error)
-	LastUsed(ctx context.Context, keyID string) (time.Time, error)
+	LastUsed(ctx context.Context, keyID string) (KeyUse, error)
 	CreateKey(ctx context.Context, user string) (credential.Key, time.Time, error)
 	SetActive(ctx context.Context, user, keyID string, active bool) error
 	DeleteKey(ctx context.Context, user, keyID string) error
@@ -44,8 +45,38 @@ type AccessKey struct {
 	Created time.Time
 }
 
+// KeyUse is a key's last use as IAM records it (iam:GetAccessKeyLastUsed);
+// zero when never used.
+type KeyUse struct {
+	At              time.Time
+	Service, Region string // empty (or IAM's "N/A") when never used
+}
+
+// String says when, with what and where: "last used 2026-11-20 (s3,
+// eu-west-1)", "never used".
+func (u KeyUse) String() string {
+	if u.At.IsZero() {
+		return "never used"
+	}
+	return "last used " + u.At.UTC().Format(time.DateOnly) + u.where()
+}
+
+// where is " (service, region)" as far as IAM knows them; "" when it
+// knows neither.
+func (u KeyUse) where() string {
+	known := slices.DeleteFunc([]string{u.Service, u.Region}, func(v string) bool { return v == "" || v == "N/A" })
+	if len(known) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(known, ", ") + ")"
+}
+
 // ErrNoSuchKey is wrapped when IAM says an access key does not exist.
 var ErrNoSuchKey = errors.New("no such access key")
+
+// ErrDenied is wrapped when IAM refuses a call for want of permission: a
+// profile whose user may not manage its own keys then signs as its role.
+var ErrDenied = errors.New("access denied")
 
 // Rotator runs rotations against one signing identity.
 type Rotator struct {
@@ -61,8 +92,14 @@ type Rotator struct {
 	// key, so deactivating and deleting the old key sign with the new one.
 	Successor func(newKey credential.Key) IAM
 
-	VerifyTimeout time.Duration // how long IAM propagation may take before the new key works
+	// Writable checks that a shared file can be replaced before the first
+	// change; nil: target.Writable (tests replace it: root writes anywhere).
+	Writable func(path string) error
+
+	VerifyTimeout time.Duration // how long IAM propagation may take before the new key works; then the rotation rolls back
 	VerifyEvery   time.Duration // the first wait between verification attempts (doubles, at most 5 s)
+
+	done []delivered // the targets this run delivered to, and how to restore each
 }
 
 // Request is one rotation to start (or resume).
@@ -75,7 +112,12 @@ type Request struct {
 	Files         Files         // the shared files of credentials:/config: targets
 	Grace         time.Duration // delete the old key this long after deactivating it; 0: at once
 	IfOlderThan   time.Duration // rotate only a key at least this old; 0: always
-	DryRun        bool
+	SignedAs      string        // the role that makes the IAM calls, when not the user itself (journaled)
+	// Contained says the old key was deactivated on purpose (respond's
+	// containment): rotating an inactive old key is then the point, not a
+	// problem hidden.
+	Contained bool
+	DryRun    bool
 }
 
 // ErrNotDue is returned when --if-older-than says the key can wait.
@@ -93,6 +135,7 @@ func (rt *Rotator) Rotate(ctx context.Context, req Request) (*Rotation, error) {
 		return nil, fmt.Errorf("lock rotation of %s: %w", req.User, err)
 	}
 	defer unlock()
+	rt.done = nil
 	j := journal{rt.DB}
 	open, err := j.open(ctx, req.Account, req.User)
 	if err != nil {
@@ -100,61 +143,111 @@ func (rt *Rotator) Rotate(ctx context.Context, req Request) (*Rotation, error) {
 	}
 	if r := inFlight(open); r != nil {
 		rt.say("resuming rotation %s of %s from step %s", r.ID, req.User, r.Step)
+		if err := rt.checkResumed(ctx, r); err != nil {
+			return r, err
+		}
 		return r, rt.advance(ctx, r, req.DryRun)
 	}
-	if !req.DryRun {
-		finished, err := rt.deleteDue(ctx, open)
+	if done, err := j.replaced(ctx, req.Account, req.User, req.OldKeyID); err != nil || done != nil {
 		if err != nil {
 			return nil, err
 		}
-		// A rotation without grace that was killed before deleting its
-		// old key is the one this run was asked for: it is now complete.
-		for _, r := range finished {
-			if r.Grace == 0 {
-				return r, nil
-			}
-		}
-	}
-	if done, err := j.replaced(ctx, req.Account, req.User, req.OldKeyID); err != nil || done != nil {
-		if done != nil {
-			rt.say("key %s was already rotated to %s by rotation %s (%s)", req.OldKeyID, done.NewKeyID, done.ID, done.Step)
-		}
-		return done, err
+		return rt.alreadyRotated(ctx, done, req, open)
 	}
 	keys, err := rt.IAM.ListKeys(ctx, req.User)
 	if err != nil {
 		return nil, err
 	}
-	old, err := pickOld(keys, req.OldKeyID)
+	old, err := rt.pickOld(ctx, req, keys)
 	if err != nil {
 		return nil, err
 	}
 	if req.IfOlderThan > 0 && old != nil && rt.Now().Sub(old.Created) < req.IfOlderThan {
 		return nil, fmt.Errorf("key %s is %s old, under --if-older-than %s: %w", old.ID, days(rt.Now().Sub(old.Created)), days(req.IfOlderThan), ErrNotDue)
 	}
-	if err := rt.makeRoom(ctx, req, keys, old, open); err != nil {
-		return nil, err
-	}
 	r := &Rotation{ID: state.NewID("rot"), Account: req.Account, User: req.User, Profile: req.Profile, Files: req.Files,
-		StartedAt: rt.Now().UTC(), Grace: Duration(req.Grace)}
+		StartedAt: rt.Now().UTC(), Grace: Duration(req.Grace), SignedAs: req.SignedAs}
 	if old != nil {
 		r.OldKeyID = old.ID
 	}
 	for _, spec := range req.Targets {
 		r.Targets = append(r.Targets, Target{Spec: spec})
 	}
+	// Every check before the first change: nothing irreversible (not even
+	// an earlier rotation's due deletion) runs unless all of them pass.
+	pf, err := rt.check(ctx, req, r, keys, old, open)
+	if err != nil {
+		return nil, err
+	}
 	if req.DryRun {
-		rt.plan(r)
+		rt.plan(r, pf.passed)
 		return r, nil
+	}
+	finished, err := rt.deleteDue(ctx, open)
+	if err != nil {
+		return nil, err
+	}
+	// A rotation without grace that was killed before deleting its old key
+	// is the one this run was asked for: it is now complete.
+	for _, f := range finished {
+		if f.Grace == 0 {
+			return f, nil
+		}
+	}
+	if len(keys) >= 2 {
+		if err := rt.makeRoom(ctx, req, pf, old, open); err != nil {
+			return nil, err
+		}
 	}
 	var secrets []namedSecret
 	if !req.OldSecret.IsZero() {
 		secrets = append(secrets, namedSecret{secretOld, req.OldSecret})
 	}
-	if err := j.save(ctx, r, StepCreating, "rotation started", secrets...); err != nil {
+	if err := j.save(ctx, r, StepCreating, "rotation started"+signedAs(r), secrets...); err != nil {
 		return nil, err
 	}
 	return r, rt.advance(ctx, r, false)
+}
+
+// alreadyRotated reports the rotation that already replaced the key this
+// run was asked to replace (a concurrent run, or one killed after
+// deactivating), finishing it when its grace has ended.
+func (rt *Rotator) alreadyRotated(ctx context.Context, done *Rotation, req Request, open []*Rotation) (*Rotation, error) {
+	if !req.DryRun {
+		finished, err := rt.deleteDue(ctx, open)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range finished {
+			if f.ID == done.ID {
+				done = f
+			}
+		}
+	}
+	rt.say("key %s was already rotated to %s by rotation %s (%s)", req.OldKeyID, done.NewKeyID, done.ID, done.Step)
+	return done, nil
+}
+
+// checkResumed checks the targets a resumed rotation has still to deliver
+// to, before it creates or delivers anything.
+func (rt *Rotator) checkResumed(ctx context.Context, r *Rotation) error {
+	if r.Step != StepCreating && r.Step != StepCreated {
+		return nil
+	}
+	for _, spec := range r.pending() {
+		if _, err := rt.checkTarget(ctx, spec, r); err != nil {
+			return fmt.Errorf("%w (rotation %s stays at step %s: run again once fixed)", err, r.ID, r.Step)
+		}
+	}
+	return nil
+}
+
+// signedAs is ", signed as ARN" for the journal's log when a role signs.
+func signedAs(r *Rotation) string {
+	if r.SignedAs == "" {
+		return ""
+	}
+	return ", signed as " + r.SignedAs
 }
 
 // inFlight is the user's rotation that a killed run left between creating
@@ -165,7 +258,7 @@ func inFlight(open []*Rotation) *Rotation {
 		case StepStuck: // the user fixed the failing target: deliver again
 			r.Step = StepCreated
 			return r
-		case StepCreating, StepCreated, StepDelivered, StepVerified:
+		case StepCreating, StepCreated, StepDelivered, StepVerified, StepRollingBack:
 			return r
 		}
 	}
@@ -173,8 +266,8 @@ func inFlight(open []*Rotation) *Rotation {
 }
 
 // pickOld finds the key to replace: the one named, else the only active key.
-func pickOld(keys []AccessKey, id string) (*AccessKey, error) {
-	if id != "" {
+func (rt *Rotator) pickOld(ctx context.Context, req Request, keys []AccessKey) (*AccessKey, error) {
+	if id := req.OldKeyID; id != "" {
 		for i := range keys {
 			if keys[i].ID == id {
 				return &keys[i], nil
@@ -194,64 +287,23 @@ func pickOld(keys []AccessKey, id string) (*AccessKey, error) {
 	case 1:
 		return &active[0], nil
 	}
-	return nil, fmt.Errorf("the user has two active keys (%s, %s): say which to replace: %w", active[0].ID, active[1].ID, ErrStopped)
-}
-
-// makeRoom keeps the user under IAM's limit of two keys: a second key that
-// is inactive may be deleted (with consent, or at once when it is the old
-// key of an earlier rotation past its grace); an active one stops the run.
-func (rt *Rotator) makeRoom(ctx context.Context, req Request, keys []AccessKey, old *AccessKey, open []*Rotation) error {
-	if len(keys) < 2 {
-		return nil
-	}
-	other := keys[0]
-	if old != nil && other.ID == old.ID {
-		other = keys[1]
-	}
-	if other.Active {
-		return fmt.Errorf("user %s already has two active keys (%s and %s): IAM allows two, and deleting an active key "+
-			"could break what uses it; find which is unused (keywarden audit keys), deactivate it, and run again: %w",
-			req.User, keys[0].ID, keys[1].ID, ErrStopped)
-	}
-	q := fmt.Sprintf("user %s has an inactive second key %s (%s); delete it to make room for the new key?", req.User, other.ID, rt.lastUse(ctx, other.ID))
-	if req.DryRun {
-		rt.say("would ask: %s", q)
-		return nil
-	}
-	if !rt.Confirm(q) {
-		return fmt.Errorf("user %s has two keys and deleting the inactive %s was declined: %w", req.User, other.ID, ErrStopped)
-	}
-	if err := rt.IAM.DeleteKey(ctx, req.User, other.ID); err != nil {
-		return err
-	}
-	rt.say("deleted inactive key %s of %s", other.ID, req.User)
-	// An earlier rotation waiting to delete that key is finished.
-	for _, r := range open {
-		if r.OldKeyID == other.ID {
-			if err := (journal{rt.DB}).save(ctx, r, StepDone, "old key deleted to make room for a new rotation"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return nil, fmt.Errorf("the user has two active keys: %s; say which to replace (--key-id): %w",
+		rt.describeKeys(ctx, req, active, nil), ErrStopped)
 }
 
 func (rt *Rotator) lastUse(ctx context.Context, id string) string {
-	t, err := rt.IAM.LastUsed(ctx, id)
-	switch {
-	case err != nil:
+	u, err := rt.IAM.LastUsed(ctx, id)
+	if err != nil {
 		return "last use unknown"
-	case t.IsZero():
-		return "never used"
 	}
-	return "last used " + t.UTC().Format(time.DateOnly)
+	return u.String()
 }
 
 // advance runs r from its journaled step to the end of what this run may do:
 // through deactivation, and deletion too when the grace period is zero.
 func (rt *Rotator) advance(ctx context.Context, r *Rotation, dryRun bool) error {
 	if dryRun {
-		rt.plan(r)
+		rt.plan(r, nil)
 		return nil
 	}
 	for {
@@ -265,6 +317,8 @@ func (rt *Rotator) advance(ctx context.Context, r *Rotation, dryRun bool) error 
 			err = rt.verify(ctx, r)
 		case StepVerified:
 			err = rt.deactivate(ctx, r)
+		case StepRollingBack: // killed while rolling back: finish that
+			return rt.rollback(ctx, r, errors.New(r.Note))
 		case StepDeactivated:
 			if r.Grace > 0 {
 				return nil // a later run deletes the old key (DeleteDue)

@@ -225,7 +225,9 @@ type usedIAM struct {
 	at time.Time
 }
 
-func (u usedIAM) LastUsed(context.Context, string) (time.Time, error) { return u.at, nil }
+func (u usedIAM) LastUsed(context.Context, string) (rotate.KeyUse, error) {
+	return rotate.KeyUse{At: u.at, Service: "s3", Region: "eu-west-1"}, nil
+}
 
 func TestRotateKeepsAnOldKeyUsedAfterDeactivation(t *testing.T) {
 	f := newFixture(t)
@@ -242,7 +244,7 @@ func TestRotateKeepsAnOldKeyUsedAfterDeactivation(t *testing.T) {
 	if got := f.keys(); !equalKeys(got, map[string]bool{f.user.KeyID: false, r.NewKeyID: true}) {
 		t.Errorf("the old key must not be deleted: %v", got)
 	}
-	if !strings.Contains(f.out.String(), "after it was deactivated") {
+	if !strings.Contains(f.out.String(), "(s3, eu-west-1), after it was deactivated") {
 		t.Errorf("the run must say why it kept the key:\n%s", f.out.String())
 	}
 }
@@ -319,6 +321,10 @@ func TestRotateDryRunChangesNothing(t *testing.T) {
 		t.Error("a dry run changed the file or the keys")
 	}
 	recs, _ := f.db.List(context.Background(), rotate.Kind, state.Filter{})
+	if !strings.Contains(f.out.String(), "checked: credentials:default,ci: "+f.creds+" writable") ||
+		!strings.Contains(f.out.String(), "checked: old key "+f.user.KeyID+" is active") {
+		t.Errorf("a dry run must report the checks a run makes first:\n%s", f.out.String())
+	}
 	if len(recs) != 0 || !strings.Contains(f.out.String(), "deliver it to credentials:default,ci") {
 		t.Errorf("want a plan and no journal; got %d records and:\n%s", len(recs), f.out.String())
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/state"
+	"github.com/keywarden/keywarden/internal/vault"
 )
 
 // Signers make the identities a session's calls sign as (rotateaws.Signers).
@@ -24,6 +25,9 @@ type Signers interface {
 	// Profile signs with an AWS profile's credentials ("": the SDK's default
 	// chain): the caller rotating a service user's key.
 	Profile(ctx context.Context, profile, region string) (Signer, error)
+	// Role signs as spec's role session, asking mfa for the code when spec
+	// names an MFA device.
+	Role(ctx context.Context, spec vault.SessionSpec, region string, mfa func(serial string) (string, error)) (Signer, error)
 }
 
 // Signer is one identity: the IAM calls it signs, and the rest that sign as it.
@@ -105,8 +109,14 @@ func (s *Session) ProfileNames(named []string, all bool) ([]string, error) {
 	return []string{cmp.Or(s.Getenv("AWS_PROFILE"), "default")}, nil
 }
 
-// Rotate runs one job.
+// Rotate runs one job. The --to targets that need no AWS to be checked
+// (a token, a file) are checked before the first AWS call.
 func (s *Session) Rotate(ctx context.Context, job Job) error {
+	for _, spec := range job.To {
+		if err := target.Precheck(ctx, spec, s.TargetEnv); err != nil {
+			return fmt.Errorf("rotate %s: %w (checked before any change: nothing was changed)", job.What(), err)
+		}
+	}
 	if job.User != "" {
 		return s.rotateUser(ctx, job)
 	}
@@ -175,42 +185,85 @@ func (s *Session) rotateProfile(ctx context.Context, job Job) error {
 	if s.Getenv("AWS_ACCESS_KEY_ID") != "" {
 		fmt.Fprintln(s.Err, "warning: AWS_ACCESS_KEY_ID is set in the environment: programs run from it use that key, not the profile's")
 	}
-	// Who the key belongs to is asked with the key itself: GetCallerIdentity
-	// needs no MFA, and a session's identity is not always the user's.
-	own, err := s.Signers.Key(ctx, pk.Key(), cmp.Or(s.Region, pk.Region))
-	if err != nil {
-		return err
-	}
-	caller, err := userOf(ctx, own, "profile "+job.Profile)
-	if err != nil {
-		return err
-	}
-	signer, err := s.profileSigner(ctx, pk)
+	caller, sg, err := s.profileSigner(ctx, pk, "profile "+job.Profile)
 	if err != nil {
 		return err
 	}
 	req := Request{Account: caller.Account, User: caller.User, OldKeyID: pk.AccessKeyID, OldSecret: pk.SecretAccessKey,
 		Targets: append(pk.Targets, job.To...), Profile: pk.KeyProfile(), Files: pk.Files, Grace: job.Grace,
-		IfOlderThan: job.IfOlderThan, DryRun: s.DryRun}
-	rt := s.rotator(signer)
-	if pk.MFASerial == "" { // with MFA, the session stays: policies may demand MFA
-		rt.Successor = func(k credential.Key) IAM { return signer.WithKey(k) }
+		IfOlderThan: job.IfOlderThan, DryRun: s.DryRun, SignedAs: sg.as}
+	if sg.as != "" {
+		req.Profile = pk.Name // undo signs as the role again
+	}
+	rt := s.rotator(sg)
+	if pk.MFASerial == "" && sg.as == "" { // a session stays: policies may demand MFA, a role outlives the key
+		rt.Successor = func(k credential.Key) IAM { return sg.WithKey(k) }
 	}
 	return s.run(ctx, rt, req, fmt.Sprintf("profile %s (user %s)", pk.KeyProfile(), caller.User))
 }
 
-// profileSigner signs as the profile's key, or as an MFA session minted
-// from it when the profile names an mfa_serial (not for a dry run).
-func (s *Session) profileSigner(ctx context.Context, pk ProfileKey) (Signer, error) {
+// signer is who signs a rotation's IAM calls; as is the role's ARN when a
+// role does, not the user's own key.
+type signer struct {
+	Signer
+	as string
+}
+
+// profileSigner finds whose key the profile holds, asking with the key
+// itself (GetCallerIdentity needs no MFA, and a session's identity is not
+// always the user's), and who signs its rotation: the key, an MFA session
+// minted from it when the profile names an mfa_serial (not for a dry run),
+// or — when the profile names a role_arn and the user may not list its own
+// keys — that role, assumed with one MFA code. The role is said on Err.
+func (s *Session) profileSigner(ctx context.Context, pk ProfileKey, what string) (Caller, signer, error) {
 	region := cmp.Or(s.Region, pk.Region)
+	own, err := s.Signers.Key(ctx, pk.Key(), region)
+	if err != nil {
+		return Caller{}, signer{}, err
+	}
+	caller, err := userOf(ctx, own, what)
+	if err != nil {
+		return caller, signer{}, err
+	}
+	if pk.Role != nil {
+		_, err := own.ListKeys(ctx, caller.User)
+		if errors.Is(err, ErrDenied) {
+			role, err := s.roleSigner(ctx, pk, caller, region)
+			return caller, role, err
+		}
+		if err != nil {
+			return caller, signer{}, err
+		}
+	}
 	if pk.MFASerial == "" || s.DryRun {
-		return s.Signers.Key(ctx, pk.Key(), region)
+		return caller, signer{Signer: own}, nil
 	}
 	code, err := s.MFACode(pk.MFASerial)
 	if err != nil {
-		return nil, err
+		return caller, signer{}, err
 	}
-	return s.Signers.MFA(ctx, pk.Key(), region, pk.MFASerial, code)
+	mfa, err := s.Signers.MFA(ctx, pk.Key(), region, pk.MFASerial, code)
+	return caller, signer{Signer: mfa}, err
+}
+
+// roleSigner signs as the profile's role, for a user denied its own keys.
+func (s *Session) roleSigner(ctx context.Context, pk ProfileKey, user Caller, region string) (signer, error) {
+	role, err := s.Signers.Role(ctx, *pk.Role, region, s.MFACode)
+	if err != nil {
+		return signer{}, fmt.Errorf("profile %s: user %s may not manage its own keys, and assuming role %s failed: %w",
+			pk.Name, user.User, pk.RoleARN, err)
+	}
+	who, err := role.Caller(ctx)
+	if err != nil {
+		return signer{}, fmt.Errorf("profile %s: role %s: %w", pk.Name, pk.RoleARN, err)
+	}
+	how := ""
+	if pk.Role.MFASerial != "" {
+		how = ", MFA device " + pk.Role.MFASerial
+	}
+	fmt.Fprintf(s.Err, "profile %s: user %s may not manage its own keys (iam:ListAccessKeys denied): the IAM calls sign as %s (role_arn of profile %s%s)\n",
+		pk.Name, user.User, who.ARN, pk.Name, how)
+	return signer{Signer: role, as: who.ARN}, nil
 }
 
 // userOf asks who signs and refuses what is not an IAM user.
@@ -282,20 +335,20 @@ func Outcome(what string, r *Rotation) string {
 // Undo puts r's previous key back, signed as the key its profile now holds,
 // or for a service user's rotation as caller's credentials.
 func (s *Session) Undo(ctx context.Context, r *Rotation, caller string) error {
-	var signer Signer
+	var sg signer
 	var err error
 	if r.Profile == "" {
-		signer, err = s.Signers.Profile(ctx, caller, s.Region)
+		sg.Signer, err = s.Signers.Profile(ctx, caller, s.Region)
 	} else {
 		var pk ProfileKey
 		if pk, err = s.Profiles.Key(r.Profile); err == nil {
-			signer, err = s.profileSigner(ctx, pk)
+			_, sg, err = s.profileSigner(ctx, pk, "profile "+r.Profile)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.rotator(signer).Undo(ctx, r); err != nil {
+	if err := s.rotator(sg).Undo(ctx, r); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.Out, "undid %s: key %s of %s is active again\n", r.ID, r.OldKeyID, r.User)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -50,8 +51,12 @@ func WriteTable(w io.Writer, rs []*Rotation) error {
 		if !r.DeleteAfter.IsZero() && r.Step == StepDeactivated {
 			deleteAfter = r.DeleteAfter.Format(time.RFC3339)
 		}
+		note := r.Note
+		if r.SignedAs != "" {
+			note = strings.TrimPrefix(note+"; signed as "+r.SignedAs, "; ")
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Account, r.User, r.Step,
-			cmp.Or(r.OldKeyID, "-"), cmp.Or(r.NewKeyID, "-"), deleteAfter, cmp.Or(r.Note, "-"))
+			cmp.Or(r.OldKeyID, "-"), cmp.Or(r.NewKeyID, "-"), deleteAfter, cmp.Or(note, "-"))
 	}
 	return tw.Flush()
 }

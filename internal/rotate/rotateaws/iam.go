@@ -60,6 +60,9 @@ func (a *IAM) Kinds() map[string]target.Kind { return targetaws.Kinds(a.targets)
 // ListKeys lists user's access keys (at most two), oldest first.
 func (a *IAM) ListKeys(ctx context.Context, user string) ([]rotate.AccessKey, error) {
 	out, err := awsx.IAM(a.cfg).ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if awsx.IsDenied(err) {
+		return nil, fmt.Errorf("iam list-access-keys %s: %w: %w", user, rotate.ErrDenied, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("iam list-access-keys %s: %w", user, err)
 	}
@@ -72,20 +75,21 @@ func (a *IAM) ListKeys(ctx context.Context, user string) ([]rotate.AccessKey, er
 	return keys, nil
 }
 
-// LastUsed is when keyID was last used; zero when never. A key IAM does not
-// know wraps rotate.ErrNoSuchKey.
-func (a *IAM) LastUsed(ctx context.Context, keyID string) (time.Time, error) {
+// LastUsed is when, by which service and in which region keyID was last
+// used; zero when never. A key IAM does not know wraps rotate.ErrNoSuchKey.
+func (a *IAM) LastUsed(ctx context.Context, keyID string) (rotate.KeyUse, error) {
 	out, err := awsx.IAM(a.cfg).GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
 	if awsx.IsNoSuchEntity(err) {
-		return time.Time{}, fmt.Errorf("iam get-access-key-last-used %s: %w", keyID, rotate.ErrNoSuchKey)
+		return rotate.KeyUse{}, fmt.Errorf("iam get-access-key-last-used %s: %w", keyID, rotate.ErrNoSuchKey)
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("iam get-access-key-last-used %s: %w", keyID, err)
+		return rotate.KeyUse{}, fmt.Errorf("iam get-access-key-last-used %s: %w", keyID, err)
 	}
-	if out.AccessKeyLastUsed == nil {
-		return time.Time{}, nil
+	u := out.AccessKeyLastUsed
+	if u == nil || u.LastUsedDate == nil {
+		return rotate.KeyUse{}, nil
 	}
-	return aws.ToTime(out.AccessKeyLastUsed.LastUsedDate), nil
+	return rotate.KeyUse{At: aws.ToTime(u.LastUsedDate), Service: aws.ToString(u.ServiceName), Region: aws.ToString(u.Region)}, nil
 }
 
 // CreateKey creates an access key for user. The secret is in the returned

@@ -10,6 +10,7 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/vault"
 	"github.com/keywarden/keywarden/internal/vault/vaultaws"
 )
 
@@ -43,6 +44,21 @@ func (s Signers) MFA(ctx context.Context, key credential.Key, region, serial, co
 	session, _, err := vaultaws.SessionToken(ctx, cfg, key, serial, code, mfaSessionLength)
 	if err != nil {
 		return nil, fmt.Errorf("sts get-session-token with mfa %s: %w", serial, err)
+	}
+	return New(withKey(cfg, session)), nil
+}
+
+// Role signs as the role session spec describes (the profile's role_arn,
+// assumed with its source profile's key, after one MFA code when it names
+// an mfa_serial): vaultaws.MintSession, the one AssumeRole path.
+func (s Signers) Role(ctx context.Context, spec vault.SessionSpec, region string, mfa func(serial string) (string, error)) (rotate.Signer, error) {
+	cfg, err := s.Load(ctx, awsx.Options{Region: region})
+	if err != nil {
+		return nil, err
+	}
+	session, _, err := vaultaws.MintSession(ctx, cfg, spec, mfa)
+	if err != nil {
+		return nil, err
 	}
 	return New(withKey(cfg, session)), nil
 }

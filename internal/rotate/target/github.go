@@ -67,7 +67,7 @@ func (t *gitHubTarget) Deliver(ctx context.Context, c Credentials) (func(context
 func (t *gitHubTarget) deliver(ctx context.Context, c Credentials) error {
 	token := t.env.firstEnv("GITHUB_TOKEN", "GH_TOKEN")
 	if token == "" {
-		return errors.New("no GitHub token: set GITHUB_TOKEN or GH_TOKEN (needs write access to the repository's secrets)")
+		return errNoGitHubToken
 	}
 	hdr := http.Header{
 		"Accept":               {"application/vnd.github+json"},

@@ -62,7 +62,7 @@ func (t *gitLabTarget) Deliver(ctx context.Context, c Credentials) (func(context
 func (t *gitLabTarget) deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
 	token := t.env.Getenv("GITLAB_TOKEN")
 	if token == "" {
-		return nil, errors.New("no GitLab token: set GITLAB_TOKEN (a token with the api scope, Maintainer role)")
+		return nil, errNoGitLabToken
 	}
 	hdr := http.Header{"Private-Token": {token}, "Accept": {"application/json"}}
 	// Read both before writing either: a failed read changes nothing.

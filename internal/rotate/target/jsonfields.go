@@ -25,6 +25,16 @@ type member struct {
 	raw json.RawMessage
 }
 
+// CheckKeyFields says whether SetKeyFields can write into old: a JSON object,
+// or empty. Its error never quotes old.
+func CheckKeyFields(old string) error {
+	if strings.TrimSpace(old) == "" {
+		return nil
+	}
+	_, err := parseObject(old)
+	return err
+}
+
 // SetKeyFields returns the JSON object old with the key fields it already uses
 // set to c (both halves of every spelling it uses), every other member kept in
 // its order; an object with none of them gets AccessKeyId/SecretAccessKey. An

@@ -47,6 +47,25 @@ func (t *secretsManagerTarget) Deliver(ctx context.Context, c target.Credentials
 	return restore, nil
 }
 
+// Check reads the secret as delivery will (no change): it must be readable
+// with these credentials and, when it exists, hold a JSON object.
+func (t *secretsManagerTarget) Check(ctx context.Context) error {
+	cur, err := t.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.id)})
+	var notFound *smtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		return nil // delivery creates it
+	case err != nil:
+		return fmt.Errorf("target %s: get secret value: %w", t.spec, err)
+	case cur.SecretString == nil:
+		return fmt.Errorf("target %s: the secret holds binary data, not a JSON string", t.spec)
+	}
+	if err := target.CheckKeyFields(aws.ToString(cur.SecretString)); err != nil {
+		return fmt.Errorf("target %s: secret string: %w", t.spec, err)
+	}
+	return nil
+}
+
 func (t *secretsManagerTarget) deliver(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
 	cur, err := t.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.id)})
 	var notFound *smtypes.ResourceNotFoundException

@@ -67,6 +67,28 @@ func (t *ssmTarget) Deliver(ctx context.Context, c target.Credentials) (func(con
 	}, nil
 }
 
+// Check reads the parameters as delivery will (no change): they must be
+// readable with these credentials and a JSON parameter hold a JSON object.
+func (t *ssmTarget) Check(ctx context.Context) error {
+	names := []string{t.name}
+	if strings.HasSuffix(t.name, "/") {
+		vars := target.Pair(target.Credentials{})
+		names = []string{t.name + vars[0][0], t.name + vars[1][0]}
+	}
+	for _, name := range names {
+		old, err := t.read(ctx, name)
+		if err != nil {
+			return fmt.Errorf("target %s: %w", t.spec, err)
+		}
+		if name == t.name {
+			if err := target.CheckKeyFields(old.value); err != nil {
+				return fmt.Errorf("target %s: parameter %s: %w", t.spec, name, err)
+			}
+		}
+	}
+	return nil
+}
+
 func (t *ssmTarget) deliver(ctx context.Context, c target.Credentials) (func(context.Context) error, error) {
 	if !strings.HasSuffix(t.name, "/") {
 		old, err := t.read(ctx, t.name)
