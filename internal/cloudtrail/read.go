@@ -211,7 +211,7 @@ func (rd *reader) run(br *bufio.Reader) error {
 	}
 	switch {
 	case wideText(br):
-		rd.fileWarn(errors.New("not JSON in UTF-8: UTF-16 or UTF-32 text (convert it, e.g. iconv -f UTF-16 -t UTF-8)"))
+		rd.fileWarn(errors.New("not JSON in UTF-8: UTF-16 or UTF-32 text, or binary (convert text with e.g. iconv -f UTF-16 -t UTF-8)"))
 		return nil
 	case first == '[':
 		return rd.readValues(br)
@@ -277,7 +277,7 @@ func firstByte(br *bufio.Reader) (byte, error) {
 }
 
 // wideText reports whether br starts as UTF-16 or UTF-32 text does (a byte
-// order mark, or a NUL beside the first character), as PowerShell's '>' writes
+// order mark, or a NUL beside the first character) or binary does, as PowerShell's '>' writes
 // it: a reason more useful than the byte it starts with.
 func wideText(br *bufio.Reader) bool {
 	head, _ := br.Peek(2)
