@@ -277,8 +277,8 @@ func firstByte(br *bufio.Reader) (byte, error) {
 }
 
 // wideText reports whether br starts as UTF-16 or UTF-32 text does (a byte
-// order mark, or a NUL beside the first character) or binary does, as PowerShell's '>' writes
-// it: a reason more useful than the byte it starts with.
+// order mark, or a NUL beside the first character; PowerShell's '>' writes
+// UTF-16), or binary with a NUL: a reason more useful than the first byte.
 func wideText(br *bufio.Reader) bool {
 	head, _ := br.Peek(2)
 	return len(head) == 2 && (head[0] == 0xfe || head[0] == 0xff || head[0] == 0 || head[1] == 0)
