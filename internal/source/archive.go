@@ -129,7 +129,7 @@ func (a *archiveRun) openZip(r io.Reader, ra io.ReaderAt, size int64, path strin
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // we never extract, so "../x" names are harmless
-		a.fail(path, fmt.Errorf("read zip: %w", err))
+		a.fail(path, err) // archive/zip's errors start "zip: "
 		return
 	}
 	for _, f := range zr.File {

@@ -151,7 +151,7 @@ func (f *fetcher) get(ctx context.Context, rel string, limit int64) ([]byte, err
 	req.Header.Set("User-Agent", "keywarden")
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, f.failed(ctx, u, err)
+		return nil, f.failed(ctx, rel, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -171,7 +171,7 @@ func (f *fetcher) get(ctx context.Context, rel string, limit int64) ([]byte, err
 // the site has answered, a path that loops or stalls, is one warning per kind
 // and the path counts as not served; anything else (the site unreachable, or
 // looping or stalling from the first request) ends the scan.
-func (f *fetcher) failed(ctx context.Context, u string, err error) error {
+func (f *fetcher) failed(ctx context.Context, rel string, err error) error {
 	if ctx.Err() != nil {
 		return f.timeBound(ctx)
 	}
@@ -191,9 +191,10 @@ func (f *fetcher) failed(ctx context.Context, u string, err error) error {
 	case errors.Is(err, errNoAnswer) && f.probed.Load():
 		kind = "slow"
 	default:
-		return fmt.Errorf("get %s: %w", u, err)
+		// The caller names the site: the path is enough.
+		return fmt.Errorf("get /%s: %w", strings.TrimPrefix(rel, "/"), err)
 	}
-	f.warnOnce(kind, fmt.Errorf("get %s: %w (and any other path that does so)", u, err))
+	f.warnOnce(kind, fmt.Errorf("get %s: %w (and any other path that does so)", f.urlOf(rel), err))
 	return errNotFound
 }
 
