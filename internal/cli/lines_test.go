@@ -314,6 +314,7 @@ func TestHostileInputIsOneLine(t *testing.T) {
 		{[]string{"watch", utf16}, ExitError, `^keywarden: watch .*utf16\.json: not JSON in UTF-8: UTF-16 or UTF-32 text, or binary \(convert text with e\.g\. iconv -f UTF-16 -t UTF-8\)$`},
 		{[]string{"watch", endless}, ExitError, `^keywarden: watch .*endless\.json: a record larger than 8 MiB, the most one record may hold$`},
 		{[]string{"scan", "--config", "/dev/zero", home}, ExitError, `^keywarden: read allowlist /dev/zero: larger than 1 MiB, not an allowlist$`},
+		{[]string{"watch", "--rules", "/dev/zero", deep}, ExitError, `^keywarden: read rules /dev/zero: larger than 4 MiB$`},
 		{[]string{"respond", "--health-event", "/dev/zero"}, ExitError, `^keywarden: --health-event: /dev/zero: larger than 1 MiB, not an AWS Health event$`},
 		{[]string{"audit", "--diff", utf16}, ExitError, `^keywarden: --diff: read .*utf16\.json: not a keywarden report: UTF-16 or UTF-32 text`},
 	})
