@@ -155,8 +155,24 @@ func (a *archiveRun) zipMember(f *zip.File, path string, depth int) {
 	}
 	defer rc.Close()
 	compressed := int64(f.CompressedSize64)
-	g := &guardReader{ctx: a.ctx, r: rc, run: a, max: a.lim.MaxMember, in: func() int64 { return compressed }}
+	g := &guardReader{ctx: a.ctx, r: zipMemberReader{rc}, run: a, max: a.lim.MaxMember, in: func() int64 { return compressed }}
 	a.member(g, path, depth)
+}
+
+// errZipOversize is a zip member that holds more than its headers declare:
+// a bomb hiding behind a small declared size, or a damaged zip.
+var errZipOversize = errors.New("zip: the member holds more than its header declares")
+
+// zipMemberReader says why archive/zip stopped a member: its ErrFormat in
+// mid-read means the member ran past its declared size.
+type zipMemberReader struct{ r io.Reader }
+
+func (z zipMemberReader) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	if errors.Is(err, zip.ErrFormat) {
+		err = errZipOversize
+	}
+	return n, err
 }
 
 func (a *archiveRun) openTar(r io.Reader, path string, depth int) {
