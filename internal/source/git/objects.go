@@ -125,9 +125,10 @@ func scanBlobs(ctx context.Context, g *gitCmd, ids []string, env scan.Env) (*blo
 	return hits, nil
 }
 
-// maxCatRestarts bounds how many times one worker starts cat-file again
-// after it died on an object: a few damaged objects cost only themselves,
-// a git that cannot read anything stops the scan.
+// maxCatRestarts bounds how many times in a row one worker starts cat-file
+// again after it died on an object with none answered since: damaged
+// objects cost only themselves, a git that cannot read anything stops the
+// scan.
 const maxCatRestarts = 16
 
 // catWorker reads the chunks it takes through `git cat-file --batch`. An
@@ -136,13 +137,16 @@ const maxCatRestarts = 16
 // cat-file process reads the ids the dead one had not answered.
 func catWorker(ctx context.Context, g *gitCmd, chunks <-chan []string, env scan.Env, hits *blobHits) error {
 	var carry []string
-	for restarts := 0; ; restarts++ {
-		rest, died, err := catProcess(ctx, g, carry, chunks, env, hits)
-		if err != nil || !died {
+	for deaths := 0; ; {
+		rest, answered, err := catProcess(ctx, g, carry, chunks, env, hits)
+		if err != nil || rest == nil {
 			return err
 		}
-		if restarts == maxCatRestarts {
-			return fmt.Errorf("read blobs: git cat-file died on %d objects in a row of one worker; the last: %s", maxCatRestarts+1, rest[0])
+		if answered > 0 {
+			deaths = 0
+		}
+		if deaths++; deaths > maxCatRestarts {
+			return fmt.Errorf("read blobs: git cat-file died on %d objects in a row; the last: %s", deaths, rest[0])
 		}
 		hits.addDamaged(rest[0])
 		carry = rest[1:]
@@ -151,18 +155,18 @@ func catWorker(ctx context.Context, g *gitCmd, chunks <-chan []string, env scan.
 
 // catProcess runs one cat-file process over carry, then over the chunks it
 // takes: a writer goroutine feeds it chunk by chunk while this goroutine
-// reads and scans the objects it returns. When the process dies before
-// answering (died), rest holds the ids it had not answered, the one it died
-// on first.
-func catProcess(ctx context.Context, g *gitCmd, carry []string, chunks <-chan []string, env scan.Env, hits *blobHits) (rest []string, died bool, err error) {
+// reads and scans the objects it returns. When the process dies inside an
+// answer, rest holds the ids it had not answered, the one it died on first,
+// and answered how many it had.
+func catProcess(ctx context.Context, g *gitCmd, carry []string, chunks <-chan []string, env scan.Env, hits *blobHits) (rest []string, answered int, err error) {
 	cmd := g.command(ctx, "cat-file", "--batch")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, false, fmt.Errorf("read blobs: %w", err)
+		return nil, 0, fmt.Errorf("read blobs: %w", err)
 	}
 	stdout, pw, err := os.Pipe()
 	if err != nil {
-		return nil, false, fmt.Errorf("read blobs: %w", err)
+		return nil, 0, fmt.Errorf("read blobs: %w", err)
 	}
 	defer stdout.Close()
 	growPipe(pw)
@@ -172,7 +176,7 @@ func catProcess(ctx context.Context, g *gitCmd, carry []string, chunks <-chan []
 	err = cmd.Start()
 	pw.Close() // the child holds its own copy; ours would keep EOF from ever coming
 	if err != nil {
-		return nil, false, fmt.Errorf("read blobs: %w", err)
+		return nil, 0, fmt.Errorf("read blobs: %w", err)
 	}
 	// pending carries each chunk from writer to reader, written or not: a
 	// chunk taken is answered or handed back in rest. Its small buffer keeps
@@ -219,20 +223,21 @@ func catProcess(ctx context.Context, g *gitCmd, carry []string, chunks <-chan []
 				cmd.Process.Kill()
 				break
 			}
+			answered++
 		}
 	}
 	waitErr := cmd.Wait()
 	switch {
 	case ctx.Err() != nil:
-		return nil, false, ctx.Err()
+		return nil, 0, ctx.Err()
 	case readErr != nil && (errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF)):
-		return rest, true, nil // its output ended inside an answer: it died on rest[0]
+		return rest, answered, nil // its output ended inside an answer: it died on rest[0]
 	case readErr != nil:
-		return nil, false, fmt.Errorf("read blobs: %w", readErr)
+		return nil, 0, fmt.Errorf("read blobs: %w", readErr)
 	case waitErr != nil:
-		return nil, false, gitError([]string{"cat-file"}, waitErr, stderr.Bytes())
+		return nil, 0, gitError([]string{"cat-file"}, waitErr, stderr.Bytes())
 	}
-	return nil, false, nil
+	return nil, answered, nil
 }
 
 // readObject reads one `cat-file --batch` reply and scans it. buf is reused
