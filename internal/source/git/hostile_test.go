@@ -3,12 +3,14 @@ package git
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/scan"
 )
 
 // TestScanRepoPackThatLiesAboutSizes: a packed blob whose header declares
@@ -86,4 +88,40 @@ func setPackedSize(t *testing.T, r *awstest.GitRepo, id string, claim uint64) {
 		return
 	}
 	t.Fatalf("object %s not in the pack", id)
+}
+
+// TestCatFileThatDiesCostsOnlyItsObject: a git cat-file that dies inside an
+// answer costs the object it died on; a new one reads the rest. One that
+// dies on every object, answering none, stops after maxCatRestarts in a row.
+func TestCatFileThatDiesCostsOnlyItsObject(t *testing.T) {
+	var ids []string
+	for i := range 40 {
+		ids = append(ids, fmt.Sprintf("%040x", i+1))
+	}
+	for name, tc := range map[string]struct {
+		script  string
+		damaged int
+		err     string
+	}{
+		"answers one, dies on the next": {"read id || exit 0; printf '%s blob 3\\nabc\\n' \"$id\"; read id; printf '%s blob 100\\nab' \"$id\"; exit 1", 20, ""},
+		"dies on every object":          {"read id || exit 0; printf '%s blob 100\\nab' \"$id\"; exit 1", 0, "git cat-file died on 17 objects in a row"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bin := t.TempDir()
+			if err := os.WriteFile(filepath.Join(bin, "git"), []byte("#!/bin/sh\n"+tc.script+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+			env := scan.Env{Detector: scan.NewDetector(), Sink: &scan.Collector{}, Stats: &scan.Stats{}}
+			hits, err := scanBlobs(t.Context(), &gitCmd{dir: t.TempDir()}, ids, env)
+			switch {
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("err = %v; want one saying %q", err, tc.err)
+			case tc.err == "" && err != nil:
+				t.Fatalf("scanBlobs: %v", err)
+			case tc.err == "" && len(hits.damaged) != tc.damaged:
+				t.Errorf("%d objects damaged %v; want %d", len(hits.damaged), hits.damaged, tc.damaged)
+			}
+		})
+	}
 }
