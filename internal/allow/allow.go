@@ -45,7 +45,7 @@ func Load(root, path string) (List, error) {
 		}
 		path = found
 	}
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
 		return List{}, fmt.Errorf("read allowlist %s: %w", path, err)
 	}
@@ -132,4 +132,21 @@ func (l List) Allows(f scan.Finding) bool {
 		}
 	}
 	return false
+}
+
+// maxFile bounds what Load reads: an allowlist is a few kilobytes, and
+// --config /dev/zero must not exhaust memory.
+const maxFile = 1 << 20
+
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
+	if err == nil && len(data) > maxFile {
+		err = fmt.Errorf("larger than %d MiB, not an allowlist", maxFile>>20)
+	}
+	return data, err
 }

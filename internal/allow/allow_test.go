@@ -60,6 +60,7 @@ func TestLoadRejectsBadInput(t *testing.T) {
 		"bad glob":     "[allow]\npaths = [\"a/[b\"]\n",
 		"unknown yaml": "allow:\n  pathz: [x]\n",
 	}
+	tests["past the size bound"] = "# " + strings.Repeat("x", 1<<20) + "\n"
 	for name, body := range tests {
 		t.Run(name, func(t *testing.T) {
 			ext := ".toml"
@@ -107,5 +108,16 @@ func TestAllowsByFingerprintOrKeyID(t *testing.T) {
 		if got := l.Allows(tt.f); got != tt.want {
 			t.Errorf("Allows(%+v) = %v, want %v", tt.f, got, tt.want)
 		}
+	}
+}
+
+// TestLoadOfADeviceIsBounded: --config /dev/zero is refused, not read
+// until memory runs out.
+func TestLoadOfADeviceIsBounded(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	if _, err := Load(t.TempDir(), "/dev/zero"); err == nil || !strings.Contains(err.Error(), "read allowlist /dev/zero: larger than 1 MiB, not an allowlist") {
+		t.Errorf("Load(/dev/zero) error = %v; want it refused as too large", err)
 	}
 }

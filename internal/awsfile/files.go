@@ -64,7 +64,7 @@ func Load(path string, kind Kind) (*File, os.FileMode, error) {
 		return nil, 0, fmt.Errorf("load %s: %w", path, err)
 	}
 	if len(data) > maxSize {
-		return nil, 0, fmt.Errorf("load %s: larger than %d bytes, not an aws shared file", path, maxSize)
+		return nil, 0, fmt.Errorf("load %s: larger than %d MiB, not an aws shared file", path, maxSize>>20)
 	}
 	f, err := Parse(data, kind)
 	if err != nil {

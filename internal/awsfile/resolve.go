@@ -1,6 +1,7 @@
 package awsfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -25,6 +26,8 @@ var (
 	ErrCredentialSource  = errors.New("profile uses credential_source")
 	ErrSourceCycle       = errors.New("source_profile chain loops")
 	ErrInvalidProfile    = errors.New("profile is rejected by the aws sdk")
+	ErrDamagedKey        = errors.New("its key holds control characters (NUL bytes of a damaged file?), " +
+		"which no request can be signed with: fix the file by hand")
 )
 
 // Profile is what rotate needs to know about a profile.
@@ -190,6 +193,13 @@ func Resolve(creds, config *File, profile string) (Profile, error) {
 	if err := staticReason(v); err != nil {
 		return p, fmt.Errorf("resolve profile %q: %w", name, err)
 	}
+	if hasControl(v.vals[keyID]) || hasControl(v.vals[keySec]) {
+		file := config
+		if v.keyFile == Credentials {
+			file = creds
+		}
+		return p, fmt.Errorf("resolve profile %q in %s: %w", name, homeRelative(file.path), ErrDamagedKey)
+	}
 	p.KeyFile, p.AccessKeyID = v.keyFile, v.vals[keyID]
 	p.SecretAccessKey = secret.New(v.vals[keySec])
 	return p, nil
@@ -206,7 +216,11 @@ func (e *notFoundError) Error() string {
 	var paths []string
 	for _, f := range e.files {
 		if f != nil && f.path != "" {
-			paths = append(paths, homeRelative(f.path))
+			path := homeRelative(f.path)
+			if bytes.IndexByte(f.Bytes(), 0) >= 0 {
+				path += " (which holds NUL bytes: a damaged file?)"
+			}
+			paths = append(paths, path)
 		}
 	}
 	if len(paths) == 0 {
@@ -227,6 +241,12 @@ func homeRelative(path string) string {
 		return "~/" + filepath.ToSlash(rel)
 	}
 	return path
+}
+
+// hasControl reports whether s holds a control character, which no
+// HTTP header (so no signature) may carry.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
 }
 
 // requireRoleARN and oneCredentialType mirror the SDK's checks that reject

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -57,6 +58,12 @@ func TestSDKReadsWhatSetWrote(t *testing.T) {
 		{"upper-case keys and tabs", "[p]\nAWS_ACCESS_KEY_ID\t=\t%[1]s\nAws_Secret_Access_Key:%[2]s\n", "", "p"},
 		{"key pair only in config", "", "[profile p]\naws_access_key_id = %[1]s\naws_secret_access_key = %[2]s\nregion = eu-west-1\n", "p"},
 		{"profile missing from both", "", "", "fresh"},
+		// Hostile or damaged files: the edit still lands where the SDK reads.
+		{"NUL bytes beside the profile", "[other]\nnote = a\x00b\n\x00\x00\x00\n[p]\naws_access_key_id = %[1]s\naws_secret_access_key = %[2]s\n\x00\n", "", "p"},
+		{"a 1 MB line beside it", "[other]\nnote = " + strings.Repeat("x", 1<<20) + "\n# " + strings.Repeat("y", 1<<20) +
+			"\n[p]\naws_access_key_id = %[1]s\naws_secret_access_key = %[2]s\n", "", "p"},
+		{"duplicate sections in both files", "[p]\naws_access_key_id = X\n[p]\naws_secret_access_key = %[2]s\n[p]\naws_access_key_id = %[1]s\n",
+			"[profile p]\nregion = eu-west-1\n[profile p]\nregion = us-east-1\n", "p"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

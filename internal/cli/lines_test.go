@@ -1,8 +1,14 @@
 package cli
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -262,6 +268,119 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 			`^keywarden: --regions "us-east-1": want regions of partition aws-us-gov, the one of us-gov-west-1 \(profile gov\): us-east-1 is in aws$`},
 		{[]string{"audit", "--regions", "us-east-1,cn-north-1"}, ExitError, `the one of us-east-1 \(the first of them\): cn-north-1 is in aws-cn$`},
 	})
+}
+
+// TestHostileInputIsOneLine: input no tool of AWS's or keywarden's writes
+// (corrupt or nested archives, JSON nested without end, UTF-16, a record that
+// never ends, a device given as a file, a shared file damaged with NUL bytes,
+// a site that never answers), given alone, is one line naming it, exit 2,
+// and no report file.
+func TestHostileInputIsOneLine(t *testing.T) {
+	home := linesEnv(t)
+	write := func(name string, data []byte) string {
+		t.Helper()
+		p := filepath.Join(home, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(bytes.Repeat([]byte("some text\n"), 1000))
+	zw.Close()
+	corruptGz := bytes.Clone(gz.Bytes())
+	copy(corruptGz[10:], bytes.Repeat([]byte{0xff}, 20))
+	nested := []byte("just text\n")
+	for i := 6; i > 0; i-- {
+		var b bytes.Buffer
+		w := zip.NewWriter(&b)
+		f, _ := w.Create(fmt.Sprintf("l%d", i))
+		f.Write(nested)
+		w.Close()
+		nested = b.Bytes()
+	}
+	deep := write("deep.json", []byte(`{"Records":[`+strings.Repeat("[", 20000)+strings.Repeat("]", 20000)+"]}"))
+	utf16 := write("utf16.json", []byte("\xff\xfe{\x00}\x00"))
+	endless := write("endless.json", []byte(`{"Records":[{"eventName":"X","userAgent":"`+strings.Repeat("A", 9<<20)))
+	corrupt := write("corrupt.gz", corruptGz)
+	cut := write("cut.zip", nested[:len(nested)/2])
+	deepZip := write("deep.zip", nested)
+	key := awstest.FakeKeyID("hostile", 123456789012)
+	creds := filepath.Join(home, ".aws", "credentials")
+	stall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Path, http.StatusFound)
+	}))
+	defer stall.Close()
+	out := filepath.Join(home, "report.out")
+	checkLines(t, []badInput{
+		{[]string{"scan", "-o", out, corrupt}, ExitError, `^keywarden: scan .*corrupt\.gz: flate: corrupt input before offset \d+$`},
+		{[]string{"scan", "-o", out, cut}, ExitError, `^keywarden: scan .*cut\.zip: zip: not a valid zip file$`},
+		{[]string{"scan", "-o", out, deepZip}, ExitError, `^keywarden: scan .*deep\.zip!l1!l2!l3: zip nested deeper than 3 archive levels: archive limit exceeded$`},
+		{[]string{"scan", "--url", stall.URL}, ExitError, `^keywarden: scan ` + regexp.QuoteMeta(stall.URL) + `/: get /kw-[0-9a-f]+: redirect loop: stopped after 5 redirects$`},
+		{[]string{"scan", "--baseline", utf16, home}, ExitError, `^keywarden: read baseline .*utf16\.json: not a keywarden report: UTF-16 or UTF-32 text, or binary \(keywarden writes UTF-8\)$`},
+		{[]string{"watch", deep}, ExitError, `^keywarden: watch .*deep\.json: JSON nested deeper than 10000 levels$`},
+		{[]string{"watch", utf16}, ExitError, `^keywarden: watch .*utf16\.json: not JSON in UTF-8: UTF-16 or UTF-32 text, or binary \(convert text with e\.g\. iconv -f UTF-16 -t UTF-8\)$`},
+		{[]string{"watch", endless}, ExitError, `^keywarden: watch .*endless\.json: a record larger than 8 MiB, the most one record may hold$`},
+		{[]string{"scan", "--config", "/dev/zero", home}, ExitError, `^keywarden: read allowlist /dev/zero: larger than 1 MiB, not an allowlist$`},
+		{[]string{"watch", "--rules", "/dev/zero", deep}, ExitError, `^keywarden: read rules /dev/zero: larger than 4 MiB$`},
+		{[]string{"respond", "--health-event", "/dev/zero"}, ExitError, `^keywarden: --health-event: /dev/zero: larger than 1 MiB, not an AWS Health event$`},
+		{[]string{"audit", "--diff", utf16}, ExitError, `^keywarden: --diff: read .*utf16\.json: not a keywarden report: UTF-16 or UTF-32 text`},
+	})
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a failed run left %s", out)
+	}
+	for body, line := range map[string]string{
+		"[default]\naws_access_key_id = " + key + "\x00\x00\naws_secret_access_key = " + awstest.FakeSecret("hostile") + "\n": `^keywarden: .*profile "default" in ~/\.aws/credentials: its key holds control characters \(NUL bytes of a damaged file\?\), which no request can be signed with: fix the file by hand`,
+		strings.Repeat("\x00", 512): `^keywarden: profile "default" is not in ~/\.aws/credentials \(which holds NUL bytes: a damaged file\?\)`,
+	} {
+		if err := os.WriteFile(creds, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		checkLines(t, []badInput{
+			{[]string{"rotate", "--dry-run"}, ExitError, line},
+			{[]string{"creds", "import", "--profile", "default", "--yes"}, ExitError, line},
+			{[]string{"exec", "default", "--", "true"}, ExitError, line},
+		})
+		if got, _ := os.ReadFile(creds); string(got) != body {
+			t.Errorf("the damaged credentials file was changed")
+		}
+	}
+}
+
+// TestWatchStdinThatNeverEndsIsBounded: a record on stdin that never ends
+// is read up to the 8 MiB bound on one record, then one line and exit 2.
+func TestWatchStdinThatNeverEndsIsBounded(t *testing.T) {
+	linesEnv(t)
+	in := &countingReader{r: io.MultiReader(strings.NewReader(`{"Records":[{"eventName":"X","userAgent":"`), endlessA{})}
+	var stdout, stderr bytes.Buffer
+	code := Main([]string{"watch", "-"}, Deps{Stdin: in, Stdout: &stdout, Stderr: &stderr, Prompter: &answers{}})
+	if want := "keywarden: watch -: stdin: a record larger than 8 MiB, the most one record may hold\n"; code != ExitError || stderr.String() != want {
+		t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr.String(), ExitError, want)
+	}
+	if in.n > 9<<20 {
+		t.Errorf("read %d bytes of stdin; want at most about 8 MiB", in.n)
+	}
+}
+
+type endlessA struct{}
+
+func (endlessA) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'A'
+	}
+	return len(p), nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // TestMalformedKeysAreRefused: a key being imported that is not shaped like

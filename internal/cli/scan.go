@@ -64,6 +64,12 @@ error. On a terminal a progress line shows the phase (the files of an input, a r
 packs and objects, the history pass); one summary line ends the run on stderr (findings,
 objects read, what could not be read); -q leaves both out.
 
+Limits against hostile input, each a warning naming what it stopped (docs/scan.md, "Limits"):
+archives nest 3 deep; one archive expands to 1 GiB in all, a member to 256 MiB, 100,000
+members, a compression ratio of 200 past its first MiB; --url makes 5,000 requests, 256 MiB
+in all, 32 MiB an object, 20 s a request, 5 redirects, 2 minutes. A --baseline past 512 MiB
+or a --config past 1 MiB is refused (exit 2).
+
 Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or runtime error (or
 nothing could be read), 3 incomplete (no finding at or above --fail-on, but some input could
 not be read).`

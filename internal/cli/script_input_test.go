@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -20,11 +21,11 @@ import (
 // paths keywarden cannot read.
 
 // cmdArchive writes an archive of the script's files: tar, tgz or zip of
-// every FILE (named as given), or gz of one.
-// usage: archive tar|tgz|zip|gz OUT FILE...
+// every FILE (named as given), or gz of one; or a zip bomb of N members.
+// usage: archive tar|tgz|zip|gz OUT FILE... | archive bomb OUT N
 func cmdArchive(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 || args[0] == "gz" && len(args) != 3 {
-		ts.Fatalf("usage: archive tar|tgz|zip|gz OUT FILE...")
+		ts.Fatalf("usage: archive tar|tgz|zip|gz OUT FILE... | archive bomb OUT N")
 	}
 	var buf bytes.Buffer
 	files := args[2:]
@@ -52,6 +53,17 @@ func cmdArchive(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(zw.Close())
 	case "gz":
 		buf = gzipped(ts, []byte(ts.ReadFile(files[0])))
+	case "bomb": // N members of 2 MiB of "A" each, deflated a thousandfold
+		n, err := strconv.Atoi(files[0])
+		ts.Check(err)
+		zw := zip.NewWriter(&buf)
+		for i := range n {
+			w, err := zw.Create(fmt.Sprintf("m%d.txt", i+1))
+			ts.Check(err)
+			_, err = w.Write(bytes.Repeat([]byte("A"), 2<<20))
+			ts.Check(err)
+		}
+		ts.Check(zw.Close())
 	default:
 		ts.Fatalf("archive: unknown kind %q", args[0])
 	}

@@ -75,6 +75,11 @@ stderr, and the run is incomplete. A source none of which could be read (its onl
 corrupt, every region failing, nothing in it) is an error. One summary line ends the run on
 stderr (events read, alerts, what could not be read); -q leaves it out.
 
+Limits against hostile input (docs/watch.md, "Limits"): one record or JSON Lines line holds
+at most 8 MiB and nests at most 10,000 deep (past either the file ends there, with a
+warning); UTF-16, UTF-32 or binary is not read; invalid UTF-8 is replaced by U+FFFD; a
+--rules or --sigma file holds at most 4 MiB.
+
 Exit status: 0 no alert at or above --fail-on, 1 alerts, 2 error (nothing could be read),
 3 incomplete (no alert at or above --fail-on, but part of the source could not be read).`
 

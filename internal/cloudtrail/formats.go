@@ -74,8 +74,8 @@ func (in *input) fill() error {
 	in.end = copy(in.buf, in.buf[in.pos:in.end])
 	in.pos = 0
 	if in.end == len(in.buf) {
-		if len(in.buf) > maxLine {
-			return fmt.Errorf("record larger than %d bytes", maxLine)
+		if len(in.buf) >= maxLine {
+			return fmt.Errorf("a record larger than %d MiB, the most one record may hold", maxLine>>20)
 		}
 		in.buf = append(in.buf, make([]byte, len(in.buf))...)
 	}
@@ -245,7 +245,7 @@ func (rd *reader) readLines(br *bufio.Reader) error {
 	for {
 		line, tooLong, err := readLine(br)
 		if tooLong {
-			rd.opts.warn(&RecordError{File: rd.name, Index: rd.index, Err: fmt.Errorf("line longer than %d bytes", maxLine)})
+			rd.opts.warn(&RecordError{File: rd.name, Index: rd.index, Err: fmt.Errorf("line longer than %d MiB, the most one record may hold", maxLine>>20)})
 			rd.index++
 		} else if line = bytes.TrimSpace(line); len(line) > 0 {
 			if err := rd.emitLine(line); err != nil {

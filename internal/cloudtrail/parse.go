@@ -34,6 +34,9 @@ var errMore = errors.New("unexpected end of JSON input")
 // exhaust the stack.
 const maxDepth = 10000
 
+// errTooDeep is input nested past maxDepth: the file ends there.
+var errTooDeep = &syntaxError{fmt.Sprintf("JSON nested deeper than %d levels", maxDepth)}
+
 // syntaxError is JSON that is not JSON: a stream cannot be read past it.
 type syntaxError struct{ msg string }
 
@@ -254,7 +257,7 @@ func (p *parser) skip() error {
 // object's first key; an empty container is consumed whole instead.
 func (p *parser) open(stack []byte, c byte) (_ []byte, opened bool, err error) {
 	if p.depth+len(stack) >= maxDepth {
-		return stack, false, &syntaxError{"exceeded max depth"}
+		return stack, false, errTooDeep
 	}
 	p.pos++
 	closing := byte(']')
@@ -464,7 +467,7 @@ func (p *parser) enter(open byte) error {
 		return p.syntax("looking for beginning of value")
 	}
 	if p.depth++; p.depth > maxDepth {
-		return &syntaxError{"exceeded max depth"}
+		return errTooDeep
 	}
 	p.pos++
 	return nil

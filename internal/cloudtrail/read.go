@@ -210,6 +210,9 @@ func (rd *reader) run(br *bufio.Reader) error {
 		return nil // empty input holds no records
 	}
 	switch {
+	case wideText(br):
+		rd.fileWarn(errors.New("not JSON in UTF-8: UTF-16 or UTF-32 text, or binary (convert text with e.g. iconv -f UTF-16 -t UTF-8)"))
+		return nil
 	case first == '[':
 		return rd.readValues(br)
 	case first != '{':
@@ -271,6 +274,14 @@ func firstByte(br *bufio.Reader) (byte, error) {
 			return b, br.UnreadByte()
 		}
 	}
+}
+
+// wideText reports whether br starts as UTF-16 or UTF-32 text does (a byte
+// order mark, or a NUL beside the first character; PowerShell's '>' writes
+// UTF-16), or binary with a NUL: a reason more useful than the first byte.
+func wideText(br *bufio.Reader) bool {
+	head, _ := br.Peek(2)
+	return len(head) == 2 && (head[0] == 0xfe || head[0] == 0xff || head[0] == 0 || head[1] == 0)
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }

@@ -28,7 +28,11 @@ type prevFinding struct {
 // ReadAuditReport reads back an earlier audit report written as json (an
 // array) or jsonl, for `audit --diff`.
 func ReadAuditReport(r io.Reader) (audit.Previous, error) {
-	br := bufio.NewReader(io.LimitReader(r, maxBaseline))
+	prev, err := readAuditReport(bounded(r))
+	return prev, tooLarge(err)
+}
+
+func readAuditReport(br *bufio.Reader) (audit.Previous, error) {
 	first, err := firstByte(br)
 	if err != nil {
 		return audit.Previous{}, err

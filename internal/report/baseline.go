@@ -8,15 +8,50 @@ import (
 	"io"
 )
 
-// maxBaseline bounds how much of a baseline file is read, so a hostile or
-// mistaken file cannot exhaust memory.
-const maxBaseline = 512 << 20
+// maxReport bounds how much of an earlier report (a baseline, audit's
+// --diff) is read, so a hostile or mistaken file cannot exhaust memory. A
+// variable only so that a test can lower it.
+var maxReport int64 = 512 << 20
+
+// errTooLarge is a report past maxReport, said as such rather than as the
+// JSON error of where it was cut.
+var errTooLarge = errors.New("larger than the 512 MiB an earlier report may hold")
+
+// boundedReader reads at most maxReport bytes, then fails with errTooLarge.
+type boundedReader struct {
+	r io.Reader
+	n int64
+}
+
+func bounded(r io.Reader) *bufio.Reader {
+	return bufio.NewReader(&boundedReader{r: io.LimitReader(r, maxReport+1)})
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if b.n += int64(n); b.n > maxReport {
+		return n, errTooLarge
+	}
+	return n, err
+}
+
+// tooLarge makes a report cut by the bound fail with errTooLarge alone.
+func tooLarge(err error) error {
+	if errors.Is(err, errTooLarge) {
+		return errTooLarge
+	}
+	return err
+}
 
 // ReadBaseline returns the fingerprints in an earlier report, written as
 // json (an array), jsonl or sarif, for `scan --baseline`. Its errors say what
 // is wrong with the report; the caller names the file and what it read it for.
 func ReadBaseline(r io.Reader) (map[string]bool, error) {
-	br := bufio.NewReader(io.LimitReader(r, maxBaseline))
+	fps, err := readBaseline(bounded(r))
+	return fps, tooLarge(err)
+}
+
+func readBaseline(br *bufio.Reader) (map[string]bool, error) {
 	first, err := firstByte(br)
 	if err != nil {
 		return nil, err
@@ -107,6 +142,8 @@ func firstByte(br *bufio.Reader) (byte, error) {
 			br.ReadByte()
 			br.ReadByte()
 			continue
+		case 0xfe, 0xff, 0: // a UTF-16 or UTF-32 byte order mark or character
+			return 0, errors.New("not a keywarden report: UTF-16 or UTF-32 text, or binary (keywarden writes UTF-8)")
 		}
 		return b, br.UnreadByte()
 	}

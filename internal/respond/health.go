@@ -26,17 +26,37 @@ func Keys(args []string, healthEvent string, stdin io.Reader) ([]string, error) 
 	case healthEvent == "":
 		return nil, errors.New("give the exposed access key id, or --health-event FILE")
 	}
-	var data []byte
-	var err error
-	if healthEvent == "-" {
-		data, err = io.ReadAll(io.LimitReader(stdin, 1<<20))
-	} else {
-		data, err = os.ReadFile(healthEvent)
-	}
+	data, err := readHealthEvent(healthEvent, stdin)
 	if err != nil {
 		return nil, fmt.Errorf("--health-event: %w", err)
 	}
 	return KeysFromHealthEvent(data)
+}
+
+// maxHealthEvent bounds what --health-event reads: an event is a few
+// kilobytes, and a FIFO or /dev/zero must not exhaust memory.
+const maxHealthEvent = 1 << 20
+
+// readHealthEvent reads the file name ("-": stdin) whole, refusing one past
+// maxHealthEvent rather than parsing a part of it.
+func readHealthEvent(name string, stdin io.Reader) ([]byte, error) {
+	r, shown := stdin, "stdin"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r, shown = f, name
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxHealthEvent+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", shown, err)
+	}
+	if len(data) > maxHealthEvent {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not an AWS Health event", shown, maxHealthEvent>>20)
+	}
+	return data, nil
 }
 
 // healthEvent is the part of an AWS Health event (as EventBridge delivers

@@ -3,6 +3,7 @@ package rulelang
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,13 +68,28 @@ func ruleFiles(path string) ([]string, error) {
 	return files, nil
 }
 
-func loadRuleFile(file string, warn func(error)) ([]*Rule, error) {
-	data, err := os.ReadFile(file)
+// readRuleFile reads file up to maxRuleFile and refuses it past that,
+// without reading on (--rules /dev/zero).
+func readRuleFile(file string) ([]byte, error) {
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("read rules: %w", err)
 	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRuleFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read rules %s: %w", file, err)
+	}
 	if len(data) > maxRuleFile {
-		return nil, fmt.Errorf("read rules %s: larger than %d bytes", file, maxRuleFile)
+		return nil, fmt.Errorf("read rules %s: larger than %d MiB", file, maxRuleFile>>20)
+	}
+	return data, nil
+}
+
+func loadRuleFile(file string, warn func(error)) ([]*Rule, error) {
+	data, err := readRuleFile(file)
+	if err != nil {
+		return nil, err
 	}
 	if !IsSigma(data) {
 		return Parse(file, data)

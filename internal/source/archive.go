@@ -10,11 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/scan"
 )
@@ -38,6 +41,14 @@ type archiveRun struct {
 	// cut is a member that ended early, held until its container tells
 	// whether the member was bad or the container itself is truncated.
 	cut *gap.Err
+	// limits counts the members past each per-member limit: after the
+	// first, said naming its member, the rest are said once, as a count.
+	limits map[string]*limitCount
+}
+
+type limitCount struct {
+	max int64
+	n   int
 }
 
 func newArchiveRun(ctx context.Context, env scan.Env, opts FSOptions, top, source string) *archiveRun {
@@ -64,6 +75,33 @@ func (a *archiveRun) scanTop(k kind, r io.Reader, ra io.ReaderAt, size int64) {
 	a.in = &countingReader{r: r}
 	a.open(k, a.in, ra, size, a.top, 1)
 	a.flushCut()
+	a.sayLimitCounts()
+}
+
+// limited counts a member past a per-member limit and reports whether it
+// was already said for another member of this archive: a bomb of many
+// members is a few warnings, not one a member.
+func (a *archiveRun) limited(le *limitError) bool {
+	if a.limits == nil {
+		a.limits = map[string]*limitCount{}
+	}
+	c := a.limits[le.limit]
+	if c == nil {
+		a.limits[le.limit] = &limitCount{max: le.max}
+		return false
+	}
+	c.n++
+	a.env.Stats.Skipped.Add(1)
+	return true
+}
+
+// sayLimitCounts warns once per limit about the members not named.
+func (a *archiveRun) sayLimitCounts() {
+	for _, name := range slices.Sorted(maps.Keys(a.limits)) {
+		if c := a.limits[name]; c.n > 0 {
+			a.warn(a.top, fmt.Errorf("%w: %s over %d in %s", ErrLimit, name, c.max, english.Count(c.n, "more member")))
+		}
+	}
 }
 
 // open reads one archive at nesting level depth (the top level is 1).
@@ -91,7 +129,7 @@ func (a *archiveRun) openZip(r io.Reader, ra io.ReaderAt, size int64, path strin
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // we never extract, so "../x" names are harmless
-		a.fail(path, fmt.Errorf("read zip: %w", err))
+		a.fail(path, err) // archive/zip's errors start "zip: "
 		return
 	}
 	for _, f := range zr.File {
@@ -117,8 +155,24 @@ func (a *archiveRun) zipMember(f *zip.File, path string, depth int) {
 	}
 	defer rc.Close()
 	compressed := int64(f.CompressedSize64)
-	g := &guardReader{ctx: a.ctx, r: rc, run: a, max: a.lim.MaxMember, in: func() int64 { return compressed }}
+	g := &guardReader{ctx: a.ctx, r: zipMemberReader{rc}, run: a, max: a.lim.MaxMember, in: func() int64 { return compressed }}
 	a.member(g, path, depth)
+}
+
+// errZipOversize is a zip member that holds more than its headers declare:
+// a bomb hiding behind a small declared size, or a damaged zip.
+var errZipOversize = errors.New("zip: the member holds more than its header declares")
+
+// zipMemberReader says why archive/zip stopped a member: its ErrFormat in
+// mid-read means the member ran past its declared size.
+type zipMemberReader struct{ r io.Reader }
+
+func (z zipMemberReader) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	if errors.Is(err, zip.ErrFormat) {
+		err = errZipOversize
+	}
+	return n, err
 }
 
 func (a *archiveRun) openTar(r io.Reader, path string, depth int) {
@@ -307,6 +361,9 @@ func (a *archiveRun) fail(path string, err error) {
 			return // a container read past a limit already reported for its member
 		}
 		a.lastLimit = le
+		if !le.fatal && a.limited(le) {
+			return
+		}
 	}
 	if le != nil && le.fatal || a.ctx.Err() != nil {
 		a.stop = err

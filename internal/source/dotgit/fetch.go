@@ -23,6 +23,16 @@ var errNotFound = errors.New("not found")
 // errBound means a bound of Options was reached; the warning was already sent.
 var errBound = errors.New("bound reached")
 
+// Why a redirect was not followed.
+var (
+	errRedirectElsewhere = errors.New("refused redirect to another host")
+	errRedirectLoop      = errors.New("redirect loop")
+	errNoAnswer          = errors.New("no answer")
+)
+
+// maxRedirects bounds the redirects followed for one request.
+const maxRedirects = 5
+
 // fetcher makes every request to the site and enforces the request, byte and
 // time bounds. It is safe for concurrent use.
 type fetcher struct {
@@ -33,6 +43,10 @@ type fetcher struct {
 
 	requests atomic.Int64
 	bytes    atomic.Int64
+
+	// probed is set once the site has answered a request: from then on a
+	// path that loops or stalls is warned about, not the end of the scan.
+	probed atomic.Bool
 
 	mu       sync.Mutex
 	warned   map[string]bool
@@ -46,11 +60,11 @@ func newFetcher(base *url.URL, opts Options, warn func(error)) *fetcher {
 		// A .git/ on one host must never make us fetch from another: a hostile
 		// site could point us at internal addresses.
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return fmt.Errorf("stopped after %d redirects", len(via))
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("%w: stopped after %d redirects", errRedirectLoop, len(via))
 			}
 			if !sameHost(req.URL, base) {
-				return fmt.Errorf("refused redirect to another host %s", req.URL.Host)
+				return fmt.Errorf("%w %s", errRedirectElsewhere, req.URL.Host)
 			}
 			return nil
 		},
@@ -94,11 +108,13 @@ func (f *fetcher) probeSoft404(ctx context.Context) error {
 		path := p + randomName()
 		body, err := f.get(ctx, path, 1<<20)
 		if errors.Is(err, errNotFound) || errors.Is(err, errBound) {
+			f.probed.Store(true)
 			continue
 		}
 		if err != nil {
 			return err
 		}
+		f.probed.Store(true)
 		f.mu.Lock()
 		f.soft404s[sha256.Sum256(normalizeSoft404(body, path))] = true
 		f.mu.Unlock()
@@ -135,15 +151,7 @@ func (f *fetcher) get(ctx context.Context, rel string, limit int64) ([]byte, err
 	req.Header.Set("User-Agent", "keywarden")
 	resp, err := f.client.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, f.timeBound(ctx)
-		}
-		var uerr *url.Error
-		if errors.As(err, &uerr) && strings.Contains(uerr.Err.Error(), "refused redirect") {
-			f.warnOnce("redirect", fmt.Errorf("get %s: %w (and any further ones)", u, uerr.Err))
-			return nil, errNotFound
-		}
-		return nil, fmt.Errorf("get %s: %w", u, err)
+		return nil, f.failed(ctx, rel, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -157,6 +165,37 @@ func (f *fetcher) get(ctx context.Context, rel string, limit int64) ([]byte, err
 		return nil, errNotFound
 	}
 	return body, nil
+}
+
+// failed says why a request got no response. A redirect elsewhere, and once
+// the site has answered, a path that loops or stalls, is one warning per kind
+// and the path counts as not served; anything else (the site unreachable, or
+// looping or stalling from the first request) ends the scan.
+func (f *fetcher) failed(ctx context.Context, rel string, err error) error {
+	if ctx.Err() != nil {
+		return f.timeBound(ctx)
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err // its text repeats the URL
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w within the per-request bound of %s", errNoAnswer, f.opts.RequestTimeout)
+	}
+	kind := ""
+	switch {
+	case errors.Is(err, errRedirectElsewhere):
+		kind = "redirect"
+	case errors.Is(err, errRedirectLoop) && f.probed.Load():
+		kind = "loop"
+	case errors.Is(err, errNoAnswer) && f.probed.Load():
+		kind = "slow"
+	default:
+		// The caller names the site: the path is enough.
+		return fmt.Errorf("get /%s: %w", strings.TrimPrefix(rel, "/"), err)
+	}
+	f.warnOnce(kind, fmt.Errorf("get %s: %w (and any other path that does so)", f.urlOf(rel), err))
+	return errNotFound
 }
 
 func (f *fetcher) isSoft404(body []byte, rel string) bool {

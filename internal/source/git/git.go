@@ -144,7 +144,7 @@ func scanWithCatFile(ctx context.Context, g *gitCmd, st *repoState, env scan.Env
 	if partialErr != nil {
 		return nil, partialErr
 	}
-	return &scanResult{hits: hits, missing: append(hits.missing, partialMissing...),
+	return &scanResult{hits: hits, missing: append(hits.missing, partialMissing...), damaged: hits.damaged,
 		inventory: func() *inventory { return inv }}, nil
 }
 

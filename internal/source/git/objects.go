@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -74,6 +75,7 @@ type blobHits struct {
 	mu      sync.Mutex
 	hits    map[string][]scan.Match
 	missing []string
+	damaged []string // objects cat-file died on
 }
 
 func (h *blobHits) add(id string, ms []scan.Match) {
@@ -85,6 +87,12 @@ func (h *blobHits) add(id string, ms []scan.Match) {
 func (h *blobHits) addMissing(id string) {
 	h.mu.Lock()
 	h.missing = append(h.missing, id)
+	h.mu.Unlock()
+}
+
+func (h *blobHits) addDamaged(id string) {
+	h.mu.Lock()
+	h.damaged = append(h.damaged, id)
 	h.mu.Unlock()
 }
 
@@ -117,17 +125,48 @@ func scanBlobs(ctx context.Context, g *gitCmd, ids []string, env scan.Env) (*blo
 	return hits, nil
 }
 
-// catWorker runs one cat-file process: a writer goroutine feeds it ids chunk
-// by chunk while this goroutine reads and scans the objects it returns.
+// maxCatRestarts bounds how many times in a row one worker starts cat-file
+// again after it died on an object with none answered since: damaged
+// objects cost only themselves, a git that cannot read anything stops the
+// scan.
+const maxCatRestarts = 16
+
+// catWorker reads the chunks it takes through `git cat-file --batch`. An
+// object cat-file cannot read (a pack that lies about a size, a corrupt
+// delta) makes git exit: that object is recorded as damaged and a new
+// cat-file process reads the ids the dead one had not answered.
 func catWorker(ctx context.Context, g *gitCmd, chunks <-chan []string, env scan.Env, hits *blobHits) error {
+	var carry []string
+	for deaths := 0; ; {
+		rest, answered, err := catProcess(ctx, g, carry, chunks, env, hits)
+		if err != nil || rest == nil {
+			return err
+		}
+		if answered > 0 {
+			deaths = 0
+		}
+		if deaths++; deaths > maxCatRestarts {
+			return fmt.Errorf("read blobs: git cat-file died on %d objects in a row; the last: %s", deaths, rest[0])
+		}
+		hits.addDamaged(rest[0])
+		carry = rest[1:]
+	}
+}
+
+// catProcess runs one cat-file process over carry, then over the chunks it
+// takes: a writer goroutine feeds it chunk by chunk while this goroutine
+// reads and scans the objects it returns. When the process dies inside an
+// answer, rest holds the ids it had not answered, the one it died on first,
+// and answered how many it had.
+func catProcess(ctx context.Context, g *gitCmd, carry []string, chunks <-chan []string, env scan.Env, hits *blobHits) (rest []string, answered int, err error) {
 	cmd := g.command(ctx, "cat-file", "--batch")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return fmt.Errorf("read blobs: %w", err)
+		return nil, 0, fmt.Errorf("read blobs: %w", err)
 	}
 	stdout, pw, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("read blobs: %w", err)
+		return nil, 0, fmt.Errorf("read blobs: %w", err)
 	}
 	defer stdout.Close()
 	growPipe(pw)
@@ -137,27 +176,35 @@ func catWorker(ctx context.Context, g *gitCmd, chunks <-chan []string, env scan.
 	err = cmd.Start()
 	pw.Close() // the child holds its own copy; ours would keep EOF from ever coming
 	if err != nil {
-		return fmt.Errorf("read blobs: %w", err)
+		return nil, 0, fmt.Errorf("read blobs: %w", err)
 	}
-	// pending carries each chunk's length from writer to reader; its small
-	// buffer keeps the writer at most two chunks ahead, so idle workers can
-	// still take the chunks that are left.
-	pending := make(chan int, 1)
+	// pending carries each chunk from writer to reader, written or not: a
+	// chunk taken is answered or handed back in rest. Its small buffer keeps
+	// the writer at most two chunks ahead, so idle workers can still take
+	// the chunks that are left.
+	pending := make(chan []string, 1)
 	go func() {
 		defer close(pending)
 		defer stdin.Close()
 		w := bufio.NewWriter(stdin)
-		for c := range chunks {
+		feed := func(c []string) bool {
 			for _, id := range c {
 				w.WriteString(id)
 				w.WriteByte('\n')
 			}
-			if w.Flush() != nil {
-				return
-			}
+			written := w.Flush() == nil
 			select {
-			case pending <- len(c):
+			case pending <- c:
+				return written
 			case <-ctx.Done():
+				return false
+			}
+		}
+		if len(carry) > 0 && !feed(carry) {
+			return
+		}
+		for c := range chunks {
+			if !feed(c) {
 				return
 			}
 		}
@@ -165,32 +212,32 @@ func catWorker(ctx context.Context, g *gitCmd, chunks <-chan []string, env scan.
 	r := bufio.NewReaderSize(stdout, 1<<20)
 	var buf []byte
 	var readErr error
-	for n := range pending {
-		for range n {
+	for c := range pending {
+		if readErr != nil {
+			rest = append(rest, c...)
+			continue
+		}
+		for i := range c {
 			if buf, readErr = readObject(r, buf, env, hits); readErr != nil {
+				rest = append(rest, c[i:]...)
+				cmd.Process.Kill()
 				break
 			}
-		}
-		if readErr != nil {
-			break
-		}
-	}
-	if readErr != nil {
-		cmd.Process.Kill()
-		for range pending {
+			answered++
 		}
 	}
 	waitErr := cmd.Wait()
-	if ctx.Err() != nil {
-		return ctx.Err()
+	switch {
+	case ctx.Err() != nil:
+		return nil, 0, ctx.Err()
+	case readErr != nil && (errors.Is(readErr, io.EOF) || errors.Is(readErr, io.ErrUnexpectedEOF)):
+		return rest, answered, nil // its output ended inside an answer: it died on rest[0]
+	case readErr != nil:
+		return nil, 0, fmt.Errorf("read blobs: %w", readErr)
+	case waitErr != nil:
+		return nil, 0, gitError([]string{"cat-file"}, waitErr, stderr.Bytes())
 	}
-	if readErr != nil {
-		return fmt.Errorf("read blobs: %w", readErr)
-	}
-	if waitErr != nil {
-		return gitError([]string{"cat-file"}, waitErr, stderr.Bytes())
-	}
-	return nil
+	return nil, answered, nil
 }
 
 // readObject reads one `cat-file --batch` reply and scans it. buf is reused

@@ -63,8 +63,9 @@ func (r *resolver) inflate(p *packFile, i int32, dst []byte) error {
 	return err
 }
 
-// unzip inflates a zlib stream into exactly dst. The checksum is not
-// checked: the pack is trusted, as git trusts it when reading.
+// unzip inflates a zlib stream into exactly dst, which it must fill and
+// end at. The checksum is not checked: as git does when reading, the pack
+// is trusted that far.
 func (r *resolver) unzip(comp, dst []byte) error {
 	if len(comp) < 2 || comp[0]&0x0f != 8 || binary.BigEndian.Uint16(comp)%31 != 0 || comp[1]&0x20 != 0 {
 		return errDamaged
@@ -73,10 +74,19 @@ func (r *resolver) unzip(comp, dst []byte) error {
 	if err := r.zr.(flate.Resetter).Reset(&r.br, nil); err != nil {
 		return err
 	}
-	if _, err := io.ReadFull(r.zr, dst); err != nil {
+	if _, err := io.ReadFull(r.zr, dst); err != nil || !r.ended() {
 		return errDamaged
 	}
 	return nil
+}
+
+// ended reports whether the stream being inflated holds nothing more: an
+// object that holds more than its header declares is damaged (or lies), and
+// reading only the declared part would hide the rest in silence.
+func (r *resolver) ended() bool {
+	var one [1]byte
+	n, err := r.zr.Read(one[:])
+	return n == 0 && err == io.EOF
 }
 
 // buf returns a buffer of n bytes for depth d.
@@ -181,7 +191,7 @@ func (r *resolver) looseObject(comp []byte) (typ string, data []byte, err error)
 		return string(t), nil, errTooLarge
 	}
 	data = r.buf(0, size)
-	if _, err := io.ReadFull(r.zr, data); err != nil {
+	if _, err := io.ReadFull(r.zr, data); err != nil || !r.ended() {
 		return "", nil, errDamaged
 	}
 	return string(t), data, nil

@@ -52,6 +52,7 @@ func scanStore(ctx context.Context, g *gitCmd, st *repoState, dir string, env sc
 			res.hits.add(id, ms)
 		}
 		res.missing = append(res.missing, more.missing...)
+		res.damaged = append(res.damaged, more.damaged...)
 	}
 	res.inventory = func() *inventory {
 		return &inventory{commits: ps.commitIDs(), has: ps.has}
