@@ -83,11 +83,14 @@ func newRespondCmd(deps Deps) *cobra.Command {
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := respond.Keys(args, opts.health, deps.Stdin)
-			if err == nil {
-				err = respond.CheckLogs(opts.logs)
-			}
-			if err != nil {
+			switch {
+			case err != nil && opts.health != "" && len(args) == 0:
+				return err // the event file's own fault: no usage hint helps
+			case err != nil:
 				return usageErr(err)
+			}
+			if err := respond.CheckLogs(opts.logs); err != nil {
+				return err
 			}
 			return runRespond(cmd.Context(), deps, opts, keys)
 		},
