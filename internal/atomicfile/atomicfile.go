@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/keywarden/keywarden/internal/fault"
 )
 
 // Write replaces path with what write produces, with mode perm. On any error
@@ -41,10 +43,16 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	if err = write(tmp); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err = fault.At("fsync " + base); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err = tmp.Sync(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = fault.At("rename " + base); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/keywarden/keywarden/internal/awsfile"
+	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 	"github.com/keywarden/keywarden/internal/vault"
 )
@@ -78,6 +80,9 @@ func (s *sharedFile) write(ctx context.Context, c target.Credentials) (func(cont
 		}
 	}
 	if s.r.Backup == "" {
+		if err := fault.At("backup " + filepath.Base(s.path)); err != nil {
+			return nil, err
+		}
 		if s.r.Backup, err = awsfile.Backup(s.path); err != nil {
 			return nil, err
 		}
@@ -105,6 +110,9 @@ func (s *sharedFile) write(ctx context.Context, c target.Credentials) (func(cont
 func (r *Rotation) dropBackup() error {
 	if r.Backup == "" {
 		return nil
+	}
+	if err := fault.At("remove backup"); err != nil {
+		return err
 	}
 	if err := os.Remove(r.Backup); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove backup %s: %w", r.Backup, err)

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/keywarden/keywarden/internal/fault"
 )
 
 // Record is one journal entry: a rotation, an incident response, a baseline.
@@ -68,6 +70,9 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 		}
 	}()
 	if err = fn(t); err != nil {
+		return err
+	}
+	if err = fault.At("journal commit"); err != nil {
 		return err
 	}
 	committed = true
