@@ -27,13 +27,17 @@ func At(step string) error {
 	return nil
 }
 
-// Set makes h answer At until t ends (or the next Set). Only a test can
+// Set makes h answer At until t ends (or the next Set; nil: none). Only a test can
 // call it (it takes the test's testing.TB, and refuses outside a test
 // binary); tests that set it must not run in parallel with each other.
 func Set(t testing.TB, h func(step string) error) {
 	t.Helper()
 	if !testing.Testing() {
 		panic("fault.Set outside a test binary")
+	}
+	if h == nil {
+		hook.Store(nil)
+		return
 	}
 	hook.Store(&h)
 	t.Cleanup(func() { hook.Store(nil) })
