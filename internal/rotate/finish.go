@@ -90,10 +90,7 @@ func (rt *Rotator) finish(ctx context.Context, r *Rotation) error {
 		return err
 	}
 	rt.say("deleted old key %s", r.OldKeyID)
-	if err := j.save(ctx, r, StepDone, "old key deleted"); err != nil {
-		return err
-	}
-	return r.dropBackup()
+	return j.save(ctx, r, StepDone, "old key deleted")
 }
 
 // DeleteDue deletes the old keys of the user's rotations whose grace period
@@ -171,8 +168,5 @@ func (rt *Rotator) Undo(ctx context.Context, r *Rotation) error {
 		rt.say("deactivated new key %s (delete it when sure: aws iam delete-access-key --user-name %s --access-key-id %s)",
 			r.NewKeyID, r.User, r.NewKeyID)
 	}
-	if err := (journal{rt.DB}).save(ctx, r, StepUndone, "old key reactivated and put back; new key deactivated"); err != nil {
-		return err
-	}
-	return r.dropBackup()
+	return (journal{rt.DB}).save(ctx, r, StepUndone, "old key reactivated and put back; new key deactivated")
 }

@@ -41,17 +41,22 @@ const (
 
 // Rotation is one key rotation as journaled. Nothing in it is secret.
 type Rotation struct {
-	ID        string    `json:"-"`
-	Step      Step      `json:"-"`
-	Account   string    `json:"account"`
-	User      string    `json:"user"`
-	OldKeyID  string    `json:"old_key_id,omitempty"` // empty when the user had no key
-	NewKeyID  string    `json:"new_key_id,omitempty"`
-	Created   time.Time `json:"created,omitzero"` // when the new key was created
-	Targets   []Target  `json:"targets"`
-	Profile   string    `json:"profile,omitempty"` // the profile whose credentials sign the IAM calls; empty: the caller's
-	Files     Files     `json:"files,omitzero"`    // the shared files of profile targets
-	Backup    string    `json:"backup,omitempty"`  // a copy of the credentials file before the rotation, until the old key is deleted
+	ID       string    `json:"-"`
+	Step     Step      `json:"-"`
+	Account  string    `json:"account"`
+	User     string    `json:"user"`
+	OldKeyID string    `json:"old_key_id,omitempty"` // empty when the user had no key
+	NewKeyID string    `json:"new_key_id,omitempty"`
+	Created  time.Time `json:"created,omitzero"` // when the new key was created
+	Targets  []Target  `json:"targets"`
+	Profile  string    `json:"profile,omitempty"`   // the profile whose credentials sign the IAM calls; empty: the caller's
+	Files    Files     `json:"files,omitzero"`      // the shared files of profile targets
+	Backup   string    `json:"backup,omitempty"`    // a copy of the credentials file before the rotation, until the old key is deleted
+	BackupOf string    `json:"backup_of,omitempty"` // the file Backup copies
+	// Leftovers are the temporary files (atomicfile.TempPath) a killed
+	// write of the rotation's files may leave, every secret of the file in
+	// them: recorded before the first write, removed by every later run.
+	Leftovers []string  `json:"leftovers,omitempty"`
 	StartedAt time.Time `json:"started_at"`
 	Grace     Duration  `json:"grace"`
 
@@ -104,6 +109,11 @@ func (j journal) record(r *Rotation) (state.Record, error) {
 // save journals r at step, with msg in its log; when the step closes the
 // rotation, its secrets are dropped in the same transaction.
 func (j journal) save(ctx context.Context, r *Rotation, step Step, msg string, secrets ...namedSecret) error {
+	if step.closed() { // before the record closes: a kill in between leaves it open, and the next run removes them
+		if err := r.removeFiles(true); err != nil {
+			return err
+		}
+	}
 	r.Step = step
 	rec, err := j.record(r)
 	if err != nil {
@@ -151,9 +161,20 @@ func Load(rec state.Record) (*Rotation, error) {
 	return &r, nil
 }
 
-// open lists the open rotations of a user, oldest first.
+// open lists the open rotations of a user, oldest first, and removes the
+// temporary files their killed runs left (the caller holds the user's lock,
+// so no write of theirs is under way).
 func (j journal) open(ctx context.Context, account, user string) ([]*Rotation, error) {
-	return list(ctx, j.db, state.Filter{Subject: Subject(account, user), OpenOnly: true})
+	open, err := list(ctx, j.db, state.Filter{Subject: Subject(account, user), OpenOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range open {
+		if err := r.removeFiles(false); err != nil {
+			return nil, err
+		}
+	}
+	return open, nil
 }
 
 // list loads the rotations the filter selects, oldest first.

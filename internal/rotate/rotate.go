@@ -147,6 +147,7 @@ func (rt *Rotator) Rotate(ctx context.Context, req Request) (*Rotation, error) {
 		rt.plan(r)
 		return r, nil
 	}
+	rt.recordFiles(r)
 	var secrets []namedSecret
 	if !req.OldSecret.IsZero() {
 		secrets = append(secrets, namedSecret{secretOld, req.OldSecret})
