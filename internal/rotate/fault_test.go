@@ -2,6 +2,7 @@ package rotate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -114,6 +115,70 @@ func (g *rig) faulted(s *fault.Script) (killed bool, err error) {
 	rt := g.rotator()
 	rt.VerifyTimeout = 0
 	return fault.Run(func() error { _, err := rt.Rotate(context.Background(), g.req); return err })
+}
+
+// TestRotateUnderFaultsAtEveryStep is the table: every kind of rotation ×
+// every step × {failed, killed then run again, killed then undone}.
+func TestRotateUnderFaultsAtEveryStep(t *testing.T) {
+	total := 0
+	for _, kind := range rigs {
+		t.Run(kind.name, func(t *testing.T) {
+			var steps []string
+			{
+				g := kind.make(t)
+				s := &fault.Script{}
+				if _, err := g.faulted(s); err != nil {
+					t.Fatalf("the rotation without a fault: %v\n%s", err, g.f.out.String())
+				}
+				steps = s.Steps()
+				g.checkInvariants("the rotation without a fault", true)
+			}
+			t.Logf("%d steps: %s", len(steps), strings.Join(steps, ", "))
+			total += len(steps)
+			for n := 1; n <= len(steps); n++ {
+				for _, move := range []string{"fail, run again", "kill, run again", "kill, undo"} {
+					what := fmt.Sprintf("%s at step %d (%s)", move, n, steps[n-1])
+					g := kind.make(t)
+					killed, err := g.faulted(&fault.Script{N: n, Kill: move != "fail, run again"})
+					if !killed && err == nil {
+						t.Fatalf("%s: the run went on as if nothing had failed\n%s", what, g.f.out.String())
+					}
+					g.checkInvariants(what, false)
+					if move == "kill, undo" && g.undo(what) {
+						g.checkInvariants(what+", undone", false)
+						if g.req.OldSecret.IsZero() {
+							continue // a service user's undo leaves both keys active, for the user to choose
+						}
+					}
+					rt := g.rotator()
+					rt.Confirm = func(string) bool { return true } // after an undo: delete the new key it deactivated
+					if _, err := g.f.rotate(rt, g.req); err != nil {
+						t.Fatalf("%s: the next run failed: %v\n%s", what, err, g.f.out.String())
+					}
+					g.checkInvariants(what+", run again", true)
+				}
+			}
+		})
+	}
+	t.Logf("%d steps over %d kinds of rotation, 3 moves each", total, len(rigs))
+}
+
+// undo undoes the open rotation the faulted run left, if it left one that
+// can be undone, as 'keywarden rotate undo' would.
+func (g *rig) undo(what string) bool {
+	open := g.openRotations()
+	if len(open) == 0 || open[0].Step == rotate.StepCreating {
+		return false
+	}
+	step := open[0].Step
+	err := g.rotator().Undo(context.Background(), open[0])
+	if errors.Is(err, rotate.ErrStopped) && (step == rotate.StepCreated || step == rotate.StepDeactivated) {
+		return false // finish first, or it is already done: said, and the next run does
+	}
+	if err != nil {
+		g.t.Fatalf("%s: undo: %v\n%s", what, err, g.f.out.String())
+	}
+	return true
 }
 
 func (g *rig) openRotations() []*rotate.Rotation {

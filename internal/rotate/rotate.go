@@ -355,17 +355,6 @@ func (r *Rotation) pending() []string {
 	return out
 }
 
-// delivered lists target specs that hold the new key.
-func (r *Rotation) delivered() []string {
-	var out []string
-	for _, t := range r.Targets {
-		if t.Delivered {
-			out = append(out, t.Spec)
-		}
-	}
-	return out
-}
-
 func (r *Rotation) markDelivered(spec string) {
 	i := slices.IndexFunc(r.Targets, func(t Target) bool { return t.Spec == spec })
 	if i >= 0 {
