@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/iamfake"
 	"github.com/keywarden/keywarden/internal/iampolicy"
 	"github.com/keywarden/keywarden/internal/respond"
@@ -123,35 +124,39 @@ func TestRunOfAnotherAccountsKeyChangesNothing(t *testing.T) {
 	}
 }
 
-// TestResponseKilledAtAnyStepEndsContainedAndUndoable kills the response
-// at every IAM call in turn, before and after the call takes effect, then
-// responds again, as an operator would: the key ends contained. Undoing
-// every incident the two runs journaled then puts the account back as it
-// was: a crash never leaves a change that undo does not know of.
-func TestResponseKilledAtAnyStepEndsContainedAndUndoable(t *testing.T) {
+// TestResponseUnderFaultsAtEveryStep fails or kills the response at every
+// step in turn — each IAM call, before and after it takes effect, and each
+// journal commit — then makes the operator's next move: respond again (the
+// key ends contained), or undo straight away. Undoing every incident the
+// runs journaled then puts the account back as it was: a fault never leaves
+// a change that undo does not know of.
+func TestResponseUnderFaultsAtEveryStep(t *testing.T) {
 	ctx := context.Background()
-	steps := callsOf(t, func(f *incidentFixture) { f.responder().Run(ctx, f.request()) })
-	t.Logf("%d IAM calls %v, each killed before and after it takes effect", len(steps), steps)
-	for _, after := range []bool{false, true} {
-		for n := 1; n <= len(steps); n++ {
+	var steps []string
+	{
+		f := newIncident(t)
+		s := &fault.Script{}
+		if _, _, err := f.faulted(t, s); err != nil {
+			t.Fatal(err)
+		}
+		steps = s.Steps()
+	}
+	t.Logf("%d steps: %s", len(steps), strings.Join(steps, ", "))
+	for n := 1; n <= len(steps); n++ {
+		for _, move := range []string{"fail, respond again", "kill, respond again", "kill, undo"} {
+			what := fmt.Sprintf("%s at step %d (%s)", move, n, steps[n-1])
 			f := newIncident(t)
-			crash := crashAt(n)
-			if after {
-				f.acct.FailAfter = crash
-			} else {
-				f.acct.Fail = crash
+			killed, rep, err := f.faulted(t, &fault.Script{N: n, Kill: move != "fail, respond again"})
+			if !killed && err == nil && len(rep.Incomplete) == 0 {
+				t.Fatalf("%s: the run went on as if nothing had failed", what)
 			}
-			_, err := f.responder().Run(ctx, f.request())
-			f.acct.Fail, f.acct.FailAfter = nil, nil
-			what := fmt.Sprintf("kill at call %d (%s, after it took effect: %v)", n, steps[n-1], after)
-			if err != nil && !errors.Is(err, iamfake.ErrCrash) {
-				t.Fatalf("%s: failed otherwise: %v", what, err)
-			}
-			if _, err := f.responder().Run(ctx, f.request()); err != nil {
-				t.Fatalf("%s: the second response failed: %v", what, err)
-			}
-			if active, revoked, q := f.contained(t); active || !revoked || !q {
-				t.Fatalf("%s: after the second run active=%v revoked=%v quarantined=%v; want contained", what, active, revoked, q)
+			if move != "kill, undo" {
+				if _, err := f.responder().Run(ctx, f.request()); err != nil {
+					t.Fatalf("%s: the second response failed: %v", what, err)
+				}
+				if active, revoked, q := f.contained(t); active || !revoked || !q {
+					t.Fatalf("%s: after the second run active=%v revoked=%v quarantined=%v; want contained", what, active, revoked, q)
+				}
 			}
 			undoAll(t, f.db, f.responder())
 			if active, revoked, q := f.contained(t); !active || revoked || q {
@@ -162,29 +167,23 @@ func TestResponseKilledAtAnyStepEndsContainedAndUndoable(t *testing.T) {
 	}
 }
 
-// callsOf lists the IAM calls run makes on a fresh fixture, in order: the
-// steps a kill test crashes at, one by one.
-func callsOf(t *testing.T, run func(*incidentFixture)) []string {
-	t.Helper()
-	f := newIncident(t)
-	var calls []string
-	f.acct.Fail = func(action string) error { calls = append(calls, action); return nil }
-	run(f)
-	if len(calls) == 0 {
-		t.Fatal("no IAM call made")
-	}
-	return calls
-}
-
-// crashAt fails the n-th call it is asked about, as a kill -9 would.
-func crashAt(n int) func(string) error {
-	calls := 0
-	return func(string) error {
-		if calls++; calls == n {
-			return iamfake.ErrCrash
+// faulted responds with s answering every step: IAM calls and journal
+// commits.
+func (f *incidentFixture) faulted(t *testing.T, s *fault.Script) (killed bool, rep *respond.Report, err error) {
+	fault.Set(t, s.Step)
+	f.acct.Fail, f.acct.FailAfter = s.Step, s.After
+	defer func() { f.acct.Fail, f.acct.FailAfter = nil, nil; fault.Set(t, nil) }()
+	rep = &respond.Report{}
+	killed, err = fault.Run(func() error {
+		req := f.request()
+		req.DisableConsole = true
+		r, err := f.responder().Run(context.Background(), req)
+		if r != nil {
+			rep = r
 		}
-		return nil
-	}
+		return err
+	})
+	return killed, rep, err
 }
 
 // undoAll undoes every open incident, newest first, as an operator
