@@ -41,24 +41,27 @@ const (
 
 // Rotation is one key rotation as journaled. Nothing in it is secret.
 type Rotation struct {
-	ID       string    `json:"-"`
-	Step     Step      `json:"-"`
-	Account  string    `json:"account"`
-	User     string    `json:"user"`
-	OldKeyID string    `json:"old_key_id,omitempty"` // empty when the user had no key
-	NewKeyID string    `json:"new_key_id,omitempty"`
-	Created  time.Time `json:"created,omitzero"` // when the new key was created
-	Targets  []Target  `json:"targets"`
-	Profile  string    `json:"profile,omitempty"`   // the profile whose credentials sign the IAM calls; empty: the caller's
-	Files    Files     `json:"files,omitzero"`      // the shared files of profile targets
-	Backup   string    `json:"backup,omitempty"`    // a copy of the credentials file before the rotation, until the old key is deleted
-	BackupOf string    `json:"backup_of,omitempty"` // the file Backup copies
-	// Leftovers are the temporary files (atomicfile.TempPath) a killed
-	// write of the rotation's files may leave, every secret of the file in
-	// them: recorded before the first write, removed by every later run.
-	Leftovers []string  `json:"leftovers,omitempty"`
+	ID        string    `json:"-"`
+	Step      Step      `json:"-"`
+	Account   string    `json:"account"`
+	User      string    `json:"user"`
+	OldKeyID  string    `json:"old_key_id,omitempty"` // empty when the user had no key
+	NewKeyID  string    `json:"new_key_id,omitempty"`
+	Created   time.Time `json:"created,omitzero"` // when the new key was created
+	Targets   []Target  `json:"targets"`
+	Profile   string    `json:"profile,omitempty"` // the profile whose credentials sign the IAM calls; empty: the caller's
+	Files     Files     `json:"files,omitzero"`    // the shared files of profile targets
+	Backup    string    `json:"backup,omitempty"`  // a copy of the credentials file before the rotation, until the old key is deleted
 	StartedAt time.Time `json:"started_at"`
 	Grace     Duration  `json:"grace"`
+
+	// BackupOf is the file Backup copies. Leftovers are the temporary files
+	// (atomicfile.TempPath) a killed write of the rotation's files may leave,
+	// every secret of the file in them. Both are journaled before the first
+	// write; every later run removes the leftovers, and the end of the
+	// rotation (done, rolled back, undone) the backup too.
+	BackupOf  string   `json:"backup_of,omitempty"`
+	Leftovers []string `json:"leftovers,omitempty"`
 
 	DeactivatedAt time.Time `json:"deactivated_at,omitzero"`
 	DeleteAfter   time.Time `json:"delete_after,omitzero"`
@@ -107,7 +110,8 @@ func (j journal) record(r *Rotation) (state.Record, error) {
 }
 
 // save journals r at step, with msg in its log; when the step closes the
-// rotation, its secrets are dropped in the same transaction.
+// rotation, its secrets are dropped in the same transaction, and its backup
+// and leftovers removed just before.
 func (j journal) save(ctx context.Context, r *Rotation, step Step, msg string, secrets ...namedSecret) error {
 	if step.closed() { // before the record closes: a kill in between leaves it open, and the next run removes them
 		if err := r.removeFiles(true); err != nil {
