@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +16,9 @@ import (
 	"github.com/keywarden/keywarden/internal/iamfake"
 	"github.com/keywarden/keywarden/internal/iampolicy"
 	"github.com/keywarden/keywarden/internal/respond"
+	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/secret"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
@@ -29,6 +33,7 @@ type incidentFixture struct {
 	acct *iamfake.Account
 	db   *state.DB
 	key  credential.Key
+	env  string // with replacing: the dotenv file the replacement key goes to
 }
 
 func newIncident(t *testing.T) *incidentFixture {
@@ -52,12 +57,80 @@ func newIncident(t *testing.T) *incidentFixture {
 	return &incidentFixture{acct: acct, db: db, key: key}
 }
 
+// newReplacing is newIncident whose response also replaces the key: a
+// dotenv file holds it, and gets the new one.
+func newReplacing(t *testing.T) *incidentFixture {
+	f := newIncident(t)
+	f.env = filepath.Join(t.TempDir(), "app.env")
+	if err := os.WriteFile(f.env, []byte(envText(f.key.ID, f.key.Secret.Reveal())), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func envText(id, sec string) string {
+	return "# app\nAWS_ACCESS_KEY_ID=" + id + "\nAWS_SECRET_ACCESS_KEY=" + sec + "\nREGION=eu-west-1\n"
+}
+
 func (f *incidentFixture) responder() *respond.Responder {
-	return &respond.Responder{IAM: f.acct, DB: f.db, Now: time.Now}
+	r := &respond.Responder{IAM: f.acct, DB: f.db, Now: time.Now}
+	if f.env != "" {
+		r.Rotator = &rotate.Rotator{IAM: f.acct, DB: f.db, Targets: rotate.Targets(target.Env{}, nil),
+			Confirm: func(string) bool { return false }, Now: time.Now, VerifyTimeout: 0}
+	}
+	return r
 }
 
 func (f *incidentFixture) request() respond.Request {
-	return respond.Request{KeyID: f.key.ID, Apply: true, Quarantine: true}
+	req := respond.Request{KeyID: f.key.ID, Apply: true, Quarantine: true}
+	if f.env != "" {
+		req.ReplaceTo = []string{"envfile:" + f.env}
+	}
+	return req
+}
+
+// replaced checks, with replacing, that the dotenv file holds a working key
+// other than the exposed one, every other byte and its mode kept; that
+// every key in IAM is the exposed key, the file's, or one a rotation
+// journaled; and that no temporary file is left beside the file. After a
+// fault (done false) the file may still hold the exposed key.
+func (f *incidentFixture) replaced(t *testing.T, what string, done bool) {
+	t.Helper()
+	if f.env == "" {
+		return
+	}
+	ctx := context.Background()
+	data, err := os.ReadFile(f.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, sec, _ := strings.Cut(strings.TrimPrefix(strings.SplitN(string(data), "\n", 2)[1], "AWS_ACCESS_KEY_ID="), "\nAWS_SECRET_ACCESS_KEY=")
+	sec, _, _ = strings.Cut(sec, "\n")
+	if string(data) != envText(id, sec) {
+		t.Fatalf("%s: the dotenv file changed outside its key:\n%s", what, data)
+	}
+	if st, err := os.Stat(f.env); err != nil || st.Mode().Perm() != 0o640 {
+		t.Fatalf("%s: the dotenv file's mode is not kept: %v", what, err)
+	}
+	if done && (id == f.key.ID || f.acct.Verify(ctx, credential.Key{ID: id, Secret: secret.New(sec)}).Status != credential.Active) {
+		t.Fatalf("%s: the dotenv file holds %s, not a working replacement", what, id)
+	}
+	known := map[string]bool{f.key.ID: true, id: true}
+	creating := false
+	recs, _ := f.db.List(ctx, rotate.Kind, state.Filter{})
+	for _, rec := range recs {
+		r, _ := rotate.Load(rec)
+		known[r.NewKeyID], creating = true, creating || r.Step == rotate.StepCreating
+	}
+	keys, _ := f.acct.ListKeys(ctx, "deploy")
+	for _, k := range keys {
+		if !known[k.ID] && !(creating && !done) {
+			t.Fatalf("%s: key %s is in IAM and nothing knows it", what, k.ID)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(f.env)); len(entries) != 1 && done {
+		t.Fatalf("%s: beside the dotenv file: %v", what, entries)
+	}
 }
 
 // contained says what of the containment is in place: the key's status,
@@ -132,38 +205,49 @@ func TestRunOfAnotherAccountsKeyChangesNothing(t *testing.T) {
 // a change that undo does not know of.
 func TestResponseUnderFaultsAtEveryStep(t *testing.T) {
 	ctx := context.Background()
-	var steps []string
-	{
-		f := newIncident(t)
-		s := &fault.Script{}
-		if _, _, err := f.faulted(t, s); err != nil {
-			t.Fatal(err)
-		}
-		steps = s.Steps()
-	}
-	t.Logf("%d steps: %s", len(steps), strings.Join(steps, ", "))
-	for n := 1; n <= len(steps); n++ {
-		for _, move := range []string{"fail, respond again", "kill, respond again", "kill, undo"} {
-			what := fmt.Sprintf("%s at step %d (%s)", move, n, steps[n-1])
-			f := newIncident(t)
-			killed, rep, err := f.faulted(t, &fault.Script{N: n, Kill: move != "fail, respond again"})
-			if !killed && err == nil && len(rep.Incomplete) == 0 {
-				t.Fatalf("%s: the run went on as if nothing had failed", what)
-			}
-			if move != "kill, undo" {
-				if _, err := f.responder().Run(ctx, f.request()); err != nil {
-					t.Fatalf("%s: the second response failed: %v", what, err)
+	for _, kind := range []struct {
+		name string
+		make func(*testing.T) *incidentFixture
+	}{{"contain", newIncident}, {"contain and replace to a dotenv file", newReplacing}} {
+		t.Run(kind.name, func(t *testing.T) {
+			var steps []string
+			{
+				f := kind.make(t)
+				s := &fault.Script{}
+				if _, _, err := f.faulted(t, s); err != nil {
+					t.Fatal(err)
 				}
-				if active, revoked, q := f.contained(t); active || !revoked || !q {
-					t.Fatalf("%s: after the second run active=%v revoked=%v quarantined=%v; want contained", what, active, revoked, q)
+				steps = s.Steps()
+				f.replaced(t, "without a fault", true)
+			}
+			t.Logf("%d steps: %s", len(steps), strings.Join(steps, ", "))
+			for n := 1; n <= len(steps); n++ {
+				for _, move := range []string{"fail, respond again", "kill, respond again", "kill, undo"} {
+					what := fmt.Sprintf("%s at step %d (%s)", move, n, steps[n-1])
+					f := kind.make(t)
+					killed, rep, err := f.faulted(t, &fault.Script{N: n, Kill: move != "fail, respond again"})
+					if !killed && err == nil && len(rep.Incomplete) == 0 {
+						t.Fatalf("%s: the run went on as if nothing had failed", what)
+					}
+					f.replaced(t, what, false)
+					if move != "kill, undo" {
+						if _, err := f.responder().Run(ctx, f.request()); err != nil {
+							t.Fatalf("%s: the second response failed: %v", what, err)
+						}
+						if active, revoked, q := f.contained(t); active || !revoked || !q {
+							t.Fatalf("%s: after the second run active=%v revoked=%v quarantined=%v; want contained", what, active, revoked, q)
+						}
+						f.replaced(t, what+", responded again", true)
+					}
+					undoAll(t, f.db, f.responder())
+					if active, revoked, q := f.contained(t); !active || revoked || q {
+						t.Fatalf("%s: after undoing every incident active=%v revoked=%v quarantined=%v; want as before",
+							what, active, revoked, q)
+					}
+					f.replaced(t, what+", undone", false)
 				}
 			}
-			undoAll(t, f.db, f.responder())
-			if active, revoked, q := f.contained(t); !active || revoked || q {
-				t.Fatalf("%s: after undoing every incident active=%v revoked=%v quarantined=%v; want as before",
-					what, active, revoked, q)
-			}
-		}
+		})
 	}
 }
 
