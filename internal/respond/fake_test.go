@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/iamfake"
@@ -39,7 +40,7 @@ type incidentFixture struct {
 func newIncident(t *testing.T) *incidentFixture {
 	t.Helper()
 	acct := iamfake.New(account)
-	db, err := state.Open(filepath.Join(t.TempDir(), "state.db"))
+	db, err := state.Open(filepath.Join(awstest.MemDir(t), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func newIncident(t *testing.T) *incidentFixture {
 // dotenv file holds it, and gets the new one.
 func newReplacing(t *testing.T) *incidentFixture {
 	f := newIncident(t)
-	f.env = filepath.Join(t.TempDir(), "app.env")
+	f.env = filepath.Join(awstest.MemDir(t), "app.env")
 	if err := os.WriteFile(f.env, []byte(envText(f.key.ID, f.key.Secret.Reveal())), 0o640); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/keywarden/keywarden/internal/atomicfile"
+	"github.com/keywarden/keywarden/internal/awsfile"
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/iamfake"
@@ -55,6 +57,7 @@ var rigs = []struct {
 	make func(t *testing.T) *rig
 }{
 	{"profile in a credentials file", profileRig},
+	{"profiles in the credentials and the config file", twoFilesRig},
 	{"service user to a dotenv file", envfileRig},
 	{"profile in the store", vaultRig},
 }
@@ -65,9 +68,26 @@ func profileRig(t *testing.T) *rig {
 		files: []watched{{path: f.creds, mode: 0o640, text: f.credentialsFile}}}
 }
 
+// twoFilesRig: the key is also in the config file (profile dev), which is
+// not backed up (the credentials file is) but written the same way.
+func twoFilesRig(t *testing.T) *rig {
+	g := profileRig(t)
+	config := filepath.Join(filepath.Dir(g.f.creds), "config")
+	text := func(id, sec string) string {
+		return "[profile dev]\nregion = eu-west-1\naws_access_key_id=" + id + "\naws_secret_access_key=" + sec + "\n[default]\noutput = json\n"
+	}
+	if err := os.WriteFile(config, []byte(text(g.f.user.KeyID, g.f.user.Secret.Reveal())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g.req.Files.Config = config
+	g.req.Targets = append(g.req.Targets, rotate.SharedFileSpec(awsfile.Config, []string{"dev"}))
+	g.files = append(g.files, watched{path: config, mode: 0o600, text: text})
+	return g
+}
+
 func envfileRig(t *testing.T) *rig {
 	f, acct := newFakeFixture(t)
-	env := filepath.Join(t.TempDir(), "app.env")
+	env := filepath.Join(awstest.MemDir(t), "app.env")
 	text := func(id, sec string) string {
 		return "# app\r\nexport AWS_ACCESS_KEY_ID=" + id + "\r\nREGION=eu-west-1\r\nAWS_SECRET_ACCESS_KEY='" + sec + "'\r\n"
 	}
@@ -85,7 +105,7 @@ func vaultRig(t *testing.T) *rig {
 	f, acct := newFakeFixture(t)
 	t.Setenv(vault.EnvPassphrase, "correct horse battery staple")
 	t.Setenv(vault.EnvPath, "")
-	store, err := vault.Open(vault.Options{Path: filepath.Join(t.TempDir(), "vault.age"), Backend: vault.BackendFile, ScryptLogN: 10})
+	store, err := vault.Open(vault.Options{Path: filepath.Join(awstest.MemDir(t), "vault.age"), Backend: vault.BackendFile, ScryptLogN: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func newFixture(t *testing.T) *fixture {
 // that rotate hundreds of times.
 func newFakeFixture(t *testing.T) (*fixture, *iamfake.Account) {
 	t.Helper()
-	db, err := state.Open(filepath.Join(t.TempDir(), "state.db"))
+	db, err := state.Open(filepath.Join(awstest.MemDir(t), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func newFakeFixture(t *testing.T) (*fixture, *iamfake.Account) {
 // withFile writes the fixture's credentials file, holding its user's key.
 func withFile(t *testing.T, f *fixture) *fixture {
 	t.Helper()
-	f.creds, f.now = filepath.Join(t.TempDir(), "credentials"), time.Now()
+	f.creds, f.now = filepath.Join(awstest.MemDir(t), "credentials"), time.Now()
 	if err := os.WriteFile(f.creds, []byte(f.credentialsFile(f.user.KeyID, f.user.Secret.Reveal())), 0o640); err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func newImportFixture(t *testing.T) *importFixture {
 	t.Helper()
 	t.Setenv(vault.EnvPassphrase, "correct horse battery staple")
 	t.Setenv(vault.EnvPath, "")
-	home := t.TempDir()
+	home := t.TempDir() // not MemDir: scrub does not search system directories such as /dev/shm
 	f := &importFixture{t: t, home: home, keys: map[string][2]string{}}
 	f.files = awsfile.Shared{Credentials: filepath.Join(home, ".aws", "credentials"), Config: filepath.Join(home, ".aws", "config")}
 	text := "# keys\n[default]\n"
@@ -72,7 +72,7 @@ func newImportFixture(t *testing.T) *importFixture {
 	if err := os.WriteFile(f.files.Credentials, []byte(text), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	store, err := vault.Open(vault.Options{Path: filepath.Join(t.TempDir(), "vault.age"), Backend: vault.BackendFile, ScryptLogN: 10})
+	store, err := vault.Open(vault.Options{Path: filepath.Join(awstest.MemDir(t), "vault.age"), Backend: vault.BackendFile, ScryptLogN: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
