@@ -5,7 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/keywarden/keywarden/internal/fault"
 )
 
 func TestWriteReplacesWithMode(t *testing.T) {
@@ -73,4 +76,74 @@ func TestWriteFollowsSymlink(t *testing.T) {
 	if string(got) != "new" || st.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("target %q, link mode %v; want the target rewritten and the link kept", got, st.Mode())
 	}
+}
+
+// A write killed before its rename leaves its temporary file; the next
+// write, or RemoveTemp (what a resumed run does with what its journal
+// recorded), removes it. Nothing else is ever left beside the target.
+func TestKilledWriteLeavesOnlyARemovableTemp(t *testing.T) {
+	for _, step := range []int{1, 2} { // fsync, rename
+		dir := t.TempDir()
+		p := filepath.Join(dir, "credentials")
+		if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s := &fault.Script{N: step, Kill: true}
+		fault.Set(t, s.Step)
+		killed, _ := fault.Run(func() error {
+			return Write(p, 0o600, func(w io.Writer) error { _, err := io.WriteString(w, "secret"); return err })
+		})
+		fault.Set(t, nil)
+		if !killed {
+			t.Fatalf("step %d: not killed", step)
+		}
+		if _, err := os.Stat(TempPath(p)); err != nil {
+			t.Fatalf("step %d: the killed write's temporary file is not at TempPath: %v", step, err)
+		}
+		if err := Write(p, 0o600, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+			t.Fatalf("step %d: the next write: %v", step, err)
+		}
+		if names := dirNames(t, dir); !slices.Equal(names, []string{"credentials"}) {
+			t.Errorf("step %d: after the next write the directory holds %v", step, names)
+		}
+		fault.Set(t, (&fault.Script{N: step, Kill: true}).Step)
+		fault.Run(func() error {
+			return Write(p, 0o600, func(w io.Writer) error { _, err := io.WriteString(w, "secret"); return err })
+		})
+		fault.Set(t, nil)
+		if err := RemoveTemp(TempPath(p)); err != nil {
+			t.Fatal(err)
+		}
+		if names := dirNames(t, dir); !slices.Equal(names, []string{"credentials"}) {
+			t.Errorf("step %d: after RemoveTemp the directory holds %v", step, names)
+		}
+	}
+}
+
+// A temporary file a live write holds is not removed under it.
+func TestRemoveTempSparesALiveWrite(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "credentials")
+	err := Write(p, 0o600, func(w io.Writer) error {
+		if err := RemoveTemp(TempPath(p)); !errors.Is(err, ErrBusy) {
+			t.Errorf("RemoveTemp during the write: %v, want ErrBusy", err)
+		}
+		_, err := io.WriteString(w, "new")
+		return err
+	})
+	if got, _ := os.ReadFile(p); err != nil || string(got) != "new" {
+		t.Fatalf("the write: %v, %q", err, got)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
 }

@@ -32,7 +32,7 @@
 // rejected (ErrBadValue, ErrUnsafeEdit) unless the SDK would read exactly the
 // intended change and nothing else.
 //
-// Load, Save, Backup and Lock handle the files themselves: Save is atomic,
+// Load, Save and Lock handle the files themselves: Save is atomic,
 // follows symlinks and keeps the file's mode (0600 for a new file); Lock is
 // an advisory lock on path+".lock" so that concurrent rotations of one file
 // take turns. Resolve tells which static key a profile uses and, when it has

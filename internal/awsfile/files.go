@@ -91,42 +91,6 @@ func Save(path string, f *File, mode os.FileMode) error {
 	return nil
 }
 
-// Backup copies the file at path (following a symlink) to
-// path.keywarden-YYYYMMDDTHHMMSSZ.bak, mode 0600, never overwriting an
-// existing backup, and returns the copy's path. A missing file is an error
-// wrapping fs.ErrNotExist.
-func Backup(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("back up %s: %w", path, err)
-	}
-	base := path + ".keywarden-" + time.Now().UTC().Format("20060102T150405Z")
-	for n := 0; n < 100; n++ {
-		name := base + ".bak"
-		if n > 0 {
-			name = fmt.Sprintf("%s-%d.bak", base, n)
-		}
-		out, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("back up %s: %w", path, err)
-		}
-		if _, err := out.Write(data); err != nil {
-			out.Close()
-			os.Remove(name)
-			return "", fmt.Errorf("back up %s: %w", path, err)
-		}
-		if err := out.Close(); err != nil {
-			os.Remove(name)
-			return "", fmt.Errorf("back up %s: %w", path, err)
-		}
-		return name, nil
-	}
-	return "", fmt.Errorf("back up %s: too many backups this second", path)
-}
-
 // lockRetry is how often Lock retries a held lock until ctx ends.
 const lockRetry = 50 * time.Millisecond
 

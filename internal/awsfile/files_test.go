@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,36 +82,6 @@ func TestSaveCreatesPrivateFileAndDir(t *testing.T) {
 		if st.Mode().Perm() != want {
 			t.Errorf("%s mode = %v, want %v", p, st.Mode().Perm(), want)
 		}
-	}
-}
-
-func TestBackup(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "credentials")
-	if err := os.WriteFile(path, []byte("[p]\r\nk=v"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	first, err := Backup(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := Backup(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first == second {
-		t.Fatalf("second backup overwrote the first: %s", first)
-	}
-	for _, b := range []string{first, second} {
-		if !strings.HasPrefix(b, path+".keywarden-") || !strings.HasSuffix(b, ".bak") {
-			t.Errorf("backup name %q", b)
-		}
-		got, _ := os.ReadFile(b)
-		if st, _ := os.Stat(b); string(got) != "[p]\r\nk=v" || st.Mode().Perm() != 0o600 {
-			t.Errorf("backup %s = %q mode %v", b, got, st.Mode().Perm())
-		}
-	}
-	if _, err := Backup(path + ".missing"); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Backup(missing) error = %v", err)
 	}
 }
 

@@ -11,7 +11,6 @@ package iamfake
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -404,7 +403,3 @@ func (a *Account) DisableConsole(_ context.Context, userName string) (_ bool, er
 	u.console = false
 	return had, nil
 }
-
-// ErrCrash is what a Fail hook returns to stand for the process dying at
-// that call: tests stop the run there and start a new one.
-var ErrCrash = errors.New("iamfake: crashed here")

@@ -4,16 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/iamfake"
 	"github.com/keywarden/keywarden/internal/iampolicy"
 	"github.com/keywarden/keywarden/internal/respond"
+	"github.com/keywarden/keywarden/internal/rotate"
+	"github.com/keywarden/keywarden/internal/rotate/target"
+	"github.com/keywarden/keywarden/internal/secret"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
@@ -28,12 +34,13 @@ type incidentFixture struct {
 	acct *iamfake.Account
 	db   *state.DB
 	key  credential.Key
+	env  string // with replacing: the dotenv file the replacement key goes to
 }
 
 func newIncident(t *testing.T) *incidentFixture {
 	t.Helper()
 	acct := iamfake.New(account)
-	db, err := state.Open(filepath.Join(t.TempDir(), "state.db"))
+	db, err := state.Open(filepath.Join(awstest.MemDir(t), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,12 +58,80 @@ func newIncident(t *testing.T) *incidentFixture {
 	return &incidentFixture{acct: acct, db: db, key: key}
 }
 
+// newReplacing is newIncident whose response also replaces the key: a
+// dotenv file holds it, and gets the new one.
+func newReplacing(t *testing.T) *incidentFixture {
+	f := newIncident(t)
+	f.env = filepath.Join(awstest.MemDir(t), "app.env")
+	if err := os.WriteFile(f.env, []byte(envText(f.key.ID, f.key.Secret.Reveal())), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func envText(id, sec string) string {
+	return "# app\nAWS_ACCESS_KEY_ID=" + id + "\nAWS_SECRET_ACCESS_KEY=" + sec + "\nREGION=eu-west-1\n"
+}
+
 func (f *incidentFixture) responder() *respond.Responder {
-	return &respond.Responder{IAM: f.acct, DB: f.db, Now: time.Now}
+	r := &respond.Responder{IAM: f.acct, DB: f.db, Now: time.Now}
+	if f.env != "" {
+		r.Rotator = &rotate.Rotator{IAM: f.acct, DB: f.db, Targets: rotate.Targets(target.Env{}, nil),
+			Confirm: func(string) bool { return false }, Now: time.Now, VerifyTimeout: 0}
+	}
+	return r
 }
 
 func (f *incidentFixture) request() respond.Request {
-	return respond.Request{KeyID: f.key.ID, Apply: true, Quarantine: true}
+	req := respond.Request{KeyID: f.key.ID, Apply: true, Quarantine: true}
+	if f.env != "" {
+		req.ReplaceTo = []string{"envfile:" + f.env}
+	}
+	return req
+}
+
+// replaced checks, with replacing, that the dotenv file holds a working key
+// other than the exposed one, every other byte and its mode kept; that
+// every key in IAM is the exposed key, the file's, or one a rotation
+// journaled; and that no temporary file is left beside the file. After a
+// fault (done false) the file may still hold the exposed key.
+func (f *incidentFixture) replaced(t *testing.T, what string, done bool) {
+	t.Helper()
+	if f.env == "" {
+		return
+	}
+	ctx := context.Background()
+	data, err := os.ReadFile(f.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, sec, _ := strings.Cut(strings.TrimPrefix(strings.SplitN(string(data), "\n", 2)[1], "AWS_ACCESS_KEY_ID="), "\nAWS_SECRET_ACCESS_KEY=")
+	sec, _, _ = strings.Cut(sec, "\n")
+	if string(data) != envText(id, sec) {
+		t.Fatalf("%s: the dotenv file changed outside its key:\n%s", what, data)
+	}
+	if st, err := os.Stat(f.env); err != nil || st.Mode().Perm() != 0o640 {
+		t.Fatalf("%s: the dotenv file's mode is not kept: %v", what, err)
+	}
+	if done && (id == f.key.ID || f.acct.Verify(ctx, credential.Key{ID: id, Secret: secret.New(sec)}).Status != credential.Active) {
+		t.Fatalf("%s: the dotenv file holds %s, not a working replacement", what, id)
+	}
+	known := map[string]bool{f.key.ID: true, id: true}
+	creating := false
+	recs, _ := f.db.List(ctx, rotate.Kind, state.Filter{})
+	for _, rec := range recs {
+		r, _ := rotate.Load(rec)
+		known[r.NewKeyID], creating = true, creating || r.Step == rotate.StepCreating
+	}
+	keys, _ := f.acct.ListKeys(ctx, "deploy")
+	for _, k := range keys {
+		if !known[k.ID] && !(creating && !done) {
+			t.Fatalf("%s: key %s is in IAM and nothing knows it", what, k.ID)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(f.env)); len(entries) != 1 && done {
+		t.Fatalf("%s: beside the dotenv file: %v", what, entries)
+	}
 }
 
 // contained says what of the containment is in place: the key's status,
@@ -123,68 +198,77 @@ func TestRunOfAnotherAccountsKeyChangesNothing(t *testing.T) {
 	}
 }
 
-// TestResponseKilledAtAnyStepEndsContainedAndUndoable kills the response
-// at every IAM call in turn, before and after the call takes effect, then
-// responds again, as an operator would: the key ends contained. Undoing
-// every incident the two runs journaled then puts the account back as it
-// was: a crash never leaves a change that undo does not know of.
-func TestResponseKilledAtAnyStepEndsContainedAndUndoable(t *testing.T) {
+// TestResponseUnderFaultsAtEveryStep fails or kills the response at every
+// step in turn — each IAM call, before and after it takes effect, and each
+// journal commit — then makes the operator's next move: respond again (the
+// key ends contained), or undo straight away. Undoing every incident the
+// runs journaled then puts the account back as it was: a fault never leaves
+// a change that undo does not know of.
+func TestResponseUnderFaultsAtEveryStep(t *testing.T) {
 	ctx := context.Background()
-	steps := callsOf(t, func(f *incidentFixture) { f.responder().Run(ctx, f.request()) })
-	t.Logf("%d IAM calls %v, each killed before and after it takes effect", len(steps), steps)
-	for _, after := range []bool{false, true} {
-		for n := 1; n <= len(steps); n++ {
-			f := newIncident(t)
-			crash := crashAt(n)
-			if after {
-				f.acct.FailAfter = crash
-			} else {
-				f.acct.Fail = crash
+	for _, kind := range []struct {
+		name string
+		make func(*testing.T) *incidentFixture
+	}{{"contain", newIncident}, {"contain and replace to a dotenv file", newReplacing}} {
+		t.Run(kind.name, func(t *testing.T) {
+			var steps []string
+			{
+				f := kind.make(t)
+				s := &fault.Script{}
+				if _, _, err := f.faulted(t, s); err != nil {
+					t.Fatal(err)
+				}
+				steps = s.Steps()
+				f.replaced(t, "without a fault", true)
 			}
-			_, err := f.responder().Run(ctx, f.request())
-			f.acct.Fail, f.acct.FailAfter = nil, nil
-			what := fmt.Sprintf("kill at call %d (%s, after it took effect: %v)", n, steps[n-1], after)
-			if err != nil && !errors.Is(err, iamfake.ErrCrash) {
-				t.Fatalf("%s: failed otherwise: %v", what, err)
+			t.Logf("%d steps: %s", len(steps), strings.Join(steps, ", "))
+			for n := 1; n <= len(steps); n++ {
+				for _, move := range []string{"fail, respond again", "kill, respond again", "kill, undo"} {
+					what := fmt.Sprintf("%s at step %d (%s)", move, n, steps[n-1])
+					f := kind.make(t)
+					killed, rep, err := f.faulted(t, &fault.Script{N: n, Kill: move != "fail, respond again"})
+					if !killed && err == nil && len(rep.Incomplete) == 0 {
+						t.Fatalf("%s: the run went on as if nothing had failed", what)
+					}
+					f.replaced(t, what, false)
+					if move != "kill, undo" {
+						if _, err := f.responder().Run(ctx, f.request()); err != nil {
+							t.Fatalf("%s: the second response failed: %v", what, err)
+						}
+						if active, revoked, q := f.contained(t); active || !revoked || !q {
+							t.Fatalf("%s: after the second run active=%v revoked=%v quarantined=%v; want contained", what, active, revoked, q)
+						}
+						f.replaced(t, what+", responded again", true)
+					}
+					undoAll(t, f.db, f.responder())
+					if active, revoked, q := f.contained(t); !active || revoked || q {
+						t.Fatalf("%s: after undoing every incident active=%v revoked=%v quarantined=%v; want as before",
+							what, active, revoked, q)
+					}
+					f.replaced(t, what+", undone", false)
+				}
 			}
-			if _, err := f.responder().Run(ctx, f.request()); err != nil {
-				t.Fatalf("%s: the second response failed: %v", what, err)
-			}
-			if active, revoked, q := f.contained(t); active || !revoked || !q {
-				t.Fatalf("%s: after the second run active=%v revoked=%v quarantined=%v; want contained", what, active, revoked, q)
-			}
-			undoAll(t, f.db, f.responder())
-			if active, revoked, q := f.contained(t); !active || revoked || q {
-				t.Fatalf("%s: after undoing every incident active=%v revoked=%v quarantined=%v; want as before",
-					what, active, revoked, q)
-			}
-		}
+		})
 	}
 }
 
-// callsOf lists the IAM calls run makes on a fresh fixture, in order: the
-// steps a kill test crashes at, one by one.
-func callsOf(t *testing.T, run func(*incidentFixture)) []string {
-	t.Helper()
-	f := newIncident(t)
-	var calls []string
-	f.acct.Fail = func(action string) error { calls = append(calls, action); return nil }
-	run(f)
-	if len(calls) == 0 {
-		t.Fatal("no IAM call made")
-	}
-	return calls
-}
-
-// crashAt fails the n-th call it is asked about, as a kill -9 would.
-func crashAt(n int) func(string) error {
-	calls := 0
-	return func(string) error {
-		if calls++; calls == n {
-			return iamfake.ErrCrash
+// faulted responds with s answering every step: IAM calls and journal
+// commits.
+func (f *incidentFixture) faulted(t *testing.T, s *fault.Script) (killed bool, rep *respond.Report, err error) {
+	fault.Set(t, s.Step)
+	f.acct.Fail, f.acct.FailAfter = s.Step, s.After
+	defer func() { f.acct.Fail, f.acct.FailAfter = nil, nil; fault.Set(t, nil) }()
+	rep = &respond.Report{}
+	killed, err = fault.Run(func() error {
+		req := f.request()
+		req.DisableConsole = true
+		r, err := f.responder().Run(context.Background(), req)
+		if r != nil {
+			rep = r
 		}
-		return nil
-	}
+		return err
+	})
+	return killed, rep, err
 }
 
 // undoAll undoes every open incident, newest first, as an operator

@@ -91,10 +91,7 @@ func (rt *Rotator) finish(ctx context.Context, r *Rotation) error {
 		return err
 	}
 	rt.say("deleted old key %s", r.OldKeyID)
-	if err := j.save(ctx, r, StepDone, "old key deleted"); err != nil {
-		return err
-	}
-	return r.dropBackup()
+	return j.save(ctx, r, StepDone, "old key deleted")
 }
 
 // DeleteDue deletes the old keys of the user's rotations whose grace period
@@ -142,12 +139,28 @@ func (rt *Rotator) Undo(ctx context.Context, r *Rotation) error {
 	if r.OldKeyID == "" {
 		return fmt.Errorf("rotation %s replaced no key: delete the new key %s instead: %w", r.ID, r.NewKeyID, ErrStopped)
 	}
+	if r.Step == StepDeactivated {
+		if _, err := rt.IAM.LastUsed(ctx, r.OldKeyID); errors.Is(err, ErrNoSuchKey) {
+			// Deleted by a run killed before it could journal that.
+			if err := (journal{rt.DB}).save(ctx, r, StepDone, "old key already deleted"); err != nil {
+				return err
+			}
+			return fmt.Errorf("rotation %s is done: its old key %s was already deleted: nothing to undo: %w", r.ID, r.OldKeyID, ErrStopped)
+		}
+	}
+	old, err := rt.DB.Secret(ctx, r.ID, secretOld)
+	unknown := err != nil || old.IsZero()
+	if unknown && r.Step == StepCreated && len(r.pending()) > 0 {
+		// A run stopped while delivering: a target may hold the new key
+		// unknown to the journal, which alone keeps its secret.
+		return fmt.Errorf("rotation %s stopped while delivering the new key, and keywarden never knew the old secret to put back: "+
+			"run the same rotation again to finish it, then undo: %w", r.ID, ErrStopped)
+	}
 	if err := rt.IAM.SetActive(ctx, r.User, r.OldKeyID, true); err != nil {
 		return fmt.Errorf("undo %s: reactivate %s: %w", r.ID, r.OldKeyID, err)
 	}
 	rt.say("reactivated old key %s", r.OldKeyID)
-	old, err := rt.DB.Secret(ctx, r.ID, secretOld)
-	if err != nil || old.IsZero() {
+	if unknown {
 		var held []string
 		for _, t := range r.Targets {
 			if t.Delivered {
@@ -158,7 +171,8 @@ func (rt *Rotator) Undo(ctx context.Context, r *Rotation) error {
 		return (journal{rt.DB}).save(ctx, r, StepUndone, "old key reactivated; new key kept for the targets")
 	}
 	creds := target.Credentials{AccessKeyID: r.OldKeyID, SecretAccessKey: old, UserName: r.User, AccountID: r.Account}
-	for _, spec := range r.delivered() {
+	for _, tg := range r.Targets { // not only those journaled: a killed run may have written one
+		spec := tg.Spec
 		t, err := rt.Targets(spec, r)
 		if err == nil {
 			_, err = t.Deliver(ctx, creds)
@@ -175,8 +189,5 @@ func (rt *Rotator) Undo(ctx context.Context, r *Rotation) error {
 		rt.say("deactivated new key %s (delete it when sure: aws iam delete-access-key --user-name %s --access-key-id %s)",
 			r.NewKeyID, r.User, r.NewKeyID)
 	}
-	if err := (journal{rt.DB}).save(ctx, r, StepUndone, "old key reactivated and put back; new key deactivated"); err != nil {
-		return err
-	}
-	return r.dropBackup()
+	return (journal{rt.DB}).save(ctx, r, StepUndone, "old key reactivated and put back; new key deactivated")
 }

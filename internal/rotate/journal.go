@@ -56,6 +56,14 @@ type Rotation struct {
 	StartedAt time.Time `json:"started_at"`
 	Grace     Duration  `json:"grace"`
 
+	// BackupOf is the file Backup copies. Leftovers are the temporary files
+	// (atomicfile.TempPath) a killed write of the rotation's files may leave,
+	// every secret of the file in them. Both are journaled before the first
+	// write; every later run removes the leftovers, and the end of the
+	// rotation (done, rolled back, undone) the backup too.
+	BackupOf  string   `json:"backup_of,omitempty"`
+	Leftovers []string `json:"leftovers,omitempty"`
+
 	DeactivatedAt time.Time `json:"deactivated_at,omitzero"`
 	DeleteAfter   time.Time `json:"delete_after,omitzero"`
 	Note          string    `json:"note,omitempty"`      // why it is stuck or kept
@@ -104,8 +112,14 @@ func (j journal) record(r *Rotation) (state.Record, error) {
 }
 
 // save journals r at step, with msg in its log; when the step closes the
-// rotation, its secrets are dropped in the same transaction.
+// rotation, its secrets are dropped in the same transaction, and its backup
+// and leftovers removed just before.
 func (j journal) save(ctx context.Context, r *Rotation, step Step, msg string, secrets ...namedSecret) error {
+	if step.closed() { // before the record closes: a kill in between leaves it open, and the next run removes them
+		if err := r.removeFiles(true); err != nil {
+			return err
+		}
+	}
 	r.Step = step
 	rec, err := j.record(r)
 	if err != nil {
@@ -153,9 +167,20 @@ func Load(rec state.Record) (*Rotation, error) {
 	return &r, nil
 }
 
-// open lists the open rotations of a user, oldest first.
+// open lists the open rotations of a user, oldest first, and removes the
+// temporary files their killed runs left (the caller holds the user's lock,
+// so no write of theirs is under way).
 func (j journal) open(ctx context.Context, account, user string) ([]*Rotation, error) {
-	return list(ctx, j.db, state.Filter{Subject: Subject(account, user), OpenOnly: true})
+	open, err := list(ctx, j.db, state.Filter{Subject: Subject(account, user), OpenOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range open {
+		if err := r.removeFiles(false); err != nil {
+			return nil, err
+		}
+	}
+	return open, nil
 }
 
 // list loads the rotations the filter selects, oldest first.

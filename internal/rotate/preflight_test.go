@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/credential"
+	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/iamfake"
 	"github.com/keywarden/keywarden/internal/rotate"
 	"github.com/keywarden/keywarden/internal/rotate/target"
@@ -279,14 +280,17 @@ func TestRotateRollbackKilledAtAnyStepEndsRolledBack(t *testing.T) {
 			what := fmt.Sprintf("kill at call %d (%s, after it took effect: %v)", n, steps[n-1], after)
 			f, acct := newFakeFixture(t)
 			before, _ := os.ReadFile(f.creds)
+			kill := &fault.Script{N: n, Kill: true}
 			if after {
-				acct.FailAfter = crashAt(n)
+				acct.FailAfter = kill.Step
 			} else {
-				acct.Fail = crashAt(n)
+				acct.Fail = kill.Step
 			}
 			rt := f.rotator(refusing{acct})
 			rt.VerifyTimeout = 0
-			f.rotate(rt, f.request(0))
+			if killed, _ := fault.Run(func() error { _, err := f.rotate(rt, f.request(0)); return err }); !killed {
+				t.Fatalf("%s: the run was not killed", what)
+			}
 			acct.Fail, acct.FailAfter = nil, nil
 			rt = f.rotator(refusing{acct})
 			rt.VerifyTimeout = 0

@@ -199,6 +199,7 @@ func (rt *Rotator) Rotate(ctx context.Context, req Request) (*Rotation, error) {
 			return nil, err
 		}
 	}
+	rt.recordFiles(r)
 	var secrets []namedSecret
 	if !req.OldSecret.IsZero() {
 		secrets = append(secrets, namedSecret{secretOld, req.OldSecret})

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/keywarden/keywarden/internal/fault"
 )
 
 // Record is one journal entry: a rotation, an incident response, a baseline.
@@ -61,14 +63,19 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 		return fmt.Errorf("begin transaction in %s: %w", db.path, err)
 	}
 	t := &Tx{q: sqltx}
+	committed := false
 	defer func() {
-		if err != nil {
+		if !committed { // an error, or a panic: never leave the write lock held
 			_ = sqltx.Rollback()
 		}
 	}()
 	if err = fn(t); err != nil {
 		return err
 	}
+	if err = fault.At("journal commit"); err != nil {
+		return err
+	}
+	committed = true
 	if err = sqltx.Commit(); err != nil {
 		return fmt.Errorf("commit to %s: %w", db.path, err)
 	}

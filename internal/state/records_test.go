@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/keywarden/keywarden/internal/secret"
@@ -231,5 +232,29 @@ func TestNewIDIsReadableUniqueAndSortable(t *testing.T) {
 	slices.Sort(sorted)
 	if sorted[0][:20] != ids[0][:20] || sorted[len(sorted)-1][:20] != ids[len(ids)-1][:20] {
 		t.Errorf("ids do not sort by time: first %s last %s", sorted[0], sorted[len(sorted)-1])
+	}
+}
+
+// A panic inside a transaction (a test's kill, or a bug) rolls it back:
+// the write lock is not left held, and nothing of it is committed.
+func TestTxRollsBackOnPanic(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	func() {
+		defer func() { recover() }()
+		db.Tx(ctx, func(tx *Tx) error {
+			if err := tx.Put(ctx, Record{Kind: "k", ID: "a", Step: "s"}); err != nil {
+				t.Fatal(err)
+			}
+			panic("killed")
+		})
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.Put(ctx, Record{Kind: "k", ID: "b", Step: "s"}); err != nil {
+		t.Fatalf("the next write: %v", err)
+	}
+	if _, err := db.Get(ctx, "k", "a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the panicked transaction's record: %v, want not found", err)
 	}
 }

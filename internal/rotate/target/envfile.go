@@ -40,6 +40,9 @@ func newEnvFile(spec, path string, env Env) (Target, error) {
 
 func (t *envFileTarget) String() string { return t.spec }
 
+// Files is the file Deliver writes.
+func (t *envFileTarget) Files() []string { return []string{t.path} }
+
 func (t *envFileTarget) Deliver(ctx context.Context, c Credentials) (func(context.Context) error, error) {
 	if err := Validate(c); err != nil {
 		return nil, fmt.Errorf("deliver to %s: %w", t.spec, err)
