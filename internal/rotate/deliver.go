@@ -37,7 +37,14 @@ func (rt *Rotator) deliver(ctx context.Context, r *Rotation) error {
 			var restore func(context.Context) error
 			restore, err = t.Deliver(ctx, creds) // its errors name the target
 			if err == nil {
-				rt.done = append(rt.done, delivered{spec, restore})
+				// What spec held before is the state to restore only when
+				// this run made the key: a killed run may have written it
+				// there unjournaled, and restoring that would leave a
+				// deleted key in place of the old one (restore then puts
+				// the journaled old key back instead).
+				if rt.fresh == key.ID {
+					rt.done = append(rt.done, delivered{spec, restore})
+				}
 				r.markDelivered(spec)
 				err = j.save(ctx, r, StepCreated, "delivered to "+spec)
 			}
@@ -54,8 +61,8 @@ func (rt *Rotator) deliver(ctx context.Context, r *Rotation) error {
 // accepted the new key): the intent is journaled first (a run killed while
 // rolling back finishes the rollback, never the rotation), then every
 // target that took the new key is restored, newest first — with what it
-// held before when this run delivered to it, else with the old key when
-// its secret is journaled (a profile's) — and the new key is deleted: the
+// held before when this run created the key and delivered it, else with the
+// old key when its secret is journaled (a profile's) — and the new key is deleted: the
 // old key stays as it was. A target that cannot be restored (GitHub
 // secrets, exec) keeps the new key in use, so nothing is deleted: both keys
 // stay active and the rotation is stuck.

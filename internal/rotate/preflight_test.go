@@ -260,44 +260,45 @@ func TestRotateRollsBackWhenTheNewKeyNeverVerifies(t *testing.T) {
 }
 
 // TestRotateRollbackKilledAtAnyStepEndsRolledBack kills a rotation whose
-// new key never verifies at every IAM call of its rollback (and before),
-// before and after the call takes effect; the next run (still refused)
-// ends with the old key alone, active, the file byte-identical, nothing
-// open.
+// new key never verifies at every step — each IAM call, before and after it
+// takes effect, and each journal commit, fsync, rename and backup (the
+// fault seam) — of the rotation and of its rollback; the next run (still
+// refused) ends with the old key alone, active, the file byte-identical,
+// nothing open.
 func TestRotateRollbackKilledAtAnyStepEndsRolledBack(t *testing.T) {
-	var steps []string
+	count := &fault.Script{}
 	{
 		f, acct := newFakeFixture(t)
-		acct.Fail = func(action string) error { steps = append(steps, action); return nil }
+		acct.Fail, acct.FailAfter = count.Step, count.After
+		fault.Set(t, count.Step)
 		rt := f.rotator(refusing{acct})
 		rt.VerifyTimeout = 0
-		if _, err := f.rotate(rt, f.request(0)); err == nil || len(steps) == 0 {
-			t.Fatalf("an uncrashed rotation: %v, calls %v", err, steps)
+		if _, err := f.rotate(rt, f.request(0)); err == nil || len(count.Steps()) == 0 {
+			t.Fatalf("an uncrashed rotation: %v, steps %v", err, count.Steps())
 		}
+		fault.Set(t, nil)
 	}
-	for _, after := range []bool{false, true} {
-		for n := 1; n <= len(steps); n++ {
-			what := fmt.Sprintf("kill at call %d (%s, after it took effect: %v)", n, steps[n-1], after)
-			f, acct := newFakeFixture(t)
-			before, _ := os.ReadFile(f.creds)
-			kill := &fault.Script{N: n, Kill: true}
-			if after {
-				acct.FailAfter = kill.Step
-			} else {
-				acct.Fail = kill.Step
-			}
-			rt := f.rotator(refusing{acct})
-			rt.VerifyTimeout = 0
-			if killed, _ := fault.Run(func() error { _, err := f.rotate(rt, f.request(0)); return err }); !killed {
-				t.Fatalf("%s: the run was not killed", what)
-			}
-			acct.Fail, acct.FailAfter = nil, nil
-			rt = f.rotator(refusing{acct})
-			rt.VerifyTimeout = 0
-			if _, err := f.rotate(rt, f.request(0)); err == nil || !strings.Contains(err.Error(), "rolled back") {
-				t.Fatalf("%s: the second run: want a rollback, got %v\n%s", what, err, f.out.String())
-			}
-			f.checkRolledBack(before, what)
+	steps := count.Steps()
+	t.Logf("%d steps, each killed: %v", len(steps), steps)
+	for n := 1; n <= len(steps); n++ {
+		what := fmt.Sprintf("kill at step %d (%s)", n, steps[n-1])
+		f, acct := newFakeFixture(t)
+		before, _ := os.ReadFile(f.creds)
+		kill := &fault.Script{N: n, Kill: true}
+		acct.Fail, acct.FailAfter = kill.Step, kill.After
+		fault.Set(t, kill.Step)
+		rt := f.rotator(refusing{acct})
+		rt.VerifyTimeout = 0
+		if killed, _ := fault.Run(func() error { _, err := f.rotate(rt, f.request(0)); return err }); !killed {
+			t.Fatalf("%s: the run was not killed", what)
 		}
+		fault.Set(t, nil)
+		acct.Fail, acct.FailAfter = nil, nil
+		rt = f.rotator(refusing{acct})
+		rt.VerifyTimeout = 0
+		if _, err := f.rotate(rt, f.request(0)); err == nil || !strings.Contains(err.Error(), "rolled back") {
+			t.Fatalf("%s: the second run: want a rollback, got %v\n%s", what, err, f.out.String())
+		}
+		f.checkRolledBack(before, what)
 	}
 }

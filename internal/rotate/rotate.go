@@ -99,7 +99,8 @@ type Rotator struct {
 	VerifyTimeout time.Duration // how long IAM propagation may take before the new key works; then the rotation rolls back
 	VerifyEvery   time.Duration // the first wait between verification attempts (doubles, at most 5 s)
 
-	done []delivered // the targets this run delivered to, and how to restore each
+	done  []delivered // the targets this run delivered to, and how to restore each
+	fresh string      // the key this run created: no earlier run can have written it anywhere
 }
 
 // Request is one rotation to start (or resume).
@@ -135,7 +136,7 @@ func (rt *Rotator) Rotate(ctx context.Context, req Request) (*Rotation, error) {
 		return nil, fmt.Errorf("lock rotation of %s: %w", req.User, err)
 	}
 	defer unlock()
-	rt.done = nil
+	rt.done, rt.fresh = nil, ""
 	j := journal{rt.DB}
 	open, err := j.open(ctx, req.Account, req.User)
 	if err != nil {
@@ -371,6 +372,7 @@ func (rt *Rotator) create(ctx context.Context, r *Rotation) error {
 		}
 		return err
 	}
+	rt.fresh = key.ID
 	rt.say("created key %s for %s (journaled)", key.ID, r.User)
 	return nil
 }
