@@ -93,20 +93,25 @@ func (idempotent) ID() string { return "awstest.Idempotent" }
 func (m idempotent) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 	middleware.InitializeOutput, middleware.Metadata, error,
 ) {
+	newKey, _ := in.Parameters.(*iam.CreateAccessKeyInput)
 	var keysBefore []string
-	if p, ok := in.Parameters.(*iam.CreateAccessKeyInput); ok {
-		var err error
-		if keysBefore, err = m.accessKeys(ctx, p.UserName); err != nil {
-			return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("list access keys before creating one: %w", err)
-		}
+	var listErr error
+	if newKey != nil {
+		// Listed before, so the keys a lost attempt makes can be told
+		// from the user's own; a list that fails leaves the create as it is
+		// (its own error, if any, is the one to see).
+		keysBefore, listErr = m.accessKeys(ctx, newKey.UserName)
 	}
 	out, md, err := next.HandleInitialize(ctx, in)
 	if attempts, _ := retry.GetAttemptResults(md); len(attempts.Results) < 2 {
 		return out, md, err
 	}
-	if p, ok := in.Parameters.(*iam.CreateAccessKeyInput); ok && err == nil {
+	if newKey != nil {
+		if err != nil || listErr != nil {
+			return out, md, err
+		}
 		made := aws.ToString(out.Result.(*iam.CreateAccessKeyOutput).AccessKey.AccessKeyId)
-		return out, md, m.dropStrayKeys(ctx, p.UserName, append(keysBefore, made))
+		return out, md, m.dropStrayKeys(ctx, newKey.UserName, append(keysBefore, made))
 	}
 	code, read := m.existing(in.Parameters)
 	var api smithy.APIError
