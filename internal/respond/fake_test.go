@@ -218,8 +218,8 @@ func TestReplaceRotateRefusesContainsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := f.responder()
-	r.Rotator = &rotate.Rotator{IAM: f.acct, DB: f.db, Targets: rotate.Targets(target.Env{}, nil), Out: io.Discard,
-		Confirm: func(string) bool { return true }, Now: time.Now}
+	r.Rotator = respond.QuietDryRuns{Rotator: &rotate.Rotator{IAM: f.acct, DB: f.db, Targets: rotate.Targets(target.Env{}, nil), Out: io.Discard,
+		Confirm: func(string) bool { return true }, Now: time.Now}}
 	req := f.request()
 	req.ReplaceTo = []string{"envfile:" + filepath.Join(t.TempDir(), "app.env")}
 	rep, err := r.Run(ctx, req)
@@ -232,5 +232,26 @@ func TestReplaceRotateRefusesContainsNothing(t *testing.T) {
 	keys, err := f.acct.ListKeys(ctx, "deploy")
 	if err != nil || len(keys) != 2 || !slices.ContainsFunc(keys, func(k rotate.AccessKey) bool { return k.ID == second.ID }) {
 		t.Errorf("keys %+v (%v), want the two keys deploy had", keys, err)
+	}
+}
+
+// TestReplaceChecksQuietlyThenRotates: through QuietDryRuns, the check
+// before containment prints none of rotate's plan (which says "nothing is
+// changed"), and the replacement itself is made and said as before.
+func TestReplaceChecksQuietlyThenRotates(t *testing.T) {
+	f := newIncident(t)
+	var out strings.Builder
+	r := f.responder()
+	r.Rotator = respond.QuietDryRuns{Rotator: &rotate.Rotator{IAM: f.acct, DB: f.db, Targets: rotate.Targets(target.Env{}, nil), Out: &out,
+		Confirm: func(string) bool { return false }, Now: time.Now, VerifyTimeout: 5 * time.Second, VerifyEvery: 10 * time.Millisecond}}
+	env := filepath.Join(t.TempDir(), "app.env")
+	req := f.request()
+	req.ReplaceTo = []string{"envfile:" + env}
+	rep, err := r.Run(context.Background(), req)
+	if err != nil || rep.Replacement == "" {
+		t.Fatalf("Run: %v, replacement %q", err, rep.Replacement)
+	}
+	if strings.Contains(out.String(), "dry run") || !strings.Contains(out.String(), "created key "+rep.Replacement) {
+		t.Errorf("rotate's lines:\n%s\nwant no dry-run plan, and the key created", out.String())
 	}
 }

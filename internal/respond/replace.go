@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -71,6 +72,22 @@ func exposedKey(rep *Report) string {
 func replacement(req Request, rep *Report, dryRun bool) rotate.Request {
 	return rotate.Request{Account: rep.AccountID, User: rep.Owner.User, OldKeyID: exposedKey(rep),
 		Targets: req.ReplaceTo, Grace: ReplaceGrace, DryRun: dryRun}
+}
+
+// QuietDryRuns is rotate's Rotator as a Responder's: its dry runs (the
+// check of the replacement before containment) print nothing, so the plan
+// of a rotation is not shown, as "nothing is changed", just before the
+// response changes things.
+type QuietDryRuns struct{ *rotate.Rotator }
+
+// Rotate runs req, a dry run with rotate's progress lines discarded.
+func (q QuietDryRuns) Rotate(ctx context.Context, req rotate.Request) (*rotate.Rotation, error) {
+	if !req.DryRun {
+		return q.Rotator.Rotate(ctx, req)
+	}
+	quiet := *q.Rotator
+	quiet.Out = io.Discard
+	return quiet.Rotate(ctx, req)
 }
 
 // RunAll responds to each key in turn and hands each report to report as
