@@ -15,8 +15,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
@@ -26,7 +33,7 @@ import (
 // client never hears of it; without, the request never reaches moto. The
 // SDK then retries.
 type lossy struct {
-	op      string // IAM's Action or the part of X-Amz-Target after the dot
+	op      string // the query Action, the X-Amz-Target's last part, or "METHOD /path"
 	forward bool
 	mu      sync.Mutex
 	lost    int
@@ -40,9 +47,10 @@ func (l *lossy) start(t *testing.T, s *MotoServer) aws.Config {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		form, _ := url.ParseQuery(string(body))
-		_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+		target := r.Header.Get("X-Amz-Target")
+		op := target[strings.LastIndex(target, ".")+1:]
 		l.mu.Lock()
-		lose := (form.Get("Action") == l.op || op == l.op) && l.lost == 0
+		lose := (form.Get("Action") == l.op || op == l.op || r.Method+" "+r.URL.Path == l.op) && l.lost == 0
 		if lose {
 			l.lost++
 		}
@@ -212,4 +220,94 @@ func (s *MotoServer) plainConfig(t *testing.T) aws.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// TestFixtureEveryCreateRetriedAfterMotoDidItSucceeds: each create Fixture
+// knows, its answer lost once after moto did it, succeeds with an output
+// read back from what exists.
+func TestFixtureEveryCreateRetriedAfterMotoDidItSucceeds(t *testing.T) {
+	ctx := context.Background()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	for _, tc := range []struct {
+		op     string
+		before func(cfg aws.Config) error // with a plain client straight to moto
+		create func(cfg aws.Config) (string, error)
+	}{
+		{op: "CreateRole", create: func(cfg aws.Config) (string, error) {
+			out, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(trust)})
+			return ifOK(err, func() string { return aws.ToString(out.Role.Arn) })
+		}},
+		{op: "CreateGroup", create: func(cfg aws.Config) (string, error) {
+			out, err := iam.NewFromConfig(cfg).CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")})
+			return ifOK(err, func() string { return aws.ToString(out.Group.Arn) })
+		}},
+		{op: "CreatePolicy", create: func(cfg aws.Config) (string, error) {
+			out, err := iam.NewFromConfig(cfg).CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(AdminPolicy)})
+			return ifOK(err, func() string { return aws.ToString(out.Policy.Arn) })
+		}},
+		{op: "CreateInstanceProfile", create: func(cfg aws.Config) (string, error) {
+			out, err := iam.NewFromConfig(cfg).CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("ip")})
+			return ifOK(err, func() string { return aws.ToString(out.InstanceProfile.Arn) })
+		}},
+		{op: "CreateLoginProfile",
+			before: func(cfg aws.Config) error {
+				_, err := iam.NewFromConfig(cfg).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")})
+				return err
+			},
+			create: func(cfg aws.Config) (string, error) {
+				out, err := iam.NewFromConfig(cfg).CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("Correct-Horse-9-Battery")})
+				return ifOK(err, func() string { return aws.ToString(out.LoginProfile.UserName) })
+			}},
+		{op: "CreateSecret", create: func(cfg aws.Config) (string, error) {
+			out, err := secretsmanager.NewFromConfig(cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("v")})
+			return ifOK(err, func() string { return aws.ToString(out.ARN) })
+		}},
+		{op: "CreateTable", create: func(cfg aws.Config) (string, error) {
+			out, err := dynamodb.NewFromConfig(cfg).CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("t"),
+				AttributeDefinitions: []dbtypes.AttributeDefinition{{AttributeName: aws.String("k"), AttributeType: dbtypes.ScalarAttributeTypeS}},
+				KeySchema:            []dbtypes.KeySchemaElement{{AttributeName: aws.String("k"), KeyType: dbtypes.KeyTypeHash}},
+				BillingMode:          dbtypes.BillingModePayPerRequest})
+			return ifOK(err, func() string { return aws.ToString(out.TableDescription.TableArn) })
+		}},
+		{op: "CreateOrganization", create: func(cfg aws.Config) (string, error) {
+			out, err := organizations.NewFromConfig(cfg).CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll})
+			return ifOK(err, func() string { return aws.ToString(out.Organization.Arn) })
+		}},
+		{op: "CreateTrail",
+			before: func(cfg aws.Config) error {
+				_, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("logs")})
+				return err
+			},
+			create: func(cfg aws.Config) (string, error) {
+				out, err := cloudtrail.NewFromConfig(cfg).CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("trail"), S3BucketName: aws.String("logs")})
+				return ifOK(err, func() string { return aws.ToString(out.TrailARN) })
+			}},
+		{op: "PUT /bucket", create: func(cfg aws.Config) (string, error) {
+			out, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bucket")})
+			return ifOK(err, func() string { return aws.ToString(out.Location) })
+		}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			s := Moto(t)
+			if tc.before != nil {
+				if err := tc.before(s.plainConfig(t)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l := &lossy{op: tc.op, forward: true}
+			got, err := tc.create(Fixture(l.start(t, s)))
+			l.check(t)
+			if err != nil || got == "" {
+				t.Fatalf("%s through Fixture, answer lost once: %q, %v", tc.op, got, err)
+			}
+		})
+	}
+}
+
+// ifOK is what name gives when err is nil.
+func ifOK(err error, name func() string) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	return name(), nil
 }
