@@ -39,7 +39,7 @@ func (s *MotoServer) CreateUserKey(t testing.TB, name string, policies ...string
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(s.URL) })
+	client := iam.NewFromConfig(Fixture(cfg), func(o *iam.Options) { o.BaseEndpoint = aws.String(s.URL) })
 	user, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
 	if err != nil {
 		t.Fatalf("create user %s in moto: %v", name, err)

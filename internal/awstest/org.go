@@ -27,7 +27,7 @@ func (s *MotoServer) NewOrganization(t testing.TB) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	org := organizations.NewFromConfig(cfg)
+	org := organizations.NewFromConfig(Fixture(cfg))
 	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
 		t.Fatalf("create organization: %v", err)
 	}

@@ -54,7 +54,7 @@ func TestAuditFlagsReachTheReaderAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := ec2.NewFromConfig(cfg)
+	client := ec2.NewFromConfig(awstest.Fixture(cfg))
 	images, err := client.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}})
 	if err != nil || len(images.Images) == 0 {
 		t.Fatalf("moto lists no amazon images: %v", err)

@@ -22,6 +22,9 @@ aws_access_key_id and aws_secret_access_key lines with
   credential_process = /path/to/keywarden creds process PROFILE
 Every other byte of the file is unchanged, and the key is read back from the store before the
 plaintext lines are removed. --keep-plaintext keeps them (the SDK then still prefers them).
+Before anything changes, every file to rewrite is tried for writing and the store is read with
+its passphrase; a failure after the first change puts every file back byte for byte and the
+store's entries as they were.
 
 The profile then gets short-term credentials (sts get-session-token, cached encrypted until
 shortly before they expire). Credentials from GetSessionToken cannot call IAM without MFA:

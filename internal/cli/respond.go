@@ -130,10 +130,10 @@ func runRespond(ctx context.Context, deps Deps, opts respondOptions, keys []stri
 		}
 		r.Events = src
 	}
-	r.Rotator = &rotate.Rotator{IAM: rotateaws.New(cfg), DB: r.DB, Out: deps.Stderr, Now: deps.Now,
+	r.Rotator = respond.QuietDryRuns{Rotator: &rotate.Rotator{IAM: rotateaws.New(cfg), DB: r.DB, Out: deps.Stderr, Now: deps.Now,
 		Confirm:       func(string) bool { return false },
 		Targets:       rotate.Targets(target.Env{Kinds: targetaws.Kinds(cfg), Stderr: deps.Stderr}, nil),
-		VerifyTimeout: 2 * time.Minute, VerifyEvery: time.Second}
+		VerifyTimeout: 2 * time.Minute, VerifyEvery: time.Second}}
 	req := opts.req
 	req.Since = opts.since.d
 	gaps := 0

@@ -44,7 +44,7 @@ func newDrill(t *testing.T) *drill {
 	if err != nil {
 		t.Fatal(err)
 	}
-	as := iam.NewFromConfig(cfg)
+	as := iam.NewFromConfig(awstest.Fixture(cfg))
 	if _, err := as.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("backdoor")}); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func (d *drill) uploadLogs(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	client := s3.NewFromConfig(awstest.Fixture(cfg), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail")}); err != nil {
 		t.Fatal(err)
 	}

@@ -170,7 +170,7 @@ func cmdIAMShow(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: iamshow USER")
 	}
-	ctx, client, user := context.Background(), iam.NewFromConfig(motoConfig(ts)), aws.String(args[0])
+	ctx, client, user := context.Background(), iam.NewFromConfig(awstest.Fixture(motoConfig(ts))), aws.String(args[0])
 	keys, err := client.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: user})
 	ts.Check(err)
 	slices.SortFunc(keys.AccessKeyMetadata, func(a, b iamtypes.AccessKeyMetadata) int {
@@ -200,7 +200,7 @@ func cmdIAMConsole(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: iamconsole USER")
 	}
-	_, err := iam.NewFromConfig(motoConfig(ts)).CreateLoginProfile(context.Background(), &iam.CreateLoginProfileInput{
+	_, err := iam.NewFromConfig(awstest.Fixture(motoConfig(ts))).CreateLoginProfile(context.Background(), &iam.CreateLoginProfileInput{
 		UserName: aws.String(args[0]), Password: aws.String("Script-" + args[0] + "-pw1!")})
 	ts.Check(err)
 }
@@ -214,7 +214,7 @@ func cmdS3Put(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(args[0], "s3://"), "/")
 	ctx := context.Background()
-	client := s3.NewFromConfig(motoConfig(ts), func(o *s3.Options) { o.UsePathStyle = true })
+	client := s3.NewFromConfig(awstest.Fixture(motoConfig(ts)), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
 		ts.Check(err)
@@ -236,7 +236,7 @@ func cmdDynamoTable(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: dynamotable NAME")
 	}
 	ctx := context.Background()
-	ts.Check(watchaws.CreateDynamoStoreTable(ctx, dynamodb.NewFromConfig(motoConfig(ts)), args[0]))
+	ts.Check(watchaws.CreateDynamoStoreTable(ctx, dynamodb.NewFromConfig(awstest.Fixture(motoConfig(ts))), args[0]))
 }
 
 // cmdCTLookup serves the records of a CloudTrail log file ({"Records":[...]})

@@ -90,7 +90,7 @@ func motoBackend(t *testing.T, sts bool) backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := awsx.IAM(cfg)
+	client := awsx.IAM(awstest.Fixture(cfg))
 	ctx := context.Background()
 	return backend{rotate: rotateaws.New(cfg), respond: respondaws.New(cfg),
 		createUser: func(t *testing.T, name string) {

@@ -27,7 +27,7 @@ func TestExpireGivesWhatOnlyGrowsALifetime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := dynamodb.NewFromConfig(cfg)
+	db := dynamodb.NewFromConfig(awstest.Fixture(cfg))
 	if err := watchaws.CreateDynamoStoreTable(ctx, db, "state"); err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	client := s3.NewFromConfig(awstest.Fixture(cfg), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatalf("create bucket: %v", err)
 	}
@@ -115,7 +115,7 @@ func newFixture(t testing.TB) *fixture {
 		f.logs[key] = recordIDs(t, records)
 	}
 	put(t, client, digestKey, gzipped(t, `{"awsAccountId":"143434273843"}`))
-	db := dynamodb.NewFromConfig(cfg)
+	db := dynamodb.NewFromConfig(awstest.Fixture(cfg))
 	if err := watchaws.CreateDynamoStoreTable(context.Background(), db, "keywarden-state"); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -283,5 +284,56 @@ func undoAll(t *testing.T, db *state.DB, r *respond.Responder) {
 		if _, err := r.Undo(context.Background(), recs[i].ID); err != nil {
 			t.Fatalf("undo %s: %v", recs[i].ID, err)
 		}
+	}
+}
+
+// TestReplaceRotateRefusesContainsNothing runs respond's replace through
+// rotate's own Rotator: when rotate's checks refuse the replacement (here,
+// a second active key leaves no room for a new one), the response stops
+// before its first change: the exposed key stays active, nothing is
+// journaled, no key is created.
+func TestReplaceRotateRefusesContainsNothing(t *testing.T) {
+	f := newIncident(t)
+	ctx := context.Background()
+	second, _, err := f.acct.CreateKey(ctx, "deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.responder()
+	r.Rotator = respond.QuietDryRuns{Rotator: &rotate.Rotator{IAM: f.acct, DB: f.db, Targets: rotate.Targets(target.Env{}, nil), Out: io.Discard,
+		Confirm: func(string) bool { return true }, Now: time.Now}}
+	req := f.request()
+	req.ReplaceTo = []string{"envfile:" + filepath.Join(t.TempDir(), "app.env")}
+	rep, err := r.Run(ctx, req)
+	if err == nil || !strings.Contains(err.Error(), "two active keys") || !strings.Contains(err.Error(), "nothing was contained") {
+		t.Fatalf("err = %v, want rotate's refusal and that nothing was contained", err)
+	}
+	if active, revoked, q := f.contained(t); !active || revoked || q || rep.Incident != "" {
+		t.Errorf("a refused replacement changed the account: active=%v revoked=%v quarantined=%v incident %q", active, revoked, q, rep.Incident)
+	}
+	keys, err := f.acct.ListKeys(ctx, "deploy")
+	if err != nil || len(keys) != 2 || !slices.ContainsFunc(keys, func(k rotate.AccessKey) bool { return k.ID == second.ID }) {
+		t.Errorf("keys %+v (%v), want the two keys deploy had", keys, err)
+	}
+}
+
+// TestReplaceChecksQuietlyThenRotates: through QuietDryRuns, the check
+// before containment prints none of rotate's plan (which says "nothing is
+// changed"), and the replacement itself is made and said as before.
+func TestReplaceChecksQuietlyThenRotates(t *testing.T) {
+	f := newIncident(t)
+	var out strings.Builder
+	r := f.responder()
+	r.Rotator = respond.QuietDryRuns{Rotator: &rotate.Rotator{IAM: f.acct, DB: f.db, Targets: rotate.Targets(target.Env{}, nil), Out: &out,
+		Confirm: func(string) bool { return false }, Now: time.Now, VerifyTimeout: 5 * time.Second, VerifyEvery: 10 * time.Millisecond}}
+	env := filepath.Join(t.TempDir(), "app.env")
+	req := f.request()
+	req.ReplaceTo = []string{"envfile:" + env}
+	rep, err := r.Run(context.Background(), req)
+	if err != nil || rep.Replacement == "" {
+		t.Fatalf("Run: %v, replacement %q", err, rep.Replacement)
+	}
+	if strings.Contains(out.String(), "dry run") || !strings.Contains(out.String(), "created key "+rep.Replacement) {
+		t.Errorf("rotate's lines:\n%s\nwant no dry-run plan, and the key created", out.String())
 	}
 }

@@ -45,13 +45,22 @@ func (o *ownerIAM) AttachQuarantine(context.Context, string) error             {
 func (o *ownerIAM) DetachQuarantine(context.Context, string) error             { return nil }
 func (o *ownerIAM) DisableConsole(context.Context, string) (bool, error)       { return false, nil }
 
-// rotations records the rotations asked of it and answers with a new key.
+// rotations records the rotations asked of it and answers with a new key;
+// a dry run (rotate's checks) is recorded in checked, and fails with
+// checkErr.
 type rotations struct {
-	asked []rotate.Request
-	err   error
+	asked, checked []rotate.Request
+	err, checkErr  error
 }
 
 func (r *rotations) Rotate(_ context.Context, req rotate.Request) (*rotate.Rotation, error) {
+	if req.DryRun {
+		r.checked = append(r.checked, req)
+		if r.checkErr != nil {
+			return nil, r.checkErr
+		}
+		return &rotate.Rotation{}, nil
+	}
 	r.asked = append(r.asked, req)
 	if r.err != nil {
 		return nil, r.err
@@ -97,6 +106,36 @@ func TestRunReplacesTheExposedKeyWithAGrace(t *testing.T) {
 	if _, err := r.Run(ctx, Request{KeyID: key, Apply: true, ReplaceTo: []string{"envfile:app.env"}}); err == nil ||
 		err.Error() != "replace "+key+": target unreachable" {
 		t.Errorf("a failed replacement: %v", err)
+	}
+}
+
+// TestRunChecksTheReplacementBeforeTheFirstChange: a replacement rotate's
+// checks refuse (a target this user cannot write, no room for a key) stops
+// the response before anything is contained or journaled, with or without
+// --apply, and says that nothing changed.
+func TestRunChecksTheReplacementBeforeTheFirstChange(t *testing.T) {
+	key := awstest.FakeKeyID("exposed", 123456789012)
+	r, rot := testResponder(t, key)
+	rot.checkErr = errors.New("target envfile:/ro/app.env: /ro/app.env is not writable by this user")
+	ctx := context.Background()
+	for _, apply := range []bool{false, true} {
+		rep, err := r.Run(ctx, Request{KeyID: key, Apply: apply, ReplaceTo: []string{"envfile:/ro/app.env"}})
+		want := "replace " + key + ": target envfile:/ro/app.env: /ro/app.env is not writable by this user" +
+			"; nothing was contained: fix it, or run without --replace-to to contain at once"
+		if err == nil || err.Error() != want {
+			t.Fatalf("apply %v: err = %v\nwant %s", apply, err, want)
+		}
+		if !r.IAM.(*ownerIAM).active[key] || rep.Applied || rep.Incident != "" || len(rep.Journal) != 0 || len(rot.asked) != 0 {
+			t.Errorf("apply %v: a refused replacement changed something: active %v, applied %v, incident %q, rotations %v",
+				apply, r.IAM.(*ownerIAM).active[key], rep.Applied, rep.Incident, rot.asked)
+		}
+		if st, ok := stepOf(rep.Steps, "replace"); !ok || st.Status != StepFailed {
+			t.Errorf("apply %v: replace step %+v, want failed", apply, st)
+		}
+	}
+	if len(rot.checked) != 2 || !equalRotation(rot.checked[0], rotate.Request{Account: "123456789012", User: "deploy", OldKeyID: key,
+		Targets: []string{"envfile:/ro/app.env"}, Grace: ReplaceGrace}) {
+		t.Errorf("checks asked %+v, want one dry run of the replacement per response", rot.checked)
 	}
 }
 

@@ -153,6 +153,9 @@ func (r *Responder) Run(ctx context.Context, req Request) (*Report, error) {
 		rep.step("contain", StepSkipped, "not planned: the key's owner is unknown")
 		return rep, err
 	}
+	if err := r.checkReplace(ctx, req, rep); err != nil {
+		return rep, err
+	}
 	rep.Actions = r.plan(req, rep)
 	if !req.Apply {
 		rep.step("contain", StepPlanned, "%s planned, nothing changed: run again with --apply", english.Count(len(pending(rep.Actions)), "change"))

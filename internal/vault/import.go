@@ -101,9 +101,15 @@ type Importer struct {
 	KeepPlaintext, NoSession bool
 	Now                      func() time.Time
 	Out, Err                 io.Writer
+
+	writable func(path string) error // checkWritable; tests replace it (as root every file is writable)
 }
 
 // Run imports the profiles req names (PlanImport), once Confirm agrees.
+// Every precondition is checked before the first change: the keys' shape
+// (PlanImport), every file to rewrite writable, then the store readable
+// with its passphrase. A failure after the first change puts back what the
+// import changed: the files byte for byte, the store's entries.
 func (im Importer) Run(ctx context.Context, req ImportRequest) error {
 	creds, config, err := im.Files.Load()
 	if err != nil {
@@ -120,6 +126,9 @@ func (im Importer) Run(ctx context.Context, req ImportRequest) error {
 		fmt.Fprintln(im.Out, "nothing to import")
 		return nil
 	}
+	if err := im.checkFiles(plan); err != nil {
+		return err
+	}
 	for _, k := range plan.Keys {
 		fmt.Fprintf(im.Out, "will import profile %s (%s) from %s\n", k.Profile, k.Key.ID, k.Path)
 	}
@@ -134,10 +143,17 @@ func (im Importer) Run(ctx context.Context, req ImportRequest) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range plan.Keys {
-		if err := im.importKey(ctx, store, command, k); err != nil {
-			return fmt.Errorf("import profile %s: %w", k.Profile, err)
+	if _, err := store.List(); err != nil { // the passphrase, a store that reads back
+		return fmt.Errorf("%w (checked before any change: nothing was changed)", err)
+	}
+	var undo importUndo
+	if err := im.importAll(ctx, store, command, plan, &undo); err != nil {
+		if uerr := undo.run(store); uerr != nil {
+			return fmt.Errorf("%w; putting back failed too: %v", err, uerr)
 		}
+		return fmt.Errorf("%w; every change of this import was put back", err)
+	}
+	for _, k := range plan.Keys {
 		fmt.Fprintf(im.Out, "imported %s (%s) into %s\n", k.Profile, k.Key.ID, store.Path())
 	}
 	if creds, _, err := im.Files.Load(); err == nil {
@@ -149,18 +165,59 @@ func (im Importer) Run(ctx context.Context, req ImportRequest) error {
 	return nil
 }
 
-// importKey stores k, reads it back, then edits its file: the plaintext
-// goes only once the store is known to hold the key, and the
-// credential_process line takes the place of the first key line.
-func (im Importer) importKey(ctx context.Context, store *Store, command string, k ProfileKey) error {
+// checkFiles checks that this user can rewrite every file the plan edits.
+func (im Importer) checkFiles(plan ImportPlan) error {
+	writable := im.writable
+	if writable == nil {
+		writable = checkWritable
+	}
+	for _, k := range plan.Keys {
+		if err := writable(k.Path); err != nil {
+			return fmt.Errorf("profile %s: %w (checked before any change: nothing was changed)", k.Profile, err)
+		}
+	}
+	return nil
+}
+
+// importAll stores every key and reads each back, then edits the files:
+// the plaintext goes only once the store is known to hold every key. Each
+// change is recorded in undo before it is made.
+func (im Importer) importAll(ctx context.Context, store *Store, command string, plan ImportPlan, undo *importUndo) error {
+	for _, k := range plan.Keys {
+		if err := im.storeKey(store, k, undo); err != nil {
+			return fmt.Errorf("import profile %s: %w", k.Profile, err)
+		}
+	}
+	for _, k := range plan.Keys {
+		if err := undo.keepFile(k.Path); err != nil {
+			return fmt.Errorf("import profile %s: %w", k.Profile, err)
+		}
+		if err := im.editFile(ctx, command, k); err != nil {
+			return fmt.Errorf("import profile %s: %w", k.Profile, err)
+		}
+	}
+	return nil
+}
+
+// storeKey puts k in the store and reads it back.
+func (im Importer) storeKey(store *Store, k ProfileKey, undo *importUndo) error {
 	entry := Entry{AccessKeyID: k.Key.ID, SecretAccessKey: k.Key.Secret, ImportedFrom: k.Path, ImportedAt: im.Now().UTC()}
+	if err := undo.keepEntry(store, k.Profile); err != nil {
+		return err
+	}
 	if err := store.Put(k.Profile, entry); err != nil {
 		return err
 	}
 	back, err := store.Get(k.Profile)
 	if err != nil || back.AccessKeyID != entry.AccessKeyID || back.SecretAccessKey.Reveal() != entry.SecretAccessKey.Reveal() {
-		return fmt.Errorf("the store did not give the key back (%v): the file was left as it was", err)
+		return fmt.Errorf("the store did not give the key back (%v)", err)
 	}
+	return nil
+}
+
+// editFile points k's profile at credential_process: the line takes the
+// place of the first key line, and the key lines go (unless KeepPlaintext).
+func (im Importer) editFile(ctx context.Context, command string, k ProfileKey) error {
 	line := processLine(command, k.Profile, im.NoSession)
 	return im.Files.Edit(ctx, k.Kind, func(f *awsfile.File) error {
 		if err := f.SetBefore(k.Profile, "credential_process", line, "aws_access_key_id", "aws_secret_access_key"); err != nil {

@@ -54,7 +54,7 @@ func (f *embeddedFixture) must(_ any, err error) {
 func (f *embeddedFixture) lambdaFunction(name string, env map[string]string) {
 	f.t.Helper()
 	ctx := context.Background()
-	role, err := iam.NewFromConfig(f.cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name + "-role"),
+	role, err := iam.NewFromConfig(awstest.Fixture(f.cfg)).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name + "-role"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	f.must(role, err)
 	var zipped bytes.Buffer
@@ -63,7 +63,7 @@ func (f *embeddedFixture) lambdaFunction(name string, env map[string]string) {
 	f.must(w, err)
 	f.must(w.Write([]byte("def handler(event, context):\n    return 1\n")))
 	f.must(nil, zw.Close())
-	f.must(lambda.NewFromConfig(f.cfg).CreateFunction(ctx, &lambda.CreateFunctionInput{
+	f.must(lambda.NewFromConfig(awstest.Fixture(f.cfg)).CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Role: role.Role.Arn, Runtime: lambdatypes.RuntimePython312,
 		Handler: aws.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: zipped.Bytes()},
 		Environment: &lambdatypes.Environment{Variables: env},
@@ -73,7 +73,7 @@ func (f *embeddedFixture) lambdaFunction(name string, env map[string]string) {
 func (f *embeddedFixture) instance(userData []byte) string {
 	f.t.Helper()
 	ctx := context.Background()
-	client := ec2.NewFromConfig(f.cfg)
+	client := ec2.NewFromConfig(awstest.Fixture(f.cfg))
 	images, err := client.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}})
 	f.must(images, err)
 	if len(images.Images) == 0 {
@@ -126,7 +126,7 @@ func TestReadAccountFindsEmbeddedKeys(t *testing.T) {
 	zipped := f.instance(gzipped(t, fmt.Appendf(nil, "#cloud-config\nwrite_files:\n- content: |\n    [default]\n    aws_access_key_id = %s\n    aws_secret_access_key = %s\n",
 		f.id("gzip"), awstest.FakeSecret("gzip"))))
 	f.instance([]byte("#!/bin/sh\necho hello\n"))
-	td, err := ecs.NewFromConfig(cfg).RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+	td, err := ecs.NewFromConfig(awstest.Fixture(cfg)).RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("web"),
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{
 			Name: aws.String("app"), Image: aws.String("nginx"), Memory: aws.Int32(128),
@@ -137,7 +137,7 @@ func TestReadAccountFindsEmbeddedKeys(t *testing.T) {
 		}},
 	})
 	f.must(td, err)
-	ssmc := ssm.NewFromConfig(cfg)
+	ssmc := ssm.NewFromConfig(awstest.Fixture(cfg))
 	f.must(ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/legacy-key"), Type: ssmtypes.ParameterTypeString,
 		Value: aws.String(f.id("ssm") + ":" + awstest.FakeSecret("ssm"))}))
 	f.must(ssmc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/secure-key"), Type: ssmtypes.ParameterTypeSecureString,

@@ -36,7 +36,7 @@ func TestReadAccountGolden(t *testing.T) {
 	awstest.MotoWithManagedPolicies(t)
 	cfg := loadConfig(t)
 	ctx := context.Background()
-	a := &awstest.IAMAccount{T: t, IAM: iam.NewFromConfig(cfg)}
+	a := &awstest.IAMAccount{T: t, IAM: iam.NewFromConfig(awstest.Fixture(cfg))}
 	keys := map[string]string{} // moto's key id -> stand-in label
 	key := func(user string, status iamtypes.StatusType) { keys[a.Key(user, status)] = user + "/" + string(status) }
 
@@ -72,7 +72,7 @@ func TestReadAccountGolden(t *testing.T) {
 		"AWS_ACCESS_KEY_ID": e.id("lambda"), "AWS_SECRET_ACCESS_KEY": awstest.FakeSecret("lambda"), "STAGE": "prod"})
 	e.instance(gzipped(t, fmt.Appendf(nil, "#cloud-config\nwrite_files:\n- content: |\n    aws_access_key_id = %s\n    aws_secret_access_key = %s\n",
 		e.id("gzip"), awstest.FakeSecret("gzip"))))
-	e.must(ecs.NewFromConfig(cfg).RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+	e.must(ecs.NewFromConfig(awstest.Fixture(cfg)).RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("web"),
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{
 			Name: aws.String("app"), Image: aws.String("nginx"), Memory: aws.Int32(128),
@@ -82,9 +82,9 @@ func TestReadAccountGolden(t *testing.T) {
 			},
 		}},
 	}))
-	e.must(ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/legacy-key"),
+	e.must(ssm.NewFromConfig(awstest.Fixture(cfg)).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/legacy-key"),
 		Type: ssmtypes.ParameterTypeString, Value: aws.String(e.id("ssm") + ":" + awstest.FakeSecret("ssm"))}))
-	e.must(ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/lone-secret"),
+	e.must(ssm.NewFromConfig(awstest.Fixture(cfg)).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/lone-secret"),
 		Type: ssmtypes.ParameterTypeString, Value: aws.String("aws_secret_access_key = " + awstest.FakeSecret("lone"))}))
 
 	inv, _ := readAccountIn(t, cfg, auditaws.Options{Regions: []string{cfg.Region}})

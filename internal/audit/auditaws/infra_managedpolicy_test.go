@@ -25,7 +25,7 @@ import (
 func TestReadAccountJudgesAWSManagedPolicies(t *testing.T) {
 	awstest.MotoWithManagedPolicies(t)
 	cfg := loadConfig(t)
-	a := &awstest.IAMAccount{T: t, IAM: iam.NewFromConfig(cfg)}
+	a := &awstest.IAMAccount{T: t, IAM: iam.NewFromConfig(awstest.Fixture(cfg))}
 	ctx := context.Background()
 	const (
 		adminARN    = "arn:aws:iam::aws:policy/AdministratorAccess"

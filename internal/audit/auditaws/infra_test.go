@@ -36,7 +36,7 @@ func newInfra(t *testing.T) *infra {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &infra{t: t, cfg: cfg, ct: cloudtrail.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg)}
+	return &infra{t: t, cfg: cfg, ct: cloudtrail.NewFromConfig(awstest.Fixture(cfg)), ec2: ec2.NewFromConfig(awstest.Fixture(cfg)), iam: iam.NewFromConfig(awstest.Fixture(cfg))}
 }
 
 func (f *infra) must(_ any, err error) {
@@ -51,7 +51,7 @@ func (f *infra) trail(name string, multiRegion, logging bool) string {
 	f.t.Helper()
 	ctx := context.Background()
 	bucket := "trail-logs-" + name
-	s3c := s3.NewFromConfig(f.cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	s3c := s3.NewFromConfig(awstest.Fixture(f.cfg), func(o *s3.Options) { o.UsePathStyle = true })
 	f.must(s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}))
 	out, err := f.ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{
 		Name: aws.String(name), S3BucketName: aws.String(bucket), IsMultiRegionTrail: aws.Bool(multiRegion)})

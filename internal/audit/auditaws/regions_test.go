@@ -49,7 +49,7 @@ func regionalFixture(t *testing.T, cfg aws.Config, ids map[string]string, region
 		f := &embeddedFixture{t: t, cfg: inRegion(cfg, region), ids: ids}
 		f.lambdaFunction("fn-"+region, map[string]string{
 			"AWS_ACCESS_KEY_ID": f.id("lambda-" + region), "AWS_SECRET_ACCESS_KEY": awstest.FakeSecret("lambda-" + region)})
-		f.must(ssm.NewFromConfig(f.cfg).PutParameter(context.Background(), &ssm.PutParameterInput{
+		f.must(ssm.NewFromConfig(awstest.Fixture(f.cfg)).PutParameter(context.Background(), &ssm.PutParameterInput{
 			Name: aws.String("/legacy/" + region), Type: ssmtypes.ParameterTypeString,
 			Value: aws.String(f.id("ssm-"+region) + " " + awstest.FakeSecret("ssm-"+region))}))
 		instances[region] = f.instance([]byte("#!/bin/sh\necho hello\n"))

@@ -139,11 +139,11 @@ func prepareIncident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := iam.NewFromConfig(cfg).CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{
+	if _, err := iam.NewFromConfig(awstest.Fixture(cfg)).CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{
 		UserName: aws.String("alice"), Password: aws.String(awstest.FakeSecret("alice-console"))}); err != nil {
 		t.Fatal(err)
 	}
-	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	c := s3.NewFromConfig(awstest.Fixture(cfg), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(trailBucket)}); err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func allowAssume(role string) string {
 // with an optional inline policy.
 func createTrustedRole(t *testing.T, name, principal, externalID, policy string) {
 	t.Helper()
-	client := iam.NewFromConfig(loadCfg(t))
+	client := iam.NewFromConfig(awstest.Fixture(loadCfg(t)))
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + principal + `"},` +
 		`"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"` + externalID + `"}}}]}`
 	ctx := context.Background()

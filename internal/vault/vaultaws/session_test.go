@@ -216,7 +216,7 @@ func parse(t testing.TB, text string, kind awsfile.Kind) *awsfile.File {
 // TestMintSessionChainUnderAuth has moto check them.
 func createRoles(t *testing.T, names ...string) {
 	t.Helper()
-	client := iam.NewFromConfig(loadCfg(t))
+	client := iam.NewFromConfig(awstest.Fixture(loadCfg(t)))
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
 	for _, name := range names {
 		_, err := client.CreateRole(context.Background(), &iam.CreateRoleInput{RoleName: aws.String(name),

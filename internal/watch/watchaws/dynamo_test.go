@@ -26,7 +26,7 @@ func stateTable(t *testing.T, name string) *dynamodb.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := dynamodb.NewFromConfig(cfg)
+	client := dynamodb.NewFromConfig(awstest.Fixture(cfg))
 	if err := watchaws.CreateDynamoStoreTable(ctx, client, name); err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func TestSNSSinkPublishesOneMessagePerAlertToSubscribers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snsc, sqsc := sns.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	snsc, sqsc := sns.NewFromConfig(awstest.Fixture(cfg)), sqs.NewFromConfig(awstest.Fixture(cfg))
 	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("keywarden-alerts")})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 )
 
@@ -33,7 +34,7 @@ func createSecret(t *testing.T, sm *secretsmanager.Client, name, value string) s
 
 func TestSecretsManagerUpdatesKeyFieldsKeepsTheRestAndRestores(t *testing.T) {
 	cfg := awsConfig(t)
-	sm := secretsmanager.NewFromConfig(cfg)
+	sm := secretsmanager.NewFromConfig(awstest.Fixture(cfg))
 	old, c := targettest.Creds("old"), targettest.Creds("new")
 	before := `{"region":"eu-west-1","aws_access_key_id":"` + old.AccessKeyID + `","aws_secret_access_key":"` + old.SecretAccessKey.Reveal() + `","retries":3}`
 	arn := createSecret(t, sm, "ci/deploy", before)
@@ -73,7 +74,7 @@ func TestSecretsManagerUpdatesKeyFieldsKeepsTheRestAndRestores(t *testing.T) {
 
 func TestSecretsManagerCreatesAMissingSecretAndRestoreDeletesIt(t *testing.T) {
 	cfg := awsConfig(t)
-	sm := secretsmanager.NewFromConfig(cfg)
+	sm := secretsmanager.NewFromConfig(awstest.Fixture(cfg))
 	c := targettest.Creds("new")
 	restore := targettest.Deliver(t, mustParse(t, "secretsmanager:ci/new", cfg), c)
 	want := `{"AccessKeyId":"` + c.AccessKeyID + `","SecretAccessKey":"` + c.SecretAccessKey.Reveal() + `"}`
@@ -92,7 +93,7 @@ func TestSecretsManagerCreatesAMissingSecretAndRestoreDeletesIt(t *testing.T) {
 
 func TestSecretsManagerAddsFieldsToAnObjectWithoutThem(t *testing.T) {
 	cfg := awsConfig(t)
-	sm := secretsmanager.NewFromConfig(cfg)
+	sm := secretsmanager.NewFromConfig(awstest.Fixture(cfg))
 	createSecret(t, sm, "app", `{"db_password":"kept"}`)
 	c := targettest.Creds("new")
 	targettest.Deliver(t, mustParse(t, "secretsmanager:app", cfg), c)
@@ -104,7 +105,7 @@ func TestSecretsManagerAddsFieldsToAnObjectWithoutThem(t *testing.T) {
 
 func TestSecretsManagerRefusesWhatItCannotEdit(t *testing.T) {
 	cfg := awsConfig(t)
-	sm := secretsmanager.NewFromConfig(cfg)
+	sm := secretsmanager.NewFromConfig(awstest.Fixture(cfg))
 	old := targettest.Creds("old").SecretAccessKey.Reveal()
 	createSecret(t, sm, "plain", old)
 	if _, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("binary"), SecretBinary: []byte{1, 2}}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/rotate/target/targettest"
 )
 
@@ -59,7 +60,7 @@ func putParam(t *testing.T, api *ssm.Client, name, value string, typ ssmtypes.Pa
 
 func TestSSMJSONParameterKeepsFieldsAndKMSKeyAndRestores(t *testing.T) {
 	cfg := awsConfig(t)
-	api := ssm.NewFromConfig(cfg)
+	api := ssm.NewFromConfig(awstest.Fixture(cfg))
 	old, c := targettest.Creds("old"), targettest.Creds("new")
 	before := `{"AccessKeyId":"` + old.AccessKeyID + `","SecretAccessKey":"` + old.SecretAccessKey.Reveal() + `","Region":"eu-west-1"}`
 	putParam(t, api, "/ci/deploy", before, ssmtypes.ParameterTypeSecureString, "alias/ci-secrets")
@@ -98,7 +99,7 @@ func TestSSMJSONParameterKeepsFieldsAndKMSKeyAndRestores(t *testing.T) {
 
 func TestSSMCreatesAMissingJSONParameterAndRestoreDeletesIt(t *testing.T) {
 	cfg := awsConfig(t)
-	api := ssm.NewFromConfig(cfg)
+	api := ssm.NewFromConfig(awstest.Fixture(cfg))
 	c := targettest.Creds("new")
 	restore := targettest.Deliver(t, mustParse(t, "ssm:/ci/new", cfg), c)
 	got := getParam(t, api, "/ci/new")
@@ -116,7 +117,7 @@ func TestSSMCreatesAMissingJSONParameterAndRestoreDeletesIt(t *testing.T) {
 
 func TestSSMPrefixWritesTwoSecureStringsAndRestores(t *testing.T) {
 	cfg := awsConfig(t)
-	api := ssm.NewFromConfig(cfg)
+	api := ssm.NewFromConfig(awstest.Fixture(cfg))
 	old, c := targettest.Creds("old"), targettest.Creds("new")
 	// The key id was a plain String; the secret did not exist yet.
 	putParam(t, api, "/app/AWS_ACCESS_KEY_ID", old.AccessKeyID, ssmtypes.ParameterTypeString, "")
@@ -140,7 +141,7 @@ func TestSSMPrefixWritesTwoSecureStringsAndRestores(t *testing.T) {
 
 func TestSSMRefusesANonJSONParameter(t *testing.T) {
 	cfg := awsConfig(t)
-	api := ssm.NewFromConfig(cfg)
+	api := ssm.NewFromConfig(awstest.Fixture(cfg))
 	old := targettest.Creds("old").SecretAccessKey.Reveal()
 	putParam(t, api, "/ci/plain", old, ssmtypes.ParameterTypeSecureString, "")
 	c := targettest.Creds("new")
