@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keywarden/keywarden/internal/atomicfile"
 	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/rotate/target"
 )
@@ -57,7 +58,7 @@ func (rt *Rotator) checkTarget(ctx context.Context, spec string, r *Rotation) (s
 	if path := r.sharedFilePath(spec); path != "" {
 		writable := rt.Writable
 		if writable == nil {
-			writable = target.Writable
+			writable = atomicfile.Writable
 		}
 		if err := writable(path); err != nil {
 			return "", fmt.Errorf("target %s: %s: %w", spec, path, err)

@@ -93,7 +93,7 @@ type Rotator struct {
 	Successor func(newKey credential.Key) IAM
 
 	// Writable checks that a shared file can be replaced before the first
-	// change; nil: target.Writable (tests replace it: root writes anywhere).
+	// change; nil: atomicfile.Writable (tests replace it: root writes anywhere).
 	Writable func(path string) error
 
 	VerifyTimeout time.Duration // how long IAM propagation may take before the new key works; then the rotation rolls back

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/keywarden/keywarden/internal/atomicfile"
@@ -109,31 +107,10 @@ func (f keptFile) restore() error {
 	return nil
 }
 
-// checkWritable says whether this user can replace path as atomicfile
-// does (a temporary file beside it, then a rename): an existing file must
-// open for writing, and its directory must take a new file, which is
-// tried, not inferred from modes (ACLs and read-only mounts defeat a mode
-// check). Nothing is changed.
+// checkWritable is atomicfile.Writable, its errors naming path.
 func checkWritable(path string) error {
-	real, err := filepath.EvalSymlinks(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		real = path
-	case err != nil:
+	if err := atomicfile.Writable(path); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
-	default:
-		if st, err := os.Stat(real); err == nil && st.Mode().IsRegular() {
-			f, err := os.OpenFile(real, os.O_WRONLY, 0) // no O_TRUNC
-			if err != nil {
-				return fmt.Errorf("%s is not writable by this user: %w", path, errors.Unwrap(err))
-			}
-			f.Close()
-		}
 	}
-	probe, err := os.CreateTemp(filepath.Dir(real), ".keywarden-probe-*")
-	if err != nil {
-		return fmt.Errorf("directory %s of %s does not take new files (an atomic write needs one): %w", filepath.Dir(real), path, errors.Unwrap(err))
-	}
-	probe.Close()
-	return os.Remove(probe.Name())
+	return nil
 }

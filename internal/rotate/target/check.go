@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/keywarden/keywarden/internal/atomicfile"
 )
 
 // Checker is a Target that can tell, before anything changes, that its
@@ -25,52 +24,9 @@ func Check(ctx context.Context, t Target) error {
 	return nil
 }
 
-// Writable says whether this user can replace path the way atomicfile does
-// (a temporary file beside it, then a rename): an existing file must open
-// for writing, through its symlinks, and its directory must take a new file,
-// which is tried, not inferred from modes (ACLs, read-only mounts and root
-// all defeat a mode check). Its errors do not repeat path: the caller names it.
-func Writable(path string) error {
-	real, err := filepath.EvalSymlinks(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		real = path // created by the write: only its directory matters
-	case err != nil:
-		return unwrapPath(err)
-	default:
-		st, err := os.Stat(real)
-		if err != nil {
-			return unwrapPath(err)
-		}
-		if st.Mode().IsRegular() {
-			f, err := os.OpenFile(real, os.O_WRONLY, 0) // no O_TRUNC: nothing changes
-			if err != nil {
-				return fmt.Errorf("not writable by this user: %w", unwrapPath(err))
-			}
-			f.Close()
-		}
-	}
-	dir := filepath.Dir(real)
-	probe, err := os.CreateTemp(dir, ".keywarden-probe-*")
-	if err != nil {
-		return fmt.Errorf("its directory %s does not take new files (an atomic write needs one): %w", dir, unwrapPath(err))
-	}
-	probe.Close()
-	return os.Remove(probe.Name())
-}
-
-// unwrapPath is the reason of a *fs.PathError, whose path the message has.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// writable is Writable, replaced by the package's tests: root writes
+// writable is atomicfile.Writable, replaced by the package's tests: root writes
 // anywhere, so a test running as root cannot make a real file unwritable.
-var writable = Writable
+var writable = atomicfile.Writable
 
 // Check: the dotenv file (or its directory, when it is still to be made)
 // must be writable.

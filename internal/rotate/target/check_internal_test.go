@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keywarden/keywarden/internal/atomicfile"
 )
 
 // TestPrecheck: the kinds this package delivers are checked without a
@@ -21,7 +23,7 @@ func TestPrecheck(t *testing.T) {
 		}
 		return nil
 	}
-	t.Cleanup(func() { writable = Writable })
+	t.Cleanup(func() { writable = atomicfile.Writable })
 	ok := filepath.Join(t.TempDir(), "app.env")
 	tests := []struct {
 		spec  string
