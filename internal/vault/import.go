@@ -58,6 +58,9 @@ func PlanImport(creds, config *awsfile.File, files awsfile.Shared, req ImportReq
 		case errors.Is(err, awsfile.ErrCredentialProcess) && !req.All:
 			plan.Skipped = append(plan.Skipped, fmt.Sprintf("profile %s already uses credential_process: skipped", name))
 			continue
+		case errors.Is(err, awsfile.ErrDamagedKey) && req.All:
+			plan.Skipped = append(plan.Skipped, err.Error()+": skipped")
+			continue
 		case err != nil && req.All:
 			continue // --all takes what holds a key
 		case err != nil:

@@ -87,3 +87,22 @@ func TestExportRefusesAStoredKeyThatIsNotOne(t *testing.T) {
 		t.Errorf("the entry left the store: %v", err)
 	}
 }
+
+// TestImportAllNamesADamagedKeyItSkips: with --all, a profile whose key
+// holds NUL bytes (a damaged file) is skipped with the reason, not passed
+// over in silence, and never shown.
+func TestImportAllNamesADamagedKeyItSkips(t *testing.T) {
+	good := newFixtureKey("good")
+	before := "[damaged]\naws_access_key_id = AKIA\x00\x00\x00\naws_secret_access_key = x\x00y\n[good]\n" + good.lines
+	files := sharedFiles(t, before, "")
+	r := newImportRun(t, files, true)
+	if err := r.im.Run(context.Background(), ImportRequest{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.err.String(), `resolve profile "damaged" in `) || !strings.Contains(r.err.String(), ": skipped\n") {
+		t.Errorf("--all: stderr %q, want the damaged profile named as skipped", r.err.String())
+	}
+	if _, err := r.store.Get("good"); err != nil {
+		t.Errorf("--all: good not imported: %v", err)
+	}
+}
