@@ -28,10 +28,11 @@ func (rt *Rotator) check(ctx context.Context, req Request, r *Rotation, keys []A
 	var pf preflight
 	if old != nil {
 		if !old.Active && !req.Contained {
-			return pf, fmt.Errorf("key %s of user %s is already inactive in IAM: rotating it would hide why it was deactivated; "+
+			// The caller's context names the user ("rotate user ci: ...").
+			return pf, fmt.Errorf("key %s is already inactive in IAM: rotating it would hide why it was deactivated; "+
 				"reactivate it if it should work (aws iam update-access-key --user-name %s --access-key-id %s --status Active), "+
 				"or remove it from where it is kept: %w",
-				old.ID, req.User, req.User, old.ID, ErrStopped)
+				old.ID, req.User, old.ID, ErrStopped)
 		}
 		if old.Active {
 			pf.passed = append(pf.passed, "old key "+old.ID+" is active")
