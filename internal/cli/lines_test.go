@@ -352,35 +352,15 @@ func TestHostileInputIsOneLine(t *testing.T) {
 // is read up to the 8 MiB bound on one record, then one line and exit 2.
 func TestWatchStdinThatNeverEndsIsBounded(t *testing.T) {
 	linesEnv(t)
-	in := &countingReader{r: io.MultiReader(strings.NewReader(`{"Records":[{"eventName":"X","userAgent":"`), endlessA{})}
+	in := &awstest.Counting{R: io.MultiReader(strings.NewReader(`{"Records":[{"eventName":"X","userAgent":"`), awstest.Endless('A'))}
 	var stdout, stderr bytes.Buffer
 	code := Main([]string{"watch", "-"}, Deps{Stdin: in, Stdout: &stdout, Stderr: &stderr, Prompter: &answers{}})
 	if want := "keywarden: watch -: stdin: a record larger than 8 MiB, the most one record may hold\n"; code != ExitError || stderr.String() != want {
 		t.Errorf("exit %d, stderr %q; want %d, %q", code, stderr.String(), ExitError, want)
 	}
-	if in.n > 9<<20 {
-		t.Errorf("read %d bytes of stdin; want at most about 8 MiB", in.n)
+	if in.N > 9<<20 {
+		t.Errorf("read %d bytes of stdin; want at most about 8 MiB", in.N)
 	}
-}
-
-type endlessA struct{}
-
-func (endlessA) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = 'A'
-	}
-	return len(p), nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // TestMalformedKeysAreRefused: a key being imported that is not shaped like

@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 )
 
@@ -66,10 +67,10 @@ func TestEndlessRecordIsBounded(t *testing.T) {
 	const bound = 8 << 20
 	head := `{"Records":[{"eventName":"CreateUser","userAgent":"`
 	for _, compressed := range []bool{false, true} {
-		src := &countingReader{r: io.MultiReader(strings.NewReader(head), endless('A'))}
+		src := &awstest.Counting{R: io.MultiReader(strings.NewReader(head), awstest.Endless('A'))}
 		var r io.Reader = src
 		if compressed {
-			r = gzipStream(t, io.MultiReader(strings.NewReader(head), io.LimitReader(endless('A'), 1<<30)))
+			r = gzipStream(t, io.MultiReader(strings.NewReader(head), io.LimitReader(awstest.Endless('A'), 1<<30)))
 		}
 		var warns []string
 		opts := cloudtrail.Options{Warn: func(err error) { warns = append(warns, err.Error()) }}
@@ -79,8 +80,8 @@ func TestEndlessRecordIsBounded(t *testing.T) {
 		if len(warns) != 1 || !strings.Contains(warns[0], "stdin") || !strings.Contains(warns[0], "a record larger than 8 MiB") {
 			t.Errorf("compressed %v: warnings %q; want one naming stdin and the bound", compressed, warns)
 		}
-		if !compressed && src.n > bound+1<<20 {
-			t.Errorf("read %d bytes of an endless record; want at most about %d", src.n, bound)
+		if !compressed && src.N > bound+1<<20 {
+			t.Errorf("read %d bytes of an endless record; want at most about %d", src.N, bound)
 		}
 	}
 }
@@ -95,27 +96,6 @@ func utf16Text(s string, bom bool) string {
 		b.WriteByte(byte(u >> 8))
 	}
 	return b.String()
-}
-
-// endless yields c forever.
-type endless byte
-
-func (e endless) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(e)
-	}
-	return len(p), nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // gzipStream compresses r as it is read.

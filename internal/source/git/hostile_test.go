@@ -1,8 +1,6 @@
 package git
 
 import (
-	"bytes"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,37 +55,12 @@ func TestScanRepoPackThatLiesAboutSizes(t *testing.T) {
 // must take three bytes, to claim (below 1<<18).
 func setPackedSize(t *testing.T, r *awstest.GitRepo, id string, claim uint64) {
 	t.Helper()
-	idxs, _ := filepath.Glob(filepath.Join(r.Dir, ".git", "objects", "pack", "*.idx"))
-	if len(idxs) != 1 {
-		t.Fatalf("want one pack, got %d", len(idxs))
-	}
-	p, err := openPack(idxs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.close()
-	want, _ := hex.DecodeString(id)
-	for _, o := range p.objs {
-		if !bytes.Equal(p.idx.oid(int(o.pos)), want) {
-			continue
-		}
+	patchPackedObject(t, r, id, func(o packObj) ([]byte, int64) {
 		if o.hdr != 3 || o.typ != objBlob {
 			t.Fatalf("object %s: header of %d bytes, type %d; want a 3-byte blob header", id, o.hdr, o.typ)
 		}
-		hdr := []byte{0x80 | objBlob<<4 | byte(claim&15), 0x80 | byte(claim>>4&0x7f), byte(claim >> 11 & 0x7f)}
-		packPath := strings.TrimSuffix(idxs[0], ".idx") + ".pack"
-		os.Chmod(packPath, 0o644)
-		f, err := os.OpenFile(packPath, os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if _, err := f.WriteAt(hdr, int64(o.off)); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Fatalf("object %s not in the pack", id)
+		return []byte{0x80 | objBlob<<4 | byte(claim&15), 0x80 | byte(claim>>4&0x7f), byte(claim >> 11 & 0x7f)}, int64(o.off)
+	})
 }
 
 // TestCatFileThatDiesCostsOnlyItsObject: a git cat-file that dies inside an

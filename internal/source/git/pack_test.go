@@ -220,6 +220,13 @@ func TestScanRepoWarnsAboutADamagedPackAndScansTheRest(t *testing.T) {
 // damageObject overwrites the zlib header of a packed object.
 func damageObject(t *testing.T, r *awstest.GitRepo, id string) {
 	t.Helper()
+	patchPackedObject(t, r, id, func(o packObj) ([]byte, int64) { return []byte{0, 0}, int64(o.off) + int64(o.hdr) })
+}
+
+// patchPackedObject writes what patch returns for packed object id at the
+// offset it returns, in the repository's one pack.
+func patchPackedObject(t *testing.T, r *awstest.GitRepo, id string, patch func(o packObj) ([]byte, int64)) {
+	t.Helper()
 	idxs, _ := filepath.Glob(filepath.Join(r.Dir, ".git", "objects", "pack", "*.idx"))
 	if len(idxs) != 1 {
 		t.Fatalf("want one pack, got %d", len(idxs))
@@ -231,19 +238,21 @@ func damageObject(t *testing.T, r *awstest.GitRepo, id string) {
 	p.close()
 	want, _ := hex.DecodeString(id)
 	for _, o := range p.objs {
-		if bytes.Equal(p.idx.oid(int(o.pos)), want) {
-			packPath := strings.TrimSuffix(idxs[0], ".idx") + ".pack"
-			os.Chmod(packPath, 0o644)
-			f, err := os.OpenFile(packPath, os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := f.WriteAt([]byte{0, 0}, int64(o.off)+int64(o.hdr)); err != nil {
-				t.Fatal(err)
-			}
-			return
+		if !bytes.Equal(p.idx.oid(int(o.pos)), want) {
+			continue
 		}
+		data, off := patch(o)
+		packPath := strings.TrimSuffix(idxs[0], ".idx") + ".pack"
+		os.Chmod(packPath, 0o644)
+		f, err := os.OpenFile(packPath, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteAt(data, off); err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 	t.Fatalf("object %s not in the pack", id)
 }
