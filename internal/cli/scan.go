@@ -40,7 +40,10 @@ Findings: aws-access-key-pair (a key id with its secret), aws-session-credential
 secret and token), aws-secret-key (a secret whose name marks it as AWS's), aws-access-key-id
 (an id alone: it reveals the account), and with --url exposed-git-directory and
 exposed-sensitive-file. Secrets are redacted (first 4 characters and a SHA-256) unless
---show-secrets. AWS's documentation examples and placeholders are never reported.
+--show-secrets. AWS's documentation examples and placeholders are never reported, nor ids
+that break AWS's structure: a key id is a credential prefix (AKIA, ASIA, ABIA, ACCA) and 16
+characters of base32 (A-Z, 2-7) encoding an account of 12 digits; unique ids (AIDA, AROA...)
+are not keys.
 
 Allowlisting: a line containing keywarden:allow is never reported; a .keywarden.toml (or
 .keywarden.yaml) in the scanned root may list paths (globs) to skip, fingerprints and key
