@@ -132,12 +132,14 @@ func TestLooksLikeToken(t *testing.T) {
 func TestIsLookalikeID(t *testing.T) {
 	body := awstest.FakeKeyID("l", 123456789012)[4:]
 	for id, want := range map[string]bool{
-		"AKIV" + body:                        true,
-		"AKIAs9L8MS5iPHTZPPUQ":               true,
-		"AKIA" + body:                        false,
-		"ASCA" + body:                        false,
-		"AROA" + body:                        false,
-		"AKIA" + body[:10] + "-" + body[11:]: false,
+		"AKIV" + body:                             true,
+		"AKIAs9L8MS5iPHTZPPUQ":                    true,
+		"AKIA" + body[:4] + "9" + body[5:]:        true,
+		awstest.FakeKeyID("l", 1_000_000_000_000): true,
+		"AKIA" + body:                             false,
+		"ASCA" + body:                             false,
+		"AROA" + body:                             false,
+		"AKIA" + body[:10] + "-" + body[11:]:      false,
 	} {
 		if got := IsLookalikeID([]byte(id)); got != want {
 			t.Errorf("IsLookalikeID(%s) = %v, want %v", id, got, want)

@@ -96,9 +96,9 @@ func IsPlaceholderID(id string) bool {
 
 // IsLookalikeID reports whether b starts with something that imitates a key
 // id without being one: 20 letters and digits beginning like a credential
-// prefix (AK.., AS.., AB.., AC..) but with an invalid prefix (AKIV...) or
-// invalid characters (AKIAs9...). Found beside a secret, it marks the block as
-// made up. ASCA (certificate ids) is a real id kind and is not a look-alike.
+// prefix (AK.., AS.., AB.., AC..) but with an invalid prefix (AKIV...),
+// characters outside base32 (AKIAS9..., AKIAs9...) or an account of 13
+// digits. Found beside a secret, it marks the block as made up. ASCA (certificate ids) is a real id kind and is not a look-alike.
 func IsLookalikeID(b []byte) bool {
 	if len(b) < KeyIDLen || b[0] != 'A' {
 		return false
