@@ -8,6 +8,7 @@ import (
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/scan/collect"
 	"github.com/keywarden/keywarden/internal/severity"
+	"github.com/keywarden/keywarden/internal/verify"
 )
 
 // scanOptions is everything `keywarden scan` was told, resolved once from flags.
@@ -16,6 +17,8 @@ type scanOptions struct {
 	verify          bool
 	verifyConc      int
 	verifyRate      float64
+	canaryAccounts  []string        // --canary-account
+	canaries        verify.Canaries // the known canary accounts and the user's: --verify never sends their keys
 	showSecrets     bool
 	format          *formatFlag
 	output          string
@@ -37,7 +40,10 @@ Findings: aws-access-key-pair (a key id with its secret), aws-session-credential
 secret and token), aws-secret-key (a secret whose name marks it as AWS's), aws-access-key-id
 (an id alone: it reveals the account), and with --url exposed-git-directory and
 exposed-sensitive-file. Secrets are redacted (first 4 characters and a SHA-256) unless
---show-secrets. AWS's documentation examples and placeholders are never reported.
+--show-secrets. AWS's documentation examples and placeholders are never reported, nor ids
+that break AWS's structure: a key id is a credential prefix (AKIA, ASIA, ABIA, ACCA) and 16
+characters of base32 (A-Z, 2-7) encoding an account of 12 digits; unique ids (AIDA, AROA...)
+are not keys.
 
 Allowlisting: a line containing keywarden:allow is never reported; a .keywarden.toml (or
 .keywarden.yaml) in the scanned root may list paths (globs) to skip, fingerprints and key
@@ -53,7 +59,10 @@ ids to ignore:
 --verify checks each key pair with STS GetCallerIdentity (the secret goes to STS and nowhere
 else) and reports active with the owner's ARN, or invalid; a key it cannot tell about is
 unknown, and one warning says why (STS's error, for how many keys). It uses the SDK's
-endpoint settings (AWS_ENDPOINT_URL), so it can be pointed at an emulator.
+endpoint settings (AWS_ENDPOINT_URL), so it can be pointed at an emulator. A key whose id
+decodes (offline) to a public canary-token account (canarytokens.org and its look-alikes)
+is reported canary and never sent: using it would set off its owner's alarm.
+--canary-account adds your own canary accounts. Without --verify no key is ever sent.
 
 What could not be read — a file or directory that cannot be opened, a truncated or corrupt
 archive or compressed stream (the member and the byte where it ends are named), a missing
@@ -105,6 +114,7 @@ func newScanCmd(deps Deps) *cobra.Command {
 	f.BoolVar(&opts.verify, "verify", false, "check found key pairs with STS GetCallerIdentity")
 	f.IntVar(&opts.verifyConc, "verify-concurrency", 4, "STS checks in flight at once")
 	f.Float64Var(&opts.verifyRate, "verify-rate", 10, "STS checks per second at most")
+	f.StringArrayVar(&opts.canaryAccounts, "canary-account", nil, "with --verify, never send keys of this AWS account: report them canary (repeatable)")
 	f.BoolVar(&opts.showSecrets, "show-secrets", false, "print secrets in clear (they are redacted by default)")
 	opts.format = addFormat(cmd, f, "", report.Formats...)
 	f.StringVarP(&opts.output, "output", "o", "", "write the report to FILE instead of stdout")
@@ -129,6 +139,11 @@ func (o *scanOptions) validate() error {
 	case o.verifyConc < 1 || o.verifyRate <= 0:
 		return fmt.Errorf("--verify-concurrency and --verify-rate must be positive")
 	}
+	canaries, err := verify.KnownCanaries().With(o.canaryAccounts)
+	if err != nil {
+		return fmt.Errorf("--canary-account %w", err)
+	}
+	o.canaries = canaries
 	if len(o.Paths) == 0 && len(o.URLs) == 0 && o.CommitMsg == "" {
 		o.Paths = []string{"."}
 	}

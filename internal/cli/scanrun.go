@@ -106,13 +106,14 @@ func nothingRead(warn *warner, opts scanOptions, gaps []gap.Gap) error {
 
 // verifyFindings checks every found key pair with STS GetCallerIdentity,
 // signed with that key alone, and records active/invalid/unknown and the
-// owner's ARN; why keys came back unknown is one warning.
+// owner's ARN (or canary, unsent, for a canary-token account); why keys came
+// back unknown is one warning.
 func verifyFindings(ctx context.Context, opts scanOptions, deps Deps, warn *warner, findings []scan.Finding) error {
 	cfg, err := deps.LoadAWS(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	if err != nil {
 		return err
 	}
-	vopts := verify.Options{Concurrency: opts.verifyConc, PerSecond: opts.verifyRate}
+	vopts := verify.Options{Concurrency: opts.verifyConc, PerSecond: opts.verifyRate, Canaries: opts.canaries}
 	unknown, err := verify.Findings(ctx, awsx.NewKeyChecker(cfg), findings, vopts)
 	if n := unknown.Count(); n > 0 {
 		why := make([]string, 0, len(unknown.Reasons))

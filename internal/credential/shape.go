@@ -16,8 +16,8 @@ var (
 )
 
 // CheckShape refuses an id and a secret that do not have the shape of an
-// AWS access key: an id of AKIA or ASIA and 16 upper-case letters or digits
-// (scan's matcher), a secret of 40 characters of A-Z, a-z, 0-9, + and /.
+// AWS access key: an id of AKIA or ASIA and 16 characters of base32, A-Z and
+// 2-7 (scan's matcher), a secret of 40 characters of A-Z, a-z, 0-9, + and /.
 // Its errors say what is wrong and quote neither value: a secret pasted
 // where the id goes would be printed.
 func CheckShape(id string, sec secret.Secret) error {
@@ -26,7 +26,7 @@ func CheckShape(id string, sec secret.Secret) error {
 		kind = awskey.ParseKeyID([]byte(id))
 	}
 	if kind != awskey.KindLongTerm && kind != awskey.KindTemporary {
-		return fmt.Errorf("%w: want AKIA or ASIA and 16 upper-case letters or digits; %s", ErrNotKeyID, idFault(id))
+		return fmt.Errorf("%w: want AKIA or ASIA and 16 characters of A-Z and 2-7; %s", ErrNotKeyID, idFault(id))
 	}
 	s := sec.Reveal()
 	if len(s) != awskey.SecretLen || strings.IndexFunc(s, func(r rune) bool { return r > 127 || !awskey.IsSecretChar(byte(r)) }) >= 0 {

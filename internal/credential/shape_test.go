@@ -14,7 +14,7 @@ func TestCheckShape(t *testing.T) {
 	for _, ok := range []struct{ id, sec string }{
 		{id, sec},
 		{awstest.FakeSessionKeyID("shape", 123456789012), sec},
-		{"AKIA" + strings.Repeat("Z9", 8), strings.Repeat("a+/Z", 10)}, // moto's ids have 0-9 too
+		{"AKIA" + strings.Repeat("Z7", 8), strings.Repeat("a+/Z", 10)},
 	} {
 		if err := CheckShape(ok.id, secret.New(ok.sec)); err != nil {
 			t.Errorf("CheckShape(%s): %v", ok.id, err)
@@ -32,6 +32,7 @@ func TestCheckShape(t *testing.T) {
 		{"a user's unique id", "AIDA" + id[4:], sec, ErrNotKeyID, "it starts otherwise"},
 		{"a bearer token id", "ABIA" + id[4:], sec, ErrNotKeyID, "another kind of credential"},
 		{"punctuation", id[:19] + "-", sec, ErrNotKeyID, "other characters"},
+		{"a digit outside base32", id[:19] + "8", sec, ErrNotKeyID, "other characters"},
 		{"empty secret", id, "", ErrNotSecret, "it is empty"},
 		{"short secret", id, sec[:39], ErrNotSecret, "it has 39"},
 		{"quoted secret", id, `"` + sec[1:39] + `"`, ErrNotSecret, "spaces or quotes"},

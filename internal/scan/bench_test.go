@@ -82,8 +82,8 @@ func BenchmarkFindReader(b *testing.B) {
 // The straightforward ways to find bounded key ids, for comparison: the
 // exact boundary rule, and the \b shortcut most scanners use.
 var (
-	idRegexp     = regexp.MustCompile(`(?:^|[^A-Za-z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?:[^A-Za-z0-9]|$)`)
-	idRegexpWord = regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`)
+	idRegexp     = regexp.MustCompile(`(?:^|[^A-Za-z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})(?:[^A-Za-z0-9]|$)`)
+	idRegexpWord = regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b`)
 )
 
 // BenchmarkRegexpIDs does the id matching alone with regexp, for the ratio.

@@ -42,6 +42,7 @@ const (
 	VerifiedInactive   = "inactive"
 	VerifiedInvalid    = "invalid"
 	VerifiedUnknown    = "unknown"
+	VerifiedCanary     = "canary" // the key's account hands out canary tokens: never sent to AWS
 )
 
 // Location says where content came from. Sources fill it; the detector never sees it.

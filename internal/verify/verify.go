@@ -13,6 +13,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/scan"
+	"github.com/keywarden/keywarden/internal/scan/awskey"
 )
 
 // Checker checks one key; awsx.KeyChecker is the real one.
@@ -20,10 +21,11 @@ type Checker interface {
 	CheckKey(ctx context.Context, key credential.Key) credential.Result
 }
 
-// Options bound the load put on STS.
+// Options bound the load put on STS and name the accounts never to call it for.
 type Options struct {
-	Concurrency int     // checks in flight at once; <= 0 means 4
-	PerSecond   float64 // checks started per second; <= 0 means no limit
+	Concurrency int      // checks in flight at once; <= 0 means 4
+	PerSecond   float64  // checks started per second; <= 0 means no limit
+	Canaries    Canaries // canary-token accounts; nil means KnownCanaries
 }
 
 // keyRef identifies a credential without holding it in clear.
@@ -67,6 +69,8 @@ func (u *Unknown) add(why string) {
 const noTokenReason = "session credentials without their session token cannot be checked"
 
 // Findings sets Verified and ARN on every key-pair and session finding.
+// A finding whose key id decodes, offline, to a canary-token account
+// (opts.Canaries) becomes canary, and its key is never sent to AWS.
 // Findings it cannot check (session credentials without their token)
 // become unknown; others keep their state. Unknown says why each unknown
 // answer is one (STS's error, summarised by reason). It returns an error
@@ -76,8 +80,16 @@ func Findings(ctx context.Context, checker Checker, findings []scan.Finding, opt
 	var order []keyRef
 	var unknown Unknown
 	unchecked := map[keyRef]bool{}
+	canaries := opts.Canaries
+	if canaries == nil {
+		canaries = knownCanaries
+	}
 	for i := range findings {
 		f := &findings[i]
+		if isCanary(f, canaries) {
+			f.Verified = scan.VerifiedCanary
+			continue
+		}
 		ref, ok := checkable(f)
 		switch {
 		case !ok && f.Verified == scan.VerifiedUnknown && !unchecked[ref]:
@@ -106,6 +118,16 @@ func Findings(ctx context.Context, checker Checker, findings []scan.Finding, opt
 		}
 	}
 	return unknown, err
+}
+
+// isCanary reports whether f's key id decodes to one of the canary accounts.
+func isCanary(f *scan.Finding, canaries Canaries) bool {
+	account, ok := awskey.AccountID(f.KeyID)
+	if !ok {
+		return false
+	}
+	_, ok = canaries[account]
+	return ok
 }
 
 // reason is why r is unknown, without the key it is about, so that the

@@ -55,6 +55,15 @@ func TestParseKeyID(t *testing.T) {
 		{"AKIV" + body, KindNone},
 		{"AKIA" + strings.ToLower(body), KindNone},
 		{"AKIA" + body[:15], KindNone},
+		{"AKIA" + body[:15] + "0", KindNone}, // 0, 1, 8, 9 are outside base32
+		{"AKIA" + body[:8] + "1" + body[9:], KindNone},
+		{"ASIA" + body[:1] + "8" + body[2:], KindNone},
+		{"AKIAI" + body[1:15] + "9", KindNone},
+		{"AKIAI" + body[1:], KindLongTerm},                    // older format: no account to check
+		{awstest.FakeKeyID("p", 999999999999), KindLongTerm},  // the largest account
+		{awstest.FakeKeyID("p", 1_000_000_000_000), KindNone}, // 13 digits: no account has it
+		{awstest.FakeSessionKeyID("p", 1<<40-1), KindNone},    // the field's largest value
+		{"AKIA" + awstest.FakeKeyID("p", 1_099_000_000_000)[4:], KindNone},
 	}
 	for _, tt := range tests {
 		if got := ParseKeyID([]byte(tt.id)); got != tt.want {
@@ -123,12 +132,14 @@ func TestLooksLikeToken(t *testing.T) {
 func TestIsLookalikeID(t *testing.T) {
 	body := awstest.FakeKeyID("l", 123456789012)[4:]
 	for id, want := range map[string]bool{
-		"AKIV" + body:                        true,
-		"AKIAs9L8MS5iPHTZPPUQ":               true,
-		"AKIA" + body:                        false,
-		"ASCA" + body:                        false,
-		"AROA" + body:                        false,
-		"AKIA" + body[:10] + "-" + body[11:]: false,
+		"AKIV" + body:                             true,
+		"AKIAs9L8MS5iPHTZPPUQ":                    true,
+		"AKIA" + body[:4] + "9" + body[5:]:        true,
+		awstest.FakeKeyID("l", 1_000_000_000_000): true,
+		"AKIA" + body:                             false,
+		"ASCA" + body:                             false,
+		"AROA" + body:                             false,
+		"AKIA" + body[:10] + "-" + body[11:]:      false,
 	} {
 		if got := IsLookalikeID([]byte(id)); got != want {
 			t.Errorf("IsLookalikeID(%s) = %v, want %v", id, got, want)

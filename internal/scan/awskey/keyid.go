@@ -5,13 +5,16 @@ package awskey
 import "strings"
 
 // KeyIDLen is the length of an access key id: a 4-character prefix and 16
-// characters of [A-Z0-9].
+// characters of base32 (A-Z, 2-7). AWS draws ids from that alphabet only, so
+// a run holding 0, 1, 8 or 9 is never a key id, whatever stands beside it.
 const KeyIDLen = 20
 
-// Prefix kinds of access key ids. Only these four prefixes name credentials;
-// the other four-letter ids IAM hands out (AIDA users, AROA roles, AIPA
-// instance profiles, ANPA policies, AGPA groups, ASCA certificates...) are
-// unique ids, not keys.
+// Prefix kinds of access key ids. Only these four prefixes name credentials
+// (AWS's "unique identifiers" table: AKIA access key, ASIA temporary STS key,
+// ABIA STS service bearer token, ACCA context-specific credential); the other
+// four-letter ids IAM hands out (AIDA users, AROA roles, AIPA instance
+// profiles, ANPA/ANVA policies and their versions, AGPA groups, APKA public
+// keys, ASCA certificates) are unique ids: not secret, not reported.
 const (
 	KindNone      = iota
 	KindLongTerm  // AKIA: a long-term access key of an IAM user or root
@@ -42,8 +45,9 @@ func PrefixKind(b []byte) int {
 // Prefixes are the four credential prefixes, in kind order.
 var Prefixes = []string{"AKIA", "ASIA", "ABIA", "ACCA"}
 
-// IsIDChar reports whether c may appear in the 16 characters after the prefix.
-func IsIDChar(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+// IsIDChar reports whether c may appear in the 16 characters after the
+// prefix: base32's alphabet.
+func IsIDChar(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '2' && c <= '7' }
 
 // IsAlnum reports whether c is an ASCII letter or digit: what must not touch a
 // key id on either side.
@@ -52,8 +56,9 @@ func IsAlnum(c byte) bool {
 }
 
 // ParseKeyID reports the kind of the key id at the start of b (which must hold
-// at least KeyIDLen bytes): a credential prefix followed by 16 [A-Z0-9]. It
-// does not look at the bytes around it.
+// at least KeyIDLen bytes): a credential prefix followed by 16 characters of
+// base32 that, where the format carries an account, encode a possible one
+// (see plausibleAccount). It does not look at the bytes around it.
 func ParseKeyID(b []byte) int {
 	if len(b) < KeyIDLen {
 		return KindNone
@@ -66,6 +71,9 @@ func ParseKeyID(b []byte) int {
 		if !IsIDChar(c) {
 			return KindNone
 		}
+	}
+	if !plausibleAccount(b[4:KeyIDLen]) {
+		return KindNone
 	}
 	return k
 }
@@ -88,9 +96,9 @@ func IsPlaceholderID(id string) bool {
 
 // IsLookalikeID reports whether b starts with something that imitates a key
 // id without being one: 20 letters and digits beginning like a credential
-// prefix (AK.., AS.., AB.., AC..) but with an invalid prefix (AKIV...) or
-// invalid characters (AKIAs9...). Found beside a secret, it marks the block as
-// made up. ASCA (certificate ids) is a real id kind and is not a look-alike.
+// prefix (AK.., AS.., AB.., AC..) but with an invalid prefix (AKIV...),
+// characters outside base32 (AKIAS9..., AKIAs9...) or an account of 13
+// digits. Found beside a secret, it marks the block as made up. ASCA (certificate ids) is a real id kind and is not a look-alike.
 func IsLookalikeID(b []byte) bool {
 	if len(b) < KeyIDLen || b[0] != 'A' {
 		return false
