@@ -216,6 +216,7 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{[]string{"scan", "--baseline", missing, home}, ExitError, `^keywarden: .*missing`},
 		{[]string{"scan", "--baseline", bad, home}, ExitError, `^keywarden: .*bad\.json`},
 		{[]string{"scan", "--config", missing, home}, ExitError, `^keywarden: .*missing`},
+		{[]string{"scan", "--verify", "--canary-account", "12345", home}, ExitError, `^keywarden: --canary-account "12345": want a 12-digit AWS account id$`},
 		{[]string{"scan", "--commit-msg", missing}, ExitError, `^keywarden: .*missing`},
 		{[]string{"audit", "--diff", missing}, ExitError, `^keywarden: --diff: .*missing`},
 		{[]string{"audit", "--diff", bad}, ExitError, `^keywarden: --diff: .*bad\.json`},
