@@ -17,6 +17,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/keywarden/keywarden/internal/bounded"
 	"github.com/keywarden/keywarden/internal/scan"
 )
 
@@ -144,9 +145,5 @@ func readBounded(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
-	if err == nil && len(data) > maxFile {
-		err = fmt.Errorf("larger than %d MiB, not an allowlist", maxFile>>20)
-	}
-	return data, err
+	return bounded.ReadAll(f, maxFile, "an allowlist")
 }

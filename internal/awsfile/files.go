@@ -13,6 +13,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/keywarden/keywarden/internal/atomicfile"
+	"github.com/keywarden/keywarden/internal/bounded"
 )
 
 // maxSize bounds what Load reads: a shared file is a few kilobytes, and an
@@ -59,12 +60,9 @@ func Load(path string, kind Kind) (*File, os.FileMode, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("load %s: %w", path, err)
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, maxSize+1))
+	data, err := bounded.ReadAll(fh, maxSize, "an aws shared file")
 	if err != nil {
 		return nil, 0, fmt.Errorf("load %s: %w", path, err)
-	}
-	if len(data) > maxSize {
-		return nil, 0, fmt.Errorf("load %s: larger than %d MiB, not an aws shared file", path, maxSize>>20)
 	}
 	f, err := Parse(data, kind)
 	if err != nil {

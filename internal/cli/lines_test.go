@@ -325,7 +325,7 @@ func TestHostileInputIsOneLine(t *testing.T) {
 		{[]string{"watch", endless}, ExitError, `^keywarden: watch .*endless\.json: a record larger than 8 MiB, the most one record may hold$`},
 		{[]string{"scan", "--config", "/dev/zero", home}, ExitError, `^keywarden: read allowlist /dev/zero: larger than 1 MiB, not an allowlist$`},
 		{[]string{"watch", "--rules", "/dev/zero", deep}, ExitError, `^keywarden: read rules /dev/zero: larger than 4 MiB$`},
-		{[]string{"respond", "--health-event", "/dev/zero"}, ExitError, `^keywarden: --health-event: /dev/zero: larger than 1 MiB, not an AWS Health event$`},
+		{[]string{"respond", "--health-event", "/dev/zero"}, ExitError, `^keywarden: --health-event: read /dev/zero: larger than 1 MiB, not an AWS Health event$`},
 		{[]string{"audit", "--diff", utf16}, ExitError, `^keywarden: --diff: read .*utf16\.json: not a keywarden report: UTF-16 or UTF-32 text`},
 	})
 	if _, err := os.Stat(out); err == nil {

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/keywarden/keywarden/internal/bounded"
 )
 
 // Keys are the exposed keys of a response: the access key id given (args,
@@ -49,12 +51,9 @@ func readHealthEvent(name string, stdin io.Reader) ([]byte, error) {
 		defer f.Close()
 		r, shown = f, name
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxHealthEvent+1))
+	data, err := bounded.ReadAll(r, maxHealthEvent, "an AWS Health event")
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", shown, err)
-	}
-	if len(data) > maxHealthEvent {
-		return nil, fmt.Errorf("%s: larger than %d MiB, not an AWS Health event", shown, maxHealthEvent>>20)
 	}
 	return data, nil
 }

@@ -71,8 +71,8 @@ func TestKeysFromTheArgumentOrTheHealthEvent(t *testing.T) {
 		{"the event's file", nil, file, []string{id}, ""},
 		{"the event on stdin", nil, "-", []string{id}, ""},
 		{"a missing file", nil, file + ".missing", nil, "--health-event: open " + file + ".missing: no such file or directory"},
-		{"a file past the bound", nil, huge, nil, "--health-event: " + huge + ": larger than 1 MiB, not an AWS Health event"},
-		{"a device that never ends", nil, "/dev/zero", nil, "--health-event: /dev/zero: larger than 1 MiB"},
+		{"a file past the bound", nil, huge, nil, "--health-event: read " + huge + ": larger than 1 MiB, not an AWS Health event"},
+		{"a device that never ends", nil, "/dev/zero", nil, "--health-event: read /dev/zero: larger than 1 MiB"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/bounded"
 	"github.com/keywarden/keywarden/internal/span"
 	"go.yaml.in/yaml/v3"
 )
@@ -57,12 +58,9 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("read rotations file: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	data, err := bounded.ReadAll(f, maxConfigSize, "a rotations file")
 	if err != nil {
 		return Config{}, fmt.Errorf("read rotations file %s: %w", path, err)
-	}
-	if len(data) > maxConfigSize {
-		return Config{}, fmt.Errorf("%s: larger than %d MiB, not a rotations file", path, maxConfigSize>>20)
 	}
 	return ParseConfig(data, path)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/keywarden/keywarden/internal/atomicfile"
+	"github.com/keywarden/keywarden/internal/bounded"
 )
 
 // maxFileSize bounds what is read from disk: age adds a header and 16 bytes
@@ -41,12 +42,13 @@ func (s *Store) readRaw() (raw []byte, exists bool, err error) {
 		return nil, false, fmt.Errorf("read vault %s: %w", s.path, err)
 	}
 	defer f.Close()
-	raw, err = io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
+	raw, err = bounded.ReadAll(f, maxFileSize, "")
+	var tooLarge *bounded.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, true, s.corrupt(err)
+	case err != nil:
 		return nil, false, fmt.Errorf("read vault %s: %w", s.path, err)
-	}
-	if len(raw) > maxFileSize {
-		return nil, true, s.corrupt(fmt.Errorf("larger than %d bytes", maxFileSize))
 	}
 	return raw, true, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/keywarden/keywarden/internal/atomicfile"
+	"github.com/keywarden/keywarden/internal/bounded"
 )
 
 // maxEnvFile bounds what is read: a dotenv file is small, and a huge or
@@ -93,12 +94,9 @@ func readEnvFile(path string) (data []byte, mode fs.FileMode, existed bool, err 
 		return nil, 0, false, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
-	data, err = io.ReadAll(io.LimitReader(f, maxEnvFile+1))
+	data, err = bounded.ReadAll(f, maxEnvFile, "a dotenv file")
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > maxEnvFile {
-		return nil, 0, false, fmt.Errorf("read %s: larger than %d MiB, not a dotenv file", path, maxEnvFile>>20)
 	}
 	return data, st.Mode().Perm(), true, nil
 }
