@@ -294,7 +294,7 @@ func TestWatchListRulesFormats(t *testing.T) {
 		t.Errorf("--list-rules:\n%s", text)
 	}
 	array, _, _ := watchCLI(t, "--list-rules", "--format", "json")
-	var rules []map[string]string
+	var rules []map[string]any
 	if err := json.Unmarshal([]byte(array), &rules); err != nil || len(rules) != strings.Count(text, "\n")-1 {
 		t.Fatalf("--list-rules --format json: %v, %d rules for %d lines", err, len(rules), strings.Count(text, "\n")-1)
 	}

@@ -95,7 +95,7 @@ func TestWriteCatalogueInEachFormat(t *testing.T) {
 	if !strings.HasPrefix(text.String(), "RULE ") || strings.Count(text.String(), "\n") != n+1 || !strings.Contains(text.String(), "KW-CT-RECON-BURST") {
 		t.Errorf("text: want a header and a line per rule:\n%s", text.String())
 	}
-	var rules []map[string]string
+	var rules []map[string]any
 	if err := json.Unmarshal(array.Bytes(), &rules); err != nil || len(rules) != n {
 		t.Fatalf("json: %v, %d rules of %d", err, len(rules), n)
 	}
@@ -103,7 +103,7 @@ func TestWriteCatalogueInEachFormat(t *testing.T) {
 		t.Errorf("json: rule, severity, technique and title: %v", r)
 	}
 	first, _, _ := strings.Cut(lines.String(), "\n")
-	var one map[string]string
+	var one map[string]any
 	if err := json.Unmarshal([]byte(first), &one); err != nil || strings.Count(lines.String(), "\n") != n || one["rule"] != rules[0]["rule"] {
 		t.Errorf("jsonl: %v, want a line per rule, the same as json's:\n%s", err, lines.String())
 	}
