@@ -110,15 +110,13 @@ func baseName(name string) string {
 	if i := strings.LastIndex(s, "v"); i > 0 && i < len(s)-1 && digits(s[i+1:]) {
 		s = s[:i]
 	}
-	if len(s) > 8 && digits(s[len(s)-8:]) && s[len(s)-9] >= 'A' && s[len(s)-9] <= 'z' && !digitByte(s[len(s)-9]) {
-		return s[:len(s)-8]
+	if n := len(s) - 8; n > 0 && digits(s[n:]) && !digits(s[n-1:n]) {
+		return s[:n]
 	}
 	return name
 }
 
 func digits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
-
-func digitByte(b byte) bool { return b >= '0' && b <= '9' }
 
 // KeyOf is the identity stateful detectors group by: the access key id,
 // else the principal's ARN, else its principal id ("" when none: such

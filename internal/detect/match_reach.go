@@ -254,7 +254,7 @@ func matchIngressOpen(e *cloudtrail.Event, req, _ map[string]any) (string, bool)
 
 func matchLambdaPublic(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	p := Str(req, "principal")
-	return "function " + Str(req, "functionName") + " invocable by " + p, byHand(e) && (p == "*" || p == `{"AWS":"*"}`)
+	return "function " + Str(req, "functionName") + " invocable by " + p, byHand(e) && p == "*"
 }
 
 func matchLambdaChanged(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
