@@ -294,11 +294,11 @@ func TestWatchListRulesFormats(t *testing.T) {
 		t.Errorf("--list-rules:\n%s", text)
 	}
 	array, _, _ := watchCLI(t, "--list-rules", "--format", "json")
-	var rules []map[string]string
+	var rules []map[string]any
 	if err := json.Unmarshal([]byte(array), &rules); err != nil || len(rules) != strings.Count(text, "\n")-1 {
 		t.Fatalf("--list-rules --format json: %v, %d rules for %d lines", err, len(rules), strings.Count(text, "\n")-1)
 	}
-	if r := rules[0]; r["rule"] == "" || r["severity"] == "" || r["title"] == "" {
+	if r := rules[0]; r["rule"] == nil || r["severity"] == nil || r["title"] == nil {
 		t.Errorf("first rule %v: want rule, severity, technique, title", r)
 	}
 	lines, _, _ := watchCLI(t, "--list-rules", "--format", "jsonl")

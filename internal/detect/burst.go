@@ -164,6 +164,35 @@ func ReconBurst(s Store) *Burst {
 		Count: 50, Window: 5 * time.Minute, Store: s}
 }
 
+// SecretsBurst: one key reading 5 different secrets or parameter sets
+// within 10 minutes. An application rereads the same few secrets; a
+// thief takes them all. GetParameter(s) count only with decryption, and
+// a call's distinct value is what it read (its names or its filters).
+func SecretsBurst(s Store) *Burst {
+	return &Burst{Rule: Rule{ID: "KW-CT-SECRETS-BURST", Severity: severity.High,
+		Title: "many secrets read in a short time", Technique: "T1555.006",
+		Stratus: []string{"aws.credential-access.secretsmanager-retrieve-secrets",
+			"aws.credential-access.ssm-retrieve-securestring-parameters"},
+		Description: "Secrets Manager values or SecureString parameters read in bulk by one key.",
+		Remediation: "Rotate the secrets that were read, then contain the key."},
+		Filter:   secretRead,
+		Distinct: func(e *cloudtrail.Event) string { return string(e.RequestParameters) },
+		Count:    5, Window: 10 * time.Minute, Store: s}
+}
+
+func secretRead(e *cloudtrail.Event) bool {
+	if !succeeded(e) || byAWSService(e) {
+		return false
+	}
+	switch {
+	case is(e, "secretsmanager.amazonaws.com", "GetSecretValue"):
+		return true
+	case is(e, "ssm.amazonaws.com", "GetParameter", "GetParameters", "GetParametersByPath"):
+		return Get(Object(e.RequestParameters), "withDecryption") == true
+	}
+	return false
+}
+
 var sesSends = []string{"SendEmail", "SendRawEmail", "SendTemplatedEmail", "SendBulkEmail", "SendBulkTemplatedEmail"}
 
 // SESVolume fires when one key sends more than perHour mails (SES data

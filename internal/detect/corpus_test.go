@@ -255,3 +255,26 @@ func TestRulesReadOnlyWhatTheEngineDecodes(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryStratusMappingFiresOnItsDetonation: each Stratus technique a
+// built-in rule names raises that rule over the technique's detonation
+// log, wherever the corpus at hand holds one (the shared corpus holds
+// more than the repository's sample).
+func TestEveryStratusMappingFiresOnItsDetonation(t *testing.T) {
+	dir := awstest.CorpusPath(t, "cloudtrail/stratus-detonation-logs")
+	rules := append(Rules(), AccessDeniedBurst(nil).Rule, ReconBurst(nil).Rule, SecretsBurst(nil).Rule)
+	for _, r := range rules {
+		for _, id := range r.Stratus {
+			t.Run(id+"/"+r.ID, func(t *testing.T) {
+				p := filepath.Join(dir, id+".json")
+				if _, err := os.Stat(p); err != nil {
+					t.Skip("no detonation log for " + id + " in this corpus")
+				}
+				en := NewEngine(AccessDeniedBurst(nil), ReconBurst(nil), SecretsBurst(nil))
+				if got := rulesFired(t, en, readArray(t, p)); !slices.Contains(got, r.ID) {
+					t.Errorf("fired %v; want %s among them", got, r.ID)
+				}
+			})
+		}
+	}
+}

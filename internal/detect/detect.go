@@ -19,6 +19,7 @@ type Alert struct {
 	Severity    severity.Level `json:"severity"`
 	Title       string         `json:"title"`
 	Technique   string         `json:"technique"`
+	Stratus     []string       `json:"stratus,omitempty"`
 	EventID     string         `json:"event_id"`
 	EventTime   time.Time      `json:"event_time"`
 	EventSource string         `json:"event_source"`

@@ -59,7 +59,10 @@ func (en *Engine) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, er
 	if en.byName == nil {
 		en.index()
 	}
-	c := en.byName[e.EventName]
+	c, ok := en.byName[e.EventName]
+	if !ok {
+		c = en.byName[baseName(e.EventName)]
+	}
 	var req, resp map[string]any
 	if len(c.rules) > 0 {
 		req = Object(e.RequestParameters)

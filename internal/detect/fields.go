@@ -99,8 +99,24 @@ func self(e *cloudtrail.Event) string {
 // is reports one of names from source; an event without eventSource (some
 // hand-written fixtures) is judged by its name alone.
 func is(e *cloudtrail.Event, source string, names ...string) bool {
-	return (e.EventSource == "" || e.EventSource == source) && slices.Contains(names, e.EventName)
+	return (e.EventSource == "" || e.EventSource == source) && slices.Contains(names, baseName(e.EventName))
 }
+
+// baseName drops the API version Lambda (and a few older services) append
+// to event names: UpdateFunctionConfiguration20150331v2 is
+// UpdateFunctionConfiguration. Rules name events without it.
+func baseName(name string) string {
+	s := name
+	if i := strings.LastIndex(s, "v"); i > 0 && i < len(s)-1 && digits(s[i+1:]) {
+		s = s[:i]
+	}
+	if n := len(s) - 8; n > 0 && digits(s[n:]) && !digits(s[n-1:n]) {
+		return s[:n]
+	}
+	return name
+}
+
+func digits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
 // KeyOf is the identity stateful detectors group by: the access key id,
 // else the principal's ARN, else its principal id ("" when none: such

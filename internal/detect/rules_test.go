@@ -20,9 +20,10 @@ func ev(t testing.TB, raw string) cloudtrail.Event {
 }
 
 // rec is one record with the fields rules judge; extra is spliced in
-// (`"k":v,` pairs) for the few that need more.
+// (`"k":v,` pairs) for the few that need more; invokedBy names the AWS
+// service that made the call for the identity.
 type rec struct {
-	source, name, idType, arn, ua, ip, errCode, req, extra string
+	source, name, idType, arn, ua, ip, errCode, req, extra, invokedBy string
 }
 
 func (r rec) event(t testing.TB) cloudtrail.Event {
@@ -40,8 +41,8 @@ func (r rec) event(t testing.TB) cloudtrail.Event {
 	}
 	return ev(t, fmt.Sprintf(`{%s"eventID":"e","eventTime":"2024-08-01T10:00:00Z","eventSource":%q,"eventName":%q,
 		"userAgent":%q,"sourceIPAddress":%q,"errorCode":%q,"userIdentity":{"type":%q,"userName":"alice",
-		"accessKeyId":"AKIAIOSFODNN7EXAMPLE","arn":%q},"requestParameters":%s}`,
-		r.extra, r.source, r.name, r.ua, r.ip, r.errCode, r.idType, r.arn, r.req))
+		"accessKeyId":"AKIAIOSFODNN7EXAMPLE","arn":%q,"invokedBy":%q},"requestParameters":%s}`,
+		r.extra, r.source, r.name, r.ua, r.ip, r.errCode, r.idType, r.arn, r.invokedBy, r.req))
 }
 
 func TestRulesFireOnTheirEventsOnly(t *testing.T) {
@@ -111,7 +112,7 @@ func TestRulesFireOnTheirEventsOnly(t *testing.T) {
 func TestRuleCatalogueIsComplete(t *testing.T) {
 	seen := map[string]bool{}
 	all := append(Rules(), BaselineRules()...)
-	all = append(all, AccessDeniedBurst(nil).Rule, ReconBurst(nil).Rule, SESVolume(nil, 1).Rule)
+	all = append(all, AccessDeniedBurst(nil).Rule, ReconBurst(nil).Rule, SecretsBurst(nil).Rule, SESVolume(nil, 1).Rule)
 	for _, r := range all {
 		if seen[r.ID] || r.Title == "" || r.Description == "" || r.Technique == "" || r.Remediation == "" {
 			t.Errorf("rule %s: duplicate id or missing field", r.ID)

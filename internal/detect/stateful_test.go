@@ -229,3 +229,41 @@ func TestNetworkAndAgentFamily(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsBurstCountsDifferentSecrets: five different secrets read in
+// ten minutes alert; an application rereading its one secret does not,
+// nor do SSM reads without decryption.
+func TestSecretsBurstCountsDifferentSecrets(t *testing.T) {
+	read := func(at time.Duration, name, req string) cloudtrail.Event {
+		src := "secretsmanager.amazonaws.com"
+		if name != "GetSecretValue" {
+			src = "ssm.amazonaws.com"
+		}
+		return ev(t, fmt.Sprintf(`{"eventID":"e","eventTime":%q,"eventSource":%q,"eventName":%q,
+			"userIdentity":{"type":"IAMUser","accessKeyId":"AKIAIOSFODNN7EXAMPLE"},"requestParameters":%s}`,
+			t0.Add(at).Format(time.RFC3339), src, name, req))
+	}
+	var thief, app, plain []cloudtrail.Event
+	for i := range 5 {
+		at := time.Duration(i) * time.Minute
+		thief = append(thief, read(at, "GetSecretValue", fmt.Sprintf(`{"secretId":"s%d"}`, i)))
+		app = append(app, read(at, "GetSecretValue", `{"secretId":"db"}`))
+		plain = append(plain, read(at, "GetParameters", fmt.Sprintf(`{"names":["p%d"]}`, i)))
+	}
+	decrypted := append(thief[:4:4], read(5*time.Minute, "GetParameters", `{"names":["p"],"withDecryption":true}`))
+	for name, tt := range map[string]struct {
+		events []cloudtrail.Event
+		want   []string
+	}{
+		"five secrets":                    {thief, []string{"KW-CT-SECRETS-BURST AKIAIOSFODNN7EXAMPLE"}},
+		"one secret five times":           {app, nil},
+		"parameters without decryption":   {plain, nil},
+		"four secrets and a SecureString": {decrypted, []string{"KW-CT-SECRETS-BURST AKIAIOSFODNN7EXAMPLE"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, observeAll(t, SecretsBurst(&MemStore{}), tt.events)); diff != "" {
+				t.Errorf("alerts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -261,6 +261,26 @@ func (c fieldCond) eval(r *record) bool {
 	return c.m.match(vals, ok)
 }
 
+// fieldRefCond compares one field with another of the same record
+// (Sigma's |fieldref): it holds when a value of path matches a value of
+// ref; a missing field matches nothing.
+type fieldRefCond struct {
+	path, ref string
+	op        strOp
+	ci        bool
+}
+
+func (c fieldRefCond) eval(r *record) bool {
+	refs, _ := r.values(c.ref)
+	vals, _ := r.values(c.path)
+	for _, ref := range refs {
+		if (strMatcher{op: c.op, want: fold(ref, c.ci), ci: c.ci}).match(vals, true) {
+			return true
+		}
+	}
+	return false
+}
+
 type andCond []cond
 
 func (cs andCond) eval(r *record) bool {

@@ -210,6 +210,7 @@ func sigmaSelection(n *yaml.Node) (cond, error) {
 type sigmaModifiers struct {
 	op         string // "", contains, startswith, endswith, re, cidr, exists
 	all, cased bool
+	fieldref   bool // the values name other fields, whose values are compared
 	reFlags    string
 }
 
@@ -230,6 +231,8 @@ func sigmaParseKey(key string) (string, sigmaModifiers, error) {
 				return "", m, fmt.Errorf("modifiers %s and %s together", m.op, mod)
 			}
 			m.op = mod
+		case "fieldref":
+			m.fieldref = true
 		case "all":
 			m.all = true
 		case "cased":
@@ -264,6 +267,9 @@ func sigmaField(key string, v *yaml.Node) (cond, error) {
 	if len(vals) == 0 {
 		return nil, fmt.Errorf("field %s: empty value list", field)
 	}
+	if mods.fieldref {
+		return sigmaFieldRef(field, mods, vals)
+	}
 	ms := make([]matcher, 0, len(vals))
 	for _, vn := range vals {
 		if vn.Kind != yaml.ScalarNode {
@@ -282,6 +288,30 @@ func sigmaField(key string, v *yaml.Node) (cond, error) {
 		return fieldCond{path: field, m: allMatcher(ms)}, nil
 	}
 	return fieldCond{path: field, m: anyMatcher(ms)}, nil
+}
+
+// sigmaFieldRef compiles "field|fieldref: other": field's value compared
+// with other's in the same record (equal, or contains/startswith/endswith
+// it), case-insensitively unless |cased.
+func sigmaFieldRef(field string, mods sigmaModifiers, vals []*yaml.Node) (cond, error) {
+	op, ok := map[string]strOp{"": opEquals, "contains": opContains, "startswith": opPrefix, "endswith": opSuffix}[mods.op]
+	if !ok {
+		return nil, fmt.Errorf("field %s: |fieldref with |%s", field, mods.op)
+	}
+	var cs []cond
+	for _, vn := range vals {
+		if vn.Kind != yaml.ScalarNode || checkPath(vn.Value) != nil {
+			return nil, fmt.Errorf("field %s: |fieldref wants field names", field)
+		}
+		cs = append(cs, fieldRefCond{path: field, ref: vn.Value, op: op, ci: !mods.cased})
+	}
+	if len(cs) == 1 {
+		return cs[0], nil
+	}
+	if mods.all {
+		return andCond(cs), nil
+	}
+	return orCond(cs), nil
 }
 
 // sigmaValue compiles one value under the modifiers.

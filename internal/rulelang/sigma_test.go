@@ -65,7 +65,8 @@ func TestSigmaConditionErrors(t *testing.T) {
 func TestSigmaValues(t *testing.T) {
 	e := event(t, map[string]any{"eventTime": "2024-05-01T10:00:00Z", "eventSource": "iam.amazonaws.com",
 		"eventName": "CreateAccessKey", "sourceIPAddress": "10.9.8.7", "userAgent": `Boto3/1.2 C:\tools\x*y`,
-		"requestParameters": map[string]any{"userName": "Admin"}})
+		"requestParameters": map[string]any{"userName": "Admin"},
+		"userIdentity":      map[string]any{"userName": "admin", "arn": "arn:aws:iam::111122223333:user/Admin"}})
 	tests := []struct {
 		key, value string
 		want       bool
@@ -93,6 +94,12 @@ func TestSigmaValues(t *testing.T) {
 		{"userAgent|endswith", `\x\*y`, true},    // \* is a literal star
 		{"userAgent|contains", `C:\tools`, true}, // other backslashes are literal
 		{"requestParameters.userName", "admin", true},
+		{"requestParameters.userName|fieldref", "userIdentity.userName", true}, // a user managing themselves
+		{"requestParameters.userName|fieldref|cased", "userIdentity.userName", false},
+		{"userIdentity.arn|fieldref|endswith", "requestParameters.userName", true},
+		{"userIdentity.arn|fieldref", "requestParameters.userName", false},
+		{"eventName|fieldref", "[eventSource, sourceIPAddress]", false},
+		{"eventName|fieldref", "requestParameters.absent", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

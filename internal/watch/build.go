@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -47,7 +48,7 @@ func NewPipeline(c Config) (*Pipeline, error) {
 		now = time.Now
 	}
 	store := c.Store
-	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store),
+	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store), detect.SecretsBurst(store),
 		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
 	known := map[string]bool{}
 	for _, r := range Catalogue() {
@@ -94,7 +95,7 @@ func NewPipeline(c Config) (*Pipeline, error) {
 // baselines and the bursts (--list-rules).
 func Catalogue() []detect.Rule {
 	rules := append(detect.Rules(), detect.BaselineRules()...)
-	for _, b := range []*detect.Burst{detect.AccessDeniedBurst(nil), detect.ReconBurst(nil), detect.SESVolume(nil, sesAlertPerHour)} {
+	for _, b := range []*detect.Burst{detect.AccessDeniedBurst(nil), detect.ReconBurst(nil), detect.SecretsBurst(nil), detect.SESVolume(nil, sesAlertPerHour)} {
 		rules = append(rules, b.Rule)
 	}
 	return rules
@@ -108,10 +109,11 @@ func WriteCatalogue(w io.Writer, format string) error {
 		Severity  severity.Level `json:"severity"`
 		Technique string         `json:"technique"`
 		Title     string         `json:"title"`
+		Stratus   []string       `json:"stratus,omitempty"`
 	}
 	var rules []rule
 	for _, r := range Catalogue() {
-		rules = append(rules, rule{r.ID, r.Severity, r.Technique, r.Title})
+		rules = append(rules, rule{r.ID, r.Severity, r.Technique, r.Title, r.Stratus})
 	}
 	switch format {
 	case "json":
@@ -128,9 +130,13 @@ func WriteCatalogue(w io.Writer, format string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tSEVERITY\tTECHNIQUE\tTITLE")
+	fmt.Fprintln(tw, "RULE\tSEVERITY\tTECHNIQUE\tTITLE\tSTRATUS RED TEAM")
 	for _, r := range rules {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Technique, r.Title)
+		stratus := strings.Join(r.Stratus, " ")
+		if stratus == "" {
+			stratus = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Technique, r.Title, stratus)
 	}
 	return tw.Flush()
 }

@@ -95,15 +95,15 @@ func TestWriteCatalogueInEachFormat(t *testing.T) {
 	if !strings.HasPrefix(text.String(), "RULE ") || strings.Count(text.String(), "\n") != n+1 || !strings.Contains(text.String(), "KW-CT-RECON-BURST") {
 		t.Errorf("text: want a header and a line per rule:\n%s", text.String())
 	}
-	var rules []map[string]string
+	var rules []map[string]any
 	if err := json.Unmarshal(array.Bytes(), &rules); err != nil || len(rules) != n {
 		t.Fatalf("json: %v, %d rules of %d", err, len(rules), n)
 	}
-	if r := rules[0]; r["rule"] == "" || r["severity"] == "" || r["technique"] == "" || r["title"] == "" {
+	if r := rules[0]; r["rule"] == nil || r["severity"] == nil || r["technique"] == nil || r["title"] == nil {
 		t.Errorf("json: rule, severity, technique and title: %v", r)
 	}
 	first, _, _ := strings.Cut(lines.String(), "\n")
-	var one map[string]string
+	var one map[string]any
 	if err := json.Unmarshal([]byte(first), &one); err != nil || strings.Count(lines.String(), "\n") != n || one["rule"] != rules[0]["rule"] {
 		t.Errorf("jsonl: %v, want a line per rule, the same as json's:\n%s", err, lines.String())
 	}
@@ -130,5 +130,32 @@ func TestStdoutFormat(t *testing.T) {
 		if got != tc.want || (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%s: %q, %v; want %q, %q", tc.name, got, err, tc.want, tc.wantErr)
 		}
+	}
+}
+
+// TestStratusTableNamesEveryMapping: docs/watch.md's Stratus Red Team
+// table gives, for each technique a built-in rule names, that rule.
+func TestStratusTableNamesEveryMapping(t *testing.T) {
+	data, err := os.ReadFile("../../docs/watch.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if id, rest, ok := strings.Cut(strings.TrimPrefix(line, "| `"), "` | "); ok && strings.HasPrefix(id, "aws.") {
+			rows[id] = rest
+		}
+	}
+	n := 0
+	for _, r := range Catalogue() {
+		for _, id := range r.Stratus {
+			n++
+			if !strings.Contains(rows[id], r.ID) {
+				t.Errorf("docs/watch.md: technique %s: want %s in its row, got %q", id, r.ID, rows[id])
+			}
+		}
+	}
+	if n == 0 || len(rows) < 44 {
+		t.Errorf("%d mappings, %d table rows: want every Stratus technique listed", n, len(rows))
 	}
 }
