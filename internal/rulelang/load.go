@@ -3,12 +3,13 @@ package rulelang
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/keywarden/keywarden/internal/bounded"
 )
 
 // maxRuleFile bounds what one rules file may hold.
@@ -76,12 +77,9 @@ func readRuleFile(file string) ([]byte, error) {
 		return nil, fmt.Errorf("read rules: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRuleFile+1))
+	data, err := bounded.ReadAll(f, maxRuleFile, "")
 	if err != nil {
 		return nil, fmt.Errorf("read rules %s: %w", file, err)
-	}
-	if len(data) > maxRuleFile {
-		return nil, fmt.Errorf("read rules %s: larger than %d MiB", file, maxRuleFile>>20)
 	}
 	return data, nil
 }
