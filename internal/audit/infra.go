@@ -10,6 +10,11 @@ type Trail struct {
 	MultiRegion  bool
 	Organization bool
 	Logging      Tri // GetTrailStatus IsLogging; Unknown when the status could not be read
+	// LogFileValidation and KMSKeyID are DescribeTrails' own fields:
+	// digest files are written, and the KMS key encrypting the log files
+	// ("" when they are encrypted with S3's own keys only).
+	LogFileValidation bool
+	KMSKeyID          string
 	// SelectorsKnown says whether GetEventSelectors answered; a trail with
 	// no selectors at all logs every management event, so empty lists only
 	// mean "all" when SelectorsKnown is true.
@@ -42,6 +47,15 @@ type FieldSelector struct {
 	NotStartsWith []string
 	EndsWith      []string
 	NotEndsWith   []string
+}
+
+// ManagedPolicy is one customer managed policy and its default version's
+// document, as IAM returns it (URL-encoded or not).
+type ManagedPolicy struct {
+	Name        string
+	ARN         string
+	Attachments int // users, groups and roles it is attached to
+	Document    string
 }
 
 // Role is one IAM role, with what its trust policy says about other

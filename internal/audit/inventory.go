@@ -136,6 +136,15 @@ type User struct {
 	Admin     Tri      // effective rights amount to full administrator
 	Dangerous []string // dangerous actions the user may perform, e.g. "iam:CreateAccessKey"
 	Groups    []string
+
+	// DetailsRead says the authorization details listed the user, so that
+	// DirectPolicies and Tags are known (empty meaning none).
+	DetailsRead bool
+	// DirectPolicies names the policies attached to the user itself rather
+	// than through a group: "inline:NAME" for an inline policy, the ARN of
+	// a managed one.
+	DirectPolicies []string
+	Tags           map[string]string
 }
 
 // Root is the account's root user as the credential report describes it.
@@ -168,6 +177,11 @@ type Inventory struct {
 	// the regions whose instances were listed.
 	Trails          []Trail
 	TrailsRead      bool
+	// CustomerPolicies are the account's customer managed policies with
+	// their default version; CustomerPoliciesRead is false when they were
+	// not read.
+	CustomerPolicies     []ManagedPolicy
+	CustomerPoliciesRead bool
 	Roles           []Role
 	RolesRead       bool
 	Instances       []Instance
