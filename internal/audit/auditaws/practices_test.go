@@ -1,0 +1,105 @@
+package auditaws_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/internal/audit"
+	"github.com/keywarden/keywarden/internal/awstest"
+)
+
+const starPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+
+// TestReadAccountReadsPracticeFacts reads, from moto, the facts the
+// practice checks judge: user tags and the policies attached to users
+// directly (authorization details), customer managed policies with their
+// attachment counts, and each trail's log file validation and KMS key
+// (DescribeTrails).
+func TestReadAccountReadsPracticeFacts(t *testing.T) {
+	awstest.Moto(t)
+	a := awstest.NewIAMAccount(t)
+	ctx := context.Background()
+	a.User("vendor", scopedPolicy)
+	a.Must(a.IAM.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("vendor"),
+		Tags: []iamtypes.Tag{{Key: aws.String("third-party"), Value: aws.String("true")}}}))
+	a.Key("vendor", iamtypes.StatusTypeActive)
+	a.User("grouped", "")
+	a.GroupWithInline("ops", scopedPolicy, "grouped")
+	star := a.ManagedPolicy("everything", starPolicy)
+	a.Attach("vendor", star)
+	a.ManagedPolicy("unused-everything", starPolicy)
+
+	f := newInfra(t)
+	plain := f.trail("plain", true, true)
+	// moto keeps the key id a trail names without asking KMS (the module
+	// has no KMS client); AWS would check the key exists.
+	keyARN := "arn:aws:kms:" + awstest.Region + ":123456789012:key/11111111-2222-3333-4444-555555555555"
+	sealedARN := f.trail("sealed", true, true)
+	f.must(f.ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("sealed"),
+		EnableLogFileValidation: aws.Bool(true), KmsKeyId: aws.String(keyARN)}))
+
+	inv, _ := readAccount(t)
+
+	byName := map[string]audit.User{}
+	for _, u := range inv.Users {
+		byName[u.Name] = u
+	}
+	vendor, grouped := byName["vendor"], byName["grouped"]
+	if !vendor.DetailsRead || !grouped.DetailsRead {
+		t.Fatalf("details read: vendor %v, grouped %v; want both", vendor.DetailsRead, grouped.DetailsRead)
+	}
+	if diff := cmp.Diff(map[string]string{"third-party": "true"}, vendor.Tags); diff != "" {
+		t.Errorf("vendor's tags (-want +got):\n%s", diff)
+	}
+	direct := slices.Sorted(slices.Values(vendor.DirectPolicies))
+	if diff := cmp.Diff([]string{star, "inline:inline"}, direct); diff != "" {
+		t.Errorf("vendor's direct policies (-want +got):\n%s", diff)
+	}
+	if len(grouped.DirectPolicies) != 0 {
+		t.Errorf("grouped has rights through its group only, got direct %v", grouped.DirectPolicies)
+	}
+
+	attachments := map[string]int{}
+	for _, p := range inv.CustomerPolicies {
+		attachments[p.Name] = p.Attachments
+	}
+	if !inv.CustomerPoliciesRead || attachments["everything"] != 1 || attachments["unused-everything"] != 0 {
+		t.Errorf("customer policies read=%v, attachments %v; want everything=1, unused-everything=0", inv.CustomerPoliciesRead, attachments)
+	}
+
+	trails := map[string]audit.Trail{}
+	for _, tr := range inv.Trails {
+		trails[tr.ARN] = tr
+	}
+	if tr := trails[plain]; tr.LogFileValidation || tr.KMSKeyID != "" {
+		t.Errorf("plain trail: validation %v, KMS %q; want neither", tr.LogFileValidation, tr.KMSKeyID)
+	}
+	if tr := trails[sealedARN]; !tr.LogFileValidation || tr.KMSKeyID != keyARN {
+		t.Errorf("sealed trail: validation %v, KMS %q; want both", tr.LogFileValidation, tr.KMSKeyID)
+	}
+
+	got := map[string]bool{}
+	for _, fd := range audit.Run(*inv, audit.DefaultConfig(inv.ReportGeneratedAt)) {
+		got[fd.Check+" "+fd.Resource] = true
+	}
+	for _, want := range []string{
+		"KW-THIRD-PARTY-KEY " + vendor.ARN, "KW-USER-POLICY-DIRECT " + vendor.ARN, "KW-POLICY-ADMIN-STAR " + star,
+		"KW-CT-LOG-VALIDATION " + plain, "KW-CT-KMS " + plain,
+	} {
+		if !got[want] {
+			t.Errorf("no finding %s", want)
+		}
+	}
+	for _, not := range []string{"KW-USER-POLICY-DIRECT " + grouped.ARN, "KW-CT-LOG-VALIDATION " + sealedARN, "KW-CT-KMS " + sealedARN} {
+		if got[not] {
+			t.Errorf("unexpected finding %s", not)
+		}
+	}
+}
