@@ -175,18 +175,18 @@ type Inventory struct {
 	// each *Read flag is false when its read failed or was not made, and the
 	// checks then report unknown instead of passing. InstanceRegions names
 	// the regions whose instances were listed.
-	Trails          []Trail
-	TrailsRead      bool
+	Trails     []Trail
+	TrailsRead bool
 	// CustomerPolicies are the account's customer managed policies with
 	// their default version; CustomerPoliciesRead is false when they were
 	// not read.
 	CustomerPolicies     []ManagedPolicy
 	CustomerPoliciesRead bool
-	Roles           []Role
-	RolesRead       bool
-	Instances       []Instance
-	InstancesRead   bool
-	InstanceRegions []string
+	Roles                []Role
+	RolesRead            bool
+	Instances            []Instance
+	InstancesRead        bool
+	InstanceRegions      []string
 	// Regions names the regions the regional reads (instances, embedded
 	// keys) were made in: the account's enabled regions, or those the user
 	// chose. RegionsIncomplete says the enabled regions could not be listed,
