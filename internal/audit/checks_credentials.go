@@ -46,7 +46,9 @@ func passwordUnused(info CheckInfo, inv Inventory, u User, asOf time.Time, limit
 		missing = "password_enabled"
 	}
 	if missing != "" {
-		return undecided(info, inv, u.ARN, missing), true
+		f := undecided(info, inv, u.ARN, missing)
+		f.Remediation = fmt.Sprintf("see when the password was last used: `aws iam get-user --user-name %s` (PasswordLastUsed)", shq(u.Name))
+		return f, true
 	}
 	if asOf.Sub(since) < limit {
 		return Finding{}, false
@@ -100,7 +102,9 @@ func checkUnused90(inv Inventory, cfg Config) []Finding {
 				missing = "key_status"
 			}
 			if missing != "" {
-				out = append(out, withKey(undecided(unused90Info, inv, u.ARN, missing), k))
+				f := withKey(undecided(unused90Info, inv, u.ARN, missing), k)
+				f.Remediation = findKeyStep(u.Name, k) + fmt.Sprintf("see its last use: `aws iam get-access-key-last-used --access-key-id %s`", keyArg(k))
+				out = append(out, f)
 				continue
 			}
 			if cfg.AsOf.Sub(since) < unused90 {
@@ -146,7 +150,11 @@ func checkAdminNoMFA(inv Inventory, _ Config) []Finding {
 			if u.Admin == Unknown && u.MFA == Yes {
 				continue
 			}
-			out = append(out, undecided(adminNoMFAInfo, inv, u.ARN, missing...))
+			f := undecided(adminNoMFAInfo, inv, u.ARN, missing...)
+			f.Remediation = fmt.Sprintf("see its MFA devices (`aws iam list-mfa-devices --user-name %s`) and rights "+
+				"(`aws iam list-attached-user-policies --user-name %s`, `aws iam list-groups-for-user --user-name %s`)",
+				shq(u.Name), shq(u.Name), shq(u.Name))
+			out = append(out, f)
 			continue
 		}
 		f := newFinding(adminNoMFAInfo, inv, u.ARN)
@@ -184,7 +192,9 @@ func checkThirdPartyKeys(inv Inventory, cfg Config) []Finding {
 				continue
 			}
 			if !u.DetailsRead {
-				out = append(out, withKey(undecided(thirdPartyKeyInfo, inv, u.ARN, "user_tags"), k))
+				f := withKey(undecided(thirdPartyKeyInfo, inv, u.ARN, "user_tags"), k)
+				f.Remediation = fmt.Sprintf("see the user's tags: `aws iam list-user-tags --user-name %s`", shq(u.Name))
+				out = append(out, f)
 				continue
 			}
 			if !ok {

@@ -32,7 +32,10 @@ func checkDirectPolicies(inv Inventory, _ Config) []Finding {
 	var out []Finding
 	for _, u := range inv.Users {
 		if !u.DetailsRead {
-			out = append(out, undecided(directPolicyInfo, inv, u.ARN, "user_policies"))
+			f := undecided(directPolicyInfo, inv, u.ARN, "user_policies")
+			f.Remediation = fmt.Sprintf("see the user's own policies: `aws iam list-user-policies --user-name %s` and "+
+				"`aws iam list-attached-user-policies --user-name %s`", shq(u.Name), shq(u.Name))
+			out = append(out, f)
 			continue
 		}
 		if len(u.DirectPolicies) == 0 {
@@ -67,7 +70,10 @@ var adminStarInfo = CheckInfo{
 // attached, medium when it waits for someone to attach it.
 func checkAdminStarPolicies(inv Inventory, _ Config) []Finding {
 	if !inv.CustomerPoliciesRead {
-		return []Finding{undecided(adminStarInfo, inv, accountResource(inv), "customer_managed_policies")}
+		f := undecided(adminStarInfo, inv, accountResource(inv), "customer_managed_policies")
+		f.Remediation = "allow the audit iam:GetAccountAuthorizationDetails (docs/iam.md), or look yourself: " +
+			"`aws iam get-account-authorization-details --filter LocalManagedPolicy`"
+		return []Finding{f}
 	}
 	var out []Finding
 	for _, p := range inv.CustomerPolicies {
@@ -75,6 +81,8 @@ func checkAdminStarPolicies(inv Inventory, _ Config) []Finding {
 		if err != nil {
 			f := undecided(adminStarInfo, inv, p.ARN, "policy_document")
 			f.Evidence["error"] = err.Error()
+			f.Remediation = fmt.Sprintf("read the policy yourself: `aws iam get-policy-version --policy-arn %s --version-id "+
+				"$(aws iam get-policy --policy-arn %s --query Policy.DefaultVersionId --output text)`", shq(p.ARN), shq(p.ARN))
 			out = append(out, f)
 			continue
 		}
@@ -108,4 +116,61 @@ func allowsStar(doc string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// Control ids of the CloudShell check: CIS v3.0.0 1.22 / v5.0.0 1.21 and
+// Security Hub IAM.27.
+const (
+	cisV3CloudShell = "CIS-v3.0-1.22"
+	cisV5CloudShell = "CIS-v5.0-1.21"
+	shCloudShell    = "IAM.27"
+)
+
+var cloudShellInfo = CheckInfo{
+	ID: "KW-CLOUDSHELL-FULL", Title: "Identity has the AWSCloudShellFullAccess policy", Severity: severity.Medium,
+	Controls: []string{cisV3CloudShell, cisV5CloudShell, shCloudShell},
+}
+
+// checkCloudShell fails for each user, group and role that AWS's
+// AWSCloudShellFullAccess is attached to: its file upload and download
+// move data in and out of the account past every other control.
+func checkCloudShell(inv Inventory, _ Config) []Finding {
+	var out []Finding
+	add := func(resource, kind, name string, attached []string) {
+		i := slices.IndexFunc(attached, isCloudShellFullAccess)
+		if i < 0 {
+			return
+		}
+		f := newFinding(cloudShellInfo, inv, resource)
+		f.Evidence["policy"] = attached[i]
+		f.Evidence["holder"] = kind
+		f.Remediation = fmt.Sprintf("`aws iam detach-%s-policy --%s-name %s --policy-arn %s`, and grant the CloudShell actions "+
+			"people need without file transfer (cloudshell:GetFileUploadUrls, cloudshell:GetFileDownloadUrls denied)",
+			kind, kind, shq(name), shq(attached[i]))
+		out = append(out, f)
+	}
+	for _, u := range inv.Users {
+		if !u.DetailsRead {
+			continue // KW-USER-POLICY-DIRECT reports the user's policies unknown
+		}
+		add(u.ARN, "user", u.Name, u.DirectPolicies)
+	}
+	if !inv.GroupsRead {
+		f := undecided(cloudShellInfo, inv, accountResource(inv), "groups")
+		f.Remediation = "allow the audit iam:GetAccountAuthorizationDetails (docs/iam.md)"
+		out = append(out, f)
+	}
+	for _, g := range inv.Groups {
+		add(fmt.Sprintf("arn:%s:iam::%s:group/%s", partition(inv), inv.AccountID, g.Name), "group", g.Name, g.Attached)
+	}
+	for _, r := range inv.Roles {
+		add(r.ARN, "role", r.Name, r.Attached)
+	}
+	return out
+}
+
+// isCloudShellFullAccess reports whether arn is AWS's managed
+// AWSCloudShellFullAccess, in any partition.
+func isCloudShellFullAccess(arn string) bool {
+	return strings.HasPrefix(arn, "arn:") && strings.HasSuffix(arn, ":iam::aws:policy/AWSCloudShellFullAccess")
 }

@@ -76,3 +76,27 @@ func TestCheckTrailSettings(t *testing.T) {
 		{"unread trails are unknown", unread, nil, []string{"KW-CT-KMS low root unknown"}},
 	})
 }
+
+func TestCheckCloudShell(t *testing.T) {
+	const full = "arn:aws:iam::aws:policy/AWSCloudShellFullAccess"
+	withUser := func(policies ...string) Inventory {
+		u := user("dev")
+		u.DirectPolicies = policies
+		return account(u)
+	}
+	withGroup := account()
+	withGroup.Groups = []Group{{Name: "ops", Attached: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess", full}}}
+	withRole := account()
+	withRole.Roles = []Role{{Name: "shell", ARN: "arn:aws:iam::" + testAccount + ":role/shell", TrustKnown: true,
+		Attached: []string{"arn:aws-us-gov:iam::aws:policy/AWSCloudShellFullAccess"}}}
+	unread := account()
+	unread.GroupsRead = false
+	runCases(t, checkCloudShell, []checkCase{
+		{"a user with it fails", withUser(full), nil, []string{"KW-CLOUDSHELL-FULL medium dev"}},
+		{"a group with it fails", withGroup, nil, []string{"KW-CLOUDSHELL-FULL medium ops"}},
+		{"a role with it, in any partition, fails", withRole, nil, []string{"KW-CLOUDSHELL-FULL medium shell"}},
+		{"a customer policy of the same name passes", withUser("arn:aws:iam::" + testAccount + ":policy/AWSCloudShellFullAccess"), nil, nil},
+		{"read-only CloudShell access passes", withUser("arn:aws:iam::aws:policy/AWSCloudShellReadOnlyAccess"), nil, nil},
+		{"unread groups are unknown", unread, nil, []string{"KW-CLOUDSHELL-FULL low root unknown"}},
+	})
+}

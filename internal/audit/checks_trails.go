@@ -51,7 +51,10 @@ func checkTrailKMS(inv Inventory, _ Config) []Finding {
 // unknown when the trails could not be read.
 func eachTrail(inv Inventory, info CheckInfo, ok func(Trail) (bool, string)) []Finding {
 	if !inv.TrailsRead {
-		return []Finding{undecided(info, inv, accountResource(inv), "cloudtrail_trails")}
+		f := undecided(info, inv, accountResource(inv), "cloudtrail_trails")
+		f.Remediation = "allow the audit cloudtrail:DescribeTrails (docs/iam.md), or look yourself: " +
+			"`aws cloudtrail describe-trails --include-shadow-trails`"
+		return []Finding{f}
 	}
 	var out []Finding
 	for _, t := range inv.Trails {

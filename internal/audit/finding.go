@@ -101,6 +101,7 @@ var checks = []check{
 	{thirdPartyKeyInfo, checkThirdPartyKeys},
 	{directPolicyInfo, checkDirectPolicies},
 	{adminStarInfo, checkAdminStarPolicies},
+	{cloudShellInfo, checkCloudShell},
 	{dangerousKeyInfo, checkDangerousKeys},
 	{newUserInfo, checkNewUsers},
 	{trailInfo, checkMultiRegionTrail},

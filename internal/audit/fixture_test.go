@@ -51,7 +51,7 @@ func account(users ...User) Inventory {
 		Users: users,
 		// A well-kept account's infrastructure: one logging multi-region
 		// trail with CloudTrail's default selectors, no roles, no instances.
-		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true,
+		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
 	}
 }
 

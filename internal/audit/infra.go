@@ -58,6 +58,13 @@ type ManagedPolicy struct {
 	Document    string
 }
 
+// Group is one IAM group and the ARNs of the managed policies attached to
+// it.
+type Group struct {
+	Name     string
+	Attached []string
+}
+
 // Role is one IAM role, with what its trust policy says about other
 // accounts.
 type Role struct {
@@ -69,6 +76,8 @@ type Role struct {
 	// anyone) the trust policy lets assume the role without an sts:ExternalId
 	// condition (iampolicy.CrossAccountWithoutExternalID).
 	ForeignNoExternalID []string
+	// Attached lists the ARNs of the managed policies attached to the role.
+	Attached []string
 }
 
 // Instance is one EC2 instance that is not terminated.

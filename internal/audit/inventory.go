@@ -182,6 +182,10 @@ type Inventory struct {
 	// not read.
 	CustomerPolicies     []ManagedPolicy
 	CustomerPoliciesRead bool
+	// Groups are the account's IAM groups with the managed policies
+	// attached to them; GroupsRead is false when they were not read.
+	Groups     []Group
+	GroupsRead bool
 	Roles                []Role
 	RolesRead            bool
 	Instances            []Instance

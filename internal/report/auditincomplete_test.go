@@ -113,7 +113,7 @@ func TestAuditIncompleteSARIFNotifiesAndIsValid(t *testing.T) {
 // an audit that found nothing in what it read say it is incomplete, never
 // that every check passed.
 func TestAuditWithNoFindingsButGapsClaimsNoAbsence(t *testing.T) {
-	inv := audit.Inventory{AccountID: "123456789012", TrailsRead: true, RolesRead: true, InstancesRead: true,
+	inv := audit.Inventory{AccountID: "123456789012", TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
 		ReportGeneratedAt: auditAsOf, Root: &audit.Root{MFA: audit.Yes},
 		Trails: deployInventory().Trails,
 		Unread: []audit.Gap{{Source: "region eu-west-1", Reason: "not read (connection refused)"}}}

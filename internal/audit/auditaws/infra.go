@@ -161,6 +161,9 @@ func (r *accountReader) applyRoles(d *authDetails) {
 		if err != nil {
 			r.warn("role %s: %v: whether other accounts may assume it is unknown", rd.name, err)
 		}
+		if len(rd.attached) > 0 {
+			role.Attached = rd.attached
+		}
 		roles = append(roles, role)
 	}
 	r.inv.Roles, r.inv.RolesRead = roles, true

@@ -3,6 +3,7 @@ package auditaws
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ type authDetails struct {
 // roleDetail is a role and its trust policy (URL-encoded, as IAM returns it).
 type roleDetail struct {
 	name, arn, trust string
+	attached         []string
 }
 
 type userDetail struct {
@@ -86,6 +88,7 @@ func (d *authDetails) addPage(page *iam.GetAccountAuthorizationDetailsOutput) {
 	for _, rl := range page.RoleDetailList {
 		d.roles = append(d.roles, roleDetail{
 			name: aws.ToString(rl.RoleName), arn: aws.ToString(rl.Arn), trust: aws.ToString(rl.AssumeRolePolicyDocument),
+			attached: attachedARNs(rl.AttachedManagedPolicies),
 		})
 	}
 	for _, g := range page.GroupDetailList {
@@ -171,6 +174,10 @@ func (r *accountReader) applyPolicies(ctx context.Context, d *authDetails) {
 		}
 	}
 	r.inv.CustomerPolicies, r.inv.CustomerPoliciesRead = d.customer, true
+	for _, name := range slices.Sorted(maps.Keys(d.catalog.Groups)) {
+		r.inv.Groups = append(r.inv.Groups, audit.Group{Name: name, Attached: slices.Clone(d.catalog.Groups[name].Attached)})
+	}
+	r.inv.GroupsRead = true
 }
 
 // addMissingUsers adds users created after the credential report was

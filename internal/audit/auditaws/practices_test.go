@@ -20,7 +20,8 @@ const starPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Acti
 // TestReadAccountReadsPracticeFacts reads, from moto, the facts the
 // practice checks judge: user tags and the policies attached to users
 // directly (authorization details), customer managed policies with their
-// attachment counts, and each trail's log file validation and KMS key
+// attachment counts, the managed policies attached to groups and roles,
+// and each trail's log file validation and KMS key
 // (DescribeTrails).
 func TestReadAccountReadsPracticeFacts(t *testing.T) {
 	awstest.Moto(t)
@@ -35,8 +36,11 @@ func TestReadAccountReadsPracticeFacts(t *testing.T) {
 	star := a.ManagedPolicy("everything", starPolicy)
 	a.Attach("vendor", star)
 	a.ManagedPolicy("unused-everything", starPolicy)
+	a.Must(a.IAM.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("ops"), PolicyArn: aws.String(star)}))
 
 	f := newInfra(t)
+	f.role("shell", "arn:aws:iam::444455556666:root", "")
+	a.Must(a.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("shell"), PolicyArn: aws.String(star)}))
 	plain := f.trail("plain", true, true)
 	// moto keeps the key id a trail names without asking KMS (the module
 	// has no KMS client); AWS would check the key exists.
@@ -70,8 +74,18 @@ func TestReadAccountReadsPracticeFacts(t *testing.T) {
 	for _, p := range inv.CustomerPolicies {
 		attachments[p.Name] = p.Attachments
 	}
-	if !inv.CustomerPoliciesRead || attachments["everything"] != 1 || attachments["unused-everything"] != 0 {
-		t.Errorf("customer policies read=%v, attachments %v; want everything=1, unused-everything=0", inv.CustomerPoliciesRead, attachments)
+	if !inv.CustomerPoliciesRead || attachments["everything"] != 3 || attachments["unused-everything"] != 0 {
+		t.Errorf("customer policies read=%v, attachments %v; want everything=3 (user, group, role), unused-everything=0", inv.CustomerPoliciesRead, attachments)
+	}
+
+	// Who holds which managed policy: what KW-CLOUDSHELL-FULL looks for.
+	if i := slices.IndexFunc(inv.Groups, func(g audit.Group) bool { return g.Name == "ops" }); !inv.GroupsRead || i < 0 ||
+		!slices.Equal(inv.Groups[i].Attached, []string{star}) {
+		t.Errorf("groups read=%v %+v; want ops with %s attached", inv.GroupsRead, inv.Groups, star)
+	}
+	if i := slices.IndexFunc(inv.Roles, func(r audit.Role) bool { return r.Name == "shell" }); i < 0 ||
+		!slices.Equal(inv.Roles[i].Attached, []string{star}) {
+		t.Errorf("roles %+v; want shell with %s attached", inv.Roles, star)
 	}
 
 	trails := map[string]audit.Trail{}
