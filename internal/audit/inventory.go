@@ -184,13 +184,13 @@ type Inventory struct {
 	CustomerPoliciesRead bool
 	// Groups are the account's IAM groups with the managed policies
 	// attached to them; GroupsRead is false when they were not read.
-	Groups     []Group
-	GroupsRead bool
-	Roles                []Role
-	RolesRead            bool
-	Instances            []Instance
-	InstancesRead        bool
-	InstanceRegions      []string
+	Groups          []Group
+	GroupsRead      bool
+	Roles           []Role
+	RolesRead       bool
+	Instances       []Instance
+	InstancesRead   bool
+	InstanceRegions []string
 	// Regions names the regions the regional reads (instances, embedded
 	// keys) were made in: the account's enabled regions, or those the user
 	// chose. RegionsIncomplete says the enabled regions could not be listed,
