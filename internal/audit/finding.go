@@ -88,6 +88,9 @@ type check struct {
 var checks = []check{
 	{rootKeyInfo, checkRootKeys},
 	{rootMFAInfo, checkRootMFA},
+	{rootHardwareMFAInfo, checkRootHardwareMFA},
+	{passwordPolicyInfo, checkPasswordPolicy},
+	{serverCertInfo, checkServerCerts},
 	{twoActiveInfo, checkTwoActiveKeys},
 	{keyAgeInfo, checkKeyAge},
 	{keyUnusedInfo, checkKeyUnused},

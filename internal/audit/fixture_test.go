@@ -52,6 +52,7 @@ func account(users ...User) Inventory {
 		// A well-kept account's infrastructure: one logging multi-region
 		// trail with CloudTrail's default selectors, no roles, no instances.
 		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
+		PasswordPolicy: strongPasswords(), PasswordPolicyRead: true, RootVirtualMFA: No, ServerCertsRead: true,
 	}
 }
 
@@ -80,4 +81,10 @@ func lastPart(arn string) string {
 		}
 	}
 	return arn
+}
+
+// strongPasswords is the password policy the benchmarks ask for.
+func strongPasswords() *PasswordPolicy {
+	return &PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true,
+		RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90}
 }

@@ -184,8 +184,17 @@ type Inventory struct {
 	CustomerPoliciesRead bool
 	// Groups are the account's IAM groups with the managed policies
 	// attached to them; GroupsRead is false when they were not read.
-	Groups          []Group
-	GroupsRead      bool
+	Groups     []Group
+	GroupsRead bool
+	// Account-wide settings (account.go); each *Read is false when its
+	// read failed.
+	PasswordPolicy     *PasswordPolicy // nil: the account has none (AWS's default applies)
+	PasswordPolicyRead bool
+	// RootVirtualMFA says a virtual MFA device is assigned to the root
+	// user; Unknown when the virtual devices could not be listed.
+	RootVirtualMFA  Tri
+	ServerCerts     []ServerCert
+	ServerCertsRead bool
 	Roles           []Role
 	RolesRead       bool
 	Instances       []Instance

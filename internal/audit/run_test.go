@@ -57,6 +57,7 @@ func TestParsedReportToFindings(t *testing.T) {
 	// and the infrastructure readers found a well-kept account
 	inv.Trails, inv.TrailsRead, inv.RolesRead, inv.InstancesRead = []Trail{goodTrail()}, true, true, true
 	inv.CustomerPoliciesRead, inv.GroupsRead = true, true
+	inv.PasswordPolicy, inv.PasswordPolicyRead, inv.RootVirtualMFA, inv.ServerCertsRead = strongPasswords(), true, No, true
 	got := summary(Run(*inv, DefaultConfig(asOf)))
 	want := []string{"KW-KEY-UNUSED medium erin slot=1"}
 	if diff := cmp.Diff(want, got); diff != "" {
