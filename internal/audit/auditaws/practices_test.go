@@ -117,3 +117,48 @@ func TestReadAccountReadsPracticeFacts(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAccountReadsAccountSettings reads, from moto, the password
+// policy, the virtual MFA devices and the server certificates, and that an
+// account with no password policy is read as having none.
+func TestReadAccountReadsAccountSettings(t *testing.T) {
+	awstest.Moto(t)
+	a := awstest.NewIAMAccount(t)
+	a.User("dev", "")
+
+	inv, _ := readAccount(t)
+	if !inv.PasswordPolicyRead || inv.PasswordPolicy != nil {
+		t.Errorf("no password policy: read=%v policy=%+v; want read, nil", inv.PasswordPolicyRead, inv.PasswordPolicy)
+	}
+	if inv.RootVirtualMFA != audit.No || !inv.ServerCertsRead || len(inv.ServerCerts) != 0 {
+		t.Errorf("root virtual MFA %v, certificates read=%v %v; want no, read, none", inv.RootVirtualMFA, inv.ServerCertsRead, inv.ServerCerts)
+	}
+
+	ctx := context.Background()
+	a.Must(a.IAM.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{
+		MinimumPasswordLength: aws.Int32(14), PasswordReusePrevention: aws.Int32(24), MaxPasswordAge: aws.Int32(90),
+		RequireUppercaseCharacters: true, RequireLowercaseCharacters: true, RequireSymbols: true, RequireNumbers: false}))
+	a.Must(a.IAM.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("dev")}))
+	a.Must(a.IAM.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("dev"),
+		SerialNumber: aws.String("arn:aws:iam::123456789012:mfa/dev"), AuthenticationCode1: aws.String("123456"),
+		AuthenticationCode2: aws.String("654321")}))
+
+	inv, _ = readAccount(t)
+	want := &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true,
+		ReusePrevention: 24, MaxAgeDays: 90}
+	if diff := cmp.Diff(want, inv.PasswordPolicy); diff != "" {
+		t.Errorf("password policy (-want +got):\n%s", diff)
+	}
+	if inv.RootVirtualMFA != audit.No {
+		t.Errorf("a user's virtual device is not the root's: root virtual MFA %v, want no", inv.RootVirtualMFA)
+	}
+	var weak []string
+	for _, f := range audit.Run(*inv, audit.DefaultConfig(inv.ReportGeneratedAt)) {
+		if f.Check == "KW-PASSWORD-POLICY" {
+			weak = f.Evidence["weaknesses"].([]string)
+		}
+	}
+	if diff := cmp.Diff([]string{"require_numbers=false"}, weak); diff != "" {
+		t.Errorf("password policy weaknesses (-want +got):\n%s", diff)
+	}
+}
