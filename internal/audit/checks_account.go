@@ -108,6 +108,31 @@ func checkRootHardwareMFA(inv Inventory, _ Config) []Finding {
 	return []Finding{f}
 }
 
+var supportRoleInfo = CheckInfo{
+	ID: "KW-NO-SUPPORT-ROLE", Title: "No role may manage AWS Support cases", Severity: severity.Low,
+	Controls: []string{"CIS-v3.0-1.17", "CIS-v5.0-1.16", "IAM.18"},
+}
+
+// checkSupportRole fails when AWSSupportAccess is attached to no role: in
+// an incident, someone then reaches for the root user or an administrator
+// key to open a case.
+func checkSupportRole(inv Inventory, _ Config) []Finding {
+	if !inv.SupportRolesRead {
+		f := undecided(supportRoleInfo, inv, accountResource(inv), "support_roles")
+		f.Remediation = "allow the audit iam:ListEntitiesForPolicy (docs/iam.md), or look yourself: " +
+			"`aws iam list-entities-for-policy --policy-arn arn:aws:iam::aws:policy/AWSSupportAccess --entity-filter Role`"
+		return []Finding{f}
+	}
+	if len(inv.SupportRoles) > 0 {
+		return nil
+	}
+	f := newFinding(supportRoleInfo, inv, accountResource(inv))
+	f.Evidence["support_roles"] = []string{}
+	f.Remediation = fmt.Sprintf("create a role your incident responders assume and attach AWS's policy: `aws iam attach-role-policy "+
+		"--role-name ROLE --policy-arn arn:%s:iam::aws:policy/AWSSupportAccess`", partition(inv))
+	return []Finding{f}
+}
+
 var serverCertInfo = CheckInfo{
 	ID: "KW-SERVER-CERT-EXPIRED", Title: "Expired server certificate stored in IAM", Severity: severity.Low,
 	Controls: serverCertControls,

@@ -75,3 +75,15 @@ func TestCheckServerCerts(t *testing.T) {
 		{"unlisted certificates are unknown", unread, nil, []string{"KW-SERVER-CERT-EXPIRED low root unknown"}},
 	})
 }
+
+func TestCheckSupportRole(t *testing.T) {
+	none := account()
+	none.SupportRoles = nil
+	unread := account()
+	unread.SupportRolesRead = false
+	runCases(t, checkSupportRole, []checkCase{
+		{"a role with AWSSupportAccess passes", account(), nil, nil},
+		{"no such role fails", none, nil, []string{"KW-NO-SUPPORT-ROLE low root"}},
+		{"unread is unknown", unread, nil, []string{"KW-NO-SUPPORT-ROLE low root unknown"}},
+	})
+}

@@ -91,6 +91,7 @@ var checks = []check{
 	{rootHardwareMFAInfo, checkRootHardwareMFA},
 	{passwordPolicyInfo, checkPasswordPolicy},
 	{serverCertInfo, checkServerCerts},
+	{supportRoleInfo, checkSupportRole},
 	{twoActiveInfo, checkTwoActiveKeys},
 	{keyAgeInfo, checkKeyAge},
 	{keyUnusedInfo, checkKeyUnused},

@@ -53,6 +53,7 @@ func account(users ...User) Inventory {
 		// trail with CloudTrail's default selectors, no roles, no instances.
 		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
 		PasswordPolicy: strongPasswords(), PasswordPolicyRead: true, RootVirtualMFA: No, ServerCertsRead: true,
+		SupportRoles: []string{"support"}, SupportRolesRead: true,
 	}
 }
 

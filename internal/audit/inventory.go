@@ -195,11 +195,15 @@ type Inventory struct {
 	RootVirtualMFA  Tri
 	ServerCerts     []ServerCert
 	ServerCertsRead bool
-	Roles           []Role
-	RolesRead       bool
-	Instances       []Instance
-	InstancesRead   bool
-	InstanceRegions []string
+	// SupportRoles names the roles AWSSupportAccess is attached to;
+	// SupportRolesRead is false when that could not be read.
+	SupportRoles     []string
+	SupportRolesRead bool
+	Roles            []Role
+	RolesRead        bool
+	Instances        []Instance
+	InstancesRead    bool
+	InstanceRegions  []string
 	// Regions names the regions the regional reads (instances, embedded
 	// keys) were made in: the account's enabled regions, or those the user
 	// chose. RegionsIncomplete says the enabled regions could not be listed,

@@ -58,6 +58,7 @@ func TestParsedReportToFindings(t *testing.T) {
 	inv.Trails, inv.TrailsRead, inv.RolesRead, inv.InstancesRead = []Trail{goodTrail()}, true, true, true
 	inv.CustomerPoliciesRead, inv.GroupsRead = true, true
 	inv.PasswordPolicy, inv.PasswordPolicyRead, inv.RootVirtualMFA, inv.ServerCertsRead = strongPasswords(), true, No, true
+	inv.SupportRoles, inv.SupportRolesRead = []string{"support"}, true
 	got := summary(Run(*inv, DefaultConfig(asOf)))
 	want := []string{"KW-KEY-UNUSED medium erin slot=1"}
 	if diff := cmp.Diff(want, got); diff != "" {

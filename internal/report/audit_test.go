@@ -45,6 +45,7 @@ func auditInventory() audit.Inventory {
 			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true,
 			LogFileValidation: true, KMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/trail"}},
 		TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true, PasswordPolicyRead: true, RootVirtualMFA: audit.No, ServerCertsRead: true,
+		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		PasswordPolicy: &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true, RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90},
 	}
 }

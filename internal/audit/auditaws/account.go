@@ -20,6 +20,32 @@ func (r *accountReader) accountSettings(ctx context.Context) {
 	r.passwordPolicy(ctx)
 	r.rootVirtualMFA(ctx)
 	r.serverCerts(ctx)
+	r.supportRoles(ctx)
+}
+
+// supportRoles lists the roles AWS's AWSSupportAccess policy is attached
+// to (CIS asks for one, to open and manage support cases).
+func (r *accountReader) supportRoles(ctx context.Context) {
+	partition := "aws"
+	if len(r.inv.Users) > 0 {
+		if p := strings.SplitN(r.inv.Users[0].ARN, ":", 3); len(p) == 3 && p[1] != "" {
+			partition = p[1]
+		}
+	}
+	pages := iam.NewListEntitiesForPolicyPaginator(r.iam, &iam.ListEntitiesForPolicyInput{
+		PolicyArn: aws.String("arn:" + partition + ":iam::aws:policy/AWSSupportAccess"), EntityFilter: iamtypes.EntityTypeRole})
+	var roles []string
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			r.optional("iam:ListEntitiesForPolicy", "whether a role may manage AWS Support cases", err)
+			return
+		}
+		for _, role := range page.PolicyRoles {
+			roles = append(roles, aws.ToString(role.RoleName))
+		}
+	}
+	r.inv.SupportRoles, r.inv.SupportRolesRead = roles, true
 }
 
 func (r *accountReader) passwordPolicy(ctx context.Context) {

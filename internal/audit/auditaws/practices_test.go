@@ -162,3 +162,23 @@ func TestReadAccountReadsAccountSettings(t *testing.T) {
 		t.Errorf("password policy weaknesses (-want +got):\n%s", diff)
 	}
 }
+
+// TestReadAccountReadsSupportRoles: a role with AWS's AWSSupportAccess is
+// listed (moto serves AWS's managed policies here); before it, none is.
+func TestReadAccountReadsSupportRoles(t *testing.T) {
+	awstest.MotoWithManagedPolicies(t)
+	a := awstest.NewIAMAccount(t)
+	a.User("dev", "")
+	inv, _ := readAccount(t)
+	if !inv.SupportRolesRead || len(inv.SupportRoles) != 0 {
+		t.Errorf("before: support roles read=%v %v; want read, none", inv.SupportRolesRead, inv.SupportRoles)
+	}
+	f := newInfra(t)
+	f.role("support", "arn:aws:iam::123456789012:root", "")
+	a.Must(a.IAM.AttachRolePolicy(context.Background(), &iam.AttachRolePolicyInput{RoleName: aws.String("support"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/AWSSupportAccess")}))
+	inv, _ = readAccount(t)
+	if !inv.SupportRolesRead || !slices.Equal(inv.SupportRoles, []string{"support"}) {
+		t.Errorf("after: support roles read=%v %v; want [support]", inv.SupportRolesRead, inv.SupportRoles)
+	}
+}
