@@ -69,6 +69,13 @@ func TestCheckTrailSettings(t *testing.T) {
 		{"KMS does not stand in for validation", noKMS, nil, nil},
 		{"unread trails are unknown", unread, nil, []string{"KW-CT-LOG-VALIDATION low root unknown"}},
 	})
+	noLogs := account()
+	noLogs.Trails = []Trail{trailWith(func(t *Trail) { t.LogGroupARN = "" })}
+	runCases(t, checkTrailLogs, []checkCase{
+		{"S3 only fails", noLogs, nil, []string{"KW-CT-NO-CLOUDWATCH low main"}},
+		{"a log group passes", account(), nil, nil},
+		{"unread trails are unknown", unread, nil, []string{"KW-CT-NO-CLOUDWATCH low root unknown"}},
+	})
 	runCases(t, checkTrailKMS, []checkCase{
 		{"no KMS key fails", noKMS, nil, []string{"KW-CT-KMS medium main"}},
 		{"a KMS key passes", account(), nil, nil},

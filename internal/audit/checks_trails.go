@@ -47,6 +47,22 @@ func checkTrailKMS(inv Inventory, _ Config) []Finding {
 	})
 }
 
+var trailLogsInfo = CheckInfo{
+	ID: "KW-CT-NO-CLOUDWATCH", Title: "CloudTrail trail does not deliver to CloudWatch Logs", Severity: severity.Low,
+	Controls: []string{"CloudTrail.5"},
+}
+
+// checkTrailLogs fails for each trail that delivers to S3 only: without a
+// log group, no metric filter or alarm (CIS section 4) can see a leaked
+// key being used as it happens.
+func checkTrailLogs(inv Inventory, _ Config) []Finding {
+	return eachTrail(inv, trailLogsInfo, func(t Trail) (bool, string) {
+		return t.LogGroupARN != "", fmt.Sprintf("create a log group and a role CloudTrail may write it with, then "+
+			"`aws cloudtrail update-trail --region %s --name %s --cloud-watch-logs-log-group-arn LOG_GROUP_ARN "+
+			"--cloud-watch-logs-role-arn ROLE_ARN`", shq(t.HomeRegion), shq(t.ARN))
+	})
+}
+
 // eachTrail fails info for every trail ok rejects, with the fix it gives;
 // unknown when the trails could not be read.
 func eachTrail(inv Inventory, info CheckInfo, ok func(Trail) (bool, string)) []Finding {

@@ -111,6 +111,7 @@ var checks = []check{
 	{trailInfo, checkMultiRegionTrail},
 	{trailValidationInfo, checkTrailValidation},
 	{trailKMSInfo, checkTrailKMS},
+	{trailLogsInfo, checkTrailLogs},
 	{roleTrustInfo, checkRoleTrust},
 	{instanceProfileInfo, checkInstanceProfiles},
 	{embeddedInfo, checkEmbeddedKeys},

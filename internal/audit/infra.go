@@ -15,6 +15,9 @@ type Trail struct {
 	// ("" when they are encrypted with S3's own keys only).
 	LogFileValidation bool
 	KMSKeyID          string
+	// LogGroupARN is the CloudWatch Logs log group the trail delivers to,
+	// "" when it delivers to S3 only.
+	LogGroupARN string
 	// SelectorsKnown says whether GetEventSelectors answered; a trail with
 	// no selectors at all logs every management event, so empty lists only
 	// mean "all" when SelectorsKnown is true.

@@ -43,7 +43,8 @@ func auditInventory() audit.Inventory {
 		// A logging multi-region trail, no roles, no instances: nothing to report.
 		Trails: []audit.Trail{{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", HomeRegion: "us-east-1",
 			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true,
-			LogFileValidation: true, KMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/trail"}},
+			LogFileValidation: true, KMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/trail",
+			LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:trail:*"}},
 		TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true, PasswordPolicyRead: true, RootVirtualMFA: audit.No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		PasswordPolicy: &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true, RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90},

@@ -66,6 +66,7 @@ func (r *accountReader) trail(ctx context.Context, t cttypes.Trail) audit.Trail 
 		Name: aws.ToString(t.Name), ARN: arn, HomeRegion: home,
 		MultiRegion: aws.ToBool(t.IsMultiRegionTrail), Organization: aws.ToBool(t.IsOrganizationTrail),
 		LogFileValidation: aws.ToBool(t.LogFileValidationEnabled), KMSKeyID: aws.ToString(t.KmsKeyId),
+		LogGroupARN: aws.ToString(t.CloudWatchLogsLogGroupArn),
 	}
 	client := cloudtrail.NewFromConfig(r.configIn(home))
 	status, err := client.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn)})

@@ -45,9 +45,11 @@ func TestReadAccountReadsPracticeFacts(t *testing.T) {
 	// moto keeps the key id a trail names without asking KMS (the module
 	// has no KMS client); AWS would check the key exists.
 	keyARN := "arn:aws:kms:" + awstest.Region + ":123456789012:key/11111111-2222-3333-4444-555555555555"
+	logGroupARN := "arn:aws:logs:" + awstest.Region + ":123456789012:log-group:trail:*"
 	sealedARN := f.trail("sealed", true, true)
 	f.must(f.ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("sealed"),
-		EnableLogFileValidation: aws.Bool(true), KmsKeyId: aws.String(keyARN)}))
+		EnableLogFileValidation: aws.Bool(true), KmsKeyId: aws.String(keyARN),
+		CloudWatchLogsLogGroupArn: aws.String(logGroupARN), CloudWatchLogsRoleArn: aws.String("arn:aws:iam::123456789012:role/trail-logs")}))
 
 	inv, _ := readAccount(t)
 
@@ -95,8 +97,11 @@ func TestReadAccountReadsPracticeFacts(t *testing.T) {
 	if tr := trails[plain]; tr.LogFileValidation || tr.KMSKeyID != "" {
 		t.Errorf("plain trail: validation %v, KMS %q; want neither", tr.LogFileValidation, tr.KMSKeyID)
 	}
-	if tr := trails[sealedARN]; !tr.LogFileValidation || tr.KMSKeyID != keyARN {
-		t.Errorf("sealed trail: validation %v, KMS %q; want both", tr.LogFileValidation, tr.KMSKeyID)
+	if tr := trails[sealedARN]; !tr.LogFileValidation || tr.KMSKeyID != keyARN || tr.LogGroupARN != logGroupARN {
+		t.Errorf("sealed trail: validation %v, KMS %q, log group %q; want all three", tr.LogFileValidation, tr.KMSKeyID, tr.LogGroupARN)
+	}
+	if tr := trails[plain]; tr.LogGroupARN != "" {
+		t.Errorf("plain trail: log group %q, want none", tr.LogGroupARN)
 	}
 
 	got := map[string]bool{}
@@ -105,13 +110,14 @@ func TestReadAccountReadsPracticeFacts(t *testing.T) {
 	}
 	for _, want := range []string{
 		"KW-THIRD-PARTY-KEY " + vendor.ARN, "KW-USER-POLICY-DIRECT " + vendor.ARN, "KW-POLICY-ADMIN-STAR " + star,
-		"KW-CT-LOG-VALIDATION " + plain, "KW-CT-KMS " + plain,
+		"KW-CT-LOG-VALIDATION " + plain, "KW-CT-KMS " + plain, "KW-CT-NO-CLOUDWATCH " + plain,
 	} {
 		if !got[want] {
 			t.Errorf("no finding %s", want)
 		}
 	}
-	for _, not := range []string{"KW-USER-POLICY-DIRECT " + grouped.ARN, "KW-CT-LOG-VALIDATION " + sealedARN, "KW-CT-KMS " + sealedARN} {
+	for _, not := range []string{"KW-USER-POLICY-DIRECT " + grouped.ARN, "KW-CT-LOG-VALIDATION " + sealedARN, "KW-CT-KMS " + sealedARN,
+		"KW-CT-NO-CLOUDWATCH " + sealedARN} {
 		if got[not] {
 			t.Errorf("unexpected finding %s", not)
 		}
