@@ -174,3 +174,57 @@ func checkCloudShell(inv Inventory, _ Config) []Finding {
 func isCloudShellFullAccess(arn string) bool {
 	return strings.HasPrefix(arn, "arn:") && strings.HasSuffix(arn, ":iam::aws:policy/AWSCloudShellFullAccess")
 }
+
+var serviceStarInfo = CheckInfo{
+	ID: "KW-POLICY-SERVICE-STAR", Title: "Customer managed policy allows every action of a service", Severity: severity.Low,
+	Controls: []string{"IAM.21"},
+}
+
+// checkServiceStarPolicies fails for each customer managed policy whose
+// default version allows "service:*": every action of the service,
+// including those added later (iam:* alone is an administrator). A policy
+// allowing "*" on "*" is KW-POLICY-ADMIN-STAR's; unreadable ones are
+// reported there too.
+func checkServiceStarPolicies(inv Inventory, _ Config) []Finding {
+	if !inv.CustomerPoliciesRead {
+		return nil // KW-POLICY-ADMIN-STAR reports the policies unknown
+	}
+	var out []Finding
+	for _, p := range inv.CustomerPolicies {
+		services, err := serviceWildcards(p.Document)
+		if err != nil || len(services) == 0 {
+			continue
+		}
+		f := newFinding(serviceStarInfo, inv, p.ARN)
+		f.Evidence["policy"] = p.Name
+		f.Evidence["actions"] = services
+		f.Evidence["attachments"] = p.Attachments
+		f.Remediation = fmt.Sprintf("list the actions its holders need instead of %s (`aws iam generate-service-last-accessed-details "+
+			"--arn HOLDER_ARN --granularity ACTION_LEVEL` shows what they use), then `aws iam create-policy-version --policy-arn %s "+
+			"--policy-document file://narrowed.json --set-as-default`", strings.Join(services, ", "), shq(p.ARN))
+		out = append(out, f)
+	}
+	return out
+}
+
+// serviceWildcards lists, sorted and once each, the "service:*" actions
+// Allow statements of a policy document grant.
+func serviceWildcards(doc string) ([]string, error) {
+	d, err := iampolicy.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range d.Statements {
+		if s.Effect != iampolicy.Allow {
+			continue
+		}
+		for _, a := range s.Action {
+			if service, ok := strings.CutSuffix(a, ":*"); ok && service != "" && !strings.ContainsAny(service, "*?") {
+				out = append(out, strings.ToLower(a))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}

@@ -107,3 +107,26 @@ func TestCheckCloudShell(t *testing.T) {
 		{"unread groups are unknown", unread, nil, []string{"KW-CLOUDSHELL-FULL low root unknown"}},
 	})
 }
+
+func TestCheckServiceStarPolicies(t *testing.T) {
+	with := func(doc string) Inventory {
+		inv := account()
+		inv.CustomerPolicies = []ManagedPolicy{{Name: "p", ARN: "arn:aws:iam::" + testAccount + ":policy/p", Attachments: 1, Document: doc}}
+		return inv
+	}
+	const (
+		s3Star   = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","S3:GetObject"],"Resource":"arn:aws:s3:::logs/*"}]}`
+		prefix   = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}`
+		denyStar = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}`
+		full     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	)
+	unread := account()
+	unread.CustomerPoliciesRead = false
+	runCases(t, checkServiceStarPolicies, []checkCase{
+		{"s3:* on any resource fails", with(s3Star), nil, []string{"KW-POLICY-SERVICE-STAR low p"}},
+		{"s3:Get* passes", with(prefix), nil, nil},
+		{"Deny iam:* passes", with(denyStar), nil, nil},
+		{"* on * is KW-POLICY-ADMIN-STAR's", with(full), nil, nil},
+		{"unread policies are left to KW-POLICY-ADMIN-STAR", unread, nil, nil},
+	})
+}

@@ -105,6 +105,7 @@ var checks = []check{
 	{thirdPartyKeyInfo, checkThirdPartyKeys},
 	{directPolicyInfo, checkDirectPolicies},
 	{adminStarInfo, checkAdminStarPolicies},
+	{serviceStarInfo, checkServiceStarPolicies},
 	{cloudShellInfo, checkCloudShell},
 	{dangerousKeyInfo, checkDangerousKeys},
 	{newUserInfo, checkNewUsers},

@@ -55,7 +55,7 @@ KW-KEY-AGE (medium, high past twice --max-key-age); KW-KEY-UNUSED, KW-PASSWORD-U
 (--max-unused), KW-CRED-UNUSED-90, KW-KEY-TWO-ACTIVE, KW-KEY-AT-SETUP, KW-USER-NO-MFA,
 KW-KEY-DANGEROUS, KW-CLOUDSHELL-FULL, KW-CT-LOG-VALIDATION, KW-CT-KMS, KW-ROOT-HARDWARE-MFA,
 KW-PASSWORD-POLICY (medium); KW-KEY-INACTIVE, KW-USER-POLICY-DIRECT, KW-SERVER-CERT-EXPIRED,
-KW-NO-SUPPORT-ROLE, KW-CT-NO-CLOUDWATCH (low); KW-USER-NEW (info). A practice that cannot be judged because a fact is unknown is
+KW-NO-SUPPORT-ROLE, KW-CT-NO-CLOUDWATCH, KW-POLICY-SERVICE-STAR (low); KW-USER-NEW (info). A practice that cannot be judged because a fact is unknown is
 reported at low severity with "verdict": "unknown", never passed silently. docs/audit.md describes each check and its controls.
 
 With --org it lists the organization's ACTIVE accounts (organizations:ListAccounts) and
