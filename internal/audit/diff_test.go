@@ -62,7 +62,7 @@ func TestDiffDoesNotClaimFixedWhatItDidNotRead(t *testing.T) {
 	other := account()
 	other.AccountID = "210987654321"
 	got := changes(Diff(Previous{Findings: before, AsOf: asOf}, []Inventory{other}, nil))
-	want := []string{"not-re-audited KW-USER-NO-MFA alice"}
+	want := []string{"not-re-audited KW-CRED-UNUSED-90 alice", "not-re-audited KW-PASSWORD-UNUSED alice", "not-re-audited KW-USER-NO-MFA alice"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
@@ -73,7 +73,7 @@ func TestDiffReportsAFindingThatGotWorse(t *testing.T) {
 	before := Run(account(bob), DefaultConfig(asOf))
 	later := asOf.Add(100 * day) // past twice the age limit: high
 	got := Diff(Previous{Findings: before, AsOf: asOf}, []Inventory{account(bob)}, Run(account(bob), DefaultConfig(later)))
-	want := []string{"newly-stale KW-KEY-UNUSED bob key", "worse KW-KEY-AGE bob key"}
+	want := []string{"new-finding KW-CRED-UNUSED-90 bob key", "newly-stale KW-KEY-UNUSED bob key", "worse KW-KEY-AGE bob key"}
 	if diff := cmp.Diff(want, changes(got)); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}

@@ -34,13 +34,17 @@ type Config struct {
 	MaxUnused   time.Duration // an active key unused this long must go (45 days)
 	NewUser     time.Duration // users created this recently are listed for review (30 days)
 	SetupWindow time.Duration // a key created this close to its console user is a "setup" key (10 minutes)
+	// ThirdPartyTags are the user tags (KEY=VALUE) that mark a third
+	// party's user (KW-THIRD-PARTY-KEY); nil takes DefaultThirdPartyTags.
+	ThirdPartyTags []string
 }
 
 const day = 24 * time.Hour
 
 // DefaultConfig returns the CIS thresholds, judged at asOf.
 func DefaultConfig(asOf time.Time) Config {
-	return Config{AsOf: asOf, MaxKeyAge: 90 * day, MaxUnused: 45 * day, NewUser: 30 * day, SetupWindow: 10 * time.Minute}
+	return Config{AsOf: asOf, MaxKeyAge: 90 * day, MaxUnused: 45 * day, NewUser: 30 * day, SetupWindow: 10 * time.Minute,
+		ThirdPartyTags: slices.Clone(DefaultThirdPartyTags)}
 }
 
 func (c Config) withDefaults(inv Inventory) Config {
@@ -59,6 +63,9 @@ func (c Config) withDefaults(inv Inventory) Config {
 	}
 	if c.SetupWindow > 0 {
 		d.SetupWindow = c.SetupWindow
+	}
+	if c.ThirdPartyTags != nil {
+		d.ThirdPartyTags = c.ThirdPartyTags
 	}
 	return d
 }
@@ -81,16 +88,31 @@ type check struct {
 var checks = []check{
 	{rootKeyInfo, checkRootKeys},
 	{rootMFAInfo, checkRootMFA},
+	{rootHardwareMFAInfo, checkRootHardwareMFA},
+	{passwordPolicyInfo, checkPasswordPolicy},
+	{serverCertInfo, checkServerCerts},
+	{supportRoleInfo, checkSupportRole},
 	{twoActiveInfo, checkTwoActiveKeys},
 	{keyAgeInfo, checkKeyAge},
 	{keyUnusedInfo, checkKeyUnused},
 	{keyInactiveInfo, checkInactiveKeys},
 	{setupKeyInfo, checkSetupKeys},
 	{consoleMFAInfo, checkConsoleMFA},
+	{passwordUnusedInfo, checkPasswordUnused},
+	{unused90Info, checkUnused90},
 	{adminKeyInfo, checkAdminKeys},
+	{adminNoMFAInfo, checkAdminNoMFA},
+	{thirdPartyKeyInfo, checkThirdPartyKeys},
+	{directPolicyInfo, checkDirectPolicies},
+	{adminStarInfo, checkAdminStarPolicies},
+	{serviceStarInfo, checkServiceStarPolicies},
+	{cloudShellInfo, checkCloudShell},
 	{dangerousKeyInfo, checkDangerousKeys},
 	{newUserInfo, checkNewUsers},
 	{trailInfo, checkMultiRegionTrail},
+	{trailValidationInfo, checkTrailValidation},
+	{trailKMSInfo, checkTrailKMS},
+	{trailLogsInfo, checkTrailLogs},
 	{roleTrustInfo, checkRoleTrust},
 	{instanceProfileInfo, checkInstanceProfiles},
 	{embeddedInfo, checkEmbeddedKeys},

@@ -39,7 +39,7 @@ func withID(k Key, seed string) Key {
 func user(name string, keys ...Key) User {
 	return User{
 		Name: name, ARN: "arn:aws:iam::" + testAccount + ":user/" + name, Created: ago(400),
-		Password: No, PasswordLastUsed: Never(), MFA: Yes, Admin: No, Keys: keys,
+		Password: No, PasswordLastUsed: Never(), MFA: Yes, Admin: No, Keys: keys, DetailsRead: true,
 	}
 }
 
@@ -51,7 +51,9 @@ func account(users ...User) Inventory {
 		Users: users,
 		// A well-kept account's infrastructure: one logging multi-region
 		// trail with CloudTrail's default selectors, no roles, no instances.
-		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true,
+		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
+		PasswordPolicy: strongPasswords(), PasswordPolicyRead: true, RootVirtualMFA: No, ServerCertsRead: true,
+		SupportRoles: []string{"support"}, SupportRolesRead: true,
 	}
 }
 
@@ -80,4 +82,10 @@ func lastPart(arn string) string {
 		}
 	}
 	return arn
+}
+
+// strongPasswords is the password policy the benchmarks ask for.
+func strongPasswords() *PasswordPolicy {
+	return &PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true,
+		RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90}
 }

@@ -10,6 +10,14 @@ type Trail struct {
 	MultiRegion  bool
 	Organization bool
 	Logging      Tri // GetTrailStatus IsLogging; Unknown when the status could not be read
+	// LogFileValidation and KMSKeyID are DescribeTrails' own fields:
+	// digest files are written, and the KMS key encrypting the log files
+	// ("" when they are encrypted with S3's own keys only).
+	LogFileValidation bool
+	KMSKeyID          string
+	// LogGroupARN is the CloudWatch Logs log group the trail delivers to,
+	// "" when it delivers to S3 only.
+	LogGroupARN string
 	// SelectorsKnown says whether GetEventSelectors answered; a trail with
 	// no selectors at all logs every management event, so empty lists only
 	// mean "all" when SelectorsKnown is true.
@@ -44,6 +52,22 @@ type FieldSelector struct {
 	NotEndsWith   []string
 }
 
+// ManagedPolicy is one customer managed policy and its default version's
+// document, as IAM returns it (URL-encoded or not).
+type ManagedPolicy struct {
+	Name        string
+	ARN         string
+	Attachments int // users, groups and roles it is attached to
+	Document    string
+}
+
+// Group is one IAM group and the ARNs of the managed policies attached to
+// it.
+type Group struct {
+	Name     string
+	Attached []string
+}
+
 // Role is one IAM role, with what its trust policy says about other
 // accounts.
 type Role struct {
@@ -55,6 +79,8 @@ type Role struct {
 	// anyone) the trust policy lets assume the role without an sts:ExternalId
 	// condition (iampolicy.CrossAccountWithoutExternalID).
 	ForeignNoExternalID []string
+	// Attached lists the ARNs of the managed policies attached to the role.
+	Attached []string
 }
 
 // Instance is one EC2 instance that is not terminated.

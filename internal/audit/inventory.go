@@ -136,6 +136,15 @@ type User struct {
 	Admin     Tri      // effective rights amount to full administrator
 	Dangerous []string // dangerous actions the user may perform, e.g. "iam:CreateAccessKey"
 	Groups    []string
+
+	// DetailsRead says the authorization details listed the user, so that
+	// DirectPolicies and Tags are known (empty meaning none).
+	DetailsRead bool
+	// DirectPolicies names the policies attached to the user itself rather
+	// than through a group: "inline:NAME" for an inline policy, the ARN of
+	// a managed one.
+	DirectPolicies []string
+	Tags           map[string]string
 }
 
 // Root is the account's root user as the credential report describes it.
@@ -166,13 +175,35 @@ type Inventory struct {
 	// each *Read flag is false when its read failed or was not made, and the
 	// checks then report unknown instead of passing. InstanceRegions names
 	// the regions whose instances were listed.
-	Trails          []Trail
-	TrailsRead      bool
-	Roles           []Role
-	RolesRead       bool
-	Instances       []Instance
-	InstancesRead   bool
-	InstanceRegions []string
+	Trails     []Trail
+	TrailsRead bool
+	// CustomerPolicies are the account's customer managed policies with
+	// their default version; CustomerPoliciesRead is false when they were
+	// not read.
+	CustomerPolicies     []ManagedPolicy
+	CustomerPoliciesRead bool
+	// Groups are the account's IAM groups with the managed policies
+	// attached to them; GroupsRead is false when they were not read.
+	Groups     []Group
+	GroupsRead bool
+	// Account-wide settings (account.go); each *Read is false when its
+	// read failed.
+	PasswordPolicy     *PasswordPolicy // nil: the account has none (AWS's default applies)
+	PasswordPolicyRead bool
+	// RootVirtualMFA says a virtual MFA device is assigned to the root
+	// user; Unknown when the virtual devices could not be listed.
+	RootVirtualMFA  Tri
+	ServerCerts     []ServerCert
+	ServerCertsRead bool
+	// SupportRoles names the roles AWSSupportAccess is attached to;
+	// SupportRolesRead is false when that could not be read.
+	SupportRoles     []string
+	SupportRolesRead bool
+	Roles            []Role
+	RolesRead        bool
+	Instances        []Instance
+	InstancesRead    bool
+	InstanceRegions  []string
 	// Regions names the regions the regional reads (instances, embedded
 	// keys) were made in: the account's enabled regions, or those the user
 	// chose. RegionsIncomplete says the enabled regions could not be listed,

@@ -105,7 +105,7 @@ func TestJudgeOrganizationReportsUnreadAccounts(t *testing.T) {
 	if res.Accounts != 2 || res.Unread != 1 || len(res.Inventories) != 1 || !res.Org {
 		t.Errorf("accounts %d, unread %d, inventories %d, org %v; want 2, 1, 1, true", res.Accounts, res.Unread, len(res.Inventories), res.Org)
 	}
-	want := []string{"KW-ORG-ACCOUNT-UNREAD high root", "KW-KEY-AGE medium deploy", "KW-KEY-UNUSED medium deploy"}
+	want := []string{"KW-ORG-ACCOUNT-UNREAD high root", "KW-CRED-UNUSED-90 medium deploy", "KW-KEY-AGE medium deploy", "KW-KEY-UNUSED medium deploy"}
 	var got []string
 	for _, f := range res.Findings {
 		got = append(got, fmt.Sprintf("%s %s %s", f.Check, f.Severity, lastPart(f.Resource)))

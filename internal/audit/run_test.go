@@ -52,10 +52,13 @@ func TestParsedReportToFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range inv.Users { // the policy reader has judged them
-		inv.Users[i].Admin = No
+		inv.Users[i].Admin, inv.Users[i].DetailsRead = No, true
 	}
 	// and the infrastructure readers found a well-kept account
 	inv.Trails, inv.TrailsRead, inv.RolesRead, inv.InstancesRead = []Trail{goodTrail()}, true, true, true
+	inv.CustomerPoliciesRead, inv.GroupsRead = true, true
+	inv.PasswordPolicy, inv.PasswordPolicyRead, inv.RootVirtualMFA, inv.ServerCertsRead = strongPasswords(), true, No, true
+	inv.SupportRoles, inv.SupportRolesRead = []string{"support"}, true
 	got := summary(Run(*inv, DefaultConfig(asOf)))
 	want := []string{"KW-KEY-UNUSED medium erin slot=1"}
 	if diff := cmp.Diff(want, got); diff != "" {

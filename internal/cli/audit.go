@@ -23,6 +23,7 @@ type auditOptions struct {
 	asOf                 string
 	maxKeyAge, maxUnused *spanFlag
 	newUserDays          int
+	thirdPartyTags       []string
 	judge                audit.Options // how it is judged, from the flags above; AsOf zero: now, once read
 	format               *formatFlag
 	output               string
@@ -48,11 +49,14 @@ SSM parameters where keys get pasted, with the SDK's own configuration (--profil
 docs/iam.md. The credential report is cached by AWS for up to 4 hours: keywarden says on
 stderr how old it is.
 
-Checks: KW-ROOT-KEY, KW-ROOT-MFA (critical); KW-KEY-ADMIN (high); KW-KEY-AGE (medium, high
-past twice --max-key-age); KW-KEY-UNUSED, KW-KEY-TWO-ACTIVE, KW-KEY-AT-SETUP, KW-USER-NO-MFA,
-KW-KEY-DANGEROUS (medium); KW-KEY-INACTIVE (low); KW-USER-NEW (info). A practice that cannot
-be judged because a fact is unknown is reported at low severity with "verdict": "unknown",
-never passed silently. docs/audit.md describes each check and its controls.
+Checks: KW-ROOT-KEY, KW-ROOT-MFA (critical); KW-KEY-ADMIN, KW-ADMIN-NO-MFA, KW-THIRD-PARTY-KEY
+(a user tagged --third-party-tag holding an active key), KW-POLICY-ADMIN-STAR (high);
+KW-KEY-AGE (medium, high past twice --max-key-age); KW-KEY-UNUSED, KW-PASSWORD-UNUSED
+(--max-unused), KW-CRED-UNUSED-90, KW-KEY-TWO-ACTIVE, KW-KEY-AT-SETUP, KW-USER-NO-MFA,
+KW-KEY-DANGEROUS, KW-CLOUDSHELL-FULL, KW-CT-LOG-VALIDATION, KW-CT-KMS, KW-ROOT-HARDWARE-MFA,
+KW-PASSWORD-POLICY (medium); KW-KEY-INACTIVE, KW-USER-POLICY-DIRECT, KW-SERVER-CERT-EXPIRED,
+KW-NO-SUPPORT-ROLE, KW-CT-NO-CLOUDWATCH, KW-POLICY-SERVICE-STAR (low); KW-USER-NEW (info). A practice that cannot be judged because a fact is unknown is
+reported at low severity with "verdict": "unknown", never passed silently. docs/audit.md describes each check and its controls.
 
 With --org it lists the organization's ACTIVE accounts (organizations:ListAccounts) and
 audits each, the caller's own with its credentials and the others through --role-name
@@ -134,6 +138,8 @@ func newAuditCmd(deps Deps) *cobra.Command {
 	opts.maxKeyAge = addSpan(pf, "max-key-age", "90d", false, "an active key older than this must be rotated")
 	opts.maxUnused = addSpan(pf, "max-unused", "45d", false, "an active key unused this long must go")
 	pf.IntVar(&opts.newUserDays, "new-user-days", 30, "list users created within this many days for review")
+	pf.StringSliceVar(&opts.thirdPartyTags, "third-party-tag", audit.DefaultThirdPartyTags,
+		"KEY=VALUE user tags that mark a third party's user, which must not hold an active key (repeat or comma-separate)")
 	opts.format = addFormat(cmd, pf, "", auditFormats...)
 	pf.Lookup("format").Usage += " (audit keys, --diff: " + strings.Join(keysFormats, "|") + ")"
 	pf.BoolVar(&opts.scope.Org, "org", false, "audit every ACTIVE account of the caller's AWS Organization (run from the management account)")
@@ -184,9 +190,14 @@ func (o *auditOptions) resolve(now time.Time, table bool) error {
 	case o.scope.RoleName == "":
 		return fmt.Errorf("--role-name: want a role name")
 	}
+	for _, tag := range o.thirdPartyTags {
+		if key, _, ok := strings.Cut(tag, "="); !ok || key == "" {
+			return fmt.Errorf("--third-party-tag %q: want KEY=VALUE", tag)
+		}
+	}
 	o.scope.NoKeyIDs = !o.keyIDs
 	cfg := audit.Config{AsOf: asOf, MaxKeyAge: o.maxKeyAge.d, MaxUnused: o.maxUnused.d,
-		NewUser: time.Duration(o.newUserDays) * 24 * time.Hour}
+		NewUser: time.Duration(o.newUserDays) * 24 * time.Hour, ThirdPartyTags: o.thirdPartyTags}
 	o.judge = audit.Options{Config: cfg, Org: o.scope.Org, Role: o.scope.RoleName}
 	return nil
 }

@@ -29,21 +29,25 @@ func auditInventory() audit.Inventory {
 		Root: &audit.Root{ARN: "arn:aws:iam::123456789012:root", Created: daysAgo(2000), MFA: audit.No,
 			Keys: []audit.Key{{Slot: 1, Status: audit.KeyActive, Created: daysAgo(1500), LastUsed: audit.Never()}}},
 		Users: []audit.User{
-			{Name: "alice", ARN: arn("alice"), Created: daysAgo(400), Password: audit.Yes, MFA: audit.No, Admin: audit.Yes,
+			{Name: "alice", ARN: arn("alice"), Created: daysAgo(400), Password: audit.Yes, MFA: audit.No, Admin: audit.Yes, DetailsRead: true,
 				Keys: []audit.Key{{Slot: 1, ID: exampleKeyID, Status: audit.KeyActive, Created: daysAgo(143),
 					LastUsed: daysAgo(1), LastUsedService: "s3", LastUsedRegion: "eu-west-1"}}},
-			{Name: "bob", ARN: arn("bob"), Created: daysAgo(300), Password: audit.No, MFA: audit.Yes, Admin: audit.No,
+			{Name: "bob", ARN: arn("bob"), Created: daysAgo(300), Password: audit.No, MFA: audit.Yes, Admin: audit.No, DetailsRead: true,
 				Dangerous: []string{"iam:PassRole", "iam:CreateAccessKey"},
 				Keys: []audit.Key{
 					{Slot: 1, ID: exampleOtherKeyID, Status: audit.KeyActive, Created: daysAgo(60), LastUsed: audit.Never()},
 					{Slot: 2, Status: audit.KeyInactive, Created: daysAgo(200), LastUsed: daysAgo(150), LastUsedService: "ec2", LastUsedRegion: "us-east-1"},
 				}},
-			{Name: "carol", ARN: arn("carol"), Created: daysAgo(5), Password: audit.No, MFA: audit.No, Admin: audit.No},
+			{Name: "carol", ARN: arn("carol"), Created: daysAgo(5), Password: audit.No, MFA: audit.No, Admin: audit.No, DetailsRead: true},
 		},
 		// A logging multi-region trail, no roles, no instances: nothing to report.
 		Trails: []audit.Trail{{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", HomeRegion: "us-east-1",
-			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true}},
-		TrailsRead: true, RolesRead: true, InstancesRead: true,
+			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true,
+			LogFileValidation: true, KMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/trail",
+			LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:trail:*"}},
+		TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true, PasswordPolicyRead: true, RootVirtualMFA: audit.No, ServerCertsRead: true,
+		SupportRoles: []string{"support"}, SupportRolesRead: true,
+		PasswordPolicy: &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true, RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90},
 	}
 }
 

@@ -113,7 +113,9 @@ func TestAuditIncompleteSARIFNotifiesAndIsValid(t *testing.T) {
 // an audit that found nothing in what it read say it is incomplete, never
 // that every check passed.
 func TestAuditWithNoFindingsButGapsClaimsNoAbsence(t *testing.T) {
-	inv := audit.Inventory{AccountID: "123456789012", TrailsRead: true, RolesRead: true, InstancesRead: true,
+	inv := audit.Inventory{AccountID: "123456789012", TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true, PasswordPolicyRead: true, RootVirtualMFA: audit.No, ServerCertsRead: true,
+		SupportRoles: []string{"support"}, SupportRolesRead: true,
+		PasswordPolicy:    &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true, RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90},
 		ReportGeneratedAt: auditAsOf, Root: &audit.Root{MFA: audit.Yes},
 		Trails: deployInventory().Trails,
 		Unread: []audit.Gap{{Source: "region eu-west-1", Reason: "not read (connection refused)"}}}

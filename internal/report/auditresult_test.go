@@ -26,13 +26,17 @@ func deployInventory() audit.Inventory {
 		Root: &audit.Root{ARN: "arn:aws:iam::123456789012:root", Created: daysAgo(900), MFA: audit.Yes},
 		Users: []audit.User{{
 			Name: "deploy", ARN: "arn:aws:iam::123456789012:user/deploy", Created: daysAgo(400),
-			Password: audit.No, MFA: audit.No, Admin: audit.No,
+			Password: audit.No, MFA: audit.No, Admin: audit.No, DetailsRead: true,
 			Keys: []audit.Key{{Slot: 1, ID: awstest.FakeKeyID("deploy", 123456789012), Status: audit.KeyActive,
 				Created: daysAgo(70), LastUsed: daysAgo(1), LastUsedService: "s3", LastUsedRegion: "us-east-1"}},
 		}},
 		Trails: []audit.Trail{{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", HomeRegion: "us-east-1",
-			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true}},
-		TrailsRead: true, RolesRead: true, InstancesRead: true,
+			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true,
+			LogFileValidation: true, KMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/trail",
+			LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:trail:*"}},
+		TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true, PasswordPolicyRead: true, RootVirtualMFA: audit.No, ServerCertsRead: true,
+		SupportRoles: []string{"support"}, SupportRolesRead: true,
+		PasswordPolicy: &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true, RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90},
 	}
 }
 
@@ -83,7 +87,7 @@ func TestDiffOfAReadBackReport(t *testing.T) {
 	later := deployInventory()
 	ops.MFA = audit.Yes
 	ci := audit.User{Name: "ci", ARN: "arn:aws:iam::123456789012:user/ci", Created: daysAgo(-25),
-		Password: audit.No, MFA: audit.No, Admin: audit.No,
+		Password: audit.No, MFA: audit.No, Admin: audit.No, DetailsRead: true,
 		Keys: []audit.Key{{Slot: 1, ID: awstest.FakeKeyID("ci", 123456789012), Status: audit.KeyActive,
 			Created: daysAgo(-25), LastUsed: daysAgo(-29)}}}
 	later.Users = append(later.Users, ops, ci)

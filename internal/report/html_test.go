@@ -53,7 +53,7 @@ func TestAuditHTMLSummaryCountsSeveritiesAccountsAndKeys(t *testing.T) {
 		label := findAll(card, withClass("span", "label"))[0]
 		got[textOf(label)] = textOf(n)
 	}
-	want := map[string]string{"critical": "3", "high": "0", "medium": "4", "low": "1", "info": "1",
+	want := map[string]string{"critical": "3", "high": "1", "medium": "4", "low": "3", "info": "1",
 		"account": "1", "keys, 3 active": "4"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("summary cards (-want +got):\n%s", diff)
@@ -232,7 +232,7 @@ func TestAuditHTMLListsFindingsWorstFirst(t *testing.T) {
 	for _, row := range tableRows(byID(t, doc, "findings-table")) {
 		sevs = append(sevs, row[0])
 	}
-	want := []string{"critical", "critical", "critical", "medium", "medium", "medium", "medium", "low", "info"}
+	want := []string{"critical", "critical", "critical", "high", "medium", "medium", "medium", "medium", "low", "low", "low", "info"}
 	if diff := cmp.Diff(want, sevs); diff != "" {
 		t.Errorf("severity column (-want +got):\n%s", diff)
 	}

@@ -65,6 +65,8 @@ func (r *accountReader) trail(ctx context.Context, t cttypes.Trail) audit.Trail 
 	out := audit.Trail{
 		Name: aws.ToString(t.Name), ARN: arn, HomeRegion: home,
 		MultiRegion: aws.ToBool(t.IsMultiRegionTrail), Organization: aws.ToBool(t.IsOrganizationTrail),
+		LogFileValidation: aws.ToBool(t.LogFileValidationEnabled), KMSKeyID: aws.ToString(t.KmsKeyId),
+		LogGroupARN: aws.ToString(t.CloudWatchLogsLogGroupArn),
 	}
 	client := cloudtrail.NewFromConfig(r.configIn(home))
 	status, err := client.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn)})
@@ -159,6 +161,9 @@ func (r *accountReader) applyRoles(d *authDetails) {
 		role, err := audit.JudgeRoleTrust(rd.name, rd.arn, rd.trust)
 		if err != nil {
 			r.warn("role %s: %v: whether other accounts may assume it is unknown", rd.name, err)
+		}
+		if len(rd.attached) > 0 {
+			role.Attached = rd.attached
 		}
 		roles = append(roles, role)
 	}

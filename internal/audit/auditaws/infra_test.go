@@ -91,11 +91,12 @@ func (f *infra) instance(profile string) string {
 }
 
 // infraFindings keeps the infrastructure checks' findings as
-// "CHECK severity resource".
+// "CHECK severity resource"; the trail settings checks (validation, KMS)
+// have their own test (practices_test.go).
 func infraFindings(fs []audit.Finding) []string {
 	out := []string{}
 	for _, f := range fs {
-		if strings.HasPrefix(f.Check, "KW-CT-") || strings.HasPrefix(f.Check, "KW-ROLE-") || strings.HasPrefix(f.Check, "KW-EC2-") {
+		if f.Check == "KW-CT-MULTI-REGION" || strings.HasPrefix(f.Check, "KW-ROLE-") || strings.HasPrefix(f.Check, "KW-EC2-") {
 			out = append(out, f.Check+" "+f.Severity.String()+" "+f.Resource)
 		}
 	}

@@ -1,7 +1,9 @@
 package auditaws
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -21,17 +23,22 @@ type authDetails struct {
 	names   []string              // user names in the order IAM listed them
 	catalog iampolicy.Catalog
 	roles   []roleDetail // in the order IAM listed them
+	// customer lists the customer managed policies, with their default
+	// version, in the order IAM listed them.
+	customer []audit.ManagedPolicy
 }
 
 // roleDetail is a role and its trust policy (URL-encoded, as IAM returns it).
 type roleDetail struct {
 	name, arn, trust string
+	attached         []string
 }
 
 type userDetail struct {
 	arn     string
 	created time.Time
 	set     iampolicy.PolicySet
+	tags    map[string]string
 }
 
 // authorizationDetails pages through GetAccountAuthorizationDetails for
@@ -72,11 +79,16 @@ func (d *authDetails) addPage(page *iam.GetAccountAuthorizationDetailsOutput) {
 		if _, seen := d.users[name]; !seen {
 			d.names = append(d.names, name)
 		}
-		d.users[name] = userDetail{arn: aws.ToString(u.Arn), created: aws.ToTime(u.CreateDate), set: set}
+		tags := make(map[string]string, len(u.Tags))
+		for _, t := range u.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		d.users[name] = userDetail{arn: aws.ToString(u.Arn), created: aws.ToTime(u.CreateDate), set: set, tags: tags}
 	}
 	for _, rl := range page.RoleDetailList {
 		d.roles = append(d.roles, roleDetail{
 			name: aws.ToString(rl.RoleName), arn: aws.ToString(rl.Arn), trust: aws.ToString(rl.AssumeRolePolicyDocument),
+			attached: attachedARNs(rl.AttachedManagedPolicies),
 		})
 	}
 	for _, g := range page.GroupDetailList {
@@ -88,6 +100,12 @@ func (d *authDetails) addPage(page *iam.GetAccountAuthorizationDetailsOutput) {
 		for _, v := range p.PolicyVersionList {
 			if v.IsDefaultVersion {
 				d.catalog.Managed[aws.ToString(p.Arn)] = aws.ToString(v.Document)
+				arn := aws.ToString(p.Arn)
+				d.customer = append(d.customer, audit.ManagedPolicy{
+					// moto leaves PolicyName out; the ARN ends with it.
+					Name: cmp.Or(aws.ToString(p.PolicyName), arn[strings.LastIndex(arn, "/")+1:]), ARN: arn,
+					Attachments: int(aws.ToInt32(p.AttachmentCount)), Document: aws.ToString(v.Document),
+				})
 			}
 		}
 	}
@@ -149,7 +167,17 @@ func (r *accountReader) applyPolicies(ctx context.Context, d *authDetails) {
 		for _, w := range audit.JudgeUserPolicies(u, det.set, d.catalog) {
 			r.warn("%s", w)
 		}
+		u.DetailsRead, u.Tags = true, det.tags
+		u.DirectPolicies = slices.Clone(det.set.Attached)
+		for _, p := range det.set.Inline {
+			u.DirectPolicies = append(u.DirectPolicies, "inline:"+p.Name)
+		}
 	}
+	r.inv.CustomerPolicies, r.inv.CustomerPoliciesRead = d.customer, true
+	for _, name := range slices.Sorted(maps.Keys(d.catalog.Groups)) {
+		r.inv.Groups = append(r.inv.Groups, audit.Group{Name: name, Attached: slices.Clone(d.catalog.Groups[name].Attached)})
+	}
+	r.inv.GroupsRead = true
 }
 
 // addMissingUsers adds users created after the credential report was

@@ -136,7 +136,8 @@ type accountReader struct {
 
 // ReadAccount reads one account's inventory for the audit: credential report, account summary, authorization
 // details (users, groups, policies, judged by audit.JudgeUserPolicies into Admin/Dangerous/Groups per user), and the
-// access key ids. opts.Regions chooses the regions of the regional reads (EC2 instances, embedded keys); empty reads
+// access key ids, the account's password policy, virtual MFA devices and server certificates (account.go).
+// opts.Regions chooses the regions of the regional reads (EC2 instances, embedded keys); empty reads
 // every region enabled for the account.
 //
 // The cost is a handful of calls, plus one per page of authorization
@@ -189,6 +190,7 @@ func (r *accountReader) read(ctx context.Context) (*audit.Inventory, ReadStats, 
 	}
 	r.applyPolicies(ctx, details)
 	r.applyRoles(details)
+	r.accountSettings(ctx)
 	if err := r.infrastructure(ctx); err != nil {
 		return nil, stats, fmt.Errorf("read account: %w", err)
 	}

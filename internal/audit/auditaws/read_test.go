@@ -126,6 +126,8 @@ func TestReadAccountBuildsInventory(t *testing.T) {
 	wantCalls := map[string]int{
 		"iam:GenerateCredentialReport": 1, "iam:GetCredentialReport": 1, "iam:GetAccountSummary": 1,
 		"iam:GetAccountAuthorizationDetails": 1, "iam:ListAccessKeys": 3,
+		"iam:GetAccountPasswordPolicy": 1, "iam:ListVirtualMFADevices": 1, "iam:ListServerCertificates": 1,
+		"iam:ListEntitiesForPolicy": 1,
 	}
 	// Only IAM's calls are compared here: the other readers (trails,
 	// instances, embedded keys) have their own tests.
@@ -133,8 +135,8 @@ func TestReadAccountBuildsInventory(t *testing.T) {
 	if diff := cmp.Diff(wantCalls, iamCalls); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if iamTotal != 7 {
-		t.Errorf("total IAM calls = %d, want 7", iamTotal)
+	if iamTotal != 11 {
+		t.Errorf("total IAM calls = %d, want 11", iamTotal)
 	}
 }
 
@@ -152,8 +154,8 @@ func TestReadAccountCallsGrowWithKeyHoldersOnly(t *testing.T) {
 	}
 	_, stats := readAccount(t)
 	// generate + get report + summary + one details page + one list per holder
-	if _, total := iamOnly(stats.Calls); total != 4+holders {
-		t.Errorf("total IAM calls = %d (%v), want %d", total, stats.Calls, 4+holders)
+	if _, total := iamOnly(stats.Calls); total != 8+holders {
+		t.Errorf("total IAM calls = %d (%v), want %d", total, stats.Calls, 8+holders)
 	}
 }
 
@@ -173,8 +175,9 @@ func TestReadAccountWithoutKeyIDsCostsNoCallPerUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, total := iamOnly(stats.Calls); total != 4 {
-		t.Errorf("IAM calls = %d (%v), want 4 (report, summary, one details page)", total, stats.Calls)
+	if _, total := iamOnly(stats.Calls); total != 8 {
+		t.Errorf("IAM calls = %d (%v), want 8 (report, summary, one details page, password policy, virtual MFA devices, "+
+			"server certificates, support roles)", total, stats.Calls)
 	}
 	for _, u := range inv.Users {
 		if len(u.Keys) != 1 || u.Keys[0].ID != "" || u.Keys[0].Slot != 1 {
@@ -331,6 +334,8 @@ func TestReadAccountRetriesThrottling(t *testing.T) {
 	want := map[string]int{
 		"iam:GenerateCredentialReport": 2, "iam:GetCredentialReport": 2, "iam:GetAccountSummary": 2,
 		"iam:GetAccountAuthorizationDetails": 2, "iam:ListAccessKeys": 2,
+		"iam:GetAccountPasswordPolicy": 2, "iam:ListVirtualMFADevices": 2, "iam:ListServerCertificates": 2,
+		"iam:ListEntitiesForPolicy": 2,
 	}
 	iamCalls, _ := iamOnly(stats.Calls)
 	if diff := cmp.Diff(want, iamCalls); diff != "" {
