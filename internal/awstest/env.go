@@ -1,6 +1,7 @@
 package awstest
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,4 +42,18 @@ func (s *MotoServer) SetEnv(t testing.TB) {
 	} {
 		t.Setenv(k, v)
 	}
+}
+
+// ClosedAddr is a loopback host:port where nothing listens: a port the
+// system just handed out and that is closed again, for tests of an endpoint
+// that cannot be reached.
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

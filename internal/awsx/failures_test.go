@@ -3,7 +3,6 @@ package awsx_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 )
 
@@ -45,18 +45,6 @@ func emptyEnv(t *testing.T) (credsFile, configFile string) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	return credsFile, configFile
-}
-
-// deadEndpoint is an address where nothing listens.
-func deadEndpoint(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
 }
 
 // attempts counts every attempt of a client's calls, retries included.
@@ -151,7 +139,7 @@ func TestLoadDeadEndpointFailsFast(t *testing.T) {
 	emptyEnv(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	endpoint := deadEndpoint(t)
+	endpoint := "http://" + awstest.ClosedAddr(t)
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 	cfg, err := awsx.Load(context.Background(), awsx.Options{})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -175,12 +174,7 @@ func TestNoCredentialsIsOneLine(t *testing.T) {
 // naming the endpoint and the variable that set it.
 func TestDeadEndpointIsOneLine(t *testing.T) {
 	home := linesEnv(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoint := "http://" + l.Addr().String()
-	l.Close()
+	endpoint := "http://" + awstest.ClosedAddr(t)
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 	id, sec := awstest.FakeKeyID("dead", 123456789012), awstest.FakeSecret("dead")
 	t.Setenv("AWS_ACCESS_KEY_ID", id)

@@ -3,7 +3,6 @@ package auditaws_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"sort"
@@ -169,23 +168,12 @@ func (rd regionDown) RoundTrip(req *http.Request) (*http.Response, error) {
 	return rd.next.RoundTrip(req)
 }
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestReadAccountUnreachableRegionIsWarnedAndUnread(t *testing.T) {
 	awstest.Moto(t)
 	cfg := loadConfig(t)
 	ids := map[string]string{}
 	instances := regionalFixture(t, cfg, ids, "us-east-1", "eu-west-1")
-	cfg.HTTPClient = &http.Client{Transport: regionDown{region: "eu-west-1", closed: closedPort(t), next: http.DefaultTransport}}
+	cfg.HTTPClient = &http.Client{Transport: regionDown{region: "eu-west-1", closed: awstest.ClosedAddr(t), next: http.DefaultTransport}}
 	cfg.RetryMaxAttempts = 1
 
 	inv, stats := readAccountIn(t, cfg, auditaws.Options{Regions: []string{"us-east-1", "eu-west-1"}})
