@@ -80,7 +80,7 @@ func TestOnlyAdaptersCallAWSServices(t *testing.T) {
 // loads configuration, builds clients and classifies errors for everyone,
 // so it may know no verb's domain.
 func TestAWSXImportsOnlyLeaves(t *testing.T) {
-	leaves := []string{module + "internal/secret", module + "internal/credential"}
+	leaves := []string{module + "internal/secret", module + "internal/credential", module + "internal/english"}
 	for _, ip := range imports(t)["internal/awsx"] {
 		if strings.HasPrefix(ip, module) && !slices.Contains(leaves, ip) {
 			t.Errorf("internal/awsx imports %s: it may import only %v", ip, leaves)

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
@@ -198,7 +197,7 @@ func Resolve(creds, config *File, profile string) (Profile, error) {
 		if v.keyFile == Credentials {
 			file = creds
 		}
-		return p, fmt.Errorf("resolve profile %q in %s: %w", name, homeRelative(file.path), ErrDamagedKey)
+		return p, fmt.Errorf("resolve profile %q in %s: %w", name, english.HomePath(file.path), ErrDamagedKey)
 	}
 	p.KeyFile, p.AccessKeyID = v.keyFile, v.vals[keyID]
 	p.SecretAccessKey = secret.New(v.vals[keySec])
@@ -216,7 +215,7 @@ func (e *notFoundError) Error() string {
 	var paths []string
 	for _, f := range e.files {
 		if f != nil && f.path != "" {
-			path := homeRelative(f.path)
+			path := english.HomePath(f.path)
 			if bytes.IndexByte(f.Bytes(), 0) >= 0 {
 				path += " (which holds NUL bytes: a damaged file?)"
 			}
@@ -230,18 +229,6 @@ func (e *notFoundError) Error() string {
 }
 
 func (e *notFoundError) Is(target error) bool { return target == ErrProfileNotFound }
-
-// homeRelative writes a path under the home directory as ~/...
-func homeRelative(path string) string {
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		return path
-	}
-	if rel, err := filepath.Rel(home, path); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
-		return "~/" + filepath.ToSlash(rel)
-	}
-	return path
-}
 
 // hasControl reports whether s holds a control character, which no
 // HTTP header (so no signature) may carry.

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
+	"github.com/keywarden/keywarden/internal/english"
 )
 
 // NoCredentialsError is the SDK's credential chain finding nothing: no keys
@@ -43,7 +43,7 @@ func (e *ProfileNotFoundError) Error() string {
 	}
 	files := make([]string, len(e.Files))
 	for i, f := range e.Files {
-		files[i] = homeRelative(f)
+		files[i] = english.HomePath(f)
 	}
 	if len(files) == 0 {
 		return name + " is not in the shared config files"
@@ -100,7 +100,7 @@ func explainCredentials(cfg *aws.Config, opts Options) {
 	}
 	var files []string
 	for _, f := range sharedFiles() {
-		files = append(files, homeRelative(f))
+		files = append(files, english.HomePath(f))
 	}
 	looked = append(looked, fmt.Sprintf("profile %q%s (keys, SSO, credential_process) in %s",
 		profile, setting, joinWith(files, "and")))
@@ -122,18 +122,6 @@ func sharedFiles() []string {
 		conf = config.DefaultSharedConfigFilename()
 	}
 	return []string{creds, conf}
-}
-
-// homeRelative writes a path under the home directory as ~/...
-func homeRelative(path string) string {
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		return path
-	}
-	if rel, err := filepath.Rel(home, path); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
-		return "~/" + filepath.ToSlash(rel)
-	}
-	return path
 }
 
 // joinList is "a, b, and c" ("a and b" for two).

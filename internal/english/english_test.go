@@ -9,3 +9,16 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestHomePath(t *testing.T) {
+	t.Setenv("HOME", "/home/u")
+	for path, want := range map[string]string{
+		"/home/u/.aws/credentials": "~/.aws/credentials",
+		"/home/uv/x":               "/home/uv/x",
+		"/etc/aws":                 "/etc/aws",
+	} {
+		if got := HomePath(path); got != want {
+			t.Errorf("HomePath(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
