@@ -126,7 +126,9 @@ func readBack(t *testing.T, format, path, name string) (id, sec string) {
 			}
 		}
 	case "json":
-		var out struct{ AccessKey struct{ UserName, AccessKeyId, Status, SecretAccessKey, CreateDate string } }
+		var out struct {
+			AccessKey struct{ UserName, AccessKeyId, Status, SecretAccessKey, CreateDate string }
+		}
 		if err := json.Unmarshal(data, &out); err != nil {
 			t.Fatalf("json: %v", err)
 		}
