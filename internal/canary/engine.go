@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/credential"
@@ -165,6 +166,10 @@ func (e *Engine) identity(ctx context.Context, o CreateOptions) (Identity, error
 		}
 		if err := checkIdentity(id); err != nil {
 			return Identity{}, err
+		}
+		if tells := Tells(id.Path, id.User); len(tells) > 0 && !o.Force {
+			return Identity{}, fmt.Errorf("user %s%s would be told apart as a canary (%s); choose an ordinary name (or --force)",
+				id.Path, id.User, strings.Join(tells, ", "))
 		}
 		_, exists, err := e.IAM.UserARN(ctx, id.User)
 		if err != nil {
