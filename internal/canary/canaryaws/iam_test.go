@@ -229,8 +229,15 @@ func (r *rig) read(path string) string {
 func (r *rig) holds(c canary.Canary, places []canary.Placement) {
 	r.t.Helper()
 	keys, err := r.iam().ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(c.User)})
-	if err != nil || len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != c.AccessKeyID {
-		r.t.Fatalf("IAM keys of %s: %v (%v), want only %s", c.User, keys, err, c.AccessKeyID)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range keys.AccessKeyMetadata {
+		ids = append(ids, aws.ToString(k.AccessKeyId))
+	}
+	if len(ids) != 1 || ids[0] != c.AccessKeyID {
+		r.t.Fatalf("IAM keys of %s: %v, want only %s", c.User, ids, c.AccessKeyID)
 	}
 	for _, p := range places {
 		data := r.read(p.Path)
