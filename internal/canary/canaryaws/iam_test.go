@@ -311,3 +311,47 @@ func TestListedAccountIsRefused(t *testing.T) {
 		t.Errorf("a told --user must be refused: %v", err)
 	}
 }
+
+// docs/policies/canary.json is enough for the whole life cycle: moto, with
+// IAM authorization enforced, runs create, rotate and delete as a user
+// holding exactly those actions (the resource widened to "*": moto matches
+// actions, not resources), and refuses the delete once one of them is gone.
+func TestDocumentedPolicySuffices(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(awstest.ModuleRoot(t), "docs/policies/canary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.ReplaceAll(string(data), `"arn:aws:iam::*:user/*"`, `"*"`)
+	srv := awstest.MotoWithAuth(t)
+	keyadmin := srv.CreateUserKey(t, "keyadmin", doc)
+	t.Setenv("AWS_ACCESS_KEY_ID", keyadmin.KeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", keyadmin.Secret.Reveal())
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	r := newRig(t)
+	ctx := context.Background()
+	places := []canary.Placement{r.credentialsPlacement()}
+	if _, err := r.e.Create(ctx, canary.CreateOptions{Name: "orders-sync", Placements: places}); err != nil {
+		t.Fatalf("create as the documented policy: %v", err)
+	}
+	if _, err := r.e.Rotate(ctx, "orders-sync"); err != nil {
+		t.Fatalf("rotate as the documented policy: %v", err)
+	}
+	narrowed := strings.Replace(doc, `"iam:DeleteUserPolicy",`, "", 1)
+	narrow := srv.CreateUserKey(t, "narrow", narrowed)
+	full := r.e.IAM
+	r.e.IAM = canaryaws.New(awsx.WithKey(r.cfg, credential.Key{ID: narrow.KeyID, Secret: narrow.Secret}))
+	if _, err := r.e.Delete(ctx, "orders-sync"); !awsx.IsDenied(err) || !strings.Contains(err.Error(), "delete-user-policy") {
+		t.Fatalf("delete without iam:DeleteUserPolicy: want it denied, got %v", err)
+	}
+	r.e.IAM = full
+	removed, err := r.e.Delete(ctx, "orders-sync")
+	if err != nil {
+		t.Fatalf("delete as the documented policy: %v", err)
+	}
+	if _, exists, err := full.UserARN(ctx, removed.Canary.User); exists || err != nil {
+		t.Errorf("user %s left (%v)", removed.Canary.User, err)
+	}
+	if _, err := os.Stat(places[0].Path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the credentials file keywarden made is left")
+	}
+}
