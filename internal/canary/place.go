@@ -290,6 +290,9 @@ func (p Placement) plan(v values) (planned, error) {
 		return planned{}, fmt.Errorf("place %s:%s: %w", p.Format, p.Path, err)
 	}
 	p.Template = templateOf(block, v)
+	if sec := v.key.Secret.Reveal(); sec != "" && strings.Contains(p.Template, sec) {
+		return planned{}, fmt.Errorf("place %s:%s: the block holds the secret in a form its template cannot hide", p.Format, p.Path)
+	}
 	return planned{p: p, data: append(append([]byte{}, data...), block...)}, nil
 }
 

@@ -90,7 +90,7 @@ func (f faulty) DeleteUser(ctx context.Context, user string) error {
 // create or rotate resumes, then must be whole: one key in IAM, in every
 // placement), after a kill 'canary delete'. Either way a final delete must
 // leave nothing behind: no user, no listed canary, every file's own bytes.
-func TestFaultAtEveryStep(t *testing.T) {
+func TestCanaryUnderFaultsAtEveryStep(t *testing.T) {
 	const name = "orders-sync"
 	own := map[string]string{"credentials": "[default]\nregion = eu-west-1\n", "dotenv": "A=1"}
 	setup := func(t *testing.T) (*rig, []canary.Placement) {
