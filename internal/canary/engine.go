@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/awsfile"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/scan/awskey"
 	"github.com/keywarden/keywarden/internal/state"
@@ -228,6 +229,11 @@ func (e *Engine) build(ctx context.Context, c *Canary, from string) error {
 // place plans every placement with key, journals the plans at step, then
 // writes them.
 func (e *Engine) place(ctx context.Context, c *Canary, key credential.Key, step string) error {
+	unlock, err := lockShared(ctx, c.Placements)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	v := values{name: c.Name, user: c.User, date: e.Now().UTC().Format("2006-01-02T15:04:05+00:00"), key: key}
 	plans := make([]planned, 0, len(c.Placements))
 	for i, p := range c.Placements {
@@ -247,6 +253,30 @@ func (e *Engine) place(ctx context.Context, c *Canary, key credential.Key, step 
 		}
 	}
 	return nil
+}
+
+// lockShared takes the lock every keywarden edit of an AWS shared file
+// takes (awsfile.Lock), on each credentials placement, so that a rotation
+// of the same file cannot interleave with the canary's edit.
+func lockShared(ctx context.Context, places []Placement) (func(), error) {
+	var unlocks []func() error
+	unlock := func() {
+		for _, u := range unlocks {
+			u()
+		}
+	}
+	for _, p := range places {
+		if p.Format != "credentials" {
+			continue
+		}
+		u, err := awsfile.Lock(ctx, p.Path)
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	return unlock, nil
 }
 
 // dropKeys deletes user's keys but keep.
@@ -351,6 +381,11 @@ func (e *Engine) Delete(ctx context.Context, name string) (Removed, error) {
 		return Removed{}, err
 	}
 	out := Removed{Canary: c}
+	unlockFiles, err := lockShared(ctx, c.Placements)
+	if err != nil {
+		return out, err
+	}
+	defer unlockFiles()
 	for _, p := range c.Placements {
 		there, err := p.remove()
 		if err != nil {
