@@ -1,7 +1,10 @@
 // Package canary is keywarden's honey access keys: the record of each canary
 // (who it is in IAM, its key id, where its secret was planted) as the state
-// database keeps it, and the registry every other verb asks "is this key a
-// canary?". The secret itself is never kept: it exists only in the placements.
+// database keeps it, the registry every other verb asks "is this key a
+// canary?", and the life cycle (Engine: create, place, rotate, delete, list,
+// journaled step by step) with its placement formats and ordinary-looking
+// identities. The secret itself is never kept: it exists only in the
+// placements.
 package canary
 
 import (

@@ -433,18 +433,8 @@ func (e *Engine) List(ctx context.Context) ([]Entry, error) {
 		}
 		out = append(out, Entry{Canary: c, Step: r.Step, Open: r.Open})
 	}
-	slices.SortFunc(out, func(a, b Entry) int { return cmpString(a.Canary.Name, b.Canary.Name) })
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Canary.Name, b.Canary.Name) })
 	return out, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // load reads a canary's record.
