@@ -1,7 +1,10 @@
 // Package canary is keywarden's honey access keys: the record of each canary
 // (who it is in IAM, its key id, where its secret was planted) as the state
-// database keeps it, and the registry every other verb asks "is this key a
-// canary?". The secret itself is never kept: it exists only in the placements.
+// database keeps it, the registry every other verb asks "is this key a
+// canary?", and the life cycle (Engine: create, place, rotate, delete, list,
+// journaled step by step) with its placement formats and ordinary-looking
+// identities. The secret itself is never kept: it exists only in the
+// placements.
 package canary
 
 import (
@@ -21,6 +24,11 @@ const Kind = "canary"
 type Placement struct {
 	Format string `json:"format"` // credentials, dotenv, export, json, tfvars, k8s, envfile, csv, gha
 	Path   string `json:"path"`
+	// Template is the block keywarden wrote, with the key id, secret and
+	// date as placeholders (never the secret): how a rotation or a delete
+	// finds it again. Created: keywarden created the file.
+	Template string `json:"template,omitempty"`
+	Created  bool   `json:"created,omitempty"`
 }
 
 // Canary is one honey key. The record id is its Name; Subject is its key id.
@@ -30,6 +38,7 @@ type Canary struct {
 	User        string      `json:"user"`
 	Path        string      `json:"path"` // the IAM path, e.g. /service/
 	ARN         string      `json:"arn"`
+	Policy      string      `json:"policy,omitempty"` // the deny-all inline policy's name
 	AccessKeyID string      `json:"access_key_id"`
 	Placements  []Placement `json:"placements"`
 	CreatedAt   time.Time   `json:"created_at"`
@@ -87,7 +96,8 @@ type Registry struct {
 }
 
 // Load reads every canary of the state database (those still being created
-// or deleted included: their key may exist in IAM, so its use is an alert).
+// or deleted included: their key may exist in IAM, so its use is an alert;
+// deleted ones left out).
 func Load(ctx context.Context, db Lister) (*Registry, error) {
 	recs, err := db.List(ctx, Kind, state.Filter{})
 	if err != nil {
@@ -95,6 +105,9 @@ func Load(ctx context.Context, db Lister) (*Registry, error) {
 	}
 	var cs []Canary
 	for _, r := range recs {
+		if r.Step == StepDeleted {
+			continue
+		}
 		c, err := FromRecord(r)
 		if err != nil {
 			return nil, err

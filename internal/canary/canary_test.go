@@ -3,6 +3,7 @@ package canary
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,5 +46,37 @@ func TestRegistryRoundTrip(t *testing.T) {
 	}
 	if _, ok := (*Registry)(nil).ByKey(c.AccessKeyID); ok {
 		t.Error("the nil registry found a canary")
+	}
+}
+
+// A deleted canary's record stays (closed, step deleted) but the registry
+// knows it no more: its key and user are gone from IAM.
+func TestRegistryForgetsDeletedCanaries(t *testing.T) {
+	ctx := context.Background()
+	db, err := state.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for name, step := range map[string]string{"kept": StepReady, "gone": StepDeleted, "halfway": StepDeleting} {
+		c := Canary{Name: name, Account: "123456789012", User: "u-" + name, AccessKeyID: awstest.FakeKeyID(name, 123456789012)}
+		rec, err := c.Record(step, step == StepDeleting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Put(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg, err := Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range reg.All() {
+		names = append(names, c.Name)
+	}
+	if strings.Join(names, ",") != "halfway,kept" {
+		t.Errorf("registry holds %v, want halfway (its key may still exist) and kept", names)
 	}
 }

@@ -16,6 +16,7 @@ import (
 var docPages = map[string][]string{
 	"scan.md":    {"scan", "hook"},
 	"audit.md":   {"audit"},
+	"canary.md":  {"canary"},
 	"rotate.md":  {"rotate"},
 	"creds.md":   {"creds", "exec"},
 	"respond.md": {"respond"},
