@@ -1,0 +1,150 @@
+package detect
+
+import (
+	"strings"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+// AttackBursts are the bursts of the ATT&CK review (docs/watch.md): mass
+// deletion and reads of S3 objects (S3 data events, which a trail logs
+// only when they are turned on), snapshots and resources destroyed in
+// bulk, role hopping, other users locked out, console passwords guessed.
+func AttackBursts(s Store) []*Burst {
+	return []*Burst{
+		{Rule: Rule{ID: "KW-CT-S3-VERSIONS-PURGED", Severity: severity.Critical,
+			Title: "object versions listed and deleted in one bucket", Technique: "T1485",
+			Stratus:     []string{"aws.impact.s3-ransomware-batch-deletion", "aws.impact.s3-ransomware-individual-deletion"},
+			Description: "ListObjectVersions then version deletes (DeleteObjects, DeleteObject with a versionId) by one key: the bucket emptied past what versioning keeps. S3 data events.",
+			Remediation: "Contain the key at once; turn on Object Lock or MFA Delete; restore from a replica or backup."},
+			Filter: func(e *cloudtrail.Event) bool {
+				return s3Object(e, "ListObjectVersions", "DeleteObjects", "DeleteObject") != ""
+			},
+			Group: perBucket, Distinct: func(e *cloudtrail.Event) string {
+				return s3Object(e, "ListObjectVersions", "DeleteObjects", "DeleteObject")
+			},
+			Count: 2, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-S3-DELETE-BURST", Severity: severity.High,
+			Title: "many objects deleted from one bucket", Technique: "T1485",
+			Stratus:     []string{"aws.impact.s3-ransomware-individual-deletion"},
+			Description: "50 DeleteObject or DeleteObjects calls (up to 1,000 objects each) by one key on one bucket within 10 minutes. S3 data events.",
+			Remediation: "Contain the key; restore from versions, a replica or a backup."},
+			Filter: func(e *cloudtrail.Event) bool {
+				return is(e, "s3.amazonaws.com", "DeleteObject", "DeleteObjects") && byHand(e)
+			},
+			Group: perBucket, Count: 50, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-S3-READ-BURST", Severity: severity.Medium,
+			Title: "many objects read from one bucket with a long-term key", Technique: "T1530",
+			Description: "1,000 GetObject calls by one IAM user's access key on one bucket within 10 minutes: a bucket copied out. Roles (applications) are left out. S3 data events.",
+			Remediation: "Confirm the user syncs this bucket; otherwise contain the key and review what the bucket held."},
+			Filter: func(e *cloudtrail.Event) bool {
+				return strings.HasPrefix(e.UserIdentity.AccessKeyID, "AKIA") && is(e, "s3.amazonaws.com", "GetObject") && byHand(e)
+			},
+			Group: perBucket, Count: 1000, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-SNAPSHOT-DELETE-BURST", Severity: severity.High,
+			Title: "snapshots or recovery points deleted in bulk", Technique: "T1490",
+			Description: "10 EBS, RDS or AWS Backup snapshots deleted by one key within 10 minutes; Data Lifecycle Manager and Backup's own expiry are left out.",
+			Remediation: "Contain the key; restore what the Recycle Bin holds; check the backup vault's lock."},
+			Filter: func(e *cloudtrail.Event) bool { return byHand(e) && snapshotDeletes[baseName(e.EventName)] },
+			Count:  10, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-DESTROY-BURST", Severity: severity.High,
+			Title: "resources destroyed in bulk", Technique: "T1485",
+			Description: "10 instances, buckets, tables, databases, volumes, file systems or functions deleted by one key within 10 minutes (CloudFormation's deletes are left out).",
+			Remediation: "Confirm a planned teardown; otherwise contain the key and restore from backups."},
+			Filter: func(e *cloudtrail.Event) bool { return byHand(e) && destroyCalls[baseName(e.EventName)] },
+			Count:  10, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-ASSUMEROLE-BURST", Severity: severity.Medium,
+			Title: "many different roles assumed by one key", Technique: "T1548.005",
+			Description: "5 different roles assumed (or tried) by one key within 10 minutes: role chaining or a hunt for a role that trusts the key.",
+			Remediation: "Revoke the sessions of the roles assumed, review their trust policies, and contain the key."},
+			Filter:   func(e *cloudtrail.Event) bool { return is(e, "sts.amazonaws.com", "AssumeRole") && !byAWSService(e) },
+			Distinct: func(e *cloudtrail.Event) string { return Str(Object(e.RequestParameters), "roleArn") },
+			Count:    5, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-ACCESS-REMOVAL-BURST", Severity: severity.High,
+			Title: "other users' access removed in bulk", Technique: "T1531",
+			Description: "Passwords, keys or MFA of 3 other users deleted, deactivated or reset by one key within 10 minutes: the owners locked out.",
+			Remediation: "Restore the users' access from a break-glass identity and contain the key."},
+			Filter:   func(e *cloudtrail.Event) bool { return accessRemoved(e) != "" },
+			Distinct: accessRemoved, Count: 3, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-CONSOLE-LOGIN-FAIL-BURST", Severity: severity.Medium,
+			Title: "many failed console logins for one user", Technique: "T1110.001",
+			Description: "5 failed console sign-ins of one IAM user or root within 10 minutes: a password being guessed.",
+			Remediation: "Check the user has MFA; reset the password if it may be known; look for a success that followed."},
+			Filter: loginFailed, Group: loginUser, Count: 5, Window: 10 * time.Minute, Store: s},
+	}
+}
+
+// s3Object is the kind of a version-purging call (list or delete) on a
+// bucket, "" for anything else: a DeleteObject counts only with a
+// versionId, since without one S3 merely adds a delete marker.
+func s3Object(e *cloudtrail.Event, names ...string) string {
+	if !is(e, "s3.amazonaws.com", names...) || !byHand(e) {
+		return ""
+	}
+	switch baseName(e.EventName) {
+	case "ListObjectVersions":
+		return "list"
+	case "DeleteObject":
+		if Str(Object(e.RequestParameters), "versionId") == "" {
+			return ""
+		}
+	}
+	return "delete"
+}
+
+// perBucket groups S3 data events by key and bucket.
+func perBucket(e *cloudtrail.Event) string {
+	b := Str(Object(e.RequestParameters), "bucketName")
+	if k := KeyOf(e); k != "" && b != "" {
+		return k + " " + b
+	}
+	return ""
+}
+
+var snapshotDeletes = map[string]bool{"DeleteSnapshot": true, "DeleteDBSnapshot": true, "DeleteDBClusterSnapshot": true,
+	"DeleteRecoveryPoint": true, "DeleteClusterSnapshot": true}
+
+var destroyCalls = map[string]bool{"TerminateInstances": true, "DeleteBucket": true, "DeleteTable": true,
+	"DeleteDBInstance": true, "DeleteDBCluster": true, "DeleteVolume": true, "DeleteFileSystem": true, "DeleteFunction": true}
+
+// accessRemoved names the other user whose password, key or MFA a
+// successful call removed, deactivated or reset ("" otherwise). Acting on
+// one's own credentials is rotation.
+func accessRemoved(e *cloudtrail.Event) string {
+	if !is(e, "iam.amazonaws.com", "DeleteLoginProfile", "UpdateLoginProfile", "DeleteAccessKey", "UpdateAccessKey",
+		"DeactivateMFADevice", "DeleteUser") || !byHand(e) {
+		return ""
+	}
+	req := Object(e.RequestParameters)
+	if baseName(e.EventName) == "UpdateAccessKey" && Str(req, "status") != "Inactive" {
+		return ""
+	}
+	t, ok := other(e, req)
+	if !ok {
+		return ""
+	}
+	return t
+}
+
+// loginFailed is a console sign-in refused for its password.
+func loginFailed(e *cloudtrail.Event) bool {
+	return is(e, "signin.amazonaws.com", "ConsoleLogin") && Str(Object(e.ResponseElements), "ConsoleLogin") == "Failure"
+}
+
+// loginUser: a failed sign-in may carry no ARN (an unknown user name), so
+// failures group by account and the name typed.
+func loginUser(e *cloudtrail.Event) string {
+	id := &e.UserIdentity
+	return firstNonEmpty(id.ARN, strings.Trim(id.AccountID+"/"+id.UserName, "/"))
+}
+
+// Detectors lists bursts as the engine's stateful detectors.
+func Detectors(bursts ...*Burst) []Detector {
+	out := make([]Detector, len(bursts))
+	for i, b := range bursts {
+		out[i] = b
+	}
+	return out
+}
