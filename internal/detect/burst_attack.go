@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -19,20 +20,15 @@ func AttackBursts(s Store) []*Burst {
 			Stratus:     []string{"aws.impact.s3-ransomware-batch-deletion", "aws.impact.s3-ransomware-individual-deletion"},
 			Description: "ListObjectVersions then version deletes (DeleteObjects, DeleteObject with a versionId) by one key: the bucket emptied past what versioning keeps. S3 data events.",
 			Remediation: "Contain the key at once; turn on Object Lock or MFA Delete; restore from a replica or backup."},
-			Filter: func(e *cloudtrail.Event) bool {
-				return s3Object(e, "ListObjectVersions", "DeleteObjects", "DeleteObject") != ""
-			},
-			Group: perBucket, Distinct: func(e *cloudtrail.Event) string {
-				return s3Object(e, "ListObjectVersions", "DeleteObjects", "DeleteObject")
-			},
-			Count: 2, Window: 10 * time.Minute, Store: s},
+			Filter: func(e *cloudtrail.Event) bool { return purgeStep(e) != "" },
+			Group:  perBucket, Distinct: purgeStep, Count: 2, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-S3-DELETE-BURST", Severity: severity.High,
 			Title: "many objects deleted from one bucket", Technique: "T1485",
 			Stratus:     []string{"aws.impact.s3-ransomware-individual-deletion"},
 			Description: "50 DeleteObject or DeleteObjects calls (up to 1,000 objects each) by one key on one bucket within 10 minutes. S3 data events.",
 			Remediation: "Contain the key; restore from versions, a replica or a backup."},
 			Filter: func(e *cloudtrail.Event) bool {
-				return is(e, "s3.amazonaws.com", "DeleteObject", "DeleteObjects") && byHand(e)
+				return (e.EventName == "DeleteObject" || e.EventName == "DeleteObjects") && on(e, "s3.amazonaws.com") && byHand(e)
 			},
 			Group: perBucket, Count: 50, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-S3-READ-BURST", Severity: severity.Medium,
@@ -40,26 +36,28 @@ func AttackBursts(s Store) []*Burst {
 			Description: "1,000 GetObject calls by one IAM user's access key on one bucket within 10 minutes: a bucket copied out. Roles (applications) are left out. S3 data events.",
 			Remediation: "Confirm the user syncs this bucket; otherwise contain the key and review what the bucket held."},
 			Filter: func(e *cloudtrail.Event) bool {
-				return strings.HasPrefix(e.UserIdentity.AccessKeyID, "AKIA") && is(e, "s3.amazonaws.com", "GetObject") && byHand(e)
+				return e.EventName == "GetObject" && on(e, "s3.amazonaws.com") && strings.HasPrefix(e.UserIdentity.AccessKeyID, "AKIA") && byHand(e)
 			},
 			Group: perBucket, Count: 1000, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-SNAPSHOT-DELETE-BURST", Severity: severity.High,
 			Title: "snapshots or recovery points deleted in bulk", Technique: "T1490",
 			Description: "10 EBS, RDS or AWS Backup snapshots deleted by one key within 10 minutes; Data Lifecycle Manager and Backup's own expiry are left out.",
 			Remediation: "Contain the key; restore what the Recycle Bin holds; check the backup vault's lock."},
-			Filter: func(e *cloudtrail.Event) bool { return byHand(e) && snapshotDeletes[baseName(e.EventName)] },
+			Filter: func(e *cloudtrail.Event) bool { return snapshotDeletes[e.EventName] && byHand(e) },
 			Count:  10, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-DESTROY-BURST", Severity: severity.High,
 			Title: "resources destroyed in bulk", Technique: "T1485",
 			Description: "10 instances, buckets, tables, databases, volumes, file systems or functions deleted by one key within 10 minutes (CloudFormation's deletes are left out).",
 			Remediation: "Confirm a planned teardown; otherwise contain the key and restore from backups."},
-			Filter: func(e *cloudtrail.Event) bool { return byHand(e) && destroyCalls[baseName(e.EventName)] },
+			Filter: func(e *cloudtrail.Event) bool { return destroyCalls[e.EventName] && byHand(e) },
 			Count:  10, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-ASSUMEROLE-BURST", Severity: severity.Medium,
 			Title: "many different roles assumed by one key", Technique: "T1548.005",
 			Description: "5 different roles assumed (or tried) by one key within 10 minutes: role chaining or a hunt for a role that trusts the key.",
 			Remediation: "Revoke the sessions of the roles assumed, review their trust policies, and contain the key."},
-			Filter:   func(e *cloudtrail.Event) bool { return is(e, "sts.amazonaws.com", "AssumeRole") && !byAWSService(e) },
+			Filter: func(e *cloudtrail.Event) bool {
+				return e.EventName == "AssumeRole" && on(e, "sts.amazonaws.com") && !byAWSService(e)
+			},
 			Distinct: func(e *cloudtrail.Event) string { return Str(Object(e.RequestParameters), "roleArn") },
 			Count:    5, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-ACCESS-REMOVAL-BURST", Severity: severity.High,
@@ -76,22 +74,34 @@ func AttackBursts(s Store) []*Burst {
 	}
 }
 
-// s3Object is the kind of a version-purging call (list or delete) on a
+// Burst filters judge every event, so they test the event name first
+// and exactly: none of their names carries a dated suffix but Lambda's
+// DeleteFunction, listed with it.
+
+// on is an event of source, or of none (hand-written fixtures).
+func on(e *cloudtrail.Event, source string) bool {
+	return e.EventSource == source || e.EventSource == ""
+}
+
+// purgeStep is the kind of a version-purging call (list or delete) on a
 // bucket, "" for anything else: a DeleteObject counts only with a
 // versionId, since without one S3 merely adds a delete marker.
-func s3Object(e *cloudtrail.Event, names ...string) string {
-	if !is(e, "s3.amazonaws.com", names...) || !byHand(e) {
-		return ""
-	}
-	switch baseName(e.EventName) {
+func purgeStep(e *cloudtrail.Event) string {
+	var step string
+	switch e.EventName {
 	case "ListObjectVersions":
-		return "list"
+		step = "list"
+	case "DeleteObjects":
+		step = "delete"
 	case "DeleteObject":
-		if Str(Object(e.RequestParameters), "versionId") == "" {
-			return ""
+		if bytes.Contains(e.RequestParameters, []byte(`"versionId"`)) {
+			step = "delete"
 		}
 	}
-	return "delete"
+	if step == "" || !on(e, "s3.amazonaws.com") || !byHand(e) {
+		return ""
+	}
+	return step
 }
 
 // perBucket groups S3 data events by key and bucket.
@@ -107,18 +117,18 @@ var snapshotDeletes = map[string]bool{"DeleteSnapshot": true, "DeleteDBSnapshot"
 	"DeleteRecoveryPoint": true, "DeleteClusterSnapshot": true}
 
 var destroyCalls = map[string]bool{"TerminateInstances": true, "DeleteBucket": true, "DeleteTable": true,
-	"DeleteDBInstance": true, "DeleteDBCluster": true, "DeleteVolume": true, "DeleteFileSystem": true, "DeleteFunction": true}
+	"DeleteDBInstance": true, "DeleteDBCluster": true, "DeleteVolume": true, "DeleteFileSystem": true,
+	"DeleteFunction": true, "DeleteFunction20150331": true}
 
 // accessRemoved names the other user whose password, key or MFA a
 // successful call removed, deactivated or reset ("" otherwise). Acting on
 // one's own credentials is rotation.
 func accessRemoved(e *cloudtrail.Event) string {
-	if !is(e, "iam.amazonaws.com", "DeleteLoginProfile", "UpdateLoginProfile", "DeleteAccessKey", "UpdateAccessKey",
-		"DeactivateMFADevice", "DeleteUser") || !byHand(e) {
+	if !accessCalls[e.EventName] || !on(e, "iam.amazonaws.com") || !byHand(e) {
 		return ""
 	}
 	req := Object(e.RequestParameters)
-	if baseName(e.EventName) == "UpdateAccessKey" && Str(req, "status") != "Inactive" {
+	if e.EventName == "UpdateAccessKey" && Str(req, "status") != "Inactive" {
 		return ""
 	}
 	t, ok := other(e, req)
@@ -128,9 +138,13 @@ func accessRemoved(e *cloudtrail.Event) string {
 	return t
 }
 
+var accessCalls = map[string]bool{"DeleteLoginProfile": true, "UpdateLoginProfile": true, "DeleteAccessKey": true,
+	"UpdateAccessKey": true, "DeactivateMFADevice": true, "DeleteUser": true}
+
 // loginFailed is a console sign-in refused for its password.
 func loginFailed(e *cloudtrail.Event) bool {
-	return is(e, "signin.amazonaws.com", "ConsoleLogin") && Str(Object(e.ResponseElements), "ConsoleLogin") == "Failure"
+	return e.EventName == "ConsoleLogin" && on(e, "signin.amazonaws.com") &&
+		Str(Object(e.ResponseElements), "ConsoleLogin") == "Failure"
 }
 
 // loginUser: a failed sign-in may carry no ARN (an unknown user name), so

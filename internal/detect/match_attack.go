@@ -49,7 +49,7 @@ var attackRules = onTheirEvents([]Rule{
 		Description: "SSE-C (a key only the caller knows) or another account's KMS key on objects or as a bucket default: the S3 ransomware pattern. Object writes are S3 data events.",
 		Remediation: "Block SSE-C on the bucket (a policy denying s3:x-amz-server-side-encryption-customer-algorithm), restore prior versions, contain the key.",
 		Events: []string{"PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart", "UploadPartCopy",
-			"PutBucketEncryption"}, ReadsResp: true, Match: matchForeignEncryption},
+			"PutBucketEncryption"}, Match: matchForeignEncryption},
 	{ID: "KW-CT-BACKUP-REMOVED", Severity: severity.High, Title: "backups or versioning turned off", Technique: "T1490",
 		Description: "Backup vaults, plans, Recycle Bin rules or snapshot policies deleted, RDS backups set to 0 days, S3 versioning suspended: recovery removed first.",
 		Remediation: "Recreate the backup plan or rule, resume versioning, and contain the key before data is touched.",
@@ -189,7 +189,7 @@ func foreignKey(key, own string) bool {
 // matchForeignEncryption: S3 writes an SSE-C object's algorithm in the
 // request (and SSEApplied "SSE_C" in additionalEventData); a KMS key of
 // another account is named in the request header or the bucket default.
-func matchForeignEncryption(e *cloudtrail.Event, req, resp map[string]any) (string, bool) {
+func matchForeignEncryption(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 	if !byHand(e) {
 		return "", false
 	}
@@ -204,11 +204,16 @@ func matchForeignEncryption(e *cloudtrail.Event, req, resp map[string]any) (stri
 		return "", false
 	}
 	if Str(req, "x-amz-server-side-encryption-customer-algorithm") != "" ||
-		Str(resp, "x-amz-server-side-encryption-customer-algorithm") != "" ||
+		bytes.Contains(e.ResponseElements, []byte("x-amz-server-side-encryption-customer-algorithm")) ||
 		bytes.Contains(e.AdditionalEventData, []byte(`"SSE_C"`)) {
 		return "objects of " + bucket + " written with SSE-C (a customer-held key)", true
 	}
-	k := firstNonEmpty(Str(req, "x-amz-server-side-encryption-aws-kms-key-id"), Str(resp, "x-amz-server-side-encryption-aws-kms-key-id"))
+	// The response is decoded only when it names a key: these are the
+	// busiest events of a data-event trail.
+	k := Str(req, "x-amz-server-side-encryption-aws-kms-key-id")
+	if k == "" && bytes.Contains(e.ResponseElements, []byte("aws-kms-key-id")) {
+		k = Str(Object(e.ResponseElements), "x-amz-server-side-encryption-aws-kms-key-id")
+	}
 	return "objects of " + bucket + " encrypted with " + k, foreignKey(k, own)
 }
 
