@@ -59,8 +59,8 @@ var attackRules = onTheirEvents([]Rule{
 		Description: "An RDS or Redshift database deleted with its final snapshot skipped cannot be restored.",
 		Remediation: "Restore from automated backups if any are kept; contain the key.",
 		Events:      []string{"DeleteDBInstance", "DeleteDBCluster", "DeleteCluster"}, Match: matchDBNoSnapshot},
-	{ID: "KW-CT-S3-PUBLIC-ACCESS", Severity: severity.High, Title: "S3 Block Public Access removed or an ACL made public", Technique: "T1530",
-		Description: "Block Public Access lifted (bucket or account), or a bucket or object ACL granting AllUsers or AuthenticatedUsers.",
+	{ID: "KW-CT-S3-PUBLIC-ACCESS", Severity: severity.High, Title: "S3 Block Public Access removed or an ACL opened", Technique: "T1530",
+		Description: "Block Public Access lifted (bucket or account), or a bucket or object ACL granting AllUsers, AuthenticatedUsers or another account.",
 		Remediation: "Turn Block Public Access back on (aws s3api put-public-access-block), restore the ACL, contain the key.",
 		Events: []string{"DeleteBucketPublicAccessBlock", "PutBucketPublicAccessBlock", "DeleteAccountPublicAccessBlock",
 			"PutAccountPublicAccessBlock", "PutBucketAcl", "PutObjectAcl"}, Match: matchS3Public},
@@ -290,13 +290,26 @@ func matchS3Public(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
 		}
 		return "Block Public Access of " + target + " lifted: " + strings.Join(off, ", "), len(off) > 0
 	default:
-		public := slices.ContainsFunc(publicGrantees, func(g []byte) bool { return bytes.Contains(e.RequestParameters, g) })
-		obj := Str(req, "key")
-		if obj != "" {
+		if obj := Str(req, "key"); obj != "" {
 			target += "/" + obj
 		}
-		return "ACL of " + target + " grants everyone", public
+		if slices.ContainsFunc(publicGrantees, func(g []byte) bool { return bytes.Contains(e.RequestParameters, g) }) {
+			return "ACL of " + target + " grants everyone", true
+		}
+		return "ACL of " + target + " grants another account", foreignGrant(req)
 	}
+}
+
+// foreignGrant reports an ACL granting a canonical user other than the
+// owner the same policy names (another account).
+func foreignGrant(req map[string]any) bool {
+	acp, _ := Get(req, "AccessControlPolicy").(map[string]any)
+	owner := Str(acp, "Owner", "ID")
+	acl, _ := acp["AccessControlList"].(map[string]any)
+	return owner != "" && slices.ContainsFunc(listOf(acl["Grant"]), func(g map[string]any) bool {
+		id := Str(g, "Grantee", "ID")
+		return id != "" && id != owner
+	})
 }
 
 func matchDataExport(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {

@@ -103,6 +103,8 @@ func TestAttackRulesOnLabelledEvents(t *testing.T) {
 		// T1485 KMS
 		{"KMS key scheduled for deletion", rec{source: "kms.amazonaws.com", name: "ScheduleKeyDeletion", idType: "AssumedRole", arn: role,
 			req: `{"keyId":"k","pendingWindowInDays":7}`}, []string{"KW-CT-KMS-KEY-DESTROYED"}},
+		{"KMS key disabled by root from the console", rec{source: "kms.amazonaws.com", name: "DisableKey", idType: "Root",
+			arn: "arn:aws:iam::111122223333:root", ua: "AWS Internal", req: `{"keyId":"k"}`}, []string{"KW-CT-KMS-KEY-DESTROYED", "KW-CT-ROOT"}},
 		{"KMS deletion cancelled is quiet", rec{source: "kms.amazonaws.com", name: "CancelKeyDeletion", req: `{"keyId":"k"}`}, nil},
 		{"KMS deletion refused is quiet", rec{source: "kms.amazonaws.com", name: "ScheduleKeyDeletion", errCode: "AccessDeniedException", req: `{"keyId":"k"}`}, nil},
 		// T1486 encryption (S3 data events)
@@ -126,6 +128,9 @@ func TestAttackRulesOnLabelledEvents(t *testing.T) {
 		{"SSE-C copy by S3 replication is quiet", rec{source: s3, name: "PutObject", extra: in + sseC, idType: "AWSService", invokedBy: "s3.amazonaws.com",
 			req: `{"bucketName":"data","key":"a.txt"}`}, nil},
 		// T1490 recovery
+		{"recovery removed by AWS Backup (service address only) is quiet", rec{source: "backup.amazonaws.com", name: "DeleteBackupSelection",
+			idType: "AssumedRole", arn: "arn:aws:sts::111122223333:assumed-role/AWSBackupDefaultServiceRole/AWSBackup-x",
+			ip: "backup.amazonaws.com", ua: "backup.amazonaws.com", req: `{"backupPlanId":"p","selectionId":"s"}`}, nil},
 		{"backup vault deleted", rec{source: "backup.amazonaws.com", name: "DeleteBackupVault", req: `{"backupVaultName":"prod"}`},
 			[]string{"KW-CT-BACKUP-REMOVED"}},
 		{"S3 versioning suspended", rec{source: s3, name: "PutBucketVersioning",
@@ -155,6 +160,11 @@ func TestAttackRulesOnLabelledEvents(t *testing.T) {
 			[]string{"KW-CT-S3-PUBLIC-ACCESS"}},
 		{"object ACL grant to AllUsers", rec{source: s3, name: "PutObjectAcl", req: `{"bucketName":"data","key":"a.txt","AccessControlPolicy":{"AccessControlList":{"Grant":[{"Grantee":{"xsi:type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllUsers"},"Permission":"READ"}]}}}`},
 			[]string{"KW-CT-S3-PUBLIC-ACCESS"}},
+		{"bucket ACL granting another account's canonical user", rec{source: s3, name: "PutBucketAcl",
+			req: `{"bucketName":"data","AccessControlPolicy":{"Owner":{"ID":"aaaa1111"},"AccessControlList":{"Grant":[{"Grantee":{"xsi:type":"CanonicalUser","ID":"aaaa1111"},"Permission":"FULL_CONTROL"},{"Grantee":{"xsi:type":"CanonicalUser","ID":"bbbb2222"},"Permission":"READ"}]}}}`},
+			[]string{"KW-CT-S3-PUBLIC-ACCESS"}},
+		{"ACL granting only the owner is quiet", rec{source: s3, name: "PutBucketAcl",
+			req: `{"bucketName":"data","AccessControlPolicy":{"Owner":{"ID":"aaaa1111"},"AccessControlList":{"Grant":{"Grantee":{"ID":"aaaa1111"},"Permission":"FULL_CONTROL"}}}}`}, nil},
 		{"Block Public Access turned on is quiet", rec{source: s3, name: "PutBucketPublicAccessBlock",
 			req: `{"bucketName":"data","PublicAccessBlockConfiguration":{"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":true,"RestrictPublicBuckets":true}}`}, nil},
 		{"log-delivery ACL is quiet", rec{source: s3, name: "PutBucketAcl", req: `{"bucketName":"logs","AccessControlPolicy":{"AccessControlList":{"Grant":{"Grantee":{"URI":"http://acs.amazonaws.com/groups/s3/LogDelivery"},"Permission":"WRITE"}}}}`}, nil},
