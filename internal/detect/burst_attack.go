@@ -2,6 +2,10 @@ package detect
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,14 +23,16 @@ func AttackBursts(s Store) []*Burst {
 			Title: "object versions listed and deleted in one bucket", Technique: "T1485",
 			Stratus:     []string{"aws.impact.s3-ransomware-batch-deletion", "aws.impact.s3-ransomware-individual-deletion"},
 			Description: "ListObjectVersions then version deletes (DeleteObjects, DeleteObject with a versionId) by one key: the bucket emptied past what versioning keeps. S3 data events.",
-			Remediation: "Contain the key at once; turn on Object Lock or MFA Delete; restore from a replica or backup."},
+			Remediation: "Contain the key at once; turn on Object Lock or MFA Delete; restore from a replica or backup.",
+			Events:      []string{"ListObjectVersions", "DeleteObjects", "DeleteObject"}},
 			Filter: func(e *cloudtrail.Event) bool { return purgeStep(e) != "" },
 			Group:  perBucket, Distinct: purgeStep, Count: 2, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-S3-DELETE-BURST", Severity: severity.High,
 			Title: "many objects deleted from one bucket", Technique: "T1485",
 			Stratus:     []string{"aws.impact.s3-ransomware-individual-deletion"},
 			Description: "50 DeleteObject or DeleteObjects calls (up to 1,000 objects each) by one key on one bucket within 10 minutes. S3 data events.",
-			Remediation: "Contain the key; restore from versions, a replica or a backup."},
+			Remediation: "Contain the key; restore from versions, a replica or a backup.",
+			Events:      []string{"DeleteObject", "DeleteObjects"}},
 			Filter: func(e *cloudtrail.Event) bool {
 				return (e.EventName == "DeleteObject" || e.EventName == "DeleteObjects") && on(e, "s3.amazonaws.com") && byHand(e)
 			},
@@ -34,7 +40,8 @@ func AttackBursts(s Store) []*Burst {
 		{Rule: Rule{ID: "KW-CT-S3-READ-BURST", Severity: severity.Medium,
 			Title: "many objects read from one bucket with a long-term key", Technique: "T1530",
 			Description: "1,000 GetObject calls by one IAM user's access key on one bucket within 10 minutes: a bucket copied out. Roles (applications) are left out. S3 data events.",
-			Remediation: "Confirm the user syncs this bucket; otherwise contain the key and review what the bucket held."},
+			Remediation: "Confirm the user syncs this bucket; otherwise contain the key and review what the bucket held.",
+			Events:      []string{"GetObject"}},
 			Filter: func(e *cloudtrail.Event) bool {
 				return e.EventName == "GetObject" && on(e, "s3.amazonaws.com") && strings.HasPrefix(e.UserIdentity.AccessKeyID, "AKIA") && byHand(e)
 			},
@@ -42,19 +49,22 @@ func AttackBursts(s Store) []*Burst {
 		{Rule: Rule{ID: "KW-CT-SNAPSHOT-DELETE-BURST", Severity: severity.High,
 			Title: "snapshots or recovery points deleted in bulk", Technique: "T1490",
 			Description: "10 EBS, RDS or AWS Backup snapshots deleted by one key within 10 minutes; Data Lifecycle Manager and Backup's own expiry are left out.",
-			Remediation: "Contain the key; restore what the Recycle Bin holds; check the backup vault's lock."},
+			Remediation: "Contain the key; restore what the Recycle Bin holds; check the backup vault's lock.",
+			Events:      slices.Sorted(maps.Keys(snapshotDeletes))},
 			Filter: func(e *cloudtrail.Event) bool { return snapshotDeletes[e.EventName] && byHand(e) },
 			Count:  10, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-DESTROY-BURST", Severity: severity.High,
 			Title: "resources destroyed in bulk", Technique: "T1485",
 			Description: "10 instances, buckets, tables, databases, volumes, file systems or functions deleted by one key within 10 minutes (CloudFormation's deletes are left out).",
-			Remediation: "Confirm a planned teardown; otherwise contain the key and restore from backups."},
+			Remediation: "Confirm a planned teardown; otherwise contain the key and restore from backups.",
+			Events:      slices.Sorted(maps.Keys(destroyCalls))},
 			Filter: func(e *cloudtrail.Event) bool { return destroyCalls[e.EventName] && byHand(e) },
 			Count:  10, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-ASSUMEROLE-BURST", Severity: severity.Medium,
 			Title: "many different roles assumed by one key", Technique: "T1548.005",
 			Description: "5 different roles assumed (or tried) by one key within 10 minutes: role chaining or a hunt for a role that trusts the key.",
-			Remediation: "Revoke the sessions of the roles assumed, review their trust policies, and contain the key."},
+			Remediation: "Revoke the sessions of the roles assumed, review their trust policies, and contain the key.",
+			Events:      []string{"AssumeRole"}},
 			Filter: func(e *cloudtrail.Event) bool {
 				return e.EventName == "AssumeRole" && on(e, "sts.amazonaws.com") && !byAWSService(e)
 			},
@@ -63,13 +73,15 @@ func AttackBursts(s Store) []*Burst {
 		{Rule: Rule{ID: "KW-CT-ACCESS-REMOVAL-BURST", Severity: severity.High,
 			Title: "other users' access removed in bulk", Technique: "T1531",
 			Description: "Passwords, keys or MFA of 3 other users deleted, deactivated or reset by one key within 10 minutes: the owners locked out.",
-			Remediation: "Restore the users' access from a break-glass identity and contain the key."},
+			Remediation: "Restore the users' access from a break-glass identity and contain the key.",
+			Events:      slices.Sorted(maps.Keys(accessCalls))},
 			Filter:   func(e *cloudtrail.Event) bool { return accessRemoved(e) != "" },
 			Distinct: accessRemoved, Count: 3, Window: 10 * time.Minute, Store: s},
 		{Rule: Rule{ID: "KW-CT-CONSOLE-LOGIN-FAIL-BURST", Severity: severity.Medium,
 			Title: "many failed console logins for one user", Technique: "T1110.001",
 			Description: "5 failed console sign-ins of one IAM user or root within 10 minutes: a password being guessed.",
-			Remediation: "Check the user has MFA; reset the password if it may be known; look for a success that followed."},
+			Remediation: "Check the user has MFA; reset the password if it may be known; look for a success that followed.",
+			Events:      []string{"ConsoleLogin"}},
 			Filter: loginFailed, Group: loginUser, Count: 5, Window: 10 * time.Minute, Store: s},
 	}
 }
@@ -154,11 +166,42 @@ func loginUser(e *cloudtrail.Event) string {
 	return firstNonEmpty(id.ARN, strings.Trim(id.AccountID+"/"+id.UserName, "/"))
 }
 
-// Detectors lists bursts as the engine's stateful detectors.
-func Detectors(bursts ...*Burst) []Detector {
-	out := make([]Detector, len(bursts))
-	for i, b := range bursts {
-		out[i] = b
+// Dispatch runs each burst only on the event names its Rule.Events lists,
+// so a dozen bursts cost one map lookup on an event none of them counts.
+// Every burst given must list its events.
+func Dispatch(bursts ...*Burst) Detector {
+	d := &dispatch{byName: map[string][]*Burst{}, all: bursts}
+	for _, b := range bursts {
+		for _, n := range b.Rule.Events {
+			d.byName[n] = append(d.byName[n], b)
+		}
 	}
-	return out
+	return d
+}
+
+type dispatch struct {
+	byName map[string][]*Burst
+	all    []*Burst
+}
+
+func (d *dispatch) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error) {
+	var out []Alert
+	var errs []error
+	for _, b := range d.byName[e.EventName] {
+		as, err := b.Observe(ctx, e)
+		out = append(out, as...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// Flush writes every burst's windows.
+func (d *dispatch) Flush(ctx context.Context) error {
+	var errs []error
+	for _, b := range d.all {
+		errs = append(errs, b.Flush(ctx))
+	}
+	return errors.Join(errs...)
 }

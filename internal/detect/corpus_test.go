@@ -194,8 +194,8 @@ func TestCorpusAlertCounts(t *testing.T) {
 				events = append(events, readArray(t, f)...)
 			}
 			sort.SliceStable(events, func(i, j int) bool { return events[i].EventTime.Before(events[j].EventTime) })
-			en := NewEngine(append(Detectors(AttackBursts(nil)...), AccessDeniedBurst(nil), ReconBurst(nil), SESVolume(nil, 500),
-				&Baseline{Learning: 0})...)
+			en := NewEngine(Dispatch(AttackBursts(nil)...), AccessDeniedBurst(nil), ReconBurst(nil), SESVolume(nil, 500),
+				&Baseline{Learning: 0})
 			counts := map[string]int{}
 			for i := range events {
 				alerts, err := en.Observe(context.Background(), &events[i])
@@ -274,8 +274,7 @@ func TestEveryStratusMappingFiresOnItsDetonation(t *testing.T) {
 				if _, err := os.Stat(p); err != nil {
 					t.Skip("no detonation log for " + id + " in this corpus")
 				}
-				en := NewEngine(append(Detectors(AccessDeniedBurst(nil), ReconBurst(nil), SecretsBurst(nil)),
-					Detectors(AttackBursts(nil)...)...)...)
+				en := NewEngine(AccessDeniedBurst(nil), ReconBurst(nil), SecretsBurst(nil), Dispatch(AttackBursts(nil)...))
 				if got := rulesFired(t, en, readArray(t, p)); !slices.Contains(got, r.ID) {
 					t.Errorf("fired %v; want %s among them", got, r.ID)
 				}

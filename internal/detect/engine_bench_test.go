@@ -18,7 +18,7 @@ func BenchmarkEngineInvictus(b *testing.B) {
 		events = append(events, readArray(b, f)...)
 	}
 	stateful := []Detector{AccessDeniedBurst(&MemStore{}), ReconBurst(&MemStore{}), SESVolume(&MemStore{}, 500), &Baseline{Store: &MemStore{}}}
-	en := NewEngine(append(stateful, Detectors(AttackBursts(&MemStore{})...)...)...)
+	en := NewEngine(append(stateful, Dispatch(AttackBursts(&MemStore{})...))...)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := en.Observe(context.Background(), &events[i%len(events)]); err != nil {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -352,13 +353,29 @@ func TestAttackBurstsOnLabelledSequences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []string
-			for _, b := range AttackBursts(&MemStore{}) {
-				got = append(got, observeAll(t, b, tt.events)...)
-			}
+			got := observeAll(t, Dispatch(AttackBursts(&MemStore{})...), tt.events)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("alerts (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestDispatchFlushesEveryBurst: a burst's window saved by the dispatcher
+// carries over to the next run, as watch --resume and Lambda rely on.
+func TestDispatchFlushesEveryBurst(t *testing.T) {
+	store := &MemStore{}
+	list := s3Call(t, "AKIAIOSFODNN7EXAMPLE", 0, "ListObjectVersions", "data", "", "")
+	del := s3Call(t, "AKIAIOSFODNN7EXAMPLE", time.Minute, "DeleteObjects", "data", "", "")
+	first := Dispatch(AttackBursts(store)...)
+	if got := observeAll(t, first, []cloudtrail.Event{list}); got != nil {
+		t.Fatalf("alerts on the listing alone: %v", got)
+	}
+	if err := first.(Flusher).Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"KW-CT-S3-VERSIONS-PURGED AKIAIOSFODNN7EXAMPLE"}
+	if diff := cmp.Diff(want, observeAll(t, Dispatch(AttackBursts(store)...), []cloudtrail.Event{del})); diff != "" {
+		t.Errorf("after a restart (-want +got):\n%s", diff)
 	}
 }

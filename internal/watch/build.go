@@ -50,7 +50,7 @@ func NewPipeline(c Config) (*Pipeline, error) {
 	store := c.Store
 	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store), detect.SecretsBurst(store),
 		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
-	stateful = append(stateful, detect.Detectors(detect.AttackBursts(store)...)...)
+	stateful = append(stateful, detect.Dispatch(detect.AttackBursts(store)...))
 	known := map[string]bool{}
 	for _, r := range Catalogue() {
 		known[r.ID] = true
