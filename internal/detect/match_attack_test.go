@@ -379,3 +379,21 @@ func TestDispatchFlushesEveryBurst(t *testing.T) {
 		t.Errorf("after a restart (-want +got):\n%s", diff)
 	}
 }
+
+// TestRoleOfReadsTheRawRequest: the roleArn read without decoding is the
+// one decoding gives, spaces and escapes included.
+func TestRoleOfReadsTheRawRequest(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"roleArn":"arn:aws:iam::111122223333:role/a","roleSessionName":"s"}`:    "arn:aws:iam::111122223333:role/a",
+		`{"roleSessionName":"s", "roleArn" : "arn:aws:iam::111122223333:role/b"}`: "arn:aws:iam::111122223333:role/b",
+		`{"policy":"{\"roleArn\":\"x\"}","roleArn":"arn:aws:iam::1:role/c"}`:      "arn:aws:iam::1:role/c",
+		`{"roleArn":"arn:aws:iam::1:role/\u0064"}`:                                "arn:aws:iam::1:role/d",
+		`{"roleSessionName":"s"}`:                                                 "",
+		`null`:                                                                    "",
+	} {
+		e := cloudtrail.Event{RequestParameters: []byte(raw)}
+		if got := roleOf(&e); got != want {
+			t.Errorf("roleOf(%s) = %q, want %q", raw, got, want)
+		}
+	}
+}
