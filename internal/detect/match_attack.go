@@ -79,6 +79,7 @@ var attackRules = onTheirEvents([]Rule{
 		Events: []string{"RequestSpotInstances", "CreateLaunchTemplate", "CreateLaunchTemplateVersion", "CreateLaunchConfiguration",
 			"CreateNotebookInstance", "CreateTrainingJob", "CreateProcessingJob", "CreateEndpointConfig"}, Match: matchMiningManaged},
 	{ID: "KW-CT-BEDROCK-RECON", Severity: severity.Medium, Title: "Bedrock model access or logging probed", Technique: "T1526",
+		Stratus:     []string{"aws.impact.bedrock-invoke-model"},
 		Description: "LLM-jacking starts by checking which models the account may use and whether invocations are logged. Refused attempts count.",
 		Remediation: "Confirm the caller uses Bedrock; otherwise contain the key and keep model invocation logging on.",
 		Events: []string{"GetFoundationModelAvailability", "ListFoundationModelAgreementOffers", "GetUseCaseForModelAccess",
