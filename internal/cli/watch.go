@@ -46,7 +46,10 @@ scanners' GetCallerIdentity, account-wide listings, bursts of List/Describe), Ac
 bursts, defense evasion (CloudTrail stopped or deleted, GuardDuty, flow logs, Config), SES
 recon and abuse, crypto-mining, root use, console logins without MFA, AWS's quarantine policy
 attached, and per-key baselines (a new network, user agent, region or service after a
-learning period). 'keywarden watch --list-rules' prints the catalogue.
+learning period); every Stratus Red Team AWS technique and the MITRE ATT&CK IaaS techniques a
+stolen key enables (MFA and identity providers changed, security tools silenced, backups, KMS
+keys and data destroyed, S3 ransomware where the trail logs S3 data events).
+'keywarden watch --list-rules' prints the catalogue.
 
 SOURCE is a CloudTrail log file (gzip or plain, {"Records":[...]}, JSON Lines or EventBridge
 envelopes), a directory of them, an S3 prefix (s3://bucket/AWSLogs/ACCOUNT/CloudTrail/REGION/),

@@ -20,9 +20,12 @@ type Burst struct {
 	Rule     Rule // metadata; Rule.Match is not used
 	Filter   func(e *cloudtrail.Event) bool
 	Distinct func(e *cloudtrail.Event) string // nil: count events
-	Count    int
-	Window   time.Duration
-	Store    Store
+	// Group names the window an event counts in; nil: KeyOf (one window a
+	// key). "" leaves the event out.
+	Group  func(e *cloudtrail.Event) string
+	Count  int
+	Window time.Duration
+	Store  Store
 
 	cache map[string]*window
 	dirty map[string]bool
@@ -42,8 +45,13 @@ const (
 // Observe counts e if it matches and reports a burst it completes.
 func (b *Burst) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error) {
 	key := KeyOf(e)
-	if key == "" || e.EventTime.IsZero() || !b.Filter(e) {
+	if (key == "" && b.Group == nil) || e.EventTime.IsZero() || !b.Filter(e) {
 		return nil, nil
+	}
+	if b.Group != nil {
+		if key = b.Group(e); key == "" {
+			return nil, nil
+		}
 	}
 	w, err := b.load(ctx, key)
 	if err != nil {

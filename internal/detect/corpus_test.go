@@ -194,7 +194,8 @@ func TestCorpusAlertCounts(t *testing.T) {
 				events = append(events, readArray(t, f)...)
 			}
 			sort.SliceStable(events, func(i, j int) bool { return events[i].EventTime.Before(events[j].EventTime) })
-			en := NewEngine(AccessDeniedBurst(nil), ReconBurst(nil), SESVolume(nil, 500), &Baseline{Learning: 0})
+			en := NewEngine(Dispatch(AttackBursts(nil)...), AccessDeniedBurst(nil), ReconBurst(nil), SESVolume(nil, 500),
+				&Baseline{Learning: 0})
 			counts := map[string]int{}
 			for i := range events {
 				alerts, err := en.Observe(context.Background(), &events[i])
@@ -263,6 +264,9 @@ func TestRulesReadOnlyWhatTheEngineDecodes(t *testing.T) {
 func TestEveryStratusMappingFiresOnItsDetonation(t *testing.T) {
 	dir := awstest.CorpusPath(t, "cloudtrail/stratus-detonation-logs")
 	rules := append(Rules(), AccessDeniedBurst(nil).Rule, ReconBurst(nil).Rule, SecretsBurst(nil).Rule)
+	for _, b := range AttackBursts(nil) {
+		rules = append(rules, b.Rule)
+	}
 	for _, r := range rules {
 		for _, id := range r.Stratus {
 			t.Run(id+"/"+r.ID, func(t *testing.T) {
@@ -270,7 +274,7 @@ func TestEveryStratusMappingFiresOnItsDetonation(t *testing.T) {
 				if _, err := os.Stat(p); err != nil {
 					t.Skip("no detonation log for " + id + " in this corpus")
 				}
-				en := NewEngine(AccessDeniedBurst(nil), ReconBurst(nil), SecretsBurst(nil))
+				en := NewEngine(AccessDeniedBurst(nil), ReconBurst(nil), SecretsBurst(nil), Dispatch(AttackBursts(nil)...))
 				if got := rulesFired(t, en, readArray(t, p)); !slices.Contains(got, r.ID) {
 					t.Errorf("fired %v; want %s among them", got, r.ID)
 				}

@@ -17,7 +17,8 @@ func BenchmarkEngineInvictus(b *testing.B) {
 	for _, f := range files {
 		events = append(events, readArray(b, f)...)
 	}
-	en := NewEngine(AccessDeniedBurst(&MemStore{}), ReconBurst(&MemStore{}), SESVolume(&MemStore{}, 500), &Baseline{Store: &MemStore{}})
+	stateful := []Detector{AccessDeniedBurst(&MemStore{}), ReconBurst(&MemStore{}), SESVolume(&MemStore{}, 500), &Baseline{Store: &MemStore{}}}
+	en := NewEngine(append(stateful, Dispatch(AttackBursts(&MemStore{})...))...)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := en.Observe(context.Background(), &events[i%len(events)]); err != nil {

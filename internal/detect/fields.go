@@ -78,9 +78,11 @@ var awsChecks = []string{"trustedadvisor.amazonaws.com", "config.amazonaws.com",
 	"access-analyzer.amazonaws.com", "resource-explorer-2.amazonaws.com"}
 
 // byAWSService is a call AWS made on the account's behalf, not one a key
-// holder typed.
+// holder typed: such calls name the service as the caller's address
+// (backup.amazonaws.com) where they carry no invokedBy.
 func byAWSService(e *cloudtrail.Event) bool {
-	return e.UserIdentity.Type == "AWSService" || e.UserIdentity.InvokedBy != "" || slices.Contains(awsChecks, e.UserAgent)
+	return e.UserIdentity.Type == "AWSService" || e.UserIdentity.InvokedBy != "" || slices.Contains(awsChecks, e.UserAgent) ||
+		strings.HasSuffix(e.SourceIPAddress, ".amazonaws.com")
 }
 
 // self is the name the caller goes by: the IAM user's name, or the

@@ -45,10 +45,11 @@ func (r Rule) Alert(e *cloudtrail.Event, detail string) Alert {
 // Rules returns the built-in per-event catalogue, in the order alerts are
 // reported for one event. Each call returns a fresh slice.
 func Rules() []Rule {
-	out := make([]Rule, 0, len(iamRules)+len(opsRules)+len(reachRules))
+	out := make([]Rule, 0, len(iamRules)+len(opsRules)+len(reachRules)+len(attackRules))
 	out = append(out, iamRules...)
 	out = append(out, opsRules...)
-	return append(out, reachRules...)
+	out = append(out, reachRules...)
+	return append(out, attackRules...)
 }
 
 const (

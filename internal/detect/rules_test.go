@@ -113,6 +113,9 @@ func TestRuleCatalogueIsComplete(t *testing.T) {
 	seen := map[string]bool{}
 	all := append(Rules(), BaselineRules()...)
 	all = append(all, AccessDeniedBurst(nil).Rule, ReconBurst(nil).Rule, SecretsBurst(nil).Rule, SESVolume(nil, 1).Rule)
+	for _, b := range AttackBursts(nil) {
+		all = append(all, b.Rule)
+	}
 	for _, r := range all {
 		if seen[r.ID] || r.Title == "" || r.Description == "" || r.Technique == "" || r.Remediation == "" {
 			t.Errorf("rule %s: duplicate id or missing field", r.ID)

@@ -50,6 +50,7 @@ func NewPipeline(c Config) (*Pipeline, error) {
 	store := c.Store
 	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store), detect.SecretsBurst(store),
 		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
+	stateful = append(stateful, detect.Dispatch(detect.AttackBursts(store)...))
 	known := map[string]bool{}
 	for _, r := range Catalogue() {
 		known[r.ID] = true
@@ -95,7 +96,8 @@ func NewPipeline(c Config) (*Pipeline, error) {
 // baselines and the bursts (--list-rules).
 func Catalogue() []detect.Rule {
 	rules := append(detect.Rules(), detect.BaselineRules()...)
-	for _, b := range []*detect.Burst{detect.AccessDeniedBurst(nil), detect.ReconBurst(nil), detect.SecretsBurst(nil), detect.SESVolume(nil, sesAlertPerHour)} {
+	bursts := []*detect.Burst{detect.AccessDeniedBurst(nil), detect.ReconBurst(nil), detect.SecretsBurst(nil), detect.SESVolume(nil, sesAlertPerHour)}
+	for _, b := range append(bursts, detect.AttackBursts(nil)...) {
 		rules = append(rules, b.Rule)
 	}
 	return rules

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -157,5 +158,37 @@ func TestStratusTableNamesEveryMapping(t *testing.T) {
 	}
 	if n == 0 || len(rows) < 44 {
 		t.Errorf("%d mappings, %d table rows: want every Stratus technique listed", n, len(rows))
+	}
+}
+
+// TestAttackTableNamesEveryRule: docs/watch.md's ATT&CK table has a row
+// for each built-in rule's technique that names the rule, and its
+// figure counts the rows with a rule.
+func TestAttackTableNamesEveryRule(t *testing.T) {
+	data, err := os.ReadFile("../../docs/watch.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	rows := map[string]string{}
+	covered := 0
+	for _, line := range strings.Split(doc, "\n") {
+		if id, rest, ok := strings.Cut(strings.TrimPrefix(line, "| `"), "` | "); ok && strings.HasPrefix(id, "T1") {
+			rows[id] = rest
+			if !strings.Contains(rest, "| none:") {
+				covered++
+			}
+		}
+	}
+	for _, r := range Catalogue() {
+		if !strings.Contains(rows[r.Technique], r.ID) {
+			t.Errorf("docs/watch.md: technique %s: want %s in its row, got %q", r.Technique, r.ID, rows[r.Technique])
+		}
+	}
+	if want := fmt.Sprintf("**%d of the %d techniques below**", covered, len(rows)); !strings.Contains(doc, want) {
+		t.Errorf("docs/watch.md: want the figure %q", want)
+	}
+	if want := fmt.Sprintf("**%d rules**", len(Catalogue())); !strings.Contains(doc, want) {
+		t.Errorf("docs/watch.md: want the rule count %q", want)
 	}
 }

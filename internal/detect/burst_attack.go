@@ -1,0 +1,230 @@
+package detect
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/severity"
+)
+
+// AttackBursts are the bursts of the ATT&CK review (docs/watch.md): mass
+// deletion and reads of S3 objects (S3 data events, which a trail logs
+// only when they are turned on), snapshots and resources destroyed in
+// bulk, role hopping, other users locked out, console passwords guessed.
+func AttackBursts(s Store) []*Burst {
+	return []*Burst{
+		{Rule: Rule{ID: "KW-CT-S3-VERSIONS-PURGED", Severity: severity.Critical,
+			Title: "object versions listed and deleted in one bucket", Technique: "T1485",
+			Stratus:     []string{"aws.impact.s3-ransomware-batch-deletion", "aws.impact.s3-ransomware-individual-deletion"},
+			Description: "ListObjectVersions then version deletes (DeleteObjects, DeleteObject with a versionId) by one key: the bucket emptied past what versioning keeps. S3 data events.",
+			Remediation: "Contain the key at once; turn on Object Lock or MFA Delete; restore from a replica or backup.",
+			Events:      []string{"ListObjectVersions", "DeleteObjects", "DeleteObject"}},
+			Filter: func(e *cloudtrail.Event) bool { return purgeStep(e) != "" },
+			Group:  perBucket, Distinct: purgeStep, Count: 2, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-S3-DELETE-BURST", Severity: severity.High,
+			Title: "many objects deleted from one bucket", Technique: "T1485",
+			Stratus:     []string{"aws.impact.s3-ransomware-individual-deletion"},
+			Description: "50 DeleteObject or DeleteObjects calls (up to 1,000 objects each) by one key on one bucket within 10 minutes. S3 data events.",
+			Remediation: "Contain the key; restore from versions, a replica or a backup.",
+			Events:      []string{"DeleteObject", "DeleteObjects"}},
+			Filter: func(e *cloudtrail.Event) bool {
+				return (e.EventName == "DeleteObject" || e.EventName == "DeleteObjects") && on(e, "s3.amazonaws.com") && byHand(e)
+			},
+			Group: perBucket, Count: 50, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-S3-READ-BURST", Severity: severity.Medium,
+			Title: "many objects read from one bucket with a long-term key", Technique: "T1530",
+			Description: "1,000 GetObject calls by one IAM user's access key on one bucket within 10 minutes: a bucket copied out. Roles (applications) are left out. S3 data events.",
+			Remediation: "Confirm the user syncs this bucket; otherwise contain the key and review what the bucket held.",
+			Events:      []string{"GetObject"}},
+			Filter: func(e *cloudtrail.Event) bool {
+				return e.EventName == "GetObject" && on(e, "s3.amazonaws.com") && strings.HasPrefix(e.UserIdentity.AccessKeyID, "AKIA") && byHand(e)
+			},
+			Group: perBucket, Count: 1000, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-SNAPSHOT-DELETE-BURST", Severity: severity.High,
+			Title: "snapshots or recovery points deleted in bulk", Technique: "T1490",
+			Description: "10 EBS, RDS or AWS Backup snapshots deleted by one key within 10 minutes; Data Lifecycle Manager and Backup's own expiry are left out.",
+			Remediation: "Contain the key; restore what the Recycle Bin holds; check the backup vault's lock.",
+			Events:      slices.Sorted(maps.Keys(snapshotDeletes))},
+			Filter: func(e *cloudtrail.Event) bool { return snapshotDeletes[e.EventName] && byHand(e) },
+			Count:  10, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-DESTROY-BURST", Severity: severity.High,
+			Title: "resources destroyed in bulk", Technique: "T1485",
+			Description: "10 instances, buckets, tables, databases, volumes, file systems or functions deleted by one key within 10 minutes (CloudFormation's deletes are left out).",
+			Remediation: "Confirm a planned teardown; otherwise contain the key and restore from backups.",
+			Events:      slices.Sorted(maps.Keys(destroyCalls))},
+			Filter: func(e *cloudtrail.Event) bool { return destroyCalls[e.EventName] && byHand(e) },
+			Count:  10, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-ASSUMEROLE-BURST", Severity: severity.Medium,
+			Title: "many different roles assumed by one key", Technique: "T1548.005",
+			Description: "5 different roles assumed (or tried) by one key within 10 minutes: role chaining or a hunt for a role that trusts the key.",
+			Remediation: "Revoke the sessions of the roles assumed, review their trust policies, and contain the key.",
+			Events:      []string{"AssumeRole"}},
+			Filter: func(e *cloudtrail.Event) bool {
+				return e.EventName == "AssumeRole" && on(e, "sts.amazonaws.com") && !byAWSService(e)
+			},
+			Distinct: roleOf,
+			Count:    5, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-ACCESS-REMOVAL-BURST", Severity: severity.High,
+			Title: "other users' access removed in bulk", Technique: "T1531",
+			Description: "Passwords, keys or MFA of 3 other users deleted, deactivated or reset by one key within 10 minutes: the owners locked out.",
+			Remediation: "Restore the users' access from a break-glass identity and contain the key.",
+			Events:      slices.Sorted(maps.Keys(accessCalls))},
+			Filter:   func(e *cloudtrail.Event) bool { return accessRemoved(e) != "" },
+			Distinct: accessRemoved, Count: 3, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-CONSOLE-LOGIN-FAIL-BURST", Severity: severity.Medium,
+			Title: "many failed console logins for one user", Technique: "T1110.001",
+			Description: "5 failed console sign-ins of one IAM user or root within 10 minutes: a password being guessed.",
+			Remediation: "Check the user has MFA; reset the password if it may be known; look for a success that followed.",
+			Events:      []string{"ConsoleLogin"}},
+			Filter: loginFailed, Group: loginUser, Count: 5, Window: 10 * time.Minute, Store: s},
+	}
+}
+
+// Burst filters judge every event, so they test the event name first
+// and exactly: none of their names carries a dated suffix but Lambda's
+// DeleteFunction, listed with it.
+
+// on is an event of source, or of none (hand-written fixtures).
+func on(e *cloudtrail.Event, source string) bool {
+	return e.EventSource == source || e.EventSource == ""
+}
+
+// purgeStep is the kind of a version-purging call (list or delete) on a
+// bucket, "" for anything else: a DeleteObject counts only with a
+// versionId, since without one S3 merely adds a delete marker.
+func purgeStep(e *cloudtrail.Event) string {
+	var step string
+	switch e.EventName {
+	case "ListObjectVersions":
+		step = "list"
+	case "DeleteObjects":
+		step = "delete"
+	case "DeleteObject":
+		if bytes.Contains(e.RequestParameters, []byte(`"versionId"`)) {
+			step = "delete"
+		}
+	}
+	if step == "" || !on(e, "s3.amazonaws.com") || !byHand(e) {
+		return ""
+	}
+	return step
+}
+
+// roleOf is the roleArn of an AssumeRole request, read from the raw
+// request: AssumeRole is among a trail's busiest events, and decoding
+// each would cost more than every other burst together. A value with an
+// escape in it (never in an ARN) is decoded properly.
+func roleOf(e *cloudtrail.Event) string {
+	raw := e.RequestParameters
+	const key = `"roleArn"`
+	i := bytes.Index(raw, []byte(key))
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(raw[i+len(key):], " \t\r\n")
+	if len(rest) > 0 && rest[0] == ':' {
+		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+		if len(rest) > 0 && rest[0] == '"' {
+			if end := bytes.IndexByte(rest[1:], '"'); end >= 0 && bytes.IndexByte(rest[1:1+end], '\\') < 0 {
+				return string(rest[1 : 1+end])
+			}
+		}
+	}
+	return Str(Object(raw), "roleArn")
+}
+
+// perBucket groups S3 data events by key and bucket.
+func perBucket(e *cloudtrail.Event) string {
+	b := Str(Object(e.RequestParameters), "bucketName")
+	if k := KeyOf(e); k != "" && b != "" {
+		return k + " " + b
+	}
+	return ""
+}
+
+var snapshotDeletes = map[string]bool{"DeleteSnapshot": true, "DeleteDBSnapshot": true, "DeleteDBClusterSnapshot": true,
+	"DeleteRecoveryPoint": true, "DeleteClusterSnapshot": true}
+
+var destroyCalls = map[string]bool{"TerminateInstances": true, "DeleteBucket": true, "DeleteTable": true,
+	"DeleteDBInstance": true, "DeleteDBCluster": true, "DeleteVolume": true, "DeleteFileSystem": true,
+	"DeleteFunction": true, "DeleteFunction20150331": true}
+
+// accessRemoved names the other user whose password, key or MFA a
+// successful call removed, deactivated or reset ("" otherwise). Acting on
+// one's own credentials is rotation.
+func accessRemoved(e *cloudtrail.Event) string {
+	if !accessCalls[e.EventName] || !on(e, "iam.amazonaws.com") || !byHand(e) {
+		return ""
+	}
+	req := Object(e.RequestParameters)
+	if e.EventName == "UpdateAccessKey" && Str(req, "status") != "Inactive" {
+		return ""
+	}
+	t, ok := other(e, req)
+	if !ok {
+		return ""
+	}
+	return t
+}
+
+var accessCalls = map[string]bool{"DeleteLoginProfile": true, "UpdateLoginProfile": true, "DeleteAccessKey": true,
+	"UpdateAccessKey": true, "DeactivateMFADevice": true, "DeleteUser": true}
+
+// loginFailed is a console sign-in refused for its password.
+func loginFailed(e *cloudtrail.Event) bool {
+	return e.EventName == "ConsoleLogin" && on(e, "signin.amazonaws.com") &&
+		Str(Object(e.ResponseElements), "ConsoleLogin") == "Failure"
+}
+
+// loginUser: a failed sign-in may carry no ARN (an unknown user name), so
+// failures group by account and the name typed.
+func loginUser(e *cloudtrail.Event) string {
+	id := &e.UserIdentity
+	return firstNonEmpty(id.ARN, strings.Trim(id.AccountID+"/"+id.UserName, "/"))
+}
+
+// Dispatch runs each burst only on the event names its Rule.Events lists,
+// so a dozen bursts cost one map lookup on an event none of them counts.
+// Every burst given must list its events.
+func Dispatch(bursts ...*Burst) Detector {
+	d := &dispatch{byName: map[string][]*Burst{}, all: bursts}
+	for _, b := range bursts {
+		for _, n := range b.Rule.Events {
+			d.byName[n] = append(d.byName[n], b)
+		}
+	}
+	return d
+}
+
+type dispatch struct {
+	byName map[string][]*Burst
+	all    []*Burst
+}
+
+func (d *dispatch) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error) {
+	var out []Alert
+	var errs []error
+	for _, b := range d.byName[e.EventName] {
+		as, err := b.Observe(ctx, e)
+		out = append(out, as...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// Flush writes every burst's windows.
+func (d *dispatch) Flush(ctx context.Context) error {
+	var errs []error
+	for _, b := range d.all {
+		errs = append(errs, b.Flush(ctx))
+	}
+	return errors.Join(errs...)
+}
