@@ -33,8 +33,11 @@ const scheduledEvent = `{"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d
 // alerts is a sink that keeps what it is sent.
 type alerts struct{ got []detect.Alert }
 
-func (a *alerts) Send(_ context.Context, as []detect.Alert) error { a.got = append(a.got, as...); return nil }
-func (a *alerts) Close() error                                    { return nil }
+func (a *alerts) Send(_ context.Context, as []detect.Alert) error {
+	a.got = append(a.got, as...)
+	return nil
+}
+func (a *alerts) Close() error { return nil }
 
 func (a *alerts) rules() []string {
 	var out []string
@@ -68,7 +71,9 @@ func TestHandlerWatchesAndChecksCanaries(t *testing.T) {
 	sink := &alerts{}
 	p := &watch.Pipeline{Detector: detect.NewEngine(&detect.CanaryWatch{Canaries: canary.NewRegistry(c), Seen: f.store}), Sinks: []watch.Sink{sink}}
 	check := &watch.CanaryPoller{Check: canary.Check{IAM: canaryaws.NewLastUsed(cfg), Seen: f.store},
-		Load: func(ctx context.Context) ([]canary.Canary, error) { return canary.WithStoredLastUsed(ctx, f.store, []canary.Canary{c}) },
+		Load: func(ctx context.Context) ([]canary.Canary, error) {
+			return canary.WithStoredLastUsed(ctx, f.store, []canary.Canary{c})
+		},
 		Save: func(ctx context.Context, cs []canary.Canary) error { return canary.StoreLastUsed(ctx, f.store, cs) }}
 	h := lambda.CanaryHandler(p, cloudtrailaws.NewS3(f.s3), f.store, check)
 	handle := func(payload string) {

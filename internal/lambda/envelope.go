@@ -30,7 +30,7 @@ type work struct {
 	Objects   []objectRef
 	Records   []json.RawMessage
 	Scheduled bool
-	Skipped int
+	Skipped   int
 }
 
 // probe holds the top-level fields that tell the envelopes apart. Field

@@ -14,8 +14,8 @@ import (
 func TestConfigFromEnv(t *testing.T) {
 	tests := map[string]struct {
 		table, topic, failOn, canaries string
-		want                 lambda.Config
-		sink, err            string
+		want                           lambda.Config
+		sink, err                      string
 	}{
 		"topic and severity": {"state", "arn:aws:sns:us-east-1:123456789012:alerts", "high", "",
 			lambda.Config{Table: "state", Topic: "arn:aws:sns:us-east-1:123456789012:alerts", FailOn: severity.High},
