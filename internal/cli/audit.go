@@ -18,7 +18,7 @@ import (
 // resolved once from flags.
 type auditOptions struct {
 	profile, region      string
-	statePath            string // its canaries are left out of the judging
+	statePath            string         // its canaries are left out of the judging
 	scope                auditaws.Scope // what is read: --org, --role-name, --org-concurrency, --regions, --key-ids
 	keyIDs               bool
 	asOf                 string

@@ -20,6 +20,8 @@ var docPages = map[string][]string{
 	"creds.md":   {"creds", "exec"},
 	"respond.md": {"respond"},
 	"watch.md":   {"watch", "lambda"},
+	// The canary verb's detection half; merged into canary.md with the verb.
+	"canary-detection.md": {"canary check"},
 }
 
 // helpFlag is a flag line of cobra's help: "  -f, --format format   ...".
