@@ -33,8 +33,9 @@ baseline. 'keywarden watch --follow' runs the same check on every poll when cana
 
 The credentials (--profile) must be allowed iam:GetAccessKeyLastUsed on the canary users.
 
-Exit status: 0 no canary used unseen, 1 an unlogged use (an alert), 2 an error, 3 some canary's
-last use could not be read (and no alert).`,
+Exit status: 0 no canary used unseen, 1 an unlogged use (an alert), 2 an error (none of the
+canaries could be read: one line says why), 3 some canary's last use could not be read (and no
+alert).`,
 		Args: cobra.NoArgs,
 	}
 	f := cmd.Flags()
@@ -72,6 +73,9 @@ func runCanaryCheck(ctx context.Context, deps Deps, opts canaryCheckOptions) err
 		check := canary.Check{IAM: canaryaws.NewLastUsed(cfg), Seen: watch.StateStore(db), Grace: opts.grace, Now: deps.Now}
 		if rep, err = check.Run(ctx, reg.All()); err != nil {
 			return err
+		}
+		if len(rep.Gaps) == reg.Len() { // it could not look at all: no "incomplete" report
+			return fmt.Errorf("canary check: %s, none could be read: %s", english.Count(reg.Len(), "canary key"), rep.Gaps[0].Reason)
 		}
 		if err := canary.SaveLastUsed(ctx, db, rep.Changed); err != nil {
 			return err

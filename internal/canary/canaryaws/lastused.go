@@ -26,7 +26,7 @@ func NewLastUsed(cfg aws.Config) *LastUsed { return &LastUsed{c: awsx.IAM(cfg)} 
 func (l *LastUsed) LastUsed(ctx context.Context, keyID string) (canary.LastUse, error) {
 	out, err := l.c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
 	if err != nil {
-		return canary.LastUse{}, fmt.Errorf("read last use of %s: %w", keyID, awsx.Plain(err))
+		return canary.LastUse{}, fmt.Errorf("iam:GetAccessKeyLastUsed %s: %w", keyID, awsx.Plain(err))
 	}
 	u := out.AccessKeyLastUsed
 	if u == nil {
