@@ -127,8 +127,12 @@ func Judge(accounts []Account, opts Options) Result {
 		res.Notes = append(res.Notes, readNotes(label, *a.Inventory, a.ReportAge)...)
 		inv, canaries := withoutCanaries(*a.Inventory, opts.Canary)
 		if len(canaries) > 0 {
-			res.Notes = append(res.Notes, Note{NoteInfo, label, fmt.Sprintf("%s recognised as canaries (keywarden canary) and not judged: %s",
-				english.Count(len(canaries), "user"), strings.Join(canaries, ", "))})
+			as := "canaries"
+			if len(canaries) == 1 {
+				as = "a canary"
+			}
+			res.Notes = append(res.Notes, Note{NoteInfo, label, fmt.Sprintf("%s recognised as %s (keywarden canary) and not judged: %s",
+				english.Count(len(canaries), "user"), as, strings.Join(canaries, ", "))})
 			for _, u := range canaries {
 				res.Canaries = append(res.Canaries, inv.AccountID+"/"+u)
 			}

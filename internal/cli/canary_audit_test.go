@@ -45,7 +45,7 @@ func TestAuditLeavesCanaryUsersOut(t *testing.T) {
 	if row == nil || row["canaries"] != float64(1) {
 		t.Errorf("canaries row: %v", row)
 	}
-	if !strings.Contains(stderr, "1 user recognised as canaries (keywarden canary) and not judged: svc-reports") {
+	if !strings.Contains(stderr, "1 user recognised as a canary (keywarden canary) and not judged: svc-reports") {
 		t.Errorf("stderr does not name the canary:\n%s", stderr)
 	}
 }
