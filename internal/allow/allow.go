@@ -1,6 +1,6 @@
 // Package allow holds what the user told keywarden not to report: paths to
-// skip, fingerprints and key ids to ignore, read from .keywarden.toml or
-// .keywarden.yaml in the scanned root.
+// skip, fingerprints and key ids to ignore, and the team's own canary
+// accounts, read from .keywarden.toml or .keywarden.yaml in the scanned root.
 package allow
 
 import (
@@ -26,7 +26,15 @@ var ConfigNames = []string{".keywarden.toml", ".keywarden.yaml", ".keywarden.yml
 
 // Config is the file's shape. Unknown keys are an error, so a typo can't silently allow nothing.
 type Config struct {
-	Allow List `toml:"allow" yaml:"allow"`
+	Allow  List   `toml:"allow" yaml:"allow"`
+	Canary Canary `toml:"canary" yaml:"canary"`
+}
+
+// Canary is the [canary] table: the team's own canary accounts, whose
+// keys scan --verify reports as likely canaries without sending them to
+// STS (as it does for the public canary-token accounts).
+type Canary struct {
+	Accounts []string `toml:"accounts" yaml:"accounts"`
 }
 
 // List is the allowlist: a finding matching any entry is not reported.
@@ -39,27 +47,39 @@ type List struct {
 // Load reads the allowlist file at path; an empty path looks for ConfigNames in
 // root and returns an empty list when none is there.
 func Load(root, path string) (List, error) {
+	cfg, err := LoadConfig(root, path)
+	return cfg.Allow, err
+}
+
+// LoadConfig reads the whole file as Load finds it: the allowlist and the
+// canary accounts. No file is an empty Config.
+func LoadConfig(root, path string) (Config, error) {
 	if path == "" {
 		found, err := find(root)
 		if err != nil || found == "" {
-			return List{}, err
+			return Config{}, err
 		}
 		path = found
 	}
 	data, err := readBounded(path)
 	if err != nil {
-		return List{}, fmt.Errorf("read allowlist %s: %w", path, err)
+		return Config{}, fmt.Errorf("read allowlist %s: %w", path, err)
 	}
 	cfg, err := parse(path, data)
 	if err != nil {
-		return List{}, fmt.Errorf("parse allowlist %s: %w", path, err)
+		return Config{}, fmt.Errorf("parse allowlist %s: %w", path, err)
 	}
 	for _, p := range cfg.Allow.Paths {
 		if !doublestar.ValidatePattern(p) {
-			return List{}, fmt.Errorf("allowlist %s: bad path pattern %q", path, p)
+			return Config{}, fmt.Errorf("allowlist %s: bad path pattern %q", path, p)
 		}
 	}
-	return cfg.Allow, nil
+	for _, a := range cfg.Canary.Accounts {
+		if len(a) != 12 || strings.Trim(a, "0123456789") != "" {
+			return Config{}, fmt.Errorf("allowlist %s: [canary] accounts: %q: want a 12-digit AWS account id", path, a)
+		}
+	}
+	return cfg, nil
 }
 
 // find returns the first config file present in root (a directory), or "".

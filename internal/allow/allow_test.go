@@ -121,3 +121,26 @@ func TestLoadOfADeviceIsBounded(t *testing.T) {
 		t.Errorf("Load(/dev/zero) error = %v; want it refused as too large", err)
 	}
 }
+
+func TestLoadConfigReadsTheCanaryAccounts(t *testing.T) {
+	for name, body := range map[string]string{
+		".keywarden.toml": "[allow]\nkey_ids = [\"x\"]\n[canary]\naccounts = [\"123456789012\", \"210987654321\"]\n",
+		".keywarden.yaml": "canary:\n  accounts: [\"123456789012\", \"210987654321\"]\n",
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(dir, "")
+		if err != nil || len(cfg.Canary.Accounts) != 2 || cfg.Canary.Accounts[1] != "210987654321" {
+			t.Errorf("%s: %+v, %v", name, cfg, err)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".keywarden.toml"), []byte("[canary]\naccounts = [\"12345678901a\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir, ""); err == nil || !strings.Contains(err.Error(), `"12345678901a": want a 12-digit AWS account id`) {
+		t.Errorf("a bad account: %v", err)
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
@@ -40,6 +42,10 @@ type Options struct {
 	// Role is the role assumed in each member account, which an unread
 	// account's remediation names.
 	Role string
+	// Canary tells the IAM users that are keywarden canaries (honey keys:
+	// no rights, one key, planted on purpose); they are left out of the
+	// judging, so their keys' age and disuse are no findings. nil: none.
+	Canary func(account, user string) bool
 }
 
 // Result is an audit judged: the inventories read, every finding, what
@@ -56,6 +62,9 @@ type Result struct {
 	// make: the facts they would have given are unknown, and a report of
 	// the result must say so rather than claim their absence.
 	Incomplete []Gap
+	// Canaries are the users recognised as canaries and not judged, as
+	// account/user.
+	Canaries []string
 }
 
 // Gap is something the audit was asked to read and could not: an account,
@@ -116,8 +125,20 @@ func Judge(accounts []Account, opts Options) Result {
 			res.Incomplete = append(res.Incomplete, Gap{Account: cmp.Or(a.Inventory.AccountID, a.ID), Source: g.Source, Reason: g.Reason})
 		}
 		res.Notes = append(res.Notes, readNotes(label, *a.Inventory, a.ReportAge)...)
-		res.Findings = append(res.Findings, Run(*a.Inventory, opts.Config)...)
-		res.Inventories = append(res.Inventories, *a.Inventory)
+		inv, canaries := withoutCanaries(*a.Inventory, opts.Canary)
+		if len(canaries) > 0 {
+			as := "canaries"
+			if len(canaries) == 1 {
+				as = "a canary"
+			}
+			res.Notes = append(res.Notes, Note{NoteInfo, label, fmt.Sprintf("%s recognised as %s (keywarden canary) and not judged: %s",
+				english.Count(len(canaries), "user"), as, strings.Join(canaries, ", "))})
+			for _, u := range canaries {
+				res.Canaries = append(res.Canaries, inv.AccountID+"/"+u)
+			}
+		}
+		res.Findings = append(res.Findings, Run(inv, opts.Config)...)
+		res.Inventories = append(res.Inventories, inv)
 	}
 	SortFindings(res.Findings)
 	return res
@@ -156,4 +177,26 @@ func formatAge(d time.Duration) string {
 // fails on.
 func Fails(findings []Finding, level severity.Level) bool {
 	return slices.ContainsFunc(findings, func(f Finding) bool { return f.Severity >= level })
+}
+
+// withoutCanaries is inv without the users canary tells are canaries, and
+// their names.
+func withoutCanaries(inv Inventory, canary func(account, user string) bool) (Inventory, []string) {
+	if canary == nil {
+		return inv, nil
+	}
+	var names []string
+	kept := make([]User, 0, len(inv.Users))
+	for _, u := range inv.Users {
+		if canary(inv.AccountID, u.Name) {
+			names = append(names, u.Name)
+			continue
+		}
+		kept = append(kept, u)
+	}
+	if names == nil {
+		return inv, nil
+	}
+	inv.Users = kept
+	return inv, names
 }

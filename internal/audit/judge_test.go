@@ -176,3 +176,34 @@ func TestFormatAge(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeLeavesCanaryUsersOut: a canary's old unused key is no finding,
+// an ordinary user's of the same age is, and the canary is named; a user
+// of the canary's name in another account is judged.
+func TestJudgeLeavesCanaryUsersOut(t *testing.T) {
+	inv := account(user("svc-cache", withID(active(1, 400, -1), "canary")), user("deploy", withID(active(1, 400, -1), "deploy")))
+	isCanary := func(account, name string) bool { return account == testAccount && name == "svc-cache" }
+	res := Judge([]Account{one(inv)}, Options{Config: Config{AsOf: asOf}, Canary: isCanary})
+	byUser := map[string]int{}
+	for _, f := range res.Findings {
+		byUser[f.Resource]++
+	}
+	if byUser[inv.Users[0].ARN] != 0 || byUser[inv.Users[1].ARN] == 0 {
+		t.Errorf("findings by user %v; want deploy's, none of the canary's", byUser)
+	}
+	if len(res.Canaries) != 1 || res.Canaries[0] != testAccount+"/svc-cache" || len(res.Inventories[0].Users) != 1 {
+		t.Errorf("canaries %v, users judged %d", res.Canaries, len(res.Inventories[0].Users))
+	}
+	noted := false
+	for _, n := range res.Notes {
+		noted = noted || strings.Contains(n.Text, "1 user recognised as a canary (keywarden canary) and not judged: svc-cache")
+	}
+	if !noted {
+		t.Errorf("no note names the canary: %v", res.Notes)
+	}
+	elsewhere := func(account, name string) bool { return account == "210987654321" && name == "svc-cache" }
+	res = Judge([]Account{one(inv)}, Options{Config: Config{AsOf: asOf}, Canary: elsewhere})
+	if len(res.Canaries) != 0 {
+		t.Errorf("a canary of another account: %v left out", res.Canaries)
+	}
+}

@@ -10,7 +10,10 @@ package canary
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"sort"
 	"time"
 
@@ -168,4 +171,26 @@ func (r *Registry) Len() int {
 		return 0
 	}
 	return len(r.byKey)
+}
+
+// LoadExisting is Load from the state database at path ("" is the default
+// place) when one exists there, else an empty registry: the read-only
+// verbs (scan, audit) ask about canaries without ever creating a database.
+func LoadExisting(ctx context.Context, path string, open func(string) (*state.DB, error)) (*Registry, error) {
+	if path == "" {
+		p, err := state.DefaultPath()
+		if err != nil {
+			return NewRegistry(), nil // no home, no database
+		}
+		path = p
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return NewRegistry(), nil
+	}
+	db, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return Load(ctx, db)
 }

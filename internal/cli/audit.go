@@ -18,6 +18,7 @@ import (
 // resolved once from flags.
 type auditOptions struct {
 	profile, region      string
+	statePath            string         // its canaries are left out of the judging
 	scope                auditaws.Scope // what is read: --org, --role-name, --org-concurrency, --regions, --key-ids
 	keyIDs               bool
 	asOf                 string
@@ -70,6 +71,11 @@ What could not be read (an account, a region, a denied read) is named, never pas
 before the summary, in json, jsonl and csv as KW-AUDIT-INCOMPLETE rows (finding-shaped, info,
 evidence {"source", "reason"}; never counted by --fail-on), in sarif as the invocation's
 toolExecutionNotifications with executionSuccessful false, in html as a banner.
+
+IAM users registered as canaries (keywarden canary, in the state database of --state, read
+only when it exists) are left out: their old, unused keys are meant to be. A note on stderr
+names them, and json, jsonl and csv add one KW-AUDIT-CANARIES row (info, evidence
+{"canaries": N, "users": [...]}; never counted by --fail-on).
 
 With --diff FILE, FILE being an earlier 'keywarden audit --format json' (or jsonl) report, it
 lists what changed since instead: users and keys created since the earlier audit judged
@@ -132,6 +138,7 @@ func newAuditCmd(deps Deps) *cobra.Command {
 	pf := cmd.PersistentFlags()
 	addProfile(pf, &opts.profile, "")
 	addRegion(pf, &opts.region, "AWS region for the IAM, STS and CloudTrail calls (default: the SDK's)")
+	addState(pf, &opts.statePath, ": its canary users are not judged (read only if it exists)")
 	pf.BoolVar(&opts.keyIDs, "key-ids", true, "name keys by id (one ListAccessKeys per user holding a key); false: by credential-report slot, in a handful of calls however many users")
 	addRegions(pf, &opts.scope.Regions, "read EC2, Lambda, ECS and SSM in these regions only")
 	pf.StringVar(&opts.asOf, "as-of", "", "judge ages at this time: 2027-01-01, RFC 3339, or +30d/-2w/+12h from now (default: now)")

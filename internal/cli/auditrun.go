@@ -11,6 +11,7 @@ import (
 	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/canary"
 	"github.com/keywarden/keywarden/internal/report"
 	"github.com/keywarden/keywarden/internal/ui"
 )
@@ -97,6 +98,13 @@ func auditAccounts(ctx context.Context, opts auditOptions, deps Deps) (audit.Res
 	judge := opts.judge
 	if judge.AsOf.IsZero() {
 		judge.AsOf = deps.Now()
+	}
+	reg, err := canary.LoadExisting(ctx, opts.statePath, deps.OpenState)
+	if err != nil {
+		return audit.Result{}, err
+	}
+	if reg.Len() > 0 {
+		judge.Canary = func(account, user string) bool { _, ok := reg.ByUser(account, user); return ok }
 	}
 	res := audit.Judge(accounts, judge)
 	tellNotes(deps.Stderr, res.Notes)

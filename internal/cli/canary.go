@@ -54,7 +54,7 @@ func newCanaryCmd(d Deps) *cobra.Command {
 		Long:  canaryLong + "\n\nExit status: that of the subcommand (0 for this help), 2 for an unknown one.",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newCanaryCreateCmd(d), newCanaryListCmd(d), newCanaryRotateCmd(d), newCanaryDeleteCmd(d))
+	cmd.AddCommand(newCanaryCreateCmd(d), newCanaryListCmd(d), newCanaryCheckCmd(d), newCanaryRotateCmd(d), newCanaryDeleteCmd(d))
 	return cmd
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/canary"
 )
 
 // badInput is one usual mistake: the command line, the exit status it gets
@@ -160,6 +161,10 @@ func TestNoCredentialsIsOneLine(t *testing.T) {
 		{[]string{"watch", "lookup:us-east-1"}, ExitError, `^keywarden: watch lookup:us-east-1: cloudtrail lookup in us-east-1: ` + noCreds + `$`},
 		{[]string{"audit", "--profile", "nope"}, ExitError, `^keywarden: .*profile "nope" is not in ~/\.aws/credentials or ~/\.aws/config$`},
 	})
+	saveCanary(t, canary.Canary{Name: "lines", Account: "123456789012", User: "svc-lines", AccessKeyID: key})
+	checkLines(t, []badInput{
+		{[]string{"canary", "check"}, ExitError, `^keywarden: canary check: 1 canary key, none could be read: iam:GetAccessKeyLastUsed ` + key + `: ` + noCreds + `$`},
+	})
 	_, stderr, _ := runMain(t, "audit")
 	if !strings.Contains(stderr, "\nhint: set up credentials with 'aws configure'") {
 		t.Errorf("no hint:\n%s", stderr)
@@ -211,6 +216,7 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{[]string{"scan", "--baseline", bad, home}, ExitError, `^keywarden: .*bad\.json`},
 		{[]string{"scan", "--config", missing, home}, ExitError, `^keywarden: .*missing`},
 		{[]string{"scan", "--verify", "--canary-account", "12345", home}, ExitError, `^keywarden: --canary-account "12345": want a 12-digit AWS account id$`},
+		{[]string{"canary", "check", "--grace", "soon"}, ExitError, `^keywarden: --grace "soon": time: invalid duration "soon"$`},
 		{[]string{"scan", "--commit-msg", missing}, ExitError, `^keywarden: .*missing`},
 		{[]string{"audit", "--diff", missing}, ExitError, `^keywarden: --diff: .*missing`},
 		{[]string{"audit", "--diff", bad}, ExitError, `^keywarden: --diff: .*bad\.json`},

@@ -25,6 +25,7 @@ type scanOptions struct {
 	failOn          *severityFlag
 	profile         string
 	region          string
+	statePath       string // the canaries registered there are reported as such
 	quiet           bool
 }
 
@@ -62,7 +63,12 @@ unknown, and one warning says why (STS's error, for how many keys). It uses the 
 endpoint settings (AWS_ENDPOINT_URL), so it can be pointed at an emulator. A key whose id
 decodes (offline) to a public canary-token account (canarytokens.org and its look-alikes)
 is reported canary and never sent: using it would set off its owner's alarm.
---canary-account adds your own canary accounts. Without --verify no key is ever sent.
+--canary-account, and [canary] accounts = ["123456789012"] in .keywarden.toml, add your own
+canary accounts. Without --verify no key is ever sent.
+
+A key registered as one of your canaries (keywarden canary, in the state database of --state,
+read only when it exists) is reported as aws-canary-key at severity info, "canary NAME,
+planted WHERE", never as a leak, and never sent to STS.
 
 What could not be read — a file or directory that cannot be opened, a truncated or corrupt
 archive or compressed stream (the member and the byte where it ends are named), a missing
@@ -123,6 +129,7 @@ func newScanCmd(deps Deps) *cobra.Command {
 	opts.failOn = addFailOn(cmd, f, severity.Low, "a finding")
 	addProfile(f, &opts.profile, "AWS profile for --verify (default: the SDK's)")
 	addRegion(f, &opts.region, "AWS region for --verify (default: the SDK's)")
+	addState(f, &opts.statePath, ": its canaries are reported as such (read only if it exists)")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "no progress or summary on stderr")
 	return cmd
 }

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/allow"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/canary"
 	"github.com/keywarden/keywarden/internal/english"
 	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/report"
@@ -46,7 +48,13 @@ func runScan(ctx context.Context, opts scanOptions, deps Deps) error {
 		return nothingRead(warn, opts, res.Gaps)
 	}
 	warn.flush()
+	if err := markCanaries(ctx, deps, opts.statePath, res.Findings); err != nil {
+		return err
+	}
 	if opts.verify {
+		if opts.canaries, err = withConfigCanaries(opts); err != nil {
+			return usageErr(err)
+		}
 		if err := verifyFindings(ctx, opts, deps, warn, res.Findings); err != nil {
 			return fmt.Errorf("verify: %w", err)
 		}
@@ -135,4 +143,32 @@ func writeScanReport(opts scanOptions, deps Deps, res collect.Result) error {
 		ropts := report.Options{ShowSecrets: opts.showSecrets, Version: Version(), Color: color}
 		return report.WriteScan(w, opts.format.value, res.Findings, res.Gaps, ropts)
 	})
+}
+
+// markCanaries reports the findings of registered canary keys as canaries,
+// from the state database when one exists (scan never creates one).
+func markCanaries(ctx context.Context, deps Deps, statePath string, findings []scan.Finding) error {
+	reg, err := canary.LoadExisting(ctx, statePath, deps.OpenState)
+	if err != nil || reg.Len() == 0 {
+		return err
+	}
+	scan.MarkCanaries(findings, func(id string) (string, bool) {
+		c, ok := reg.ByKey(id)
+		return "canary " + c.Name + ", planted " + c.Where(), ok
+	})
+	return nil
+}
+
+// withConfigCanaries adds the [canary] accounts of each scanned root's
+// .keywarden.toml (or --config) to the canary accounts --verify never sends.
+func withConfigCanaries(opts scanOptions) (verify.Canaries, error) {
+	var accounts []string
+	for _, root := range opts.Paths {
+		cfg, err := allow.LoadConfig(root, opts.Config)
+		if err != nil {
+			return nil, err
+		}
+		accounts = append(accounts, cfg.Canary.Accounts...)
+	}
+	return opts.canaries.With(accounts)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/canary"
+	"github.com/keywarden/keywarden/internal/canary/canaryaws"
 	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/english"
@@ -158,6 +160,10 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 	if w.Resume {
 		c.Store = watch.StateStore(db)
 	}
+	if c.Canaries, err = canary.Load(ctx, db); err != nil {
+		return err
+	}
+	c.CanarySeen = watch.StateStore(db) // even for a plain run: canary check matches against it
 	warn := newWarner(deps.Stderr)
 	c.Rules, c.Warn, c.Dedup, c.Now = append(slices.Clone(opts.rules), opts.sigma...), warn.add, w.Dedup, deps.Now
 	c.SinkEnv = watch.SinkEnv{Stdout: deps.Stdout, SNS: watchaws.SNSPublisher(cfg)}
@@ -181,6 +187,9 @@ func runWatch(ctx context.Context, deps Deps, opts watchOptions, source string) 
 		stderr, stopProgress = progress, progress.Stop
 	}
 	first := pollWarnings(w, stderr)
+	if w.Follow && c.Canaries.Len() > 0 {
+		w.Canaries = canaryPoller(deps, cfg, db)
+	}
 	if ses := opts.ses; ses.Floor > 0 {
 		ses.Stats, ses.Warn = watchaws.NewSES(cfg), func(err error) { fmt.Fprintf(stderr, "warning: %v\n", err) }
 		w.SES = &ses
@@ -301,4 +310,17 @@ func respondHook(deps Deps, cfg aws.Config, db *state.DB, p *watch.Pipeline, rul
 		}
 		return rep.Incident, nil
 	}, deps.Stderr)
+}
+
+// canaryPoller is canary check on every poll of --follow, over the
+// canaries registered at each poll.
+func canaryPoller(deps Deps, cfg aws.Config, db *state.DB) *watch.CanaryPoller {
+	return &watch.CanaryPoller{
+		Check: canary.Check{IAM: canaryaws.New(cfg), Seen: watch.StateStore(db), Grace: canary.DefaultGrace, Now: deps.Now},
+		Load: func(ctx context.Context) ([]canary.Canary, error) {
+			reg, err := canary.Load(ctx, db)
+			return reg.All(), err
+		},
+		Save: func(ctx context.Context, cs []canary.Canary) error { return canary.SaveLastUsed(ctx, db, cs) },
+	}
 }

@@ -22,13 +22,15 @@ type objectRef struct {
 	Bucket, Key string
 }
 
-// work is what one invocation carries: log objects to read and CloudTrail
-// records delivered whole (EventBridge). Skipped counts notifications that
-// carry nothing to do (S3's test event, other EventBridge events).
+// work is what one invocation carries: log objects to read, CloudTrail
+// records delivered whole (EventBridge) and the schedule's tick of the
+// canary check. Skipped counts notifications that carry nothing to do (S3's
+// test event, other EventBridge events).
 type work struct {
-	Objects []objectRef
-	Records []json.RawMessage
-	Skipped int
+	Objects   []objectRef
+	Records   []json.RawMessage
+	Scheduled bool
+	Skipped   int
 }
 
 // probe holds the top-level fields that tell the envelopes apart. Field
@@ -146,12 +148,15 @@ func (w *work) records(recs []json.RawMessage, depth int) error {
 	return nil
 }
 
-// eventBridge handles an EventBridge event: a CloudTrail record, or S3's
-// "Object Created" for a bucket that sends its events to EventBridge.
+// eventBridge handles an EventBridge event: a CloudTrail record, S3's
+// "Object Created" for a bucket that sends its events to EventBridge, or a
+// schedule rule's tick.
 func (w *work) eventBridge(raw []byte, p probe) error {
 	switch dt := *p.DetailType; {
 	case strings.HasSuffix(dt, "via CloudTrail"):
 		w.Records = append(w.Records, json.RawMessage(raw))
+	case p.Source == "aws.events" && dt == "Scheduled Event":
+		w.Scheduled = true
 	case p.Source == "aws.s3" && dt == "Object Created":
 		var d struct {
 			Bucket struct {

@@ -35,10 +35,11 @@ const (
 const MarkerKeep = 14 * 24 * time.Hour
 
 type handler struct {
-	p       *watch.Pipeline
-	objects cloudtrail.ObjectStore
-	store   detect.Store
-	now     func() time.Time
+	p        *watch.Pipeline
+	objects  cloudtrail.ObjectStore
+	store    detect.Store
+	canaries *watch.CanaryPoller // nil: no canaries configured
+	now      func() time.Time
 }
 
 // Handler returns the Lambda handler: it parses the payload, reads every
@@ -50,7 +51,14 @@ type handler struct {
 // of no known shape are logged and dropped, since a retry would fail the
 // same way.
 func Handler(p *watch.Pipeline, objects cloudtrail.ObjectStore, store detect.Store) func(ctx context.Context, raw json.RawMessage) error {
-	h := &handler{p: p, objects: objects, store: store, now: time.Now}
+	return CanaryHandler(p, objects, store, nil)
+}
+
+// CanaryHandler is Handler that also runs the canaries' unlogged-call
+// check on each tick of the schedule rule (an EventBridge "Scheduled
+// Event"); with canaries nil a tick is logged and dropped.
+func CanaryHandler(p *watch.Pipeline, objects cloudtrail.ObjectStore, store detect.Store, canaries *watch.CanaryPoller) func(ctx context.Context, raw json.RawMessage) error {
+	h := &handler{p: p, objects: objects, store: store, canaries: canaries, now: time.Now}
 	return h.handle
 }
 
@@ -69,7 +77,28 @@ func (h *handler) handle(ctx context.Context, raw json.RawMessage) error {
 		}
 	}
 	if len(w.Records) > 0 {
-		return h.records(ctx, w.Records)
+		if err := h.records(ctx, w.Records); err != nil {
+			return err
+		}
+	}
+	if w.Scheduled {
+		return h.check(ctx)
+	}
+	return nil
+}
+
+// check runs the canary check of a schedule tick. Its alerts go through
+// the pipeline; a canary that could not be read is logged, and read again
+// on the next tick.
+func (h *handler) check(ctx context.Context) error {
+	if h.canaries == nil {
+		slog.Info("keywarden lambda: scheduled check, but no canaries configured (" + EnvCanaries + ")")
+		return nil
+	}
+	c := *h.canaries
+	c.Warn = func(err error) { slog.Warn("keywarden lambda: canary not checked", "err", err) }
+	if err := c.Poll(ctx, h.p.Raise); err != nil {
+		return fmt.Errorf("canary check: %w", err)
 	}
 	return nil
 }

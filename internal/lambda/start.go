@@ -1,12 +1,15 @@
 package lambda
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"time"
 
 	awslambda "github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/keywarden/keywarden/internal/canary"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/severity"
@@ -15,10 +18,14 @@ import (
 
 // Environment variables deploy/template.yaml sets on the function.
 const (
-	EnvTable   = "KEYWARDEN_STATE_TABLE" // DynamoDB table of state and markers
-	EnvTopic   = "KEYWARDEN_ALERT_TOPIC" // SNS topic ARN alerts are published to
-	EnvFailOn  = "KEYWARDEN_FAIL_ON"     // lowest severity that is published (optional)
-	envRuntime = "AWS_LAMBDA_RUNTIME_API"
+	EnvTable  = "KEYWARDEN_STATE_TABLE" // DynamoDB table of state and markers
+	EnvTopic  = "KEYWARDEN_ALERT_TOPIC" // SNS topic ARN alerts are published to
+	EnvFailOn = "KEYWARDEN_FAIL_ON"     // lowest severity that is published (optional)
+	// EnvCanaries is the canaries, a JSON array of canary records (name,
+	// account, user, arn, access_key_id, placements), as 'keywarden lambda
+	// --canaries' prints them (optional).
+	EnvCanaries = "KEYWARDEN_CANARIES"
+	envRuntime  = "AWS_LAMBDA_RUNTIME_API"
 )
 
 // Config is what the function reads from its environment.
@@ -26,6 +33,8 @@ type Config struct {
 	Table  string
 	Topic  string         // "": alerts go to the function's log (CloudWatch Logs) as JSON Lines
 	FailOn severity.Level // alerts below it are not published; 0: all are
+	// Canaries are the canary keys the function watches and checks.
+	Canaries []canary.Canary
 }
 
 // ConfigFromEnv reads the function's settings from its environment
@@ -41,6 +50,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("%s: %w", EnvFailOn, err)
 		}
 		c.FailOn = lvl
+	}
+	if v := getenv(EnvCanaries); v != "" {
+		if err := json.Unmarshal([]byte(v), &c.Canaries); err != nil {
+			return Config{}, fmt.Errorf("%s: want a JSON array of canaries: %w", EnvCanaries, err)
+		}
+		for _, cn := range c.Canaries {
+			if !keyID.MatchString(cn.AccessKeyID) {
+				return Config{}, fmt.Errorf("%s: canary %q: access_key_id %q is not an access key id (AKIA and 16 more)", EnvCanaries, cn.Name, cn.AccessKeyID)
+			}
+		}
 	}
 	return c, nil
 }
@@ -73,10 +92,13 @@ func Expire(store Expiring) {
 // the Lambda service sets AWS_LAMBDA_RUNTIME_API for custom runtimes.
 func Running() bool { return os.Getenv(envRuntime) != "" }
 
-// Start serves invocations with Handler until the runtime stops the
+// keyID is the shape of a long-term access key id.
+var keyID = regexp.MustCompile(`^AKIA[A-Z2-7]{16}$`)
+
+// Start serves invocations with CanaryHandler until the runtime stops the
 // process; it does not return.
-func Start(p *watch.Pipeline, objects cloudtrail.ObjectStore, store detect.Store) {
-	awslambda.Start(Handler(p, objects, store))
+func Start(p *watch.Pipeline, objects cloudtrail.ObjectStore, store detect.Store, canaries *watch.CanaryPoller) {
+	awslambda.Start(CanaryHandler(p, objects, store, canaries))
 }
 
 // DeployHelp is what `keywarden lambda` prints outside Lambda.

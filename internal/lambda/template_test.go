@@ -69,6 +69,8 @@ func TestTemplateDeclaresTheResources(t *testing.T) {
 		"FunctionLogGroup": "AWS::Logs::LogGroup", "FunctionRole": "AWS::IAM::Role", "WatchFunction": "AWS::Serverless::Function",
 		"TrailObjectCreatedRule": "AWS::Events::Rule", "TrailObjectCreatedPermission": "AWS::Lambda::Permission",
 		"CloudTrailEventsRule": "AWS::Events::Rule", "CloudTrailEventsPermission": "AWS::Lambda::Permission",
+		"CanaryEventsRule": "AWS::Events::Rule", "CanaryEventsPermission": "AWS::Lambda::Permission",
+		"CanaryCheckSchedule": "AWS::Events::Rule", "CanaryCheckPermission": "AWS::Lambda::Permission",
 	}
 	got := map[string]string{}
 	res := get(tpl, "Resources")
@@ -100,6 +102,9 @@ func TestTemplateDeclaresTheResources(t *testing.T) {
 		"cloudtrail rule":  {get(res, "CloudTrailEventsRule", "Properties", "EventPattern", "detail-type").Content[0], "!!str AWS API Call via CloudTrail"},
 		"alert topic env":  {get(fn, "Environment", "Variables", lambda.EnvTopic), "!If "},
 		"function role":    {get(fn, "Role"), "!GetAtt FunctionRole.Arn"},
+		"canaries env":     {get(fn, "Environment", "Variables", lambda.EnvCanaries), "!Ref Canaries"},
+		"canary rule keys": {get(res, "CanaryEventsRule", "Properties", "EventPattern", "detail", "userIdentity", "accessKeyId"), "!Ref CanaryKeyIds"},
+		"canary schedule":  {get(res, "CanaryCheckSchedule", "Properties", "ScheduleExpression"), "!!str rate(5 minutes)"},
 		"topic encryption": {get(res, "AlertTopic", "Properties", "KmsMasterKeyId"), "!!str alias/aws/sns"},
 	}
 	for name, c := range checks {
@@ -141,7 +146,7 @@ func TestTemplateRoleIsLeastPrivilege(t *testing.T) {
 	}
 	visit(get(stmts, "PolicyDocument", "Statement"))
 	slices.Sort(actions)
-	want := []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "kms:Decrypt", "logs:CreateLogStream",
+	want := []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "iam:GetAccessKeyLastUsed", "kms:Decrypt", "logs:CreateLogStream",
 		"logs:PutLogEvents", "s3:GetObject", "sns:Publish", "sqs:SendMessage"}
 	if diff := cmp.Diff(want, actions); diff != "" {
 		t.Errorf("role actions (-want +got):\n%s", diff)

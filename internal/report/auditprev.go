@@ -68,8 +68,8 @@ func previous(objs []prevFinding) (audit.Previous, error) {
 		if o.Check == nil {
 			return audit.Previous{}, fmt.Errorf("object %d has no \"check\": want the json of 'keywarden audit', not of 'audit keys' or 'scan'", i+1)
 		}
-		if *o.Check == AuditIncompleteCheck {
-			continue // what that audit could not read: not a finding to compare
+		if *o.Check == AuditIncompleteCheck || *o.Check == AuditCanariesCheck {
+			continue // what that audit could not read, or left out: not a finding to compare
 		}
 		sev, err := severity.Parse(o.Severity)
 		if err != nil {

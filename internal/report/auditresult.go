@@ -17,6 +17,11 @@ import (
 // gives them as notifications, --diff skips them.
 const AuditIncompleteCheck = "KW-AUDIT-INCOMPLETE"
 
+// AuditCanariesCheck is the row an audit's json, jsonl and csv add when it
+// recognised canary users and left them out (evidence {"canaries": N,
+// "users": ["ACCOUNT/USER", ...]}); like the incomplete rows, not a finding.
+const AuditCanariesCheck = "KW-AUDIT-CANARIES"
+
 // AuditResultDocument is the findings of an audit and what it could not
 // read; with --org its summary also counts the organization's accounts
 // that were read.
@@ -26,6 +31,15 @@ func AuditResultDocument(res audit.Result) Document {
 		doc.Summary += fmt.Sprintf("; %d of %d accounts of the organization read", res.Accounts-res.Unread, res.Accounts)
 	}
 	doc.Incomplete, doc.GapRows = AuditGaps(res), auditGapRows(res)
+	if len(res.Canaries) > 0 {
+		doc.GapRows = append(doc.GapRows, []Field{
+			{"check", AuditCanariesCheck}, {"title", "Canary users recognised and not judged"}, {"severity", "info"},
+			{"account_id", ""}, {"resource", ""}, {"key_id", ""},
+			{"evidence", map[string]any{"canaries": len(res.Canaries), "users": res.Canaries}}, {"controls", []string{}},
+			{"remediation", "none: canaries (keywarden canary) are meant to have an old, unused key"},
+			{"as_of", rfc3339(res.AsOf)},
+		})
+	}
 	doc.Summary = withGaps(doc.Summary, len(doc.Incomplete))
 	return doc
 }

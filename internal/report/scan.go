@@ -56,6 +56,10 @@ var ScanRules = withRuleSeverity([]RuleMeta{
 		Short: "Web site serves a sensitive file",
 		Full:  "The site serves a file that usually holds credentials (.env, .aws/credentials, ...).",
 		Help:  "Remove the file from the web root, and rotate every credential it held."},
+	{ID: string(scan.RuleCanary), Name: "AWSCanaryKey", Tags: []string{"aws", "canary"},
+		Short: "One of your canary access keys (keywarden canary)",
+		Full:  "The key of a canary registered in keywarden's state database: a trap key planted on purpose, not a leak. Any use of it raises an alert.",
+		Help:  "Nothing to rotate. If this is not a place you planted it, the canary's secret was copied: check 'keywarden canary check' and watch's alerts."},
 })
 
 func withRuleSeverity(rules []RuleMeta) []RuleMeta {

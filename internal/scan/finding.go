@@ -20,6 +20,7 @@ const (
 	RuleSession     Rule = "aws-session-credentials" // ASIA id + secret (+ session token)
 	RuleExposedGit  Rule = "exposed-git-directory"   // a web site serves its .git/
 	RuleExposedFile Rule = "exposed-sensitive-file"  // a web site serves .env, .aws/credentials, ...
+	RuleCanary      Rule = "aws-canary-key"          // a key keywarden planted as a canary: where it was meant to be
 )
 
 // Severity is the default severity of each rule.
@@ -31,6 +32,8 @@ func (r Rule) Severity() severity.Level {
 		return severity.High
 	case RuleKeyID:
 		return severity.Medium
+	case RuleCanary:
+		return severity.Info
 	}
 	return severity.Low
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/canary"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/rulelang"
 	"github.com/keywarden/keywarden/internal/severity"
@@ -37,6 +38,11 @@ type Config struct {
 	RateLimit int
 	// Now is the clock of dedup and rate limits; nil: time.Now.
 	Now func() time.Time
+	// Canaries are the registered canary keys (the state database, or the
+	// Lambda's KEYWARDEN_CANARIES); CanarySeen records the canary events
+	// alerted on, for `canary check` (nil: Store).
+	Canaries   *canary.Registry
+	CanarySeen detect.Store
 }
 
 // NewPipeline builds the detectors (built-in rules, bursts, baselines, user
@@ -51,6 +57,13 @@ func NewPipeline(c Config) (*Pipeline, error) {
 	stateful := []detect.Detector{detect.AccessDeniedBurst(store), detect.ReconBurst(store), detect.SecretsBurst(store),
 		detect.SESVolume(store, sesAlertPerHour), &detect.Baseline{Store: store}}
 	stateful = append(stateful, detect.Dispatch(detect.AttackBursts(store)...))
+	if c.Canaries.Len() > 0 {
+		seen := c.CanarySeen
+		if seen == nil {
+			seen = store
+		}
+		stateful = append([]detect.Detector{&detect.CanaryWatch{Canaries: c.Canaries, Seen: seen}}, stateful...)
+	}
 	known := map[string]bool{}
 	for _, r := range Catalogue() {
 		known[r.ID] = true
@@ -93,9 +106,10 @@ func NewPipeline(c Config) (*Pipeline, error) {
 }
 
 // Catalogue is every built-in rule: the rules of single events, the
-// baselines and the bursts (--list-rules).
+// canary watch, the baselines and the bursts (--list-rules).
 func Catalogue() []detect.Rule {
-	rules := append(detect.Rules(), detect.BaselineRules()...)
+	rules := append(detect.Rules(), detect.CanaryRule, detect.CanaryUnloggedRule)
+	rules = append(rules, detect.BaselineRules()...)
 	bursts := []*detect.Burst{detect.AccessDeniedBurst(nil), detect.ReconBurst(nil), detect.SecretsBurst(nil), detect.SESVolume(nil, sesAlertPerHour)}
 	for _, b := range append(bursts, detect.AttackBursts(nil)...) {
 		rules = append(rules, b.Rule)

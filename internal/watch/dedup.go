@@ -14,6 +14,10 @@ import (
 // DefaultDedupWindow is how long an alert silences its repeats.
 const DefaultDedupWindow = time.Hour
 
+// CanaryDedupMax is the longest a canary alert silences its repeats,
+// whatever --dedup says: a canary in use is reported at least hourly.
+const CanaryDedupMax = time.Hour
+
 // DedupNamespace holds one record per alert identity in detect.Store.
 const DedupNamespace = "watch.dedup"
 
@@ -58,6 +62,10 @@ func (d *Deduper) Filter(ctx context.Context, alerts []detect.Alert) ([]detect.A
 	for _, a := range alerts {
 		key := DedupKey(a)
 		at := d.alertTime(a)
+		window := d.window
+		if a.Rule == detect.CanaryRule.ID {
+			window = min(window, CanaryDedupMax)
+		}
 		raw, ok, err := d.store.Get(ctx, DedupNamespace, key)
 		if err != nil {
 			return nil, fmt.Errorf("read dedup state for %s: %w", a.Rule, err)
@@ -66,7 +74,7 @@ func (d *Deduper) Filter(ctx context.Context, alerts []detect.Alert) ([]detect.A
 		// An unreadable or forgotten record counts as unseen: sending an
 		// alert twice is better than never.
 		if ok && len(raw) > 0 && json.Unmarshal(raw, &rec) == nil && !rec.Start.IsZero() &&
-			absDuration(at.Sub(rec.Start)) < d.window {
+			absDuration(at.Sub(rec.Start)) < window {
 			continue
 		}
 		b, err := json.Marshal(dedupRecord{Start: at.UTC()})

@@ -128,6 +128,8 @@ type Watch struct {
 	Dedup time.Duration
 	// SES, when set, is polled after the source on every poll.
 	SES *SESPoller
+	// Canaries, when set, is checked after the source on every poll.
+	Canaries *CanaryPoller
 	// Warnings starts a poll's warnings: warn hears what the source skips,
 	// done ends the poll's (it may say how many were held back). nil: slog.
 	Warnings func() (warn func(error), done func())
@@ -211,7 +213,20 @@ func (w *Watch) Poll(ctx context.Context) error {
 	if err := w.read(ctx); err != nil {
 		return err
 	}
+	if err := w.pollCanaries(ctx); err != nil {
+		return err
+	}
 	return w.pollSES(ctx)
+}
+
+// pollCanaries runs the canary check, its alerts through the pipeline.
+func (w *Watch) pollCanaries(ctx context.Context) error {
+	if w.Canaries == nil {
+		return nil
+	}
+	p := *w.Canaries
+	p.Warn = w.gapWarn(p.Warn)
+	return p.Poll(ctx, w.Pipeline.Raise)
 }
 
 // read judges the source from its cursor and saves the cursor after the

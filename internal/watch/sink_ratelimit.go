@@ -21,6 +21,7 @@ const rateWindow = time.Minute
 // rest are counted per rule and, once the minute is over, reported in one
 // summary alert ("N more alerts suppressed"), so a burst cannot flood a
 // Slack channel or an on-call phone but is never silently lost either.
+// Canary alerts always pass (they still count against the limit).
 type RateLimited struct {
 	inner     Sink
 	perMinute int
@@ -70,7 +71,7 @@ func (r *RateLimited) Send(ctx context.Context, alerts []detect.Alert) error {
 		if r.st.start.IsZero() {
 			r.st.start = now
 		}
-		if r.st.sent < r.perMinute {
+		if r.st.sent < r.perMinute || a.Rule == detect.CanaryRule.ID { // a canary is never held back
 			r.st.sent++
 			out = append(out, a)
 			continue

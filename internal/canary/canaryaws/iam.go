@@ -1,6 +1,7 @@
 // Package canaryaws is the canary life cycle's IAM adapter: it creates and
 // removes a canary's user, deny-all inline policy and access keys with the
-// AWS SDK, and asks STS which account signs.
+// AWS SDK, asks STS which account signs, and reads each key's last use for
+// the unlogged-call check.
 package canaryaws
 
 import (
