@@ -67,6 +67,9 @@ func TestScanReportsRegisteredCanariesAsSuch(t *testing.T) {
 	if !strings.Contains(out, `"ruleId": "aws-canary-key"`) || !strings.Contains(out, `"level": "note"`) {
 		t.Errorf("sarif: want an aws-canary-key result at level note:\n%.3000s", out)
 	}
+	if out, _, _ := runMain(t, "scan", "--quiet", dir); !strings.Contains(out, "canary ops-wiki, planted credentials:wiki/aws.txt") {
+		t.Errorf("text: want the canary and where it was planted on its line:\n%s", out)
+	}
 }
 
 // TestVerifyNeverSendsKeysOfTheConfiguredCanaryAccounts: [canary] accounts

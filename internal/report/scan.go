@@ -158,6 +158,8 @@ func scanDetails(f scan.Finding, shown string) []string {
 		d = append(d, "not verified")
 	case f.ARN != "":
 		d = append(d, v+" "+f.ARN)
+	case v == scan.VerifiedCanary && f.Message != "":
+		d = append(d, f.Message) // whose canary and where it was planted
 	default:
 		d = append(d, v)
 	}
