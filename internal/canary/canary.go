@@ -29,9 +29,12 @@ type Placement struct {
 	Path   string `json:"path"`
 	// Template is the block keywarden wrote, with the key id, secret and
 	// date as placeholders (never the secret): how a rotation or a delete
-	// finds it again. Created: keywarden created the file.
-	Template string `json:"template,omitempty"`
-	Created  bool   `json:"created,omitempty"`
+	// finds it again. Created: keywarden created the file. Mode: the
+	// file's permissions before keywarden first wrote to it (a placement is
+	// 0600 while it holds the secret; delete gives the file its mode back).
+	Template string      `json:"template,omitempty"`
+	Created  bool        `json:"created,omitempty"`
+	Mode     os.FileMode `json:"mode,omitempty"`
 }
 
 // Canary is one honey key. The record id is its Name; Subject is its key id.

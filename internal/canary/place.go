@@ -2,6 +2,7 @@ package canary
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -260,10 +261,11 @@ func (p Placement) check(name string) error {
 	return nil
 }
 
-// planned is a placement's next content.
+// planned is a placement's next content, and the mode to write it with.
 type planned struct {
 	p    Placement
 	data []byte
+	mode os.FileMode
 }
 
 // plan is p holding v's key: its block rewritten where it is, else
@@ -275,6 +277,13 @@ func (p Placement) plan(v values) (planned, error) {
 		return planned{}, fmt.Errorf("place %s:%s: %w", p.Format, p.Path, err)
 	}
 	p.Created = p.Created || !exists
+	if exists && !p.Created && p.Mode == 0 {
+		fi, err := os.Stat(p.Path)
+		if err != nil {
+			return planned{}, fmt.Errorf("place %s:%s: %w", p.Format, p.Path, err)
+		}
+		p.Mode = fi.Mode().Perm()
+	}
 	if p.Template != "" {
 		start, end, err := find(data, p.Template)
 		if err != nil {
@@ -296,12 +305,12 @@ func (p Placement) plan(v values) (planned, error) {
 	return planned{p: p, data: append(append([]byte{}, data...), block...)}, nil
 }
 
-// write writes the planned content, 0600, atomically.
+// write writes the planned content atomically, 0600 unless told otherwise.
 func (pl planned) write() error {
 	if err := os.MkdirAll(filepath.Dir(pl.p.Path), 0o700); err != nil {
 		return fmt.Errorf("place %s:%s: %w", pl.p.Format, pl.p.Path, err)
 	}
-	err := atomicfile.Write(pl.p.Path, 0o600, func(w io.Writer) error { _, err := w.Write(pl.data); return err })
+	err := atomicfile.Write(pl.p.Path, cmp.Or(pl.mode, 0o600), func(w io.Writer) error { _, err := w.Write(pl.data); return err })
 	if err != nil {
 		return fmt.Errorf("place %s:%s: %w", pl.p.Format, pl.p.Path, err)
 	}
@@ -330,5 +339,5 @@ func (p Placement) remove() (bool, error) {
 		}
 		return true, nil
 	}
-	return true, planned{p: p, data: rest}.write()
+	return true, planned{p: p, data: rest, mode: p.Mode}.write()
 }

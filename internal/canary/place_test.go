@@ -213,6 +213,9 @@ func TestPlacementsRoundTrip(t *testing.T) {
 			case had && string(data) != orig:
 				t.Errorf("after remove the file is\n%q\nwant\n%q", data, orig)
 			}
+			if st, err := os.Stat(path); had && err == nil && st.Mode().Perm() != 0o644 {
+				t.Errorf("after remove the mode is %v, want the file's own 0644 back", st.Mode().Perm())
+			}
 		})
 	}
 }
