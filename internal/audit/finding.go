@@ -85,11 +85,11 @@ type check struct {
 }
 
 // checks lists every check in the order Run applies them.
-var checks = []check{
+var checks = slices.Concat([]check{
 	{rootKeyInfo, checkRootKeys},
 	{rootMFAInfo, checkRootMFA},
 	{rootHardwareMFAInfo, checkRootHardwareMFA},
-	{passwordPolicyInfo, checkPasswordPolicy},
+}, passwordChecks(), []check{
 	{serverCertInfo, checkServerCerts},
 	{supportRoleInfo, checkSupportRole},
 	{twoActiveInfo, checkTwoActiveKeys},
@@ -117,7 +117,7 @@ var checks = []check{
 	{instanceProfileInfo, checkInstanceProfiles},
 	{embeddedInfo, checkEmbeddedKeys},
 	{accountUnreadInfo, checkAccountUnread},
-}
+})
 
 // Checks lists every check Run applies.
 func Checks() []CheckInfo {
