@@ -113,6 +113,7 @@ var checks = slices.Concat([]check{
 	{trailValidationInfo, checkTrailValidation},
 	{trailKMSInfo, checkTrailKMS},
 	{trailLogsInfo, checkTrailLogs},
+}, monitorChecks(), []check{
 	{roleTrustInfo, checkRoleTrust},
 	{instanceProfileInfo, checkInstanceProfiles},
 	{embeddedInfo, checkEmbeddedKeys},
