@@ -210,3 +210,68 @@ func checkServerCerts(inv Inventory, cfg Config) []Finding {
 	}
 	return out
 }
+
+var securityContactInfo = CheckInfo{
+	ID: "KW-NO-SECURITY-CONTACT", Title: "No security contact is registered for the account", Severity: severity.Low,
+	Controls: []string{"CIS-v3.0-1.2", "CIS-v5.0-1.2"},
+}
+
+// checkSecurityContact fails when the account has no security alternate
+// contact: AWS's notice that one of its keys leaked then reaches only the
+// root user's mailbox.
+func checkSecurityContact(inv Inventory, _ Config) []Finding {
+	switch inv.SecurityContact {
+	case Yes:
+		return nil
+	case Unknown:
+		f := undecided(securityContactInfo, inv, accountResource(inv), "security_contact")
+		f.Remediation = "allow the audit account:GetAlternateContact (docs/iam.md), or look yourself: " +
+			"`aws account get-alternate-contact --alternate-contact-type SECURITY`"
+		return []Finding{f}
+	}
+	f := newFinding(securityContactInfo, inv, accountResource(inv))
+	f.Evidence["security_contact"] = false
+	f.Remediation = "`aws account put-alternate-contact --alternate-contact-type SECURITY --name NAME --title TITLE " +
+		"--email-address security@example.com --phone-number PHONE` (a team's address, not a person's)"
+	return []Finding{f}
+}
+
+var analyzerInfo = CheckInfo{
+	ID: "KW-ACCESS-ANALYZER-OFF", Title: "IAM Access Analyzer has no active external access analyzer in the region",
+	Severity: severity.Low, Controls: []string{"CIS-v3.0-1.20", "CIS-v5.0-1.19", "IAM.28"},
+}
+
+// checkAccessAnalyzer fails for each region read with no ACTIVE analyzer
+// of external access (type ACCOUNT or ORGANIZATION; unused-access analyzers
+// do not look for what others can reach): there, a role or bucket opened to
+// another account goes unseen. Regions whose analyzers could not be listed
+// are one unknown finding.
+func checkAccessAnalyzer(inv Inventory, _ Config) []Finding {
+	var out []Finding
+	if unread := regionsNotRead(inv, inv.AnalyzerRegionsUnread); len(unread) > 0 {
+		f := undecided(analyzerInfo, inv, accountResource(inv), "access_analyzers")
+		f.Evidence["regions_not_read"] = unread
+		f.Remediation = "allow the audit access-analyzer:ListAnalyzers (docs/iam.md), or look yourself in each region: " +
+			"`aws accessanalyzer list-analyzers --region <REGION>`"
+		out = append(out, f)
+	}
+	for _, ra := range inv.Analyzers {
+		var others []string
+		active := slices.ContainsFunc(ra.Analyzers, func(a Analyzer) bool {
+			return a.Status == "ACTIVE" && (a.Type == "ACCOUNT" || a.Type == "ORGANIZATION")
+		})
+		if active {
+			continue
+		}
+		for _, a := range ra.Analyzers {
+			others = append(others, fmt.Sprintf("%s (%s, %s)", a.Name, a.Type, a.Status))
+		}
+		f := newFinding(analyzerInfo, inv, fmt.Sprintf("arn:%s:access-analyzer:%s:%s:analyzer", partition(inv), ra.Region, inv.AccountID))
+		f.Evidence["region"] = ra.Region
+		f.Evidence["analyzers"] = nonNil(others)
+		f.Remediation = fmt.Sprintf("`aws accessanalyzer create-analyzer --region %s --analyzer-name external-access --type ACCOUNT` "+
+			"(or --type ORGANIZATION from the organization's management or delegated administrator account)", shq(ra.Region))
+		out = append(out, f)
+	}
+	return out
+}

@@ -92,6 +92,8 @@ var checks = slices.Concat([]check{
 }, passwordChecks(), []check{
 	{serverCertInfo, checkServerCerts},
 	{supportRoleInfo, checkSupportRole},
+	{securityContactInfo, checkSecurityContact},
+	{analyzerInfo, checkAccessAnalyzer},
 	{twoActiveInfo, checkTwoActiveKeys},
 	{keyAgeInfo, checkKeyAge},
 	{keyUnusedInfo, checkKeyUnused},
@@ -113,6 +115,8 @@ var checks = slices.Concat([]check{
 	{trailValidationInfo, checkTrailValidation},
 	{trailKMSInfo, checkTrailKMS},
 	{trailLogsInfo, checkTrailLogs},
+	{trailBucketPublicInfo, checkTrailBucketPublic},
+	{trailBucketLoggingInfo, checkTrailBucketLogging},
 }, monitorChecks(), []check{
 	{roleTrustInfo, checkRoleTrust},
 	{instanceProfileInfo, checkInstanceProfiles},
