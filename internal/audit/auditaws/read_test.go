@@ -1,6 +1,7 @@
 package auditaws_test
 
 import (
+	"os"
 	"bytes"
 	"context"
 	"errors"
@@ -326,6 +327,7 @@ func TestReadAccountRetriesThrottling(t *testing.T) {
 	a.User("alice", "")
 	a.Key("alice", iamtypes.StatusTypeActive)
 	t.Setenv("AWS_ENDPOINT_URL", throttleFirst(t, s.URL))
+	t.Setenv("AWS_ENDPOINT_URL_ACCESSANALYZER", throttleFirst(t, os.Getenv("AWS_ENDPOINT_URL_ACCESSANALYZER")))
 	inv, stats := readAccount(t)
 	if len(inv.Users) != 1 || inv.Users[0].Keys[0].ID == "" || len(inv.Warnings) != 0 {
 		t.Fatalf("inventory after throttling: %+v", inv)
