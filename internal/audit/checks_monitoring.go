@@ -259,3 +259,14 @@ func SplitLogGroupARN(arn string) (region, name string) {
 	_, name, _ = strings.Cut(arn, ":log-group:")
 	return region, strings.TrimSuffix(name, ":*")
 }
+
+// MonitorPatterns gives, by check id, the filter pattern each monitoring
+// check asks for (the benchmark's, with every condition any of its versions
+// adds): what `aws logs put-metric-filter` should be given.
+func MonitorPatterns() map[string]string {
+	out := make(map[string]string, len(monitors))
+	for _, m := range monitors {
+		out[m.info.ID] = m.pattern
+	}
+	return out
+}

@@ -55,7 +55,7 @@ func account(users ...User) Inventory {
 		PasswordPolicy: strongPasswords(), PasswordPolicyRead: true, RootVirtualMFA: No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		SecurityContact: Yes, Regions: []string{"us-east-1"},
-		Analyzers: []RegionAnalyzers{{Region: "us-east-1", Analyzers: []Analyzer{{Name: "account", Type: "ACCOUNT", Status: "ACTIVE"}}}},
+		Analyzers:    []RegionAnalyzers{{Region: "us-east-1", Analyzers: []Analyzer{{Name: "account", Type: "ACCOUNT", Status: "ACTIVE"}}}},
 		LogGroups:    map[string]LogGroup{goodTrail().LogGroupARN: watchedGroup()},
 		TrailBuckets: map[string]Bucket{goodTrail().Bucket: privateBucket()},
 	}
