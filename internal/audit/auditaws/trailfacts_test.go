@@ -216,3 +216,74 @@ func TestReadAccountReadsSecurityContactAndAnalyzers(t *testing.T) {
 		t.Errorf("denied: gaps %v, want the region's naming access-analyzer:ListAnalyzers", inv.Unread)
 	}
 }
+
+// TestTrailFactReadsNeedTheDocumentedPolicy: against moto with IAM
+// enforcement on, the documented policy reads a trail's bucket and log
+// group in full; without s3:GetBucketAcl and logs:DescribeMetricFilters the
+// reads are named as not read and their checks are unknown, never passed.
+func TestTrailFactReadsNeedTheDocumentedPolicy(t *testing.T) {
+	// moto names two actions otherwise than IAM does: CloudWatch's by its
+	// signing name (monitoring:), and S3's bucket-level Block Public Access
+	// read, whose ?publicAccessBlock it does not map, s3:ListBucket (IAM:
+	// s3:GetBucketPublicAccessBlock). The documented policy keeps IAM's
+	// names; moto gets its own beside them.
+	policy := strings.Replace(readDoc(t, "docs/policies/audit.json"), `"sns:ListSubscriptionsByTopic"`,
+		`"sns:ListSubscriptionsByTopic", "monitoring:DescribeAlarmsForMetric", "s3:ListBucket"`, 1)
+	s := awstest.MotoWithAuth(t)
+	admin := s.CreateUserKey(t, "admin", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	t.Setenv("AWS_ACCESS_KEY_ID", admin.KeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", admin.Secret.Reveal())
+	f := newInfra(t)
+	group := f.logsTrail("main")
+	snsc := sns.NewFromConfig(awstest.Fixture(f.cfg))
+	topic, err := snsc.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("security")})
+	f.must(topic, err)
+	f.must(snsc.Subscribe(context.Background(), &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("email"),
+		Endpoint: aws.String("security@example.com")}))
+	f.watch("main", "root", audit.MonitorPatterns()["KW-MON-ROOT-USE"], aws.ToString(topic.TopicArn))
+
+	short := policy
+	for _, action := range []string{`"s3:GetBucketAcl",`, `"logs:DescribeMetricFilters",`} {
+		short = strings.Replace(short, action, "", 1)
+	}
+	for _, tt := range []struct {
+		name, user, policy string
+		denied             bool
+	}{{"the documented policy", "auditor", policy, false}, {"without the ACL and filter reads", "auditor-short", short, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			auditor := s.CreateUserKey(t, tt.user, tt.policy)
+			t.Setenv("AWS_ACCESS_KEY_ID", auditor.KeyID)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", auditor.Secret.Reveal())
+			inv, _ := readAccount(t)
+			var sources []string
+			for _, g := range inv.Unread {
+				sources = append(sources, g.Source)
+			}
+			got := findingsOf(inv)
+			bucket := "arn:aws:s3:::trail-logs-main"
+			root := "arn:aws:iam::123456789012:root"
+			if !tt.denied {
+				if g := inv.LogGroups[group]; g.Unread != "" || len(g.Filters) != 1 || len(g.Alarms) != 1 {
+					t.Errorf("log group %+v, want its filter and alarm", g)
+				}
+				if b := inv.TrailBuckets["trail-logs-main"]; !b.ACLRead || !b.PolicyRead || !b.BlockRead || b.Logging == audit.Unknown {
+					t.Errorf("bucket %+v, want every fact read (warnings %q)", b, inv.Warnings)
+				}
+				if got["KW-MON-ROOT-USE "+root] || got["KW-MON-ROOT-USE "+root+" unknown"] || got["KW-CT-BUCKET-PUBLIC "+bucket+" unknown"] {
+					t.Errorf("findings %v: root use is watched and the bucket readable", got)
+				}
+				return
+			}
+			for _, want := range []string{"s3:GetBucketAcl", "logs:DescribeMetricFilters"} {
+				if !slices.Contains(sources, want) {
+					t.Errorf("not read %v, want %s", sources, want)
+				}
+			}
+			for _, want := range []string{"KW-CT-BUCKET-PUBLIC " + bucket + " unknown", "KW-MON-ROOT-USE " + root + " unknown"} {
+				if !got[want] {
+					t.Errorf("no %s: %v", want, got)
+				}
+			}
+		})
+	}
+}
