@@ -20,3 +20,17 @@ type ServerCert struct {
 	ARN        string
 	Expiration time.Time
 }
+
+// RegionAnalyzers is the IAM Access Analyzer analyzers of one region.
+type RegionAnalyzers struct {
+	Region    string
+	Analyzers []Analyzer
+}
+
+// Analyzer is one IAM Access Analyzer analyzer.
+type Analyzer struct {
+	Name   string
+	ARN    string
+	Type   string // ACCOUNT, ORGANIZATION, ACCOUNT_UNUSED_ACCESS, ...
+	Status string // ACTIVE, CREATING, DISABLED, FAILED
+}

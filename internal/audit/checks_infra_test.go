@@ -17,7 +17,7 @@ func goodTrail() Trail {
 		Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:" + testAccount + ":trail/main", HomeRegion: "us-east-1",
 		MultiRegion: true, Logging: Yes, SelectorsKnown: true,
 		LogFileValidation: true, KMSKeyID: "arn:aws:kms:us-east-1:" + testAccount + ":key/trail",
-		LogGroupARN: "arn:aws:logs:us-east-1:" + testAccount + ":log-group:trail:*",
+		LogGroupARN: "arn:aws:logs:us-east-1:" + testAccount + ":log-group:trail:*", Bucket: "trail-logs",
 	}
 }
 

@@ -2,7 +2,9 @@ package audit
 
 import (
 	"fmt"
+	"maps"
 
+	"github.com/keywarden/keywarden/internal/iampolicy"
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
@@ -86,6 +88,155 @@ func eachTrail(inv Inventory, info CheckInfo, ok func(Trail) (bool, string)) []F
 		if t.Organization {
 			f.Remediation = "an organization trail: change it in the management account: " + fix
 		}
+		out = append(out, f)
+	}
+	return out
+}
+
+var trailBucketPublicInfo = CheckInfo{
+	ID: "KW-CT-BUCKET-PUBLIC", Title: "CloudTrail trail's S3 bucket is publicly accessible", Severity: severity.High,
+	Controls: []string{"CloudTrail.6"},
+}
+
+var trailBucketLoggingInfo = CheckInfo{
+	ID: "KW-CT-BUCKET-NO-LOGGING", Title: "CloudTrail trail's S3 bucket has no server access logging", Severity: severity.Low,
+	Controls: []string{"CIS-v3.0-3.4", "CIS-v5.0-3.4", "CloudTrail.7"},
+}
+
+// checkTrailBucketPublic fails for each trail bucket anyone may read
+// through its ACL (grants to AllUsers or AuthenticatedUsers) or its policy
+// (an Allow to "*" no condition pins), unless the bucket's Block Public
+// Access ignores that: the record of what a leaked key did, and where the
+// account's resources are, is then open to all.
+func checkTrailBucketPublic(inv Inventory, _ Config) []Finding {
+	return eachTrailBucket(inv, trailBucketPublicInfo, func(b Bucket) (Tri, []string, map[string]any) {
+		public, why, unknown := bucketPublic(b)
+		return public, unknown, map[string]any{"public_through": nonNil(why)}
+	}, func(b Bucket) string {
+		return fmt.Sprintf("`aws s3api put-public-access-block --bucket %s --public-access-block-configuration "+
+			"BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`, then remove the "+
+			"public grants and statements (`aws s3api get-bucket-acl --bucket %s`, `aws s3api get-bucket-policy --bucket %s`)",
+			shq(b.Name), shq(b.Name), shq(b.Name))
+	})
+}
+
+// checkTrailBucketLogging fails for each trail bucket without server
+// access logging: who read or deleted the trail's log files is then not
+// recorded anywhere.
+func checkTrailBucketLogging(inv Inventory, _ Config) []Finding {
+	return eachTrailBucket(inv, trailBucketLoggingInfo, func(b Bucket) (Tri, []string, map[string]any) {
+		if b.Logging == Unknown {
+			return Unknown, []string{"bucket_logging"}, nil
+		}
+		return b.Logging.not(), nil, nil
+	}, func(b Bucket) string {
+		return fmt.Sprintf("`aws s3api put-bucket-logging --bucket %s --bucket-logging-status "+
+			`'{"LoggingEnabled":{"TargetBucket":"ACCESS_LOG_BUCKET","TargetPrefix":"%s/"}}'`+"` (a bucket other than the trail's)",
+			shq(b.Name), b.Name)
+	})
+}
+
+// not is the opposite of a known fact; Unknown stays Unknown.
+func (t Tri) not() Tri {
+	switch t {
+	case Yes:
+		return No
+	case No:
+		return Yes
+	}
+	return Unknown
+}
+
+// bucketPublic says whether anyone may read b, why (each public grant or
+// statement), and which facts it could not judge. A public way in that
+// was read is public whatever else is unknown. The Block Public Access
+// settings only close ways in: unread, the ACL and the policy decide alone.
+func bucketPublic(b Bucket) (Tri, []string, []string) {
+	var why, unknown []string
+	ignoreACL := b.BlockRead && b.Block.IgnorePublicACLs
+	restrictPolicy := b.BlockRead && b.Block.RestrictPublicBuckets
+	switch {
+	case ignoreACL:
+	case !b.ACLRead:
+		unknown = append(unknown, "bucket_acl")
+	default:
+		for _, g := range b.PublicGrants {
+			why = append(why, "acl:"+g)
+		}
+	}
+	switch {
+	case restrictPolicy || (b.PolicyRead && b.Policy == ""):
+	case !b.PolicyRead:
+		unknown = append(unknown, "bucket_policy")
+	default:
+		open, err := iampolicy.PublicAllows(b.Policy)
+		if err != nil {
+			unknown = append(unknown, "bucket_policy (unparsable)")
+		}
+		for _, s := range open {
+			why = append(why, "policy:"+s)
+		}
+	}
+	switch {
+	case len(why) > 0:
+		return Yes, why, nil
+	case len(unknown) > 0:
+		return Unknown, nil, unknown
+	}
+	return No, nil, nil
+}
+
+// eachTrailBucket applies judge to each trail's bucket once (a bucket
+// several trails share is one finding naming them all): Yes fails with
+// the evidence judge gives and the fix, Unknown is an unknown finding.
+func eachTrailBucket(inv Inventory, info CheckInfo, judge func(Bucket) (Tri, []string, map[string]any), fix func(Bucket) string) []Finding {
+	if !inv.TrailsRead {
+		f := undecided(info, inv, accountResource(inv), "cloudtrail_trails")
+		f.Remediation = "allow the audit cloudtrail:DescribeTrails (docs/iam.md), or look yourself: " +
+			"`aws cloudtrail describe-trails --include-shadow-trails`"
+		return []Finding{f}
+	}
+	trails := map[string][]string{}
+	var names []string
+	for _, t := range inv.Trails {
+		if t.Bucket == "" {
+			continue
+		}
+		if _, seen := trails[t.Bucket]; !seen {
+			names = append(names, t.Bucket)
+		}
+		trails[t.Bucket] = append(trails[t.Bucket], t.ARN)
+	}
+	var out []Finding
+	for _, name := range names {
+		resource := fmt.Sprintf("arn:%s:s3:::%s", partition(inv), name)
+		b, read := inv.TrailBuckets[name]
+		var verdict Tri
+		var unknown []string
+		var evidence map[string]any
+		switch {
+		case !read:
+			verdict, unknown = Unknown, []string{"bucket"}
+		case b.Unread != "":
+			verdict, unknown = Unknown, []string{"bucket: " + b.Unread}
+		default:
+			verdict, unknown, evidence = judge(b)
+		}
+		var f Finding
+		switch verdict {
+		case No:
+			continue
+		case Unknown:
+			f = undecided(info, inv, resource, unknown...)
+			f.Remediation = "allow the audit s3:GetBucketAcl, s3:GetBucketPolicy, s3:GetBucketPublicAccessBlock and " +
+				"s3:GetBucketLogging on the trail's bucket (docs/iam.md); a bucket in another account is judged by auditing that account"
+		default:
+			f = newFinding(info, inv, resource)
+			maps.Copy(f.Evidence, evidence)
+			f.Remediation = fix(b)
+		}
+		f.Evidence["bucket"] = name
+		f.Evidence["trails"] = trails[name]
 		out = append(out, f)
 	}
 	return out

@@ -85,13 +85,15 @@ type check struct {
 }
 
 // checks lists every check in the order Run applies them.
-var checks = []check{
+var checks = slices.Concat([]check{
 	{rootKeyInfo, checkRootKeys},
 	{rootMFAInfo, checkRootMFA},
 	{rootHardwareMFAInfo, checkRootHardwareMFA},
-	{passwordPolicyInfo, checkPasswordPolicy},
+}, passwordChecks(), []check{
 	{serverCertInfo, checkServerCerts},
 	{supportRoleInfo, checkSupportRole},
+	{securityContactInfo, checkSecurityContact},
+	{analyzerInfo, checkAccessAnalyzer},
 	{twoActiveInfo, checkTwoActiveKeys},
 	{keyAgeInfo, checkKeyAge},
 	{keyUnusedInfo, checkKeyUnused},
@@ -113,11 +115,14 @@ var checks = []check{
 	{trailValidationInfo, checkTrailValidation},
 	{trailKMSInfo, checkTrailKMS},
 	{trailLogsInfo, checkTrailLogs},
+	{trailBucketPublicInfo, checkTrailBucketPublic},
+	{trailBucketLoggingInfo, checkTrailBucketLogging},
+}, monitorChecks(), []check{
 	{roleTrustInfo, checkRoleTrust},
 	{instanceProfileInfo, checkInstanceProfiles},
 	{embeddedInfo, checkEmbeddedKeys},
 	{accountUnreadInfo, checkAccountUnread},
-}
+})
 
 // Checks lists every check Run applies.
 func Checks() []CheckInfo {

@@ -54,7 +54,33 @@ func account(users ...User) Inventory {
 		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
 		PasswordPolicy: strongPasswords(), PasswordPolicyRead: true, RootVirtualMFA: No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
+		SecurityContact: Yes, Regions: []string{"us-east-1"},
+		Analyzers:    []RegionAnalyzers{{Region: "us-east-1", Analyzers: []Analyzer{{Name: "account", Type: "ACCOUNT", Status: "ACTIVE"}}}},
+		LogGroups:    map[string]LogGroup{goodTrail().LogGroupARN: watchedGroup()},
+		TrailBuckets: map[string]Bucket{goodTrail().Bucket: privateBucket()},
 	}
+}
+
+// alarmTopic is the SNS topic the fixture's alarms notify.
+const alarmTopic = "arn:aws:sns:us-east-1:" + testAccount + ":security-alarms"
+
+// watchedGroup is the trail's log group with a filter and an alarm that
+// notifies for every monitor, each filter its monitor's own pattern.
+func watchedGroup() LogGroup {
+	g := LogGroup{ARN: goodTrail().LogGroupARN, Name: "trail", Region: "us-east-1", Subscribers: map[string]int{alarmTopic: 1}}
+	for _, m := range monitors {
+		metric := Metric{Namespace: "CISBenchmark", Name: m.info.ID}
+		g.Filters = append(g.Filters, MetricFilter{Name: m.info.ID, Pattern: m.pattern, Metrics: []Metric{metric}})
+		g.Alarms = append(g.Alarms, Alarm{Name: m.info.ID, Metric: metric, Actions: []string{alarmTopic}, Enabled: true})
+	}
+	return g
+}
+
+// privateBucket is the trail's bucket, private and logged.
+func privateBucket() Bucket {
+	return Bucket{Name: goodTrail().Bucket, ACLRead: true, PolicyRead: true, BlockRead: true,
+		Block:   PublicAccessBlock{BlockPublicACLs: true, IgnorePublicACLs: true, BlockPublicPolicy: true, RestrictPublicBuckets: true},
+		Logging: Yes, LogTarget: "access-logs"}
 }
 
 // summary renders findings compactly for table comparisons:

@@ -18,6 +18,8 @@ type Trail struct {
 	// LogGroupARN is the CloudWatch Logs log group the trail delivers to,
 	// "" when it delivers to S3 only.
 	LogGroupARN string
+	// Bucket is the S3 bucket the trail delivers its log files to.
+	Bucket string
 	// SelectorsKnown says whether GetEventSelectors answered; a trail with
 	// no selectors at all logs every management event, so empty lists only
 	// mean "all" when SelectorsKnown is true.
@@ -91,4 +93,70 @@ type Instance struct {
 	Name   string // its Name tag, for people
 	// Profile is the ARN of its IAM instance profile, "" when it has none.
 	Profile string
+}
+
+// LogGroup is a CloudWatch Logs log group a trail delivers to, with what
+// the monitoring checks (CIS section 4) judge: its metric filters, the
+// alarms on their metrics, and who those alarms notify.
+type LogGroup struct {
+	ARN    string
+	Name   string
+	Region string
+	// Unread, when not empty, says why the group's filters and alarms
+	// are unknown (a denied read, a group in another account).
+	Unread  string
+	Filters []MetricFilter
+	// Alarms are the metric alarms on the filters' metrics.
+	Alarms []Alarm
+	// Subscribers counts, by SNS topic ARN among the alarms' actions, the
+	// confirmed subscriptions; a topic missing from it was not read.
+	Subscribers map[string]int
+}
+
+// MetricFilter is one metric filter of a log group.
+type MetricFilter struct {
+	Name    string
+	Pattern string
+	Metrics []Metric // what a match counts on
+}
+
+// Metric names a CloudWatch metric.
+type Metric struct{ Namespace, Name string }
+
+// Alarm is a CloudWatch metric alarm: the metric it watches and what it
+// does when it fires (SNS topics and other actions, by ARN).
+type Alarm struct {
+	Name    string
+	Metric  Metric
+	Actions []string
+	Enabled bool // ActionsEnabled
+}
+
+// Bucket is what S3 says about a trail's bucket: who may read it and
+// whether access to it is logged. A *Read flag is false when its read
+// failed; the facts it would have given are unknown.
+type Bucket struct {
+	Name string
+	// Unread, when not empty, says why nothing of the bucket is known.
+	Unread string
+	// PublicGrants are the ACL's grants to everyone (AllUsers) or to any
+	// AWS account (AuthenticatedUsers), "AllUsers:READ".
+	ACLRead      bool
+	PublicGrants []string
+	// Policy is the bucket policy document, "" when it has none.
+	PolicyRead bool
+	Policy     string
+	// Block is the bucket's S3 Block Public Access configuration (all
+	// false when it has none).
+	BlockRead bool
+	Block     PublicAccessBlock
+	// Logging is whether server access logging is on; LogTarget the
+	// bucket it logs to.
+	Logging   Tri
+	LogTarget string
+}
+
+// PublicAccessBlock is S3 Block Public Access's four settings.
+type PublicAccessBlock struct {
+	BlockPublicACLs, IgnorePublicACLs, BlockPublicPolicy, RestrictPublicBuckets bool
 }

@@ -199,11 +199,24 @@ type Inventory struct {
 	// SupportRolesRead is false when that could not be read.
 	SupportRoles     []string
 	SupportRolesRead bool
-	Roles            []Role
-	RolesRead        bool
-	Instances        []Instance
-	InstancesRead    bool
-	InstanceRegions  []string
+	// SecurityContact says a security alternate contact is registered;
+	// Unknown when it could not be read.
+	SecurityContact Tri
+	// Analyzers lists, for each region whose analyzers were listed, the
+	// IAM Access Analyzer analyzers there; AnalyzerRegionsUnread names
+	// the regions where listing them failed.
+	Analyzers             []RegionAnalyzers
+	AnalyzerRegionsUnread []string
+	// LogGroups are the CloudWatch Logs groups the trails deliver to, and
+	// TrailBuckets the trails' S3 buckets, by ARN and by name; a trail's
+	// group or bucket missing here was not read.
+	LogGroups       map[string]LogGroup
+	TrailBuckets    map[string]Bucket
+	Roles           []Role
+	RolesRead       bool
+	Instances       []Instance
+	InstancesRead   bool
+	InstanceRegions []string
 	// Regions names the regions the regional reads (instances, embedded
 	// keys) were made in: the account's enabled regions, or those the user
 	// chose. RegionsIncomplete says the enabled regions could not be listed,

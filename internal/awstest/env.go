@@ -31,14 +31,16 @@ func (s *MotoServer) SetEnv(t testing.TB) {
 		}
 	}
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            s.URL,
-		"AWS_REGION":                  Region,
-		"AWS_DEFAULT_REGION":          Region,
-		"AWS_ACCESS_KEY_ID":           "testing", // moto accepts anything while auth is off
-		"AWS_SECRET_ACCESS_KEY":       "testing",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_ENDPOINT_URL": s.URL,
+		// moto does not serve IAM Access Analyzer: a stand-in does.
+		"AWS_ENDPOINT_URL_ACCESSANALYZER": analyzerURL(),
+		"AWS_REGION":                      Region,
+		"AWS_DEFAULT_REGION":              Region,
+		"AWS_ACCESS_KEY_ID":               "testing", // moto accepts anything while auth is off
+		"AWS_SECRET_ACCESS_KEY":           "testing",
+		"AWS_CONFIG_FILE":                 filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE":     filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED":       "true",
 	} {
 		t.Setenv(k, v)
 	}

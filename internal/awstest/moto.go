@@ -235,10 +235,12 @@ func (s *MotoServer) post(client *http.Client, path, body string) error {
 	return nil
 }
 
-// Reset drops every resource in the server (moto's reset API) and, on the
-// auth server, turns enforcement back on.
+// Reset drops every resource in the server (moto's reset API) and in the
+// Access Analyzer stand-in and, on the auth server, turns enforcement back
+// on.
 func (s *MotoServer) Reset(t testing.TB) {
 	t.Helper()
+	analyzerServer.reset()
 	client := &http.Client{Timeout: 30 * time.Second}
 	if err := s.post(client, "/moto-api/reset", ""); err != nil {
 		t.Fatalf("reset moto: %v", err)

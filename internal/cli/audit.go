@@ -43,20 +43,25 @@ const auditLong = `Audit an AWS account's root user, IAM users and access keys a
 best practices of the CIS AWS Foundations Benchmark (v3.0 and v5.0) and AWS Security Hub.
 
 keywarden reads the IAM credential report, the users' policies (to tell administrators and
-dangerous rights) and their access key ids, CloudTrail trails, and in every region enabled
-for the account (or --regions) the EC2 instances, Lambda functions, ECS task definitions and
-SSM parameters where keys get pasted, with the SDK's own configuration (--profile,
+dangerous rights) and their access key ids, the security contact, CloudTrail trails with
+their S3 buckets and the metric filters and alarms of their CloudWatch Logs groups, and in
+every region enabled for the account (or --regions) the IAM Access Analyzer analyzers and
+the EC2 instances, Lambda functions, ECS task definitions and SSM parameters where keys get
+pasted, with the SDK's own configuration (--profile,
 --region, AWS_PROFILE, AWS_ENDPOINT_URL). It only reads; the IAM actions it needs are in
 docs/iam.md. The credential report is cached by AWS for up to 4 hours: keywarden says on
 stderr how old it is.
 
 Checks: KW-ROOT-KEY, KW-ROOT-MFA (critical); KW-KEY-ADMIN, KW-ADMIN-NO-MFA, KW-THIRD-PARTY-KEY
-(a user tagged --third-party-tag holding an active key), KW-POLICY-ADMIN-STAR (high);
-KW-KEY-AGE (medium, high past twice --max-key-age); KW-KEY-UNUSED, KW-PASSWORD-UNUSED
+(a user tagged --third-party-tag holding an active key), KW-POLICY-ADMIN-STAR, KW-CT-BUCKET-PUBLIC
+(high); KW-KEY-AGE (medium, high past twice --max-key-age); KW-KEY-UNUSED, KW-PASSWORD-UNUSED
 (--max-unused), KW-CRED-UNUSED-90, KW-KEY-TWO-ACTIVE, KW-KEY-AT-SETUP, KW-USER-NO-MFA,
 KW-KEY-DANGEROUS, KW-CLOUDSHELL-FULL, KW-CT-LOG-VALIDATION, KW-CT-KMS, KW-ROOT-HARDWARE-MFA,
-KW-PASSWORD-POLICY (medium); KW-KEY-INACTIVE, KW-USER-POLICY-DIRECT, KW-SERVER-CERT-EXPIRED,
-KW-NO-SUPPORT-ROLE, KW-CT-NO-CLOUDWATCH, KW-POLICY-SERVICE-STAR (low); KW-USER-NEW (info). A practice that cannot be judged because a fact is unknown is
+KW-PASSWORD-LENGTH, KW-PASSWORD-REUSE, KW-PASSWORD-UPPERCASE, KW-PASSWORD-LOWERCASE,
+KW-PASSWORD-SYMBOLS, KW-PASSWORD-NUMBERS (medium); KW-PASSWORD-MAX-AGE, KW-KEY-INACTIVE,
+KW-USER-POLICY-DIRECT, KW-SERVER-CERT-EXPIRED, KW-NO-SUPPORT-ROLE, KW-NO-SECURITY-CONTACT,
+KW-ACCESS-ANALYZER-OFF, KW-CT-NO-CLOUDWATCH, KW-CT-BUCKET-NO-LOGGING, KW-POLICY-SERVICE-STAR and
+the CIS section 4 alarms KW-MON-* (low); KW-USER-NEW (info). A practice that cannot be judged because a fact is unknown is
 reported at low severity with "verdict": "unknown", never passed silently. docs/audit.md describes each check and its controls.
 
 With --org it lists the organization's ACTIVE accounts (organizations:ListAccounts) and

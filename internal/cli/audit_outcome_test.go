@@ -102,13 +102,13 @@ func TestAuditThatCannotReadARegionSaysSo(t *testing.T) {
 		t.Fatalf("the earlier audit: exit %d\n%s", code, stderr)
 	}
 	region := "region us-east-1: ec2:DescribeInstances denied; "
-	incomplete := "keywarden: incomplete: 8 regions or reads could not be read (the report names them)"
+	incomplete := "keywarden: incomplete: 9 regions or reads could not be read (the report names them)"
 	for _, c := range []auditCase{
 		{name: "text", args: []string{"--regions", "us-east-1"}, code: ExitFindings,
 			want:    []string{"Not read, so what is above is incomplete:\n", "  " + region, "  cloudtrail:DescribeTrails: denied (add it to the audit policy)", "; incomplete: "},
 			wantNot: []string{"no findings"}},
 		{name: "no finding at --fail-on", args: []string{"--regions", "us-east-1", "--fail-on", "critical"}, code: ExitIncomplete, line: incomplete,
-			want: []string{"  " + region, "; incomplete: 8 not read, listed above\n"}},
+			want: []string{"  " + region, "; incomplete: 9 not read, listed above\n"}},
 		{name: "json", args: []string{"--regions", "us-east-1", "--format", "json"}, out: filepath.Join(dir, "a.json"), code: ExitFindings,
 			want: []string{`"check":"` + report.AuditIncompleteCheck + `"`, `"source":"region us-east-1"`}},
 		{name: "jsonl", args: []string{"--regions", "us-east-1", "--format", "jsonl"}, code: ExitFindings,

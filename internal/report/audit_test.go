@@ -24,7 +24,7 @@ func daysAgo(n int) audit.Date { return audit.At(auditAsOf.Add(-time.Duration(n)
 // without MFA, a user with dangerous rights and a never-used key, a new user.
 func auditInventory() audit.Inventory {
 	arn := func(name string) string { return "arn:aws:iam::123456789012:user/" + name }
-	return audit.Inventory{
+	return kept(audit.Inventory{
 		AccountID: "123456789012", ReportGeneratedAt: auditAsOf.Add(-2 * time.Hour),
 		Root: &audit.Root{ARN: "arn:aws:iam::123456789012:root", Created: daysAgo(2000), MFA: audit.No,
 			Keys: []audit.Key{{Slot: 1, Status: audit.KeyActive, Created: daysAgo(1500), LastUsed: audit.Never()}}},
@@ -48,7 +48,7 @@ func auditInventory() audit.Inventory {
 		TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true, PasswordPolicyRead: true, RootVirtualMFA: audit.No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		PasswordPolicy: &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true, RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90},
-	}
+	})
 }
 
 func auditFindings() []audit.Finding {

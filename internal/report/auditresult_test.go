@@ -21,7 +21,7 @@ import (
 // deployInventory: a well-kept account where deploy's key is 70 days old,
 // used yesterday.
 func deployInventory() audit.Inventory {
-	return audit.Inventory{
+	return kept(audit.Inventory{
 		AccountID: "123456789012", ReportGeneratedAt: auditAsOf.Add(-2 * time.Hour),
 		Root: &audit.Root{ARN: "arn:aws:iam::123456789012:root", Created: daysAgo(900), MFA: audit.Yes},
 		Users: []audit.User{{
@@ -37,7 +37,7 @@ func deployInventory() audit.Inventory {
 		TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true, PasswordPolicyRead: true, RootVirtualMFA: audit.No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		PasswordPolicy: &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true, RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90},
-	}
+	})
 }
 
 // judge judges invs, one account each, at asOf plus days.

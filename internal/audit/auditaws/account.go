@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/account"
+	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
@@ -21,6 +23,22 @@ func (r *accountReader) accountSettings(ctx context.Context) {
 	r.rootVirtualMFA(ctx)
 	r.serverCerts(ctx)
 	r.supportRoles(ctx)
+	r.securityContact(ctx)
+}
+
+// securityContact asks whether a SECURITY alternate contact is registered;
+// AWS answers ResourceNotFoundException when none is.
+func (r *accountReader) securityContact(ctx context.Context) {
+	_, err := account.NewFromConfig(r.configIn("")).GetAlternateContact(ctx, &account.GetAlternateContactInput{
+		AlternateContactType: accounttypes.AlternateContactTypeSecurity})
+	switch {
+	case awsx.ErrorCode(err) == "ResourceNotFoundException":
+		r.inv.SecurityContact = audit.No
+	case err != nil:
+		r.optional("account:GetAlternateContact", "whether a security contact is registered", err)
+	default:
+		r.inv.SecurityContact = audit.Yes
+	}
 }
 
 // supportRoles lists the roles AWS's AWSSupportAccess policy is attached

@@ -26,7 +26,11 @@ const infraMaxInstances = 20000
 // error.
 func (r *accountReader) infrastructure(ctx context.Context) error {
 	var g errgroup.Group
-	g.Go(func() error { r.trails(ctx); return nil })
+	g.Go(func() error {
+		r.trails(ctx)
+		r.trailFacts(ctx)
+		return nil
+	})
 	g.Go(func() error { r.discoverRegions(ctx); return nil })
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
@@ -66,7 +70,7 @@ func (r *accountReader) trail(ctx context.Context, t cttypes.Trail) audit.Trail 
 		Name: aws.ToString(t.Name), ARN: arn, HomeRegion: home,
 		MultiRegion: aws.ToBool(t.IsMultiRegionTrail), Organization: aws.ToBool(t.IsOrganizationTrail),
 		LogFileValidation: aws.ToBool(t.LogFileValidationEnabled), KMSKeyID: aws.ToString(t.KmsKeyId),
-		LogGroupARN: aws.ToString(t.CloudWatchLogsLogGroupArn),
+		LogGroupARN: aws.ToString(t.CloudWatchLogsLogGroupArn), Bucket: aws.ToString(t.S3BucketName),
 	}
 	client := cloudtrail.NewFromConfig(r.configIn(home))
 	status, err := client.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn)})

@@ -120,8 +120,8 @@ func TestReadAccountReadsTrailsRolesAndInstances(t *testing.T) {
 	inv, stats := readAccount(t)
 
 	wantTrails := []audit.Trail{
-		{Name: "local", ARN: localARN, HomeRegion: awstest.Region, Logging: audit.No},
-		{Name: "main", ARN: mainARN, HomeRegion: awstest.Region, MultiRegion: true, Logging: audit.Yes},
+		{Name: "local", ARN: localARN, HomeRegion: awstest.Region, Logging: audit.No, Bucket: "trail-logs-local"},
+		{Name: "main", ARN: mainARN, HomeRegion: awstest.Region, MultiRegion: true, Logging: audit.Yes, Bucket: "trail-logs-main"},
 	}
 	gotTrails := slices.Clone(inv.Trails)
 	slices.SortFunc(gotTrails, func(a, b audit.Trail) int { return strings.Compare(a.Name, b.Name) })

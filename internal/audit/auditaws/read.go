@@ -1,7 +1,9 @@
 // Package auditaws reads an AWS account, or every account of an
 // organization, into the audit's Inventory: the credential report, the
-// authorization details, the access key ids, CloudTrail trails, and in every
-// region the EC2 instances and the places where keys get pasted. It only
+// authorization details, the access key ids, the account settings, CloudTrail
+// trails with their buckets and log groups (metric filters, alarms), and in
+// every region the Access Analyzer analyzers, the EC2 instances and the
+// places where keys get pasted. It only
 // fetches facts: the policy verdicts and the search for embedded keys are
 // the audit engine's (internal/audit), which it hands the documents and texts
 // it read.
@@ -150,7 +152,9 @@ type accountReader struct {
 // naming every missing action. Last it reads, in every region enabled for
 // the account (one ec2:DescribeRegions, regions.go), the EC2 instances
 // and the Lambda environments, EC2 user data, ECS task definitions and SSM
-// String parameters for embedded keys (embedded.go), all optional.
+// String parameters for embedded keys (embedded.go), and the IAM Access
+// Analyzer analyzers (analyzers.go), all optional. The trails' buckets and
+// log groups are read with the trails (trailfacts.go).
 func ReadAccount(ctx context.Context, cfg aws.Config, opts Options) (*audit.Inventory, ReadStats, error) {
 	r := &accountReader{calls: map[string]int{}, regions: slices.Clone(opts.Regions), noKeyIDs: opts.NoKeyIDs, progress: opts.Progress}
 	r.cfg = cfg.Copy()

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -326,6 +327,7 @@ func TestReadAccountRetriesThrottling(t *testing.T) {
 	a.User("alice", "")
 	a.Key("alice", iamtypes.StatusTypeActive)
 	t.Setenv("AWS_ENDPOINT_URL", throttleFirst(t, s.URL))
+	t.Setenv("AWS_ENDPOINT_URL_ACCESSANALYZER", throttleFirst(t, os.Getenv("AWS_ENDPOINT_URL_ACCESSANALYZER")))
 	inv, stats := readAccount(t)
 	if len(inv.Users) != 1 || inv.Users[0].Keys[0].ID == "" || len(inv.Warnings) != 0 {
 		t.Fatalf("inventory after throttling: %+v", inv)

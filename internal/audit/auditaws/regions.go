@@ -34,6 +34,7 @@ var embeddedPlaces = []string{audit.WhereLambdaEnv, audit.WhereEC2UserData, audi
 
 // placeFacts says, for warnings, what an unread place leaves unknown.
 var placeFacts = map[string]string{
+	placeAnalyzers:         "whether IAM Access Analyzer is on",
 	placeInstances:         "instance profiles of EC2 instances",
 	audit.WhereLambdaEnv:   "keys embedded in " + audit.WhereLambdaEnv,
 	audit.WhereEC2UserData: "keys embedded in " + audit.WhereEC2UserData,
@@ -110,6 +111,7 @@ type regionRead struct {
 	failures  []regionFailure
 	unread    map[string]bool // places not (fully) read
 	instances []audit.Instance
+	analyzers []audit.Analyzer
 	ids       []string // instances whose user data to read
 	embedded  []audit.EmbeddedKey
 	warnings  []string
@@ -134,7 +136,7 @@ func (r *accountReader) newRegionRead(region string) *regionRead {
 // data needs their ids, and as the probe that finds a region unreachable
 // after one failed call instead of five.
 func (rr *regionRead) read(ctx context.Context) {
-	for _, step := range []func(context.Context){rr.listInstances, rr.ec2UserData, rr.lambdaEnv, rr.ecsTaskEnv, rr.ssmStrings} {
+	for _, step := range []func(context.Context){rr.listInstances, rr.ec2UserData, rr.lambdaEnv, rr.ecsTaskEnv, rr.ssmStrings, rr.listAnalyzers} {
 		if rr.aborted || ctx.Err() != nil {
 			return
 		}
@@ -204,7 +206,7 @@ func (rr *regionRead) gap() (audit.Gap, bool) {
 	reason := strings.Join(what, "; ")
 	unread := rr.unreadPlaces()
 	var places []string
-	for _, p := range append([]string{placeInstances}, embeddedPlaces...) {
+	for _, p := range append([]string{placeAnalyzers, placeInstances}, embeddedPlaces...) {
 		if unread[p] {
 			places = append(places, p)
 		}
@@ -224,7 +226,7 @@ func (rr *regionRead) unreadPlaces() map[string]bool {
 	if !rr.aborted {
 		return rr.unread
 	}
-	all := map[string]bool{placeInstances: true}
+	all := map[string]bool{placeAnalyzers: true, placeInstances: true}
 	for _, w := range embeddedPlaces {
 		all[w] = true
 	}
@@ -237,12 +239,18 @@ func (r *accountReader) mergeRegions(reads []*regionRead) {
 	defer r.mu.Unlock()
 	inv := r.inv
 	inv.Instances, inv.InstanceRegions, inv.InstanceRegionsUnread = nil, nil, nil
+	inv.Analyzers, inv.AnalyzerRegionsUnread = nil, nil
 	unreadIn := map[string][]string{}
 	var denied deniedGroups
 	for _, rr := range reads {
 		inv.Embedded = append(inv.Embedded, rr.embedded...)
 		inv.Warnings = append(inv.Warnings, rr.warnings...)
 		unread := rr.unreadPlaces()
+		if unread[placeAnalyzers] {
+			inv.AnalyzerRegionsUnread = append(inv.AnalyzerRegionsUnread, rr.region)
+		} else {
+			inv.Analyzers = append(inv.Analyzers, audit.RegionAnalyzers{Region: rr.region, Analyzers: rr.analyzers})
+		}
 		if unread[placeInstances] {
 			inv.InstanceRegionsUnread = append(inv.InstanceRegionsUnread, rr.region)
 		} else {
@@ -254,7 +262,7 @@ func (r *accountReader) mergeRegions(reads []*regionRead) {
 				unreadIn[w] = append(unreadIn[w], rr.region)
 			}
 		}
-		inv.Warnings = append(inv.Warnings, rr.failureWarnings(len(unread) == len(embeddedPlaces)+1, &denied)...)
+		inv.Warnings = append(inv.Warnings, rr.failureWarnings(len(unread) == len(embeddedPlaces)+2, &denied)...)
 		if g, ok := rr.gap(); ok {
 			inv.Unread = append(inv.Unread, g)
 		}
@@ -277,7 +285,7 @@ func (r *accountReader) mergeRegions(reads []*regionRead) {
 // not read at all, else one per failure, denials gathered across regions
 // so a permission missing everywhere is one warning, not one per region.
 func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []string {
-	const lost = "its EC2 instances and embedded keys are unknown"
+	const lost = "its EC2 instances, embedded keys and Access Analyzer are unknown"
 	if rr.aborted {
 		var what []string
 		for _, f := range rr.failures {
