@@ -2,9 +2,11 @@ package awsx
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // ErrAccessDenied marks a call the caller's IAM permissions do not allow.
@@ -42,11 +44,15 @@ func IsNoSuchEntity(err error) bool { return ErrorCode(err) == "NoSuchEntity" }
 const sdkLayers = "operation error "
 
 // Plain is err without the SDK's layers when they say nothing the cause
-// does not: for no credentials, a missing profile or an endpoint that
-// cannot be reached, the caller's context and the cause alone ("identify
+// does not: for no credentials, a missing profile, an endpoint that cannot
+// be reached or one that answers in a foreign form, the caller's context and
+// the cause alone ("identify
 // K: iam:GetAccessKeyLastUsed: no AWS credentials found: ..."). Any other
 // error is returned as it is. errors.As still finds everything err wraps.
 func Plain(err error) error {
+	if f, ok := foreign(err); ok {
+		return shorten(err, f.Error(), true)
+	}
 	var noCreds *NoCredentialsError
 	var noProfile *ProfileNotFoundError
 	var noConn *ConnectError
@@ -61,9 +67,15 @@ func Plain(err error) error {
 	default:
 		return err
 	}
-	text, tail := err.Error(), cause.Error()
+	return shorten(err, cause.Error(), false)
+}
+
+// shorten cuts err's text at the SDK's layers and puts tail there. Unless
+// replace, tail must be how the text ends (the cause the layers wrap).
+func shorten(err error, tail string, replace bool) error {
+	text := err.Error()
 	i := strings.Index(text, sdkLayers)
-	if i < 0 || !strings.HasSuffix(text, tail) {
+	if i < 0 || (!replace && !strings.HasSuffix(text, tail)) {
 		return err
 	}
 	return &plainError{text: text[:i] + tail, err: err}
@@ -77,3 +89,38 @@ type plainError struct {
 
 func (p *plainError) Error() string { return p.text }
 func (p *plainError) Unwrap() error { return p.err }
+
+// ForeignAnswerError is an endpoint answering in a form that is not the
+// service's protocol (an HTML error page, another service's format): most
+// often the service is not served there (a local emulator without it, a
+// proxy's page). Retrying it does not help.
+type ForeignAnswerError struct {
+	Service string
+	Status  int
+}
+
+func (e *ForeignAnswerError) Error() string {
+	return fmt.Sprintf("the endpoint answered HTTP %d in a form that is not %s's (is %s served there?)", e.Status, e.Service, e.Service)
+}
+
+// IsForeignAnswer reports whether err is an answer the SDK could not read
+// as the service's (see ForeignAnswerError).
+func IsForeignAnswer(err error) bool {
+	_, ok := foreign(err)
+	return ok
+}
+
+// foreign finds, in an SDK error, an answer that failed to deserialize.
+func foreign(err error) (*ForeignAnswerError, bool) {
+	var deser *smithy.DeserializationError
+	var resp *smithyhttp.ResponseError
+	if !errors.As(err, &deser) || !errors.As(err, &resp) {
+		return nil, false
+	}
+	f := &ForeignAnswerError{Status: resp.HTTPStatusCode(), Service: "the service"}
+	var op *smithy.OperationError
+	if errors.As(err, &op) {
+		f.Service = op.ServiceID
+	}
+	return f, true
+}

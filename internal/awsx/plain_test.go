@@ -3,9 +3,11 @@ package awsx
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // TestPlainDropsTheSDKsLayers: the caller's context and the cause stay, the
@@ -26,5 +28,22 @@ func TestPlainDropsTheSDKsLayers(t *testing.T) {
 	other := fmt.Errorf("x: %w", &smithy.OperationError{ServiceID: "IAM", OperationName: "ListUsers", Err: errors.New("boom")})
 	if Plain(other) != other {
 		t.Errorf("Plain changed an error it has nothing to say about: %q", Plain(other))
+	}
+}
+
+// TestPlainSaysAForeignAnswerInOneLine: an endpoint answering with an HTML
+// page (a local emulator without the service) is named as such, without the
+// SDK's layers and the JSON decoder's complaint, and IsForeignAnswer tells it.
+func TestPlainSaysAForeignAnswerInOneLine(t *testing.T) {
+	resp := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}},
+		Err: &smithy.DeserializationError{Err: errors.New("failed to decode response body, invalid character '<'")}}
+	sdk := &smithy.OperationError{ServiceID: "AccessAnalyzer", OperationName: "ListAnalyzers", Err: resp}
+	err := Plain(fmt.Errorf("access-analyzer:ListAnalyzers: %w", sdk))
+	want := "access-analyzer:ListAnalyzers: the endpoint answered HTTP 500 in a form that is not AccessAnalyzer's (is AccessAnalyzer served there?)"
+	if err.Error() != want {
+		t.Errorf("Plain = %q, want %q", err, want)
+	}
+	if !IsForeignAnswer(err) || IsForeignAnswer(errors.New("x")) {
+		t.Error("IsForeignAnswer does not tell a foreign answer from another error")
 	}
 }

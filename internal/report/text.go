@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/severity"
 )
 
@@ -69,8 +71,8 @@ func writeSummary(w io.Writer, doc Document) {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintln(w, "Not read, so what is above is incomplete:")
-		for _, g := range doc.Incomplete {
-			fmt.Fprintf(w, "  %s\n", sanitize(g.String()))
+		for _, line := range gapLines(doc.Incomplete) {
+			fmt.Fprintf(w, "  %s\n", sanitize(line))
 		}
 	}
 	if doc.Summary != "" {
@@ -154,4 +156,49 @@ func sanitize(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// gapLines words the gaps for a terminal: one line a gap, except that the
+// same reason for several sources of one kind ("region eu-west-1", "region
+// us-east-1", ...) is one line naming them all, so a service missing in
+// every region does not fill the screen. The machine formats keep each gap.
+func gapLines(gaps []gap.Gap) []string {
+	gapKind := regexp.MustCompile(`^[a-z]+$`) // "region", "account": never a path
+	type group struct {
+		kind, reason string
+		names        []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, g := range gaps {
+		kind, name, ok := strings.Cut(g.Source, " ")
+		if !ok || !gapKind.MatchString(kind) || strings.Contains(name, " ") {
+			kind, name = g.Source, ""
+		}
+		key := kind + "\x00" + g.Reason
+		if name == "" {
+			key += "\x00" + fmt.Sprint(len(groups)) // a source of no kind stays alone
+		}
+		gr := byKey[key]
+		if gr == nil {
+			gr = &group{kind: kind, reason: g.Reason}
+			byKey[key] = gr
+			groups = append(groups, gr)
+		}
+		if name != "" {
+			gr.names = append(gr.names, name)
+		}
+	}
+	out := make([]string, 0, len(groups))
+	for _, gr := range groups {
+		switch len(gr.names) {
+		case 0:
+			out = append(out, gap.Gap{Source: gr.kind, Reason: gr.reason}.String())
+		case 1:
+			out = append(out, gap.Gap{Source: gr.kind + " " + gr.names[0], Reason: gr.reason}.String())
+		default:
+			out = append(out, fmt.Sprintf("%d %ss (%s): %s", len(gr.names), gr.kind, strings.Join(gr.names, ", "), gr.reason))
+		}
+	}
+	return out
 }

@@ -227,7 +227,10 @@ func (r *accountReader) configIn(region string) aws.Config {
 
 // auditRetryer is the SDK's standard retryer with a bigger budget and no
 // client-side retry quota: throttling is the expected failure of a long
-// read, and the quota would turn a slow read into a failed one.
+// read, and the quota would turn a slow read into a failed one. An answer
+// that is not the service's protocol is not retried: the service is not
+// served there (a local emulator without it), and ten tries per region
+// would only make the run slow.
 func auditRetryer(cfg aws.Config) aws.Retryer {
 	attempts := auditMaxAttempts
 	if cfg.RetryMaxAttempts > 0 {
@@ -236,6 +239,12 @@ func auditRetryer(cfg aws.Config) aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = attempts
 		o.RateLimiter = ratelimit.None
+		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if awsx.IsForeignAnswer(err) {
+				return aws.FalseTernary
+			}
+			return aws.UnknownTernary
+		})}, o.Retryables...)
 	})
 }
 

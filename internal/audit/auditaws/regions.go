@@ -241,7 +241,7 @@ func (r *accountReader) mergeRegions(reads []*regionRead) {
 	inv.Instances, inv.InstanceRegions, inv.InstanceRegionsUnread = nil, nil, nil
 	inv.Analyzers, inv.AnalyzerRegionsUnread = nil, nil
 	unreadIn := map[string][]string{}
-	var denied deniedGroups
+	var groups failureGroups
 	for _, rr := range reads {
 		inv.Embedded = append(inv.Embedded, rr.embedded...)
 		inv.Warnings = append(inv.Warnings, rr.warnings...)
@@ -262,12 +262,12 @@ func (r *accountReader) mergeRegions(reads []*regionRead) {
 				unreadIn[w] = append(unreadIn[w], rr.region)
 			}
 		}
-		inv.Warnings = append(inv.Warnings, rr.failureWarnings(len(unread) == len(embeddedPlaces)+2, &denied)...)
+		inv.Warnings = append(inv.Warnings, rr.failureWarnings(len(unread) == len(embeddedPlaces)+2, &groups)...)
 		if g, ok := rr.gap(); ok {
 			inv.Unread = append(inv.Unread, g)
 		}
 	}
-	inv.Warnings = append(inv.Warnings, denied.warnings()...)
+	inv.Warnings = append(inv.Warnings, groups.warnings()...)
 	inv.InstancesRead = len(inv.InstanceRegions) > 0
 	inv.EmbeddedUnread, inv.EmbeddedUnreadRegions = nil, nil
 	for _, w := range embeddedPlaces {
@@ -282,9 +282,10 @@ func (r *accountReader) mergeRegions(reads []*regionRead) {
 }
 
 // failureWarnings words the region's failures: one warning for a region
-// not read at all, else one per failure, denials gathered across regions
-// so a permission missing everywhere is one warning, not one per region.
-func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []string {
+// not read at all, else one per failure, gathered across regions so that a
+// permission missing everywhere (or a service an endpoint does not serve)
+// is one warning, not one per region.
+func (rr *regionRead) failureWarnings(nothingRead bool, groups *failureGroups) []string {
 	const lost = "its EC2 instances, embedded keys and Access Analyzer are unknown"
 	if rr.aborted {
 		var what []string
@@ -301,22 +302,17 @@ func (rr *regionRead) failureWarnings(nothingRead bool, denied *deniedGroups) []
 		return []string{fmt.Sprintf("region %s not read: %s (add them to the audit policy, or lift the SCP that denies the region): %s",
 			rr.region, strings.Join(actions, ", "), lost)}
 	}
-	var out []string
 	for _, f := range rr.failures {
-		if awsx.IsDenied(f.err) {
-			denied.add(f, rr.region)
-			continue
-		}
-		out = append(out, fmt.Sprintf("%s in %s: %s unknown there", describeFailure(f), rr.region, factsOf(f.places)))
+		groups.add(f, rr.region)
 	}
-	return out
+	return nil
 }
 
 func describeFailure(f regionFailure) string {
 	if awsx.IsDenied(f.err) {
 		return f.action + " denied"
 	}
-	return fmt.Sprintf("%s failed: %v", f.action, f.err)
+	return fmt.Sprintf("%s failed: %v", f.action, awsx.Plain(f.err))
 }
 
 // factsOf says what the places leave unknown.
@@ -330,29 +326,33 @@ func factsOf(places []string) string {
 	return strings.Join(out, ", ")
 }
 
-// deniedGroups gathers denied actions across regions, in first-seen order.
-type deniedGroups struct {
-	order   []string
+// failureGroups gathers the same failure across regions, in first-seen order.
+type failureGroups struct {
+	order   []string // describeFailure of each
 	regions map[string][]string
 	places  map[string][]string
 }
 
-func (d *deniedGroups) add(f regionFailure, region string) {
-	if d.regions == nil {
-		d.regions, d.places = map[string][]string{}, map[string][]string{}
+func (g *failureGroups) add(f regionFailure, region string) {
+	if g.regions == nil {
+		g.regions, g.places = map[string][]string{}, map[string][]string{}
 	}
-	if _, seen := d.regions[f.action]; !seen {
-		d.order = append(d.order, f.action)
-		d.places[f.action] = f.places
+	what := describeFailure(f)
+	if denied := awsx.IsDenied(f.err); denied {
+		what += " (add it to the audit policy)"
 	}
-	d.regions[f.action] = append(d.regions[f.action], region)
+	if _, seen := g.regions[what]; !seen {
+		g.order = append(g.order, what)
+		g.places[what] = f.places
+	}
+	g.regions[what] = append(g.regions[what], region)
 }
 
-func (d *deniedGroups) warnings() []string {
+func (g *failureGroups) warnings() []string {
 	var out []string
-	for _, action := range d.order {
-		out = append(out, fmt.Sprintf("%s denied in %s (add it to the audit policy): %s unknown there",
-			action, strings.Join(d.regions[action], ", "), factsOf(d.places[action])))
+	for _, what := range g.order {
+		out = append(out, fmt.Sprintf("%s in %s: %s unknown there",
+			what, strings.Join(g.regions[what], ", "), factsOf(g.places[what])))
 	}
 	return out
 }
