@@ -83,7 +83,34 @@ func AttackBursts(s Store) []*Burst {
 			Remediation: "Check the user has MFA; reset the password if it may be known; look for a success that followed.",
 			Events:      []string{"ConsoleLogin"}},
 			Filter: loginFailed, Group: loginUser, Count: 5, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-S3-RANSOM-NOTE", Severity: severity.Critical,
+			Title: "ransom note left after objects were destroyed", Technique: "T1486",
+			Stratus: []string{"aws.impact.s3-ransomware-batch-deletion", "aws.impact.s3-ransomware-client-side-encryption",
+				"aws.impact.s3-ransomware-individual-deletion"},
+			Description: "A small object named like a ransom note written by the key that deleted or SSE-C-encrypted objects of the same bucket within the hour; a README counts only after versions were purged. S3 data events.",
+			Remediation: "Contain the key at once; do not pay; restore from versions, a replica or a backup, and turn on Object Lock.",
+			Events:      []string{"ListObjectVersions", "DeleteObject", "DeleteObjects", "PutObject", "CopyObject"}},
+			Filter: func(e *cloudtrail.Event) bool { return destroyKind(e) != "" }, Kind: destroyKind, Then: ransomThen,
+			Group: perBucket, Window: time.Hour, Store: s},
+		{Rule: Rule{ID: "KW-CT-LOG-ENUM-BURST", Severity: severity.Medium,
+			Title: "CloudTrail history and trails read in bulk by a user's key", Technique: "T1654",
+			Description: "20 LookupEvents or trail reads (DescribeTrails, GetTrailStatus, GetEventSelectors, ...) within 10 minutes by an IAM user's key, once per key: an intruder learning what is logged. The console and roles are left out.",
+			Remediation: "Confirm the user runs an audit tool with this key; otherwise contain it and review what it did next.",
+			Events:      logReads},
+			Filter: logEnum, Count: 20, Window: 10 * time.Minute, Once: true, Store: s},
 	}
+}
+
+// logReads are the CloudTrail calls that tell a caller what is logged.
+var logReads = []string{"LookupEvents", "DescribeTrails", "ListTrails", "GetTrail", "GetTrailStatus",
+	"GetEventSelectors", "GetInsightSelectors", "ListEventDataStores"}
+
+// logEnum is a CloudTrail read by an IAM user (its key, or a session it
+// minted), not from the console, whose event history page pages through
+// LookupEvents for whoever opens it.
+func logEnum(e *cloudtrail.Event) bool {
+	return slices.Contains(logReads, e.EventName) && on(e, "cloudtrail.amazonaws.com") &&
+		e.UserIdentity.Type == "IAMUser" && !byAWSService(e) && AgentFamily(e.UserAgent) != "console"
 }
 
 // Burst filters judge every event, so they test the event name first
