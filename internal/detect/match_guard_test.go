@@ -168,7 +168,9 @@ func TestGuardBurstsOnLabelledSequences(t *testing.T) {
 	versioned := func(i int) string {
 		return fmt.Sprintf(`{"bucketName":"data","key":"f%d.txt","versionId":"v%d","x-id":"DeleteObject"}`, i, i)
 	}
-	plain := func(i int) string { return fmt.Sprintf(`{"bucketName":"data","key":"f%d.txt","x-id":"DeleteObject"}`, i) }
+	plain := func(i int) string {
+		return fmt.Sprintf(`{"bucketName":"data","key":"f%d.txt","x-id":"DeleteObject"}`, i)
+	}
 	var individual, encrypted, syncDelete, readmeAfterPurge []cloudtrail.Event
 	individual = append(individual, s3Call(t, key, 0, "ListObjectVersions", "data", "", ""))
 	for i := range 5 {
