@@ -34,6 +34,9 @@ type Burst struct {
 	// Once alerts on a key's first burst only: after it, the key is known
 	// to do this, and its window keeps only that fact.
 	Once bool
+	// Keep leaves a sequence's window as it is after an alert: the window
+	// holds a standing fact (a group granted administrator), not a burst.
+	Keep bool
 
 	cache map[string]*window
 	dirty map[string]bool
@@ -105,7 +108,9 @@ func (b *Burst) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, erro
 		}
 	}
 	since := time.Unix(0, w.T[0]).UTC().Format(time.RFC3339)
-	*w = window{Done: b.Once}
+	if !b.Keep {
+		*w = window{Done: b.Once}
+	}
 	a := b.Rule.Alert(e, fmt.Sprintf("%d within %s since %s", n, b.Window, since))
 	a.Details["count"], a.Details["window"], a.Details["since"] = n, b.Window.String(), since
 	return []Alert{a}, nil

@@ -98,7 +98,64 @@ func AttackBursts(s Store) []*Burst {
 			Remediation: "Confirm the user runs an audit tool with this key; otherwise contain it and review what it did next.",
 			Events:      logReads},
 			Filter: logEnum, Count: 20, Window: 10 * time.Minute, Once: true, Store: s},
+		{Rule: Rule{ID: "KW-CT-IAM-ADMIN-GROUP-JOINED", Severity: severity.Critical,
+			Title: "user added to a group seen granted administrator", Technique: "T1098.003",
+			Description: "AddUserToGroup into a group that, within the 90 days watched before, was given AdministratorAccess, IAMFullAccess, AWSOrganizationsFullAccess or an inline */* or iam:* policy (and not had it removed since), whatever its name.",
+			Remediation: "Remove the user from the group (aws iam remove-user-from-group) and contain the calling key.",
+			Events:      []string{"AttachGroupPolicy", "PutGroupPolicy", "DetachGroupPolicy", "DeleteGroupPolicy", "AddUserToGroup"}},
+			Filter: func(e *cloudtrail.Event) bool { return groupGrant(e) != "" }, Kind: groupGrant, Then: joinedAdminGroup,
+			Group: perGroup, Window: 90 * 24 * time.Hour, Keep: true, Store: s},
 	}
+}
+
+// groupGrant is "admin" for a successful grant of administrator to an IAM
+// group (adminPolicyName, or an inline */* or iam:* policy), "revoked"
+// for its removal, "" otherwise. An inline policy removed is counted as
+// revoked whatever it held: CloudTrail does not log its document.
+func groupGrant(e *cloudtrail.Event) string {
+	switch e.EventName {
+	case "AttachGroupPolicy", "PutGroupPolicy", "DetachGroupPolicy", "DeleteGroupPolicy":
+	default:
+		return ""
+	}
+	if !on(e, "iam.amazonaws.com") || !succeeded(e) {
+		return ""
+	}
+	req := Object(e.RequestParameters)
+	var admin bool
+	if doc := Str(req, "policyDocument"); doc != "" {
+		admin = allowsOnAll(doc, "*", "*:*", "iam:*")
+	} else {
+		admin = adminPolicyName(Str(req, "policyArn")) != ""
+	}
+	switch {
+	case e.EventName == "DeleteGroupPolicy":
+		return "revoked"
+	case !admin:
+		return ""
+	case e.EventName == "DetachGroupPolicy":
+		return "revoked"
+	}
+	return "admin"
+}
+
+// joinedAdminGroup is the last step of KW-CT-IAM-ADMIN-GROUP-JOINED: a
+// user added by hand to a group whose last grant seen was administrator.
+func joinedAdminGroup(e *cloudtrail.Event) func(kinds []string) bool {
+	if e.EventName != "AddUserToGroup" || !on(e, "iam.amazonaws.com") || !byHand(e) {
+		return nil
+	}
+	return func(k []string) bool { return k[len(k)-1] == "admin" }
+}
+
+// perGroup keys group events by account and group name: the grant and
+// the membership are usually made by different keys.
+func perGroup(e *cloudtrail.Event) string {
+	g := Str(Object(e.RequestParameters), "groupName")
+	if g == "" {
+		return ""
+	}
+	return account(e) + "/" + g
 }
 
 // logReads are the CloudTrail calls that tell a caller what is logged.

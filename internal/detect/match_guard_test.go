@@ -235,6 +235,56 @@ func TestGuardBurstsOnLabelledSequences(t *testing.T) {
 	}
 }
 
+// TestAdminGroupJoinedOnLabelledSequences: membership of a group the
+// trail saw granted administrator, whatever the group's name, against
+// grants removed, grants short of administrator and other groups.
+func TestAdminGroupJoinedOnLabelledSequences(t *testing.T) {
+	const adder = "AKIAI44QH8DHBEXAMPLE"
+	other := `"type":"IAMUser","accessKeyId":"` + adder + `","arn":"arn:aws:iam::111122223333:user/mallory","userName":"mallory"`
+	grant := func(at time.Duration, name, req string) cloudtrail.Event {
+		return iamCall(t, at, "iam.amazonaws.com", name, req, "", "")
+	}
+	add := func(at time.Duration, group, errCode string) cloudtrail.Event {
+		e := iamCall(t, at, "iam.amazonaws.com", "AddUserToGroup", fmt.Sprintf(`{"groupName":%q,"userName":"bob"}`, group), "", other)
+		e.ErrorCode = errCode
+		return e
+	}
+	admin := `{"groupName":"ops","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`
+	inline := fmt.Sprintf(`{"groupName":"ops","policyName":"all","policyDocument":%q}`,
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)
+	day := 24 * time.Hour
+	tests := []struct {
+		name   string
+		events []cloudtrail.Event
+		want   []string
+	}{
+		{"AdministratorAccess on ops, then a user added a month later",
+			[]cloudtrail.Event{grant(0, "AttachGroupPolicy", admin), add(30*day, "ops", "")},
+			[]string{"KW-CT-IAM-ADMIN-GROUP-JOINED " + adder}},
+		{"an inline */* on ops, then two users added",
+			[]cloudtrail.Event{grant(0, "PutGroupPolicy", inline), add(time.Hour, "ops", ""), add(2*time.Hour, "ops", "")},
+			[]string{"KW-CT-IAM-ADMIN-GROUP-JOINED " + adder, "KW-CT-IAM-ADMIN-GROUP-JOINED " + adder}},
+		{"administrator detached before the add is quiet", []cloudtrail.Event{grant(0, "AttachGroupPolicy", admin),
+			grant(time.Hour, "DetachGroupPolicy", admin), add(2*time.Hour, "ops", "")}, nil},
+		{"the inline policy deleted before the add is quiet", []cloudtrail.Event{grant(0, "PutGroupPolicy", inline),
+			grant(time.Hour, "DeleteGroupPolicy", `{"groupName":"ops","policyName":"all"}`), add(2*time.Hour, "ops", "")}, nil},
+		{"ReadOnlyAccess on the group is quiet", []cloudtrail.Event{grant(0, "AttachGroupPolicy",
+			`{"groupName":"ops","policyArn":"arn:aws:iam::aws:policy/ReadOnlyAccess"}`), add(time.Hour, "ops", "")}, nil},
+		{"another group is quiet", []cloudtrail.Event{grant(0, "AttachGroupPolicy", admin), add(time.Hour, "devs", "")}, nil},
+		{"an add before the grant is quiet", []cloudtrail.Event{add(0, "ops", ""), grant(time.Hour, "AttachGroupPolicy", admin)}, nil},
+		{"a refused add is quiet", []cloudtrail.Event{grant(0, "AttachGroupPolicy", admin), add(time.Hour, "ops", "AccessDenied")}, nil},
+		{"a grant older than 90 days is forgotten", []cloudtrail.Event{grant(0, "AttachGroupPolicy", admin), add(91*day, "ops", "")}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := observeAll(t, Dispatch(AttackBursts(&MemStore{})...), tt.events)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("alerts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestLogEnumOnceSurvivesARestart: the key known to read trails stays
 // known when watch --resume reloads the state.
 func TestLogEnumOnceSurvivesARestart(t *testing.T) {
