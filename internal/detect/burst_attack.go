@@ -202,16 +202,19 @@ func purgeStep(e *cloudtrail.Event) string {
 
 // roleOf is the roleArn of an AssumeRole request, read from the raw
 // request: AssumeRole is among a trail's busiest events, and decoding
-// each would cost more than every other burst together. A value with an
-// escape in it (never in an ARN) is decoded properly.
-func roleOf(e *cloudtrail.Event) string {
-	raw := e.RequestParameters
-	const key = `"roleArn"`
-	i := bytes.Index(raw, []byte(key))
+// each would cost more than every other burst together.
+func roleOf(e *cloudtrail.Event) string { return rawString(e.RequestParameters, `"roleArn"`) }
+
+// rawString is the string value of the first key quoted (`"roleArn"`) in
+// raw, read without decoding raw; a value with an escape in it (never in an ARN or
+// an object key CloudTrail wrote plainly), or a key found elsewhere than
+// at a key's place, is decoded properly.
+func rawString(raw []byte, quoted string) string {
+	i := bytes.Index(raw, []byte(quoted))
 	if i < 0 {
 		return ""
 	}
-	rest := bytes.TrimLeft(raw[i+len(key):], " \t\r\n")
+	rest := bytes.TrimLeft(raw[i+len(quoted):], " \t\r\n")
 	if len(rest) > 0 && rest[0] == ':' {
 		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
 		if len(rest) > 0 && rest[0] == '"' {
@@ -220,12 +223,13 @@ func roleOf(e *cloudtrail.Event) string {
 			}
 		}
 	}
-	return Str(Object(raw), "roleArn")
+	return Str(Object(raw), strings.Trim(quoted, `"`))
 }
 
-// perBucket groups S3 data events by key and bucket.
+// perBucket groups S3 data events by key and bucket, the bucket read
+// from the raw request as roleOf reads the role.
 func perBucket(e *cloudtrail.Event) string {
-	b := Str(Object(e.RequestParameters), "bucketName")
+	b := rawString(e.RequestParameters, `"bucketName"`)
 	if k := KeyOf(e); k != "" && b != "" {
 		return k + " " + b
 	}

@@ -116,30 +116,36 @@ var (
 const maxNoteBytes = 64 << 10
 
 // noteKind is "note" or "readme" for a PutObject by hand of a small text
-// object named like a ransom note, "" otherwise.
-func noteKind(e *cloudtrail.Event, req map[string]any) string {
-	if e.EventName != "PutObject" || !on(e, "s3.amazonaws.com") || !byHand(e) {
+// object named like a ransom note (its object key), "" otherwise. The name
+// is judged first: PutObject is a data-event trail's busiest event.
+func noteKind(e *cloudtrail.Event, object string) string {
+	if e.EventName != "PutObject" {
+		return ""
+	}
+	name := strings.ToLower(path.Base(object))
+	has := func(w string) bool { return strings.Contains(name, w) }
+	var kind string
+	switch {
+	case !slices.Contains(noteExts, path.Ext(name)):
+		return ""
+	case slices.ContainsFunc(noteWords, has):
+		kind = "note"
+	case slices.ContainsFunc(readmeWords, has):
+		kind = "readme"
+	default:
+		return ""
+	}
+	if !on(e, "s3.amazonaws.com") || !byHand(e) {
 		return ""
 	}
 	if n := Get(Object(e.AdditionalEventData), "bytesTransferredIn"); n != nil && number(n) > maxNoteBytes {
 		return ""
 	}
-	name := strings.ToLower(path.Base(Str(req, "key")))
-	if !slices.Contains(noteExts, path.Ext(name)) {
-		return ""
-	}
-	has := func(w string) bool { return strings.Contains(name, w) }
-	switch {
-	case slices.ContainsFunc(noteWords, has):
-		return "note"
-	case slices.ContainsFunc(readmeWords, has):
-		return "readme"
-	}
-	return ""
+	return kind
 }
 
 func matchRansomNote(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
-	return "note " + Str(req, "key") + " written to " + Str(req, "bucketName"), noteKind(e, req) == "note"
+	return "note " + Str(req, "key") + " written to " + Str(req, "bucketName"), noteKind(e, Str(req, "key")) == "note"
 }
 
 // destroyKind is how a call by hand destroyed objects of a bucket:
@@ -174,7 +180,7 @@ func ransomThen(e *cloudtrail.Event) func(kinds []string) bool {
 	if e.EventName != "PutObject" {
 		return nil
 	}
-	switch noteKind(e, Object(e.RequestParameters)) {
+	switch noteKind(e, rawString(e.RequestParameters, `"key"`)) {
 	case "note":
 		return func(k []string) bool { return slices.Contains(k, "delete") || slices.Contains(k, "purge") }
 	case "readme":
