@@ -31,6 +31,8 @@ type Burst struct {
 	// a test raises the alert when the kinds in the window pass it.
 	Then func(e *cloudtrail.Event) (enough func(kinds []string) bool)
 	Kind func(e *cloudtrail.Event) string
+	// Step says what a sequence's last step did, for the alert's detail.
+	Step func(e *cloudtrail.Event) string
 	// Once alerts on a key's first burst only: after it, the key is known
 	// to do this, and its window keeps only that fact.
 	Once bool
@@ -111,7 +113,11 @@ func (b *Burst) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, erro
 	if !b.Keep {
 		*w = window{Done: b.Once}
 	}
-	a := b.Rule.Alert(e, fmt.Sprintf("%d within %s since %s", n, b.Window, since))
+	detail := fmt.Sprintf("%d within %s since %s", n, b.Window, since)
+	if enough != nil && b.Step != nil {
+		detail = fmt.Sprintf("%s, after %d calls since %s", b.Step(e), n, since)
+	}
+	a := b.Rule.Alert(e, detail)
 	a.Details["count"], a.Details["window"], a.Details["since"] = n, b.Window.String(), since
 	return []Alert{a}, nil
 }

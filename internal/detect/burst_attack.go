@@ -91,6 +91,7 @@ func AttackBursts(s Store) []*Burst {
 			Remediation: "Contain the key at once; do not pay; restore from versions, a replica or a backup, and turn on Object Lock.",
 			Events:      []string{"ListObjectVersions", "DeleteObject", "DeleteObjects", "PutObject", "CopyObject"}},
 			Filter: func(e *cloudtrail.Event) bool { return destroyKind(e) != "" }, Kind: destroyKind, Then: ransomThen,
+			Step:  stepOf(matchRansomNote),
 			Group: perBucket, Window: time.Hour, Store: s},
 		{Rule: Rule{ID: "KW-CT-LOG-ENUM-BURST", Severity: severity.Medium,
 			Title: "CloudTrail history and trails read in bulk by a user's key", Technique: "T1654",
@@ -104,7 +105,17 @@ func AttackBursts(s Store) []*Burst {
 			Remediation: "Remove the user from the group (aws iam remove-user-from-group) and contain the calling key.",
 			Events:      []string{"AttachGroupPolicy", "PutGroupPolicy", "DetachGroupPolicy", "DeleteGroupPolicy", "AddUserToGroup"}},
 			Filter: func(e *cloudtrail.Event) bool { return groupGrant(e) != "" }, Kind: groupGrant, Then: joinedAdminGroup,
+			Step:  stepOf(matchGroupEscalation),
 			Group: perGroup, Window: 90 * 24 * time.Hour, Keep: true, Store: s},
+	}
+}
+
+// stepOf describes a sequence's last step as the single-event rule of
+// the same call does.
+func stepOf(m func(e *cloudtrail.Event, req, resp map[string]any) (string, bool)) func(e *cloudtrail.Event) string {
+	return func(e *cloudtrail.Event) string {
+		d, _ := m(e, Object(e.RequestParameters), nil)
+		return d
 	}
 }
 

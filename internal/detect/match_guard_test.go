@@ -285,6 +285,33 @@ func TestAdminGroupJoinedOnLabelledSequences(t *testing.T) {
 	}
 }
 
+// TestSequenceAlertsSayWhatHappened: a sequence's detail names its last
+// step (the user and group, the note and bucket), which dedup tells
+// findings apart by.
+func TestSequenceAlertsSayWhatHappened(t *testing.T) {
+	grant := iamCall(t, 0, "iam.amazonaws.com", "AttachGroupPolicy",
+		`{"groupName":"ops","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`, "", "")
+	add := iamCall(t, time.Hour, "iam.amazonaws.com", "AddUserToGroup", `{"groupName":"ops","userName":"bob"}`, "", "")
+	del := s3Call(t, "AKIAIOSFODNN7EXAMPLE", 0, "DeleteObject", "data", "", "")
+	note := s3Call(t, "AKIAIOSFODNN7EXAMPLE", time.Minute, "PutObject", "data", `{"bucketName":"data","key":"FILES-DELETED.txt"}`, "")
+	d := Dispatch(AttackBursts(&MemStore{})...)
+	var got []string
+	for _, e := range []cloudtrail.Event{grant, add, del, note} {
+		as, err := d.Observe(context.Background(), &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range as {
+			got = append(got, a.Details["detail"].(string))
+		}
+	}
+	want := []string{"user bob added to group ops, after 1 calls since 2024-08-01T10:00:00Z",
+		"note FILES-DELETED.txt written to data, after 1 calls since 2024-08-01T10:00:00Z"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("details (-want +got):\n%s", diff)
+	}
+}
+
 // TestLogEnumOnceSurvivesARestart: the key known to read trails stays
 // known when watch --resume reloads the state.
 func TestLogEnumOnceSurvivesARestart(t *testing.T) {
