@@ -26,6 +26,19 @@ type Burst struct {
 	Count  int
 	Window time.Duration
 	Store  Store
+	// Then makes the burst a sequence: the events Filter accepts only fill
+	// the window, each with its Kind, and an event for which Then returns
+	// a test raises the alert when the kinds in the window pass it.
+	Then func(e *cloudtrail.Event) (enough func(kinds []string) bool)
+	Kind func(e *cloudtrail.Event) string
+	// Step says what a sequence's last step did, for the alert's detail.
+	Step func(e *cloudtrail.Event) string
+	// Once alerts on a key's first burst only: after it, the key is known
+	// to do this, and its window keeps only that fact.
+	Once bool
+	// Keep leaves a sequence's window as it is after an alert: the window
+	// holds a standing fact (a group granted administrator), not a burst.
+	Keep bool
 
 	cache map[string]*window
 	dirty map[string]bool
@@ -33,8 +46,9 @@ type Burst struct {
 
 // window is one key's recent matching calls, oldest first.
 type window struct {
-	T []int64  `json:"t"`           // unix nanoseconds
-	V []string `json:"v,omitempty"` // Distinct values, parallel to T
+	T    []int64  `json:"t"`              // unix nanoseconds
+	V    []string `json:"v,omitempty"`    // Distinct values or kinds, parallel to T
+	Done bool     `json:"done,omitempty"` // a Once burst that has alerted
 }
 
 const (
@@ -45,7 +59,14 @@ const (
 // Observe counts e if it matches and reports a burst it completes.
 func (b *Burst) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, error) {
 	key := KeyOf(e)
-	if (key == "" && b.Group == nil) || e.EventTime.IsZero() || !b.Filter(e) {
+	if (key == "" && b.Group == nil) || e.EventTime.IsZero() {
+		return nil, nil
+	}
+	var enough func([]string) bool
+	if b.Then != nil {
+		enough = b.Then(e)
+	}
+	if enough == nil && !b.Filter(e) {
 		return nil, nil
 	}
 	if b.Group != nil {
@@ -54,7 +75,7 @@ func (b *Burst) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, erro
 		}
 	}
 	w, err := b.load(ctx, key)
-	if err != nil {
+	if err != nil || w.Done {
 		return nil, err
 	}
 	now := e.EventTime.UnixNano()
@@ -66,18 +87,37 @@ func (b *Burst) Observe(ctx context.Context, e *cloudtrail.Event) ([]Alert, erro
 		drop += over
 	}
 	w.T = w.T[drop:]
-	if b.Distinct != nil {
-		w.V = append(w.V[drop:], b.Distinct(e))
+	if b.Distinct != nil || b.Kind != nil {
+		w.V = w.V[drop:]
 	}
-	w.T = append(w.T, now)
 	b.dirty[key] = true
-	n := b.count(w)
-	if n < b.Count {
-		return nil, nil
+	var n int
+	if enough != nil {
+		// A sequence's last step is judged on what came before it.
+		if n = len(w.T); n == 0 || !enough(w.V) {
+			return nil, nil
+		}
+	} else {
+		switch {
+		case b.Distinct != nil:
+			w.V = append(w.V, b.Distinct(e))
+		case b.Kind != nil:
+			w.V = append(w.V, b.Kind(e))
+		}
+		w.T = append(w.T, now)
+		if n = b.count(w); n < b.Count || b.Then != nil {
+			return nil, nil
+		}
 	}
 	since := time.Unix(0, w.T[0]).UTC().Format(time.RFC3339)
-	*w = window{}
-	a := b.Rule.Alert(e, fmt.Sprintf("%d within %s since %s", n, b.Window, since))
+	if !b.Keep {
+		*w = window{Done: b.Once}
+	}
+	detail := fmt.Sprintf("%d within %s since %s", n, b.Window, since)
+	if enough != nil && b.Step != nil {
+		detail = fmt.Sprintf("%s, after %d calls since %s", b.Step(e), n, since)
+	}
+	a := b.Rule.Alert(e, detail)
 	a.Details["count"], a.Details["window"], a.Details["since"] = n, b.Window.String(), since
 	return []Alert{a}, nil
 }
@@ -112,7 +152,7 @@ func (b *Burst) load(ctx context.Context, key string) (*window, error) {
 			return nil, fmt.Errorf("load %s window of %s: %w", b.Rule.ID, key, err)
 		}
 		// A corrupt value is dropped: the window refills from new events.
-		if ok && (json.Unmarshal(raw, w) != nil || (b.Distinct != nil && len(w.V) != len(w.T))) {
+		if ok && (json.Unmarshal(raw, w) != nil || ((b.Distinct != nil || b.Kind != nil) && len(w.V) != len(w.T))) {
 			*w = window{}
 		}
 	}

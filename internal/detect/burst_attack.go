@@ -83,7 +83,102 @@ func AttackBursts(s Store) []*Burst {
 			Remediation: "Check the user has MFA; reset the password if it may be known; look for a success that followed.",
 			Events:      []string{"ConsoleLogin"}},
 			Filter: loginFailed, Group: loginUser, Count: 5, Window: 10 * time.Minute, Store: s},
+		{Rule: Rule{ID: "KW-CT-S3-RANSOM-NOTE", Severity: severity.Critical,
+			Title: "ransom note left after objects were destroyed", Technique: "T1486",
+			Stratus: []string{"aws.impact.s3-ransomware-batch-deletion", "aws.impact.s3-ransomware-client-side-encryption",
+				"aws.impact.s3-ransomware-individual-deletion"},
+			Description: "A small object named like a ransom note written by the key that deleted or SSE-C-encrypted objects of the same bucket within the hour; a README counts only after versions were purged. S3 data events.",
+			Remediation: "Contain the key at once; do not pay; restore from versions, a replica or a backup, and turn on Object Lock.",
+			Events:      []string{"ListObjectVersions", "DeleteObject", "DeleteObjects", "PutObject", "CopyObject"}},
+			Filter: func(e *cloudtrail.Event) bool { return destroyKind(e) != "" }, Kind: destroyKind, Then: ransomThen,
+			Step:  stepOf(matchRansomNote),
+			Group: perBucket, Window: time.Hour, Store: s},
+		{Rule: Rule{ID: "KW-CT-LOG-ENUM-BURST", Severity: severity.Medium,
+			Title: "CloudTrail history and trails read in bulk by a user's key", Technique: "T1654",
+			Description: "20 LookupEvents or trail reads (DescribeTrails, GetTrailStatus, GetEventSelectors, ...) within 10 minutes by an IAM user's key, once per key: an intruder learning what is logged. The console and roles are left out.",
+			Remediation: "Confirm the user runs an audit tool with this key; otherwise contain it and review what it did next.",
+			Events:      logReads},
+			Filter: logEnum, Count: 20, Window: 10 * time.Minute, Once: true, Store: s},
+		{Rule: Rule{ID: "KW-CT-IAM-ADMIN-GROUP-JOINED", Severity: severity.Critical,
+			Title: "user added to a group seen granted administrator", Technique: "T1098.003",
+			Description: "AddUserToGroup into a group that, within the 90 days watched before, was given AdministratorAccess, IAMFullAccess, AWSOrganizationsFullAccess or an inline */* or iam:* policy (and not had it removed since), whatever its name.",
+			Remediation: "Remove the user from the group (aws iam remove-user-from-group) and contain the calling key.",
+			Events:      []string{"AttachGroupPolicy", "PutGroupPolicy", "DetachGroupPolicy", "DeleteGroupPolicy", "AddUserToGroup"}},
+			Filter: func(e *cloudtrail.Event) bool { return groupGrant(e) != "" }, Kind: groupGrant, Then: joinedAdminGroup,
+			Step:  stepOf(matchGroupEscalation),
+			Group: perGroup, Window: 90 * 24 * time.Hour, Keep: true, Store: s},
 	}
+}
+
+// stepOf describes a sequence's last step as the single-event rule of
+// the same call does.
+func stepOf(m func(e *cloudtrail.Event, req, resp map[string]any) (string, bool)) func(e *cloudtrail.Event) string {
+	return func(e *cloudtrail.Event) string {
+		d, _ := m(e, Object(e.RequestParameters), nil)
+		return d
+	}
+}
+
+// groupGrant is "admin" for a successful grant of administrator to an IAM
+// group (adminPolicyName, or an inline */* or iam:* policy), "revoked"
+// for its removal, "" otherwise. An inline policy removed is counted as
+// revoked whatever it held: CloudTrail does not log its document.
+func groupGrant(e *cloudtrail.Event) string {
+	switch e.EventName {
+	case "AttachGroupPolicy", "PutGroupPolicy", "DetachGroupPolicy", "DeleteGroupPolicy":
+	default:
+		return ""
+	}
+	if !on(e, "iam.amazonaws.com") || !succeeded(e) {
+		return ""
+	}
+	req := Object(e.RequestParameters)
+	var admin bool
+	if doc := Str(req, "policyDocument"); doc != "" {
+		admin = allowsOnAll(doc, "*", "*:*", "iam:*")
+	} else {
+		admin = adminPolicyName(Str(req, "policyArn")) != ""
+	}
+	switch {
+	case e.EventName == "DeleteGroupPolicy":
+		return "revoked"
+	case !admin:
+		return ""
+	case e.EventName == "DetachGroupPolicy":
+		return "revoked"
+	}
+	return "admin"
+}
+
+// joinedAdminGroup is the last step of KW-CT-IAM-ADMIN-GROUP-JOINED: a
+// user added by hand to a group whose last grant seen was administrator.
+func joinedAdminGroup(e *cloudtrail.Event) func(kinds []string) bool {
+	if e.EventName != "AddUserToGroup" || !on(e, "iam.amazonaws.com") || !byHand(e) {
+		return nil
+	}
+	return func(k []string) bool { return k[len(k)-1] == "admin" }
+}
+
+// perGroup keys group events by account and group name: the grant and
+// the membership are usually made by different keys.
+func perGroup(e *cloudtrail.Event) string {
+	g := Str(Object(e.RequestParameters), "groupName")
+	if g == "" {
+		return ""
+	}
+	return account(e) + "/" + g
+}
+
+// logReads are the CloudTrail calls that tell a caller what is logged.
+var logReads = []string{"LookupEvents", "DescribeTrails", "ListTrails", "GetTrail", "GetTrailStatus",
+	"GetEventSelectors", "GetInsightSelectors", "ListEventDataStores"}
+
+// logEnum is a CloudTrail read by an IAM user (its key, or a session it
+// minted), not from the console, whose event history page pages through
+// LookupEvents for whoever opens it.
+func logEnum(e *cloudtrail.Event) bool {
+	return slices.Contains(logReads, e.EventName) && on(e, "cloudtrail.amazonaws.com") &&
+		e.UserIdentity.Type == "IAMUser" && !byAWSService(e) && AgentFamily(e.UserAgent) != "console"
 }
 
 // Burst filters judge every event, so they test the event name first
@@ -118,16 +213,19 @@ func purgeStep(e *cloudtrail.Event) string {
 
 // roleOf is the roleArn of an AssumeRole request, read from the raw
 // request: AssumeRole is among a trail's busiest events, and decoding
-// each would cost more than every other burst together. A value with an
-// escape in it (never in an ARN) is decoded properly.
-func roleOf(e *cloudtrail.Event) string {
-	raw := e.RequestParameters
-	const key = `"roleArn"`
-	i := bytes.Index(raw, []byte(key))
+// each would cost more than every other burst together.
+func roleOf(e *cloudtrail.Event) string { return rawString(e.RequestParameters, `"roleArn"`) }
+
+// rawString is the string value of the first key quoted (`"roleArn"`) in
+// raw, read without decoding raw; a value with an escape in it (never in an ARN or
+// an object key CloudTrail wrote plainly), or a key found elsewhere than
+// at a key's place, is decoded properly.
+func rawString(raw []byte, quoted string) string {
+	i := bytes.Index(raw, []byte(quoted))
 	if i < 0 {
 		return ""
 	}
-	rest := bytes.TrimLeft(raw[i+len(key):], " \t\r\n")
+	rest := bytes.TrimLeft(raw[i+len(quoted):], " \t\r\n")
 	if len(rest) > 0 && rest[0] == ':' {
 		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
 		if len(rest) > 0 && rest[0] == '"' {
@@ -136,12 +234,13 @@ func roleOf(e *cloudtrail.Event) string {
 			}
 		}
 	}
-	return Str(Object(raw), "roleArn")
+	return Str(Object(raw), strings.Trim(quoted, `"`))
 }
 
-// perBucket groups S3 data events by key and bucket.
+// perBucket groups S3 data events by key and bucket, the bucket read
+// from the raw request as roleOf reads the role.
 func perBucket(e *cloudtrail.Event) string {
-	b := Str(Object(e.RequestParameters), "bucketName")
+	b := rawString(e.RequestParameters, `"bucketName"`)
 	if k := KeyOf(e); k != "" && b != "" {
 		return k + " " + b
 	}

@@ -325,7 +325,7 @@ func TestAttackBurstsOnLabelledSequences(t *testing.T) {
 		events []cloudtrail.Event
 		want   []string
 	}{
-		{"Stratus batch deletion: versions listed, DeleteObjects", batch, []string{by("S3-VERSIONS-PURGED")}},
+		{"Stratus batch deletion: versions listed, DeleteObjects, a note", batch, []string{by("S3-VERSIONS-PURGED"), by("S3-RANSOM-NOTE")}},
 		{"Stratus individual deletion: versions listed, 51 version deletes", individual,
 			[]string{by("S3-VERSIONS-PURGED"), by("S3-DELETE-BURST")}},
 		{"51 deletes without versions (delete markers) are a delete burst only", markersOnly, []string{by("S3-DELETE-BURST")}},

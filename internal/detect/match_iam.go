@@ -40,11 +40,29 @@ func matchAdminAttached(e *cloudtrail.Event, req, _ map[string]any) (string, boo
 	switch {
 	case is(e, "iam.amazonaws.com", "AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"):
 		arn := Str(req, "policyArn")
-		return arn + " to " + who, strings.HasSuffix(arn, ":policy/AdministratorAccess")
+		return arn + " to " + who, adminPolicyName(arn) != ""
 	case is(e, "iam.amazonaws.com", "PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"):
-		return "inline policy " + Str(req, "policyName") + " allows */* to " + who, allowsEverything(Str(req, "policyDocument"))
+		doc := Str(req, "policyDocument")
+		if allowsEverything(doc) {
+			return "inline policy " + Str(req, "policyName") + " allows */* to " + who, true
+		}
+		return "inline policy " + Str(req, "policyName") + " allows iam:* on * to " + who, allowsOnAll(doc, "iam:*")
 	}
 	return "", false
+}
+
+// adminPolicies amount to administrator: IAM or Organizations full access
+// lets the holder grant itself the rest.
+var adminPolicies = []string{"AdministratorAccess", "IAMFullAccess", "AWSOrganizationsFullAccess"}
+
+// adminPolicyName is the name of arn when it is one of adminPolicies, "" otherwise.
+func adminPolicyName(arn string) string {
+	for _, n := range adminPolicies {
+		if strings.HasSuffix(arn, ":policy/"+n) {
+			return n
+		}
+	}
+	return ""
 }
 
 func matchPolicyVersion(e *cloudtrail.Event, req, _ map[string]any) (string, bool) {
@@ -152,8 +170,12 @@ func publicAddr(ip netip.Addr) bool {
 }
 
 // allowsEverything reports a policy document with an Allow of action *
+// on resource *.
+func allowsEverything(doc string) bool { return allowsOnAll(doc, "*", "*:*") }
+
+// allowsOnAll reports a policy document with an Allow of one of actions
 // on resource *. CloudTrail sometimes logs documents URL-encoded.
-func allowsEverything(doc string) bool {
+func allowsOnAll(doc string, actions ...string) bool {
 	if strings.HasPrefix(doc, "%7B") {
 		if d, err := url.QueryUnescape(doc); err == nil {
 			doc = d
@@ -174,17 +196,17 @@ func allowsEverything(doc string) bool {
 		stmts = []map[string]any{one}
 	}
 	return slices.ContainsFunc(stmts, func(s map[string]any) bool {
-		return s["Effect"] == "Allow" && hasStar(s["Action"]) && hasStar(s["Resource"])
+		return s["Effect"] == "Allow" && hasAny(s["Action"], actions) && hasAny(s["Resource"], []string{"*", "*:*"})
 	})
 }
 
-// hasStar reports "*" (or "*:*") as the value or in the list.
-func hasStar(v any) bool {
+// hasAny reports one of want as the value or in the list.
+func hasAny(v any, want []string) bool {
 	switch t := v.(type) {
 	case string:
-		return t == "*" || t == "*:*"
+		return slices.Contains(want, t)
 	case []any:
-		return slices.ContainsFunc(t, hasStar)
+		return slices.ContainsFunc(t, func(x any) bool { return hasAny(x, want) })
 	}
 	return false
 }

@@ -74,7 +74,7 @@ var iamRules = []Rule{
 		Events:      []string{"CreateLoginProfile", "UpdateLoginProfile"}, Match: matchLoginProfile},
 	{ID: "KW-CT-IAM-ADMIN-ATTACHED", Severity: severity.Critical, Title: "administrator rights granted", Technique: "T1098.003",
 		Stratus:     []string{"aws.persistence.iam-create-admin-user", "aws.persistence.iam-create-backdoor-role"},
-		Description: "AdministratorAccess attached, or an inline policy allowing every action on every resource put.",
+		Description: "AdministratorAccess, IAMFullAccess or AWSOrganizationsFullAccess attached, or an inline policy allowing every action (or iam:*) on every resource put.",
 		Remediation: undoIAMHint, Events: []string{"AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy",
 			"PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"}, Match: matchAdminAttached},
 	{ID: "KW-CT-IAM-POLICY-VERSION", Severity: severity.High, Title: "new version of a managed policy", Technique: "T1098.003",
