@@ -20,7 +20,7 @@ func TestAllowsEvaluatesOneCallAgainstAllowsDeniesAndTheBoundary(t *testing.T) {
 		want             bool
 	}{
 		{"s3:GetObject", "arn:aws:s3:::orders/2026/a.json", true},
-		{"S3:getobject", "arn:aws:s3:::orders/a", true}, // actions compare case-insensitively
+		{"S3:getobject", "arn:aws:s3:::orders/a", true},  // actions compare case-insensitively
 		{"s3:GetObject", "arn:aws:s3:::ORDERS/a", false}, // resources do not
 		{"s3:GetObject", "arn:aws:s3:::other/a", false},
 		{"s3:DeleteObject", "arn:aws:s3:::orders/a", false},

@@ -140,7 +140,9 @@ func arnS3(b, k string) string {
 // row, start a worker instance with a role (the PassRole), and ask STS who
 // it is (a call that needs no permission).
 func (w *world) workload() []call {
-	s3c := func(cfg aws.Config) *s3.Client { return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }) }
+	s3c := func(cfg aws.Config) *s3.Client {
+		return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	}
 	var receipt string
 	return []call{
 		{"sts.amazonaws.com", "GetCallerIdentity", nil, nil, func(ctx context.Context, c aws.Config) error {
