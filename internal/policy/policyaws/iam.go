@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -26,9 +27,14 @@ const Path = "/keywarden/"
 // aws.Config it was built from.
 type IAM struct {
 	cfg aws.Config
+	// Poll is how often LastAccessed asks whether its report is ready (0: 1s).
+	Poll time.Duration
 }
 
-var _ policy.IAM = (*IAM)(nil)
+var (
+	_ policy.IAM     = (*IAM)(nil)
+	_ policy.Advisor = (*IAM)(nil)
+)
 
 // New uses cfg's credentials, endpoints and retry policy.
 func New(cfg aws.Config) *IAM { return &IAM{cfg: awsx.ForIAM(cfg)} }
@@ -396,4 +402,65 @@ func marker(truncated bool, m *string) *string {
 		return nil
 	}
 	return m
+}
+
+// LastAccessed asks Access Advisor, at action level where IAM tracks
+// actions, which services arn used: it starts the report job, then polls it
+// every Poll (default 1s) until it completes, ctx ends or two minutes pass.
+func (a *IAM) LastAccessed(ctx context.Context, arn string) ([]policy.ServiceAccess, error) {
+	job, err := a.client().GenerateServiceLastAccessedDetails(ctx, &iam.GenerateServiceLastAccessedDetailsInput{
+		Arn: &arn, Granularity: iamtypes.AccessAdvisorUsageGranularityTypeActionLevel})
+	if err != nil {
+		return nil, fmt.Errorf("iam generate-service-last-accessed-details: %w", err)
+	}
+	poll := a.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	var out []policy.ServiceAccess
+	var m *string
+	for {
+		page, err := a.client().GetServiceLastAccessedDetails(ctx, &iam.GetServiceLastAccessedDetailsInput{JobId: job.JobId, Marker: m})
+		if err != nil {
+			return nil, fmt.Errorf("iam get-service-last-accessed-details: %w", err)
+		}
+		switch page.JobStatus {
+		case iamtypes.JobStatusTypeFailed:
+			reason := "no reason given"
+			if page.Error != nil {
+				reason = aws.ToString(page.Error.Message)
+			}
+			return nil, fmt.Errorf("iam get-service-last-accessed-details: the report failed: %s", reason)
+		case iamtypes.JobStatusTypeInProgress:
+			if time.Now().After(deadline) {
+				return nil, errors.New("iam get-service-last-accessed-details: the report is not ready after 2m")
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(poll):
+			}
+			continue
+		}
+		for _, s := range page.ServicesLastAccessed {
+			out = append(out, serviceAccess(s))
+		}
+		if m = marker(page.IsTruncated, page.Marker); m == nil {
+			return out, nil
+		}
+	}
+}
+
+func serviceAccess(s iamtypes.ServiceLastAccessed) policy.ServiceAccess {
+	ns := aws.ToString(s.ServiceNamespace)
+	sa := policy.ServiceAccess{Namespace: ns, LastAccessed: aws.ToTime(s.LastAuthenticated)}
+	for _, t := range s.TrackedActionsLastAccessed {
+		action := aws.ToString(t.ActionName)
+		if !strings.Contains(action, ":") {
+			action = ns + ":" + action
+		}
+		sa.Actions = append(sa.Actions, policy.ActionAccess{Action: action, LastAccessed: aws.ToTime(t.LastAccessedTime)})
+	}
+	return sa
 }
