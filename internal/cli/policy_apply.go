@@ -188,8 +188,8 @@ Exit status: 0 listed (none included), 2 usage error or an unreadable state data
 			}
 			if format.value == "json" {
 				type view struct {
-					ID        string `json:"id"`
-					State     string `json:"state"`
+					ID    string `json:"id"`
+					State string `json:"state"`
 					*policy.Applied
 				}
 				out := make([]view, 0, len(list))
