@@ -38,6 +38,10 @@ type IAM interface {
 	SetDefaultVersion(ctx context.Context, arn, version string) error
 }
 
+// MaxPolicySize is IAM's quota on a managed policy document, in characters
+// without whitespace.
+const MaxPolicySize = 6144
+
 // ErrPolicyExists is wrapped by CreatePolicy when the name is taken.
 var ErrPolicyExists = errors.New("the policy exists")
 
@@ -106,8 +110,14 @@ func (e *Engine) Apply(ctx context.Context, s Suggestion, o ApplyOptions) (*Appl
 		return nil, err
 	}
 	if open != nil {
-		if open.Step == StepUndoing {
+		doc, err := compactJSON(s.Policy)
+		switch {
+		case err != nil:
+			return nil, err
+		case open.Step == StepUndoing:
 			return nil, fmt.Errorf("%w: apply %s of %s is being undone; 'keywarden policy undo %s' finishes it", ErrRefused, open.ID, s.Principal.Name, open.ID)
+		case doc != open.Document:
+			return nil, fmt.Errorf("%w: apply %s of %s, of another policy, is unfinished; run it again with its suggestion, or 'keywarden policy undo %s'", ErrRefused, open.ID, s.Principal.Name, open.ID)
 		}
 		return open, e.run(ctx, open)
 	}
@@ -146,6 +156,9 @@ func (e *Engine) plan(ctx context.Context, s Suggestion, o ApplyOptions) (*Appli
 	compact, err := compactJSON(s.Policy)
 	if err != nil {
 		return nil, err
+	}
+	if n := len(compact); n > MaxPolicySize {
+		return nil, fmt.Errorf("%w: the suggested policy is %d characters; a managed policy holds at most %d", ErrRefused, n, MaxPolicySize)
 	}
 	return &Applied{ID: state.NewID("lp"), Principal: s.Principal, Before: before, Name: name, Document: compact,
 		At: e.Now().UTC()}, nil

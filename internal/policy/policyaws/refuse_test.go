@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/policy"
 )
 
@@ -28,6 +29,10 @@ func TestApplyRefusesBeforeAnyChange(t *testing.T) {
 		}, "denies sqs:SendMessage on arn:aws:sqs:us-east-1:123456789012:jobs, used "},
 		{"policies changed", func(_ *testing.T, s *policy.Suggestion, _ *policy.Engine) { s.Fingerprint = "0123456789abcdef" },
 			"the policies of user app changed since the suggestion was made"},
+		{"too big", func(_ *testing.T, s *policy.Suggestion, _ *policy.Engine) {
+			s.Policy = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":["arn:aws:s3:::orders-in/*","` +
+				strings.Repeat("x", policy.MaxPolicySize) + `"]}]}`)
+		}, "a managed policy holds at most 6144"},
 		{"name taken", func(t *testing.T, s *policy.Suggestion, e *policy.Engine) {
 			must(t, err2(e.IAM.CreatePolicy(ctx, policy.PolicyName(s.Principal), allowed, nil)))
 		}, "policy arn:aws:iam::123456789012:policy/keywarden/keywarden-lp-app exists"},
@@ -90,4 +95,34 @@ func TestDiffListsWhatApplyRemoves(t *testing.T) {
 	if d, _ = policy.Compare(cur, s); func() int { _, a, _ := d.Counts(); return a }() != 1 {
 		t.Errorf("a grant the user lacks is not added: %+v", d.Services)
 	}
+}
+
+// An apply left unfinished (killed) is resumed by the same suggestion and
+// refused for another one, which would otherwise replace a snapshot.
+func TestUnfinishedApplyIsResumedOnlyByItsOwnSuggestion(t *testing.T) {
+	ctx := context.Background()
+	_, s := shaped(t)
+	cfg, err := awsx.Load(ctx, awsx.Options{})
+	must(t, err)
+	e := engine(t, cfg)
+	before, err := e.IAM.Current(ctx, s.Principal)
+	must(t, err)
+	kill := &fault.Script{N: 6, Kill: true} // after CreatePolicy took effect
+	plain := e.IAM
+	e.IAM = faulty{plain, kill}
+	if killed, _ := fault.Run(func() error { _, err := e.Apply(ctx, s, policy.ApplyOptions{KeepDays: 30}); return err }); !killed {
+		t.Fatal("the apply was not killed")
+	}
+	e.IAM = plain
+	other := s
+	other.Policy = []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}`)
+	if _, err := e.Apply(ctx, other, policy.ApplyOptions{KeepDays: 30}); !errors.Is(err, policy.ErrRefused) || !strings.Contains(err.Error(), "of another policy, is unfinished") {
+		t.Fatalf("another suggestion over an unfinished apply: %v", err)
+	}
+	a, err := e.Apply(ctx, s, policy.ApplyOptions{KeepDays: 30})
+	must(t, err)
+	must(t, err2(e.Undo(ctx, a.ID)))
+	back, err := e.IAM.Current(ctx, s.Principal)
+	must(t, err)
+	same(t, before, back)
 }
