@@ -30,7 +30,10 @@ func TestPolicyDiffApplyListUndo(t *testing.T) {
 	}
 	c := awsx.IAM(cfg)
 	for _, step := range []error{
-		func() error { _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ci-deploy")}); return err }(),
+		func() error {
+			_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ci-deploy")})
+			return err
+		}(),
 		func() error {
 			_, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("ci-deploy"), PolicyName: aws.String("deploy"),
 				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","ec2:*"],"Resource":"*"}]}`)})
