@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -48,11 +49,11 @@ Exit status: 0 compared, 2 usage error, an unreadable suggestion or a failure to
 		Example: "  keywarden policy diff app.json\n  keywarden policy diff app.json --format json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := readSuggestion(args[0])
+			s, err := readSuggestionFile(args[0])
 			if err != nil {
 				return err
 			}
-			e, done, err := policyEngine(cmd.Context(), d, opts, true, false)
+			e, done, err := policyApplyEngine(cmd.Context(), d, opts, true, false)
 			if err != nil {
 				return err
 			}
@@ -66,7 +67,7 @@ Exit status: 0 compared, 2 usage error, an unreadable suggestion or a failure to
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if format.value == "json" {
-				return writeJSON(d.Stdout, diff)
+				return writePolicyJSON(d.Stdout, diff)
 			}
 			writeDiff(d.Stdout, diff)
 			return nil
@@ -105,11 +106,11 @@ changed), not confirmed, or a failure (run it again to finish, or undo).`,
 			if keep < 0 {
 				return usageErr(fmt.Errorf("--keep-days %q: want 0 or more days", fmt.Sprint(keep)))
 			}
-			s, err := readSuggestion(args[0])
+			s, err := readSuggestionFile(args[0])
 			if err != nil {
 				return err
 			}
-			e, done, err := policyEngine(cmd.Context(), d, opts, true, true)
+			e, done, err := policyApplyEngine(cmd.Context(), d, opts, true, true)
 			if err != nil {
 				return err
 			}
@@ -122,7 +123,7 @@ changed), not confirmed, or a failure (run it again to finish, or undo).`,
 				return err
 			}
 			fmt.Fprintf(d.Stdout, "applied %s: %s %s holds %s (instead of %s); undo with 'keywarden policy undo %s'\n",
-				a.ID, a.Principal.Type, a.Principal.Name, a.ARN, held(a.Before), a.ID)
+				a.ID, a.Principal.Type, a.Principal.Name, a.ARN, heldPolicies(a.Before), a.ID)
 			return nil
 		},
 	}
@@ -146,7 +147,7 @@ Exit status: 0 undone, 2 usage error, no apply ID, already undone, or a failure 
 		Example: "  keywarden policy undo lp-20261203T150000Z-1a2b3c4d",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, done, err := policyEngine(cmd.Context(), d, opts, true, true)
+			e, done, err := policyApplyEngine(cmd.Context(), d, opts, true, true)
 			if err != nil {
 				return err
 			}
@@ -156,7 +157,7 @@ Exit status: 0 undone, 2 usage error, no apply ID, already undone, or a failure 
 				return err
 			}
 			fmt.Fprintf(d.Stdout, "undone %s: %s %s holds %s again; %s deleted\n", a.ID, a.Principal.Type,
-				a.Principal.Name, held(a.Before), a.Name)
+				a.Principal.Name, heldPolicies(a.Before), a.Name)
 			return nil
 		},
 	}
@@ -177,7 +178,7 @@ Exit status: 0 listed (none included), 2 usage error or an unreadable state data
 		Example: "  keywarden policy list\n  keywarden policy list --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, done, err := policyEngine(cmd.Context(), d, opts, false, true)
+			e, done, err := policyApplyEngine(cmd.Context(), d, opts, false, true)
 			if err != nil {
 				return err
 			}
@@ -196,7 +197,7 @@ Exit status: 0 listed (none included), 2 usage error or an unreadable state data
 				for _, a := range list {
 					out = append(out, view{a.ID, a.Step, a})
 				}
-				return writeJSON(d.Stdout, out)
+				return writePolicyJSON(d.Stdout, out)
 			}
 			tw := tabwriter.NewWriter(d.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tPRINCIPAL\tPOLICY\tSTATE\tAT")
@@ -212,8 +213,8 @@ Exit status: 0 listed (none included), 2 usage error or an unreadable state data
 	return cmd
 }
 
-// held says what a snapshot holds: "2 managed and 1 inline policies".
-func held(c policy.Current) string {
+// heldPolicies says what a snapshot holds: "2 managed and 1 inline policies".
+func heldPolicies(c policy.Current) string {
 	n := len(c.Attached) + len(c.Inline)
 	noun := "policies"
 	if n == 1 {
@@ -222,7 +223,7 @@ func held(c policy.Current) string {
 	return fmt.Sprintf("%d managed and %d inline %s", len(c.Attached), len(c.Inline), noun)
 }
 
-func readSuggestion(path string) (policy.Suggestion, error) {
+func readSuggestionFile(path string) (policy.Suggestion, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return policy.Suggestion{}, fmt.Errorf("suggestion %s: %w", path, errors.Unwrap(err))
@@ -234,7 +235,7 @@ func readSuggestion(path string) (policy.Suggestion, error) {
 	return s, nil
 }
 
-func policyEngine(ctx context.Context, d Deps, o policyApplyOptions, aws, state bool) (*policy.Engine, func(), error) {
+func policyApplyEngine(ctx context.Context, d Deps, o policyApplyOptions, aws, state bool) (*policy.Engine, func(), error) {
 	e := &policy.Engine{Now: d.Now}
 	done := func() {}
 	if state {
@@ -255,7 +256,7 @@ func policyEngine(ctx context.Context, d Deps, o policyApplyOptions, aws, state 
 	return e, done, nil
 }
 
-func writeJSON(w io.Writer, v any) error {
+func writePolicyJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
@@ -282,6 +283,6 @@ func writeDiff(w io.Writer, d policy.Diff) {
 		}
 	}
 	if len(d.Groups) > 0 {
-		fmt.Fprintf(w, "groups kept as they are (apply changes no membership): %v\n", d.Groups)
+		fmt.Fprintf(w, "kept as they are by apply: the policies of group %s\n", strings.Join(d.Groups, ", group "))
 	}
 }

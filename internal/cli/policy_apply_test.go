@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,6 +57,20 @@ func TestPolicyDiffApplyListUndo(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "user ci-deploy: 2 removed, 0 added, 2 unchanged") ||
 		!strings.Contains(out, "  - s3:* on * (inline:deploy)") || !strings.Contains(out, "  = ec2:StartInstances on arn:aws:ec2:us-east-1:123456789012:instance/*") {
 		t.Fatalf("diff: exit %d\n%s%s", code, out, stderr)
+	}
+	out, _, code = runMain(t, "policy", "diff", sugg, "--format", "json")
+	var d struct {
+		Principal struct{ Name string }
+		Policies  []string
+		Services  []struct {
+			Service   string
+			Removed   []struct{ Action, Resource, Source string }
+			Unchanged []struct{ Action, Resource string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil || code != ExitOK || d.Principal.Name != "ci-deploy" ||
+		len(d.Policies) != 1 || len(d.Services) != 2 || d.Services[0].Removed[0].Source != "inline:deploy" {
+		t.Fatalf("diff --format json: exit %d, %v\n%s", code, err, out)
 	}
 	out, stderr, code = runMain(t, "policy", "apply", sugg, "--yes")
 	t.Logf("apply:\n%s%s", out, stderr)
