@@ -179,7 +179,7 @@ func Keeps(s Suggestion, doc iampolicy.Document, since time.Time, days int) erro
 			resources = []string{"*"}
 		}
 		for _, r := range resources {
-			if !iampolicy.Allows(e, a.Action, r) {
+			if !iampolicy.AllowsCertainly(e, a.Action, r) {
 				return fmt.Errorf("%w: the suggested policy denies %s on %s, used %s (within --keep-days %d)",
 					ErrRefused, a.Action, r, a.LastSeen.UTC().Format(time.RFC3339), days)
 			}

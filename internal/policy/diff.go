@@ -34,7 +34,7 @@ type Diff struct {
 }
 
 // Compare diffs cur against s's policy. A suggested grant is unchanged when
-// the current policies allow it (iampolicy.Allows with the grant's action
+// the current policies allow it (iampolicy.AllowsCertainly with the grant's action
 // and resource), added otherwise (there should be none, unless the current
 // policies never allowed an observed call); a current Allow statement's
 // grant is removed unless the suggestion names it as is.
@@ -69,7 +69,7 @@ func Compare(cur Current, s Suggestion) (Diff, error) {
 	for _, g := range grants(doc.Statements, "suggested") {
 		suggested[[2]string{strings.ToLower(g.Action), g.Resource}] = true
 		sd := at(g.Action)
-		if iampolicy.Allows(eff, g.Action, g.Resource) {
+		if iampolicy.AllowsCertainly(eff, g.Action, g.Resource) {
 			sd.Unchanged = append(sd.Unchanged, g)
 		} else {
 			sd.Added = append(sd.Added, g)

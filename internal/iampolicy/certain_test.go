@@ -2,7 +2,7 @@ package iampolicy
 
 import "testing"
 
-func TestAllowsEvaluatesOneCallAgainstAllowsDeniesAndTheBoundary(t *testing.T) {
+func TestAllowsCertainlyEvaluatesOneCallAgainstAllowsDeniesAndTheBoundary(t *testing.T) {
 	doc := func(s string) Document {
 		d, err := Parse(s)
 		if err != nil {
@@ -29,13 +29,13 @@ func TestAllowsEvaluatesOneCallAgainstAllowsDeniesAndTheBoundary(t *testing.T) {
 		{"sqs:SendMessage", "arn:aws:sqs:eu-west-1:111122223333:private", false},
 		{"sns:Publish", "arn:aws:sns:eu-west-1:111122223333:t", false}, // conditional: not counted
 	} {
-		if got := Allows(e, c.action, c.resource); got != c.want {
-			t.Errorf("Allows(%s, %s) = %v, want %v", c.action, c.resource, got, c.want)
+		if got := AllowsCertainly(e, c.action, c.resource); got != c.want {
+			t.Errorf("AllowsCertainly(%s, %s) = %v, want %v", c.action, c.resource, got, c.want)
 		}
 	}
 	bounded := e
 	bounded.Boundary = &Boundary{Known: true, Allow: Only(doc(`{"Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}`)).Allow}
-	if Allows(bounded, "s3:GetObject", "arn:aws:s3:::orders/a") || !Allows(bounded, "sqs:SendMessage", "arn:aws:sqs:eu-west-1:111122223333:jobs") {
+	if AllowsCertainly(bounded, "s3:GetObject", "arn:aws:s3:::orders/a") || !AllowsCertainly(bounded, "sqs:SendMessage", "arn:aws:sqs:eu-west-1:111122223333:jobs") {
 		t.Error("the boundary does not cap the grants")
 	}
 }
