@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/policy"
@@ -123,6 +127,34 @@ func TestUnfinishedApplyIsResumedOnlyByItsOwnSuggestion(t *testing.T) {
 	must(t, err)
 	must(t, err2(e.Undo(ctx, a.ID)))
 	back, err := e.IAM.Current(ctx, s.Principal)
+	must(t, err)
+	same(t, before, back)
+}
+
+// An AWS managed policy in the snapshot is attached again by undo as it
+// was, its versions left to AWS (moto's third server knows them).
+func TestUndoReattachesAnAWSManagedPolicy(t *testing.T) {
+	awstest.MotoWithManagedPolicies(t)
+	ctx := context.Background()
+	cfg, err := awsx.Load(ctx, awsx.Options{})
+	must(t, err)
+	c := awsx.IAM(cfg)
+	must(t, err2(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("app")})))
+	must(t, err2(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("app"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")})))
+	e := engine(t, cfg)
+	p := policy.Principal{Type: "user", Name: "app", Account: account}
+	before, err := e.IAM.Current(ctx, p)
+	must(t, err)
+	if len(before.Attached) != 1 || before.Attached[0].DefaultVersion != "" || before.Attached[0].Document == "" {
+		t.Fatalf("snapshot of an AWS managed policy: %+v", before.Attached)
+	}
+	now := time.Now()
+	a, err := e.Apply(ctx, policy.Suggestion{Principal: p,
+		Policy:  []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`),
+		Actions: []policy.Action{{Action: "s3:GetObject", LastSeen: now, Count: 1}}}, policy.ApplyOptions{KeepDays: 30})
+	must(t, err)
+	must(t, err2(e.Undo(ctx, a.ID)))
+	back, err := e.IAM.Current(ctx, p)
 	must(t, err)
 	same(t, before, back)
 }
