@@ -59,6 +59,10 @@ type Suggestion struct {
 	Unused    []Unused        `json:"unused,omitempty"`
 	// Statements says, per statement Sid, which source it came from.
 	Statements map[string]string `json:"statement_sources,omitempty"`
+	// Fingerprint is Current.Fingerprint of the principal's policies when
+	// the suggestion was made (empty: unknown); apply refuses a suggestion
+	// whose principal's policies changed since.
+	Fingerprint string `json:"policies_fingerprint,omitempty"`
 }
 
 // ParseSuggestion reads what `policy suggest --format json` wrote.
