@@ -331,19 +331,18 @@ type failureGroups struct {
 	order   []string // describeFailure of each
 	regions map[string][]string
 	places  map[string][]string
+	denied  map[string]bool
 }
 
 func (g *failureGroups) add(f regionFailure, region string) {
 	if g.regions == nil {
-		g.regions, g.places = map[string][]string{}, map[string][]string{}
+		g.regions, g.places, g.denied = map[string][]string{}, map[string][]string{}, map[string]bool{}
 	}
 	what := describeFailure(f)
-	if denied := awsx.IsDenied(f.err); denied {
-		what += " (add it to the audit policy)"
-	}
 	if _, seen := g.regions[what]; !seen {
 		g.order = append(g.order, what)
 		g.places[what] = f.places
+		g.denied[what] = awsx.IsDenied(f.err)
 	}
 	g.regions[what] = append(g.regions[what], region)
 }
@@ -351,8 +350,12 @@ func (g *failureGroups) add(f regionFailure, region string) {
 func (g *failureGroups) warnings() []string {
 	var out []string
 	for _, what := range g.order {
-		out = append(out, fmt.Sprintf("%s in %s: %s unknown there",
-			what, strings.Join(g.regions[what], ", "), factsOf(g.places[what])))
+		hint := ""
+		if g.denied[what] {
+			hint = " (add it to the audit policy)"
+		}
+		out = append(out, fmt.Sprintf("%s in %s%s: %s unknown there",
+			what, strings.Join(g.regions[what], ", "), hint, factsOf(g.places[what])))
 	}
 	return out
 }
