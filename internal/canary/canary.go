@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/state"
@@ -105,11 +107,32 @@ type Registry struct {
 // or deleted included: their key may exist in IAM, so its use is an alert;
 // deleted ones left out).
 func Load(ctx context.Context, db Lister) (*Registry, error) {
+	entries, err := listEntries(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]Canary, len(entries))
+	for i, e := range entries {
+		cs[i] = e.Canary
+	}
+	return NewRegistry(cs...), nil
+}
+
+// Entry is a canary as listed: its record and the step it reached.
+type Entry struct {
+	Canary Canary
+	Step   string
+	Open   bool
+}
+
+// listEntries reads the canaries of the state database, deleted ones left
+// out, by name.
+func listEntries(ctx context.Context, db Lister) ([]Entry, error) {
 	recs, err := db.List(ctx, Kind, state.Filter{})
 	if err != nil {
 		return nil, fmt.Errorf("read canaries: %w", err)
 	}
-	var cs []Canary
+	var out []Entry
 	for _, r := range recs {
 		if r.Step == StepDeleted {
 			continue
@@ -118,9 +141,10 @@ func Load(ctx context.Context, db Lister) (*Registry, error) {
 		if err != nil {
 			return nil, err
 		}
-		cs = append(cs, c)
+		out = append(out, Entry{Canary: c, Step: r.Step, Open: r.Open})
 	}
-	return NewRegistry(cs...), nil
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Canary.Name, b.Canary.Name) })
+	return out, nil
 }
 
 // NewRegistry builds a registry from canaries (tests, the Lambda's config).

@@ -409,33 +409,8 @@ func (e *Engine) Delete(ctx context.Context, name string) (Removed, error) {
 	return out, e.save(ctx, &c, StepDeleted)
 }
 
-// Entry is a canary as listed: its record and the step it reached.
-type Entry struct {
-	Canary Canary
-	Step   string
-	Open   bool
-}
-
 // List lists the canaries of the state database by name (deleted ones left out).
-func (e *Engine) List(ctx context.Context) ([]Entry, error) {
-	recs, err := e.DB.List(ctx, Kind, state.Filter{})
-	if err != nil {
-		return nil, fmt.Errorf("read canaries: %w", err)
-	}
-	var out []Entry
-	for _, r := range recs {
-		if r.Step == StepDeleted {
-			continue
-		}
-		c, err := FromRecord(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Entry{Canary: c, Step: r.Step, Open: r.Open})
-	}
-	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Canary.Name, b.Canary.Name) })
-	return out, nil
-}
+func (e *Engine) List(ctx context.Context) ([]Entry, error) { return listEntries(ctx, e.DB) }
 
 // load reads a canary's record.
 func (e *Engine) load(ctx context.Context, name string) (Canary, string, bool, error) {

@@ -92,3 +92,20 @@ func Run(fn func() error) (killed bool, err error) {
 	}()
 	return false, fn()
 }
+
+// Around runs call between two steps of s: "name" before it and "name
+// (after)" once it took effect, so a test fails or kills a run on either
+// side of an adapter's call. Fault tests wrap each adapter method in it.
+func Around[T any](s *Script, name string, call func() (T, error)) (T, error) {
+	var zero T
+	if err := s.Step(name); err != nil {
+		return zero, err
+	}
+	v, err := call()
+	if err == nil {
+		if err := s.After(name); err != nil {
+			return zero, err
+		}
+	}
+	return v, err
+}

@@ -44,3 +44,20 @@ func TestRunRecoversAKillOnly(t *testing.T) {
 	}()
 	fault.Run(func() error { panic("other") })
 }
+
+// Around fails before the call at its first step (the call never runs) and
+// after it at its second (the call ran: its effect stands, the error is the
+// injected one).
+func TestAroundFailsOnEitherSideOfTheCall(t *testing.T) {
+	for n, wantRan := range map[int]bool{1: false, 2: true} {
+		ran := false
+		s := &fault.Script{N: n}
+		_, err := fault.Around(s, "iam CreateUser", func() (int, error) { ran = true; return 1, nil })
+		if !errors.Is(err, fault.ErrInjected) || ran != wantRan {
+			t.Errorf("N=%d: err %v, call ran %v; want fault.ErrInjected and ran %v", n, err, ran, wantRan)
+		}
+	}
+	if v, err := fault.Around(&fault.Script{}, "x", func() (int, error) { return 7, nil }); v != 7 || err != nil {
+		t.Errorf("no fault: %d, %v", v, err)
+	}
+}

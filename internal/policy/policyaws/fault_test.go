@@ -23,18 +23,9 @@ type faulty struct {
 	s *fault.Script
 }
 
+// around is fault.Around with the IAM call's name.
 func around[T any](f faulty, name string, call func() (T, error)) (T, error) {
-	var zero T
-	if err := f.s.Step("iam " + name); err != nil {
-		return zero, err
-	}
-	v, err := call()
-	if err == nil {
-		if err := f.s.After("iam " + name); err != nil {
-			return zero, err
-		}
-	}
-	return v, err
+	return fault.Around(f.s, "iam "+name, call)
 }
 
 func none(err error) (any, error) { return nil, err }
