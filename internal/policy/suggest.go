@@ -1,0 +1,247 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/iampolicy"
+	"github.com/keywarden/keywarden/internal/policy/iamdata"
+)
+
+// DefaultThreshold is how many sibling resources under one prefix a
+// principal must use before suggest grants the prefix with a wildcard.
+const DefaultThreshold = 10
+
+// MaxManagedPolicy is IAM's limit on a managed policy document, in
+// characters without white space.
+const MaxManagedPolicy = 6144
+
+// evidence is what was seen of one action on one resource.
+type evidence struct {
+	first, last time.Time
+	count       int
+}
+
+func (ev *evidence) add(t time.Time) {
+	if ev.count == 0 || t.Before(ev.first) {
+		ev.first = t
+	}
+	if ev.count == 0 || t.After(ev.last) {
+		ev.last = t
+	}
+	ev.count++
+}
+
+func (ev *evidence) merge(o *evidence) {
+	if o.count == 0 {
+		return
+	}
+	if ev.count == 0 || o.first.Before(ev.first) {
+		ev.first = o.first
+	}
+	if ev.count == 0 || o.last.After(ev.last) {
+		ev.last = o.last
+	}
+	ev.count += o.count
+}
+
+// pair keys an action on a resource.
+type pair struct{ action, resource string }
+
+// Observed is what a principal's events showed: the calls that succeeded,
+// those IAM refused, and those the data could not map. Adding the same
+// events in any order gives the same Observed.
+type Observed struct {
+	res      *resolver
+	granted  map[pair]*evidence
+	denied   map[pair]*evidence
+	unmapped map[pair]*evidence // eventSource, eventName
+	guessed  map[string]bool    // actions named after an unmapped event
+	neededBy map[string]string  // second action -> the call's own action (the least, for stability)
+	events   int
+}
+
+// NewObserved is an empty Observed over the embedded IAM data.
+func NewObserved() (*Observed, error) {
+	d, err := iamdata.Load()
+	if err != nil {
+		return nil, err
+	}
+	return &Observed{res: newResolver(d), granted: map[pair]*evidence{}, denied: map[pair]*evidence{},
+		unmapped: map[pair]*evidence{}, guessed: map[string]bool{}, neededBy: map[string]string{}}, nil
+}
+
+// Add records one event of the principal.
+func (o *Observed) Add(e cloudtrail.Event) {
+	o.events++
+	for _, n := range o.needs(e) {
+		target := o.granted
+		if Denied(e) {
+			target = o.denied
+		}
+		for _, r := range n.resources {
+			k := pair{n.action, r}
+			ev := target[k]
+			if ev == nil {
+				ev = &evidence{}
+				target[k] = ev
+			}
+			ev.add(e.EventTime)
+		}
+		if n.unmapped {
+			o.guessed[n.action] = true
+			k := pair{e.EventSource, e.EventName}
+			if o.unmapped[k] == nil {
+				o.unmapped[k] = &evidence{}
+			}
+			o.unmapped[k].add(e.EventTime)
+		}
+		if n.neededBy != "" && !Denied(e) {
+			if cur, ok := o.neededBy[n.action]; !ok || n.neededBy < cur {
+				o.neededBy[n.action] = n.neededBy
+			}
+		}
+	}
+}
+
+// needs are the actions event e required, each on its resources.
+func (o *Observed) needs(e cloudtrail.Event) []need {
+	d := o.res.data
+	actions, known := actionsOf(d, e)
+	if len(actions) == 0 {
+		return nil
+	}
+	req := object(e.RequestParameters)
+	var out []need
+	for _, full := range actions {
+		prefix, name, _ := strings.Cut(full, ":")
+		n := need{action: full, resources: []string{"*"}, unmapped: !known}
+		if a, ok := d.Action(prefix, name); ok {
+			n.resources = o.res.resources(prefix, a, e, req)
+		}
+		out = append(out, n)
+	}
+	own := actions[0]
+	prefix, name, _ := strings.Cut(own, ":")
+	if roles := passedRoles(prefix, name, e, req); len(roles) > 0 {
+		out = append(out, need{action: "iam:PassRole", resources: roles, neededBy: own})
+	}
+	return out
+}
+
+// Options shape a suggestion.
+type Options struct {
+	Principal    Principal
+	Since, Until time.Time
+	// Threshold: more than this many sibling resources under one prefix
+	// are granted as prefix/* (0: DefaultThreshold).
+	Threshold int
+	// Current is the principal's effective policy now; nil: unknown (no
+	// report of what it grants and never used).
+	Current *iampolicy.Effective
+}
+
+// Suggest turns what was observed into the least-privilege policy and
+// its report.
+func (o *Observed) Suggest(opts Options) (Suggestion, error) {
+	if opts.Threshold <= 0 {
+		opts.Threshold = DefaultThreshold
+	}
+	s := Suggestion{Principal: opts.Principal, Since: opts.Since.UTC(), Until: opts.Until.UTC(), Events: o.events}
+	byAction := map[string][]string{}
+	evs := map[string]*evidence{}
+	for k, ev := range o.granted {
+		byAction[k.action] = append(byAction[k.action], k.resource)
+		if evs[k.action] == nil {
+			evs[k.action] = &evidence{}
+		}
+		evs[k.action].merge(ev)
+	}
+	for a, rs := range byAction {
+		byAction[a] = generalise(rs, opts.Threshold)
+	}
+	stmts := statements(byAction)
+	doc, err := json.Marshal(policyDocument{Version: "2012-10-17", Statement: stmts})
+	if err != nil {
+		return s, err
+	}
+	if _, err := iampolicy.Parse(string(doc)); err != nil {
+		return s, fmt.Errorf("the suggested policy does not parse: %w", err) // a bug: say so, never write it
+	}
+	s.Policy = doc
+	s.Statements = map[string]string{}
+	for _, st := range stmts {
+		s.Statements[st.Sid] = SourceCloudTrail
+	}
+	for _, a := range sortedKeys(byAction) {
+		ev := evs[a]
+		s.Actions = append(s.Actions, Action{Action: a, Resources: byAction[a], FirstSeen: ev.first, LastSeen: ev.last,
+			Count: ev.count, Source: SourceCloudTrail, Needed: o.neededBy[a], Guessed: o.guessed[a]})
+	}
+	s.Denied = o.deniedActions()
+	s.Unmapped = o.unmappedEvents()
+	s.Scoped = scopedShare(stmts, o.res.unnamed)
+	if size := len(doc); size > MaxManagedPolicy {
+		s.Notes = append(s.Notes, fmt.Sprintf("the policy is %d characters, over IAM's %d for a managed policy: raise --threshold's generalisation (a lower --threshold) or split it", size, MaxManagedPolicy))
+	}
+	if opts.Current != nil {
+		s.Unused = unused(o.res.data, *opts.Current, byAction, doc)
+	}
+	return s, nil
+}
+
+func (o *Observed) deniedActions() []Action {
+	byAction := map[string]*Action{}
+	for k, ev := range o.denied {
+		a := byAction[k.action]
+		if a == nil {
+			a = &Action{Action: k.action, Source: SourceCloudTrail, FirstSeen: ev.first, LastSeen: ev.last}
+			byAction[k.action] = a
+		}
+		a.Resources = append(a.Resources, k.resource)
+		m := evidence{first: a.FirstSeen, last: a.LastSeen, count: a.Denied}
+		m.merge(ev)
+		a.FirstSeen, a.LastSeen, a.Denied, a.Count = m.first, m.last, m.count, m.count
+	}
+	var out []Action
+	for _, k := range sortedKeys(byAction) {
+		a := byAction[k]
+		slices.Sort(a.Resources)
+		out = append(out, *a)
+	}
+	return out
+}
+
+func (o *Observed) unmappedEvents() []Unmapped {
+	var out []Unmapped
+	for k, ev := range o.unmapped {
+		out = append(out, Unmapped{EventSource: k.action, EventName: k.resource, Count: ev.count, FirstSeen: ev.first, LastSeen: ev.last})
+	}
+	slices.SortFunc(out, func(a, b Unmapped) int {
+		return strings.Compare(a.EventSource+"\x00"+a.EventName, b.EventSource+"\x00"+b.EventName)
+	})
+	return out
+}
+
+// Unmapped is an event the IAM data could not map to an action: granted
+// as named ("prefix:EventName"), for a person to check.
+type Unmapped struct {
+	EventSource string    `json:"event_source"`
+	EventName   string    `json:"event_name"`
+	Count       int       `json:"count"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
