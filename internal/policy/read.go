@@ -167,8 +167,7 @@ func (s *selector) add(e cloudtrail.Event) {
 		}
 		obs := s.byKey[k]
 		if obs == nil {
-			obs = &Observed{res: s.one.res, granted: map[pair]*evidence{}, denied: map[pair]*evidence{},
-				unmapped: map[pair]*evidence{}, guessed: map[string]bool{}, neededBy: map[string]string{}}
+			obs = newObserved(s.one.res)
 			s.byKey[k] = obs
 		}
 		obs.Add(e)
@@ -213,14 +212,11 @@ func (s *selector) result() (*Observed, Principal, []string) {
 
 func (o *Observed) merge(x *Observed) {
 	o.events += x.events
-	for _, m := range []struct{ dst, src map[pair]*evidence }{{o.granted, x.granted}, {o.denied, x.denied}, {o.unmapped, x.unmapped}} {
-		for k, ev := range m.src {
-			if m.dst[k] == nil {
-				m.dst[k] = &evidence{}
-			}
-			m.dst[k].merge(ev)
-		}
-	}
+	mergeInto(o.granted, x.granted)
+	mergeInto(o.denied, x.denied)
+	mergeInto(o.unmapped, x.unmapped)
+	mergeInto(o.calls, x.calls)
+	mergeInto(o.refused, x.refused)
 	for a := range x.guessed {
 		o.guessed[a] = true
 	}
@@ -228,5 +224,14 @@ func (o *Observed) merge(x *Observed) {
 		if cur, ok := o.neededBy[a]; !ok || by < cur {
 			o.neededBy[a] = by
 		}
+	}
+}
+
+func mergeInto[K comparable](dst, src map[K]*evidence) {
+	for k, ev := range src {
+		if dst[k] == nil {
+			dst[k] = &evidence{}
+		}
+		dst[k].merge(ev)
 	}
 }

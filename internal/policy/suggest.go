@@ -59,9 +59,11 @@ type Observed struct {
 	res      *resolver
 	granted  map[pair]*evidence
 	denied   map[pair]*evidence
-	unmapped map[pair]*evidence // eventSource, eventName
-	guessed  map[string]bool    // actions named after an unmapped event
-	neededBy map[string]string  // second action -> the call's own action (the least, for stability)
+	unmapped map[pair]*evidence   // eventSource, eventName
+	calls    map[string]*evidence // action -> the calls that needed it (granted)
+	refused  map[string]*evidence // action -> the calls denied
+	guessed  map[string]bool      // actions named after an unmapped event
+	neededBy map[string]string    // second action -> the call's own action (the least, for stability)
 	events   int
 }
 
@@ -71,18 +73,26 @@ func NewObserved() (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Observed{res: newResolver(d), granted: map[pair]*evidence{}, denied: map[pair]*evidence{},
-		unmapped: map[pair]*evidence{}, guessed: map[string]bool{}, neededBy: map[string]string{}}, nil
+	return newObserved(newResolver(d)), nil
+}
+
+func newObserved(r *resolver) *Observed {
+	return &Observed{res: r, granted: map[pair]*evidence{}, denied: map[pair]*evidence{}, unmapped: map[pair]*evidence{},
+		calls: map[string]*evidence{}, refused: map[string]*evidence{}, guessed: map[string]bool{}, neededBy: map[string]string{}}
 }
 
 // Add records one event of the principal.
 func (o *Observed) Add(e cloudtrail.Event) {
 	o.events++
 	for _, n := range o.needs(e) {
-		target := o.granted
+		target, calls := o.granted, o.calls
 		if Denied(e) {
-			target = o.denied
+			target, calls = o.denied, o.refused
 		}
+		if calls[n.action] == nil {
+			calls[n.action] = &evidence{}
+		}
+		calls[n.action].add(e.EventTime)
 		for _, r := range n.resources {
 			k := pair{n.action, r}
 			ev := target[k]
@@ -153,13 +163,8 @@ func (o *Observed) Suggest(opts Options) (Suggestion, error) {
 	}
 	s := Suggestion{Principal: opts.Principal, Since: opts.Since.UTC(), Until: opts.Until.UTC(), Events: o.events}
 	byAction := map[string][]string{}
-	evs := map[string]*evidence{}
-	for k, ev := range o.granted {
+	for k := range o.granted {
 		byAction[k.action] = append(byAction[k.action], k.resource)
-		if evs[k.action] == nil {
-			evs[k.action] = &evidence{}
-		}
-		evs[k.action].merge(ev)
 	}
 	for a, rs := range byAction {
 		byAction[a] = generalise(rs, opts.Threshold)
@@ -178,7 +183,7 @@ func (o *Observed) Suggest(opts Options) (Suggestion, error) {
 		s.Statements[st.Sid] = SourceCloudTrail
 	}
 	for _, a := range sortedKeys(byAction) {
-		ev := evs[a]
+		ev := o.calls[a]
 		s.Actions = append(s.Actions, Action{Action: a, Resources: byAction[a], FirstSeen: ev.first, LastSeen: ev.last,
 			Count: ev.count, Source: SourceCloudTrail, Needed: o.neededBy[a], Guessed: o.guessed[a]})
 	}
@@ -195,23 +200,16 @@ func (o *Observed) Suggest(opts Options) (Suggestion, error) {
 }
 
 func (o *Observed) deniedActions() []Action {
-	byAction := map[string]*Action{}
-	for k, ev := range o.denied {
-		a := byAction[k.action]
-		if a == nil {
-			a = &Action{Action: k.action, Source: SourceCloudTrail, FirstSeen: ev.first, LastSeen: ev.last}
-			byAction[k.action] = a
-		}
-		a.Resources = append(a.Resources, k.resource)
-		m := evidence{first: a.FirstSeen, last: a.LastSeen, count: a.Denied}
-		m.merge(ev)
-		a.FirstSeen, a.LastSeen, a.Denied, a.Count = m.first, m.last, m.count, m.count
+	resources := map[string][]string{}
+	for k := range o.denied {
+		resources[k.action] = append(resources[k.action], k.resource)
 	}
 	var out []Action
-	for _, k := range sortedKeys(byAction) {
-		a := byAction[k]
-		slices.Sort(a.Resources)
-		out = append(out, *a)
+	for _, a := range sortedKeys(o.refused) {
+		ev := o.refused[a]
+		rs := resources[a]
+		slices.Sort(rs)
+		out = append(out, Action{Action: a, Resources: rs, FirstSeen: ev.first, LastSeen: ev.last, Count: ev.count, Denied: ev.count, Source: SourceCloudTrail})
 	}
 	return out
 }
