@@ -21,6 +21,7 @@ var docPages = map[string][]string{
 	"creds.md":   {"creds", "exec"},
 	"respond.md": {"respond"},
 	"watch.md":   {"watch", "lambda"},
+	"policy.md":  {"policy"},
 }
 
 // helpFlag is a flag line of cobra's help: "  -f, --format format   ...".

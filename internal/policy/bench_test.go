@@ -24,7 +24,9 @@ func manyEvents(b *testing.B, n int) []cloudtrail.Event {
 		func(i int) cloudtrail.Event {
 			return event(b, "lambda.amazonaws.com", "GetFunction20150331v2", fmt.Sprintf(`{"functionName":"fn-%d"}`, i%20))
 		},
-		func(i int) cloudtrail.Event { return event(b, "ec2.amazonaws.com", "DescribeInstances", `{"filterSet":{}}`) },
+		func(i int) cloudtrail.Event {
+			return event(b, "ec2.amazonaws.com", "DescribeInstances", `{"filterSet":{}}`)
+		},
 		func(i int) cloudtrail.Event {
 			return event(b, "dynamodb.amazonaws.com", "PutItem", fmt.Sprintf(`{"tableName":"t-%d"}`, i%10))
 		},

@@ -128,7 +128,7 @@ func prefixOf(d *iamdata.Data, source string) (string, bool) {
 
 // actionsOf are the actions a call is authorized as (nil: none needed),
 // and whether the data knows them.
-func actionsOf(d *iamdata.Data, e cloudtrail.Event) (actions []string, known bool) {
+func actionsOf(d *iamdata.Data, e cloudtrail.Event, req map[string]any) (actions []string, known bool) {
 	if e.UserIdentity.Type == "AWSService" || e.EventType == "AwsConsoleSignIn" || e.EventSource == "signin.amazonaws.com" {
 		return nil, true // an AWS service acting as itself; a console sign-in
 	}
@@ -146,7 +146,7 @@ func actionsOf(d *iamdata.Data, e cloudtrail.Event) (actions []string, known boo
 		return nil, true
 	}
 	if r, ok := renamed[key]; ok {
-		return s3Versioned(e, r), true
+		return s3Versioned(req, r), true
 	}
 	if prefix == "apigateway" {
 		if verb := restVerb(name); verb != "" {
@@ -157,7 +157,7 @@ func actionsOf(d *iamdata.Data, e cloudtrail.Event) (actions []string, known boo
 	if !found {
 		return []string{key}, false
 	}
-	return s3Versioned(e, []string{prefix + ":" + a.Name}), true
+	return s3Versioned(req, []string{prefix + ":" + a.Name}), true
 }
 
 // versioned are the object actions whose call on one version (a versionId
@@ -170,8 +170,8 @@ var versioned = map[string]string{
 }
 
 // s3Versioned turns an object action on a version into its Version action.
-func s3Versioned(e cloudtrail.Event, actions []string) []string {
-	if len(actions) != 1 || versioned[actions[0]] == "" || str(object(e.RequestParameters), "versionId") == "" {
+func s3Versioned(req map[string]any, actions []string) []string {
+	if len(actions) != 1 || versioned[actions[0]] == "" || str(req, "versionId") == "" {
 		return actions
 	}
 	return []string{versioned[actions[0]]}

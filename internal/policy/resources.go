@@ -74,10 +74,36 @@ type resolver struct {
 	data     *iamdata.Data
 	patterns map[string]*regexp.Regexp
 	unnamed  map[string]bool // ARNs built with "*" for an identifier nothing named
+	parsed   map[string][]segment
+	memos    map[string][]need
+}
+
+// segment is a piece of an ARN template: literal text, or a variable.
+type segment struct{ text, variable string }
+
+// segments splits a template once.
+func (r *resolver) segments(tmpl string) []segment {
+	if s, ok := r.parsed[tmpl]; ok {
+		return s
+	}
+	var out []segment
+	last := 0
+	for _, m := range variable.FindAllStringSubmatchIndex(tmpl, -1) {
+		if m[0] > last {
+			out = append(out, segment{text: tmpl[last:m[0]]})
+		}
+		out = append(out, segment{variable: tmpl[m[2]:m[3]]})
+		last = m[1]
+	}
+	if last < len(tmpl) {
+		out = append(out, segment{text: tmpl[last:]})
+	}
+	r.parsed[tmpl] = out
+	return out
 }
 
 func newResolver(d *iamdata.Data) *resolver {
-	return &resolver{data: d, patterns: map[string]*regexp.Regexp{}, unnamed: map[string]bool{}}
+	return &resolver{data: d, patterns: map[string]*regexp.Regexp{}, unnamed: map[string]bool{}, parsed: map[string][]segment{}, memos: map[string][]need{}}
 }
 
 // pattern matches the ARNs a template describes.
@@ -135,7 +161,7 @@ func (r *resolver) resources(prefix string, a *iamdata.Action, e cloudtrail.Even
 		if found {
 			continue
 		}
-		built, known, complete := fill(tmpl, w, req)
+		built, known, complete := fill(r.segments(tmpl), w, req)
 		switch {
 		case complete:
 			out = append(out, built...)
@@ -206,13 +232,14 @@ func walk(m map[string]any, depth int, f func(key, v string)) {
 // from where the call was made, every other variable from the request's
 // parameters ("*" when the request does not say). known counts the
 // variables the request filled; complete says none was left unknown.
-func fill(tmpl string, w where, req map[string]any) (arns []string, known int, complete bool) {
-	arns = []string{tmpl}
+func fill(segs []segment, w where, req map[string]any) (arns []string, known int, complete bool) {
+	arns = []string{""}
 	complete = true
-	for _, m := range variable.FindAllStringSubmatch(tmpl, -1) {
-		name := m[1]
+	for _, sg := range segs {
 		var values []string
-		switch name {
+		switch sg.variable {
+		case "":
+			values = []string{sg.text}
 		case "Partition":
 			values = []string{w.partition}
 		case "Region":
@@ -220,17 +247,23 @@ func fill(tmpl string, w where, req map[string]any) (arns []string, known int, c
 		case "Account":
 			values = []string{w.account}
 		default:
-			values = paramValues(name, req)
+			values = paramValues(sg.variable, req)
 			if len(values) == 0 {
 				values, complete = []string{"*"}, false
 			} else {
 				known++
 			}
 		}
-		var next []string
+		if len(values) == 1 {
+			for i := range arns {
+				arns[i] += values[0]
+			}
+			continue
+		}
+		next := make([]string, 0, len(arns)*len(values))
 		for _, a := range arns {
 			for _, v := range values {
-				next = append(next, strings.Replace(a, m[0], v, 1))
+				next = append(next, a+v)
 			}
 		}
 		arns = next
@@ -328,4 +361,35 @@ func passedRoles(prefix, name string, e cloudtrail.Event, req map[string]any) []
 	})
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// memoSize bounds the memo of what calls need: repeated calls (the same
+// request on the same resources) are mapped once.
+const memoSize = 1 << 16
+
+// memo returns what e needs, from the memo when the same call (source,
+// name, identity type, region, account, request and resources) was
+// mapped before.
+func (r *resolver) memo(e cloudtrail.Event, needs func(cloudtrail.Event) []need) []need {
+	var b strings.Builder
+	b.Grow(len(e.EventSource) + len(e.EventName) + len(e.RequestParameters) + 64)
+	for _, s := range []string{e.EventSource, e.EventName, e.EventType, e.UserIdentity.Type, e.AWSRegion, e.RecipientAccountID, e.UserIdentity.AccountID} {
+		b.WriteString(s)
+		b.WriteByte(0)
+	}
+	b.Write(e.RequestParameters)
+	for _, res := range e.Resources {
+		b.WriteByte(0)
+		b.WriteString(res.ARN)
+	}
+	key := b.String()
+	if n, ok := r.memos[key]; ok {
+		return n
+	}
+	n := needs(e)
+	if len(r.memos) >= memoSize {
+		clear(r.memos)
+	}
+	r.memos[key] = n
+	return n
 }

@@ -35,7 +35,9 @@ type fixedRights struct {
 	err error
 }
 
-func (f fixedRights) Effective(context.Context, Principal) (iampolicy.Effective, error) { return f.eff, f.err }
+func (f fixedRights) Effective(context.Context, Principal) (iampolicy.Effective, error) {
+	return f.eff, f.err
+}
 
 const sessionKey = "ASIAY34FZKBOKMUTVV7A"
 

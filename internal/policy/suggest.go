@@ -84,7 +84,7 @@ func newObserved(r *resolver) *Observed {
 // Add records one event of the principal.
 func (o *Observed) Add(e cloudtrail.Event) {
 	o.events++
-	for _, n := range o.needs(e) {
+	for _, n := range o.res.memo(e, o.needs) {
 		target, calls := o.granted, o.calls
 		if Denied(e) {
 			target, calls = o.denied, o.refused
@@ -121,11 +121,11 @@ func (o *Observed) Add(e cloudtrail.Event) {
 // needs are the actions event e required, each on its resources.
 func (o *Observed) needs(e cloudtrail.Event) []need {
 	d := o.res.data
-	actions, known := actionsOf(d, e)
+	req := object(e.RequestParameters)
+	actions, known := actionsOf(d, e, req)
 	if len(actions) == 0 {
 		return nil
 	}
-	req := object(e.RequestParameters)
 	var out []need
 	for _, full := range actions {
 		prefix, name, _ := strings.Cut(full, ":")
