@@ -6,6 +6,7 @@ package policyaws
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -42,11 +43,14 @@ func (r *Rights) Effective(ctx context.Context, p policy.Principal) (iampolicy.E
 		if set, err = rolePolicySet(ctx, awsx.IAM(r.cfg), p.Name); err != nil {
 			return iampolicy.Effective{}, awsx.Plain(fmt.Errorf("read role %s: %w", p.Name, err))
 		}
-		for _, arn := range append(set.Attached, set.Boundary) {
+		// A managed policy that cannot be read stays out of the Catalog:
+		// Resolve lists it in Missing.
+		c := awsx.IAM(r.cfg)
+		for _, arn := range slices.Concat(set.Attached, []string{set.Boundary}) {
 			if arn == "" || iampolicy.IsAdministratorAccess(arn) {
 				continue
 			}
-			if doc, err := managedDocument(ctx, awsx.IAM(r.cfg), arn); err == nil {
+			if doc, err := managedDocument(ctx, c, arn); err == nil {
 				cat.Managed[arn] = doc
 			}
 		}
