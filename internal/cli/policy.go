@@ -159,5 +159,9 @@ func runPolicySuggest(ctx context.Context, deps Deps, opts policySuggestOptions,
 		return err
 	}
 	n := len(s.Incomplete)
-	return incomplete(n, english.Count(n, "source")+" could not be read (the report names them)", false)
+	names := "them"
+	if n == 1 {
+		names = "it"
+	}
+	return incomplete(n, english.Count(n, "source")+" could not be read (the report names "+names+")", false)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
@@ -49,36 +51,60 @@ type Env struct {
 // those of the sessions it minted with GetSessionToken or
 // GetFederationToken, found as respond finds them), and suggests. A
 // source that cannot be read, and the current policy when it cannot be
-// read, are gaps in the suggestion; only a cancelled ctx is an error.
+// read, are gaps in the suggestion; the error is a cancelled ctx, or no
+// source that could be read at all.
 func Run(ctx context.Context, req Request, env Env) (Suggestion, error) {
 	sel, err := newSelector(req)
 	if err != nil {
 		return Suggestion{}, err
 	}
 	var gaps gap.List
+	var unread []gap.Gap
 	for _, src := range env.Sources {
-		var firstBad = map[string]bool{}
-		opts := cloudtrail.Options{Since: req.Since, Until: req.Until, Warn: func(err error) {
+		var (
+			mu       sync.Mutex // readers warn from several goroutines
+			firstBad = map[string]bool{}
+			warned   *gap.Gap
+			read     atomic.Bool // some file, object or region of src was read to its end
+		)
+		opts := cloudtrail.Options{Since: req.Since, Until: req.Until, Read: func(string) { read.Store(true) }, Warn: func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
 			if env.Warn != nil {
 				env.Warn(err)
 			}
 			g := gap.Gap{Source: src.Name, Reason: oneLine(err)}
 			var re *cloudtrail.RecordError
 			if errors.As(err, &re) {
-				g = gap.Gap{Source: re.File, Reason: fmt.Sprintf("corrupt at record %d: %s", re.Index, oneLine(re.Err))}
+				g = gap.Gap{Source: re.File, Reason: oneLine(re.Err)}
+				if re.Index >= 0 {
+					g.Reason = fmt.Sprintf("corrupt at record %d: %s", re.Index, g.Reason)
+				}
 			}
 			if !firstBad[g.Source] {
 				firstBad[g.Source] = true
 				gaps.Add(g)
+			}
+			if warned == nil {
+				warned = &g
 			}
 		}}
 		err := src.Read(ctx, opts, func(e cloudtrail.Event) error { sel.add(e); return nil })
 		if cerr := ctx.Err(); cerr != nil {
 			return Suggestion{}, cerr
 		}
-		if err != nil {
-			gaps.Add(gap.Gap{Source: src.Name, Reason: oneLine(err)})
+		switch {
+		case err != nil:
+			g := gap.Gap{Source: src.Name, Reason: oneLine(err)}
+			gaps.Add(g)
+			unread = append(unread, g)
+		case warned != nil && !read.Load():
+			unread = append(unread, *warned)
 		}
+	}
+	if len(unread) > 0 && len(unread) == len(env.Sources) {
+		// Nothing was read: a policy from no events would deny everything.
+		return Suggestion{}, fmt.Errorf("read %s", unread[0])
 	}
 	obs, p, sessions := sel.result()
 	opts := Options{Principal: p, Since: req.Since, Until: req.Until, Threshold: req.Threshold}
@@ -96,7 +122,7 @@ func Run(ctx context.Context, req Request, env Env) (Suggestion, error) {
 	}
 	s.Sessions = sessions
 	s.Incomplete = gaps.Gaps()
-	if p.Name == "" {
+	if s.Events == 0 {
 		s.Notes = append(s.Notes, "no event of the principal was read: the policy allows nothing")
 	}
 	return s, nil

@@ -120,3 +120,10 @@ func TestRunRefusesNoPrincipal(t *testing.T) {
 		t.Fatal("two principals accepted")
 	}
 }
+
+func TestNothingReadIsAnError(t *testing.T) {
+	_, err := Run(context.Background(), Request{User: "alice"}, Env{Sources: []Named{{"s3://trail/AWSLogs/", broken{}}}})
+	if err == nil || err.Error() != "read s3://trail/AWSLogs/: access denied to s3://trail/AWSLogs/" {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -45,7 +45,7 @@ func statements(byAction map[string][]string) []statement {
 		}
 		g.st.Action = append(g.st.Action, a)
 	}
-	var out []statement
+	out := []statement{} // "Statement": [] when nothing was used, never null
 	n := map[string]int{}
 	for _, k := range sortedKeys(groups) {
 		g := groups[k]
