@@ -68,8 +68,9 @@ the events the data does not know (granted as named, flagged); and what the prin
 current policies grant and it never used, per service and per dangerous class (read from
 IAM; --no-current skips it). --format json writes the suggestion 'policy apply' reads.
 
-Exit status: 0 done, 2 error, 3 incomplete: a source (or the current policies) could not be
-read, so a call made there is unknown and the policy may deny it.`
+Exit status: 0 done, 2 error (no SOURCE could be read at all, too), 3 incomplete: a source (or
+the current policies) could not be read, so a call made there is unknown and the policy may
+deny it.`
 
 func newPolicySuggestCmd(deps Deps) *cobra.Command {
 	opts := policySuggestOptions{}

@@ -90,9 +90,7 @@ var renamed = map[string][]string{
 	"sqs:SendMessageBatch":                        {"sqs:SendMessage"},
 	"sqs:DeleteMessageBatch":                      {"sqs:DeleteMessage"},
 	"sqs:ChangeMessageVisibilityBatch":            {"sqs:ChangeMessageVisibility"},
-	"dynamodb:DescribeStream":                     {"dynamodb:DescribeStream"},
 	"kms:ReEncrypt":                               {"kms:ReEncryptFrom", "kms:ReEncryptTo"},
-	"ses:SendBulkTemplatedEmail":                  {"ses:SendBulkTemplatedEmail"},
 }
 
 // free are the calls no policy needs to allow.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/policy/iamdata"
 )
 
 const acct = "111122223333"
@@ -181,5 +182,39 @@ func TestServiceActingAsItselfNeedsNothing(t *testing.T) {
 	got := needsOf(t, fas)
 	if !slices.Equal(got, []string{"kms:Decrypt arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}) {
 		t.Fatalf("forward access Decrypt needs %v", got)
+	}
+}
+
+// TestTablesNameWhatTheDataKnows keeps the exception tables true to the
+// embedded data: every namespace maps to a known service prefix, every
+// renamed call to actions the data has.
+func TestTablesNameWhatTheDataKnows(t *testing.T) {
+	d, err := iamdata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ns, prefix := range namespaces {
+		if !d.HasService(prefix) {
+			t.Errorf("namespace %s -> %s: no such service prefix", ns, prefix)
+		}
+	}
+	for call, actions := range renamed {
+		for _, a := range slices.Concat(actions, []string{versioned[call]}) {
+			if a == "" {
+				continue
+			}
+			p, n, _ := strings.Cut(a, ":")
+			if _, ok := d.Action(p, n); !ok {
+				t.Errorf("%s -> %s: no such action", call, a)
+			}
+		}
+	}
+	for from, to := range versioned {
+		for _, a := range []string{from, to} {
+			p, n, _ := strings.Cut(a, ":")
+			if _, ok := d.Action(p, n); !ok {
+				t.Errorf("versioned %s -> %s: %s is no action", from, to, a)
+			}
+		}
 	}
 }

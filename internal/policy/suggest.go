@@ -138,6 +138,11 @@ func (o *Observed) needs(e cloudtrail.Event) []need {
 	own := actions[0]
 	prefix, name, _ := strings.Cut(own, ":")
 	if roles := passedRoles(prefix, name, e, req); len(roles) > 0 {
+		for _, r := range roles {
+			if strings.HasSuffix(r, ":role/*") { // an instance profile's role, not in the event
+				o.res.unnamed[r] = true
+			}
+		}
 		out = append(out, need{action: "iam:PassRole", resources: roles, neededBy: own})
 	}
 	return out

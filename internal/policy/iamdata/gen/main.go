@@ -33,7 +33,7 @@ func main() {
 	flag.Parse()
 	var f iamdata.File
 	var err error
-	if strings.HasPrefix(*from, "https://") {
+	if strings.HasPrefix(*from, "https://") || strings.HasPrefix(*from, "http://") {
 		f, err = fromReference(*from)
 	} else {
 		f, err = fromMirror(*from)
