@@ -210,6 +210,9 @@ func (s *selector) learn(e cloudtrail.Event) {
 	}
 	if s.who.ARN == "" || (arn != "" && arn < s.who.ARN) {
 		s.who.ARN, s.who.Name, s.who.Account = arn, name, id.AccountID
+		if id.Type == "AssumedRole" {
+			s.who.Type = "role" // --key named a role session's key
+		}
 	}
 }
 

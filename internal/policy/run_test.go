@@ -127,3 +127,13 @@ func TestNothingReadIsAnError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestKeyOfARoleSessionSuggestsForTheRole(t *testing.T) {
+	s, err := Run(context.Background(), Request{Key: "ASIAROLESESSION00001"}, Env{Sources: []Named{{"mem", events(sessions(t))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Principal.Type != "role" || s.Principal.Name != "admin" || !slices.Equal(actionNames(s), []string{"iam:CreateUser"}) {
+		t.Errorf("role session key: %+v %v", s.Principal, actionNames(s))
+	}
+}
