@@ -70,3 +70,30 @@ func BenchmarkSuggestMillionEvents(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSuggestMillionDistinctObjects is the worst case: 1 M reads of
+// distinct objects (1,000 prefixes of 1,000 objects), so no call repeats
+// and every object is kept until the prefixes are generalised.
+func BenchmarkSuggestMillionDistinctObjects(b *testing.B) {
+	evs := make([]cloudtrail.Event, 1_000_000)
+	for i := range evs {
+		evs[i] = event(b, "s3.amazonaws.com", "GetObject", fmt.Sprintf(`{"bucketName":"data","key":"p%d/o%d"}`, i/1000, i%1000))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		o, err := NewObserved()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range evs {
+			o.Add(e)
+		}
+		s, err := o.Suggest(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(s.Actions) != 1 || len(s.Actions[0].Resources) != 1 {
+			b.Fatalf("%+v", s.Actions)
+		}
+	}
+}

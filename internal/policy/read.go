@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -241,8 +242,8 @@ func (s *selector) result() (*Observed, Principal, []string) {
 
 func (o *Observed) merge(x *Observed) {
 	o.events += x.events
-	mergeInto(o.granted, x.granted)
-	mergeInto(o.denied, x.denied)
+	maps.Copy(o.granted, x.granted)
+	maps.Copy(o.denied, x.denied)
 	mergeInto(o.unmapped, x.unmapped)
 	mergeInto(o.calls, x.calls)
 	mergeInto(o.refused, x.refused)

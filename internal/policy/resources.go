@@ -365,7 +365,7 @@ func passedRoles(prefix, name string, e cloudtrail.Event, req map[string]any) []
 
 // memoSize bounds the memo of what calls need: repeated calls (the same
 // request on the same resources) are mapped once.
-const memoSize = 1 << 16
+const memoSize = 1 << 12
 
 // memo returns what e needs, from the memo when the same call (source,
 // name, identity type, region, account, request and resources) was

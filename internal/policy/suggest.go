@@ -57,8 +57,8 @@ type pair struct{ action, resource string }
 // events in any order gives the same Observed.
 type Observed struct {
 	res      *resolver
-	granted  map[pair]*evidence
-	denied   map[pair]*evidence
+	granted  map[pair]struct{} // the resources each action was used on
+	denied   map[pair]struct{}
 	unmapped map[pair]*evidence   // eventSource, eventName
 	calls    map[string]*evidence // action -> the calls that needed it (granted)
 	refused  map[string]*evidence // action -> the calls denied
@@ -77,7 +77,7 @@ func NewObserved() (*Observed, error) {
 }
 
 func newObserved(r *resolver) *Observed {
-	return &Observed{res: r, granted: map[pair]*evidence{}, denied: map[pair]*evidence{}, unmapped: map[pair]*evidence{},
+	return &Observed{res: r, granted: map[pair]struct{}{}, denied: map[pair]struct{}{}, unmapped: map[pair]*evidence{},
 		calls: map[string]*evidence{}, refused: map[string]*evidence{}, guessed: map[string]bool{}, neededBy: map[string]string{}}
 }
 
@@ -94,13 +94,7 @@ func (o *Observed) Add(e cloudtrail.Event) {
 		}
 		calls[n.action].add(e.EventTime)
 		for _, r := range n.resources {
-			k := pair{n.action, r}
-			ev := target[k]
-			if ev == nil {
-				ev = &evidence{}
-				target[k] = ev
-			}
-			ev.add(e.EventTime)
+			target[pair{n.action, r}] = struct{}{}
 		}
 		if n.unmapped {
 			o.guessed[n.action] = true
