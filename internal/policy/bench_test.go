@@ -54,7 +54,7 @@ func BenchmarkSuggestMillionEvents(b *testing.B) {
 	evs := manyEvents(b, 1_000_000)
 	b.ResetTimer()
 	for b.Loop() {
-		o, err := NewObserved()
+		o, err := NewObserved(0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func BenchmarkSuggestMillionDistinctObjects(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		o, err := NewObserved()
+		o, err := NewObserved(0)
 		if err != nil {
 			b.Fatal(err)
 		}

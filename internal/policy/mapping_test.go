@@ -31,7 +31,7 @@ func event(t testing.TB, source, name, req string, extra ...string) cloudtrail.E
 
 // needsOf renders what a call needs as "action resource" lines, sorted.
 func needsOf(t testing.TB, e cloudtrail.Event) []string {
-	o, err := NewObserved()
+	o, err := NewObserved(0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ type Rights interface {
 type Request struct {
 	Key, User, Role string // exactly one
 	Since, Until    time.Time
-	Threshold       int // see Options.Threshold
+	Threshold       int // see NewObserved
 }
 
 // Env is what a suggestion reads from.
@@ -108,7 +108,7 @@ func Run(ctx context.Context, req Request, env Env) (Suggestion, error) {
 		return Suggestion{}, fmt.Errorf("read %s", unread[0])
 	}
 	obs, p, sessions := sel.result()
-	opts := Options{Principal: p, Since: req.Since, Until: req.Until, Threshold: req.Threshold}
+	opts := Options{Principal: p, Since: req.Since, Until: req.Until}
 	if env.Rights != nil && p.Name != "" {
 		eff, err := env.Rights.Effective(ctx, p)
 		if err != nil {
@@ -159,7 +159,7 @@ func newSelector(req Request) (*selector, error) {
 	default:
 		s.who = Principal{Type: "role", Name: req.Role}
 	}
-	obs, err := NewObserved()
+	obs, err := NewObserved(req.Threshold)
 	s.one = obs
 	return s, err
 }
@@ -194,7 +194,7 @@ func (s *selector) add(e cloudtrail.Event) {
 		}
 		obs := s.byKey[k]
 		if obs == nil {
-			obs = newObserved(s.one.res)
+			obs = newObserved(s.one.res, s.one.threshold)
 			s.byKey[k] = obs
 		}
 		obs.Add(e)
@@ -242,7 +242,11 @@ func (s *selector) result() (*Observed, Principal, []string) {
 
 func (o *Observed) merge(x *Observed) {
 	o.events += x.events
-	maps.Copy(o.granted, x.granted)
+	for a, set := range x.granted {
+		for r := range set.items {
+			o.use(a, []string{r}, false)
+		}
+	}
 	maps.Copy(o.denied, x.denied)
 	mergeInto(o.unmapped, x.unmapped)
 	mergeInto(o.calls, x.calls)

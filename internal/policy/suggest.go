@@ -56,28 +56,34 @@ type pair struct{ action, resource string }
 // those IAM refused, and those the data could not map. Adding the same
 // events in any order gives the same Observed.
 type Observed struct {
-	res      *resolver
-	granted  map[pair]struct{} // the resources each action was used on
-	denied   map[pair]struct{}
-	unmapped map[pair]*evidence   // eventSource, eventName
-	calls    map[string]*evidence // action -> the calls that needed it (granted)
-	refused  map[string]*evidence // action -> the calls denied
-	guessed  map[string]bool      // actions named after an unmapped event
-	neededBy map[string]string    // second action -> the call's own action (the least, for stability)
-	events   int
+	res       *resolver
+	granted   map[string]*resourceSet // action -> the resources it was used on
+	denied    map[pair]struct{}
+	unmapped  map[pair]*evidence   // eventSource, eventName
+	calls     map[string]*evidence // action -> the calls that needed it (granted)
+	refused   map[string]*evidence // action -> the calls denied
+	guessed   map[string]bool      // actions named after an unmapped event
+	neededBy  map[string]string    // second action -> the call's own action (the least, for stability)
+	events    int
+	threshold int
 }
 
-// NewObserved is an empty Observed over the embedded IAM data.
-func NewObserved() (*Observed, error) {
+// NewObserved is an empty Observed over the embedded IAM data: more than
+// threshold sibling resources under one prefix are granted as prefix/*
+// (0: DefaultThreshold).
+func NewObserved(threshold int) (*Observed, error) {
 	d, err := iamdata.Load()
 	if err != nil {
 		return nil, err
 	}
-	return newObserved(newResolver(d)), nil
+	if threshold <= 0 {
+		threshold = DefaultThreshold
+	}
+	return newObserved(newResolver(d), threshold), nil
 }
 
-func newObserved(r *resolver) *Observed {
-	return &Observed{res: r, granted: map[pair]struct{}{}, denied: map[pair]struct{}{}, unmapped: map[pair]*evidence{},
+func newObserved(r *resolver, threshold int) *Observed {
+	return &Observed{res: r, threshold: threshold, granted: map[string]*resourceSet{}, denied: map[pair]struct{}{}, unmapped: map[pair]*evidence{},
 		calls: map[string]*evidence{}, refused: map[string]*evidence{}, guessed: map[string]bool{}, neededBy: map[string]string{}}
 }
 
@@ -85,17 +91,15 @@ func newObserved(r *resolver) *Observed {
 func (o *Observed) Add(e cloudtrail.Event) {
 	o.events++
 	for _, n := range o.res.memo(e, o.needs) {
-		target, calls := o.granted, o.calls
+		calls := o.calls
 		if Denied(e) {
-			target, calls = o.denied, o.refused
+			calls = o.refused
 		}
 		if calls[n.action] == nil {
 			calls[n.action] = &evidence{}
 		}
 		calls[n.action].add(e.EventTime)
-		for _, r := range n.resources {
-			target[pair{n.action, r}] = struct{}{}
-		}
+		o.use(n.action, n.resources, Denied(e))
 		if n.unmapped {
 			o.guessed[n.action] = true
 			k := pair{e.EventSource, e.EventName}
@@ -109,6 +113,24 @@ func (o *Observed) Add(e cloudtrail.Event) {
 				o.neededBy[n.action] = n.neededBy
 			}
 		}
+	}
+}
+
+// use records that action was called (or denied) on resources.
+func (o *Observed) use(action string, resources []string, denied bool) {
+	if denied {
+		for _, r := range resources {
+			o.denied[pair{action, r}] = struct{}{}
+		}
+		return
+	}
+	set := o.granted[action]
+	if set == nil {
+		set = newResourceSet(o.threshold)
+		o.granted[action] = set
+	}
+	for _, r := range resources {
+		set.add(r)
 	}
 }
 
@@ -146,9 +168,6 @@ func (o *Observed) needs(e cloudtrail.Event) []need {
 type Options struct {
 	Principal    Principal
 	Since, Until time.Time
-	// Threshold: more than this many sibling resources under one prefix
-	// are granted as prefix/* (0: DefaultThreshold).
-	Threshold int
 	// Current is the principal's effective policy now; nil: unknown (no
 	// report of what it grants and never used).
 	Current *iampolicy.Effective
@@ -157,16 +176,10 @@ type Options struct {
 // Suggest turns what was observed into the least-privilege policy and
 // its report.
 func (o *Observed) Suggest(opts Options) (Suggestion, error) {
-	if opts.Threshold <= 0 {
-		opts.Threshold = DefaultThreshold
-	}
 	s := Suggestion{Principal: opts.Principal, Since: opts.Since.UTC(), Until: opts.Until.UTC(), Events: o.events}
 	byAction := map[string][]string{}
-	for k := range o.granted {
-		byAction[k.action] = append(byAction[k.action], k.resource)
-	}
-	for a, rs := range byAction {
-		byAction[a] = generalise(rs, opts.Threshold)
+	for a, set := range o.granted {
+		byAction[a] = set.list()
 	}
 	stmts := statements(byAction)
 	doc, err := json.Marshal(policyDocument{Version: "2012-10-17", Statement: stmts})

@@ -45,7 +45,7 @@ func realistic(t testing.TB) []cloudtrail.Event {
 
 func suggestOf(t testing.TB, events []cloudtrail.Event, opts Options) Suggestion {
 	t.Helper()
-	o, err := NewObserved()
+	o, err := NewObserved(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestSuggestedPolicyAllowsEveryObservedCall(t *testing.T) {
 	events := realistic(t)
 	s := suggestOf(t, events, Options{Principal: Principal{Type: "user", Name: "alice"}})
 	eff := effectiveOf(t, string(s.Policy))
-	o, _ := NewObserved()
+	o, _ := NewObserved(0)
 	for _, e := range events {
 		for _, n := range o.needs(e) {
 			for _, r := range n.resources {
@@ -200,5 +200,25 @@ func TestUnusedRights(t *testing.T) {
 	}
 	if _, ok := got["class s3:*"]; !ok {
 		t.Error("s3:* (objects of every bucket) is granted now and not by the suggestion")
+	}
+}
+
+// TestResourceSetIsGeneraliseInAnyOrder: generalising as resources come
+// gives what generalising the whole set gives, whatever the order.
+func TestResourceSetIsGeneraliseInAnyOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 200 {
+		var rs []string
+		for range r.IntN(60) {
+			rs = append(rs, fmt.Sprintf("arn:aws:s3:::b%d/d%d/e%d/f%d", r.IntN(2), r.IntN(4), r.IntN(4), r.IntN(6)))
+		}
+		threshold := 1 + r.IntN(4)
+		set := newResourceSet(threshold)
+		for _, x := range rs {
+			set.add(x)
+		}
+		if got, want := set.list(), generalise(rs, threshold); !slices.Equal(got, want) {
+			t.Fatalf("round %d, threshold %d:\nonline  %v\noffline %v", round, threshold, got, want)
+		}
 	}
 }
