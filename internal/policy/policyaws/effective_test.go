@@ -14,8 +14,6 @@ import (
 	"github.com/keywarden/keywarden/internal/policy/policyaws"
 )
 
-func TestMain(m *testing.M) { awstest.Main(m) }
-
 const (
 	s3Read    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}]}`
 	passRoles = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:PassRole","ec2:RunInstances"],"Resource":"*"}]}`
