@@ -146,7 +146,8 @@ func TestMappingExceptions(t *testing.T) {
 			if c.want == nil && c.name == "RunInstances with a profile" {
 				if !slices.Contains(got, "iam:PassRole arn:aws:iam::111122223333:role/*") ||
 					!slices.Contains(got, "ec2:RunInstances arn:aws:ec2:us-east-1::image/ami-0abcdef1234567890") ||
-					!slices.Contains(got, "ec2:RunInstances arn:aws:ec2:us-east-1:111122223333:subnet/subnet-0123") {
+					!slices.Contains(got, "ec2:RunInstances arn:aws:ec2:us-east-1:111122223333:subnet/subnet-0123") ||
+					!slices.Contains(got, "ec2:RunInstances arn:aws:ec2:us-east-1:111122223333:volume/*") {
 					t.Fatalf("RunInstances with a profile needs:\n%s", strings.Join(got, "\n"))
 				}
 				return

@@ -133,6 +133,10 @@ func (r *resolver) pattern(tmpl string) *regexp.Regexp {
 	return p
 }
 
+// alsoAuthorized are resource types the data marks optional that IAM
+// checks on every call of the action: RunInstances always creates a volume.
+var alsoAuthorized = map[string]map[string]bool{"ec2:RunInstances": {"volume": true}}
+
 // resources are the ARNs action (of prefix) was called on in e: the
 // event's own ARNs (its resources list, ARNs in the request) that fit one
 // of the action's resource types, else ARNs built from the type's template
@@ -165,7 +169,7 @@ func (r *resolver) resources(prefix string, a *iamdata.Action, e cloudtrail.Even
 		switch {
 		case complete:
 			out = append(out, built...)
-		case rt.Required:
+		case rt.Required || alsoAuthorized[prefix+":"+a.Name][rt.Name]:
 			out = append(out, built...)
 			for _, b := range built {
 				r.unnamed[b] = r.unnamed[b] || known == 0
