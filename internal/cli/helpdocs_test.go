@@ -21,8 +21,7 @@ var docPages = map[string][]string{
 	"creds.md":   {"creds", "exec"},
 	"respond.md": {"respond"},
 	"watch.md":   {"watch", "lambda"},
-	// policy-apply.md: the lead merges it into policy.md with the suggest half.
-	"policy-apply.md": {"policy"},
+	"policy.md":  {"policy"},
 }
 
 // helpFlag is a flag line of cobra's help: "  -f, --format format   ...".

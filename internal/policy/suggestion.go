@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/keywarden/keywarden/internal/gap"
 )
 
 // Principal is whom a suggestion is for.
@@ -39,6 +41,9 @@ type Action struct {
 	// Needed names the action that required this one when it is not the call
 	// itself (iam:PassRole for ec2:RunInstances with a profile, ...).
 	Needed string `json:"needed_by,omitempty"`
+	// Guessed is set when the IAM data does not know the call: the action
+	// is named after the event (see Suggestion.Unmapped).
+	Guessed bool `json:"unmapped,omitempty"`
 }
 
 // Unused is a right the principal holds and never used in the window.
@@ -46,6 +51,10 @@ type Unused struct {
 	Action   string `json:"action"`             // an action or a service wildcard, e.g. ec2:* or iam:*
 	Class    string `json:"class,omitempty"`    // a dangerous-rights class audit knows (iampolicy.Capability), if any
 	Resource string `json:"resource,omitempty"` // as granted
+	// For a service wildcard: how many of its actions are granted and were
+	// never used, and how many were used.
+	Count int `json:"count,omitempty"`
+	Used  int `json:"used,omitempty"`
 }
 
 // Suggestion is the result of suggest: the policy and the report behind it.
@@ -59,6 +68,20 @@ type Suggestion struct {
 	Unused    []Unused        `json:"unused,omitempty"`
 	// Statements says, per statement Sid, which source it came from.
 	Statements map[string]string `json:"statement_sources,omitempty"`
+	// Denied are the calls IAM refused: never granted.
+	Denied []Action `json:"denied,omitempty"`
+	// Unmapped are the events the IAM data could not map to an action.
+	Unmapped []Unmapped `json:"unmapped,omitempty"`
+	// Scoped is the share of statements scoped to named resources (0..1).
+	Scoped float64 `json:"scoped_share,omitempty"`
+	// Sessions are the temporary keys whose calls were counted as the
+	// principal's (minted from --key with GetSessionToken, ...).
+	Sessions []string `json:"sessions,omitempty"`
+	// Notes say what a person should know before applying the policy.
+	Notes []string `json:"notes,omitempty"`
+	// Incomplete names the sources that could not be read: a call made
+	// there is unknown, and the policy may deny it.
+	Incomplete []gap.Gap `json:"incomplete,omitempty"`
 	// Fingerprint is Current.Fingerprint of the principal's policies when
 	// the suggestion was made (empty: unknown); apply refuses a suggestion
 	// whose principal's policies changed since.

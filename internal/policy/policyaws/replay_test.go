@@ -1,6 +1,7 @@
 package policyaws_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/iampolicy"
 	"github.com/keywarden/keywarden/internal/policy"
@@ -252,54 +254,18 @@ func asList(v any) []any {
 	return l
 }
 
-// suggestFrom is what `policy suggest` makes of the trail. Until the
-// suggest half is merged it is the hand-listed answer a correct suggest
-// gives for this workload (the lead swaps this body for a call to the real
-// suggest: one line).
+// suggestFrom is what `policy suggest` makes of the trail: the real
+// engine over the CloudTrail records the test wrote from the calls made.
 func suggestFrom(t *testing.T, records []byte, w *world, at time.Time) policy.Suggestion {
 	t.Helper()
-	return handSuggestion(t, w, at)
-}
-
-// handSuggestion lists, per action, the resources the workload's calls
-// need in AWS (ListObjectsV2 needs s3:ListBucket on the bucket, HeadObject
-// s3:GetObject, RunInstances with a profile iam:PassRole on the role,
-// GetCallerIdentity nothing).
-func handSuggestion(t *testing.T, w *world, at time.Time) policy.Suggestion {
-	region := awstest.Region
-	qARN := fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, account, queue)
-	tARN := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, account, table)
-	ec2ARN := func(kind string) string { return fmt.Sprintf("arn:aws:ec2:%s:%s:%s/*", region, account, kind) }
-	acts := []policy.Action{
-		{Action: "s3:PutObject", Resources: []string{arnS3(inBkt, "2026/12/o-1.json"), arnS3(outBkt, "daily/2026-12-03.csv")}},
-		{Action: "s3:GetObject", Resources: []string{arnS3(inBkt, "2026/12/o-1.json")}},
-		{Action: "s3:ListBucket", Resources: []string{arnS3(inBkt, "")}},
-		{Action: "sqs:SendMessage", Resources: []string{qARN}},
-		{Action: "sqs:ReceiveMessage", Resources: []string{qARN}},
-		{Action: "sqs:DeleteMessage", Resources: []string{qARN}},
-		{Action: "sns:Publish", Resources: []string{w.topicARN}},
-		{Action: "dynamodb:PutItem", Resources: []string{tARN}},
-		{Action: "dynamodb:GetItem", Resources: []string{tARN}},
-		{Action: "dynamodb:Query", Resources: []string{tARN}},
-		{Action: "ec2:RunInstances", Resources: []string{ec2ARN("instance"), fmt.Sprintf("arn:aws:ec2:%s::image/%s", region, w.ami),
-			ec2ARN("network-interface"), ec2ARN("security-group"), ec2ARN("subnet"), ec2ARN("volume")}},
-		{Action: "iam:PassRole", Resources: []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", account, role)}, Needed: "ec2:RunInstances"},
-		{Action: "ec2:DescribeInstances", Resources: []string{"*"}},
-	}
-	var stmts []map[string]any
-	sources := map[string]string{}
-	for i := range acts {
-		a := &acts[i]
-		a.FirstSeen, a.LastSeen, a.Count, a.Source = at, at, 1, policy.SourceCloudTrail
-		sid := fmt.Sprintf("S%02d", i+1)
-		stmts = append(stmts, map[string]any{"Sid": sid, "Effect": "Allow", "Action": a.Action, "Resource": a.Resources})
-		sources[sid] = policy.SourceCloudTrail
-	}
-	doc, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": stmts})
+	o, err := policy.NewObserved(policy.DefaultThreshold)
 	must(t, err)
-	return policy.Suggestion{Principal: policy.Principal{Type: "user", Name: w.appUser.User, ARN: w.appUser.ARN, Account: account,
-		KeyID: w.appUser.KeyID}, Since: at.Add(-time.Hour), Until: at.Add(time.Hour), Events: len(w.workload()),
-		Policy: doc, Actions: acts, Statements: sources}
+	must(t, cloudtrail.ReadReader(context.Background(), bytes.NewReader(records), "trail.json", cloudtrail.Options{},
+		func(e cloudtrail.Event) error { o.Add(e); return nil }))
+	s, err := o.Suggest(policy.Options{Principal: policy.Principal{Type: "user", Name: w.appUser.User, ARN: w.appUser.ARN,
+		Account: account, KeyID: w.appUser.KeyID}, Since: at.Add(-time.Hour), Until: at.Add(time.Hour)})
+	must(t, err)
+	return s
 }
 
 // motoBlind are the services whose calls moto authorizes against Resource
