@@ -49,6 +49,11 @@ type Env struct {
 	Sources []Named
 	Rights  Rights      // nil: the current policy is not read
 	Warn    func(error) // hears of what was skipped; nil: nothing
+	// Advisor, when set, adds the services Access Advisor saw used since
+	// AdvisorSince that no event of the window shows (AddAdvisor): what a
+	// short trail misses, at service level.
+	Advisor      Advisor
+	AdvisorSince time.Time
 }
 
 // Run reads every source, keeps the principal's events (for a key, also
@@ -126,6 +131,11 @@ func Run(ctx context.Context, req Request, env Env) (Suggestion, error) {
 		return s, err
 	}
 	s.Fingerprint = fingerprint
+	if env.Advisor != nil {
+		if err := addAdvisor(ctx, env, &s); err != nil {
+			gaps.Add(gap.Gap{Source: "Access Advisor of " + s.Principal.Type + " " + s.Principal.Name, Reason: oneLine(err)})
+		}
+	}
 	s.Sessions = sessions
 	s.Incomplete = gaps.Gaps()
 	if s.Events == 0 {
@@ -286,4 +296,15 @@ func currentRights(ctx context.Context, r Rights, p Principal) (iampolicy.Effect
 		return iampolicy.Effective{}, "", fmt.Errorf("resolve the policies of %s %s: %w", p.Type, p.Name, err)
 	}
 	return eff, cur.Fingerprint(), nil
+}
+
+// addAdvisor reads Access Advisor for the suggestion's principal and adds
+// what it saw that the events did not.
+func addAdvisor(ctx context.Context, env Env, s *Suggestion) error {
+	facts, err := AdvisorFacts(ctx, env.Advisor, s.Principal)
+	if err != nil {
+		return err
+	}
+	_, err = s.AddAdvisor(facts, env.AdvisorSince)
+	return err
 }

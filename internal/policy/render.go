@@ -53,6 +53,8 @@ func renderText(w io.Writer, s Suggestion) error {
 				note = "needed by " + a.Needed
 			case a.Guessed:
 				note = "unmapped: named after the event"
+			case a.Source == SourceAccessAdvisor:
+				note = "from Access Advisor (service level, every resource)"
 			}
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", a.Action, a.Count, stamp(a.FirstSeen), stamp(a.LastSeen), note)
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 )
@@ -150,5 +151,38 @@ func TestKeyOfARoleSessionSuggestsForTheRole(t *testing.T) {
 	}
 	if s.Principal.Type != "role" || s.Principal.Name != "admin" || !slices.Equal(actionNames(s), []string{"iam:CreateUser"}) {
 		t.Errorf("role session key: %+v %v", s.Principal, actionNames(s))
+	}
+}
+
+type fixedAdvisor struct {
+	facts []ServiceAccess
+	err   error
+}
+
+func (f fixedAdvisor) LastAccessed(context.Context, string) ([]ServiceAccess, error) {
+	return f.facts, f.err
+}
+
+// With an Advisor, Run adds the services it saw used that no event shows,
+// marked as from Access Advisor; an Advisor that cannot be read is a gap.
+func TestRunAddsAccessAdvisorsServicesOrNamesTheGap(t *testing.T) {
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	env := Env{Sources: []Named{{"mem", events(sessions(t))}}, AdvisorSince: at.Add(-24 * time.Hour),
+		Advisor: fixedAdvisor{facts: []ServiceAccess{{Namespace: "kms", LastAccessed: at}}}}
+	s, err := Run(context.Background(), Request{User: "alice"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(s.Actions, func(a Action) bool { return a.Action == "kms:*" && a.Source == SourceAccessAdvisor }) ||
+		s.Statements["AdvisorKms"] != SourceAccessAdvisor {
+		t.Errorf("actions %+v, sources %v: want kms:* from Access Advisor", s.Actions, s.Statements)
+	}
+	env.Advisor = fixedAdvisor{err: errors.New("iam:GenerateServiceLastAccessedDetails: access denied")}
+	s, err = Run(context.Background(), Request{User: "alice"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Incomplete) != 1 || !strings.HasPrefix(s.Incomplete[0].String(), "Access Advisor of user alice: ") {
+		t.Errorf("incomplete %v, want the Access Advisor gap", s.Incomplete)
 	}
 }
