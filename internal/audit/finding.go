@@ -117,6 +117,8 @@ var checks = slices.Concat([]check{
 	{trailLogsInfo, checkTrailLogs},
 	{trailBucketPublicInfo, checkTrailBucketPublic},
 	{trailBucketLoggingInfo, checkTrailBucketLogging},
+	{s3WriteEventsInfo, checkS3WriteEvents},
+	{s3ReadEventsInfo, checkS3ReadEvents},
 }, monitorChecks(), []check{
 	{roleTrustInfo, checkRoleTrust},
 	{instanceProfileInfo, checkInstanceProfiles},

@@ -50,8 +50,9 @@ func account(users ...User) Inventory {
 		Root:  &Root{ARN: "arn:aws:iam::" + testAccount + ":root", Created: ago(2000), MFA: Yes},
 		Users: users,
 		// A well-kept account's infrastructure: one logging multi-region
-		// trail with CloudTrail's default selectors, no roles, no instances.
-		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
+		// trail logging every management event and S3 object events of
+		// every bucket, no roles, no instances.
+		Trails: []Trail{trailWith(func(t *Trail) { t.EventSelectors = []EventSelector{s3Objects("All", "arn:aws:s3")} })}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
 		PasswordPolicy: strongPasswords(), PasswordPolicyRead: true, RootVirtualMFA: No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		SecurityContact: Yes, Regions: []string{"us-east-1"},

@@ -29,11 +29,19 @@ type Trail struct {
 }
 
 // EventSelector is a classic CloudTrail event selector, reduced to what
-// decides management-event coverage.
+// decides management- and data-event coverage.
 type EventSelector struct {
 	ReadWriteType                 string // "All", "ReadOnly" or "WriteOnly"
 	IncludeManagementEvents       bool
 	ExcludeManagementEventSources []string
+	DataResources                 []DataResource
+}
+
+// DataResource is one data-event resource of a classic selector: a type
+// ("AWS::S3::Object") and the ARNs (or ARN prefixes) it logs.
+type DataResource struct {
+	Type   string
+	Values []string
 }
 
 // AdvancedSelector is an advanced event selector: its field selectors are

@@ -86,10 +86,14 @@ func (r *accountReader) trail(ctx context.Context, t cttypes.Trail) audit.Trail 
 	}
 	out.SelectorsKnown = true
 	for _, s := range sel.EventSelectors {
-		out.EventSelectors = append(out.EventSelectors, audit.EventSelector{
+		e := audit.EventSelector{
 			ReadWriteType: string(s.ReadWriteType), IncludeManagementEvents: aws.ToBool(s.IncludeManagementEvents),
 			ExcludeManagementEventSources: slices.Clone(s.ExcludeManagementEventSources),
-		})
+		}
+		for _, d := range s.DataResources {
+			e.DataResources = append(e.DataResources, audit.DataResource{Type: aws.ToString(d.Type), Values: slices.Clone(d.Values)})
+		}
+		out.EventSelectors = append(out.EventSelectors, e)
 	}
 	for _, s := range sel.AdvancedEventSelectors {
 		a := audit.AdvancedSelector{Name: aws.ToString(s.Name)}

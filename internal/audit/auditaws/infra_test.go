@@ -243,3 +243,54 @@ func TestReadAccountInfraDeniedIsUnknown(t *testing.T) {
 		t.Errorf("unknown findings (-want +got):\n%s", diff)
 	}
 }
+
+func TestReadAccountJudgesS3DataEvents(t *testing.T) {
+	const (
+		write = "KW-CT-S3-WRITE-EVENTS"
+		read  = "KW-CT-S3-READ-EVENTS"
+	)
+	objects := func(rw cttypes.ReadWriteType, value string) func(f *infra) {
+		return func(f *infra) {
+			f.trail("main", true, true)
+			f.must(f.ct.PutEventSelectors(context.Background(), &cloudtrail.PutEventSelectorsInput{
+				TrailName: aws.String("main"), EventSelectors: []cttypes.EventSelector{{
+					ReadWriteType: rw, IncludeManagementEvents: aws.Bool(true),
+					DataResources: []cttypes.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{value}}}}}}))
+		}
+	}
+	tests := []struct {
+		name  string
+		setup func(f *infra)
+		want  []string
+	}{
+		{"default selectors log no data events", func(f *infra) { f.trail("main", true, true) }, []string{read, write}},
+		{"every bucket, reads and writes", objects(cttypes.ReadWriteTypeAll, "arn:aws:s3"), []string{}},
+		{"every bucket, writes only", objects(cttypes.ReadWriteTypeWriteOnly, "arn:aws:s3:::"), []string{read}},
+		{"one bucket only", objects(cttypes.ReadWriteTypeAll, "arn:aws:s3:::trail-logs-main/"), []string{read, write}},
+		{"advanced selector for every bucket's objects", func(f *infra) {
+			f.trail("main", true, true)
+			f.must(f.ct.PutEventSelectors(context.Background(), &cloudtrail.PutEventSelectorsInput{
+				TrailName: aws.String("main"), AdvancedEventSelectors: []cttypes.AdvancedEventSelector{{
+					Name: aws.String("objects"), FieldSelectors: []cttypes.AdvancedFieldSelector{
+						{Field: aws.String("eventCategory"), Equals: []string{"Data"}},
+						{Field: aws.String("resources.type"), Equals: []string{"AWS::S3::Object"}}}}}}))
+		}, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			awstest.Moto(t)
+			f := newInfra(t)
+			tt.setup(f)
+			inv, _ := readAccount(t)
+			got := []string{}
+			for _, fd := range audit.Run(*inv, audit.DefaultConfig(time.Now())) {
+				if fd.Check == write || fd.Check == read {
+					got = append(got, fd.Check)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s\ntrails: %+v", diff, inv.Trails)
+			}
+		})
+	}
+}
