@@ -43,8 +43,14 @@ func user(name string, keys ...Key) User {
 	}
 }
 
-// account wraps users with a well-kept root.
+// account wraps users with a well-kept root. Users without tags get an
+// owner tag (KW-USER-UNTAGGED's tests make their own).
 func account(users ...User) Inventory {
+	for i := range users {
+		if users[i].Tags == nil {
+			users[i].Tags = ownerTag()
+		}
+	}
 	return Inventory{
 		AccountID: testAccount, ReportGeneratedAt: asOf.Add(-2 * time.Hour),
 		Root:  &Root{ARN: "arn:aws:iam::" + testAccount + ":root", Created: ago(2000), MFA: Yes},
@@ -56,11 +62,15 @@ func account(users ...User) Inventory {
 		PasswordPolicy: strongPasswords(), PasswordPolicyRead: true, RootVirtualMFA: No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		SecurityContact: Yes, Regions: []string{"us-east-1"},
-		Analyzers:    []RegionAnalyzers{{Region: "us-east-1", Analyzers: []Analyzer{{Name: "account", Type: "ACCOUNT", Status: "ACTIVE"}}}},
+		Analyzers: []RegionAnalyzers{{Region: "us-east-1", Analyzers: []Analyzer{{Name: "account",
+			ARN: "arn:aws:access-analyzer:us-east-1:" + testAccount + ":analyzer/account", Type: "ACCOUNT", Status: "ACTIVE", Tags: ownerTag()}}}},
 		LogGroups:    map[string]LogGroup{goodTrail().LogGroupARN: watchedGroup()},
 		TrailBuckets: map[string]Bucket{goodTrail().Bucket: privateBucket()},
 	}
 }
+
+// ownerTag is the tag a well-kept account puts on its resources.
+func ownerTag() map[string]string { return map[string]string{"owner": "platform"} }
 
 // alarmTopic is the SNS topic the fixture's alarms notify.
 const alarmTopic = "arn:aws:sns:us-east-1:" + testAccount + ":security-alarms"

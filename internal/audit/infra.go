@@ -26,6 +26,10 @@ type Trail struct {
 	SelectorsKnown    bool
 	EventSelectors    []EventSelector
 	AdvancedSelectors []AdvancedSelector
+	// Tags are the trail's tags (cloudtrail:ListTags); TagsRead is false
+	// when they could not be read.
+	TagsRead bool
+	Tags     map[string]string
 }
 
 // EventSelector is a classic CloudTrail event selector, reduced to what
@@ -91,6 +95,8 @@ type Role struct {
 	ForeignNoExternalID []string
 	// Attached lists the ARNs of the managed policies attached to the role.
 	Attached []string
+	// Tags are the role's tags, read with its trust policy.
+	Tags map[string]string
 }
 
 // Instance is one EC2 instance that is not terminated.

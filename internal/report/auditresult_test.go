@@ -89,7 +89,7 @@ func TestDiffOfAReadBackReport(t *testing.T) {
 	later := deployInventory()
 	ops.MFA = audit.Yes
 	ci := audit.User{Name: "ci", ARN: "arn:aws:iam::123456789012:user/ci", Created: daysAgo(-25),
-		Password: audit.No, MFA: audit.No, Admin: audit.No, DetailsRead: true,
+		Password: audit.No, MFA: audit.No, Admin: audit.No, DetailsRead: true, Tags: map[string]string{"owner": "ci"},
 		Keys: []audit.Key{{Slot: 1, ID: awstest.FakeKeyID("ci", 123456789012), Status: audit.KeyActive,
 			Created: daysAgo(-25), LastUsed: daysAgo(-29)}}}
 	later.Users = append(later.Users, ops, ci)

@@ -13,8 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/awstest"
@@ -292,5 +294,51 @@ func TestReadAccountJudgesS3DataEvents(t *testing.T) {
 				t.Errorf("findings (-want +got):\n%s\ntrails: %+v", diff, inv.Trails)
 			}
 		})
+	}
+}
+
+func TestReadAccountReadsTags(t *testing.T) {
+	awstest.Moto(t)
+	f := newInfra(t)
+	ctx := context.Background()
+	tagged := f.trail("tagged", true, true)
+	f.must(f.ct.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: aws.String(tagged),
+		TagsList: []cttypes.Tag{{Key: aws.String("owner"), Value: aws.String("security")}}}))
+	bare := f.trail("bare", false, true)
+	f.role("deploy", "arn:aws:iam::123456789012:root", "")
+	f.must(f.iam.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("deploy"),
+		Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("ci")}}}))
+	f.role("bare", "arn:aws:iam::123456789012:root", "")
+	inv, stats := readAccount(t)
+	tags := map[string]map[string]string{}
+	for _, tr := range inv.Trails {
+		if !tr.TagsRead {
+			t.Errorf("trail %s: tags not read", tr.ARN)
+		}
+		tags[tr.ARN] = tr.Tags
+	}
+	for _, r := range inv.Roles {
+		tags[r.ARN] = r.Tags
+	}
+	want := map[string]map[string]string{
+		tagged: {"owner": "security"}, bare: {},
+		"arn:aws:iam::123456789012:role/deploy": {"team": "ci"}, "arn:aws:iam::123456789012:role/bare": {},
+	}
+	if diff := cmp.Diff(want, tags, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	// One ListTags for both trails of the region; role tags ride in the
+	// authorization details.
+	if stats.Calls["cloudtrail:ListTags"] != 1 {
+		t.Errorf("cloudtrail:ListTags called %d times, want 1 (%v)", stats.Calls["cloudtrail:ListTags"], stats.Calls)
+	}
+	var got []string
+	for _, fd := range audit.Run(*inv, audit.DefaultConfig(time.Now())) {
+		if fd.Check == "KW-CT-UNTAGGED" || fd.Check == "KW-ROLE-UNTAGGED" {
+			got = append(got, fd.Check+" "+fd.Resource)
+		}
+	}
+	if diff := cmp.Diff([]string{"KW-CT-UNTAGGED " + bare, "KW-ROLE-UNTAGGED arn:aws:iam::123456789012:role/bare"}, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
