@@ -98,7 +98,7 @@ func (f *infra) instance(profile string) string {
 func infraFindings(fs []audit.Finding) []string {
 	out := []string{}
 	for _, f := range fs {
-		if f.Check == "KW-CT-MULTI-REGION" || strings.HasPrefix(f.Check, "KW-ROLE-") || strings.HasPrefix(f.Check, "KW-EC2-") {
+		if f.Check == "KW-CT-MULTI-REGION" || strings.HasPrefix(f.Check, "KW-ROLE-TRUST") || strings.HasPrefix(f.Check, "KW-EC2-") {
 			out = append(out, f.Check+" "+f.Severity.String()+" "+f.Resource)
 		}
 	}
@@ -122,8 +122,9 @@ func TestReadAccountReadsTrailsRolesAndInstances(t *testing.T) {
 	inv, stats := readAccount(t)
 
 	wantTrails := []audit.Trail{
-		{Name: "local", ARN: localARN, HomeRegion: awstest.Region, Logging: audit.No, Bucket: "trail-logs-local"},
-		{Name: "main", ARN: mainARN, HomeRegion: awstest.Region, MultiRegion: true, Logging: audit.Yes, Bucket: "trail-logs-main"},
+		{Name: "local", ARN: localARN, HomeRegion: awstest.Region, Logging: audit.No, Bucket: "trail-logs-local", TagsRead: true, Tags: map[string]string{}},
+		{Name: "main", ARN: mainARN, HomeRegion: awstest.Region, MultiRegion: true, Logging: audit.Yes, Bucket: "trail-logs-main",
+			TagsRead: true, Tags: map[string]string{}},
 	}
 	gotTrails := slices.Clone(inv.Trails)
 	slices.SortFunc(gotTrails, func(a, b audit.Trail) int { return strings.Compare(a.Name, b.Name) })
@@ -138,9 +139,9 @@ func TestReadAccountReadsTrailsRolesAndInstances(t *testing.T) {
 	}
 	wantRoles := []audit.Role{
 		{Name: "partner", ARN: "arn:aws:iam::123456789012:role/partner", TrustKnown: true,
-			ForeignNoExternalID: []string{"arn:aws:iam::444455556666:root"}},
-		{Name: "self", ARN: "arn:aws:iam::123456789012:role/self", TrustKnown: true},
-		{Name: "vendor", ARN: "arn:aws:iam::123456789012:role/vendor", TrustKnown: true},
+			ForeignNoExternalID: []string{"arn:aws:iam::444455556666:root"}, Tags: map[string]string{}},
+		{Name: "self", ARN: "arn:aws:iam::123456789012:role/self", TrustKnown: true, Tags: map[string]string{}},
+		{Name: "vendor", ARN: "arn:aws:iam::123456789012:role/vendor", TrustKnown: true, Tags: map[string]string{}},
 	}
 	gotRoles := slices.Clone(inv.Roles)
 	slices.SortFunc(gotRoles, func(a, b audit.Role) int { return strings.Compare(a.Name, b.Name) })
@@ -163,7 +164,7 @@ func TestReadAccountReadsTrailsRolesAndInstances(t *testing.T) {
 	// One DescribeTrails; status and selectors per distinct trail; roles
 	// ride in the authorization details page (no per-role calls).
 	for op, want := range map[string]int{"cloudtrail:DescribeTrails": 1, "cloudtrail:GetTrailStatus": 2,
-		"cloudtrail:GetEventSelectors": 2, "iam:GetAccountAuthorizationDetails": 1} {
+		"cloudtrail:GetEventSelectors": 2, "cloudtrail:ListTags": 1, "iam:GetAccountAuthorizationDetails": 1} {
 		if stats.Calls[op] != want {
 			t.Errorf("%s called %d times, want %d (%v)", op, stats.Calls[op], want, stats.Calls)
 		}
