@@ -33,4 +33,5 @@ type Analyzer struct {
 	ARN    string
 	Type   string // ACCOUNT, ORGANIZATION, ACCOUNT_UNUSED_ACCESS, ...
 	Status string // ACTIVE, CREATING, DISABLED, FAILED
+	Tags   map[string]string
 }

@@ -18,6 +18,7 @@ func goodTrail() Trail {
 		MultiRegion: true, Logging: Yes, SelectorsKnown: true,
 		LogFileValidation: true, KMSKeyID: "arn:aws:kms:us-east-1:" + testAccount + ":key/trail",
 		LogGroupARN: "arn:aws:logs:us-east-1:" + testAccount + ":log-group:trail:*", Bucket: "trail-logs",
+		TagsRead: true, Tags: ownerTag(),
 	}
 }
 

@@ -37,6 +37,9 @@ type Config struct {
 	// ThirdPartyTags are the user tags (KEY=VALUE) that mark a third
 	// party's user (KW-THIRD-PARTY-KEY); nil takes DefaultThirdPartyTags.
 	ThirdPartyTags []string
+	// RequiredTags are the tag keys every user, role, analyzer and trail
+	// must have (--required-tag); none means any tag of the account's own.
+	RequiredTags []string
 }
 
 const day = 24 * time.Hour
@@ -67,6 +70,7 @@ func (c Config) withDefaults(inv Inventory) Config {
 	if c.ThirdPartyTags != nil {
 		d.ThirdPartyTags = c.ThirdPartyTags
 	}
+	d.RequiredTags = c.RequiredTags
 	return d
 }
 
@@ -117,9 +121,15 @@ var checks = slices.Concat([]check{
 	{trailLogsInfo, checkTrailLogs},
 	{trailBucketPublicInfo, checkTrailBucketPublic},
 	{trailBucketLoggingInfo, checkTrailBucketLogging},
+	{s3WriteEventsInfo, checkS3WriteEvents},
+	{s3ReadEventsInfo, checkS3ReadEvents},
 }, monitorChecks(), []check{
 	{roleTrustInfo, checkRoleTrust},
 	{instanceProfileInfo, checkInstanceProfiles},
+	{userTagsInfo, checkUserTags},
+	{roleTagsInfo, checkRoleTags},
+	{analyzerTagsInfo, checkAnalyzerTags},
+	{trailTagsInfo, checkTrailTags},
 	{embeddedInfo, checkEmbeddedKeys},
 	{accountUnreadInfo, checkAccountUnread},
 })

@@ -43,23 +43,34 @@ func user(name string, keys ...Key) User {
 	}
 }
 
-// account wraps users with a well-kept root.
+// account wraps users with a well-kept root. Users without tags get an
+// owner tag (KW-USER-UNTAGGED's tests make their own).
 func account(users ...User) Inventory {
+	for i := range users {
+		if users[i].Tags == nil {
+			users[i].Tags = ownerTag()
+		}
+	}
 	return Inventory{
 		AccountID: testAccount, ReportGeneratedAt: asOf.Add(-2 * time.Hour),
 		Root:  &Root{ARN: "arn:aws:iam::" + testAccount + ":root", Created: ago(2000), MFA: Yes},
 		Users: users,
 		// A well-kept account's infrastructure: one logging multi-region
-		// trail with CloudTrail's default selectors, no roles, no instances.
-		Trails: []Trail{goodTrail()}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
+		// trail logging every management event and S3 object events of
+		// every bucket, no roles, no instances.
+		Trails: []Trail{trailWith(func(t *Trail) { t.EventSelectors = []EventSelector{s3Objects("All", "arn:aws:s3")} })}, TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true,
 		PasswordPolicy: strongPasswords(), PasswordPolicyRead: true, RootVirtualMFA: No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		SecurityContact: Yes, Regions: []string{"us-east-1"},
-		Analyzers:    []RegionAnalyzers{{Region: "us-east-1", Analyzers: []Analyzer{{Name: "account", Type: "ACCOUNT", Status: "ACTIVE"}}}},
+		Analyzers: []RegionAnalyzers{{Region: "us-east-1", Analyzers: []Analyzer{{Name: "account",
+			ARN: "arn:aws:access-analyzer:us-east-1:" + testAccount + ":analyzer/account", Type: "ACCOUNT", Status: "ACTIVE", Tags: ownerTag()}}}},
 		LogGroups:    map[string]LogGroup{goodTrail().LogGroupARN: watchedGroup()},
 		TrailBuckets: map[string]Bucket{goodTrail().Bucket: privateBucket()},
 	}
 }
+
+// ownerTag is the tag a well-kept account puts on its resources.
+func ownerTag() map[string]string { return map[string]string{"owner": "platform"} }
 
 // alarmTopic is the SNS topic the fixture's alarms notify.
 const alarmTopic = "arn:aws:sns:us-east-1:" + testAccount + ":security-alarms"

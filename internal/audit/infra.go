@@ -26,14 +26,26 @@ type Trail struct {
 	SelectorsKnown    bool
 	EventSelectors    []EventSelector
 	AdvancedSelectors []AdvancedSelector
+	// Tags are the trail's tags (cloudtrail:ListTags); TagsRead is false
+	// when they could not be read.
+	TagsRead bool
+	Tags     map[string]string
 }
 
 // EventSelector is a classic CloudTrail event selector, reduced to what
-// decides management-event coverage.
+// decides management- and data-event coverage.
 type EventSelector struct {
 	ReadWriteType                 string // "All", "ReadOnly" or "WriteOnly"
 	IncludeManagementEvents       bool
 	ExcludeManagementEventSources []string
+	DataResources                 []DataResource
+}
+
+// DataResource is one data-event resource of a classic selector: a type
+// ("AWS::S3::Object") and the ARNs (or ARN prefixes) it logs.
+type DataResource struct {
+	Type   string
+	Values []string
 }
 
 // AdvancedSelector is an advanced event selector: its field selectors are
@@ -83,6 +95,8 @@ type Role struct {
 	ForeignNoExternalID []string
 	// Attached lists the ARNs of the managed policies attached to the role.
 	Attached []string
+	// Tags are the role's tags, read with its trust policy.
+	Tags map[string]string
 }
 
 // Instance is one EC2 instance that is not terminated.

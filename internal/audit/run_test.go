@@ -52,7 +52,7 @@ func TestParsedReportToFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range inv.Users { // the policy reader has judged them
-		inv.Users[i].Admin, inv.Users[i].DetailsRead = No, true
+		inv.Users[i].Admin, inv.Users[i].DetailsRead, inv.Users[i].Tags = No, true, ownerTag()
 	}
 	// and the other readers found a well-kept account
 	kept := account()

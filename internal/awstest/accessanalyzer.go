@@ -70,16 +70,21 @@ func (s *analyzerStandIn) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"analyzers": list})
 	case r.Method == http.MethodPut && r.URL.Path == "/analyzer":
 		var in struct {
-			AnalyzerName string `json:"analyzerName"`
-			Type         string `json:"type"`
+			AnalyzerName string            `json:"analyzerName"`
+			Type         string            `json:"type"`
+			Tags         map[string]string `json:"tags"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.AnalyzerName == "" || in.Type == "" {
 			analyzerError(w, http.StatusBadRequest, "ValidationException", "analyzerName and type are required")
 			return
 		}
 		arn := fmt.Sprintf("arn:aws:access-analyzer:%s:123456789012:analyzer/%s", region, in.AnalyzerName)
-		s.analyzers[region] = append(s.analyzers[region], map[string]any{"arn": arn, "name": in.AnalyzerName, "type": in.Type,
-			"status": "ACTIVE", "createdAt": time.Now().UTC().Format(time.RFC3339)})
+		a := map[string]any{"arn": arn, "name": in.AnalyzerName, "type": in.Type,
+			"status": "ACTIVE", "createdAt": time.Now().UTC().Format(time.RFC3339)}
+		if len(in.Tags) > 0 {
+			a["tags"] = in.Tags
+		}
+		s.analyzers[region] = append(s.analyzers[region], a)
 		writeJSON(w, map[string]any{"arn": arn})
 	default:
 		analyzerError(w, http.StatusNotFound, "ResourceNotFoundException", "the stand-in serves ListAnalyzers and CreateAnalyzer only")

@@ -25,6 +25,7 @@ type auditOptions struct {
 	maxKeyAge, maxUnused *spanFlag
 	newUserDays          int
 	thirdPartyTags       []string
+	requiredTags         []string
 	judge                audit.Options // how it is judged, from the flags above; AsOf zero: now, once read
 	format               *formatFlag
 	output               string
@@ -60,8 +61,9 @@ KW-KEY-DANGEROUS, KW-CLOUDSHELL-FULL, KW-CT-LOG-VALIDATION, KW-CT-KMS, KW-ROOT-H
 KW-PASSWORD-LENGTH, KW-PASSWORD-REUSE, KW-PASSWORD-UPPERCASE, KW-PASSWORD-LOWERCASE,
 KW-PASSWORD-SYMBOLS, KW-PASSWORD-NUMBERS (medium); KW-PASSWORD-MAX-AGE, KW-KEY-INACTIVE,
 KW-USER-POLICY-DIRECT, KW-SERVER-CERT-EXPIRED, KW-NO-SUPPORT-ROLE, KW-NO-SECURITY-CONTACT,
-KW-ACCESS-ANALYZER-OFF, KW-CT-NO-CLOUDWATCH, KW-CT-BUCKET-NO-LOGGING, KW-POLICY-SERVICE-STAR and
-the CIS section 4 alarms KW-MON-* (low); KW-USER-NEW (info). A practice that cannot be judged because a fact is unknown is
+KW-ACCESS-ANALYZER-OFF, KW-CT-NO-CLOUDWATCH, KW-CT-BUCKET-NO-LOGGING, KW-CT-S3-WRITE-EVENTS,
+KW-CT-S3-READ-EVENTS, KW-POLICY-SERVICE-STAR, the tagging checks KW-USER-UNTAGGED, KW-ROLE-UNTAGGED,
+KW-ANALYZER-UNTAGGED, KW-CT-UNTAGGED (--required-tag) and the CIS section 4 alarms KW-MON-* (low); KW-USER-NEW (info). A practice that cannot be judged because a fact is unknown is
 reported at low severity with "verdict": "unknown", never passed silently. docs/audit.md describes each check and its controls.
 
 With --org it lists the organization's ACTIVE accounts (organizations:ListAccounts) and
@@ -152,6 +154,8 @@ func newAuditCmd(deps Deps) *cobra.Command {
 	pf.IntVar(&opts.newUserDays, "new-user-days", 30, "list users created within this many days for review")
 	pf.StringSliceVar(&opts.thirdPartyTags, "third-party-tag", audit.DefaultThirdPartyTags,
 		"KEY=VALUE user tags that mark a third party's user, which must not hold an active key (repeat or comma-separate)")
+	pf.StringSliceVar(&opts.requiredTags, "required-tag", nil,
+		"tag KEY every user, role, Access Analyzer analyzer and trail must have (repeat or comma-separate; default: any tag not starting with aws:)")
 	opts.format = addFormat(cmd, pf, "", auditFormats...)
 	pf.Lookup("format").Usage += " (audit keys, --diff: " + strings.Join(keysFormats, "|") + ")"
 	pf.BoolVar(&opts.scope.Org, "org", false, "audit every ACTIVE account of the caller's AWS Organization (run from the management account)")
@@ -207,9 +211,15 @@ func (o *auditOptions) resolve(now time.Time, table bool) error {
 			return fmt.Errorf("--third-party-tag %q: want KEY=VALUE", tag)
 		}
 	}
+	for _, key := range o.requiredTags {
+		if key == "" || strings.HasPrefix(key, "aws:") {
+			return fmt.Errorf("--required-tag %q: want a tag key of your own (aws: keys are AWS's)", key)
+		}
+	}
 	o.scope.NoKeyIDs = !o.keyIDs
 	cfg := audit.Config{AsOf: asOf, MaxKeyAge: o.maxKeyAge.d, MaxUnused: o.maxUnused.d,
-		NewUser: time.Duration(o.newUserDays) * 24 * time.Hour, ThirdPartyTags: o.thirdPartyTags}
+		NewUser: time.Duration(o.newUserDays) * 24 * time.Hour, ThirdPartyTags: o.thirdPartyTags,
+		RequiredTags: o.requiredTags}
 	o.judge = audit.Options{Config: cfg, Org: o.scope.Org, Role: o.scope.RoleName}
 	return nil
 }

@@ -33,6 +33,7 @@ func TestAuditBadFlagsAreOneLineExit2(t *testing.T) {
 		{[]string{"--max-unused", "45m"}, `keywarden: --max-unused "45m": want a whole number`},
 		{[]string{"--new-user-days", "0"}, `keywarden: --new-user-days 0: want a positive number of days`},
 		{[]string{"--third-party-tag", "vendor"}, `keywarden: --third-party-tag "vendor": want KEY=VALUE`},
+		{[]string{"--required-tag", "aws:createdBy"}, `keywarden: --required-tag "aws:createdBy": want a tag key of your own (aws: keys are AWS's)`},
 		{[]string{"--region", "useast1"}, `keywarden: --region "useast1": want a region name such as us-east-1`},
 		{[]string{"--org", "--org-concurrency", "0"}, `keywarden: --org-concurrency 0: want a positive number`},
 		{[]string{"--org", "--role-name", ""}, `keywarden: --role-name: want a role name`},

@@ -40,11 +40,13 @@ func auditInventory() audit.Inventory {
 				}},
 			{Name: "carol", ARN: arn("carol"), Created: daysAgo(5), Password: audit.No, MFA: audit.No, Admin: audit.No, DetailsRead: true},
 		},
-		// A logging multi-region trail, no roles, no instances: nothing to report.
+		// A logging multi-region trail (S3 data events too), no roles, no instances: nothing to report.
 		Trails: []audit.Trail{{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", HomeRegion: "us-east-1",
 			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true,
 			LogFileValidation: true, KMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/trail",
-			LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:trail:*"}},
+			LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:trail:*",
+			EventSelectors: []audit.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
+				DataResources: []audit.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}}}}}},
 		TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true, PasswordPolicyRead: true, RootVirtualMFA: audit.No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		PasswordPolicy: &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true, RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90},

@@ -33,7 +33,9 @@ func deployInventory() audit.Inventory {
 		Trails: []audit.Trail{{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:123456789012:trail/main", HomeRegion: "us-east-1",
 			MultiRegion: true, Logging: audit.Yes, SelectorsKnown: true,
 			LogFileValidation: true, KMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/trail",
-			LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:trail:*"}},
+			LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:trail:*",
+			EventSelectors: []audit.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
+				DataResources: []audit.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3"}}}}}}},
 		TrailsRead: true, RolesRead: true, InstancesRead: true, CustomerPoliciesRead: true, GroupsRead: true, PasswordPolicyRead: true, RootVirtualMFA: audit.No, ServerCertsRead: true,
 		SupportRoles: []string{"support"}, SupportRolesRead: true,
 		PasswordPolicy: &audit.PasswordPolicy{MinimumLength: 14, RequireUppercase: true, RequireLowercase: true, RequireSymbols: true, RequireNumbers: true, ReusePrevention: 24, MaxAgeDays: 90},
@@ -87,7 +89,7 @@ func TestDiffOfAReadBackReport(t *testing.T) {
 	later := deployInventory()
 	ops.MFA = audit.Yes
 	ci := audit.User{Name: "ci", ARN: "arn:aws:iam::123456789012:user/ci", Created: daysAgo(-25),
-		Password: audit.No, MFA: audit.No, Admin: audit.No, DetailsRead: true,
+		Password: audit.No, MFA: audit.No, Admin: audit.No, DetailsRead: true, Tags: map[string]string{"owner": "ci"},
 		Keys: []audit.Key{{Slot: 1, ID: awstest.FakeKeyID("ci", 123456789012), Status: audit.KeyActive,
 			Created: daysAgo(-25), LastUsed: daysAgo(-29)}}}
 	later.Users = append(later.Users, ops, ci)

@@ -2,6 +2,7 @@ package auditaws
 
 import (
 	"context"
+	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
@@ -25,7 +26,8 @@ func (rr *regionRead) listAnalyzers(ctx context.Context) {
 		}
 		rr.ok()
 		for _, a := range page.Analyzers {
-			out = append(out, audit.Analyzer{Name: aws.ToString(a.Name), ARN: aws.ToString(a.Arn), Type: string(a.Type), Status: string(a.Status)})
+			out = append(out, audit.Analyzer{Name: aws.ToString(a.Name), ARN: aws.ToString(a.Arn), Type: string(a.Type), Status: string(a.Status),
+				Tags: maps.Clone(a.Tags)})
 		}
 	}
 	rr.analyzers = out

@@ -59,9 +59,52 @@ func (r *accountReader) trails(ctx context.Context) {
 		seen[arn] = true
 		trails = append(trails, r.trail(ctx, t))
 	}
+	r.trailTags(ctx, trails)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.inv.Trails, r.inv.TrailsRead = trails, true
+}
+
+// trailTags reads the trails' tags: one ListTags per home region for up
+// to 20 of its trails (the most one call takes). A trail whose tags could
+// not be read keeps TagsRead false.
+func (r *accountReader) trailTags(ctx context.Context, trails []audit.Trail) {
+	byRegion := map[string][]int{}
+	var regions []string
+	for i, t := range trails {
+		if _, seen := byRegion[t.HomeRegion]; !seen {
+			regions = append(regions, t.HomeRegion)
+		}
+		byRegion[t.HomeRegion] = append(byRegion[t.HomeRegion], i)
+	}
+	for _, region := range regions {
+		client := cloudtrail.NewFromConfig(r.configIn(region))
+		for batch := range slices.Chunk(byRegion[region], 20) {
+			ids := make([]string, len(batch))
+			at := map[string]int{}
+			for j, i := range batch {
+				ids[j], at[trails[i].ARN] = trails[i].ARN, i
+			}
+			out, err := client.ListTags(ctx, &cloudtrail.ListTagsInput{ResourceIdList: ids})
+			if err != nil {
+				r.optional("cloudtrail:ListTags", "tags of the trails homed in "+region, err)
+				continue
+			}
+			// A trail the answer leaves out has no tags.
+			for _, i := range batch {
+				trails[i].Tags, trails[i].TagsRead = map[string]string{}, true
+			}
+			for _, res := range out.ResourceTagList {
+				i, ok := at[aws.ToString(res.ResourceId)]
+				if !ok {
+					continue
+				}
+				for _, tg := range res.TagsList {
+					trails[i].Tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+				}
+			}
+		}
+	}
 }
 
 func (r *accountReader) trail(ctx context.Context, t cttypes.Trail) audit.Trail {
@@ -86,10 +129,14 @@ func (r *accountReader) trail(ctx context.Context, t cttypes.Trail) audit.Trail 
 	}
 	out.SelectorsKnown = true
 	for _, s := range sel.EventSelectors {
-		out.EventSelectors = append(out.EventSelectors, audit.EventSelector{
+		e := audit.EventSelector{
 			ReadWriteType: string(s.ReadWriteType), IncludeManagementEvents: aws.ToBool(s.IncludeManagementEvents),
 			ExcludeManagementEventSources: slices.Clone(s.ExcludeManagementEventSources),
-		})
+		}
+		for _, d := range s.DataResources {
+			e.DataResources = append(e.DataResources, audit.DataResource{Type: aws.ToString(d.Type), Values: slices.Clone(d.Values)})
+		}
+		out.EventSelectors = append(out.EventSelectors, e)
 	}
 	for _, s := range sel.AdvancedEventSelectors {
 		a := audit.AdvancedSelector{Name: aws.ToString(s.Name)}
@@ -169,6 +216,7 @@ func (r *accountReader) applyRoles(d *authDetails) {
 		if len(rd.attached) > 0 {
 			role.Attached = rd.attached
 		}
+		role.Tags = rd.tags
 		roles = append(roles, role)
 	}
 	r.inv.Roles, r.inv.RolesRead = roles, true

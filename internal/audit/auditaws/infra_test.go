@@ -13,8 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/awstest"
@@ -96,7 +98,7 @@ func (f *infra) instance(profile string) string {
 func infraFindings(fs []audit.Finding) []string {
 	out := []string{}
 	for _, f := range fs {
-		if f.Check == "KW-CT-MULTI-REGION" || strings.HasPrefix(f.Check, "KW-ROLE-") || strings.HasPrefix(f.Check, "KW-EC2-") {
+		if f.Check == "KW-CT-MULTI-REGION" || strings.HasPrefix(f.Check, "KW-ROLE-TRUST") || strings.HasPrefix(f.Check, "KW-EC2-") {
 			out = append(out, f.Check+" "+f.Severity.String()+" "+f.Resource)
 		}
 	}
@@ -120,8 +122,9 @@ func TestReadAccountReadsTrailsRolesAndInstances(t *testing.T) {
 	inv, stats := readAccount(t)
 
 	wantTrails := []audit.Trail{
-		{Name: "local", ARN: localARN, HomeRegion: awstest.Region, Logging: audit.No, Bucket: "trail-logs-local"},
-		{Name: "main", ARN: mainARN, HomeRegion: awstest.Region, MultiRegion: true, Logging: audit.Yes, Bucket: "trail-logs-main"},
+		{Name: "local", ARN: localARN, HomeRegion: awstest.Region, Logging: audit.No, Bucket: "trail-logs-local", TagsRead: true, Tags: map[string]string{}},
+		{Name: "main", ARN: mainARN, HomeRegion: awstest.Region, MultiRegion: true, Logging: audit.Yes, Bucket: "trail-logs-main",
+			TagsRead: true, Tags: map[string]string{}},
 	}
 	gotTrails := slices.Clone(inv.Trails)
 	slices.SortFunc(gotTrails, func(a, b audit.Trail) int { return strings.Compare(a.Name, b.Name) })
@@ -136,9 +139,9 @@ func TestReadAccountReadsTrailsRolesAndInstances(t *testing.T) {
 	}
 	wantRoles := []audit.Role{
 		{Name: "partner", ARN: "arn:aws:iam::123456789012:role/partner", TrustKnown: true,
-			ForeignNoExternalID: []string{"arn:aws:iam::444455556666:root"}},
-		{Name: "self", ARN: "arn:aws:iam::123456789012:role/self", TrustKnown: true},
-		{Name: "vendor", ARN: "arn:aws:iam::123456789012:role/vendor", TrustKnown: true},
+			ForeignNoExternalID: []string{"arn:aws:iam::444455556666:root"}, Tags: map[string]string{}},
+		{Name: "self", ARN: "arn:aws:iam::123456789012:role/self", TrustKnown: true, Tags: map[string]string{}},
+		{Name: "vendor", ARN: "arn:aws:iam::123456789012:role/vendor", TrustKnown: true, Tags: map[string]string{}},
 	}
 	gotRoles := slices.Clone(inv.Roles)
 	slices.SortFunc(gotRoles, func(a, b audit.Role) int { return strings.Compare(a.Name, b.Name) })
@@ -161,7 +164,7 @@ func TestReadAccountReadsTrailsRolesAndInstances(t *testing.T) {
 	// One DescribeTrails; status and selectors per distinct trail; roles
 	// ride in the authorization details page (no per-role calls).
 	for op, want := range map[string]int{"cloudtrail:DescribeTrails": 1, "cloudtrail:GetTrailStatus": 2,
-		"cloudtrail:GetEventSelectors": 2, "iam:GetAccountAuthorizationDetails": 1} {
+		"cloudtrail:GetEventSelectors": 2, "cloudtrail:ListTags": 1, "iam:GetAccountAuthorizationDetails": 1} {
 		if stats.Calls[op] != want {
 			t.Errorf("%s called %d times, want %d (%v)", op, stats.Calls[op], want, stats.Calls)
 		}
@@ -241,5 +244,102 @@ func TestReadAccountInfraDeniedIsUnknown(t *testing.T) {
 	slices.Sort(unknown)
 	if diff := cmp.Diff([]string{"KW-CT-MULTI-REGION", "KW-EC2-NO-PROFILE"}, unknown); diff != "" {
 		t.Errorf("unknown findings (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadAccountJudgesS3DataEvents(t *testing.T) {
+	const (
+		write = "KW-CT-S3-WRITE-EVENTS"
+		read  = "KW-CT-S3-READ-EVENTS"
+	)
+	objects := func(rw cttypes.ReadWriteType, value string) func(f *infra) {
+		return func(f *infra) {
+			f.trail("main", true, true)
+			f.must(f.ct.PutEventSelectors(context.Background(), &cloudtrail.PutEventSelectorsInput{
+				TrailName: aws.String("main"), EventSelectors: []cttypes.EventSelector{{
+					ReadWriteType: rw, IncludeManagementEvents: aws.Bool(true),
+					DataResources: []cttypes.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{value}}}}}}))
+		}
+	}
+	tests := []struct {
+		name  string
+		setup func(f *infra)
+		want  []string
+	}{
+		{"default selectors log no data events", func(f *infra) { f.trail("main", true, true) }, []string{read, write}},
+		{"every bucket, reads and writes", objects(cttypes.ReadWriteTypeAll, "arn:aws:s3"), []string{}},
+		{"every bucket, writes only", objects(cttypes.ReadWriteTypeWriteOnly, "arn:aws:s3:::"), []string{read}},
+		{"one bucket only", objects(cttypes.ReadWriteTypeAll, "arn:aws:s3:::trail-logs-main/"), []string{read, write}},
+		{"advanced selector for every bucket's objects", func(f *infra) {
+			f.trail("main", true, true)
+			f.must(f.ct.PutEventSelectors(context.Background(), &cloudtrail.PutEventSelectorsInput{
+				TrailName: aws.String("main"), AdvancedEventSelectors: []cttypes.AdvancedEventSelector{{
+					Name: aws.String("objects"), FieldSelectors: []cttypes.AdvancedFieldSelector{
+						{Field: aws.String("eventCategory"), Equals: []string{"Data"}},
+						{Field: aws.String("resources.type"), Equals: []string{"AWS::S3::Object"}}}}}}))
+		}, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			awstest.Moto(t)
+			f := newInfra(t)
+			tt.setup(f)
+			inv, _ := readAccount(t)
+			got := []string{}
+			for _, fd := range audit.Run(*inv, audit.DefaultConfig(time.Now())) {
+				if fd.Check == write || fd.Check == read {
+					got = append(got, fd.Check)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s\ntrails: %+v", diff, inv.Trails)
+			}
+		})
+	}
+}
+
+func TestReadAccountReadsTags(t *testing.T) {
+	awstest.Moto(t)
+	f := newInfra(t)
+	ctx := context.Background()
+	tagged := f.trail("tagged", true, true)
+	f.must(f.ct.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: aws.String(tagged),
+		TagsList: []cttypes.Tag{{Key: aws.String("owner"), Value: aws.String("security")}}}))
+	bare := f.trail("bare", false, true)
+	f.role("deploy", "arn:aws:iam::123456789012:root", "")
+	f.must(f.iam.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("deploy"),
+		Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("ci")}}}))
+	f.role("bare", "arn:aws:iam::123456789012:root", "")
+	inv, stats := readAccount(t)
+	tags := map[string]map[string]string{}
+	for _, tr := range inv.Trails {
+		if !tr.TagsRead {
+			t.Errorf("trail %s: tags not read", tr.ARN)
+		}
+		tags[tr.ARN] = tr.Tags
+	}
+	for _, r := range inv.Roles {
+		tags[r.ARN] = r.Tags
+	}
+	want := map[string]map[string]string{
+		tagged: {"owner": "security"}, bare: {},
+		"arn:aws:iam::123456789012:role/deploy": {"team": "ci"}, "arn:aws:iam::123456789012:role/bare": {},
+	}
+	if diff := cmp.Diff(want, tags, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	// One ListTags for both trails of the region; role tags ride in the
+	// authorization details.
+	if stats.Calls["cloudtrail:ListTags"] != 1 {
+		t.Errorf("cloudtrail:ListTags called %d times, want 1 (%v)", stats.Calls["cloudtrail:ListTags"], stats.Calls)
+	}
+	var got []string
+	for _, fd := range audit.Run(*inv, audit.DefaultConfig(time.Now())) {
+		if fd.Check == "KW-CT-UNTAGGED" || fd.Check == "KW-ROLE-UNTAGGED" {
+			got = append(got, fd.Check+" "+fd.Resource)
+		}
+	}
+	if diff := cmp.Diff([]string{"KW-CT-UNTAGGED " + bare, "KW-ROLE-UNTAGGED arn:aws:iam::123456789012:role/bare"}, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }

@@ -28,10 +28,12 @@ type authDetails struct {
 	customer []audit.ManagedPolicy
 }
 
-// roleDetail is a role and its trust policy (URL-encoded, as IAM returns it).
+// roleDetail is a role, its trust policy (URL-encoded, as IAM returns it)
+// and its tags.
 type roleDetail struct {
 	name, arn, trust string
 	attached         []string
+	tags             map[string]string
 }
 
 type userDetail struct {
@@ -79,16 +81,12 @@ func (d *authDetails) addPage(page *iam.GetAccountAuthorizationDetailsOutput) {
 		if _, seen := d.users[name]; !seen {
 			d.names = append(d.names, name)
 		}
-		tags := make(map[string]string, len(u.Tags))
-		for _, t := range u.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-		d.users[name] = userDetail{arn: aws.ToString(u.Arn), created: aws.ToTime(u.CreateDate), set: set, tags: tags}
+		d.users[name] = userDetail{arn: aws.ToString(u.Arn), created: aws.ToTime(u.CreateDate), set: set, tags: iamTags(u.Tags)}
 	}
 	for _, rl := range page.RoleDetailList {
 		d.roles = append(d.roles, roleDetail{
 			name: aws.ToString(rl.RoleName), arn: aws.ToString(rl.Arn), trust: aws.ToString(rl.AssumeRolePolicyDocument),
-			attached: attachedARNs(rl.AttachedManagedPolicies),
+			attached: attachedARNs(rl.AttachedManagedPolicies), tags: iamTags(rl.Tags),
 		})
 	}
 	for _, g := range page.GroupDetailList {
@@ -109,6 +107,15 @@ func (d *authDetails) addPage(page *iam.GetAccountAuthorizationDetailsOutput) {
 			}
 		}
 	}
+}
+
+// iamTags is an IAM entity's tags by key (empty, never nil: read and none).
+func iamTags(list []iamtypes.Tag) map[string]string {
+	tags := make(map[string]string, len(list))
+	for _, t := range list {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return tags
 }
 
 func inlinePolicies(list []iamtypes.PolicyDetail) []iampolicy.InlinePolicy {

@@ -203,6 +203,14 @@ func TestReadAccountReadsSecurityContactAndAnalyzers(t *testing.T) {
 	if inv.SecurityContact != audit.Yes || got["KW-NO-SECURITY-CONTACT "+root] || got["KW-ACCESS-ANALYZER-OFF "+analyzer] {
 		t.Errorf("contact %v, findings %v: want neither finding", inv.SecurityContact, got)
 	}
+	// ListAnalyzers returns the tags (IAM.23): the untagged one fails.
+	f.must(accessanalyzer.NewFromConfig(awstest.Fixture(f.cfg)).CreateAnalyzer(ctx, &accessanalyzer.CreateAnalyzerInput{
+		AnalyzerName: aws.String("tagged"), Type: aatypes.TypeAccount, Tags: map[string]string{"owner": "security"}}))
+	inv, _ = readAccount(t)
+	got = findingsOf(inv)
+	if !got["KW-ANALYZER-UNTAGGED "+analyzer+"/external"] || got["KW-ANALYZER-UNTAGGED "+analyzer+"/tagged"] {
+		t.Errorf("findings %v: want KW-ANALYZER-UNTAGGED for external only", got)
+	}
 
 	srv.DenyAccessAnalyzer(awstest.Region)
 	inv, _ = readAccount(t)
@@ -243,13 +251,13 @@ func TestTrailFactReadsNeedTheDocumentedPolicy(t *testing.T) {
 	f.watch("main", "root", audit.MonitorPatterns()["KW-MON-ROOT-USE"], aws.ToString(topic.TopicArn))
 
 	short := policy
-	for _, action := range []string{`"s3:GetBucketAcl",`, `"logs:DescribeMetricFilters",`} {
+	for _, action := range []string{`"s3:GetBucketAcl",`, `"logs:DescribeMetricFilters",`, `"cloudtrail:ListTags",`} {
 		short = strings.Replace(short, action, "", 1)
 	}
 	for _, tt := range []struct {
 		name, user, policy string
 		denied             bool
-	}{{"the documented policy", "auditor", policy, false}, {"without the ACL and filter reads", "auditor-short", short, true}} {
+	}{{"the documented policy", "auditor", policy, false}, {"without the ACL, filter and tag reads", "auditor-short", short, true}} {
 		t.Run(tt.name, func(t *testing.T) {
 			auditor := s.CreateUserKey(t, tt.user, tt.policy)
 			t.Setenv("AWS_ACCESS_KEY_ID", auditor.KeyID)
@@ -269,17 +277,21 @@ func TestTrailFactReadsNeedTheDocumentedPolicy(t *testing.T) {
 				if b := inv.TrailBuckets["trail-logs-main"]; !b.ACLRead || !b.PolicyRead || !b.BlockRead || b.Logging == audit.Unknown {
 					t.Errorf("bucket %+v, want every fact read (warnings %q)", b, inv.Warnings)
 				}
+				if len(inv.Trails) != 1 || !inv.Trails[0].TagsRead {
+					t.Errorf("trails %+v: want the trail's tags read", inv.Trails)
+				}
 				if got["KW-MON-ROOT-USE "+root] || got["KW-MON-ROOT-USE "+root+" unknown"] || got["KW-CT-BUCKET-PUBLIC "+bucket+" unknown"] {
 					t.Errorf("findings %v: root use is watched and the bucket readable", got)
 				}
 				return
 			}
-			for _, want := range []string{"s3:GetBucketAcl", "logs:DescribeMetricFilters"} {
+			for _, want := range []string{"s3:GetBucketAcl", "logs:DescribeMetricFilters", "cloudtrail:ListTags"} {
 				if !slices.Contains(sources, want) {
 					t.Errorf("not read %v, want %s", sources, want)
 				}
 			}
-			for _, want := range []string{"KW-CT-BUCKET-PUBLIC " + bucket + " unknown", "KW-MON-ROOT-USE " + root + " unknown"} {
+			for _, want := range []string{"KW-CT-BUCKET-PUBLIC " + bucket + " unknown", "KW-MON-ROOT-USE " + root + " unknown",
+				"KW-CT-UNTAGGED " + inv.Trails[0].ARN + " unknown"} {
 				if !got[want] {
 					t.Errorf("no %s: %v", want, got)
 				}
