@@ -53,31 +53,13 @@ func checkS3DataEvents(inv Inventory, info CheckInfo, read bool, why string) []F
 			"`aws cloudtrail get-event-selectors --trail-name TRAIL`"
 		return []Finding{f}
 	}
-	var unknown, names []string
+	f, failed := someLoggingTrail(info, inv, func(Trail) bool { return true }, func(t Trail) Tri { return s3ObjectCoverage(t, read) })
+	if !failed {
+		return nil
+	}
+	var names []string
 	for _, t := range inv.Trails {
 		names = append(names, t.ARN)
-		if t.Logging == No {
-			continue
-		}
-		cov := s3ObjectCoverage(t, read)
-		if cov == No {
-			continue
-		}
-		if cov == Yes && t.Logging == Yes {
-			return nil
-		}
-		if t.Logging == Unknown {
-			unknown = append(unknown, "logging of "+t.ARN)
-		}
-		if cov == Unknown {
-			unknown = append(unknown, "event selectors of "+t.ARN)
-		}
-	}
-	var f Finding
-	if len(unknown) > 0 {
-		f = undecided(info, inv, accountResource(inv), unknown...)
-	} else {
-		f = newFinding(info, inv, accountResource(inv))
 	}
 	f.Evidence["trails"] = nonNil(names)
 	f.Remediation = fix

@@ -56,19 +56,35 @@ func checkMultiRegionTrail(inv Inventory, _ Config) []Finding {
 			"(docs/iam.md), or look yourself: `aws cloudtrail describe-trails --include-shadow-trails`"
 		return []Finding{f}
 	}
-	var unknown []string
-	var evidence []map[string]any
+	f, failed := someLoggingTrail(trailInfo, inv, func(t Trail) bool { return t.MultiRegion }, managementCoverage)
+	if !failed {
+		return nil
+	}
+	evidence := []map[string]any{}
 	for _, t := range inv.Trails {
-		cov := managementCoverage(t)
 		evidence = append(evidence, map[string]any{
 			"name": t.Name, "arn": t.ARN, "home_region": t.HomeRegion, "multi_region": t.MultiRegion,
-			"logging": t.Logging.String(), "read_write_management_events": cov.String(),
+			"logging": t.Logging.String(), "read_write_management_events": managementCoverage(t).String(),
 		})
-		if !t.MultiRegion || t.Logging == No || cov == No {
+	}
+	f.Evidence["trails"] = evidence
+	f.Remediation = trailRemediation(inv.Trails)
+	return []Finding{f}
+}
+
+// someLoggingTrail is the account-wide finding of a check that passes when
+// some candidate trail is logging and covers what the check asks: failed is
+// false when one does; else the finding, undecided when the only
+// candidates left could not be judged (their logging or selectors unread).
+func someLoggingTrail(info CheckInfo, inv Inventory, candidate func(Trail) bool, covers func(Trail) Tri) (f Finding, failed bool) {
+	var unknown []string
+	for _, t := range inv.Trails {
+		cov := covers(t)
+		if !candidate(t) || t.Logging == No || cov == No {
 			continue
 		}
 		if t.Logging == Yes && cov == Yes {
-			return nil
+			return Finding{}, false
 		}
 		if t.Logging == Unknown {
 			unknown = append(unknown, "logging of "+t.ARN)
@@ -77,18 +93,10 @@ func checkMultiRegionTrail(inv Inventory, _ Config) []Finding {
 			unknown = append(unknown, "event selectors of "+t.ARN)
 		}
 	}
-	var f Finding
 	if len(unknown) > 0 {
-		f = undecided(trailInfo, inv, accountResource(inv), unknown...)
-	} else {
-		f = newFinding(trailInfo, inv, accountResource(inv))
+		return undecided(info, inv, accountResource(inv), unknown...), true
 	}
-	if evidence == nil {
-		evidence = []map[string]any{}
-	}
-	f.Evidence["trails"] = evidence
-	f.Remediation = trailRemediation(inv.Trails)
-	return []Finding{f}
+	return newFinding(info, inv, accountResource(inv)), true
 }
 
 // trailRemediation fixes the closest candidate: a multi-region trail that
