@@ -56,20 +56,20 @@ type Plan struct {
 
 // KeyPlan is one high-blast-radius key, ranked worst first.
 type KeyPlan struct {
-	KeyID     string            `json:"key_id"`
-	User      string            `json:"user"`
-	UserARN   string            `json:"user_arn"`
-	Owner     string            `json:"owner"`               // NoOwner when no tag names one
-	OwnerTag  string            `json:"owner_tag,omitempty"` // the tag the owner was read from
-	Severity  severity.Level    `json:"severity"`
-	Check     string            `json:"check"` // the audit finding that names the key
-	Why       string            `json:"why"`   // the finding's title
-	Admin     bool              `json:"admin"`
-	Dangerous []string          `json:"dangerous,omitempty"`
-	Created   string            `json:"created"`   // RFC 3339 date, or never/unknown
-	AgeDays   int               `json:"age_days"`  // -1 when the creation date is unknown
-	LastUsed  string            `json:"last_used"` // RFC 3339 date, or never/unknown
-	Steps     []Step            `json:"steps"`
+	KeyID     string         `json:"key_id"`
+	User      string         `json:"user"`
+	UserARN   string         `json:"user_arn"`
+	Owner     string         `json:"owner"`               // NoOwner when no tag names one
+	OwnerTag  string         `json:"owner_tag,omitempty"` // the tag the owner was read from
+	Severity  severity.Level `json:"severity"`
+	Check     string         `json:"check"` // the audit finding that names the key
+	Why       string         `json:"why"`   // the finding's title
+	Admin     bool           `json:"admin"`
+	Dangerous []string       `json:"dangerous,omitempty"`
+	Created   string         `json:"created"`   // RFC 3339 date, or never/unknown
+	AgeDays   int            `json:"age_days"`  // -1 when the creation date is unknown
+	LastUsed  string         `json:"last_used"` // RFC 3339 date, or never/unknown
+	Steps     []Step         `json:"steps"`
 }
 
 // Step is one step of the practice for one key: the command to run, and
