@@ -31,10 +31,11 @@ const drillPlanLong = `Write the incident-response plan of this account, from wh
     watch checks them; a webhook's or Slack's URL is shown by its host only (its path is a
     credential). None given: "no sink configured";
   - for each key, the exact 'keywarden respond' command of each step of the practice: identify
-    (plan only), invalidate (--apply deactivates the key; --quarantine for an administrator,
-    --disable-console for a console user), revoke temporary credentials (done by the same
-    --apply: every session minted before it is denied), restore access (--replace-to TARGET),
-    review (the key's CloudTrail activity, from the trail's bucket when a trail has one);
+    (plan only), invalidate (respond --apply deactivates the key; with --quarantine for an
+    administrator, with --disable-console for a console user), revoke temporary credentials
+    (done by the same run: every session minted before it is denied), restore access (a new
+    key with --replace-to TARGET), review (the key's CloudTrail activity, with the trail's bucket when
+    a trail has one);
   - what is not yet covered: no multi-region trail, a region no trail logs, no sink, keys without
     an owner, a root access key, no canary registered and no drill run (both from the state
     database, when there is one).
@@ -48,7 +49,7 @@ could not be read (the plan and one line on stderr name what; a key or a trail t
 // drillPlanOptions is everything `keywarden drill plan` was told.
 type drillPlanOptions struct {
 	profile, region, statePath, output string
-	sinks                              []string
+	sinks, regions                     []string
 	format                             *formatFlag
 }
 
@@ -67,6 +68,7 @@ func newDrillPlanCmd(deps Deps) *cobra.Command {
 	opts.format = addFormat(cmd, f, "plan format", drillplan.PlanFormats...)
 	addProfile(f, &opts.profile, "the responder's AWS profile, read-only is enough (given to every respond command)")
 	addRegion(f, &opts.region, "AWS region for IAM and STS (given to every respond command)")
+	addRegions(f, &opts.regions, "read the regional facts (regions without a trail, embedded keys, analyzers) in these regions only")
 	addState(f, &opts.statePath, ": the canaries and drills it counts")
 	f.StringArrayVar(&opts.sinks, "sink", nil, "a sink 'keywarden watch --sink' sends alerts to (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN")
 	f.StringVarP(&opts.output, "output", "o", "", "write the plan to FILE")
@@ -85,7 +87,9 @@ func runDrillPlan(ctx context.Context, opts drillPlanOptions, deps Deps) error {
 		return err
 	}
 	facts.Sinks, facts.Profile, facts.Region = opts.sinks, opts.profile, opts.region
-	res, err := auditAccounts(ctx, auditOptions{profile: opts.profile, region: opts.region, statePath: opts.statePath}, deps)
+	read := auditOptions{profile: opts.profile, region: opts.region, statePath: opts.statePath}
+	read.scope.Regions = opts.regions
+	res, err := auditAccounts(ctx, read, deps)
 	if err != nil {
 		return err
 	}

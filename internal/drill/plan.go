@@ -235,7 +235,7 @@ func steps(kp KeyPlan, u audit.User, inv audit.Inventory, facts Facts) []Step {
 	if len(extra) > 0 {
 		apply += " " + strings.Join(extra, " ")
 	}
-	contain := "deactivates the key (never deletes it: `keywarden respond undo` brings it back on a false alarm)"
+	contain := "deactivates the key, never deletes it (on a false alarm, keywarden respond undo brings it back)"
 	if kp.Admin {
 		contain += "; --quarantine attaches AWS's compromised-key quarantine policy to " + kp.User
 	}
@@ -354,7 +354,7 @@ func uncovered(inv audit.Inventory, findings []audit.Finding, p Plan, facts Fact
 	}
 	if facts.Drills == 0 {
 		out = append(out, Uncovered{What: "no drill ever run: this plan has not been tested",
-			Fix: "run one with a harmless key: `keywarden drill run --account " + cmp.Or(inv.AccountID, "ACCOUNT_ID") + " --yes`"})
+			Fix: "run one with a harmless key: `keywarden drill run` (docs/drill.md)"})
 	}
 	return out
 }
