@@ -18,7 +18,9 @@ import (
 
 	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/canary"
 	drillplan "github.com/keywarden/keywarden/internal/drill"
+	"github.com/keywarden/keywarden/internal/state"
 )
 
 // TestDrillPlanAgainstMoto runs `drill plan` through Main, the SDK and
@@ -34,8 +36,8 @@ func TestDrillPlanAgainstMoto(t *testing.T) {
 	moto.CreateUserKey(t, "reader") // no rights: no part of the plan
 	statePath := filepath.Join(t.TempDir(), "state.db")
 
-	stdout, stderr, code := runMain(t, "drill", "plan", "--format", "json", "--state", statePath)
-	if code != 0 && code != ExitIncomplete {
+	stdout, stderr, code := runMain(t, "drill", "plan", "--format", "json", "--state", statePath, "--regions", "us-east-1")
+	if code != ExitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
 	var p drillplan.Plan
@@ -65,14 +67,14 @@ func TestDrillPlanAgainstMoto(t *testing.T) {
 	}
 	checkRespondCommands(t, commands)
 
-	stdout, _, _ = runMain(t, "drill", "plan", "--format", "md", "--state", statePath, "--sink", "slack:https://hooks.slack.com/services/T/B/HOOKSECRET")
+	stdout, _, _ = runMain(t, "drill", "plan", "--format", "md", "--regions", "us-east-1", "--state", statePath, "--sink", "slack:https://hooks.slack.com/services/T/B/HOOKSECRET")
 	for _, want := range []string{key.KeyID, "alice@example.com", "- slack: https://hooks.slack.com/…", "keywarden respond " + key.KeyID + " --apply --no-lookup --quarantine"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, stdout)
 		}
 	}
 	out := filepath.Join(t.TempDir(), "plan.html")
-	if _, stderr, code := runMain(t, "drill", "plan", "--format", "html", "--state", statePath, "-o", out, "--sink", "slack:https://hooks.slack.com/services/T/B/HOOKSECRET"); code != 0 && code != ExitIncomplete {
+	if _, stderr, code := runMain(t, "drill", "plan", "--format", "html", "--regions", "us-east-1", "--state", statePath, "-o", out, "--sink", "slack:https://hooks.slack.com/services/T/B/HOOKSECRET"); code != 0 && code != ExitIncomplete {
 		t.Fatalf("html: exit %d\n%s", code, stderr)
 	}
 	body, err := os.ReadFile(out)
@@ -89,6 +91,25 @@ func TestDrillPlanAgainstMoto(t *testing.T) {
 	}
 	if n := countElements(doc, "article"); n != 1 {
 		t.Errorf("html has %d key articles, want 1", n)
+	}
+}
+
+// TestDrillPlanIncompleteAgainstMoto: a region whose analyzers cannot be
+// listed is named in the plan and on stderr, and the plan exits 3.
+func TestDrillPlanIncompleteAgainstMoto(t *testing.T) {
+	moto := awstest.Moto(t)
+	moto.CreateUserKey(t, "ci-admin", awstest.AdminPolicy)
+	moto.DenyAccessAnalyzer("us-east-1")
+	stdout, stderr, code := runMain(t, "drill", "plan", "--format", "json", "--regions", "us-east-1", "--state", filepath.Join(t.TempDir(), "state.db"))
+	if code != ExitIncomplete || !strings.Contains(stderr, "keywarden: incomplete: 1 region or read could not be read (the plan names them)") {
+		t.Fatalf("exit %d, want 3; stderr:\n%s", code, stderr)
+	}
+	var p drillplan.Plan
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Incomplete) != 1 || p.Incomplete[0].Source != "region us-east-1" || len(p.Keys) != 1 {
+		t.Errorf("incomplete %+v, %d keys; want region us-east-1 named and the key still planned", p.Incomplete, len(p.Keys))
 	}
 }
 
@@ -156,5 +177,37 @@ func checkRespondCommands(t *testing.T, commands []string) {
 		if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
 			t.Errorf("%q: arguments: %v", line, err)
 		}
+	}
+}
+
+// TestDrillPlanCountsCanariesAndDrills: the state's canaries and its
+// records of kind "drill" are counted; no database is none of either, and
+// is not created.
+func TestDrillPlanCountsCanariesAndDrills(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("KEYWARDEN_STATE", filepath.Join(dir, "state.db"))
+	deps := Deps{OpenState: state.Open}
+	ctx := context.Background()
+	facts, err := planStateFacts(ctx, "", deps)
+	if err != nil || facts.StateRead || facts.Canaries != 0 || facts.Drills != 0 {
+		t.Fatalf("no database: %+v, %v", facts, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state.db")); !os.IsNotExist(err) {
+		t.Fatalf("the plan created the state database: %v", err)
+	}
+	saveCanary(t, canary.Canary{Name: "bait", Account: "123456789012", User: "svc-bait", AccessKeyID: awstest.FakeKeyID("bait", 123456789012)})
+	db, err := state.Open(os.Getenv("KEYWARDEN_STATE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"drill-1", "drill-2"} {
+		if err := db.Put(ctx, state.Record{Kind: drillRecordKind, ID: id, Step: "done"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	facts, err = planStateFacts(ctx, "", deps)
+	if err != nil || !facts.StateRead || facts.Canaries != 1 || facts.Drills != 2 {
+		t.Errorf("facts %+v, %v; want 1 canary and 2 drills", facts, err)
 	}
 }
