@@ -23,7 +23,7 @@ const drillPlanLong = `Write the incident-response plan of this account, from wh
 
   - the high-blast-radius keys, worst first: the active keys whose holder is an administrator
     or holds dangerous rights, as keywarden audit judges them (KW-KEY-ADMIN, KW-KEY-DANGEROUS),
-    then by the number of dangerous rights and by age; with the key's age and last use, and its
+    then by the number of dangerous rights, by age and by last use; with the key's age and last use, and its
     owner, read from the user's tags (owner, team, email, contact, maintainer, or any tag whose
     value is an email address), else "no owner";
   - who gets the alerts: watch's sinks are flags of 'keywarden watch' (and the Lambda's SNS topic

@@ -70,6 +70,7 @@ type KeyPlan struct {
 	AgeDays   int            `json:"age_days"`  // -1 when the creation date is unknown
 	LastUsed  string         `json:"last_used"` // RFC 3339 date, or never/unknown
 	Steps     []Step         `json:"steps"`
+	lastUsed  time.Time      // zero: never used, or unknown
 }
 
 // Step is one step of the practice for one key: the command to run, and
@@ -131,7 +132,8 @@ func NewPlan(res audit.Result, facts Facts, now time.Time) Plan {
 // rankKeys lists the keys audit found held by an administrator or by a
 // holder of dangerous rights, worst first: severity (an administrator
 // without MFA first), then the number of dangerous rights, then age, oldest
-// first, then the key id.
+// first, then last use, most recent first (a key in use is one a thief can
+// hide behind), then the key id.
 func rankKeys(inv audit.Inventory, findings []audit.Finding, asOf time.Time, facts Facts) []KeyPlan {
 	keys := []KeyPlan{}
 	for _, f := range findings {
@@ -145,6 +147,9 @@ func rankKeys(inv audit.Inventory, findings []audit.Finding, asOf time.Time, fac
 		kp := KeyPlan{KeyID: k.ID, User: u.Name, UserARN: u.ARN, Severity: f.Severity, Check: f.Check, Why: f.Title,
 			Admin: u.Admin == audit.Yes, Dangerous: slices.Compact(slices.Sorted(slices.Values(u.Dangerous))),
 			Created: dateText(k.Created), AgeDays: -1, LastUsed: dateText(k.LastUsed)}
+		if k.LastUsed.Known() {
+			kp.lastUsed = k.LastUsed.Time
+		}
 		if k.Created.Known() {
 			kp.AgeDays = max(0, int(asOf.Sub(k.Created.Time)/(24*time.Hour)))
 		}
@@ -154,7 +159,7 @@ func rankKeys(inv audit.Inventory, findings []audit.Finding, asOf time.Time, fac
 	}
 	slices.SortStableFunc(keys, func(a, b KeyPlan) int {
 		return cmp.Or(-cmp.Compare(a.Severity, b.Severity), -cmp.Compare(len(a.Dangerous), len(b.Dangerous)),
-			-cmp.Compare(a.AgeDays, b.AgeDays), cmp.Compare(a.KeyID, b.KeyID))
+			-cmp.Compare(a.AgeDays, b.AgeDays), b.lastUsed.Compare(a.lastUsed), cmp.Compare(a.KeyID, b.KeyID))
 	})
 	return keys
 }
@@ -349,7 +354,11 @@ func uncovered(inv audit.Inventory, findings []audit.Finding, p Plan, facts Fact
 		}
 	}
 	if facts.Canaries == 0 {
-		out = append(out, Uncovered{What: "no canary key planted: a thief testing stolen keys goes unnoticed",
+		what := "no canary key planted: a thief testing stolen keys goes unnoticed"
+		if !facts.StateRead {
+			what += " (there is no state database, where canaries and drills are recorded)"
+		}
+		out = append(out, Uncovered{What: what,
 			Fix: "plant one where keys leak (`keywarden canary create NAME`) and watch it"})
 	}
 	if facts.Drills == 0 {

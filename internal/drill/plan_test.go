@@ -92,6 +92,15 @@ func TestPlanRanksByRightsThenAge(t *testing.T) {
 	if !slices.Equal(got, []string{"old", "ci-deployer"}) {
 		t.Errorf("same rights count: %v, want the older key first", got)
 	}
+	inv.Users[len(inv.Users)-1].Keys[0] = key("AKIAOLD0000000000001", 200, 5) // as old, used less recently
+	p = NewPlan(judge(inv), Facts{}, asOf)
+	got = nil
+	for _, k := range p.Keys[2:] {
+		got = append(got, k.User)
+	}
+	if !slices.Equal(got, []string{"ci-deployer", "old"}) {
+		t.Errorf("same rights and age: %v, want the key used last first", got)
+	}
 }
 
 func TestPlanStepsAreRespondCommands(t *testing.T) {
