@@ -4,6 +4,7 @@ package drill
 
 import (
 	"cmp"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -135,11 +136,12 @@ func NewPlan(res audit.Result, facts Facts, now time.Time) Plan {
 // first, then last use, most recent first (a key in use is one a thief can
 // hide behind), then the key id.
 func rankKeys(inv audit.Inventory, findings []audit.Finding, asOf time.Time, facts Facts) []KeyPlan {
-	keys := []KeyPlan{}
-	for _, f := range findings {
-		if f.Check != checkAdminKey && f.Check != checkDangerousKey {
+	keys, seen := []KeyPlan{}, map[string]bool{}
+	for _, f := range findings { // worst first: a key's first finding is the one that counts
+		if f.Check != checkAdminKey && f.Check != checkDangerousKey || seen[f.KeyID] {
 			continue
 		}
+		seen[f.KeyID] = true
 		u, k, ok := userKey(inv, f)
 		if !ok {
 			continue
@@ -198,29 +200,20 @@ var emailLike = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 // owner reads a user's owner from its tags: the first of ownerTags (any
 // case), else a tag whose value is an email address; NoOwner otherwise.
 func owner(tags map[string]string) (tag, who string) {
+	names := slices.Sorted(maps.Keys(tags))
 	for _, want := range ownerTags {
-		for _, k := range slices.Sorted(mapKeys(tags)) {
+		for _, k := range names {
 			if strings.EqualFold(k, want) && strings.TrimSpace(tags[k]) != "" {
 				return k, tags[k]
 			}
 		}
 	}
-	for _, k := range slices.Sorted(mapKeys(tags)) {
+	for _, k := range names {
 		if emailLike.MatchString(tags[k]) {
 			return k, tags[k]
 		}
 	}
 	return "", NoOwner
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // steps are the respond commands of the five steps for one key. respond

@@ -103,6 +103,23 @@ func TestPlanRanksByRightsThenAge(t *testing.T) {
 	}
 }
 
+// A holder whose administrator rights could not be judged but who has
+// dangerous ones has two findings on one key: the key is planned once.
+func TestPlanListsAKeyOnce(t *testing.T) {
+	inv := fixture()
+	inv.Users[1].Admin = audit.Unknown
+	p := NewPlan(judge(inv), Facts{}, asOf)
+	n := 0
+	for _, k := range p.Keys {
+		if k.KeyID == "AKIADEPLOY0000000001" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the key is planned %d times", n)
+	}
+}
+
 func TestPlanStepsAreRespondCommands(t *testing.T) {
 	p := fixturePlan()
 	admin := p.Keys[0]
