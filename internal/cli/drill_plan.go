@@ -23,9 +23,9 @@ const drillPlanLong = `Write the incident-response plan of this account, from wh
 
   - the high-blast-radius keys, worst first: the active keys whose holder is an administrator
     or holds dangerous rights, as keywarden audit judges them (KW-KEY-ADMIN, KW-KEY-DANGEROUS),
-    then by the number of dangerous rights, by age and by last use; with the key's age and last use, and its
-    owner, read from the user's tags (owner, team, email, contact, maintainer, or any tag whose
-    value is an email address), else "no owner";
+    then by the number of dangerous rights, by age and by last use; with the key's age and last
+    use, and its owner, read from the user's tags (owner, team, email, contact, maintainer, or
+    any tag whose value is an email address), else "no owner";
   - who gets the alerts: watch's sinks are flags of 'keywarden watch' (and the Lambda's SNS topic
     a parameter of its stack), so the plan knows only the --sink values given to it, checked as
     watch checks them; a webhook's or Slack's URL is shown by its host only (its path is a
@@ -34,8 +34,8 @@ const drillPlanLong = `Write the incident-response plan of this account, from wh
     (plan only), invalidate (respond --apply deactivates the key; with --quarantine for an
     administrator, with --disable-console for a console user), revoke temporary credentials
     (done by the same run: every session minted before it is denied), restore access (a new
-    key with --replace-to TARGET), review (the key's CloudTrail activity, with the trail's bucket when
-    a trail has one);
+    key with --replace-to TARGET), review (the key's CloudTrail activity, with the trail's
+    bucket when a trail has one);
   - what is not yet covered: no multi-region trail, a region no trail logs, no sink, keys without
     an owner, a root access key, no canary registered and no drill run (both from the state
     database, when there is one).
@@ -66,7 +66,7 @@ func newDrillPlanCmd(deps Deps) *cobra.Command {
 	}
 	f := cmd.Flags()
 	opts.format = addFormat(cmd, f, "plan format", drillplan.PlanFormats...)
-	addProfile(f, &opts.profile, "the responder's AWS profile, read-only is enough (given to every respond command)")
+	addProfile(f, &opts.profile, "AWS profile to read the account with (read-only is enough); also put in every respond command: the responder's")
 	addRegion(f, &opts.region, "AWS region for IAM and STS (given to every respond command)")
 	addRegions(f, &opts.regions, "read the regional facts (regions without a trail, embedded keys, analyzers) in these regions only")
 	addState(f, &opts.statePath, ": the canaries and drills it counts")
