@@ -156,6 +156,7 @@ func TestNoCredentialsIsOneLine(t *testing.T) {
 	checkLines(t, []badInput{
 		{[]string{"audit"}, ExitError, `^keywarden: .*` + noCreds + `$`},
 		{[]string{"audit", "keys"}, ExitError, `^keywarden: .*` + noCreds + `$`},
+		{[]string{"drill", "plan"}, ExitError, `^keywarden: .*` + noCreds + `$`},
 		{[]string{"respond", key, "--no-lookup"}, ExitError, `^keywarden: .*` + noCreds + `$`},
 		{[]string{"respond", "undo", "inc-1"}, ExitError, ``},
 		{[]string{"watch", "lookup:us-east-1"}, ExitError, `^keywarden: watch lookup:us-east-1: cloudtrail lookup in us-east-1: ` + noCreds + `$`},
@@ -264,6 +265,10 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{[]string{"policy", "apply", missing, "--keep-days", "-1"}, ExitError, `^keywarden: --keep-days "-1": want 0 or more days$`},
 		{[]string{"policy", "undo", "lp-x"}, ExitError, `^keywarden: apply lp-x: no such apply \('keywarden policy list' shows them\)$`},
 		{[]string{"policy", "list", "--state", filepath.Join(bad, "state.db")}, ExitError, `^keywarden: .*bad\.json`},
+		{[]string{"drill", "plan", "--sink", "bogus:x"}, ExitError, `^keywarden: --sink: bad sink "bogus:…": want text, jsonl\[:PATH\], webhook:URL, slack:URL or sns:TOPIC_ARN$`},
+		{[]string{"drill", "plan", "--sink", "slack:ftp://hooks.example/secret"}, ExitError, `^keywarden: --sink: slack sink: bad sink: want an http\(s\) URL with a host$`},
+		{[]string{"drill", "plan", "--format", "pdf"}, ExitError, `^keywarden: --format "pdf": want one of md, html, json$`},
+		{[]string{"drill", "plan", "--state", filepath.Join(bad, "state.db")}, ExitError, `^keywarden: .*bad\.json`},
 		{[]string{"hook", "install", home}, ExitError, `^keywarden: .*not a git repository`},
 		{[]string{"help", "bogus"}, ExitError, `^keywarden: no help topic "bogus": `},
 		{[]string{"rotate", "undo", "a", "b"}, ExitError, `^keywarden: unexpected argument "b": usage: keywarden rotate undo \[ROTATION-ID\]$`},
