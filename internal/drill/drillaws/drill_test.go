@@ -1,0 +1,168 @@
+package drillaws_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keywarden/keywarden/internal/awstest"
+	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/detect"
+	"github.com/keywarden/keywarden/internal/drill"
+	"github.com/keywarden/keywarden/internal/drill/drillaws"
+	"github.com/keywarden/keywarden/internal/respond"
+	"github.com/keywarden/keywarden/internal/respond/respondaws"
+	"github.com/keywarden/keywarden/internal/state"
+	"github.com/keywarden/keywarden/internal/watch"
+)
+
+func TestMain(m *testing.M) { awstest.Main(m) }
+
+// clock is the drill's injected clock: each reading moves it a second on,
+// and a sleep moves it by the sleep.
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { c.t = c.t.Add(time.Second); return c.t }
+
+func (c *clock) Sleep(_ context.Context, d time.Duration) error { c.t = c.t.Add(d); return nil }
+
+// rig is a drill engine on moto with IAM authorization enforced, signed
+// by an administrator, whose watch source is a directory.
+type rig struct {
+	t      *testing.T
+	e      *drill.Engine
+	aws    *drillaws.AWS
+	logs   string // the CloudTrail directory watch and respond read
+	tmp    string // where scratch repositories go
+	acct   string
+	clock  *clock
+	silent bool // no trail delivers the drill's events
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	srv := awstest.MotoWithAuth(t)
+	admin := srv.CreateUserKey(t, "operator", awstest.AdminPolicy)
+	t.Setenv("AWS_ACCESS_KEY_ID", admin.KeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", admin.Secret.Reveal())
+	ctx := context.Background()
+	cfg, err := awsx.Load(ctx, awsx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db, err := state.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := &rig{t: t, logs: filepath.Join(dir, "trail"), tmp: filepath.Join(dir, "tmp"), clock: &clock{t: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}}
+	os.MkdirAll(r.logs, 0o700)
+	os.MkdirAll(r.tmp, 0o700)
+	r.aws = drillaws.New(cfg)
+	r.acct, err = r.aws.Account(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
+	r.e = &drill.Engine{AWS: r.aws, DB: db, Detect: trail{r, drill.Watch{Source: src, Now: r.clock.Now}}, Scan: drill.ScanHistory,
+		Respond: &respond.Responder{IAM: respondaws.New(cfg), DB: db, Events: &respond.Sources{Logs: []string{r.logs}},
+			Out: io.Discard, Now: r.clock.Now},
+		Now: r.clock.Now, Sleep: r.clock.Sleep, Wait: 10 * time.Minute, Poll: time.Minute, TempDir: r.tmp}
+	return r
+}
+
+// trail stands for CloudTrail's delivery, which moto does not make: before
+// watch reads, it writes the detonated calls as CloudTrail records.
+type trail struct {
+	r *rig
+	drill.Watch
+}
+
+func (tr trail) Alerts(ctx context.Context, d *drill.Drill) ([]detect.Alert, error) {
+	if !tr.r.silent {
+		tr.r.deliver(d)
+	}
+	return tr.Watch.Alerts(ctx, d)
+}
+
+// deliver writes d's detonated calls to the trail directory as CloudTrail
+// records, in the shape AWS documents.
+func (r *rig) deliver(d *drill.Drill) {
+	var recs []map[string]any
+	for i, det := range d.Detonations {
+		region := det.Call.Region
+		if region == "" {
+			region = awstest.Region
+		}
+		rec := map[string]any{
+			"eventVersion": "1.08", "eventTime": det.At.Format(time.RFC3339), "eventSource": det.Call.Service + ".amazonaws.com",
+			"eventName": det.Call.Action, "awsRegion": region, "sourceIPAddress": "203.0.113.7",
+			"userAgent": "aws-sdk-go-v2/1.39 " + drill.UserAgent(d.ID), "eventID": fmt.Sprintf("drill-%s-%d", d.ID, i),
+			"eventType": "AwsApiCall", "recipientAccountId": d.Account, "readOnly": strings.HasPrefix(det.Call.Action, "Get") || strings.HasPrefix(det.Call.Action, "List"),
+			"userIdentity": map[string]any{"type": "IAMUser", "principalId": "AIDADRILL", "arn": "arn:aws:iam::" + d.Account + ":user/" + d.User,
+				"accountId": d.Account, "accessKeyId": det.KeyID, "userName": d.User},
+		}
+		if !det.Allowed {
+			rec["errorCode"], rec["errorMessage"] = det.Error, "denied"
+		}
+		if det.Call.Action == "GetSessionToken" && det.Allowed {
+			rec["responseElements"] = map[string]any{"credentials": map[string]any{"accessKeyId": d.SessionKeyID, "expiration": det.At.Add(15 * time.Minute).Format(time.RFC3339)}}
+		}
+		recs = append(recs, rec)
+	}
+	data, err := json.Marshal(map[string]any{"Records": recs})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.logs, "drill.json"), data, 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *rig) run() (*drill.Drill, error) {
+	return r.e.Run(context.Background(), drill.Options{ID: "t1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs})
+}
+
+// nothingLeft checks no drill user is listed and no scratch repository is left.
+func (r *rig) nothingLeft() {
+	r.t.Helper()
+	users, err := r.aws.DrillUsers(context.Background())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if len(users) > 0 {
+		r.t.Errorf("drill users left: %v", users)
+	}
+	left, _ := os.ReadDir(r.tmp)
+	if len(left) > 0 {
+		r.t.Errorf("scratch left in %s: %v", r.tmp, left)
+	}
+}
+
+func TestDrillSeed001PassesOnMoto(t *testing.T) {
+	r := newRig(t)
+	start := time.Now()
+	d, err := r.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Since(start)
+	for _, s := range d.Steps {
+		t.Logf("%-9s %-7s %s", s.Step, s.Status, strings.Join(s.Evidence, "; "))
+	}
+	if !d.Passed() {
+		t.Fatalf("drill did not pass")
+	}
+	if d.TTD() <= 0 || d.TTC() < d.TTD() || d.TTR() < d.TTC() {
+		t.Errorf("times: ttd %s ttc %s ttr %s", d.TTD(), d.TTC(), d.TTR())
+	}
+	r.nothingLeft()
+	t.Logf("overhead: %d AWS calls, %s wall time on moto; TTD %s, TTC %s, TTR %s (injected clock)", d.Calls, wall.Round(time.Millisecond), d.TTD(), d.TTC(), d.TTR())
+}
