@@ -3,6 +3,7 @@ package drillaws_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,9 +14,11 @@ import (
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/drill"
 	"github.com/keywarden/keywarden/internal/drill/drillaws"
+	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/respond"
 	"github.com/keywarden/keywarden/internal/respond/respondaws"
 	"github.com/keywarden/keywarden/internal/state"
@@ -71,8 +74,8 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
-	r.e = &drill.Engine{AWS: r.aws, DB: db, Detect: trail{r, drill.Watch{Source: src, Now: r.clock.Now}}, Scan: drill.ScanHistory,
-		Respond: &respond.Responder{IAM: respondaws.New(cfg), DB: db, Events: &respond.Sources{Logs: []string{r.logs}},
+	r.e = &drill.Engine{AWS: r.aws, DB: db, Detect: trail{r, drill.Watch{Source: src, Now: r.clock.Now, Warn: func(error) {}}}, Scan: drill.ScanHistory,
+		Respond: &respond.Responder{IAM: respondaws.New(cfg), DB: db, Events: &respond.Sources{Logs: []string{r.logs}, Warn: func(error) {}},
 			Out: io.Discard, Now: r.clock.Now},
 		Now: r.clock.Now, Sleep: r.clock.Sleep, Wait: 10 * time.Minute, Poll: time.Minute, TempDir: r.tmp}
 	return r
@@ -165,4 +168,117 @@ func TestDrillSeed001PassesOnMoto(t *testing.T) {
 	}
 	r.nothingLeft()
 	t.Logf("overhead: %d AWS calls, %s wall time on moto; TTD %s, TTC %s, TTR %s (injected clock)", d.Calls, wall.Round(time.Millisecond), d.TTD(), d.TTC(), d.TTR())
+}
+
+func TestDrillWithoutDetectionFailsStep4AndSaysWhy(t *testing.T) {
+	r := newRig(t)
+	r.silent = true
+	d, err := r.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var det drill.StepResult
+	for _, s := range d.Steps {
+		if s.Step == drill.StepDetect {
+			det = s
+		}
+	}
+	if det.Status != drill.Fail || !d.Failed() {
+		t.Fatalf("detect %s, want fail", det.Status)
+	}
+	why := strings.Join(det.Evidence, "\n")
+	for _, want := range []string{"did not fire within 10m0s: KW-CT-SES-RECON, KW-CT-STS-SESSION-FROM-KEY", "no event of key " + d.KeyID + " reached watch"} {
+		if !strings.Contains(why, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, why)
+		}
+	}
+	if d.FirstAlert != (time.Time{}) || d.TTD() != 0 {
+		t.Errorf("no alert, yet TTD %s", d.TTD())
+	}
+	r.nothingLeft() // contained and cleaned up all the same
+}
+
+// faulty is the moto-backed adapter with a fault script around each call.
+type faulty struct {
+	drill.AWS
+	s *fault.Script
+}
+
+func around[T any](f faulty, name string, call func() (T, error)) (T, error) {
+	return fault.Around(f.s, "aws "+name, call)
+}
+
+func none(err error) (any, error) { return nil, err }
+
+func (f faulty) CreateUser(ctx context.Context, user, id string) error {
+	_, err := around(f, "CreateUser", func() (any, error) { return none(f.AWS.CreateUser(ctx, user, id)) })
+	return err
+}
+
+func (f faulty) PutPolicy(ctx context.Context, user, name, doc string) error {
+	_, err := around(f, "PutUserPolicy", func() (any, error) { return none(f.AWS.PutPolicy(ctx, user, name, doc)) })
+	return err
+}
+
+func (f faulty) CreateKey(ctx context.Context, user string) (credential.Key, error) {
+	return around(f, "CreateAccessKey", func() (credential.Key, error) { return f.AWS.CreateKey(ctx, user) })
+}
+
+func (f faulty) DeleteKey(ctx context.Context, user, id string) error {
+	_, err := around(f, "DeleteAccessKey", func() (any, error) { return none(f.AWS.DeleteKey(ctx, user, id)) })
+	return err
+}
+
+func (f faulty) DeletePolicy(ctx context.Context, user, name string) error {
+	_, err := around(f, "DeleteUserPolicy", func() (any, error) { return none(f.AWS.DeletePolicy(ctx, user, name)) })
+	return err
+}
+
+func (f faulty) DeleteUser(ctx context.Context, user string) error {
+	_, err := around(f, "DeleteUser", func() (any, error) { return none(f.AWS.DeleteUser(ctx, user)) })
+	return err
+}
+
+func (f faulty) Call(ctx context.Context, key credential.Key, c drill.Call, id string) (drill.CallResult, error) {
+	return around(f, "call "+c.String(), func() (drill.CallResult, error) { return f.AWS.Call(ctx, key, c, id) })
+}
+
+// The crash suite: a drill is run once to learn its steps (every journal
+// commit, every change in AWS before and after it takes effect, every
+// detonated call), then killed at each; 'drill cleanup' must then leave
+// no drill user listed and no scratch repository.
+func TestDrillKilledAtEveryStepIsCleanedUp(t *testing.T) {
+	r := newRig(t)
+	learn := &fault.Script{}
+	fault.Set(t, learn.Step)
+	r.e.AWS = faulty{r.aws, learn}
+	if _, err := r.run(); err != nil {
+		t.Fatal(err)
+	}
+	fault.Set(t, nil)
+	steps := learn.Steps()
+	if len(steps) < 30 {
+		t.Fatalf("only %d steps learnt: %v", len(steps), steps)
+	}
+	for n := 1; n <= len(steps); n++ {
+		r := newRig(t)
+		s := &fault.Script{N: n, Kill: true}
+		fault.Set(t, s.Step)
+		r.e.AWS = faulty{r.aws, s}
+		killed, _ := fault.Run(func() error { _, err := r.run(); return err })
+		fault.Set(t, nil)
+		r.e.AWS = r.aws
+		if !killed {
+			t.Fatalf("step %d (%s) did not kill", n, steps[n-1])
+		}
+		_, err := r.e.Cleanup(context.Background(), "t1")
+		if err != nil && !(n == 1 && errors.Is(err, drill.ErrNotFound)) {
+			t.Fatalf("killed at step %d (%s), then cleanup: %v", n, steps[n-1], err)
+		}
+		r.nothingLeft()
+		if t.Failed() {
+			t.Fatalf("after a kill at step %d (%s)", n, steps[n-1])
+		}
+	}
+	t.Logf("killed at each of %d steps, then cleaned up", len(steps))
 }
