@@ -388,6 +388,9 @@ func (e *Engine) review(ctx context.Context, d *Drill, rep *respond.Report) erro
 		}
 	}
 	slices.Sort(problems)
+	for _, g := range rep.Review.Incomplete {
+		problems = append(problems, "respond could not read "+g.Source+": "+g.Reason)
+	}
 	if len(problems) > 0 {
 		return e.end(ctx, d, r, Fail, problems...)
 	}
