@@ -318,6 +318,14 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 	if err != nil {
 		return nil, err
 	}
+	probe := Call{Service: "ses", Action: "GetSendQuota"}
+	var before CallResult // the session's answer before containment: a refusal then proves nothing after
+	if session != nil {
+		d.Calls++
+		if before, err = e.AWS.Call(ctx, *session, probe, d.ID); err != nil {
+			return nil, err
+		}
+	}
 	rep, err := e.Respond.Run(ctx, respond.Request{KeyID: key.ID, Since: e.Now().Sub(d.Started) + time.Hour, Apply: true})
 	d.Calls += 6
 	if err != nil {
@@ -330,7 +338,6 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 	for _, s := range rep.Steps {
 		ev = append(ev, fmt.Sprintf("respond %s: %s", s.Name, s.Status))
 	}
-	probe := Call{Service: "ses", Action: "GetSendQuota"}
 	d.Calls++
 	res, err := e.AWS.Call(ctx, key, probe, d.ID)
 	if err != nil {
@@ -342,7 +349,10 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 	} else {
 		ev = append(ev, "the key is refused ("+res.Code+")")
 	}
-	if session != nil {
+	switch {
+	case session != nil && !before.Allowed:
+		ev = append(ev, "the session "+session.ID+" was refused before containment already ("+before.Code+"): its revocation is not proven")
+	case session != nil:
 		d.Calls++
 		res, err := e.AWS.Call(ctx, *session, probe, d.ID)
 		if err != nil {

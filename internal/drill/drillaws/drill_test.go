@@ -167,6 +167,15 @@ func TestDrillSeed001PassesOnMoto(t *testing.T) {
 		t.Errorf("times: ttd %s ttc %s ttr %s", d.TTD(), d.TTC(), d.TTR())
 	}
 	r.nothingLeft()
+	md := drill.Markdown(drill.NewReport(d, nil))
+	for _, want := range []string{"# keywarden drill t1: pass", "| time to detect | 12s | - |", "7. **cleanup**: pass", "iam:CreateUser by " + d.KeyID + ": denied AccessDenied",
+		// moto refuses GetSessionToken's session outright: the revocation is not proven there
+		"was refused before containment already (InvalidClientTokenId): its revocation is not proven"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	t.Logf("report:\n%s", md)
 	t.Logf("overhead: %d AWS calls, %s wall time on moto; TTD %s, TTC %s, TTR %s (injected clock)", d.Calls, wall.Round(time.Millisecond), d.TTD(), d.TTC(), d.TTR())
 }
 
@@ -281,4 +290,32 @@ func TestDrillKilledAtEveryStepIsCleanedUp(t *testing.T) {
 		}
 	}
 	t.Logf("killed at each of %d steps, then cleaned up", len(steps))
+}
+
+// TestDrillYAMLScenarioAndMotoSessions runs a user-defined scenario whose
+// session, minted by GetSessionToken, makes a call before containment: it
+// records what moto does with session credentials (docs/drill.md says it).
+func TestDrillYAMLScenarioAndMotoSessions(t *testing.T) {
+	r := newRig(t)
+	file := filepath.Join(t.TempDir(), "mine.yaml")
+	os.WriteFile(file, []byte(`name: session-probe
+calls:
+  - {service: sts, action: GetSessionToken}
+  - {service: ses, action: GetSendQuota, session: true}
+expect_alerts: [KW-CT-STS-SESSION-FROM-KEY]
+`), 0o600)
+	sc, err := drill.LoadScenario(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := r.e.Run(context.Background(), drill.Options{ID: "t2", Account: r.acct, Scenario: sc, Source: r.logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Detonations) != 2 || d.Scenario.Name != "session-probe" {
+		t.Fatalf("detonations %+v", d.Detonations)
+	}
+	s := d.Detonations[1]
+	t.Logf("moto: a GetSessionToken session (%s) before containment: allowed %t %s", s.KeyID, s.Allowed, s.Error)
+	r.nothingLeft()
 }
