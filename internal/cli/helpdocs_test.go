@@ -22,6 +22,7 @@ var docPages = map[string][]string{
 	"respond.md": {"respond"},
 	"watch.md":   {"watch", "lambda"},
 	"policy.md":  {"policy"},
+	"drill.md":   {"drill"},
 }
 
 // helpFlag is a flag line of cobra's help: "  -f, --format format   ...".
