@@ -272,7 +272,8 @@ func drillEngine(ctx context.Context, d Deps, o drillOptions) (*kwdrill.Engine, 
 		db.Close()
 		return nil, aws.Config{}, nil, err
 	}
-	e := &kwdrill.Engine{AWS: drillaws.New(cfg), DB: db, Now: d.Now, Scan: kwdrill.ScanHistory, Sleep: sleep}
+	cfg, calls := drillaws.Count(cfg)
+	e := &kwdrill.Engine{AWS: drillaws.New(cfg), DB: db, Now: d.Now, Scan: kwdrill.ScanHistory, Sleep: sleep, Calls: calls}
 	return e, cfg, func() { db.Close() }, nil
 }
 

@@ -76,6 +76,9 @@ type Engine struct {
 	Wait, Poll time.Duration
 	// TempDir is where scratch repositories go ("": the system's).
 	TempDir string
+	// Calls counts the AWS calls made so far by every adapter of the drill
+	// (drillaws.Count); nil: not counted.
+	Calls func() int
 }
 
 // Options are a run's inputs.
@@ -112,7 +115,7 @@ func (e *Engine) Run(ctx context.Context, o Options) (*Drill, error) {
 	if o.ID == "" {
 		o.ID = NewID(e.Now())
 	}
-	d := &Drill{ID: o.ID, Account: acct, Scenario: o.Scenario, User: UserName(o.ID), Source: o.Source, Started: e.Now().UTC(), Calls: 1}
+	d := &Drill{ID: o.ID, Account: acct, Scenario: o.Scenario, User: UserName(o.ID), Source: o.Source, Started: e.Now().UTC()}
 	if _, err := e.DB.Get(ctx, Kind, d.ID); err == nil {
 		return nil, fmt.Errorf("drill %s exists: %w", d.ID, ErrRefused)
 	}
@@ -169,7 +172,6 @@ func (e *Engine) create(ctx context.Context, d *Drill) (credential.Key, error) {
 	if err != nil {
 		return credential.Key{}, err
 	}
-	d.Calls += 3
 	if err := e.AWS.CreateUser(ctx, d.User, d.ID); err != nil {
 		return credential.Key{}, err
 	}
@@ -234,7 +236,6 @@ func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*c
 			signer = *session
 		}
 		at := e.Now().UTC()
-		d.Calls++
 		res, err := e.AWS.Call(ctx, signer, c, d.ID)
 		if err != nil {
 			return nil, fmt.Errorf("detonate %s: %w", c, err)
@@ -321,13 +322,11 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 	probe := Call{Service: "ses", Action: "GetSendQuota"}
 	var before CallResult // the session's answer before containment: a refusal then proves nothing after
 	if session != nil {
-		d.Calls++
 		if before, err = e.AWS.Call(ctx, *session, probe, d.ID); err != nil {
 			return nil, err
 		}
 	}
 	rep, err := e.Respond.Run(ctx, respond.Request{KeyID: key.ID, Since: e.Now().Sub(d.Started) + time.Hour, Apply: true})
-	d.Calls += 6
 	if err != nil {
 		return rep, fmt.Errorf("respond --apply %s: %w", key.ID, err)
 	}
@@ -338,7 +337,6 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 	for _, s := range rep.Steps {
 		ev = append(ev, fmt.Sprintf("respond %s: %s", s.Name, s.Status))
 	}
-	d.Calls++
 	res, err := e.AWS.Call(ctx, key, probe, d.ID)
 	if err != nil {
 		return rep, err
@@ -353,7 +351,6 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 	case session != nil && !before.Allowed:
 		ev = append(ev, "the session "+session.ID+" was refused before containment already ("+before.Code+"): its revocation is not proven")
 	case session != nil:
-		d.Calls++
 		res, err := e.AWS.Call(ctx, *session, probe, d.ID)
 		if err != nil {
 			return rep, err
@@ -432,7 +429,6 @@ func (e *Engine) cleanup(ctx context.Context, d *Drill) error {
 		return err
 	}
 	users, err := e.AWS.DrillUsers(ctx)
-	d.Calls++
 	if err != nil {
 		return err
 	}
@@ -468,7 +464,6 @@ func (e *Engine) removeUser(ctx context.Context, d *Drill) error {
 			return err
 		}
 	}
-	d.Calls += 3 + len(keys) + len(pols)
 	return e.AWS.DeleteUser(ctx, d.User)
 }
 
@@ -513,6 +508,9 @@ func decode(rec state.Record) (*Drill, error) {
 // save journals d at step.
 func (e *Engine) save(ctx context.Context, d *Drill, step string) error {
 	d.Step = step
+	if e.Calls != nil {
+		d.Calls = e.Calls()
+	}
 	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode drill %s: %w", d.ID, err)

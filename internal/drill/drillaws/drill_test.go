@@ -59,6 +59,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg, calls := drillaws.Count(cfg)
 	dir := t.TempDir()
 	db, err := state.Open(filepath.Join(dir, "state.db"))
 	if err != nil {
@@ -77,7 +78,7 @@ func newRig(t *testing.T) *rig {
 	r.e = &drill.Engine{AWS: r.aws, DB: db, Detect: trail{r, drill.Watch{Source: src, Now: r.clock.Now, Warn: func(error) {}}}, Scan: drill.ScanHistory,
 		Respond: &respond.Responder{IAM: respondaws.New(cfg), DB: db, Events: &respond.Sources{Logs: []string{r.logs}, Warn: func(error) {}},
 			Out: io.Discard, Now: r.clock.Now},
-		Now: r.clock.Now, Sleep: r.clock.Sleep, Wait: 10 * time.Minute, Poll: time.Minute, TempDir: r.tmp}
+		Now: r.clock.Now, Sleep: r.clock.Sleep, Wait: 10 * time.Minute, Poll: time.Minute, TempDir: r.tmp, Calls: calls}
 	return r
 }
 
