@@ -67,10 +67,14 @@ func newDrillRunCmd(d Deps) *cobra.Command {
 		Long: drillLong + `
 
 --account must be the account id of the credentials (STS says which) and --yes must be given:
-otherwise the drill is refused before any change. --scenario is a built-in scenario (seed-001:
-a key in a public repository, probed and readied for SES abuse) or a YAML file:
+otherwise the drill is refused before any change. --scenario is a built-in scenario or a YAML file:
+
+  seed-001       a key committed to a public repository and deleted, probed and readied for SES abuse
+  stolen-laptop  a laptop's ~/.aws/credentials; the thief mints a session to outlive the key
+  ci-leak        a key pasted into a GitHub Actions workflow, moved to secrets a commit later
 
   name: my-scenario
+  leak: repo-history  # or laptop, ci-workflow
   calls:            # service and action; region (optional); session: true signs with the
     - {service: sts, action: GetCallerIdentity}   # session of an earlier GetSessionToken
     - {service: ses, action: GetSendQuota, region: ap-southeast-3}
@@ -139,7 +143,7 @@ could not be read).`,
 	}
 	cmd.Flags().StringVar(&account, "account", "", "the account id the drill runs in; must match the credentials' account")
 	cmd.Flags().BoolVar(&yes, "yes", false, "run it: the drill creates and removes an IAM user and key")
-	cmd.Flags().StringVar(&scenario, "scenario", kwdrill.Seed001.Name, "a built-in scenario (seed-001) or a scenario YAML file")
+	cmd.Flags().StringVar(&scenario, "scenario", kwdrill.Seed001.Name, "a built-in scenario (seed-001, stolen-laptop, ci-leak) or a scenario YAML file")
 	cmd.Flags().StringVar(&source, "source", "lookup:", "the watch source the detect step reads: lookup:[REGION,...], s3://bucket/prefix, a directory or file")
 	cmd.Flags().DurationVar(&wait, "wait", 20*time.Minute, "how long the detect step waits for the expected alerts")
 	cmd.Flags().DurationVar(&poll, "poll", time.Minute, "how often the detect step reads the source")

@@ -71,11 +71,27 @@ func (c Call) String() string {
 
 // Scenario is what a drill detonates and the alerts it expects.
 type Scenario struct {
-	Name        string   `json:"name" yaml:"name"`
-	Description string   `json:"description" yaml:"description"`
-	Calls       []Call   `json:"calls" yaml:"calls"`
-	Expect      []string `json:"expect_alerts" yaml:"expect_alerts"` // rule ids that must fire
+	Name        string `json:"name" yaml:"name"`
+	Description string `json:"description" yaml:"description"`
+	// Leak is how the key leaks: LeakRepoHistory (the default),
+	// LeakLaptop or LeakCIWorkflow.
+	Leak   string   `json:"leak,omitempty" yaml:"leak"`
+	Calls  []Call   `json:"calls" yaml:"calls"`
+	Expect []string `json:"expect_alerts" yaml:"expect_alerts"` // rule ids that must fire
 }
+
+// How a scenario's key leaks.
+const (
+	// LeakRepoHistory commits the key to a repository and deletes it in
+	// the next commit: scan must find it in the history.
+	LeakRepoHistory = "repo-history"
+	// LeakLaptop writes the key as the default profile of a copied home's
+	// .aws/credentials, as a stolen laptop holds it: scan must find it there.
+	LeakLaptop = "laptop"
+	// LeakCIWorkflow pastes the key into a GitHub Actions workflow's env:
+	// block, then moves it to ${{ secrets.* }} in the next commit.
+	LeakCIWorkflow = "ci-workflow"
+)
 
 // Detonation is one call made, and what AWS answered.
 type Detonation struct {

@@ -13,14 +13,50 @@ import (
 	"github.com/keywarden/keywarden/internal/credential"
 )
 
-// leakFile is where the scratch repository's first commit puts the key.
+// leakFile is where a repository leak puts the key.
 const leakFile = "config/aws.env"
 
-// leakInto makes dir a git repository whose first commit holds key in a
-// file and whose second deletes it, as a developer who noticed too late
-// would; it returns the two commits.
-func leakInto(ctx context.Context, dir string, key credential.Key, now time.Time) ([2]string, error) {
-	var commits [2]string
+// workflowFile is where a CI leak pastes the key.
+const workflowFile = ".github/workflows/deploy.yml"
+
+// A leak is the files a scenario's leak writes: before holds the key, after
+// (for a repository, the next commit) does not; after nil: no repository.
+type leakFiles struct {
+	path          string
+	before, after []byte
+}
+
+func filesOf(how string, key credential.Key) leakFiles {
+	id, sec := key.ID, key.Secret.Reveal()
+	switch how {
+	case LeakLaptop:
+		return leakFiles{path: ".aws/credentials", before: []byte("[default]\naws_access_key_id = " + id + "\naws_secret_access_key = " + sec + "\nregion = us-east-1\n")}
+	case LeakCIWorkflow:
+		wf := func(idv, secv string) []byte {
+			return []byte("name: deploy\non: [push]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    env:\n      AWS_ACCESS_KEY_ID: " + idv +
+				"\n      AWS_SECRET_ACCESS_KEY: " + secv + "\n    steps:\n      - run: aws s3 sync site/ s3://example-site\n")
+		}
+		return leakFiles{path: workflowFile, before: wf(id, sec), after: wf("${{ secrets.AWS_ACCESS_KEY_ID }}", "${{ secrets.AWS_SECRET_ACCESS_KEY }}")}
+	}
+	return leakFiles{path: leakFile, before: []byte("AWS_ACCESS_KEY_ID=" + id + "\nAWS_SECRET_ACCESS_KEY=" + sec + "\n")}
+}
+
+// leakInto writes the scenario's leak into dir: for a repository leak, a
+// git repository whose first commit holds key and whose second removes it
+// (deletes the file, or for a CI workflow replaces the key by the CI's
+// secrets), as a developer who noticed too late would. It says what it did.
+func leakInto(ctx context.Context, dir, how string, key credential.Key, now time.Time) (string, error) {
+	f := filesOf(how, key)
+	write := func(b []byte) error {
+		path := filepath.Join(dir, f.path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		return os.WriteFile(path, b, 0o600)
+	}
+	if how == LeakLaptop {
+		return "written to " + f.path + " as the default profile", write(f.before)
+	}
 	date := now.UTC().Format(time.RFC3339)
 	git := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "user.name=keywarden drill", "-c", "user.email=drill@keywarden.invalid",
@@ -34,27 +70,33 @@ func leakInto(ctx context.Context, dir string, key credential.Key, now time.Time
 		}
 		return strings.TrimSpace(out.String()), nil
 	}
+	var commits [2]string
 	if _, err := git("init", "-q", "-b", "main"); err != nil {
-		return commits, err
+		return "", err
 	}
-	path := filepath.Join(dir, leakFile)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return commits, err
-	}
-	body := "AWS_ACCESS_KEY_ID=" + key.ID + "\nAWS_SECRET_ACCESS_KEY=" + key.Secret.Reveal() + "\n"
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		return commits, err
-	}
-	steps := [][]string{{"add", leakFile}, {"commit", "-q", "-m", "add deploy settings"}, {"rev-parse", "HEAD"},
-		{"rm", "-q", leakFile}, {"commit", "-q", "-m", "remove secrets"}, {"rev-parse", "HEAD"}}
-	for i, args := range steps {
-		out, err := git(args...)
+	for i, body := range [][]byte{f.before, f.after} {
+		var err error
+		switch {
+		case i == 0:
+			err = write(body)
+		case body == nil:
+			_, err = git("rm", "-q", f.path)
+		default:
+			err = write(body)
+		}
 		if err != nil {
-			return commits, err
+			return "", err
 		}
-		if args[0] == "rev-parse" {
-			commits[i/3] = out
+		msg := [2]string{"add deploy settings", "remove secrets"}[i]
+		if _, err := git("add", "-A"); err != nil {
+			return "", err
+		}
+		if _, err := git("commit", "-q", "-m", msg); err != nil {
+			return "", err
+		}
+		if commits[i], err = git("rev-parse", "HEAD"); err != nil {
+			return "", err
 		}
 	}
-	return commits, nil
+	return fmt.Sprintf("%s committed in %s, removed in %s", f.path, short(commits[0]), short(commits[1])), nil
 }

@@ -202,7 +202,7 @@ func (e *Engine) leak(ctx context.Context, d *Drill, key credential.Key) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("scratch repository: %w", err)
 	}
-	commits, err := leakInto(ctx, dir, key, e.Now())
+	evidence, err := leakInto(ctx, dir, d.Scenario.Leak, key, e.Now())
 	if err != nil {
 		return err
 	}
@@ -210,11 +210,10 @@ func (e *Engine) leak(ctx context.Context, d *Drill, key credential.Key) error {
 	if err != nil {
 		return err
 	}
-	evidence := fmt.Sprintf("committed in %s, deleted in %s", short(commits[0]), short(commits[1]))
 	if where, ok := found[key.ID]; ok {
-		return e.end(ctx, d, r, Pass, evidence, "scan found "+key.ID+" in history: "+where)
+		return e.end(ctx, d, r, Pass, evidence, "scan found "+key.ID+": "+where)
 	}
-	return e.end(ctx, d, r, Fail, evidence, fmt.Sprintf("scan did not find %s in the history of %s (%d other keys found)", key.ID, dir, len(found)))
+	return e.end(ctx, d, r, Fail, evidence, fmt.Sprintf("scan did not find %s in %s (%d other keys found)", key.ID, dir, len(found)))
 }
 
 func short(commit string) string { return commit[:min(len(commit), 12)] }

@@ -28,8 +28,45 @@ var Seed001 = Scenario{
 	Expect: []string{"KW-CT-SES-RECON", "KW-CT-STS-SESSION-FROM-KEY"},
 }
 
+// StolenLaptop is a laptop's ~/.aws/credentials in a thief's hands: the
+// thief checks the key, lists, mints a session to keep access after the
+// key is shut, and uses it.
+var StolenLaptop = Scenario{
+	Name:        "stolen-laptop",
+	Description: "the default profile of a stolen laptop's ~/.aws/credentials; the thief mints a session to outlive the key",
+	Leak:        LeakLaptop,
+	Calls: []Call{
+		{Service: "sts", Action: "GetCallerIdentity"},
+		{Service: "iam", Action: "ListUsers"},
+		{Service: "iam", Action: "ListRoles"},
+		{Service: "s3", Action: "ListBuckets"},
+		{Service: "sts", Action: "GetSessionToken"},
+		{Service: "ses", Action: "GetSendQuota", Session: true},
+		{Service: "iam", Action: "CreateAccessKey"},
+	},
+	Expect: []string{"KW-CT-STS-SESSION-FROM-KEY", "KW-CT-RECON-LIST"},
+}
+
+// CILeak is a key pasted into a CI workflow, moved to the CI's secrets a
+// commit later: still in the history, probed and tried for persistence.
+var CILeak = Scenario{
+	Name:        "ci-leak",
+	Description: "a key pasted into a GitHub Actions workflow, moved to secrets a commit later; the finder lists and tries persistence",
+	Leak:        LeakCIWorkflow,
+	Calls: []Call{
+		{Service: "sts", Action: "GetCallerIdentity"},
+		{Service: "s3", Action: "ListBuckets"},
+		{Service: "iam", Action: "ListRoles"},
+		{Service: "iam", Action: "ListUsers"},
+		{Service: "iam", Action: "CreateUser"},
+		{Service: "iam", Action: "CreateAccessKey"},
+		{Service: "sts", Action: "GetCallerIdentity", Region: "eu-north-1"},
+	},
+	Expect: []string{"KW-CT-RECON-LIST"},
+}
+
 // Builtin are the scenarios `drill run --scenario` knows by name.
-var Builtin = []Scenario{Seed001}
+var Builtin = []Scenario{Seed001, StolenLaptop, CILeak}
 
 // Supported are the calls a detonation can make.
 var Supported = []Call{
@@ -73,6 +110,11 @@ func names() string {
 
 // check refuses a scenario with no call or a call the detonation cannot make.
 func (s Scenario) check(file string) error {
+	switch s.Leak {
+	case "", LeakRepoHistory, LeakLaptop, LeakCIWorkflow:
+	default:
+		return fmt.Errorf("--scenario %s: leak %q: want %s, %s or %s", file, s.Leak, LeakRepoHistory, LeakLaptop, LeakCIWorkflow)
+	}
 	if len(s.Calls) == 0 {
 		return fmt.Errorf("--scenario %s: no calls", file)
 	}
