@@ -61,4 +61,9 @@ func TestDrillRunOnMoto(t *testing.T) {
 		t.Errorf("history: exit %d\n%s", code, hist)
 	}
 	t.Logf("history:\n%s", hist)
+
+	out, stderr, code = runMain(t, "drill", "run", "--account", "123456789012", "--yes", "--source", filepath.Join(dir, "missing"), "--wait", "0s")
+	if code != ExitIncomplete || !strings.Contains(out, "**detect**: skipped") || !strings.Contains(out, ": incomplete") {
+		t.Errorf("unreadable source: exit %d, want 3\n%s\n%s", code, out, stderr)
+	}
 }

@@ -382,23 +382,27 @@ func (e *Engine) review(ctx context.Context, d *Drill, rep *respond.Report) erro
 	for _, c := range rep.Review.Summary.Actions {
 		got[c.Value] += c.Count
 	}
-	var problems []string
+	var missing, unrelated, unread []string
 	for a, n := range want {
 		if got[a] < n {
-			problems = append(problems, fmt.Sprintf("%s: %d made, %d reviewed", a, n, got[a]))
+			missing = append(missing, fmt.Sprintf("%s: %d made, %d reviewed", a, n, got[a]))
 		}
 	}
 	for a := range got {
 		if want[a] == 0 {
-			problems = append(problems, a+": reviewed but never detonated")
+			unrelated = append(unrelated, a+": reviewed but never detonated")
 		}
 	}
-	slices.Sort(problems)
+	slices.Sort(missing)
+	slices.Sort(unrelated)
 	for _, g := range rep.Review.Incomplete {
-		problems = append(problems, "respond could not read "+g.Source+": "+g.Reason)
+		unread = append(unread, "respond could not read "+g.Source+": "+g.Reason)
 	}
-	if len(problems) > 0 {
-		return e.end(ctx, d, r, Fail, problems...)
+	switch {
+	case len(unrelated) > 0 || len(missing) > 0 && len(unread) == 0:
+		return e.end(ctx, d, r, Fail, slices.Concat(unrelated, missing, unread)...)
+	case len(missing) > 0: // what could not be read may hold them: no verdict
+		return e.end(ctx, d, r, Skipped, slices.Concat(unread, missing)...)
 	}
 	return e.end(ctx, d, r, Pass, fmt.Sprintf("review lists the %d detonated calls and nothing else", rep.Review.Events))
 }
