@@ -140,6 +140,14 @@ type Drill struct {
 // UserName is the drill user of drill id.
 func UserName(id string) string { return UserPrefix + id }
 
+// PersistUser is the user a detonation's persistence attempt tries to
+// create (and give a key): denied by the drill policy; removed by cleanup
+// all the same, should it exist.
+func PersistUser(id string) string { return UserName(id) + "-persist" }
+
+// persistence are the calls the drill policy must deny.
+var persistence = map[string]bool{"iam:CreateUser": true, "iam:CreateAccessKey": true}
+
 // FirstCall is the time of the first detonated call.
 func (d *Drill) FirstCall() time.Time {
 	if len(d.Detonations) == 0 {

@@ -226,6 +226,7 @@ func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*c
 		return nil, err
 	}
 	var session *credential.Key
+	st := Pass
 	for _, c := range d.Scenario.Calls {
 		signer := key
 		if c.Session {
@@ -245,8 +246,12 @@ func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*c
 		}
 		d.Detonations = append(d.Detonations, Detonation{Call: c, At: at, Allowed: res.Allowed, Error: res.Code, KeyID: signer.ID})
 		r.Evidence = append(r.Evidence, fmt.Sprintf("%s %s", c, answer(res)))
+		if res.Allowed && persistence[c.Service+":"+c.Action] {
+			st = Fail
+			r.Evidence = append(r.Evidence, c.String()+" was allowed: the drill policy did not hold (cleanup removes "+PersistUser(d.ID)+")")
+		}
 	}
-	return session, e.end(ctx, d, r, Pass, fmt.Sprintf("%d calls with user agent %s", len(d.Detonations), UserAgent(d.ID)))
+	return session, e.end(ctx, d, r, st, fmt.Sprintf("%d calls with user agent %s", len(d.Detonations), UserAgent(d.ID)))
 }
 
 // UserAgent is the user-agent mark of drill id's calls.
@@ -428,8 +433,10 @@ func (e *Engine) cleanup(ctx context.Context, d *Drill) error {
 			return fmt.Errorf("remove %s: %w", d.Repo, err)
 		}
 	}
-	if err := e.removeUser(ctx, d); err != nil {
-		return err
+	for _, user := range []string{PersistUser(d.ID), d.User} {
+		if err := e.removeUser(ctx, user); err != nil {
+			return err
+		}
 	}
 	users, err := e.AWS.DrillUsers(ctx)
 	if err != nil {
@@ -448,26 +455,26 @@ func (e *Engine) cleanup(ctx context.Context, d *Drill) error {
 	return e.save(ctx, d, StepDone)
 }
 
-func (e *Engine) removeUser(ctx context.Context, d *Drill) error {
-	keys, err := e.AWS.ListKeys(ctx, d.User)
+func (e *Engine) removeUser(ctx context.Context, user string) error {
+	keys, err := e.AWS.ListKeys(ctx, user)
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if err := e.AWS.DeleteKey(ctx, d.User, k); err != nil {
+		if err := e.AWS.DeleteKey(ctx, user, k); err != nil {
 			return err
 		}
 	}
-	pols, err := e.AWS.ListPolicies(ctx, d.User)
+	pols, err := e.AWS.ListPolicies(ctx, user)
 	if err != nil {
 		return err
 	}
 	for _, p := range pols {
-		if err := e.AWS.DeletePolicy(ctx, d.User, p); err != nil {
+		if err := e.AWS.DeletePolicy(ctx, user, p); err != nil {
 			return err
 		}
 	}
-	return e.AWS.DeleteUser(ctx, d.User)
+	return e.AWS.DeleteUser(ctx, user)
 }
 
 // History lists every drill journaled, newest first.

@@ -50,7 +50,11 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	srv := awstest.MotoWithAuth(t)
+	return newRigOn(t, awstest.MotoWithAuth(t))
+}
+
+func newRigOn(t *testing.T, srv *awstest.MotoServer) *rig {
+	t.Helper()
 	admin := srv.CreateUserKey(t, "operator", awstest.AdminPolicy)
 	t.Setenv("AWS_ACCESS_KEY_ID", admin.KeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", admin.Secret.Reveal())
@@ -349,4 +353,30 @@ func TestEveryBuiltinScenarioPassesOnMoto(t *testing.T) {
 			r.nothingLeft()
 		})
 	}
+}
+
+// TestDrillWherePersistenceIsAllowedFailsAndCleansIt: on moto without
+// authorization the drill policy holds nothing, as in an account whose
+// boundary or SCP were changed: the detonation fails, and cleanup removes
+// the user the persistence attempt created.
+func TestDrillWherePersistenceIsAllowedFailsAndCleansIt(t *testing.T) {
+	r := newRigOn(t, awstest.Moto(t))
+	d, err := r.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	det := d.Steps[2]
+	if det.Step != drill.StepDetonate || det.Status != drill.Fail ||
+		!strings.Contains(strings.Join(det.Evidence, "\n"), "iam:CreateUser was allowed: the drill policy did not hold (cleanup removes keywarden-drill-t1-persist)") {
+		t.Fatalf("detonate %s: %v", det.Status, det.Evidence)
+	}
+	keys, err := r.aws.ListKeys(context.Background(), drill.PersistUser("t1"))
+	if err != nil || len(keys) != 0 {
+		t.Errorf("persist user's keys left: %v (%v)", keys, err)
+	}
+	if err := r.aws.CreateUser(context.Background(), drill.PersistUser("t1"), "x"); err != nil {
+		t.Errorf("the persist user is still there: %v", err)
+	}
+	r.aws.DeleteUser(context.Background(), drill.PersistUser("t1"))
+	r.nothingLeft()
 }

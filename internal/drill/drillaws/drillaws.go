@@ -181,7 +181,7 @@ func (a *AWS) Call(ctx context.Context, key credential.Key, c drill.Call, drillI
 		return awsmiddleware.AddUserAgentKeyValue("keywarden-drill", drillID)(s)
 	})
 	var res drill.CallResult
-	err := a.call(ctx, cfg, c, &res)
+	err := a.call(ctx, cfg, c, drill.PersistUser(drillID), &res)
 	var apiErr smithy.APIError
 	switch {
 	case err == nil:
@@ -194,7 +194,7 @@ func (a *AWS) Call(ctx context.Context, key credential.Key, c drill.Call, drillI
 	return res, fmt.Errorf("%s: %w", c, err)
 }
 
-func (a *AWS) call(ctx context.Context, cfg aws.Config, c drill.Call, res *drill.CallResult) error {
+func (a *AWS) call(ctx context.Context, cfg aws.Config, c drill.Call, persist string, res *drill.CallResult) error {
 	var err error
 	switch c.Service + ":" + c.Action {
 	case "sts:GetCallerIdentity":
@@ -212,9 +212,9 @@ func (a *AWS) call(ctx context.Context, cfg aws.Config, c drill.Call, res *drill
 	case "iam:ListRoles":
 		_, err = iam.NewFromConfig(cfg).ListRoles(ctx, &iam.ListRolesInput{})
 	case "iam:CreateUser":
-		_, err = iam.NewFromConfig(cfg).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("keywarden-drill-persist")})
+		_, err = iam.NewFromConfig(cfg).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(persist)})
 	case "iam:CreateAccessKey":
-		_, err = iam.NewFromConfig(cfg).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("keywarden-drill-persist")})
+		_, err = iam.NewFromConfig(cfg).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(persist)})
 	case "s3:ListBuckets":
 		_, err = awsx.S3Client(cfg).ListBuckets(ctx, &s3.ListBucketsInput{})
 	case "ses:GetSendQuota":
