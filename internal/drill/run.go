@@ -418,6 +418,22 @@ func (e *Engine) Cleanup(ctx context.Context, id string) (*Drill, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.Step == StepDone { // check again, change nothing
+		users, err := e.AWS.DrillUsers(ctx)
+		if err != nil {
+			return d, err
+		}
+		if _, ok := users[d.User]; ok {
+			return d, fmt.Errorf("drill %s is done, yet user %s is listed", id, d.User)
+		}
+		return d, nil
+	}
+	for i := range d.Steps { // the step a crash cut short
+		if d.Steps[i].Status == "" {
+			d.Steps[i].Status = Skipped
+			d.Steps[i].Evidence = append(d.Steps[i].Evidence, "interrupted: the drill stopped during this step")
+		}
+	}
 	return d, e.cleanup(ctx, d)
 }
 

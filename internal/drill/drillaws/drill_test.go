@@ -298,6 +298,14 @@ func TestDrillKilledAtEveryStepIsCleanedUp(t *testing.T) {
 			t.Fatalf("killed at step %d (%s), then cleanup: %v", n, steps[n-1], err)
 		}
 		r.nothingLeft()
+		if n > 1 { // a second cleanup checks again and changes nothing
+			again, err := r.e.Cleanup(context.Background(), "t1")
+			if err != nil {
+				t.Errorf("cleanup again: %v", err)
+			} else if again.Step != drill.StepDone {
+				t.Errorf("cleanup again: step %s", again.Step)
+			}
+		}
 		if t.Failed() {
 			t.Fatalf("after a kill at step %d (%s)", n, steps[n-1])
 		}
