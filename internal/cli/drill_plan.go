@@ -10,14 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/canary"
-	drillplan "github.com/keywarden/keywarden/internal/drill"
+	"github.com/keywarden/keywarden/internal/drill"
 	"github.com/keywarden/keywarden/internal/state"
 	"github.com/keywarden/keywarden/internal/watch"
 )
-
-// drillRecordKind is the kind of the state records 'drill run' writes; the
-// plan only counts them.
-const drillRecordKind = "drill"
 
 const drillPlanLong = `Write the incident-response plan of this account, from what keywarden knows of it:
 
@@ -65,7 +61,7 @@ func newDrillPlanCmd(deps Deps) *cobra.Command {
 		Args: cobra.NoArgs,
 	}
 	f := cmd.Flags()
-	opts.format = addFormat(cmd, f, "plan format", drillplan.PlanFormats...)
+	opts.format = addFormat(cmd, f, "plan format", drill.PlanFormats...)
 	addProfile(f, &opts.profile, "AWS profile to read the account with (read-only is enough); also put in every respond command: the responder's")
 	addRegion(f, &opts.region, "AWS region for IAM and STS (given to every respond command)")
 	addRegions(f, &opts.regions, "read the regional facts (regions without a trail, embedded keys, analyzers) in these regions only")
@@ -93,8 +89,8 @@ func runDrillPlan(ctx context.Context, opts drillPlanOptions, deps Deps) error {
 	if err != nil {
 		return err
 	}
-	plan := drillplan.NewPlan(res, facts, deps.Now())
-	render := func(w io.Writer, _ bool) error { return drillplan.WritePlan(w, opts.format.value, plan) }
+	plan := drill.NewPlan(res, facts, deps.Now())
+	render := func(w io.Writer, _ bool) error { return drill.WritePlan(w, opts.format.value, plan) }
 	if err := writeOutput(deps, opts.output, 0o644, render); err != nil {
 		return err
 	}
@@ -123,14 +119,14 @@ func checkSinks(specs []string, deps Deps) error {
 
 // planStateFacts counts the registered canaries and the drills run, from
 // the state database when there is one (none: none of either).
-func planStateFacts(ctx context.Context, path string, deps Deps) (drillplan.Facts, error) {
-	var facts drillplan.Facts
+func planStateFacts(ctx context.Context, path string, deps Deps) (drill.Facts, error) {
+	var facts drill.Facts
 	open := func(p string) (*state.DB, error) {
 		db, err := deps.OpenState(p)
 		if err != nil {
 			return nil, err
 		}
-		drills, err := db.List(ctx, drillRecordKind, state.Filter{})
+		drills, err := db.List(ctx, drill.Kind, state.Filter{})
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("list drills: %w", err), db.Close())
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/canary"
-	drillplan "github.com/keywarden/keywarden/internal/drill"
+	"github.com/keywarden/keywarden/internal/drill"
 	"github.com/keywarden/keywarden/internal/state"
 )
 
@@ -40,7 +40,7 @@ func TestDrillPlanAgainstMoto(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
-	var p drillplan.Plan
+	var p drill.Plan
 	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
 		t.Fatalf("decode: %v\n%s", err, stdout)
 	}
@@ -104,7 +104,7 @@ func TestDrillPlanIncompleteAgainstMoto(t *testing.T) {
 	if code != ExitIncomplete || !strings.Contains(stderr, "keywarden: incomplete: 1 region or read could not be read (the plan names them)") {
 		t.Fatalf("exit %d, want 3; stderr:\n%s", code, stderr)
 	}
-	var p drillplan.Plan
+	var p drill.Plan
 	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestDrillPlanCommandsParse(t *testing.T) {
 			{Name: "ci", ARN: "arn:aws:iam::123456789012:user/ci", Admin: audit.No, Dangerous: []string{"iam:PassRole"}, Keys: k(awstest.FakeKeyID("c", 123456789012))},
 		}}
 	res := audit.Judge([]audit.Account{{ID: inv.AccountID, Inventory: &inv}}, audit.Options{Config: audit.Config{AsOf: now}})
-	p := drillplan.NewPlan(res, drillplan.Facts{Profile: "responder", Region: "eu-west-1"}, now)
+	p := drill.NewPlan(res, drill.Facts{Profile: "responder", Region: "eu-west-1"}, now)
 	var commands []string
 	for _, key := range p.Keys {
 		for _, s := range key.Steps {
@@ -201,7 +201,7 @@ func TestDrillPlanCountsCanariesAndDrills(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"drill-1", "drill-2"} {
-		if err := db.Put(ctx, state.Record{Kind: drillRecordKind, ID: id, Step: "done"}); err != nil {
+		if err := db.Put(ctx, state.Record{Kind: drill.Kind, ID: id, Step: "done"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -19,10 +19,10 @@ import (
 	"github.com/keywarden/keywarden/internal/respond/respondaws"
 )
 
-// drill is an exposed key in moto that did what an intruder does: create a
+// intrusion is an exposed key in moto that did what an intruder does: create a
 // user, give it a key, make it administrator. The CloudTrail records of
 // those calls are served by a LookupEvents fake and written as a log file.
-type drill struct {
+type intrusion struct {
 	srv      *awstest.MotoServer
 	exposed  awstest.UserKey
 	backdoor string // the key the intruder made
@@ -31,13 +31,13 @@ type drill struct {
 	start    time.Time
 }
 
-func newDrill(t *testing.T) *drill {
+func newIntrusion(t *testing.T) *intrusion {
 	t.Helper()
 	srv := awstest.MotoWithManagedPolicies(t)
 	srv.SetEnv(t)
 	srv.Reset(t)
 	t.Setenv("KEYWARDEN_STATE", filepath.Join(t.TempDir(), "state.db"))
-	d := &drill{srv: srv, exposed: srv.CreateUserKey(t, "deploy"), start: time.Now().UTC().Add(-time.Hour)}
+	d := &intrusion{srv: srv, exposed: srv.CreateUserKey(t, "deploy"), start: time.Now().UTC().Add(-time.Hour)}
 	// The intruder's calls, signed with the exposed key.
 	ctx := context.Background()
 	cfg, err := awsx.Load(ctx, awsx.Options{})
@@ -66,7 +66,7 @@ func newDrill(t *testing.T) *drill {
 	return d
 }
 
-func (d *drill) record(name string, req, resp map[string]any) {
+func (d *intrusion) record(name string, req, resp map[string]any) {
 	n := len(d.records)
 	source := "iam.amazonaws.com"
 	if name == "GetSessionToken" {
@@ -84,7 +84,7 @@ func (d *drill) record(name string, req, resp map[string]any) {
 
 // writeLogs writes the records as one gzipped CloudTrail log file in the
 // AWSLogs layout.
-func (d *drill) writeLogs(t *testing.T) {
+func (d *intrusion) writeLogs(t *testing.T) {
 	d.logs = t.TempDir()
 	day := d.start.Format("2006/01/02")
 	dir := filepath.Join(d.logs, "AWSLogs", "123456789012", "CloudTrail", "us-east-1", filepath.FromSlash(day))
@@ -105,7 +105,7 @@ func (d *drill) writeLogs(t *testing.T) {
 
 // uploadLogs copies the log files into a moto S3 bucket and returns the
 // s3:// prefix of their region folder.
-func (d *drill) uploadLogs(t *testing.T) string {
+func (d *intrusion) uploadLogs(t *testing.T) string {
 	ctx := context.Background()
 	cfg, err := awsx.Load(ctx, awsx.Options{})
 	if err != nil {
@@ -134,7 +134,7 @@ func (d *drill) uploadLogs(t *testing.T) string {
 	return "s3://trail/AWSLogs/123456789012/CloudTrail/us-east-1/"
 }
 
-func (d *drill) fixtures(t *testing.T) []awstest.CloudTrailEventFixture {
+func (d *intrusion) fixtures(t *testing.T) []awstest.CloudTrailEventFixture {
 	var out []awstest.CloudTrailEventFixture
 	for _, r := range d.records {
 		raw, err := json.Marshal(r)
@@ -168,7 +168,7 @@ type respondJSON struct {
 }
 
 func TestRespondDrillContainsReviewsAndUndoes(t *testing.T) {
-	d := newDrill(t)
+	d := newIntrusion(t)
 	ct := awstest.NewCloudTrailServer(t, d.fixtures(t))
 	ct.SetEnv(t)
 	for _, source := range []struct {
@@ -236,7 +236,7 @@ func TestRespondDrillContainsReviewsAndUndoes(t *testing.T) {
 	}
 }
 
-func (d *drill) admin(t *testing.T) *respondaws.IAM {
+func (d *intrusion) admin(t *testing.T) *respondaws.IAM {
 	cfg, err := awsx.Load(context.Background(), awsx.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +244,7 @@ func (d *drill) admin(t *testing.T) *respondaws.IAM {
 	return respondaws.New(cfg)
 }
 
-func (d *drill) keyActive(t *testing.T) bool {
+func (d *intrusion) keyActive(t *testing.T) bool {
 	owner, err := d.admin(t).KeyOwner(context.Background(), d.exposed.KeyID)
 	if err != nil {
 		t.Fatalf("the exposed key: %v", err)
@@ -252,7 +252,7 @@ func (d *drill) keyActive(t *testing.T) bool {
 	return owner.Status == "Active"
 }
 
-func (d *drill) denyBefore(t *testing.T) time.Time {
+func (d *intrusion) denyBefore(t *testing.T) time.Time {
 	before, ok, err := d.admin(t).RevokeSessionsPolicy(context.Background(), "deploy")
 	if err != nil {
 		t.Fatal(err)
@@ -263,13 +263,13 @@ func (d *drill) denyBefore(t *testing.T) time.Time {
 	return before
 }
 
-func (d *drill) userExists(t *testing.T, name string) bool {
+func (d *intrusion) userExists(t *testing.T, name string) bool {
 	_, err := d.admin(t).UserPolicies(context.Background(), name)
 	return err == nil
 }
 
 func TestRespondFollowsATemporaryKeyAndReplaces(t *testing.T) {
-	d := newDrill(t)
+	d := newIntrusion(t)
 	asia := awstest.FakeSessionKeyID("minted", 123456789012)
 	d.record("GetSessionToken", map[string]any{"durationSeconds": 3600},
 		map[string]any{"credentials": map[string]any{"accessKeyId": asia, "expiration": "Nov 23, 2026, 11:45:22 PM", "sessionToken": "x"}})

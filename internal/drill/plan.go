@@ -1,6 +1,6 @@
-// Package drill prepares and measures incident-response drills: the plan
-// of an account (plan.go) and the drills run against it.
 package drill
+
+// The plan: an account's incident-response plan, from audit's judgement.
 
 import (
 	"cmp"
@@ -101,13 +101,14 @@ type Gap struct {
 	Reason string `json:"reason"`
 }
 
-// The steps of the practice, in order.
+// The steps of the five-step practice a plan writes, in order (a drill run's
+// own steps are the Step constants of drill.go).
 const (
-	StepIdentify   = "identify"
-	StepInvalidate = "invalidate"
-	StepRevoke     = "revoke temporary credentials"
-	StepRestore    = "restore access"
-	StepReview     = "review"
+	PracticeIdentify   = "identify"
+	PracticeInvalidate = "invalidate"
+	PracticeRevoke     = "revoke temporary credentials"
+	PracticeRestore    = "restore access"
+	PracticeReview     = "review"
 )
 
 // NewPlan writes the plan of the judged audit res (one account) with facts,
@@ -247,13 +248,13 @@ func steps(kp KeyPlan, u audit.User, inv audit.Inventory, facts Facts) []Step {
 		reviewNote = "what the key did in the last 90 days, from LookupEvents and the trail's log files in s3://" + b + ": red flags, and every resource it created with the command that removes it"
 	}
 	return []Step{
-		{Name: StepIdentify, Command: base + " --no-lookup",
+		{Name: PracticeIdentify, Command: base + " --no-lookup",
 			Note: "confirms the owner (" + kp.User + "), the account, the key's status and last use, and the holder's rights; changes nothing"},
-		{Name: StepInvalidate, Command: apply, Note: contain},
-		{Name: StepRevoke, Note: "done by the invalidate command: it denies every session minted with the key before it ran (an inline policy on aws:TokenIssueTime, on " + kp.User + ")"},
-		{Name: StepRestore, Command: base + " --apply --no-lookup --replace-to TARGET",
+		{Name: PracticeInvalidate, Command: apply, Note: contain},
+		{Name: PracticeRevoke, Note: "done by the invalidate command: it denies every session minted with the key before it ran (an inline policy on aws:TokenIssueTime, on " + kp.User + ")"},
+		{Name: PracticeRestore, Command: base + " --apply --no-lookup --replace-to TARGET",
 			Note: "a new key for " + kp.User + ", delivered where its workload reads it (TARGET: one of rotate's targets, e.g. secretsmanager:NAME); the exposed key stays inactive"},
-		{Name: StepReview, Command: review, Note: reviewNote},
+		{Name: PracticeReview, Command: review, Note: reviewNote},
 	}
 }
 

@@ -17,7 +17,7 @@ var PlanFormats = []string{"md", "html", "json"}
 func WritePlan(w io.Writer, format string, p Plan) error {
 	switch format {
 	case "md":
-		_, err := io.WriteString(w, Markdown(p))
+		_, err := io.WriteString(w, p.Markdown())
 		return err
 	case "html":
 		return planPage.Execute(w, p)
@@ -30,7 +30,7 @@ func WritePlan(w io.Writer, format string, p Plan) error {
 }
 
 // Markdown is the plan as a markdown document.
-func Markdown(p Plan) string {
+func (p Plan) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Incident-response plan: account %s\n\nWritten %s by keywarden drill plan.\n\n",
 		orUnknown(p.AccountID), p.GeneratedAt.Format("2006-01-02 15:04 UTC"))

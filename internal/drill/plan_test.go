@@ -127,14 +127,14 @@ func TestPlanStepsAreRespondCommands(t *testing.T) {
 	for _, s := range admin.Steps {
 		names = append(names, s.Name)
 	}
-	if !slices.Equal(names, []string{StepIdentify, StepInvalidate, StepRevoke, StepRestore, StepReview}) {
+	if !slices.Equal(names, []string{PracticeIdentify, PracticeInvalidate, PracticeRevoke, PracticeRestore, PracticeReview}) {
 		t.Fatalf("steps %v", names)
 	}
 	want := map[string]string{
-		StepIdentify:   "keywarden respond AKIAROOTISH000000001 --profile responder --no-lookup",
-		StepInvalidate: "keywarden respond AKIAROOTISH000000001 --profile responder --apply --no-lookup --quarantine",
-		StepRestore:    "keywarden respond AKIAROOTISH000000001 --profile responder --apply --no-lookup --replace-to TARGET",
-		StepReview:     "keywarden respond AKIAROOTISH000000001 --profile responder --since 90d --logs s3://trail-logs/AWSLogs/ --format html -o incident-AKIAROOTISH000000001.html",
+		PracticeIdentify:   "keywarden respond AKIAROOTISH000000001 --profile responder --no-lookup",
+		PracticeInvalidate: "keywarden respond AKIAROOTISH000000001 --profile responder --apply --no-lookup --quarantine",
+		PracticeRestore:    "keywarden respond AKIAROOTISH000000001 --profile responder --apply --no-lookup --replace-to TARGET",
+		PracticeReview:     "keywarden respond AKIAROOTISH000000001 --profile responder --since 90d --logs s3://trail-logs/AWSLogs/ --format html -o incident-AKIAROOTISH000000001.html",
 	}
 	for _, s := range admin.Steps {
 		if s.Command != want[s.Name] {

@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
+
+	// aliased: the respond tests of this package have a type drill
+	"github.com/keywarden/keywarden/internal/drill"
+	"github.com/keywarden/keywarden/internal/drill/drillaws"
+	"github.com/keywarden/keywarden/internal/respond"
+	"github.com/keywarden/keywarden/internal/respond/respondaws"
+	"github.com/keywarden/keywarden/internal/watch"
+)
+
+const drillLong = `'drill plan' writes the account's incident-response plan; 'drill run' tests it.
+
+Test the incident-response chain end to end with a harmless key of the drill's own, and
+measure it: time to detect (first attacker call to first alert), to contain, to recover.
+
+A drill creates an IAM user keywarden-drill-<id>, tagged keywarden-drill=<id>, whose inline
+policy allows only sts:GetCallerIdentity, sts:GetSessionToken, ses:GetSendQuota and read-only
+listings, and one access key; leaks the key into a scratch git repository (committed, then
+deleted) that keywarden scan must find in history; detonates an attacker's calls with it (the
+drill id in each call's user agent); waits for watch to raise the expected alerts from the
+source; contains the key with respond --apply and checks the key and a session minted before
+are refused; checks respond's review lists every detonated call and nothing else; and removes
+everything, verified by listing. Each step is journaled in the state database before it acts.`
+
+func newDrillCmd(d Deps) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "drill",
+		Short: "Plan the incident response, and drill it with a harmless key, timing each step",
+		Long:  drillLong + "\n\nExit status: that of the subcommand (0 for this help), 2 for an unknown one.",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newDrillPlanCmd(d), newDrillRunCmd(d), newDrillCleanupCmd(d), newDrillHistoryCmd(d))
+	return cmd
+}
+
+type drillOptions struct {
+	profile, statePath string
+}
+
+func (o *drillOptions) flags(cmd *cobra.Command, aws bool) {
+	if aws {
+		addProfile(cmd.Flags(), &o.profile, "AWS profile whose credentials create, contain and remove the drill user (default: the SDK's)")
+	}
+	addState(cmd.Flags(), &o.statePath, ", which journals the drills")
+}
+
+func newDrillRunCmd(d Deps) *cobra.Command {
+	var opts drillOptions
+	var account, scenario, source string
+	var yes bool
+	var wait, poll time.Duration
+	var format *formatFlag
+	cmd := &cobra.Command{
+		Use:   "run --account ID --yes",
+		Short: "Run a drill: create, leak, detonate, detect, contain, review, clean up",
+		Long: drillLong + `
+
+--account must be the account id of the credentials (STS says which) and --yes must be given:
+otherwise the drill is refused before any change. --scenario is a built-in scenario or a YAML file:
+
+  seed-001       a key committed to a public repository and deleted, probed and readied for SES abuse
+  stolen-laptop  a laptop's ~/.aws/credentials; the thief mints a session to outlive the key
+  ci-leak        a key pasted into a GitHub Actions workflow, moved to secrets a commit later
+
+  name: my-scenario
+  leak: repo-history  # or laptop, ci-workflow
+  calls:            # service and action; region (optional); session: true signs with the
+    - {service: sts, action: GetCallerIdentity}   # session of an earlier GetSessionToken
+    - {service: ses, action: GetSendQuota, region: ap-southeast-3}
+  expect_alerts: [KW-CT-SES-RECON]
+
+The calls a drill makes: sts GetCallerIdentity, GetSessionToken; iam ListUsers, ListRoles,
+CreateUser, CreateAccessKey (denied by the drill policy); s3 ListBuckets; ses GetSendQuota.
+--source is any watch source (lookup:, a trail bucket s3://..., a directory of log files): the
+detect step reads it every --poll until the expected alerts fire or --wait passes. CloudTrail
+delivers to S3 in about 5 minutes and LookupEvents in up to 15: give --wait room.
+
+The report (--format md, json or html) has each step's verdict with its evidence, the
+timeline of detonated calls, the times, and the comparison with the previous drill. A drill
+stopped by an error or a crash is finished by 'keywarden drill cleanup ID'.
+
+Exit status: 0 every step passed, 1 a step failed (the report says which and why), 2 usage
+error, refused (no --yes, another account) or an error (what the drill made is removed; if
+not, the line names the cleanup command), 3 incomplete (a step could not be run: the source
+could not be read).`,
+		Example: "  keywarden drill run --account 123456789012 --yes\n" +
+			"  keywarden drill run --account 123456789012 --yes --source s3://trail-bucket/AWSLogs/ --wait 20m --format json",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if account == "" {
+				return usageErr(errors.New("--account ID is required: the account id the drill runs in, as a check against the wrong credentials"))
+			}
+			if !yes {
+				return usageErr(fmt.Errorf("drill run creates an IAM user and key in account %s: give --yes to run it", account))
+			}
+			sc, err := drill.LoadScenario(scenario)
+			if err != nil {
+				return usageErr(err)
+			}
+			ctx := cmd.Context()
+			e, cfg, done, err := drillEngine(ctx, d, opts)
+			if err != nil {
+				return err
+			}
+			defer done()
+			warn := newWarner(d.Stderr)
+			defer warn.flush()
+			e.Detect = drill.Watch{Source: watch.NewSource(source, watch.SourceEnv{Stdin: d.Stdin, Now: d.Now,
+				Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)}), Now: d.Now, Warn: warn.add}
+			src := &respond.Sources{Objects: cloudtrailaws.S3Opener(cfg), Warn: warn.add}
+			if lookup, ok := cutLookup(source); ok {
+				src.Lookup, src.Regions = cloudtrailaws.NewLookup(cfg), lookup
+			} else {
+				src.Logs = []string{source}
+			}
+			e.Respond = &respond.Responder{IAM: respondaws.New(cfg), DB: e.DB, Events: src, Out: d.Stderr, Now: d.Now}
+			e.Wait, e.Poll = wait, poll
+			dr, err := e.Run(ctx, drill.Options{Account: account, Scenario: sc, Source: source})
+			if errors.Is(err, drill.ErrRefused) {
+				return err
+			}
+			if dr != nil {
+				if rerr := renderDrill(ctx, d, e, dr, format.value); rerr != nil && err == nil {
+					err = rerr
+				}
+			}
+			if err != nil {
+				return err
+			}
+			return drillExit(dr)
+		},
+	}
+	cmd.Flags().StringVar(&account, "account", "", "the account id the drill runs in; must match the credentials' account")
+	cmd.Flags().BoolVar(&yes, "yes", false, "run it: the drill creates and removes an IAM user and key")
+	cmd.Flags().StringVar(&scenario, "scenario", drill.Seed001.Name, "a built-in scenario (seed-001, stolen-laptop, ci-leak) or a scenario YAML file")
+	cmd.Flags().StringVar(&source, "source", "lookup:", "the watch source the detect step reads: lookup:[REGION,...], s3://bucket/prefix, a directory or file")
+	cmd.Flags().DurationVar(&wait, "wait", 20*time.Minute, "how long the detect step waits for the expected alerts")
+	cmd.Flags().DurationVar(&poll, "poll", time.Minute, "how often the detect step reads the source")
+	format = addFormat(cmd, cmd.Flags(), "report format", "md", "json", "html")
+	opts.flags(cmd, true)
+	return cmd
+}
+
+// cutLookup is the regions of a lookup: source, and whether it is one.
+func cutLookup(source string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(source, "lookup:")
+	if !ok || rest == "" {
+		return nil, ok
+	}
+	return strings.Split(rest, ","), true
+}
+
+// drillExit is 1 for a failed step, 3 for a skipped one, else 0.
+func drillExit(dr *drill.Drill) error {
+	switch dr.Verdict() {
+	case "fail":
+		return errFindings
+	case "incomplete":
+		return &incompleteError{what: "drill " + dr.ID + " is incomplete: a step could not be run"}
+	}
+	return nil
+}
+
+// renderDrill writes dr's report, compared with the drill before it.
+func renderDrill(ctx context.Context, d Deps, e *drill.Engine, dr *drill.Drill, format string) error {
+	all, err := e.History(ctx)
+	if err != nil {
+		return err
+	}
+	var prev *drill.Drill
+	for i, h := range all {
+		if h.ID == dr.ID && i+1 < len(all) {
+			prev = all[i+1]
+		}
+	}
+	return drill.Render(d.Stdout, format, drill.NewReport(dr, prev))
+}
+
+func newDrillCleanupCmd(d Deps) *cobra.Command {
+	var opts drillOptions
+	var format *formatFlag
+	cmd := &cobra.Command{
+		Use:   "cleanup ID",
+		Short: "Finish a drill a crash or an error left: remove its user, keys, policies and repository",
+		Long: `Finish the drill ID from its journal: delete the drill user's access keys, inline policies
+(the drill's and respond's) and the user, remove the scratch repository, check no user tagged
+keywarden-drill=ID is listed and the repository is gone, and close the drill. Running it on a
+finished drill checks again and changes nothing. 'keywarden drill history' lists the ids.
+
+Exit status: 0 cleaned up, 2 usage error, no such drill, or a failure (run it again).`,
+		Example: "  keywarden drill cleanup 20261203t155500-1a2b3c4d",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, _, done, err := drillEngine(cmd.Context(), d, opts)
+			if err != nil {
+				return err
+			}
+			defer done()
+			dr, err := e.Cleanup(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return renderDrill(cmd.Context(), d, e, dr, format.value)
+		},
+	}
+	format = addFormat(cmd, cmd.Flags(), "report format", "md", "json", "html")
+	opts.flags(cmd, true)
+	return cmd
+}
+
+func newDrillHistoryCmd(d Deps) *cobra.Command {
+	var opts drillOptions
+	var format *formatFlag
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List past drills with their times, each compared with the one before",
+		Long: `List the drills of keywarden's state database, newest first: id, scenario, verdict, the
+journal's last step (done, or where an unfinished one stopped), time to detect, contain and
+recover, and how detect and contain moved against the drill before. No AWS call is made.
+--format json prints each drill's report.
+
+Exit status: 0 listed (none included), 2 usage error or an unreadable state database.`,
+		Example: "  keywarden drill history\n  keywarden drill history --format json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := d.OpenState(opts.statePath)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			e := &drill.Engine{DB: db, Now: d.Now}
+			all, err := e.History(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if format.value == "json" {
+				reps := make([]drill.Report, 0, len(all))
+				for i, dr := range all {
+					var prev *drill.Drill
+					if i+1 < len(all) {
+						prev = all[i+1]
+					}
+					reps = append(reps, drill.NewReport(dr, prev))
+				}
+				enc := json.NewEncoder(d.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(reps)
+			}
+			return drill.WriteHistory(d.Stdout, all)
+		},
+	}
+	format = addFormat(cmd, cmd.Flags(), "", "text", "json")
+	opts.flags(cmd, false)
+	return cmd
+}
+
+// drillEngine opens the journal and the AWS adapter.
+func drillEngine(ctx context.Context, d Deps, o drillOptions) (*drill.Engine, aws.Config, func(), error) {
+	db, err := d.OpenState(o.statePath)
+	if err != nil {
+		return nil, aws.Config{}, nil, err
+	}
+	cfg, err := d.LoadAWS(ctx, awsx.Options{Profile: o.profile})
+	if err != nil {
+		db.Close()
+		return nil, aws.Config{}, nil, err
+	}
+	cfg, calls := drillaws.Count(cfg)
+	e := &drill.Engine{AWS: drillaws.New(cfg), DB: db, Now: d.Now, Scan: drill.ScanHistory, Sleep: sleep, Calls: calls}
+	return e, cfg, func() { db.Close() }, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

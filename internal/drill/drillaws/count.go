@@ -1,0 +1,26 @@
+package drillaws
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Count returns cfg with a counter of AWS operations: every client built
+// from it (the drill's, respond's, CloudTrail's, and the detonation's,
+// whose configs derive from it) counts each operation it starts, retries
+// not included. The count is the drill's own overhead in calls.
+func Count(cfg aws.Config) (aws.Config, func() int) {
+	var n atomic.Int64
+	count := middleware.InitializeMiddlewareFunc("KeywardenDrillCount",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			n.Add(1)
+			return next.HandleInitialize(ctx, in)
+		})
+	cfg = cfg.Copy()
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), func(s *middleware.Stack) error { return s.Initialize.Add(count, middleware.Before) })
+	return cfg, func() int { return int(n.Load()) }
+}
