@@ -3,6 +3,8 @@ package awsx
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -110,11 +112,18 @@ func IsForeignAnswer(err error) bool {
 	return ok
 }
 
-// foreign finds, in an SDK error, an answer that failed to deserialize.
+// foreign finds, in an SDK error, an error answer that failed to
+// deserialize. A body cut off by the network (a closed connection, an
+// unexpected EOF) is not foreign: the SDK retries it, and so must we; nor is
+// a success whose body could not be read.
 func foreign(err error) (*ForeignAnswerError, bool) {
 	var deser *smithy.DeserializationError
 	var resp *smithyhttp.ResponseError
-	if !errors.As(err, &deser) || !errors.As(err, &resp) {
+	if !errors.As(err, &deser) || !errors.As(err, &resp) || resp.HTTPStatusCode() < 300 {
+		return nil, false
+	}
+	var netErr net.Error
+	if errors.As(deser.Err, &netErr) || errors.Is(deser.Err, net.ErrClosed) || errors.Is(deser.Err, io.ErrUnexpectedEOF) {
 		return nil, false
 	}
 	f := &ForeignAnswerError{Status: resp.HTTPStatusCode(), Service: "the service"}

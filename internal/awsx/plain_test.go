@@ -3,6 +3,8 @@ package awsx
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"testing"
 
@@ -45,5 +47,17 @@ func TestPlainSaysAForeignAnswerInOneLine(t *testing.T) {
 	}
 	if !IsForeignAnswer(err) || IsForeignAnswer(errors.New("x")) {
 		t.Error("IsForeignAnswer does not tell a foreign answer from another error")
+	}
+	// A body the network cut off, or a success that could not be read, is
+	// no foreign answer: it must stay retryable.
+	for _, tc := range []struct {
+		status int
+		cause  error
+	}{{200, errors.New("failed to decode response body")}, {500, fmt.Errorf("read tcp: %w", net.ErrClosed)}, {503, io.ErrUnexpectedEOF}} {
+		cut := &smithy.OperationError{ServiceID: "IAM", OperationName: "GenerateCredentialReport", Err: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: tc.status}}, Err: &smithy.DeserializationError{Err: tc.cause}}}
+		if IsForeignAnswer(cut) {
+			t.Errorf("HTTP %d with %v taken for a foreign answer", tc.status, tc.cause)
+		}
 	}
 }
