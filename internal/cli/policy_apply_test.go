@@ -29,7 +29,7 @@ func TestPolicyDiffApplyListUndo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := awsx.IAM(cfg)
+	c := awsx.IAM(awstest.Fixture(cfg))
 	for _, step := range []error{
 		func() error {
 			_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ci-deploy")})

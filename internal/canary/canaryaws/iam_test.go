@@ -55,7 +55,9 @@ func newRig(t *testing.T) *rig {
 		Listed: verify.KnownCanaries()}}
 }
 
-func (r *rig) iam() *iam.Client { return awsx.IAM(r.cfg) }
+// iam is the test's own client (fixtures and checks): a create retried after
+// a lost answer is no duplicate.
+func (r *rig) iam() *iam.Client { return awsx.IAM(awstest.Fixture(r.cfg)) }
 
 // credentialsPlacement plants name's key in a credentials file of its own.
 func (r *rig) credentialsPlacement() canary.Placement {

@@ -94,7 +94,7 @@ func shaped(t *testing.T) (policy.Principal, policy.Suggestion) {
 	ctx := context.Background()
 	cfg, err := awsx.Load(ctx, awsx.Options{})
 	must(t, err)
-	c := awsx.IAM(cfg)
+	c := awsx.IAM(awstest.Fixture(cfg)) // fixtures: a create retried after a lost answer is no duplicate
 	u, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("app")})
 	must(t, err)
 	for _, name := range []string{"broad", "extra"} {

@@ -31,7 +31,7 @@ func TestDocumentedPolicySuffices(t *testing.T) {
 	must(t, err)
 	admin := key(base, srv.CreateUserKey(t, "admin", allowed))
 	srv.CreateUserKey(t, "app", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}`)
-	c := awsx.IAM(admin)
+	c := awsx.IAM(awstest.Fixture(admin))
 	p, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("broad"), PolicyDocument: aws.String(allowed)})
 	must(t, err)
 	must(t, err2(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("app"), PolicyArn: p.Policy.Arn})))

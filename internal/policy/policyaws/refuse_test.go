@@ -138,7 +138,7 @@ func TestUndoReattachesAnAWSManagedPolicy(t *testing.T) {
 	ctx := context.Background()
 	cfg, err := awsx.Load(ctx, awsx.Options{})
 	must(t, err)
-	c := awsx.IAM(cfg)
+	c := awsx.IAM(awstest.Fixture(cfg))
 	must(t, err2(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("app")})))
 	must(t, err2(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("app"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")})))
 	e := engine(t, cfg)

@@ -68,7 +68,7 @@ func newWorld(t *testing.T) *world {
 	admin := srv.CreateUserKey(t, "keywarden-admin", allowed)
 	app := srv.CreateUserKey(t, "app", `{"Version":"2012-10-17","Statement":[{"Sid":"Data","Effect":"Allow","Action":["s3:*","sqs:*"],"Resource":"*"}]}`)
 	w := &world{admin: key(base, admin), app: key(base, app), appUser: app}
-	c := awsx.IAM(w.admin)
+	c := awsx.IAM(awstest.Fixture(w.admin))
 	p, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("broad"), PolicyDocument: aws.String(allowed)})
 	if err != nil {
 		t.Fatal(err)
@@ -93,23 +93,24 @@ func err2[T any](_ T, err error) error { return err }
 
 // setup makes the resources the workload uses, as the admin.
 func (w *world) setup(t *testing.T, ctx context.Context) {
-	s3c := s3.NewFromConfig(w.admin, func(o *s3.Options) { o.UsePathStyle = true })
+	admin := awstest.Fixture(w.admin) // a create retried after a lost answer is no duplicate
+	s3c := s3.NewFromConfig(admin, func(o *s3.Options) { o.UsePathStyle = true })
 	for _, b := range []string{inBkt, outBkt, ledger} {
 		must(t, err2(s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)})))
 	}
 	must(t, err2(s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(ledger), Key: aws.String("2026.csv"), Body: strings.NewReader("x")})))
-	q, err := sqs.NewFromConfig(w.admin).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queue)})
+	q, err := sqs.NewFromConfig(admin).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queue)})
 	must(t, err)
 	w.queueURL = aws.ToString(q.QueueUrl)
-	tp, err := sns.NewFromConfig(w.admin).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(topic)})
+	tp, err := sns.NewFromConfig(admin).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(topic)})
 	must(t, err)
 	w.topicARN = aws.ToString(tp.TopicArn)
-	must(t, err2(dynamodb.NewFromConfig(w.admin).CreateTable(ctx, &dynamodb.CreateTableInput{
+	must(t, err2(dynamodb.NewFromConfig(admin).CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName: aws.String(table), BillingMode: ddbtypes.BillingModePayPerRequest,
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
 		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
 	})))
-	ic := awsx.IAM(w.admin)
+	ic := awsx.IAM(admin)
 	must(t, err2(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})))
 	must(t, err2(ic.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(role)})))
