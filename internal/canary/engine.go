@@ -193,7 +193,10 @@ func (e *Engine) build(ctx context.Context, c *Canary, from string) error {
 			return err
 		}
 		arn, err := e.IAM.CreateUser(ctx, c.User, c.Path)
-		if errors.Is(err, ErrUserExists) && from == StepCreatingUser { // the killed run made it
+		if errors.Is(err, ErrUserExists) {
+			// A killed run made it, or (from the start: plan found the name
+			// free a moment ago) the SDK retried our own CreateUser after its
+			// answer was lost. Either way the user is this canary's.
 			arn, _, err = e.IAM.UserARN(ctx, c.User)
 		}
 		if err != nil {
