@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/clock"
 	"github.com/keywarden/keywarden/internal/cloudtrail/cloudtrailaws"
 
 	// aliased: the respond tests of this package have a type drill
@@ -280,17 +281,6 @@ func drillEngine(ctx context.Context, d Deps, o drillOptions) (*drill.Engine, aw
 		return nil, aws.Config{}, nil, err
 	}
 	cfg, calls := drillaws.Count(cfg)
-	e := &drill.Engine{AWS: drillaws.New(cfg), DB: db, Now: d.Now, Scan: drill.ScanHistory, Sleep: sleep, Calls: calls}
+	e := &drill.Engine{AWS: drillaws.New(cfg), DB: db, Now: d.Now, Scan: drill.ScanHistory, Sleep: clock.Sleep, Calls: calls}
 	return e, cfg, func() { db.Close() }, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

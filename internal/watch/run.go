@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/clock"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/gap"
@@ -194,7 +195,7 @@ func (w *Watch) Run(ctx context.Context) error {
 		_ = w.Pipeline.Flush(ctx) // a rate-limit summary waits no longer than one poll
 		sleep := w.Sleep
 		if sleep == nil {
-			sleep = sleepCtx
+			sleep = clock.Sleep
 		}
 		if sleep(ctx, w.Interval) != nil {
 			return nil

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/keywarden/keywarden/internal/clock"
 	"github.com/keywarden/keywarden/internal/detect"
 )
 
@@ -91,7 +92,7 @@ func (env SinkEnv) withDefaults() SinkEnv {
 		env.Getenv = os.Getenv
 	}
 	if env.Sleep == nil {
-		env.Sleep = sleepCtx
+		env.Sleep = clock.Sleep
 	}
 	return env
 }
@@ -104,17 +105,6 @@ func redactSpec(spec string) string {
 		return kind + ":…"
 	}
 	return kind
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // textSink writes one line per alert for people:

@@ -33,6 +33,7 @@ import (
 
 	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/clock"
 )
 
 // Options tune ReadAccount; the zero value reads everything.
@@ -331,7 +332,7 @@ func (r *accountReader) credentialReport(ctx context.Context) (*iam.GetCredentia
 		if poll == reportPolls {
 			return nil, fmt.Errorf("credential report still not ready after %d polls", poll+1)
 		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := clock.Sleep(ctx, delay); err != nil {
 			return nil, fmt.Errorf("wait for the credential report: %w", err)
 		}
 		delay = min(2*delay, reportPollMaxDelay)
@@ -345,17 +346,6 @@ func reportPending(err error) bool {
 	var notPresent *iamtypes.CredentialReportNotPresentException
 	var expired *iamtypes.CredentialReportExpiredException
 	return errors.As(err, &notReady) || errors.As(err, &notPresent) || errors.As(err, &expired)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // rootFromSummary fills the root user from GetAccountSummary when the report
