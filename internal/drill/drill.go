@@ -77,9 +77,13 @@ type Scenario struct {
 	Description string `json:"description" yaml:"description"`
 	// Leak is how the key leaks: LeakRepoHistory (the default),
 	// LeakLaptop or LeakCIWorkflow.
-	Leak   string   `json:"leak,omitempty" yaml:"leak"`
-	Calls  []Call   `json:"calls" yaml:"calls"`
-	Expect []string `json:"expect_alerts" yaml:"expect_alerts"` // rule ids that must fire
+	Leak string `json:"leak,omitempty" yaml:"leak"`
+	// ExposeGit also serves the leak's repository's .git/ over HTTP on
+	// loopback during the leak step, and keywarden scan --url must find the
+	// key through it, as on a web server that deploys its work tree.
+	ExposeGit bool     `json:"expose_git,omitempty" yaml:"expose_git"`
+	Calls     []Call   `json:"calls" yaml:"calls"`
+	Expect    []string `json:"expect_alerts" yaml:"expect_alerts"` // rule ids that must fire
 }
 
 // How a scenario's key leaks.
@@ -124,7 +128,10 @@ type Drill struct {
 	// SessionKeyID is the session minted during the detonation.
 	SessionKeyID string `json:"session_key_id,omitempty"`
 	Repo         string `json:"repo,omitempty"` // the scratch repository
-	Source       string `json:"source,omitempty"`
+	// Served is where the leak step served the repository's .git/ (the
+	// token left out), for that step only.
+	Served string `json:"served,omitempty"`
+	Source string `json:"source,omitempty"`
 
 	Started     time.Time    `json:"started"`
 	Detonations []Detonation `json:"detonations,omitempty"`

@@ -48,7 +48,18 @@ func (w Watch) Alerts(ctx context.Context, d *Drill) ([]detect.Alert, error) {
 // ScanHistory is the Scanner of keywarden scan: every object of the
 // repository's history.
 func ScanHistory(ctx context.Context, repo string) (map[string]string, error) {
-	res, err := collect.Findings(ctx, collect.Options{Paths: []string{repo}})
+	return scanned(ctx, collect.Options{Paths: []string{repo}})
+}
+
+// ScanSite is the Scanner of keywarden scan --url: a site's leak files and
+// its exposed .git/, rebuilt over HTTP.
+func ScanSite(ctx context.Context, url string) (map[string]string, error) {
+	return scanned(ctx, collect.Options{URLs: []string{url}})
+}
+
+// scanned is where each key opts' scan found was found first.
+func scanned(ctx context.Context, opts collect.Options) (map[string]string, error) {
+	res, err := collect.Findings(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +69,7 @@ func ScanHistory(ctx context.Context, repo string) (map[string]string, error) {
 		if f.Commit != "" {
 			where = fmt.Sprintf("%s at commit %s (in HEAD: %t)", f.Path, short(f.Commit), f.InHead)
 		}
-		if _, ok := found[f.KeyID]; !ok {
+		if _, ok := found[f.KeyID]; !ok && f.KeyID != "" {
 			found[f.KeyID] = where
 		}
 	}

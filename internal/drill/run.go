@@ -68,7 +68,13 @@ type Engine struct {
 	Detect  Detector
 	Respond Responder
 	Scan    Scanner
-	Now     func() time.Time
+	// ScanSite finds the keys a site exposes (keywarden scan --url's
+	// engine), for a scenario that serves its .git/ (ExposeGit).
+	ScanSite Scanner
+	// ServeGit serves a scratch repository's .git/ for the leak step's
+	// life (nil: ServeGit, on loopback).
+	ServeGit func(repo string) (*Site, error)
+	Now      func() time.Time
 	// Sleep waits between detection polls (the injected clock's in tests).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Wait is how long detection waits for the expected alerts; Poll how
@@ -210,10 +216,53 @@ func (e *Engine) leak(ctx context.Context, d *Drill, key credential.Key) error {
 	if err != nil {
 		return err
 	}
+	st, ev := Pass, []string{evidence}
 	if where, ok := found[key.ID]; ok {
-		return e.end(ctx, d, r, Pass, evidence, "scan found "+key.ID+": "+where)
+		ev = append(ev, "scan found "+key.ID+": "+where)
+	} else {
+		st, ev = Fail, append(ev, fmt.Sprintf("scan did not find %s in %s (%d other keys found)", key.ID, dir, len(found)))
 	}
-	return e.end(ctx, d, r, Fail, evidence, fmt.Sprintf("scan did not find %s in %s (%d other keys found)", key.ID, dir, len(found)))
+	if d.Scenario.ExposeGit {
+		found, site, err := e.scanServed(ctx, d, dir)
+		if err != nil {
+			return err
+		}
+		ev = append(ev, "served "+site+".git/ on loopback for this step only, under a random 128-bit path prefix (a token, never journaled); the server is closed")
+		if where, ok := found[key.ID]; ok {
+			ev = append(ev, "scan --url found "+key.ID+": "+where)
+		} else {
+			st, ev = Fail, append(ev, fmt.Sprintf("scan --url did not find %s in the .git/ served at %s (%d other keys found): the exposed repository does not give the key away", key.ID, site, len(found)))
+		}
+	}
+	return e.end(ctx, d, r, st, ev...)
+}
+
+// scanServed serves dir's .git/ for the time of one scan --url over it:
+// the keys found (their locations without the token) and the site as
+// reports say it. The server dies with the step, and with the process: a
+// crash leaves nothing for cleanup.
+func (e *Engine) scanServed(ctx context.Context, d *Drill, dir string) (map[string]string, string, error) {
+	serve := e.ServeGit
+	if serve == nil {
+		serve = ServeGit
+	}
+	site, err := serve(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	defer site.Close()
+	d.Served = site.Shown()
+	if err := e.save(ctx, d, StepLeak); err != nil {
+		return nil, "", err
+	}
+	found, err := e.ScanSite(ctx, site.URL())
+	if err != nil {
+		return nil, "", fmt.Errorf("scan --url %s: %s", site.Shown(), site.Redact(err.Error()))
+	}
+	for k, where := range found {
+		found[k] = site.Redact(where)
+	}
+	return found, site.Shown(), nil
 }
 
 func short(commit string) string { return commit[:min(len(commit), 12)] }

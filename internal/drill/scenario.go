@@ -65,8 +65,27 @@ var CILeak = Scenario{
 	Expect: []string{"KW-CT-RECON-LIST"},
 }
 
+// ExposedGit is a web site deployed with its repository: the .git/ is
+// served, and the key deleted from the work tree is still in its history,
+// which anyone can rebuild over HTTP (keywarden scan --url); the finder
+// probes it and readies SES, as in seed-001.
+var ExposedGit = Scenario{
+	Name:        "exposed-git",
+	Description: "a site deployed with its .git/; the key deleted from the work tree is still in the served history; the finder probes it and readies SES",
+	ExposeGit:   true,
+	Calls: []Call{
+		{Service: "sts", Action: "GetCallerIdentity"},
+		{Service: "s3", Action: "ListBuckets"},
+		{Service: "ses", Action: "GetSendQuota"},
+		{Service: "sts", Action: "GetSessionToken"},
+		{Service: "iam", Action: "CreateUser"},
+		{Service: "ses", Action: "GetSendQuota", Region: "sa-east-1"},
+	},
+	Expect: []string{"KW-CT-SES-RECON"},
+}
+
 // Builtin are the scenarios `drill run --scenario` knows by name.
-var Builtin = []Scenario{Seed001, StolenLaptop, CILeak}
+var Builtin = []Scenario{Seed001, StolenLaptop, CILeak, ExposedGit}
 
 // Supported are the calls a detonation can make.
 var Supported = []Call{
@@ -114,6 +133,9 @@ func (s Scenario) check(file string) error {
 	case "", LeakRepoHistory, LeakLaptop, LeakCIWorkflow:
 	default:
 		return fmt.Errorf("--scenario %s: leak %q: want %s, %s or %s", file, s.Leak, LeakRepoHistory, LeakLaptop, LeakCIWorkflow)
+	}
+	if s.ExposeGit && s.Leak == LeakLaptop {
+		return fmt.Errorf("--scenario %s: expose_git needs a repository: leak %s has none (want %s or %s)", file, s.Leak, LeakRepoHistory, LeakCIWorkflow)
 	}
 	if len(s.Calls) == 0 {
 		return fmt.Errorf("--scenario %s: no calls", file)

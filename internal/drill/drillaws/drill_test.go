@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func newRigOn(t *testing.T, srv *awstest.MotoServer) *rig {
 		t.Fatal(err)
 	}
 	src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
-	r.e = &drill.Engine{AWS: r.aws, DB: db, Detect: trail{r, drill.Watch{Source: src, Now: r.clock.Now, Warn: func(error) {}}}, Scan: drill.ScanHistory,
+	r.e = &drill.Engine{AWS: r.aws, DB: db, Detect: trail{r, drill.Watch{Source: src, Now: r.clock.Now, Warn: func(error) {}}}, Scan: drill.ScanHistory, ScanSite: drill.ScanSite,
 		Respond: &respond.Responder{IAM: respondaws.New(cfg), DB: db, Events: &respond.Sources{Logs: []string{r.logs}, Warn: func(error) {}},
 			Out: io.Discard, Now: r.clock.Now},
 		Now: r.clock.Now, Sleep: r.clock.Sleep, Wait: 10 * time.Minute, Poll: time.Minute, TempDir: r.tmp, Calls: calls}
@@ -386,5 +387,32 @@ func TestDrillWherePersistenceIsAllowedFailsAndCleansIt(t *testing.T) {
 		t.Errorf("the persist user is still there: %v", err)
 	}
 	r.aws.DeleteUser(context.Background(), drill.PersistUser("t1"))
+	r.nothingLeft()
+}
+
+// TestExposedGitLeakFailsWhenTheServedRepositoryLacksTheKey: the leak step
+// of a scenario that serves its .git/ passes only when keywarden scan --url
+// finds the key through the served repository; one that serves another
+// repository (the key not in it) fails the step, saying so, though the
+// history scan found the key.
+func TestExposedGitLeakFailsWhenTheServedRepositoryLacksTheKey(t *testing.T) {
+	r := newRig(t)
+	other := t.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"-c", "user.name=x", "-c", "user.email=x@x.invalid", "commit", "-q", "--allow-empty", "-m", "empty"}} {
+		if out, err := exec.Command("git", append([]string{"-C", other}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	r.e.ServeGit = func(string) (*drill.Site, error) { return drill.ServeGit(other) }
+	d, err := r.e.Run(context.Background(), drill.Options{ID: "g1", Account: r.acct, Scenario: drill.ExposedGit, Source: r.logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leak := d.Steps[1]
+	why := strings.Join(leak.Evidence, "\n")
+	if leak.Step != drill.StepLeak || leak.Status != drill.Fail || !strings.Contains(why, "scan found "+d.KeyID) ||
+		!strings.Contains(why, "scan --url did not find "+d.KeyID+" in the .git/ served at http://127.0.0.1:") {
+		t.Fatalf("leak %s:\n%s", leak.Status, why)
+	}
 	r.nothingLeft()
 }
