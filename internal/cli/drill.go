@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,7 +63,8 @@ func (o *drillOptions) flags(cmd *cobra.Command, aws bool) {
 
 func newDrillRunCmd(d Deps) *cobra.Command {
 	var opts drillOptions
-	var account, scenario, source string
+	var account, scenario, source, containBy string
+	var responds []string
 	var yes bool
 	var wait, poll time.Duration
 	var format *formatFlag
@@ -112,6 +115,18 @@ could not be read).`,
 			if err != nil {
 				return usageErr(err)
 			}
+			rules, err := watch.ContainRules(responds)
+			if err != nil {
+				return usageErr(err)
+			}
+			switch {
+			case containBy != drill.ContainByDrill && containBy != drill.ContainByTeam:
+				return usageErr(fmt.Errorf("--contain %q: want drill or team", containBy))
+			case len(rules) > 0 && containBy == drill.ContainByTeam:
+				return usageErr(errors.New("give --respond (the drill's watch contains the key) or --contain team (the team's watch does), not both"))
+			case len(rules) > 0:
+				containBy = drill.ContainByWatch
+			}
 			ctx := cmd.Context()
 			e, cfg, done, err := drillEngine(ctx, d, opts)
 			if err != nil {
@@ -120,8 +135,15 @@ could not be read).`,
 			defer done()
 			warn := newWarner(d.Stderr)
 			defer warn.flush()
-			e.Detect = drill.Watch{Source: watch.NewSource(source, watch.SourceEnv{Stdin: d.Stdin, Now: d.Now,
-				Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)}), Now: d.Now, Warn: warn.add}
+			w := drill.Watch{Source: watch.NewSource(source, watch.SourceEnv{Stdin: d.Stdin, Now: d.Now,
+				Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)}), Now: d.Now, Warn: warn.add, Respond: rules, Out: d.Stderr}
+			if len(rules) > 0 { // watch's own hook: a responder of its own, without events, as watch --respond
+				w.Contain = (&respond.Responder{IAM: respondaws.New(cfg), DB: e.DB, Out: d.Stderr, Now: d.Now}).Contain
+				if err := w.Check(); err != nil {
+					return usageErr(err)
+				}
+			}
+			e.Detect = w
 			src := &respond.Sources{Objects: cloudtrailaws.S3Opener(cfg), Warn: warn.add}
 			if lookup, ok := cutLookup(source); ok {
 				src.Lookup, src.Regions = cloudtrailaws.NewLookup(cfg), lookup
@@ -130,7 +152,7 @@ could not be read).`,
 			}
 			e.Respond = &respond.Responder{IAM: respondaws.New(cfg), DB: e.DB, Events: src, Out: d.Stderr, Now: d.Now}
 			e.Wait, e.Poll = wait, poll
-			dr, err := e.Run(ctx, drill.Options{Account: account, Scenario: sc, Source: source})
+			dr, err := e.Run(ctx, drill.Options{Account: account, Scenario: sc, Source: source, Contain: containBy, Rules: slices.Sorted(maps.Keys(rules))})
 			if errors.Is(err, drill.ErrRefused) {
 				return err
 			}
@@ -149,7 +171,9 @@ could not be read).`,
 	cmd.Flags().BoolVar(&yes, "yes", false, "run it: the drill creates and removes an IAM user and key")
 	cmd.Flags().StringVar(&scenario, "scenario", drill.Seed001.Name, "a built-in scenario (seed-001, stolen-laptop, ci-leak) or a scenario YAML file")
 	cmd.Flags().StringVar(&source, "source", "lookup:", "the watch source the detect step reads: lookup:[REGION,...], s3://bucket/prefix, a directory or file")
-	cmd.Flags().DurationVar(&wait, "wait", 20*time.Minute, "how long the detect step waits for the expected alerts")
+	cmd.Flags().StringArrayVar(&responds, "respond", nil, "RULE=contain: the detect step's watch contains the drill key on an alert of RULE, as watch --respond does (repeatable)")
+	cmd.Flags().StringVar(&containBy, "contain", drill.ContainByDrill, "who contains the key: drill (respond --apply) or team (the team's own watch: wait up to --wait for the key to be Inactive)")
+	cmd.Flags().DurationVar(&wait, "wait", 20*time.Minute, "how long the detect step waits for the expected alerts (and --contain team for the key to be Inactive)")
 	cmd.Flags().DurationVar(&poll, "poll", time.Minute, "how often the detect step reads the source")
 	format = addFormat(cmd, cmd.Flags(), "report format", "md", "json", "html")
 	opts.flags(cmd, true)

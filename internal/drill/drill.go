@@ -84,6 +84,8 @@ type Scenario struct {
 	ExposeGit bool     `json:"expose_git,omitempty" yaml:"expose_git"`
 	Calls     []Call   `json:"calls" yaml:"calls"`
 	Expect    []string `json:"expect_alerts" yaml:"expect_alerts"` // rule ids that must fire
+	// Timeline is the expected timeline: budgets the drill must meet.
+	Timeline *Timeline `json:"timeline,omitempty" yaml:"timeline"`
 }
 
 // How a scenario's key leaks.
@@ -142,6 +144,11 @@ type Drill struct {
 	Contained  time.Time `json:"contained,omitzero"`
 	Recovered  time.Time `json:"recovered,omitzero"`
 	Incident   string    `json:"incident,omitempty"` // respond's incident id
+	// ContainBy is who contains the key (ContainByDrill when empty), Rules
+	// watch's --respond rules; ContainError why watch's --respond failed.
+	ContainBy    string   `json:"contain_by,omitempty"`
+	Rules        []string `json:"respond_rules,omitempty"`
+	ContainError string   `json:"contain_error,omitempty"`
 	// Calls counts the drill's own AWS calls (its overhead).
 	Calls int `json:"aws_calls"`
 }

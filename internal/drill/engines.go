@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
@@ -12,29 +13,71 @@ import (
 )
 
 // Watch is the Detector of watch's engine (its built-in rules, bursts and
-// baselines) over one watch source.
+// baselines) over one watch source; with Respond, watch's --respond hook
+// too, on the drill key only.
 type Watch struct {
 	Source watch.Source
 	Now    func() time.Time
 	// Warn hears of what the source skipped.
 	Warn func(error)
+	// Respond are the rules of --respond RULE=contain, Contain what
+	// contains (respond --apply), Out where the hook says it contained.
+	Respond map[string]bool
+	Contain watch.Contain
+	Out     io.Writer
 }
 
 var _ Detector = Watch{}
 
+// Check refuses a --respond rule no detector of watch raises, before a
+// drill starts.
+func (w Watch) Check() error {
+	_, err := w.pipeline(&Drill{})
+	return err
+}
+
+// pipeline is watch's pipeline, with the --respond hook containing d's key.
+func (w Watch) pipeline(d *Drill) (*watch.Pipeline, error) {
+	p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: w.Now})
+	if err != nil || len(w.Respond) == 0 {
+		return p, err
+	}
+	contain := func(ctx context.Context, keyID string) (string, error) {
+		inc, err := w.Contain(ctx, keyID)
+		if err == nil {
+			d.Contained, d.Incident = w.Now().UTC(), inc
+		}
+		return inc, err
+	}
+	if err := p.ContainOn(w.Respond, contain, w.Out); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
 // Alerts reads the source from the drill's start and returns the alerts
 // the drill's key and session raise. Each poll judges afresh (a store of
-// its own), so an alert seen at the last poll is seen again.
+// its own), so an alert seen at the last poll is seen again. With
+// Respond, an alert of one of its rules on the drill key (never another
+// key: a drill changes nothing of the team's) has the key contained, once.
 func (w Watch) Alerts(ctx context.Context, d *Drill) ([]detect.Alert, error) {
-	p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: w.Now})
+	p, err := w.pipeline(d)
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
+	hook := p.OnAlert
 	var got []detect.Alert
-	p.OnAlert = func(_ context.Context, a detect.Alert) error {
-		if a.AccessKeyID != "" && (a.AccessKeyID == d.KeyID || a.AccessKeyID == d.SessionKeyID) {
-			got = append(got, a)
+	p.OnAlert = func(ctx context.Context, a detect.Alert) error {
+		if a.AccessKeyID == "" || a.AccessKeyID != d.KeyID && a.AccessKeyID != d.SessionKeyID {
+			return nil
+		}
+		got = append(got, a)
+		if hook != nil && a.AccessKeyID == d.KeyID && d.Contained.IsZero() {
+			if err := hook(ctx, a); err != nil {
+				d.ContainError = err.Error()
+			}
 		}
 		return nil
 	}

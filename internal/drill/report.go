@@ -26,7 +26,12 @@ type Report struct {
 	TTC      string       `json:"time_to_contain,omitempty"`
 	TTR      string       `json:"time_to_recover,omitempty"`
 	Incident string       `json:"incident,omitempty"`
-	AWSCalls int          `json:"aws_calls"`
+	// ContainBy is who contained the key: drill, watch or team.
+	ContainBy string `json:"contain_by,omitempty"`
+	// Expected is the scenario's expected timeline, each budget with the
+	// time measured.
+	Expected []Budget `json:"expected,omitempty"`
+	AWSCalls int      `json:"aws_calls"`
 	// Previous compares with the drill before this one, when there is one.
 	Previous *Comparison `json:"previous,omitempty"`
 }
@@ -62,7 +67,7 @@ func dur(d time.Duration) string {
 func NewReport(d, prev *Drill) Report {
 	r := Report{ID: d.ID, State: d.Step, Verdict: d.Verdict(), Account: d.Account, Scenario: d.Scenario.Name, User: d.User,
 		KeyID: d.KeyID, Source: d.Source, Started: d.Started, Steps: d.Steps, Calls: d.Detonations,
-		TTD: dur(d.TTD()), TTC: dur(d.TTC()), TTR: dur(d.TTR()), Incident: d.Incident, AWSCalls: d.Calls}
+		TTD: dur(d.TTD()), TTC: dur(d.TTC()), TTR: dur(d.TTR()), Incident: d.Incident, ContainBy: d.ContainBy, Expected: d.Budgets(), AWSCalls: d.Calls}
 	if r.Steps == nil {
 		r.Steps = []StepResult{}
 	}
@@ -107,6 +112,22 @@ func (r Report) Markdown() string {
 	if r.Previous != nil {
 		fmt.Fprintf(&b, "\nPrevious drill: %s (%s).\n", prev.ID, prev.Verdict)
 	}
+	if who, ok := containers[r.ContainBy]; ok {
+		fmt.Fprintf(&b, "\nContainment: %s.\n", who)
+	}
+	if len(r.Expected) > 0 {
+		b.WriteString("\n## Expected timeline\n\n| budget | expected | measured | verdict |\n|---|---|---|---|\n")
+		for _, x := range r.Expected {
+			verdict := "within"
+			if !x.Within {
+				verdict = "over"
+				if x.Measured == "" {
+					verdict = "not measured"
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", x.What, x.Expected, orNone(x.Measured), verdict)
+		}
+	}
 	b.WriteString("\n## Steps\n\n")
 	for i, s := range r.Steps {
 		fmt.Fprintf(&b, "%d. **%s**: %s (%s)\n", i+1, s.Step, s.Status, s.Ended.Sub(s.Started).Round(time.Millisecond))
@@ -128,6 +149,10 @@ func (r Report) Markdown() string {
 	fmt.Fprintf(&b, "\nThe drill's own AWS calls: %d.\n", r.AWSCalls)
 	return b.String()
 }
+
+// containers say who contained the key, by Drill.ContainBy.
+var containers = map[string]string{ContainByDrill: "the drill (respond --apply)", ContainByWatch: "watch's --respond RULE=contain, in the detect step",
+	ContainByTeam: "the team's own watch (the drill waited for the key to be Inactive)"}
 
 func orNone(s string) string {
 	if s == "" {

@@ -32,6 +32,9 @@ type AWS interface {
 	ListPolicies(ctx context.Context, user string) ([]string, error)
 	DeletePolicy(ctx context.Context, user, name string) error
 	DeleteUser(ctx context.Context, user string) error
+	// KeyStatus is the status IAM lists for user's key id (Active,
+	// Inactive), "" when the key is gone.
+	KeyStatus(ctx context.Context, user, id string) (string, error)
 	// DrillUsers lists the users tagged TagKey, with the tag's value.
 	DrillUsers(ctx context.Context) (map[string]string, error)
 	// Call makes c signed with key, UserAgent(drillID) in its user agent;
@@ -93,7 +96,25 @@ type Options struct {
 	Account  string // typed by the operator; must match the credentials'
 	Scenario Scenario
 	Source   string // the watch source, for the report
+	// Contain is who contains the drill key: ContainByDrill (""), ContainByWatch
+	// (the detect step's watch, with Rules as --respond RULE=contain) or
+	// ContainByTeam (the team's own watch: the drill waits for it).
+	Contain string
+	Rules   []string
 }
+
+// Who contains the drill key.
+const (
+	// ContainByDrill runs respond --apply in the contain step.
+	ContainByDrill = "drill"
+	// ContainByWatch is watch's own --respond RULE=contain, in the
+	// pipeline the detect step runs (Watch.Respond).
+	ContainByWatch = "watch"
+	// ContainByTeam is the team's watch (the Lambda, a watch --follow with
+	// --respond, or a person): the contain step waits, up to Wait, until
+	// IAM lists the key Inactive.
+	ContainByTeam = "team"
+)
 
 // ErrRefused is wrapped by a run refused before any change.
 var ErrRefused = errors.New("refused")
@@ -121,7 +142,11 @@ func (e *Engine) Run(ctx context.Context, o Options) (*Drill, error) {
 	if o.ID == "" {
 		o.ID = NewID(e.Now())
 	}
-	d := &Drill{ID: o.ID, Account: acct, Scenario: o.Scenario, User: UserName(o.ID), Source: o.Source, Started: e.Now().UTC()}
+	if o.Contain == "" {
+		o.Contain = ContainByDrill
+	}
+	d := &Drill{ID: o.ID, Account: acct, Scenario: o.Scenario, User: UserName(o.ID), Source: o.Source, Started: e.Now().UTC(),
+		ContainBy: o.Contain, Rules: o.Rules}
 	if _, err := e.DB.Get(ctx, Kind, d.ID); err == nil {
 		return nil, fmt.Errorf("drill %s exists: %w", d.ID, ErrRefused)
 	}
@@ -143,14 +168,14 @@ func (e *Engine) steps(ctx context.Context, d *Drill, key credential.Key) error 
 	if err := e.leak(ctx, d, key); err != nil {
 		return err
 	}
-	session, err := e.detonate(ctx, d, key)
+	session, before, err := e.detonate(ctx, d, key)
 	if err != nil {
 		return err
 	}
 	if err := e.detect(ctx, d); err != nil {
 		return err
 	}
-	rep, err := e.contain(ctx, d, key, session)
+	rep, err := e.contain(ctx, d, key, session, before)
 	if err != nil {
 		return err
 	}
@@ -170,6 +195,9 @@ func (e *Engine) begin(ctx context.Context, d *Drill, step string) (*StepResult,
 func (e *Engine) end(ctx context.Context, d *Drill, r *StepResult, st Status, evidence ...string) error {
 	r.Status, r.Ended = st, e.Now().UTC()
 	r.Evidence = append(r.Evidence, evidence...)
+	if over := d.overBudget(r); len(over) > 0 {
+		r.Status, r.Evidence = Fail, append(r.Evidence, over...)
+	}
 	return e.save(ctx, d, d.Step)
 }
 
@@ -268,11 +296,14 @@ func (e *Engine) scanServed(ctx context.Context, d *Drill, dir string) (map[stri
 func short(commit string) string { return commit[:min(len(commit), 12)] }
 
 // detonate makes the scenario's calls with the drill key, each with the
-// drill id in its user agent.
-func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*credential.Key, error) {
+// drill id in its user agent; then, when a session was minted, a probe
+// with it: its answer before containment (a refusal then proves nothing
+// after).
+func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*credential.Key, CallResult, error) {
+	var before CallResult
 	r, err := e.begin(ctx, d, StepDetonate)
 	if err != nil {
-		return nil, err
+		return nil, before, err
 	}
 	var session *credential.Key
 	st := Pass
@@ -280,14 +311,14 @@ func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*c
 		signer := key
 		if c.Session {
 			if session == nil {
-				return nil, fmt.Errorf("call %s: no GetSessionToken before it", c)
+				return nil, before, fmt.Errorf("call %s: no GetSessionToken before it", c)
 			}
 			signer = *session
 		}
 		at := e.Now().UTC()
 		res, err := e.AWS.Call(ctx, signer, c, d.ID)
 		if err != nil {
-			return nil, fmt.Errorf("detonate %s: %w", c, err)
+			return nil, before, fmt.Errorf("detonate %s: %w", c, err)
 		}
 		if res.Session != nil {
 			session = res.Session
@@ -300,8 +331,16 @@ func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*c
 			r.Evidence = append(r.Evidence, c.String()+" was allowed: the drill policy did not hold (cleanup removes "+PersistUser(d.ID)+")")
 		}
 	}
-	return session, e.end(ctx, d, r, st, fmt.Sprintf("%d calls with user agent %s", len(d.Detonations), UserAgent(d.ID)))
+	if session != nil {
+		if before, err = e.AWS.Call(ctx, *session, probe, d.ID); err != nil {
+			return nil, before, err
+		}
+	}
+	return session, before, e.end(ctx, d, r, st, fmt.Sprintf("%d calls with user agent %s", len(d.Detonations), UserAgent(d.ID)))
 }
+
+// probe is the call that tells whether a key or session still works.
+var probe = Call{Service: "ses", Action: "GetSendQuota"}
 
 // UserAgent is the user-agent mark of drill id's calls.
 func UserAgent(id string) string { return "keywarden-drill/" + id }
@@ -365,30 +404,17 @@ func ruleList(m map[string]bool) []string {
 	return out
 }
 
-// contain runs respond --apply on the drill key, then checks the key and
+// contain has the drill key contained (by respond --apply, watch's
+// --respond or the team's watch: Drill.ContainBy), then checks the key and
 // the session minted before containment are refused.
-func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, session *credential.Key) (*respond.Report, error) {
+func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, session *credential.Key, before CallResult) (*respond.Report, error) {
 	r, err := e.begin(ctx, d, StepContain)
 	if err != nil {
 		return nil, err
 	}
-	probe := Call{Service: "ses", Action: "GetSendQuota"}
-	var before CallResult // the session's answer before containment: a refusal then proves nothing after
-	if session != nil {
-		if before, err = e.AWS.Call(ctx, *session, probe, d.ID); err != nil {
-			return nil, err
-		}
-	}
-	rep, err := e.Respond.Run(ctx, respond.Request{KeyID: key.ID, Since: e.Now().Sub(d.Started) + time.Hour, Apply: true})
+	rep, st, ev, err := e.containBy(ctx, d, key)
 	if err != nil {
-		return rep, fmt.Errorf("respond --apply %s: %w", key.ID, err)
-	}
-	d.Incident = rep.Incident
-	d.Contained = e.Now().UTC()
-	st := Pass
-	var ev []string
-	for _, s := range rep.Steps {
-		ev = append(ev, fmt.Sprintf("respond %s: %s", s.Name, s.Status))
+		return rep, err
 	}
 	res, err := e.AWS.Call(ctx, key, probe, d.ID)
 	if err != nil {
@@ -416,6 +442,76 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 		}
 	}
 	return rep, e.end(ctx, d, r, st, ev...)
+}
+
+// containBy contains the key, or sees it contained, and reads respond's
+// report (its review): respond --apply, or respond's plan when watch or
+// the team contained it.
+func (e *Engine) containBy(ctx context.Context, d *Drill, key credential.Key) (*respond.Report, Status, []string, error) {
+	req := respond.Request{KeyID: key.ID, Since: e.Now().Sub(d.Started) + time.Hour}
+	st, ev := Pass, []string{}
+	switch d.ContainBy {
+	case ContainByWatch:
+		rules := strings.Join(d.Rules, ", ")
+		switch {
+		case !d.Contained.IsZero():
+			ev = append(ev, fmt.Sprintf("watch --respond contained %s at %s: incident %s", key.ID, d.Contained.Format(time.RFC3339), d.Incident))
+		case d.ContainError != "":
+			st, ev = Fail, append(ev, "watch --respond (rules "+rules+") failed to contain "+key.ID+": "+d.ContainError)
+		default:
+			st, ev = Fail, append(ev, "nobody contained "+key.ID+": watch --respond contains on "+rules+", and none of them fired on the key during the detect step")
+		}
+	case ContainByTeam:
+		at, status, err := e.awaitInactive(ctx, d)
+		if err != nil {
+			return nil, st, nil, err
+		}
+		if at.IsZero() {
+			st, ev = Fail, append(ev, fmt.Sprintf("nobody contained %s within %s: IAM still lists it %s (no watch --respond, Lambda or person of the team deactivated it)", key.ID, e.Wait, status))
+		} else {
+			d.Contained = at
+			ev = append(ev, fmt.Sprintf("the team's watch contained %s: IAM lists it %s at %s", key.ID, status, at.Format(time.RFC3339)))
+		}
+	default:
+		req.Apply = true
+	}
+	rep, err := e.Respond.Run(ctx, req)
+	if err != nil {
+		return rep, st, nil, fmt.Errorf("respond %s: %w", key.ID, err)
+	}
+	if req.Apply {
+		d.Incident = rep.Incident
+		d.Contained = e.Now().UTC()
+		for _, s := range rep.Steps {
+			ev = append(ev, fmt.Sprintf("respond %s: %s", s.Name, s.Status))
+		}
+	}
+	return rep, st, ev, nil
+}
+
+// awaitInactive polls IAM every Poll until it lists the drill key as no
+// longer Active, or Wait passes: when it was seen so (zero: never), and
+// the status last listed.
+func (e *Engine) awaitInactive(ctx context.Context, d *Drill) (time.Time, string, error) {
+	deadline := e.Now().Add(e.Wait)
+	for {
+		status, err := e.AWS.KeyStatus(ctx, d.User, d.KeyID)
+		if err != nil {
+			return time.Time{}, "", err
+		}
+		if status != "Active" {
+			if status == "" {
+				status = "deleted"
+			}
+			return e.Now().UTC(), status, nil
+		}
+		if !e.Now().Before(deadline) {
+			return time.Time{}, status, nil
+		}
+		if err := e.Sleep(ctx, e.Poll); err != nil {
+			return time.Time{}, "", err
+		}
+	}
 }
 
 // review checks respond's review lists every detonated call and nothing

@@ -1,8 +1,12 @@
 package drill
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -110,14 +114,30 @@ func LoadScenario(name string) (Scenario, error) {
 		return Scenario{}, fmt.Errorf("--scenario %s: %w", name, err)
 	}
 	var s Scenario
-	if err := yaml.Unmarshal(data, &s); err != nil {
-		return Scenario{}, fmt.Errorf("--scenario %s: %w", name, err)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a misspelt field would leave a budget or an alert unchecked
+	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		return Scenario{}, fmt.Errorf("--scenario %s: %s", name, yamlLine(err))
 	}
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(name, ".yaml")
 	}
 	return s, s.check(name)
 }
+
+// yamlLine is a YAML decoding error in one line, in the scenario's words.
+func yamlLine(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+	msg = strings.ReplaceAll(msg, "\n  ", "; ")
+	msg = unknownField.ReplaceAllString(msg, "unknown field $1")
+	return durationValue.ReplaceAllString(msg, "$1: want a duration such as 15m")
+}
+
+var (
+	unknownField  = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	durationValue = regexp.MustCompile("(cannot unmarshal !!\\w+ `[^`]*`) into time.Duration")
+)
 
 func names() string {
 	var out []string
@@ -129,6 +149,9 @@ func names() string {
 
 // check refuses a scenario with no call or a call the detonation cannot make.
 func (s Scenario) check(file string) error {
+	if err := s.Timeline.check(); err != nil {
+		return fmt.Errorf("--scenario %s: %w", file, err)
+	}
 	switch s.Leak {
 	case "", LeakRepoHistory, LeakLaptop, LeakCIWorkflow:
 	default:

@@ -9,12 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/drill"
@@ -30,11 +32,20 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 
 // clock is the drill's injected clock: each reading moves it a second on,
 // and a sleep moves it by the sleep.
-type clock struct{ t time.Time }
+type clock struct {
+	t     time.Time
+	slept func() // what happens elsewhere while the drill sleeps
+}
 
 func (c *clock) Now() time.Time { c.t = c.t.Add(time.Second); return c.t }
 
-func (c *clock) Sleep(_ context.Context, d time.Duration) error { c.t = c.t.Add(d); return nil }
+func (c *clock) Sleep(_ context.Context, d time.Duration) error {
+	c.t = c.t.Add(d)
+	if c.slept != nil {
+		c.slept()
+	}
+	return nil
+}
 
 // rig is a drill engine on moto with IAM authorization enforced, signed
 // by an administrator, whose watch source is a directory.
@@ -47,6 +58,11 @@ type rig struct {
 	acct   string
 	clock  *clock
 	silent bool // no trail delivers the drill's events
+	// responder is respond's engine on moto, the drill's and watch's.
+	responder *respond.Responder
+	// watchResponder is watch's --respond hook's: no event source, as in
+	// 'keywarden watch --respond'.
+	watchResponder *respond.Responder
 }
 
 func newRig(t *testing.T) *rig {
@@ -80,10 +96,12 @@ func newRigOn(t *testing.T, srv *awstest.MotoServer) *rig {
 		t.Fatal(err)
 	}
 	src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
+	r.responder = &respond.Responder{IAM: respondaws.New(cfg), DB: db, Events: &respond.Sources{Logs: []string{r.logs}, Warn: func(error) {}},
+		Out: io.Discard, Now: r.clock.Now}
+	r.watchResponder = &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: io.Discard, Now: r.clock.Now}
 	r.e = &drill.Engine{AWS: r.aws, DB: db, Detect: trail{r, drill.Watch{Source: src, Now: r.clock.Now, Warn: func(error) {}}}, Scan: drill.ScanHistory, ScanSite: drill.ScanSite,
-		Respond: &respond.Responder{IAM: respondaws.New(cfg), DB: db, Events: &respond.Sources{Logs: []string{r.logs}, Warn: func(error) {}},
-			Out: io.Discard, Now: r.clock.Now},
-		Now: r.clock.Now, Sleep: r.clock.Sleep, Wait: 10 * time.Minute, Poll: time.Minute, TempDir: r.tmp, Calls: calls}
+		Respond: r.responder,
+		Now:     r.clock.Now, Sleep: r.clock.Sleep, Wait: 10 * time.Minute, Poll: time.Minute, TempDir: r.tmp, Calls: calls}
 	return r
 }
 
@@ -413,6 +431,140 @@ func TestExposedGitLeakFailsWhenTheServedRepositoryLacksTheKey(t *testing.T) {
 	if leak.Step != drill.StepLeak || leak.Status != drill.Fail || !strings.Contains(why, "scan found "+d.KeyID) ||
 		!strings.Contains(why, "scan --url did not find "+d.KeyID+" in the .git/ served at http://127.0.0.1:") {
 		t.Fatalf("leak %s:\n%s", leak.Status, why)
+	}
+	r.nothingLeft()
+}
+
+// TestDrillContainedByWatchRespond: with watch's --respond RULE=contain the
+// detect step's watch pipeline contains the drill key (respond --apply, as
+// watch does) when RULE fires on it; the contain step checks it did and
+// times containment from then. When nobody contains (no alert reached
+// watch) the step fails saying so.
+func TestDrillContainedByWatchRespond(t *testing.T) {
+	for _, silent := range []bool{false, true} {
+		r := newRig(t)
+		r.silent = silent
+		tr := r.e.Detect.(trail)
+		tr.Watch.Respond, tr.Watch.Contain, tr.Watch.Out = map[string]bool{"KW-CT-SES-RECON": true}, r.watchResponder.Contain, io.Discard
+		r.e.Detect = tr
+		if err := tr.Watch.Check(); err != nil {
+			t.Fatal(err)
+		}
+		d, err := r.e.Run(context.Background(), drill.Options{ID: "w1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs,
+			Contain: drill.ContainByWatch, Rules: []string{"KW-CT-SES-RECON"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := d.Steps[4]
+		why := strings.Join(c.Evidence, "\n")
+		if silent {
+			if c.Status != drill.Fail || !strings.Contains(why, "nobody contained "+d.KeyID+": watch --respond contains on KW-CT-SES-RECON, and none of them fired on the key during the detect step") ||
+				!strings.Contains(why, "the key still works after containment") || !d.Contained.IsZero() {
+				t.Errorf("nobody contained: contain %s:\n%s", c.Status, why)
+			}
+		} else {
+			detect := d.Steps[3]
+			if c.Status != drill.Pass || !strings.Contains(why, "watch --respond contained "+d.KeyID) || !strings.Contains(why, "the key is refused") ||
+				d.Incident == "" || d.Contained.Before(detect.Started) || d.Contained.After(detect.Ended) {
+				t.Errorf("contain %s (contained %s, detect %s-%s):\n%s", c.Status, d.Contained, detect.Started, detect.Ended, why)
+			}
+			if !d.Passed() {
+				t.Errorf("drill did not pass: %+v", d.Steps)
+			}
+		}
+		r.nothingLeft()
+	}
+	w := drill.Watch{Respond: map[string]bool{"KW-NO-SUCH": true}, Now: time.Now}
+	if err := w.Check(); err == nil || !strings.Contains(err.Error(), `--respond "KW-NO-SUCH=contain": unknown rule KW-NO-SUCH`) {
+		t.Errorf("unknown rule: %v", err)
+	}
+}
+
+// TestDrillContainedByTheTeamsWatch: with ContainByTeam the drill contains
+// nothing itself: it waits until IAM lists the key Inactive, here when the
+// team's watch (watch's pipeline with --respond, over the same trail) runs
+// while the drill sleeps, and times containment from then; with no team
+// watch the step fails after the wait, saying the key is still Active.
+func TestDrillContainedByTheTeamsWatch(t *testing.T) {
+	for _, team := range []bool{true, false} {
+		r := newRig(t)
+		ran := 0
+		if team {
+			r.clock.slept = func() {
+				ran++
+				p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: r.clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				if err := p.ContainOn(map[string]bool{"KW-CT-STS-SESSION-FROM-KEY": true}, r.watchResponder.Contain, io.Discard); err != nil {
+					t.Fatal(err)
+				}
+				src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
+				if _, err := p.Judge(context.Background(), func(ctx context.Context, sink cloudtrail.Sink) error {
+					return src.Read(ctx, cloudtrail.Options{}, sink)
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		d, err := r.e.Run(context.Background(), drill.Options{ID: "m1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs, Contain: drill.ContainByTeam})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := d.Steps[4]
+		why := strings.Join(c.Evidence, "\n")
+		if team {
+			if c.Status != drill.Pass || ran != 1 || !strings.Contains(why, "the team's watch contained "+d.KeyID+": IAM lists it Inactive at ") ||
+				!strings.Contains(why, "the key is refused") || d.Contained.Before(c.Started) || d.Contained.After(c.Ended) {
+				t.Errorf("team watch ran %d times; contain %s:\n%s", ran, c.Status, why)
+			}
+		} else if c.Status != drill.Fail || d.TTC() != 0 ||
+			!strings.Contains(why, "nobody contained "+d.KeyID+" within 10m0s: IAM still lists it Active (no watch --respond, Lambda or person of the team deactivated it)") {
+			t.Errorf("nobody: contain %s, ttc %s:\n%s", c.Status, d.TTC(), why)
+		}
+		if d.Steps[5].Status != drill.Pass { // respond's review, without its --apply
+			t.Errorf("team %t: review %s: %v\ncontain: %v", team, d.Steps[5].Status, d.Steps[5].Evidence, d.Steps[4].Evidence)
+		}
+		r.nothingLeft()
+	}
+}
+
+// TestDrillTimelineBudgets: a scenario's expected timeline is checked on
+// the injected clock: a step over its own deadline, or whose measure (time
+// to detect) is over its budget, fails with measured against expected; the
+// budgets met pass, and the report has the table.
+func TestDrillTimelineBudgets(t *testing.T) {
+	r := newRig(t)
+	sc := drill.Seed001
+	sc.Timeline = &drill.Timeline{Detect: 5 * time.Second, Contain: time.Hour, Recover: time.Hour,
+		Steps: map[string]time.Duration{drill.StepDetonate: 2 * time.Second, drill.StepLeak: time.Hour}}
+	d, err := r.e.Run(context.Background(), drill.Options{ID: "tl", Account: r.acct, Scenario: sc, Source: r.logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]drill.StepResult{}
+	for _, s := range d.Steps {
+		status[s.Step] = s
+	}
+	if s := status[drill.StepDetect]; s.Status != drill.Fail || !slices.Contains(s.Evidence, "time to detect "+d.TTD().String()+", over its budget of 5s (timeline detect)") {
+		t.Errorf("detect %s: %v", s.Status, s.Evidence)
+	}
+	det := status[drill.StepDetonate]
+	if took := det.Ended.Sub(det.Started); det.Status != drill.Fail || !slices.Contains(det.Evidence, "step detonate took "+took.String()+", over its budget of 2s (timeline steps.detonate)") {
+		t.Errorf("detonate %s: %v", det.Status, det.Evidence)
+	}
+	for _, ok := range []string{drill.StepLeak, drill.StepContain, drill.StepCleanup} {
+		if status[ok].Status != drill.Pass {
+			t.Errorf("%s %s within its budget: %v", ok, status[ok].Status, status[ok].Evidence)
+		}
+	}
+	md := drill.NewReport(d, nil).Markdown()
+	for _, want := range []string{"## Expected timeline", "| time to detect | 5s | " + d.TTD().String() + " | over |", "| time to contain | 1h0m0s | " + d.TTC().String() + " | within |",
+		"| step leak | 1h0m0s | ", "| step detonate | 2s | " + (det.Ended.Sub(det.Started)).String() + " | over |", "Containment: the drill (respond --apply)."} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
 	}
 	r.nothingLeft()
 }
