@@ -149,6 +149,9 @@ type Drill struct {
 	ContainBy    string   `json:"contain_by,omitempty"`
 	Rules        []string `json:"respond_rules,omitempty"`
 	ContainError string   `json:"contain_error,omitempty"`
+	// ContainedAs is the status IAM listed the key in when the team's
+	// watch was seen to have contained it (Inactive, or deleted).
+	ContainedAs string `json:"contained_as,omitempty"`
 	// Calls counts the drill's own AWS calls (its overhead).
 	Calls int `json:"aws_calls"`
 }

@@ -375,6 +375,11 @@ func (e *Engine) detect(ctx context.Context, d *Drill) error {
 		if len(missing) == 0 {
 			return e.end(ctx, d, r, Pass, "alerts: "+strings.Join(ruleList(fired), ", "))
 		}
+		if d.ContainBy == ContainByTeam { // the team's watch may shut the key before every alert is in
+			if _, err := e.seenInactive(ctx, d); err != nil {
+				return err
+			}
+		}
 		if !e.Now().Before(deadline) {
 			return e.end(ctx, d, r, Fail, e.whyMissing(d, missing, fired, len(alerts))...)
 		}
@@ -420,10 +425,13 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 	if err != nil {
 		return rep, err
 	}
-	if res.Allowed {
+	switch {
+	case res.Allowed && d.Contained.IsZero():
+		ev = append(ev, "the key still works: nobody shut it")
+	case res.Allowed:
 		st = Fail
 		ev = append(ev, "the key still works after containment")
-	} else {
+	default:
 		ev = append(ev, "the key is refused ("+res.Code+")")
 	}
 	switch {
@@ -462,15 +470,14 @@ func (e *Engine) containBy(ctx context.Context, d *Drill, key credential.Key) (*
 			st, ev = Fail, append(ev, "nobody contained "+key.ID+": watch --respond contains on "+rules+", and none of them fired on the key during the detect step")
 		}
 	case ContainByTeam:
-		at, status, err := e.awaitInactive(ctx, d)
+		status, err := e.awaitInactive(ctx, d)
 		if err != nil {
 			return nil, st, nil, err
 		}
-		if at.IsZero() {
+		if d.Contained.IsZero() {
 			st, ev = Fail, append(ev, fmt.Sprintf("nobody contained %s within %s: IAM still lists it %s (no watch --respond, Lambda or person of the team deactivated it)", key.ID, e.Wait, status))
 		} else {
-			d.Contained = at
-			ev = append(ev, fmt.Sprintf("the team's watch contained %s: IAM lists it %s at %s", key.ID, status, at.Format(time.RFC3339)))
+			ev = append(ev, fmt.Sprintf("the team's watch contained %s: IAM lists it %s at %s", key.ID, status, d.Contained.Format(time.RFC3339)))
 		}
 	default:
 		req.Apply = true
@@ -490,28 +497,39 @@ func (e *Engine) containBy(ctx context.Context, d *Drill, key credential.Key) (*
 }
 
 // awaitInactive polls IAM every Poll until it lists the drill key as no
-// longer Active, or Wait passes: when it was seen so (zero: never), and
-// the status last listed.
-func (e *Engine) awaitInactive(ctx context.Context, d *Drill) (time.Time, string, error) {
+// longer Active (Drill.Contained, perhaps seen during the detect step
+// already), or Wait passes; it returns the status last listed.
+func (e *Engine) awaitInactive(ctx context.Context, d *Drill) (string, error) {
 	deadline := e.Now().Add(e.Wait)
 	for {
-		status, err := e.AWS.KeyStatus(ctx, d.User, d.KeyID)
-		if err != nil {
-			return time.Time{}, "", err
-		}
-		if status != "Active" {
-			if status == "" {
-				status = "deleted"
-			}
-			return e.Now().UTC(), status, nil
-		}
-		if !e.Now().Before(deadline) {
-			return time.Time{}, status, nil
+		status, err := e.seenInactive(ctx, d)
+		if err != nil || !d.Contained.IsZero() || !e.Now().Before(deadline) {
+			return status, err
 		}
 		if err := e.Sleep(ctx, e.Poll); err != nil {
-			return time.Time{}, "", err
+			return "", err
 		}
 	}
+}
+
+// seenInactive lists the drill key's status and, the first time it is no
+// longer Active, sets Drill.Contained: the time to contain the team's
+// watch gave, to within a poll.
+func (e *Engine) seenInactive(ctx context.Context, d *Drill) (string, error) {
+	if !d.Contained.IsZero() {
+		return d.ContainedAs, nil
+	}
+	status, err := e.AWS.KeyStatus(ctx, d.User, d.KeyID)
+	if err != nil {
+		return "", err
+	}
+	if status == "" {
+		status = "deleted"
+	}
+	if status != "Active" {
+		d.Contained, d.ContainedAs = e.Now().UTC(), status
+	}
+	return status, nil
 }
 
 // review checks respond's review lists every detonated call and nothing

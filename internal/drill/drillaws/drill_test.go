@@ -459,7 +459,7 @@ func TestDrillContainedByWatchRespond(t *testing.T) {
 		why := strings.Join(c.Evidence, "\n")
 		if silent {
 			if c.Status != drill.Fail || !strings.Contains(why, "nobody contained "+d.KeyID+": watch --respond contains on KW-CT-SES-RECON, and none of them fired on the key during the detect step") ||
-				!strings.Contains(why, "the key still works after containment") || !d.Contained.IsZero() {
+				!strings.Contains(why, "the key still works: nobody shut it") || !d.Contained.IsZero() {
 				t.Errorf("nobody contained: contain %s:\n%s", c.Status, why)
 			}
 		} else {
@@ -565,6 +565,39 @@ func TestDrillTimelineBudgets(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
+	}
+	r.nothingLeft()
+}
+
+// TestDrillSeesTheTeamContainDuringDetect: with ContainByTeam the detect
+// step's polls also list the key, so a key the team shut while the drill
+// still waits for alerts is timed then, to within a poll, not when the
+// contain step starts.
+func TestDrillSeesTheTeamContainDuringDetect(t *testing.T) {
+	r := newRig(t)
+	r.silent = true // the alerts never come: detect waits its 10 minutes
+	shut := time.Time{}
+	r.clock.slept = func() {
+		if !shut.IsZero() {
+			return
+		}
+		keys, err := r.aws.ListKeys(context.Background(), drill.UserName("m2"))
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("drill key: %v %v", keys, err)
+		}
+		if _, err := r.watchResponder.Contain(context.Background(), keys[0]); err != nil {
+			t.Fatal(err)
+		}
+		shut = r.clock.t
+	}
+	d, err := r.e.Run(context.Background(), drill.Options{ID: "m2", Account: r.acct, Scenario: drill.Seed001, Source: r.logs, Contain: drill.ContainByTeam})
+	if err != nil {
+		t.Fatal(err)
+	}
+	detect, contain := d.Steps[3], d.Steps[4]
+	if detect.Status != drill.Fail || contain.Status != drill.Pass || d.Contained.Before(shut) || d.Contained.After(shut.Add(time.Minute)) ||
+		!d.Contained.Before(detect.Ended) || d.ContainedAs != "Inactive" {
+		t.Errorf("shut at %s, seen %s (%s); detect %s ended %s; contain %s: %v", shut, d.Contained, d.ContainedAs, detect.Status, detect.Ended, contain.Status, contain.Evidence)
 	}
 	r.nothingLeft()
 }
