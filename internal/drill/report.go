@@ -168,14 +168,14 @@ func WriteHistory(w io.Writer, drills []*Drill) error {
 		_, err := fmt.Fprintln(w, "no drill journaled")
 		return err
 	}
-	fmt.Fprintf(w, "%-28s %-10s %-11s %-10s %-8s %-8s %-8s %s\n", "ID", "SCENARIO", "VERDICT", "STATE", "TTD", "TTC", "TTR", "VS PREVIOUS")
+	fmt.Fprintf(w, "%-28s %-13s %-11s %-10s %-8s %-8s %-8s %s\n", "ID", "SCENARIO", "VERDICT", "STATE", "TTD", "TTC", "TTR", "VS PREVIOUS")
 	for i, d := range drills {
 		vs := "-"
 		if i+1 < len(drills) {
 			p := drills[i+1]
 			vs = fmt.Sprintf("ttd %s, ttc %s", delta(d.TTD(), p.TTD()), delta(d.TTC(), p.TTC()))
 		}
-		fmt.Fprintf(w, "%-28s %-10s %-11s %-10s %-8s %-8s %-8s %s\n", d.ID, d.Scenario.Name, d.Verdict(), d.Step,
+		fmt.Fprintf(w, "%-28s %-13s %-11s %-10s %-8s %-8s %-8s %s\n", d.ID, d.Scenario.Name, d.Verdict(), d.Step,
 			orNone(dur(d.TTD())), orNone(dur(d.TTC())), orNone(dur(d.TTR())), vs)
 	}
 	return nil
@@ -186,7 +186,7 @@ func delta(now, before time.Duration) string {
 		return "n/a"
 	}
 	if now >= before {
-		return "+" + (now - before).String()
+		return "+" + (now - before).Round(time.Millisecond).String()
 	}
-	return "-" + (before - now).String()
+	return "-" + (before - now).Round(time.Millisecond).String()
 }

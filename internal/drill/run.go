@@ -257,9 +257,9 @@ func (e *Engine) leak(ctx context.Context, d *Drill, key credential.Key) error {
 		}
 		ev = append(ev, "served "+site+".git/ on loopback for this step only, under a random 128-bit path prefix (a token, never journaled); the server is closed")
 		if where, ok := found[key.ID]; ok {
-			ev = append(ev, "scan --url found "+key.ID+": "+where)
+			ev = append(ev, "keywarden scan --url found "+key.ID+": "+where)
 		} else {
-			st, ev = Fail, append(ev, fmt.Sprintf("scan --url did not find %s in the .git/ served at %s (%d other keys found): the exposed repository does not give the key away", key.ID, site, len(found)))
+			st, ev = Fail, append(ev, fmt.Sprintf("keywarden scan --url did not find %s in the .git/ served at %s (%d other keys found): the exposed repository does not give the key away", key.ID, site, len(found)))
 		}
 	}
 	return e.end(ctx, d, r, st, ev...)

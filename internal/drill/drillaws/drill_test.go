@@ -429,7 +429,7 @@ func TestExposedGitLeakFailsWhenTheServedRepositoryLacksTheKey(t *testing.T) {
 	leak := d.Steps[1]
 	why := strings.Join(leak.Evidence, "\n")
 	if leak.Step != drill.StepLeak || leak.Status != drill.Fail || !strings.Contains(why, "scan found "+d.KeyID) ||
-		!strings.Contains(why, "scan --url did not find "+d.KeyID+" in the .git/ served at http://127.0.0.1:") {
+		!strings.Contains(why, "keywarden scan --url did not find "+d.KeyID+" in the .git/ served at http://127.0.0.1:") {
 		t.Fatalf("leak %s:\n%s", leak.Status, why)
 	}
 	r.nothingLeft()
