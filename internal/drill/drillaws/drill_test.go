@@ -161,8 +161,10 @@ func (r *rig) deliver(d *drill.Drill) {
 	}
 }
 
-func (r *rig) run() (*drill.Drill, error) {
-	return r.e.Run(context.Background(), drill.Options{ID: "t1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs})
+func (r *rig) run() (*drill.Drill, error) { return r.runOf(drill.Seed001) }
+
+func (r *rig) runOf(sc drill.Scenario) (*drill.Drill, error) {
+	return r.e.Run(context.Background(), drill.Options{ID: "t1", Account: r.acct, Scenario: sc, Source: r.logs})
 }
 
 // nothingLeft checks no drill user is listed and no scratch repository is left.
@@ -289,11 +291,18 @@ func (f faulty) Call(ctx context.Context, key credential.Key, c drill.Call, id s
 // detonated call), then killed at each; 'drill cleanup' must then leave
 // no drill user listed and no scratch repository.
 func TestDrillKilledAtEveryStepIsCleanedUp(t *testing.T) {
+	// exposed-git: a kill while the leak step serves the .git/ too
+	for _, sc := range []drill.Scenario{drill.Seed001, drill.ExposedGit} {
+		t.Run(sc.Name, func(t *testing.T) { killAtEveryStep(t, sc) })
+	}
+}
+
+func killAtEveryStep(t *testing.T, sc drill.Scenario) {
 	r := newRig(t)
 	learn := &fault.Script{}
 	fault.Set(t, learn.Step)
 	r.e.AWS = faulty{r.aws, learn}
-	if _, err := r.run(); err != nil {
+	if _, err := r.runOf(sc); err != nil {
 		t.Fatal(err)
 	}
 	fault.Set(t, nil)
@@ -306,7 +315,7 @@ func TestDrillKilledAtEveryStepIsCleanedUp(t *testing.T) {
 		s := &fault.Script{N: n, Kill: true}
 		fault.Set(t, s.Step)
 		r.e.AWS = faulty{r.aws, s}
-		killed, _ := fault.Run(func() error { _, err := r.run(); return err })
+		killed, _ := fault.Run(func() error { _, err := r.runOf(sc); return err })
 		fault.Set(t, nil)
 		r.e.AWS = r.aws
 		if !killed {
