@@ -175,14 +175,17 @@ func (d *Drill) FirstCall() time.Time {
 	return d.Detonations[0].At
 }
 
-// Passed says every step passed.
+// Passed says every step of a drill ran and passed: a drill an error or
+// a crash stopped before its end never passes.
 func (d *Drill) Passed() bool {
+	ran := map[string]bool{}
 	for _, s := range d.Steps {
 		if s.Status != Pass {
 			return false
 		}
+		ran[s.Step] = true
 	}
-	return len(d.Steps) > 0
+	return len(ran) == len(stepOrder)
 }
 
 // Failed says a step failed (rather than was skipped).

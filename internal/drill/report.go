@@ -151,7 +151,7 @@ func (r Report) Markdown() string {
 }
 
 // containers say who contained the key, by Drill.ContainBy.
-var containers = map[string]string{ContainByDrill: "the drill (respond --apply)", ContainByWatch: "watch's --respond RULE=contain, in the detect step",
+var containers = map[string]string{ContainByDrill: "the drill (keywarden respond --apply)", ContainByWatch: "watch's --respond RULE=contain, in the detect step",
 	ContainByTeam: "the team's own watch (the drill waited for the key to be Inactive)"}
 
 func orNone(s string) string {

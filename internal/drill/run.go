@@ -155,6 +155,7 @@ func (e *Engine) Run(ctx context.Context, o Options) (*Drill, error) {
 		err = e.steps(ctx, d, key)
 	}
 	if err != nil {
+		d.interrupted()
 		if cerr := e.cleanup(ctx, d); cerr != nil {
 			return d, fmt.Errorf("%w; and cleanup: %v ('keywarden drill cleanup %s' finishes it)", err, cerr, d.ID)
 		}
@@ -591,13 +592,23 @@ func (e *Engine) Cleanup(ctx context.Context, id string) (*Drill, error) {
 		}
 		return d, nil
 	}
-	for i := range d.Steps { // the step a crash cut short
+	d.interrupted()
+	return d, e.cleanup(ctx, d)
+}
+
+// interrupted marks the step a crash or an error cut short, journaled as
+// begun (begin saves before the step's result exists) or with no verdict
+// yet, as skipped: a drill cleaned up after one never passes.
+func (d *Drill) interrupted() {
+	const why = "interrupted: the drill stopped during this step"
+	if d.Step != StepCleanup && d.Step != StepDone && !slices.ContainsFunc(d.Steps, func(s StepResult) bool { return s.Step == d.Step }) {
+		d.Steps = append(d.Steps, StepResult{Step: d.Step, Status: Skipped, Evidence: []string{why}})
+	}
+	for i := range d.Steps {
 		if d.Steps[i].Status == "" {
-			d.Steps[i].Status = Skipped
-			d.Steps[i].Evidence = append(d.Steps[i].Evidence, "interrupted: the drill stopped during this step")
+			d.Steps[i].Status, d.Steps[i].Evidence = Skipped, append(d.Steps[i].Evidence, why)
 		}
 	}
-	return d, e.cleanup(ctx, d)
 }
 
 // cleanup removes the drill user's keys, policies, the user and the

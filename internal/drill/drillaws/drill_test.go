@@ -321,9 +321,22 @@ func killAtEveryStep(t *testing.T, sc drill.Scenario) {
 		if !killed {
 			t.Fatalf("step %d (%s) did not kill", n, steps[n-1])
 		}
-		_, err := r.e.Cleanup(context.Background(), "t1")
+		open, done := "", 0 // the step journaled, and how many before cleanup passed
+		if pre, err := r.e.History(context.Background()); err == nil && len(pre) == 1 {
+			open = pre[0].Step
+			for _, s := range pre[0].Steps {
+				if s.Status == drill.Pass && s.Step != drill.StepCleanup {
+					done++
+				}
+			}
+		}
+		d, err := r.e.Cleanup(context.Background(), "t1")
 		if err != nil && !(n == 1 && errors.Is(err, drill.ErrNotFound)) {
 			t.Fatalf("killed at step %d (%s), then cleanup: %v", n, steps[n-1], err)
+		}
+		// a drill a crash cut short of a step never passes
+		if err == nil && done < 6 && d.Verdict() == "pass" {
+			t.Errorf("killed at step %d (%s) during %s, cleaned up: verdict pass", n, steps[n-1], open)
 		}
 		r.nothingLeft()
 		if n > 1 { // a second cleanup checks again and changes nothing
@@ -570,7 +583,7 @@ func TestDrillTimelineBudgets(t *testing.T) {
 	}
 	md := drill.NewReport(d, nil).Markdown()
 	for _, want := range []string{"## Expected timeline", "| time to detect | 5s | " + d.TTD().String() + " | over |", "| time to contain | 1h0m0s | " + d.TTC().String() + " | within |",
-		"| step leak | 1h0m0s | ", "| step detonate | 2s | " + (det.Ended.Sub(det.Started)).String() + " | over |", "Containment: the drill (respond --apply)."} {
+		"| step leak | 1h0m0s | ", "| step detonate | 2s | " + (det.Ended.Sub(det.Started)).String() + " | over |", "Containment: the drill (keywarden respond --apply)."} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
