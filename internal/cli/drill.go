@@ -64,7 +64,7 @@ func (o *drillOptions) flags(cmd *cobra.Command, aws bool) {
 
 func newDrillRunCmd(d Deps) *cobra.Command {
 	var opts drillOptions
-	var account, scenario, source, containBy string
+	var account, scenario, source, containBy, alerts string
 	var responds []string
 	var yes bool
 	var wait, poll time.Duration
@@ -104,7 +104,10 @@ printed nor journaled) while the leak step scans it, then closed.
 
 --source is any watch source (lookup:, a trail bucket s3://..., a directory of log files): the
 detect step reads it every --poll until the expected alerts fire or --wait passes. CloudTrail
-delivers to S3 in about 5 minutes and LookupEvents in up to 15: give --wait room.
+delivers to S3 in about 5 minutes and LookupEvents in up to 15: give --wait room. With
+--alerts FILE the detect step runs no watch of its own: it reads, every --poll, the alerts the
+team's own watch writes to FILE (keywarden watch --follow --sink jsonl:FILE); --source is then
+only respond's review source.
 
 Containment: by default the drill runs respond --apply on its key. With --respond RULE=contain
 (as watch's) the detect step's watch pipeline contains the drill key on an alert of RULE, as
@@ -146,6 +149,8 @@ could not be read).`,
 				return usageErr(fmt.Errorf("--contain %q: want drill or team", containBy))
 			case len(rules) > 0 && containBy == drill.ContainByTeam:
 				return usageErr(errors.New("give --respond (the drill's watch contains the key) or --contain team (the team's watch does), not both"))
+			case len(rules) > 0 && alerts != "":
+				return usageErr(errors.New("--respond needs the drill's own watch, and --alerts reads the team's instead: give one"))
 			case len(rules) > 0:
 				containBy = drill.ContainByWatch
 			}
@@ -166,6 +171,9 @@ could not be read).`,
 				}
 			}
 			e.Detect = w
+			if alerts != "" {
+				e.Detect = drill.AlertLog{Path: alerts, Warn: warn.add}
+			}
 			src := &respond.Sources{Objects: cloudtrailaws.S3Opener(cfg), Warn: warn.add}
 			if lookup, ok := cutLookup(source); ok {
 				src.Lookup, src.Regions = cloudtrailaws.NewLookup(cfg), lookup
@@ -174,7 +182,7 @@ could not be read).`,
 			}
 			e.Respond = &respond.Responder{IAM: respondaws.New(cfg), DB: e.DB, Events: src, Out: d.Stderr, Now: d.Now}
 			e.Wait, e.Poll = wait, poll
-			dr, err := e.Run(ctx, drill.Options{Account: account, Scenario: sc, Source: source, Contain: containBy, Rules: slices.Sorted(maps.Keys(rules))})
+			dr, err := e.Run(ctx, drill.Options{Account: account, Scenario: sc, Source: source, Alerts: alerts, Contain: containBy, Rules: slices.Sorted(maps.Keys(rules))})
 			if errors.Is(err, drill.ErrRefused) {
 				return err
 			}
@@ -193,6 +201,7 @@ could not be read).`,
 	cmd.Flags().BoolVar(&yes, "yes", false, "run it: the drill creates and removes an IAM user and key")
 	cmd.Flags().StringVar(&scenario, "scenario", drill.Seed001.Name, "a built-in scenario (seed-001, stolen-laptop, ci-leak, exposed-git) or a scenario YAML file")
 	cmd.Flags().StringVar(&source, "source", "lookup:", "the watch source the detect step reads: lookup:[REGION,...], s3://bucket/prefix, a directory or file")
+	cmd.Flags().StringVar(&alerts, "alerts", "", "the detect step reads the alerts the team's own watch writes to this file (watch --follow --sink jsonl:FILE) instead of running watch")
 	cmd.Flags().StringArrayVar(&responds, "respond", nil, "RULE=contain: the detect step's watch contains the drill key on an alert of RULE, as watch --respond does (repeatable)")
 	cmd.Flags().StringVar(&containBy, "contain", drill.ContainByDrill, "who contains the key: drill (respond --apply) or team (the team's own watch: wait up to --wait for the key to be Inactive)")
 	cmd.Flags().DurationVar(&wait, "wait", 20*time.Minute, "how long the detect step waits for the expected alerts (and --contain team for the key to be Inactive)")

@@ -285,6 +285,7 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{append(run, "--respond", "KW-CT-SES-RECON"), ExitError, `^keywarden: --respond "KW-CT-SES-RECON": want RULE=contain$`},
 		{append(run, "--contain", "lambda"), ExitError, `^keywarden: --contain "lambda": want drill or team$`},
 		{append(run, "--respond", "KW-CT-SES-RECON=contain", "--contain", "team"), ExitError, `^keywarden: give --respond \(the drill's watch contains the key\) or --contain team \(the team's watch does\), not both$`},
+		{append(run, "--respond", "KW-CT-SES-RECON=contain", "--alerts", "alerts.jsonl"), ExitError, `^keywarden: --respond needs the drill's own watch, and --alerts reads the team's instead: give one$`},
 		{append(run, "--respond", "KW-NO-SUCH=contain"), ExitError, `^keywarden: --respond "KW-NO-SUCH=contain": unknown rule KW-NO-SUCH \(the built-in rules are in 'keywarden watch --list-rules'; --rules and --sigma add theirs\)$`},
 		{[]string{"hook", "install", home}, ExitError, `^keywarden: .*not a git repository`},
 		{[]string{"help", "bogus"}, ExitError, `^keywarden: no help topic "bogus": `},

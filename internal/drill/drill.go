@@ -134,6 +134,8 @@ type Drill struct {
 	// token left out), for that step only.
 	Served string `json:"served,omitempty"`
 	Source string `json:"source,omitempty"`
+	// Alerts is the team's watch's jsonl sink the detect step read.
+	Alerts string `json:"alerts,omitempty"`
 
 	Started     time.Time    `json:"started"`
 	Detonations []Detonation `json:"detonations,omitempty"`

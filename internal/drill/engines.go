@@ -1,9 +1,14 @@
 package drill
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
@@ -117,4 +122,45 @@ func scanned(ctx context.Context, opts collect.Options) (map[string]string, erro
 		}
 	}
 	return found, nil
+}
+
+// AlertLog is the Detector of the team's own watch: the alerts it writes
+// to a jsonl sink ('keywarden watch --follow --sink jsonl:FILE', one alert
+// JSON a line, docs/formats.md), read whole at each poll. An alert is the
+// drill's when it names the drill key or its session. A file not there yet
+// holds no alert; a line that does not decode (a write in progress) is
+// skipped, and said to Warn.
+type AlertLog struct {
+	Path string
+	Warn func(error)
+}
+
+var _ Detector = AlertLog{}
+
+// Alerts are the drill's alerts in the file so far.
+func (l AlertLog) Alerts(ctx context.Context, d *Drill) ([]detect.Alert, error) {
+	data, err := os.ReadFile(l.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("alerts %s: %w", l.Path, err)
+	}
+	var got []detect.Alert
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var a detect.Alert
+		if err := json.Unmarshal(line, &a); err != nil {
+			if l.Warn != nil {
+				l.Warn(fmt.Errorf("alerts %s: line %d skipped: not an alert of watch's jsonl sink", l.Path, i+1))
+			}
+			continue
+		}
+		if a.AccessKeyID != "" && (a.AccessKeyID == d.KeyID || a.AccessKeyID == d.SessionKeyID) {
+			got = append(got, a)
+		}
+	}
+	return got, ctx.Err()
 }

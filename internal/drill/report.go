@@ -19,6 +19,7 @@ type Report struct {
 	User     string       `json:"user"`
 	KeyID    string       `json:"key_id,omitempty"`
 	Source   string       `json:"source,omitempty"`
+	Alerts   string       `json:"alerts,omitempty"` // the team's watch's jsonl sink, when detect read it
 	Started  time.Time    `json:"started"`
 	Steps    []StepResult `json:"steps"`
 	Calls    []Detonation `json:"detonations"`
@@ -66,7 +67,7 @@ func dur(d time.Duration) string {
 // NewReport is d's report, compared with prev (nil: none).
 func NewReport(d, prev *Drill) Report {
 	r := Report{ID: d.ID, State: d.Step, Verdict: d.Verdict(), Account: d.Account, Scenario: d.Scenario.Name, User: d.User,
-		KeyID: d.KeyID, Source: d.Source, Started: d.Started, Steps: d.Steps, Calls: d.Detonations,
+		KeyID: d.KeyID, Source: d.Source, Alerts: d.Alerts, Started: d.Started, Steps: d.Steps, Calls: d.Detonations,
 		TTD: dur(d.TTD()), TTC: dur(d.TTC()), TTR: dur(d.TTR()), Incident: d.Incident, ContainBy: d.ContainBy, Expected: d.Budgets(), AWSCalls: d.Calls}
 	if r.Steps == nil {
 		r.Steps = []StepResult{}
@@ -100,7 +101,11 @@ func Render(w io.Writer, format string, r Report) error {
 func (r Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# keywarden drill %s: %s\n\n", r.ID, r.Verdict)
-	fmt.Fprintf(&b, "Scenario %s in account %s, drill user %s (key %s), watch source %s.\n\n", r.Scenario, r.Account, r.User, r.KeyID, orNone(r.Source))
+	fmt.Fprintf(&b, "Scenario %s in account %s, drill user %s (key %s), watch source %s", r.Scenario, r.Account, r.User, r.KeyID, orNone(r.Source))
+	if r.Alerts != "" {
+		fmt.Fprintf(&b, ", alerts read from the team's watch in %s", r.Alerts)
+	}
+	b.WriteString(".\n\n")
 	fmt.Fprintf(&b, "| measure | this drill | previous |\n|---|---|---|\n")
 	prev := Comparison{}
 	if r.Previous != nil {

@@ -96,6 +96,9 @@ type Options struct {
 	Account  string // typed by the operator; must match the credentials'
 	Scenario Scenario
 	Source   string // the watch source, for the report
+	// Alerts is the jsonl file of the team's watch the detect step reads
+	// (AlertLog), for the report; "": the drill runs watch itself.
+	Alerts string
 	// Contain is who contains the drill key: ContainByDrill (""), ContainByWatch
 	// (the detect step's watch, with Rules as --respond RULE=contain) or
 	// ContainByTeam (the team's own watch: the drill waits for it).
@@ -146,7 +149,7 @@ func (e *Engine) Run(ctx context.Context, o Options) (*Drill, error) {
 		o.Contain = ContainByDrill
 	}
 	d := &Drill{ID: o.ID, Account: acct, Scenario: o.Scenario, User: UserName(o.ID), Source: o.Source, Started: e.Now().UTC(),
-		ContainBy: o.Contain, Rules: o.Rules}
+		ContainBy: o.Contain, Rules: o.Rules, Alerts: o.Alerts}
 	if _, err := e.DB.Get(ctx, Kind, d.ID); err == nil {
 		return nil, fmt.Errorf("drill %s exists: %w", d.ID, ErrRefused)
 	}
@@ -393,9 +396,12 @@ func (e *Engine) detect(ctx context.Context, d *Drill) error {
 // whyMissing says what failed to fire and why, as far as the drill knows.
 func (e *Engine) whyMissing(d *Drill, missing []string, fired map[string]bool, n int) []string {
 	out := []string{fmt.Sprintf("did not fire within %s: %s", e.Wait, strings.Join(missing, ", "))}
-	if n == 0 {
+	switch {
+	case n == 0 && d.Alerts != "":
+		out = append(out, fmt.Sprintf("no alert on key %s in %s: the team's watch raised none (is keywarden watch --follow running, this file its jsonl sink, on a source that delivers the drill's events?)", d.KeyID, d.Alerts))
+	case n == 0:
 		out = append(out, fmt.Sprintf("no event of key %s reached watch from %s: the source does not deliver the drill's events (no trail, a trail without this region, or a delivery delay longer than the wait)", d.KeyID, d.Source))
-	} else {
+	default:
 		out = append(out, "fired instead: "+strings.Join(ruleList(fired), ", "))
 	}
 	return out

@@ -623,3 +623,64 @@ func TestDrillSeesTheTeamContainDuringDetect(t *testing.T) {
 	}
 	r.nothingLeft()
 }
+
+// TestDrillDetectedByTheTeamsWatchAlerts: with AlertLog the detect step
+// runs no watch of its own: it reads the jsonl file the team's watch
+// writes (watch's pipeline with a jsonl sink, run here while the drill
+// sleeps, over the delivered trail) until the expected alerts are there,
+// and times detection from then; with no team watch writing, the step
+// fails saying the team's watch raised none.
+func TestDrillDetectedByTheTeamsWatchAlerts(t *testing.T) {
+	for _, team := range []bool{true, false} {
+		r := newRig(t)
+		file := filepath.Join(t.TempDir(), "alerts.jsonl")
+		r.e.Detect = teamAlerts{r, drill.AlertLog{Path: file}}
+		if team {
+			r.clock.slept = func() {
+				sink, err := watch.ParseSink("jsonl:"+file, watch.SinkEnv{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: r.clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				p.Sinks = []watch.Sink{sink}
+				src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
+				if _, err := p.Judge(context.Background(), func(ctx context.Context, s cloudtrail.Sink) error { return src.Read(ctx, cloudtrail.Options{}, s) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		d, err := r.e.Run(context.Background(), drill.Options{ID: "a1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs, Alerts: file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		det := d.Steps[3]
+		why := strings.Join(det.Evidence, "\n")
+		if team {
+			if det.Status != drill.Pass || !d.Passed() || d.FirstAlert.Before(det.Started.Add(time.Minute)) {
+				t.Errorf("detect %s (first alert %s, step from %s):\n%s", det.Status, d.FirstAlert, det.Started, why)
+			}
+		} else if det.Status != drill.Fail || !strings.Contains(why, "no alert on key "+d.KeyID+" in "+file+": the team's watch raised none") {
+			t.Errorf("nobody: detect %s:\n%s", det.Status, why)
+		}
+		if md := drill.NewReport(d, nil).Markdown(); !strings.Contains(md, ", alerts read from the team's watch in "+file+".") {
+			t.Errorf("report lacks the alerts file:\n%s", md)
+		}
+		r.nothingLeft()
+	}
+}
+
+// teamAlerts delivers the trail (the team's watch reads it) before the
+// drill reads the team's alerts.
+type teamAlerts struct {
+	r *rig
+	drill.AlertLog
+}
+
+func (ta teamAlerts) Alerts(ctx context.Context, d *drill.Drill) ([]detect.Alert, error) {
+	ta.r.deliver(d)
+	return ta.AlertLog.Alerts(ctx, d)
+}
