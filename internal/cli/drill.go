@@ -147,8 +147,8 @@ could not be read).`,
 			switch {
 			case containBy != drill.ContainByDrill && containBy != drill.ContainByTeam:
 				return usageErr(fmt.Errorf("--contain %q: want drill or team", containBy))
-			case len(rules) > 0 && containBy == drill.ContainByTeam:
-				return usageErr(errors.New("give --respond (the drill's watch contains the key) or --contain team (the team's watch does), not both"))
+			case len(rules) > 0 && cmd.Flags().Changed("contain"):
+				return usageErr(errors.New("give --respond (the drill's watch contains the key) or --contain (drill or team), not both"))
 			case len(rules) > 0 && alerts != "":
 				return usageErr(errors.New("--respond needs the drill's own watch, and --alerts reads the team's instead: give one"))
 			case len(rules) > 0:
