@@ -144,15 +144,8 @@ could not be read).`,
 			if err != nil {
 				return usageErr(err)
 			}
-			switch {
-			case containBy != drill.ContainByDrill && containBy != drill.ContainByTeam:
-				return usageErr(fmt.Errorf("--contain %q: want drill or team", containBy))
-			case len(rules) > 0 && cmd.Flags().Changed("contain"):
-				return usageErr(errors.New("give --respond (the drill's watch contains the key) or --contain (drill or team), not both"))
-			case len(rules) > 0 && alerts != "":
-				return usageErr(errors.New("--respond needs the drill's own watch, and --alerts reads the team's instead: give one"))
-			case len(rules) > 0:
-				containBy = drill.ContainByWatch
+			if containBy, err = drillContainment(containBy, cmd.Flags().Changed("contain"), len(rules) > 0, alerts != ""); err != nil {
+				return usageErr(err)
 			}
 			ctx := cmd.Context()
 			e, cfg, done, err := drillEngine(ctx, d, opts)
@@ -209,6 +202,22 @@ could not be read).`,
 	format = addFormat(cmd, cmd.Flags(), "report format", "md", "json", "html")
 	opts.flags(cmd, true)
 	return cmd
+}
+
+// drillContainment is who contains the drill key, from --contain (given
+// or not), --respond (hook: watch's hook) and --alerts.
+func drillContainment(contain string, given, hook, alerts bool) (string, error) {
+	switch {
+	case contain != drill.ContainByDrill && contain != drill.ContainByTeam:
+		return "", fmt.Errorf("--contain %q: want drill or team", contain)
+	case hook && given:
+		return "", errors.New("give --respond (the drill's watch contains the key) or --contain (drill or team), not both")
+	case hook && alerts:
+		return "", errors.New("--respond needs the drill's own watch, and --alerts reads the team's instead: give one")
+	case hook:
+		return drill.ContainByWatch, nil
+	}
+	return contain, nil
 }
 
 // cutLookup is the regions of a lookup: source, and whether it is one.
