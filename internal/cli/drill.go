@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,9 +33,10 @@ measure it: time to detect (first attacker call to first alert), to contain, to 
 A drill creates an IAM user keywarden-drill-<id>, tagged keywarden-drill=<id>, whose inline
 policy allows only sts:GetCallerIdentity, sts:GetSessionToken, ses:GetSendQuota and read-only
 listings, and one access key; leaks the key into a scratch git repository (committed, then
-deleted) that keywarden scan must find in history; detonates an attacker's calls with it (the
-drill id in each call's user agent); waits for watch to raise the expected alerts from the
-source; contains the key with respond --apply and checks the key and a session minted before
+deleted) that keywarden scan must find in history (and, for an exposed .git/, through
+'keywarden scan --url'); detonates an attacker's calls with it (the drill id in each call's user agent); waits
+for watch to raise the expected alerts from the source; contains the key (respond --apply,
+watch's --respond, or the team's own watch) and checks the key and a session minted before
 are refused; checks respond's review lists every detonated call and nothing else; and removes
 everything, verified by listing. Each step is journaled in the state database before it acts.`
 
@@ -61,7 +64,8 @@ func (o *drillOptions) flags(cmd *cobra.Command, aws bool) {
 
 func newDrillRunCmd(d Deps) *cobra.Command {
 	var opts drillOptions
-	var account, scenario, source string
+	var account, scenario, source, containBy, alerts string
+	var responds []string
 	var yes bool
 	var wait, poll time.Duration
 	var format *formatFlag
@@ -76,19 +80,41 @@ otherwise the drill is refused before any change. --scenario is a built-in scena
   seed-001       a key committed to a public repository and deleted, probed and readied for SES abuse
   stolen-laptop  a laptop's ~/.aws/credentials; the thief mints a session to outlive the key
   ci-leak        a key pasted into a GitHub Actions workflow, moved to secrets a commit later
+  exposed-git    a site deployed with its .git/: the repository is served on loopback and
+                 keywarden scan --url must find the key through it
 
   name: my-scenario
   leak: repo-history  # or laptop, ci-workflow
-  calls:            # service and action; region (optional); session: true signs with the
+  expose_git: true    # also serve the repository's .git/ on 127.0.0.1 for the leak step only
+  calls:              # service and action; region (optional); session: true signs with the
     - {service: sts, action: GetCallerIdentity}   # session of an earlier GetSessionToken
     - {service: ses, action: GetSendQuota, region: ap-southeast-3}
   expect_alerts: [KW-CT-SES-RECON]
+  timeline:           # budgets (Go durations); a step over one fails, measured vs expected
+    detect: 15m       # time to detect, checked at the end of the detect step
+    contain: 20m      # time to contain, at the end of contain
+    recover: 30m      # time to recover, at the end of cleanup
+    steps: {leak: 30s, detect: 16m}   # a step's own duration
 
-The calls a drill makes: sts GetCallerIdentity, GetSessionToken; iam ListUsers, ListRoles,
-CreateUser, CreateAccessKey (denied by the drill policy); s3 ListBuckets; ses GetSendQuota.
+An unknown field, a value that is not a duration or a step that does not exist is refused in
+one line. The calls a drill makes: sts GetCallerIdentity, GetSessionToken; iam ListUsers,
+ListRoles, CreateUser, CreateAccessKey (denied by the drill policy); s3 ListBuckets; ses
+GetSendQuota. The exposed .git/ is served under a random 128-bit path prefix (a token, never
+printed nor journaled) while the leak step scans it, then closed.
+
 --source is any watch source (lookup:, a trail bucket s3://..., a directory of log files): the
 detect step reads it every --poll until the expected alerts fire or --wait passes. CloudTrail
-delivers to S3 in about 5 minutes and LookupEvents in up to 15: give --wait room.
+delivers to S3 in about 5 minutes and LookupEvents in up to 15: give --wait room. With
+--alerts FILE the detect step runs no watch of its own: it reads, every --poll, the alerts the
+team's own watch writes to FILE (keywarden watch --follow --sink jsonl:FILE); --source is then
+only respond's review source.
+
+Containment: by default the drill runs respond --apply on its key. With --respond RULE=contain
+(as watch's) the detect step's watch pipeline contains the drill key on an alert of RULE, as
+'keywarden watch --respond' does (alerts on other keys are not acted on); with --contain team
+the drill contains nothing and waits, up to --wait, until IAM lists its key Inactive (the
+team's Lambda or watch --follow --respond did it). Either way the time to contain is when the
+key was shut, and the contain step fails, saying why, when nobody shut it.
 
 The report (--format md, json or html) has each step's verdict with its evidence, the
 timeline of detonated calls, the times, and the comparison with the previous drill. A drill
@@ -99,7 +125,9 @@ error, refused (no --yes, another account) or an error (what the drill made is r
 not, the line names the cleanup command), 3 incomplete (a step could not be run: the source
 could not be read).`,
 		Example: "  keywarden drill run --account 123456789012 --yes\n" +
-			"  keywarden drill run --account 123456789012 --yes --source s3://trail-bucket/AWSLogs/ --wait 20m --format json",
+			"  keywarden drill run --account 123456789012 --yes --source s3://trail-bucket/AWSLogs/ --wait 20m --format json\n" +
+			"  keywarden drill run --account 123456789012 --yes --scenario exposed-git --respond KW-CT-SES-RECON=contain\n" +
+			"  keywarden drill run --account 123456789012 --yes --scenario game-day.yaml --contain team",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if account == "" {
@@ -112,6 +140,13 @@ could not be read).`,
 			if err != nil {
 				return usageErr(err)
 			}
+			rules, err := watch.ContainRules(responds)
+			if err != nil {
+				return usageErr(err)
+			}
+			if containBy, err = drillContainment(containBy, cmd.Flags().Changed("contain"), len(rules) > 0, alerts != ""); err != nil {
+				return usageErr(err)
+			}
 			ctx := cmd.Context()
 			e, cfg, done, err := drillEngine(ctx, d, opts)
 			if err != nil {
@@ -120,8 +155,18 @@ could not be read).`,
 			defer done()
 			warn := newWarner(d.Stderr)
 			defer warn.flush()
-			e.Detect = drill.Watch{Source: watch.NewSource(source, watch.SourceEnv{Stdin: d.Stdin, Now: d.Now,
-				Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)}), Now: d.Now, Warn: warn.add}
+			w := drill.Watch{Source: watch.NewSource(source, watch.SourceEnv{Stdin: d.Stdin, Now: d.Now,
+				Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)}), Now: d.Now, Warn: warn.add, Respond: rules, Out: d.Stderr}
+			if len(rules) > 0 { // watch's own hook: a responder of its own, without events, as watch --respond
+				w.Contain = (&respond.Responder{IAM: respondaws.New(cfg), DB: e.DB, Out: d.Stderr, Now: d.Now}).Contain
+				if err := w.Check(); err != nil {
+					return usageErr(err)
+				}
+			}
+			e.Detect = w
+			if alerts != "" {
+				e.Detect = drill.AlertLog{Path: alerts, Warn: warn.add}
+			}
 			src := &respond.Sources{Objects: cloudtrailaws.S3Opener(cfg), Warn: warn.add}
 			if lookup, ok := cutLookup(source); ok {
 				src.Lookup, src.Regions = cloudtrailaws.NewLookup(cfg), lookup
@@ -130,7 +175,7 @@ could not be read).`,
 			}
 			e.Respond = &respond.Responder{IAM: respondaws.New(cfg), DB: e.DB, Events: src, Out: d.Stderr, Now: d.Now}
 			e.Wait, e.Poll = wait, poll
-			dr, err := e.Run(ctx, drill.Options{Account: account, Scenario: sc, Source: source})
+			dr, err := e.Run(ctx, drill.Options{Account: account, Scenario: sc, Source: source, Alerts: alerts, Contain: containBy, Rules: slices.Sorted(maps.Keys(rules))})
 			if errors.Is(err, drill.ErrRefused) {
 				return err
 			}
@@ -147,13 +192,32 @@ could not be read).`,
 	}
 	cmd.Flags().StringVar(&account, "account", "", "the account id the drill runs in; must match the credentials' account")
 	cmd.Flags().BoolVar(&yes, "yes", false, "run it: the drill creates and removes an IAM user and key")
-	cmd.Flags().StringVar(&scenario, "scenario", drill.Seed001.Name, "a built-in scenario (seed-001, stolen-laptop, ci-leak) or a scenario YAML file")
+	cmd.Flags().StringVar(&scenario, "scenario", drill.Seed001.Name, "a built-in scenario (seed-001, stolen-laptop, ci-leak, exposed-git) or a scenario YAML file")
 	cmd.Flags().StringVar(&source, "source", "lookup:", "the watch source the detect step reads: lookup:[REGION,...], s3://bucket/prefix, a directory or file")
-	cmd.Flags().DurationVar(&wait, "wait", 20*time.Minute, "how long the detect step waits for the expected alerts")
+	cmd.Flags().StringVar(&alerts, "alerts", "", "the detect step reads the alerts the team's own watch writes to this file (watch --follow --sink jsonl:FILE) instead of running watch")
+	cmd.Flags().StringArrayVar(&responds, "respond", nil, "RULE=contain: the detect step's watch contains the drill key on an alert of RULE, as watch --respond does (repeatable)")
+	cmd.Flags().StringVar(&containBy, "contain", drill.ContainByDrill, "who contains the key: drill (respond --apply) or team (the team's own watch: wait up to --wait for the key to be Inactive)")
+	cmd.Flags().DurationVar(&wait, "wait", 20*time.Minute, "how long the detect step waits for the expected alerts (and --contain team for the key to be Inactive)")
 	cmd.Flags().DurationVar(&poll, "poll", time.Minute, "how often the detect step reads the source")
 	format = addFormat(cmd, cmd.Flags(), "report format", "md", "json", "html")
 	opts.flags(cmd, true)
 	return cmd
+}
+
+// drillContainment is who contains the drill key, from --contain (given
+// or not), --respond (hook: watch's hook) and --alerts.
+func drillContainment(contain string, given, hook, alerts bool) (string, error) {
+	switch {
+	case contain != drill.ContainByDrill && contain != drill.ContainByTeam:
+		return "", fmt.Errorf("--contain %q: want drill or team", contain)
+	case hook && given:
+		return "", errors.New("give --respond (the drill's watch contains the key) or --contain (drill or team), not both")
+	case hook && alerts:
+		return "", errors.New("--respond needs the drill's own watch, and --alerts reads the team's instead: give one")
+	case hook:
+		return drill.ContainByWatch, nil
+	}
+	return contain, nil
 }
 
 // cutLookup is the regions of a lookup: source, and whether it is one.
@@ -281,6 +345,6 @@ func drillEngine(ctx context.Context, d Deps, o drillOptions) (*drill.Engine, aw
 		return nil, aws.Config{}, nil, err
 	}
 	cfg, calls := drillaws.Count(cfg)
-	e := &drill.Engine{AWS: drillaws.New(cfg), DB: db, Now: d.Now, Scan: drill.ScanHistory, Sleep: clock.Sleep, Calls: calls}
+	e := &drill.Engine{AWS: drillaws.New(cfg), DB: db, Now: d.Now, Scan: drill.ScanHistory, ScanSite: drill.ScanSite, Sleep: clock.Sleep, Calls: calls}
 	return e, cfg, func() { db.Close() }, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keywarden/keywarden/internal/audit/auditaws"
 	"github.com/keywarden/keywarden/internal/canary"
 	"github.com/keywarden/keywarden/internal/drill"
 	"github.com/keywarden/keywarden/internal/state"
@@ -38,6 +39,9 @@ const drillPlanLong = `Write the incident-response plan of this account, from wh
 
 The plan holds key ids and user names, never a secret. It reads the account as 'keywarden audit'
 does (the same read-only IAM actions, docs/iam.md); the keys of registered canaries are left out.
+With --org it writes a plan per ACTIVE account of the organization, each read through
+--role-name as 'keywarden audit --org' reads them (md: one after the other; json: an array;
+html: one page); an account that could not be read gets a plan saying so.
 
 Exit status: 0 written, 2 error (nothing written), 3 incomplete: written, but some of the account
 could not be read (the plan and one line on stderr name what; a key or a trail there is unknown).`
@@ -47,6 +51,7 @@ type drillPlanOptions struct {
 	profile, region, statePath, output string
 	sinks, regions                     []string
 	format                             *formatFlag
+	scope                              auditaws.Scope // --org, --role-name, --org-concurrency
 }
 
 func newDrillPlanCmd(deps Deps) *cobra.Command {
@@ -68,6 +73,9 @@ func newDrillPlanCmd(deps Deps) *cobra.Command {
 	addState(f, &opts.statePath, ": the canaries and drills it counts")
 	f.StringArrayVar(&opts.sinks, "sink", nil, "a sink 'keywarden watch --sink' sends alerts to (repeatable): text, jsonl[:PATH], webhook:URL, slack:URL, sns:TOPIC_ARN")
 	f.StringVarP(&opts.output, "output", "o", "", "write the plan to FILE")
+	f.BoolVar(&opts.scope.Org, "org", false, "a plan per ACTIVE account of the caller's AWS Organization, read as 'keywarden audit --org' reads them (run from the management account)")
+	f.StringVar(&opts.scope.RoleName, "role-name", auditaws.DefaultOrgRole, "with --org: the role assumed in each member account")
+	f.IntVar(&opts.scope.Concurrency, "org-concurrency", auditaws.DefaultOrgConcurrency, "with --org: how many accounts are read at once")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runDrillPlan(cmd.Context(), opts, deps) }
 	return cmd
 }
@@ -78,19 +86,30 @@ func runDrillPlan(ctx context.Context, opts drillPlanOptions, deps Deps) error {
 	if err := checkSinks(opts.sinks, deps); err != nil {
 		return err
 	}
+	switch {
+	case opts.scope.Concurrency < 1:
+		return usageErr(fmt.Errorf("--org-concurrency %d: want a positive number", opts.scope.Concurrency))
+	case opts.scope.RoleName == "":
+		return usageErr(errors.New("--role-name: want a role name"))
+	}
 	facts, err := planStateFacts(ctx, opts.statePath, deps)
 	if err != nil {
 		return err
 	}
 	facts.Sinks, facts.Profile, facts.Region = opts.sinks, opts.profile, opts.region
-	read := auditOptions{profile: opts.profile, region: opts.region, statePath: opts.statePath}
+	read := auditOptions{profile: opts.profile, region: opts.region, statePath: opts.statePath, scope: opts.scope}
 	read.scope.Regions = opts.regions
+	read.judge.Org, read.judge.Role = opts.scope.Org, opts.scope.RoleName
 	res, err := auditAccounts(ctx, read, deps)
 	if err != nil {
 		return err
 	}
-	plan := drill.NewPlan(res, facts, deps.Now())
-	render := func(w io.Writer, _ bool) error { return drill.WritePlan(w, opts.format.value, plan) }
+	render := func(w io.Writer, _ bool) error {
+		if opts.scope.Org {
+			return drill.WritePlans(w, opts.format.value, drill.NewPlans(res, facts, deps.Now()))
+		}
+		return drill.WritePlan(w, opts.format.value, drill.NewPlan(res, facts, deps.Now()))
+	}
 	if err := writeOutput(deps, opts.output, 0o644, render); err != nil {
 		return err
 	}

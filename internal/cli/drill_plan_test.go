@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -209,5 +210,54 @@ func TestDrillPlanCountsCanariesAndDrills(t *testing.T) {
 	facts, err = planStateFacts(ctx, "", deps)
 	if err != nil || !facts.StateRead || facts.Canaries != 1 || facts.Drills != 2 {
 		t.Errorf("facts %+v, %v; want 1 canary and 2 drills", facts, err)
+	}
+}
+
+// TestDrillPlanOrgAgainstMoto runs `drill plan --org` against moto's
+// organization of a management account and two members, one of which
+// refuses the role: a plan per account (the management account's names its
+// administrator's key; the member's has none), the unread member's plan
+// saying it could not be read, exit 3; md and html hold every account.
+func TestDrillPlanOrgAgainstMoto(t *testing.T) {
+	moto := awstest.Moto(t)
+	members := moto.NewOrganization(t)
+	dev, prod := members[0], members[1]
+	key := moto.CreateUserKey(t, "ci-admin", awstest.AdminPolicy)
+	t.Setenv("AWS_ENDPOINT_URL", moto.DenyAssumeRole(t, prod))
+	state := filepath.Join(t.TempDir(), "state.db")
+
+	stdout, stderr, code := runMain(t, "drill", "plan", "--org", "--regions", "us-east-1", "--format", "json", "--state", state)
+	if code != ExitIncomplete || !strings.Contains(stderr, "keywarden: incomplete: 1 of 3 accounts could not be read (the plan names them)") {
+		t.Fatalf("exit %d, want 3; stderr:\n%s", code, stderr)
+	}
+	var plans []drill.Plan
+	if err := json.Unmarshal([]byte(stdout), &plans); err != nil {
+		t.Fatalf("decode: %v\n%s", err, stdout)
+	}
+	byAccount := map[string]drill.Plan{}
+	for _, p := range plans {
+		byAccount[p.AccountID] = p
+	}
+	if len(plans) != 3 || len(byAccount) != 3 {
+		t.Fatalf("%d plans for accounts %v, want 3", len(plans), slices.Collect(maps.Keys(byAccount)))
+	}
+	if m := byAccount["123456789012"]; len(m.Keys) != 1 || m.Keys[0].KeyID != key.KeyID || len(m.Incomplete) != 0 {
+		t.Errorf("management plan: keys %+v, incomplete %+v", m.Keys, m.Incomplete)
+	}
+	if d := byAccount[dev]; len(d.Keys) != 0 || len(d.Incomplete) != 0 {
+		t.Errorf("dev plan: keys %+v, incomplete %+v", d.Keys, d.Incomplete)
+	}
+	if p := byAccount[prod]; len(p.Incomplete) != 1 || !strings.Contains(p.Incomplete[0].Source, prod) || len(p.Keys) != 0 {
+		t.Errorf("prod plan: keys %+v, incomplete %+v", p.Keys, p.Incomplete)
+	}
+	md, _, _ := runMain(t, "drill", "plan", "--org", "--regions", "us-east-1", "--state", state)
+	page, _, _ := runMain(t, "drill", "plan", "--org", "--regions", "us-east-1", "--format", "html", "--state", state)
+	for _, acct := range []string{"123456789012", dev, prod} {
+		if !strings.Contains(md, "# Incident-response plan: account "+acct+"\n") || !strings.Contains(page, `<article class="account" id="account-`+acct+`">`) {
+			t.Errorf("md or html lacks account %s", acct)
+		}
+	}
+	if _, err := html.Parse(strings.NewReader(page)); err != nil || strings.Count(page, "<!DOCTYPE html>") != 1 {
+		t.Errorf("html: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ func TestDrillMistakesAreOneLine(t *testing.T) {
 	checkLines(t, []badInput{
 		{[]string{"drill", "run", "--yes"}, ExitError, `^keywarden: --account ID is required: the account id the drill runs in, as a check against the wrong credentials$`},
 		{[]string{"drill", "run", "--account", "123456789012"}, ExitError, `^keywarden: drill run creates an IAM user and key in account 123456789012: give --yes to run it$`},
-		{[]string{"drill", "run", "--account", "123456789012", "--yes", "--scenario", "seed-999"}, ExitError, `^keywarden: --scenario seed-999: no such built-in scenario \(want seed-001, stolen-laptop, ci-leak, or a \.yaml file\)$`},
+		{[]string{"drill", "run", "--account", "123456789012", "--yes", "--scenario", "seed-999"}, ExitError, `^keywarden: --scenario seed-999: no such built-in scenario \(want seed-001, stolen-laptop, ci-leak, exposed-git, or a \.yaml file\)$`},
 		{[]string{"drill", "run", "--account", "123456789012", "--yes", "--scenario", noCalls}, ExitError, `^keywarden: --scenario .*calls\.yaml: no calls$`},
 		{[]string{"drill", "history", "--format", "xml"}, ExitError, `^keywarden: --format "xml": want `},
 	})

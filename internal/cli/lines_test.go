@@ -208,6 +208,14 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(home, "missing")
+	scenario := func(name, body string) string {
+		p := filepath.Join(home, name+".yaml")
+		if err := os.WriteFile(p, []byte("calls:\n  - {service: sts, action: GetCallerIdentity}\n"+body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	run := []string{"drill", "run", "--account", "123456789012", "--yes"}
 	for _, v := range []string{"GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"} {
 		t.Setenv(v, "")
 	}
@@ -269,6 +277,17 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{[]string{"drill", "plan", "--sink", "slack:ftp://hooks.example/secret"}, ExitError, `^keywarden: --sink: slack sink: bad sink: want an http\(s\) URL with a host$`},
 		{[]string{"drill", "plan", "--format", "pdf"}, ExitError, `^keywarden: --format "pdf": want one of md, html, json$`},
 		{[]string{"drill", "plan", "--state", filepath.Join(bad, "state.db")}, ExitError, `^keywarden: .*bad\.json`},
+		{append(run, "--scenario", scenario("int", "timeline:\n  detect: 15\n")), ExitError, `^keywarden: --scenario .*int\.yaml: line 4: cannot unmarshal !!int ` + "`15`" + `: want a duration such as 15m$`},
+		{append(run, "--scenario", scenario("typo", "timline: {detect: 15m}\n")), ExitError, `^keywarden: --scenario .*typo\.yaml: line 3: unknown field timline$`},
+		{append(run, "--scenario", scenario("step", "timeline: {steps: {exfil: 1m}}\n")), ExitError, `^keywarden: --scenario .*step\.yaml: timeline steps\.exfil: no such step \(want one of create, leak, detonate, detect, contain, review, cleanup\)$`},
+		{append(run, "--scenario", scenario("broken", "calls: [\n")), ExitError, `^keywarden: --scenario .*broken\.yaml: line 3: did not find expected node content$`},
+		{append(run, "--scenario", scenario("laptop", "leak: laptop\nexpose_git: true\n")), ExitError, `^keywarden: --scenario .*laptop\.yaml: expose_git needs a repository: leak laptop has none \(want repo-history or ci-workflow\)$`},
+		{append(run, "--respond", "KW-CT-SES-RECON"), ExitError, `^keywarden: --respond "KW-CT-SES-RECON": want RULE=contain$`},
+		{append(run, "--contain", "lambda"), ExitError, `^keywarden: --contain "lambda": want drill or team$`},
+		{append(run, "--respond", "KW-CT-SES-RECON=contain", "--contain", "team"), ExitError, `^keywarden: give --respond \(the drill's watch contains the key\) or --contain \(drill or team\), not both$`},
+		{append(run, "--respond", "KW-CT-SES-RECON=contain", "--contain", "drill"), ExitError, `^keywarden: give --respond \(the drill's watch contains the key\) or --contain \(drill or team\), not both$`},
+		{append(run, "--respond", "KW-CT-SES-RECON=contain", "--alerts", "alerts.jsonl"), ExitError, `^keywarden: --respond needs the drill's own watch, and --alerts reads the team's instead: give one$`},
+		{append(run, "--respond", "KW-NO-SUCH=contain"), ExitError, `^keywarden: --respond "KW-NO-SUCH=contain": unknown rule KW-NO-SUCH \(the built-in rules are in 'keywarden watch --list-rules'; --rules and --sigma add theirs\)$`},
 		{[]string{"hook", "install", home}, ExitError, `^keywarden: .*not a git repository`},
 		{[]string{"help", "bogus"}, ExitError, `^keywarden: no help topic "bogus": `},
 		{[]string{"rotate", "undo", "a", "b"}, ExitError, `^keywarden: unexpected argument "b": usage: keywarden rotate undo \[ROTATION-ID\]$`},

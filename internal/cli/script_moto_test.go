@@ -99,13 +99,17 @@ func (tb scriptTB) Setenv(key, value string) {
 // it: AWS_ENDPOINT_URL, the region, dummy credentials (moto's admin), and
 // the shared files in $HOME/.aws as a user has them. Where moto_server is
 // missing the script is skipped, or fails in CI (awstest.SkipOrFail).
-// usage: moto [managed]   (managed: the server that knows AWS's managed policies)
+// usage: moto [managed|auth]   (managed: the server that knows AWS's managed
+// policies; auth: the one that enforces IAM authorization, where only keys
+// made by iamuser sign)
 func cmdMoto(t testing.TB) func(*testscript.TestScript, bool, []string) {
 	return func(ts *testscript.TestScript, neg bool, args []string) {
 		start := awstest.Moto
 		switch {
-		case neg || len(args) > 1 || len(args) == 1 && args[0] != "managed":
-			ts.Fatalf("usage: moto [managed]")
+		case neg || len(args) > 1 || len(args) == 1 && args[0] != "managed" && args[0] != "auth":
+			ts.Fatalf("usage: moto [managed|auth]")
+		case len(args) == 1 && args[0] == "auth":
+			start = awstest.MotoWithAuth
 		case len(args) == 1:
 			start = awstest.MotoWithManagedPolicies
 		}

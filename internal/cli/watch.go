@@ -303,13 +303,7 @@ func respondHook(deps Deps, cfg aws.Config, db *state.DB, p *watch.Pipeline, rul
 		return nil
 	}
 	r := &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: deps.Stderr, Now: deps.Now}
-	return p.ContainOn(rules, func(ctx context.Context, keyID string) (string, error) {
-		rep, err := r.Run(ctx, respond.Request{KeyID: keyID, Apply: true})
-		if err != nil {
-			return "", err
-		}
-		return rep.Incident, nil
-	}, deps.Stderr)
+	return p.ContainOn(rules, r.Contain, deps.Stderr)
 }
 
 // canaryPoller is canary check on every poll of --follow, over the

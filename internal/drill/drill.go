@@ -77,9 +77,15 @@ type Scenario struct {
 	Description string `json:"description" yaml:"description"`
 	// Leak is how the key leaks: LeakRepoHistory (the default),
 	// LeakLaptop or LeakCIWorkflow.
-	Leak   string   `json:"leak,omitempty" yaml:"leak"`
-	Calls  []Call   `json:"calls" yaml:"calls"`
-	Expect []string `json:"expect_alerts" yaml:"expect_alerts"` // rule ids that must fire
+	Leak string `json:"leak,omitempty" yaml:"leak"`
+	// ExposeGit also serves the leak's repository's .git/ over HTTP on
+	// loopback during the leak step, and keywarden scan --url must find the
+	// key through it, as on a web server that deploys its work tree.
+	ExposeGit bool     `json:"expose_git,omitempty" yaml:"expose_git"`
+	Calls     []Call   `json:"calls" yaml:"calls"`
+	Expect    []string `json:"expect_alerts" yaml:"expect_alerts"` // rule ids that must fire
+	// Timeline is the expected timeline: budgets the drill must meet.
+	Timeline *Timeline `json:"timeline,omitempty" yaml:"timeline"`
 }
 
 // How a scenario's key leaks.
@@ -124,7 +130,12 @@ type Drill struct {
 	// SessionKeyID is the session minted during the detonation.
 	SessionKeyID string `json:"session_key_id,omitempty"`
 	Repo         string `json:"repo,omitempty"` // the scratch repository
-	Source       string `json:"source,omitempty"`
+	// Served is where the leak step served the repository's .git/ (the
+	// token left out), for that step only.
+	Served string `json:"served,omitempty"`
+	Source string `json:"source,omitempty"`
+	// Alerts is the team's watch's jsonl sink the detect step read.
+	Alerts string `json:"alerts,omitempty"`
 
 	Started     time.Time    `json:"started"`
 	Detonations []Detonation `json:"detonations,omitempty"`
@@ -135,6 +146,14 @@ type Drill struct {
 	Contained  time.Time `json:"contained,omitzero"`
 	Recovered  time.Time `json:"recovered,omitzero"`
 	Incident   string    `json:"incident,omitempty"` // respond's incident id
+	// ContainBy is who contains the key (ContainByDrill when empty), Rules
+	// watch's --respond rules; ContainError why watch's --respond failed.
+	ContainBy    string   `json:"contain_by,omitempty"`
+	Rules        []string `json:"respond_rules,omitempty"`
+	ContainError string   `json:"contain_error,omitempty"`
+	// ContainedAs is the status IAM listed the key in when the team's
+	// watch was seen to have contained it (Inactive, or deleted).
+	ContainedAs string `json:"contained_as,omitempty"`
 	// Calls counts the drill's own AWS calls (its overhead).
 	Calls int `json:"aws_calls"`
 }
@@ -158,14 +177,17 @@ func (d *Drill) FirstCall() time.Time {
 	return d.Detonations[0].At
 }
 
-// Passed says every step passed.
+// Passed says every step of a drill ran and passed: a drill an error or
+// a crash stopped before its end never passes.
 func (d *Drill) Passed() bool {
+	ran := map[string]bool{}
 	for _, s := range d.Steps {
 		if s.Status != Pass {
 			return false
 		}
+		ran[s.Step] = true
 	}
-	return len(d.Steps) > 0
+	return len(ran) == len(stepOrder)
 }
 
 // Failed says a step failed (rather than was skipped).

@@ -131,6 +131,38 @@ func NewPlan(res audit.Result, facts Facts, now time.Time) Plan {
 	return p
 }
 
+// NewPlans is a plan per account of an organization's audit (--org): each
+// inventory's, with its own findings and gaps, then one for each account
+// that could not be read at all (only its gap), in the audit's order.
+func NewPlans(res audit.Result, facts Facts, now time.Time) []Plan {
+	var plans []Plan
+	read := map[string]bool{}
+	for _, inv := range res.Inventories {
+		read[inv.AccountID] = true
+		one := audit.Result{Inventories: []audit.Inventory{inv}, AsOf: res.AsOf, Accounts: 1}
+		for _, f := range res.Findings {
+			if f.AccountID == inv.AccountID {
+				one.Findings = append(one.Findings, f)
+			}
+		}
+		for _, g := range res.Incomplete {
+			if g.Account == inv.AccountID {
+				one.Incomplete = append(one.Incomplete, g)
+			}
+		}
+		plans = append(plans, NewPlan(one, facts, now))
+	}
+	for _, g := range res.Incomplete {
+		if !read[g.Account] {
+			read[g.Account] = true
+			p := NewPlan(audit.Result{Incomplete: []audit.Gap{g}, AsOf: res.AsOf}, facts, now)
+			p.AccountID = g.Account
+			plans = append(plans, p)
+		}
+	}
+	return plans
+}
+
 // rankKeys lists the keys audit found held by an administrator or by a
 // holder of dangerous rights, worst first: severity (an administrator
 // without MFA first), then the number of dangerous rights, then age, oldest

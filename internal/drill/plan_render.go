@@ -20,13 +20,51 @@ func WritePlan(w io.Writer, format string, p Plan) error {
 		_, err := io.WriteString(w, p.Markdown())
 		return err
 	case "html":
-		return planPage.Execute(w, p)
+		return planPage.Execute(w, planDoc{Title: "Incident-response plan: account " + p.AccountID, Plans: []Plan{p}})
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(p)
 	}
 	return fmt.Errorf("plan format %q: want one of %s", format, strings.Join(PlanFormats, ", "))
+}
+
+// WritePlans writes the plans of an organization's accounts (NewPlans):
+// md one after the other, json an array, html one page with a part per
+// account.
+func WritePlans(w io.Writer, format string, plans []Plan) error {
+	switch format {
+	case "md":
+		for i, p := range plans {
+			if i > 0 {
+				if _, err := io.WriteString(w, "\n"); err != nil {
+					return err
+				}
+			}
+			if _, err := io.WriteString(w, p.Markdown()); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "html":
+		return planPage.Execute(w, planDoc{Title: fmt.Sprintf("Incident-response plans: %d accounts", len(plans)), Plans: plans, Org: true})
+	case "json":
+		if plans == nil {
+			plans = []Plan{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(plans)
+	}
+	return fmt.Errorf("plan format %q: want one of %s", format, strings.Join(PlanFormats, ", "))
+}
+
+// planDoc is the html page: one plan, or an organization's (Org: each
+// account's part in an article of its own).
+type planDoc struct {
+	Title string
+	Plans []Plan
+	Org   bool
 }
 
 // Markdown is the plan as a markdown document.

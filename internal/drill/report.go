@@ -19,6 +19,7 @@ type Report struct {
 	User     string       `json:"user"`
 	KeyID    string       `json:"key_id,omitempty"`
 	Source   string       `json:"source,omitempty"`
+	Alerts   string       `json:"alerts,omitempty"` // the team's watch's jsonl sink, when detect read it
 	Started  time.Time    `json:"started"`
 	Steps    []StepResult `json:"steps"`
 	Calls    []Detonation `json:"detonations"`
@@ -26,7 +27,12 @@ type Report struct {
 	TTC      string       `json:"time_to_contain,omitempty"`
 	TTR      string       `json:"time_to_recover,omitempty"`
 	Incident string       `json:"incident,omitempty"`
-	AWSCalls int          `json:"aws_calls"`
+	// ContainBy is who contained the key: drill, watch or team.
+	ContainBy string `json:"contain_by,omitempty"`
+	// Expected is the scenario's expected timeline, each budget with the
+	// time measured.
+	Expected []Budget `json:"expected,omitempty"`
+	AWSCalls int      `json:"aws_calls"`
 	// Previous compares with the drill before this one, when there is one.
 	Previous *Comparison `json:"previous,omitempty"`
 }
@@ -61,8 +67,8 @@ func dur(d time.Duration) string {
 // NewReport is d's report, compared with prev (nil: none).
 func NewReport(d, prev *Drill) Report {
 	r := Report{ID: d.ID, State: d.Step, Verdict: d.Verdict(), Account: d.Account, Scenario: d.Scenario.Name, User: d.User,
-		KeyID: d.KeyID, Source: d.Source, Started: d.Started, Steps: d.Steps, Calls: d.Detonations,
-		TTD: dur(d.TTD()), TTC: dur(d.TTC()), TTR: dur(d.TTR()), Incident: d.Incident, AWSCalls: d.Calls}
+		KeyID: d.KeyID, Source: d.Source, Alerts: d.Alerts, Started: d.Started, Steps: d.Steps, Calls: d.Detonations,
+		TTD: dur(d.TTD()), TTC: dur(d.TTC()), TTR: dur(d.TTR()), Incident: d.Incident, ContainBy: d.ContainBy, Expected: d.Budgets(), AWSCalls: d.Calls}
 	if r.Steps == nil {
 		r.Steps = []StepResult{}
 	}
@@ -95,7 +101,11 @@ func Render(w io.Writer, format string, r Report) error {
 func (r Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# keywarden drill %s: %s\n\n", r.ID, r.Verdict)
-	fmt.Fprintf(&b, "Scenario %s in account %s, drill user %s (key %s), watch source %s.\n\n", r.Scenario, r.Account, r.User, r.KeyID, orNone(r.Source))
+	fmt.Fprintf(&b, "Scenario %s in account %s, drill user %s (key %s), watch source %s", r.Scenario, r.Account, r.User, r.KeyID, orNone(r.Source))
+	if r.Alerts != "" {
+		fmt.Fprintf(&b, ", alerts read from the team's watch in %s", r.Alerts)
+	}
+	b.WriteString(".\n\n")
 	fmt.Fprintf(&b, "| measure | this drill | previous |\n|---|---|---|\n")
 	prev := Comparison{}
 	if r.Previous != nil {
@@ -106,6 +116,22 @@ func (r Report) Markdown() string {
 	fmt.Fprintf(&b, "| time to recover | %s | %s |\n", orNone(r.TTR), orNone(prev.TTR))
 	if r.Previous != nil {
 		fmt.Fprintf(&b, "\nPrevious drill: %s (%s).\n", prev.ID, prev.Verdict)
+	}
+	if who, ok := containers[r.ContainBy]; ok {
+		fmt.Fprintf(&b, "\nContainment: %s.\n", who)
+	}
+	if len(r.Expected) > 0 {
+		b.WriteString("\n## Expected timeline\n\n| budget | expected | measured | verdict |\n|---|---|---|---|\n")
+		for _, x := range r.Expected {
+			verdict := "within"
+			if !x.Within {
+				verdict = "over"
+				if x.Measured == "" {
+					verdict = "not measured"
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", x.What, x.Expected, orNone(x.Measured), verdict)
+		}
 	}
 	b.WriteString("\n## Steps\n\n")
 	for i, s := range r.Steps {
@@ -129,6 +155,10 @@ func (r Report) Markdown() string {
 	return b.String()
 }
 
+// containers say who contained the key, by Drill.ContainBy.
+var containers = map[string]string{ContainByDrill: "the drill (keywarden respond --apply)", ContainByWatch: "watch's --respond RULE=contain, in the detect step",
+	ContainByTeam: "the team's own watch (the drill waited for the key to be Inactive)"}
+
 func orNone(s string) string {
 	if s == "" {
 		return "-"
@@ -143,14 +173,14 @@ func WriteHistory(w io.Writer, drills []*Drill) error {
 		_, err := fmt.Fprintln(w, "no drill journaled")
 		return err
 	}
-	fmt.Fprintf(w, "%-28s %-10s %-11s %-10s %-8s %-8s %-8s %s\n", "ID", "SCENARIO", "VERDICT", "STATE", "TTD", "TTC", "TTR", "VS PREVIOUS")
+	fmt.Fprintf(w, "%-28s %-13s %-11s %-10s %-8s %-8s %-8s %s\n", "ID", "SCENARIO", "VERDICT", "STATE", "TTD", "TTC", "TTR", "VS PREVIOUS")
 	for i, d := range drills {
 		vs := "-"
 		if i+1 < len(drills) {
 			p := drills[i+1]
 			vs = fmt.Sprintf("ttd %s, ttc %s", delta(d.TTD(), p.TTD()), delta(d.TTC(), p.TTC()))
 		}
-		fmt.Fprintf(w, "%-28s %-10s %-11s %-10s %-8s %-8s %-8s %s\n", d.ID, d.Scenario.Name, d.Verdict(), d.Step,
+		fmt.Fprintf(w, "%-28s %-13s %-11s %-10s %-8s %-8s %-8s %s\n", d.ID, d.Scenario.Name, d.Verdict(), d.Step,
 			orNone(dur(d.TTD())), orNone(dur(d.TTC())), orNone(dur(d.TTR())), vs)
 	}
 	return nil
@@ -161,7 +191,7 @@ func delta(now, before time.Duration) string {
 		return "n/a"
 	}
 	if now >= before {
-		return "+" + (now - before).String()
+		return "+" + (now - before).Round(time.Millisecond).String()
 	}
-	return "-" + (before - now).String()
+	return "-" + (before - now).Round(time.Millisecond).String()
 }

@@ -10,11 +10,19 @@ import (
 	"time"
 )
 
+// drillAt is a finished drill whose every step passed but detect, st.
 func drillAt(id string, start time.Time, ttd, ttc time.Duration, st Status) *Drill {
-	return &Drill{ID: id, Step: StepDone, Scenario: Seed001, Started: start,
+	d := &Drill{ID: id, Step: StepDone, Scenario: Seed001, Started: start,
 		Detonations: []Detonation{{Call: Seed001.Calls[0], At: start}},
-		FirstAlert:  start.Add(ttd), Contained: start.Add(ttc), Recovered: start.Add(ttc + time.Minute),
-		Steps: []StepResult{{Step: StepDetect, Status: st}}}
+		FirstAlert:  start.Add(ttd), Contained: start.Add(ttc), Recovered: start.Add(ttc + time.Minute)}
+	for _, step := range stepOrder {
+		r := StepResult{Step: step, Status: Pass}
+		if step == StepDetect {
+			r.Status = st
+		}
+		d.Steps = append(d.Steps, r)
+	}
+	return d
 }
 
 func TestHistoryComparesEachDrillWithTheOneBefore(t *testing.T) {

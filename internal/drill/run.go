@@ -32,6 +32,9 @@ type AWS interface {
 	ListPolicies(ctx context.Context, user string) ([]string, error)
 	DeletePolicy(ctx context.Context, user, name string) error
 	DeleteUser(ctx context.Context, user string) error
+	// KeyStatus is the status IAM lists for user's key id (Active,
+	// Inactive), "" when the key is gone.
+	KeyStatus(ctx context.Context, user, id string) (string, error)
 	// DrillUsers lists the users tagged TagKey, with the tag's value.
 	DrillUsers(ctx context.Context) (map[string]string, error)
 	// Call makes c signed with key, UserAgent(drillID) in its user agent;
@@ -68,7 +71,13 @@ type Engine struct {
 	Detect  Detector
 	Respond Responder
 	Scan    Scanner
-	Now     func() time.Time
+	// ScanSite finds the keys a site exposes (keywarden scan --url's
+	// engine), for a scenario that serves its .git/ (ExposeGit).
+	ScanSite Scanner
+	// ServeGit serves a scratch repository's .git/ for the leak step's
+	// life (nil: ServeGit, on loopback).
+	ServeGit func(repo string) (*Site, error)
+	Now      func() time.Time
 	// Sleep waits between detection polls (the injected clock's in tests).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Wait is how long detection waits for the expected alerts; Poll how
@@ -87,7 +96,28 @@ type Options struct {
 	Account  string // typed by the operator; must match the credentials'
 	Scenario Scenario
 	Source   string // the watch source, for the report
+	// Alerts is the jsonl file of the team's watch the detect step reads
+	// (AlertLog), for the report; "": the drill runs watch itself.
+	Alerts string
+	// Contain is who contains the drill key: ContainByDrill (""), ContainByWatch
+	// (the detect step's watch, with Rules as --respond RULE=contain) or
+	// ContainByTeam (the team's own watch: the drill waits for it).
+	Contain string
+	Rules   []string
 }
+
+// Who contains the drill key.
+const (
+	// ContainByDrill runs respond --apply in the contain step.
+	ContainByDrill = "drill"
+	// ContainByWatch is watch's own --respond RULE=contain, in the
+	// pipeline the detect step runs (Watch.Respond).
+	ContainByWatch = "watch"
+	// ContainByTeam is the team's watch (the Lambda, a watch --follow with
+	// --respond, or a person): the contain step waits, up to Wait, until
+	// IAM lists the key Inactive.
+	ContainByTeam = "team"
+)
 
 // ErrRefused is wrapped by a run refused before any change.
 var ErrRefused = errors.New("refused")
@@ -115,7 +145,11 @@ func (e *Engine) Run(ctx context.Context, o Options) (*Drill, error) {
 	if o.ID == "" {
 		o.ID = NewID(e.Now())
 	}
-	d := &Drill{ID: o.ID, Account: acct, Scenario: o.Scenario, User: UserName(o.ID), Source: o.Source, Started: e.Now().UTC()}
+	if o.Contain == "" {
+		o.Contain = ContainByDrill
+	}
+	d := &Drill{ID: o.ID, Account: acct, Scenario: o.Scenario, User: UserName(o.ID), Source: o.Source, Started: e.Now().UTC(),
+		ContainBy: o.Contain, Rules: o.Rules, Alerts: o.Alerts}
 	if _, err := e.DB.Get(ctx, Kind, d.ID); err == nil {
 		return nil, fmt.Errorf("drill %s exists: %w", d.ID, ErrRefused)
 	}
@@ -124,6 +158,7 @@ func (e *Engine) Run(ctx context.Context, o Options) (*Drill, error) {
 		err = e.steps(ctx, d, key)
 	}
 	if err != nil {
+		d.interrupted()
 		if cerr := e.cleanup(ctx, d); cerr != nil {
 			return d, fmt.Errorf("%w; and cleanup: %v ('keywarden drill cleanup %s' finishes it)", err, cerr, d.ID)
 		}
@@ -137,14 +172,14 @@ func (e *Engine) steps(ctx context.Context, d *Drill, key credential.Key) error 
 	if err := e.leak(ctx, d, key); err != nil {
 		return err
 	}
-	session, err := e.detonate(ctx, d, key)
+	session, before, err := e.detonate(ctx, d, key)
 	if err != nil {
 		return err
 	}
 	if err := e.detect(ctx, d); err != nil {
 		return err
 	}
-	rep, err := e.contain(ctx, d, key, session)
+	rep, err := e.contain(ctx, d, key, session, before)
 	if err != nil {
 		return err
 	}
@@ -164,6 +199,9 @@ func (e *Engine) begin(ctx context.Context, d *Drill, step string) (*StepResult,
 func (e *Engine) end(ctx context.Context, d *Drill, r *StepResult, st Status, evidence ...string) error {
 	r.Status, r.Ended = st, e.Now().UTC()
 	r.Evidence = append(r.Evidence, evidence...)
+	if over := d.overBudget(r); len(over) > 0 {
+		r.Status, r.Evidence = Fail, append(r.Evidence, over...)
+	}
 	return e.save(ctx, d, d.Step)
 }
 
@@ -210,20 +248,66 @@ func (e *Engine) leak(ctx context.Context, d *Drill, key credential.Key) error {
 	if err != nil {
 		return err
 	}
+	st, ev := Pass, []string{evidence}
 	if where, ok := found[key.ID]; ok {
-		return e.end(ctx, d, r, Pass, evidence, "scan found "+key.ID+": "+where)
+		ev = append(ev, "scan found "+key.ID+": "+where)
+	} else {
+		st, ev = Fail, append(ev, fmt.Sprintf("scan did not find %s in %s (%d other keys found)", key.ID, dir, len(found)))
 	}
-	return e.end(ctx, d, r, Fail, evidence, fmt.Sprintf("scan did not find %s in %s (%d other keys found)", key.ID, dir, len(found)))
+	if d.Scenario.ExposeGit {
+		found, site, err := e.scanServed(ctx, d, dir)
+		if err != nil {
+			return err
+		}
+		ev = append(ev, "served "+site+".git/ on loopback for this step only, under a random 128-bit path prefix (a token, never journaled); the server is closed")
+		if where, ok := found[key.ID]; ok {
+			ev = append(ev, "keywarden scan --url found "+key.ID+": "+where)
+		} else {
+			st, ev = Fail, append(ev, fmt.Sprintf("keywarden scan --url did not find %s in the .git/ served at %s (%d other keys found): the exposed repository does not give the key away", key.ID, site, len(found)))
+		}
+	}
+	return e.end(ctx, d, r, st, ev...)
+}
+
+// scanServed serves dir's .git/ for the time of one scan --url over it:
+// the keys found (their locations without the token) and the site as
+// reports say it. The server dies with the step, and with the process: a
+// crash leaves nothing for cleanup.
+func (e *Engine) scanServed(ctx context.Context, d *Drill, dir string) (map[string]string, string, error) {
+	serve := e.ServeGit
+	if serve == nil {
+		serve = ServeGit
+	}
+	site, err := serve(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	defer site.Close()
+	d.Served = site.Shown()
+	if err := e.save(ctx, d, StepLeak); err != nil {
+		return nil, "", err
+	}
+	found, err := e.ScanSite(ctx, site.URL())
+	if err != nil {
+		return nil, "", fmt.Errorf("scan --url %s: %s", site.Shown(), site.Redact(err.Error()))
+	}
+	for k, where := range found {
+		found[k] = site.Redact(where)
+	}
+	return found, site.Shown(), nil
 }
 
 func short(commit string) string { return commit[:min(len(commit), 12)] }
 
 // detonate makes the scenario's calls with the drill key, each with the
-// drill id in its user agent.
-func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*credential.Key, error) {
+// drill id in its user agent; then, when a session was minted, a probe
+// with it: its answer before containment (a refusal then proves nothing
+// after).
+func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*credential.Key, CallResult, error) {
+	var before CallResult
 	r, err := e.begin(ctx, d, StepDetonate)
 	if err != nil {
-		return nil, err
+		return nil, before, err
 	}
 	var session *credential.Key
 	st := Pass
@@ -231,14 +315,14 @@ func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*c
 		signer := key
 		if c.Session {
 			if session == nil {
-				return nil, fmt.Errorf("call %s: no GetSessionToken before it", c)
+				return nil, before, fmt.Errorf("call %s: no GetSessionToken before it", c)
 			}
 			signer = *session
 		}
 		at := e.Now().UTC()
 		res, err := e.AWS.Call(ctx, signer, c, d.ID)
 		if err != nil {
-			return nil, fmt.Errorf("detonate %s: %w", c, err)
+			return nil, before, fmt.Errorf("detonate %s: %w", c, err)
 		}
 		if res.Session != nil {
 			session = res.Session
@@ -251,8 +335,16 @@ func (e *Engine) detonate(ctx context.Context, d *Drill, key credential.Key) (*c
 			r.Evidence = append(r.Evidence, c.String()+" was allowed: the drill policy did not hold (cleanup removes "+PersistUser(d.ID)+")")
 		}
 	}
-	return session, e.end(ctx, d, r, st, fmt.Sprintf("%d calls with user agent %s", len(d.Detonations), UserAgent(d.ID)))
+	if session != nil {
+		if before, err = e.AWS.Call(ctx, *session, probe, d.ID); err != nil {
+			return nil, before, err
+		}
+	}
+	return session, before, e.end(ctx, d, r, st, fmt.Sprintf("%d calls with user agent %s", len(d.Detonations), UserAgent(d.ID)))
 }
+
+// probe is the call that tells whether a key or session still works.
+var probe = Call{Service: "ses", Action: "GetSendQuota"}
 
 // UserAgent is the user-agent mark of drill id's calls.
 func UserAgent(id string) string { return "keywarden-drill/" + id }
@@ -287,6 +379,11 @@ func (e *Engine) detect(ctx context.Context, d *Drill) error {
 		if len(missing) == 0 {
 			return e.end(ctx, d, r, Pass, "alerts: "+strings.Join(ruleList(fired), ", "))
 		}
+		if d.ContainBy == ContainByTeam { // the team's watch may shut the key before every alert is in
+			if _, err := e.seenInactive(ctx, d); err != nil {
+				return err
+			}
+		}
 		if !e.Now().Before(deadline) {
 			return e.end(ctx, d, r, Fail, e.whyMissing(d, missing, fired, len(alerts))...)
 		}
@@ -299,9 +396,12 @@ func (e *Engine) detect(ctx context.Context, d *Drill) error {
 // whyMissing says what failed to fire and why, as far as the drill knows.
 func (e *Engine) whyMissing(d *Drill, missing []string, fired map[string]bool, n int) []string {
 	out := []string{fmt.Sprintf("did not fire within %s: %s", e.Wait, strings.Join(missing, ", "))}
-	if n == 0 {
+	switch {
+	case n == 0 && d.Alerts != "":
+		out = append(out, fmt.Sprintf("no alert on key %s in %s: the team's watch raised none (is keywarden watch --follow running, this file its jsonl sink, on a source that delivers the drill's events?)", d.KeyID, d.Alerts))
+	case n == 0:
 		out = append(out, fmt.Sprintf("no event of key %s reached watch from %s: the source does not deliver the drill's events (no trail, a trail without this region, or a delivery delay longer than the wait)", d.KeyID, d.Source))
-	} else {
+	default:
 		out = append(out, "fired instead: "+strings.Join(ruleList(fired), ", "))
 	}
 	return out
@@ -316,39 +416,29 @@ func ruleList(m map[string]bool) []string {
 	return out
 }
 
-// contain runs respond --apply on the drill key, then checks the key and
+// contain has the drill key contained (by respond --apply, watch's
+// --respond or the team's watch: Drill.ContainBy), then checks the key and
 // the session minted before containment are refused.
-func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, session *credential.Key) (*respond.Report, error) {
+func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, session *credential.Key, before CallResult) (*respond.Report, error) {
 	r, err := e.begin(ctx, d, StepContain)
 	if err != nil {
 		return nil, err
 	}
-	probe := Call{Service: "ses", Action: "GetSendQuota"}
-	var before CallResult // the session's answer before containment: a refusal then proves nothing after
-	if session != nil {
-		if before, err = e.AWS.Call(ctx, *session, probe, d.ID); err != nil {
-			return nil, err
-		}
-	}
-	rep, err := e.Respond.Run(ctx, respond.Request{KeyID: key.ID, Since: e.Now().Sub(d.Started) + time.Hour, Apply: true})
+	rep, st, ev, err := e.containBy(ctx, d, key)
 	if err != nil {
-		return rep, fmt.Errorf("respond --apply %s: %w", key.ID, err)
-	}
-	d.Incident = rep.Incident
-	d.Contained = e.Now().UTC()
-	st := Pass
-	var ev []string
-	for _, s := range rep.Steps {
-		ev = append(ev, fmt.Sprintf("respond %s: %s", s.Name, s.Status))
+		return rep, err
 	}
 	res, err := e.AWS.Call(ctx, key, probe, d.ID)
 	if err != nil {
 		return rep, err
 	}
-	if res.Allowed {
+	switch {
+	case res.Allowed && d.Contained.IsZero():
+		ev = append(ev, "the key still works: nobody shut it")
+	case res.Allowed:
 		st = Fail
 		ev = append(ev, "the key still works after containment")
-	} else {
+	default:
 		ev = append(ev, "the key is refused ("+res.Code+")")
 	}
 	switch {
@@ -367,6 +457,86 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 		}
 	}
 	return rep, e.end(ctx, d, r, st, ev...)
+}
+
+// containBy contains the key, or sees it contained, and reads respond's
+// report (its review): respond --apply, or respond's plan when watch or
+// the team contained it.
+func (e *Engine) containBy(ctx context.Context, d *Drill, key credential.Key) (*respond.Report, Status, []string, error) {
+	req := respond.Request{KeyID: key.ID, Since: e.Now().Sub(d.Started) + time.Hour}
+	st, ev := Pass, []string{}
+	switch d.ContainBy {
+	case ContainByWatch:
+		rules := strings.Join(d.Rules, ", ")
+		switch {
+		case !d.Contained.IsZero():
+			ev = append(ev, fmt.Sprintf("watch --respond contained %s at %s: incident %s", key.ID, d.Contained.Format(time.RFC3339), d.Incident))
+		case d.ContainError != "":
+			st, ev = Fail, append(ev, "watch --respond (rules "+rules+") failed to contain "+key.ID+": "+d.ContainError)
+		default:
+			st, ev = Fail, append(ev, "nobody contained "+key.ID+": watch --respond contains on "+rules+", and none of them fired on the key during the detect step")
+		}
+	case ContainByTeam:
+		status, err := e.awaitInactive(ctx, d)
+		if err != nil {
+			return nil, st, nil, err
+		}
+		if d.Contained.IsZero() {
+			st, ev = Fail, append(ev, fmt.Sprintf("nobody contained %s within %s: IAM still lists it %s (no watch --respond, Lambda or person of the team deactivated it)", key.ID, e.Wait, status))
+		} else {
+			ev = append(ev, fmt.Sprintf("the team's watch contained %s: IAM lists it %s at %s", key.ID, status, d.Contained.Format(time.RFC3339)))
+		}
+	default:
+		req.Apply = true
+	}
+	rep, err := e.Respond.Run(ctx, req)
+	if err != nil {
+		return rep, st, nil, fmt.Errorf("respond %s: %w", key.ID, err)
+	}
+	if req.Apply {
+		d.Incident = rep.Incident
+		d.Contained = e.Now().UTC()
+		for _, s := range rep.Steps {
+			ev = append(ev, fmt.Sprintf("respond %s: %s", s.Name, s.Status))
+		}
+	}
+	return rep, st, ev, nil
+}
+
+// awaitInactive polls IAM every Poll until it lists the drill key as no
+// longer Active (Drill.Contained, perhaps seen during the detect step
+// already), or Wait passes; it returns the status last listed.
+func (e *Engine) awaitInactive(ctx context.Context, d *Drill) (string, error) {
+	deadline := e.Now().Add(e.Wait)
+	for {
+		status, err := e.seenInactive(ctx, d)
+		if err != nil || !d.Contained.IsZero() || !e.Now().Before(deadline) {
+			return status, err
+		}
+		if err := e.Sleep(ctx, e.Poll); err != nil {
+			return "", err
+		}
+	}
+}
+
+// seenInactive lists the drill key's status and, the first time it is no
+// longer Active, sets Drill.Contained: the time to contain the team's
+// watch gave, to within a poll.
+func (e *Engine) seenInactive(ctx context.Context, d *Drill) (string, error) {
+	if !d.Contained.IsZero() {
+		return d.ContainedAs, nil
+	}
+	status, err := e.AWS.KeyStatus(ctx, d.User, d.KeyID)
+	if err != nil {
+		return "", err
+	}
+	if status == "" {
+		status = "deleted"
+	}
+	if status != "Active" {
+		d.Contained, d.ContainedAs = e.Now().UTC(), status
+	}
+	return status, nil
 }
 
 // review checks respond's review lists every detonated call and nothing
@@ -428,13 +598,23 @@ func (e *Engine) Cleanup(ctx context.Context, id string) (*Drill, error) {
 		}
 		return d, nil
 	}
-	for i := range d.Steps { // the step a crash cut short
+	d.interrupted()
+	return d, e.cleanup(ctx, d)
+}
+
+// interrupted marks the step a crash or an error cut short, journaled as
+// begun (begin saves before the step's result exists) or with no verdict
+// yet, as skipped: a drill cleaned up after one never passes.
+func (d *Drill) interrupted() {
+	const why = "interrupted: the drill stopped during this step"
+	if d.Step != StepCleanup && d.Step != StepDone && !slices.ContainsFunc(d.Steps, func(s StepResult) bool { return s.Step == d.Step }) {
+		d.Steps = append(d.Steps, StepResult{Step: d.Step, Status: Skipped, Evidence: []string{why}})
+	}
+	for i := range d.Steps {
 		if d.Steps[i].Status == "" {
-			d.Steps[i].Status = Skipped
-			d.Steps[i].Evidence = append(d.Steps[i].Evidence, "interrupted: the drill stopped during this step")
+			d.Steps[i].Status, d.Steps[i].Evidence = Skipped, append(d.Steps[i].Evidence, why)
 		}
 	}
-	return d, e.cleanup(ctx, d)
 }
 
 // cleanup removes the drill user's keys, policies, the user and the

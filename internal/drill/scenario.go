@@ -1,8 +1,12 @@
 package drill
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -65,8 +69,27 @@ var CILeak = Scenario{
 	Expect: []string{"KW-CT-RECON-LIST"},
 }
 
+// ExposedGit is a web site deployed with its repository: the .git/ is
+// served, and the key deleted from the work tree is still in its history,
+// which anyone can rebuild over HTTP (keywarden scan --url); the finder
+// probes it and readies SES, as in seed-001.
+var ExposedGit = Scenario{
+	Name:        "exposed-git",
+	Description: "a site deployed with its .git/; the key deleted from the work tree is still in the served history; the finder probes it and readies SES",
+	ExposeGit:   true,
+	Calls: []Call{
+		{Service: "sts", Action: "GetCallerIdentity"},
+		{Service: "s3", Action: "ListBuckets"},
+		{Service: "ses", Action: "GetSendQuota"},
+		{Service: "sts", Action: "GetSessionToken"},
+		{Service: "iam", Action: "CreateUser"},
+		{Service: "ses", Action: "GetSendQuota", Region: "sa-east-1"},
+	},
+	Expect: []string{"KW-CT-SES-RECON"},
+}
+
 // Builtin are the scenarios `drill run --scenario` knows by name.
-var Builtin = []Scenario{Seed001, StolenLaptop, CILeak}
+var Builtin = []Scenario{Seed001, StolenLaptop, CILeak, ExposedGit}
 
 // Supported are the calls a detonation can make.
 var Supported = []Call{
@@ -91,14 +114,30 @@ func LoadScenario(name string) (Scenario, error) {
 		return Scenario{}, fmt.Errorf("--scenario %s: %w", name, err)
 	}
 	var s Scenario
-	if err := yaml.Unmarshal(data, &s); err != nil {
-		return Scenario{}, fmt.Errorf("--scenario %s: %w", name, err)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a misspelt field would leave a budget or an alert unchecked
+	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		return Scenario{}, fmt.Errorf("--scenario %s: %s", name, yamlLine(err))
 	}
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(name, ".yaml")
 	}
 	return s, s.check(name)
 }
+
+// yamlLine is a YAML decoding error in one line, in the scenario's words.
+func yamlLine(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+	msg = strings.ReplaceAll(msg, "\n  ", "; ")
+	msg = unknownField.ReplaceAllString(msg, "unknown field $1")
+	return durationValue.ReplaceAllString(msg, "$1: want a duration such as 15m")
+}
+
+var (
+	unknownField  = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	durationValue = regexp.MustCompile("(cannot unmarshal !!\\w+ `[^`]*`) into time.Duration")
+)
 
 func names() string {
 	var out []string
@@ -110,10 +149,16 @@ func names() string {
 
 // check refuses a scenario with no call or a call the detonation cannot make.
 func (s Scenario) check(file string) error {
+	if err := s.Timeline.check(); err != nil {
+		return fmt.Errorf("--scenario %s: %w", file, err)
+	}
 	switch s.Leak {
 	case "", LeakRepoHistory, LeakLaptop, LeakCIWorkflow:
 	default:
 		return fmt.Errorf("--scenario %s: leak %q: want %s, %s or %s", file, s.Leak, LeakRepoHistory, LeakLaptop, LeakCIWorkflow)
+	}
+	if s.ExposeGit && s.Leak == LeakLaptop {
+		return fmt.Errorf("--scenario %s: expose_git needs a repository: leak %s has none (want %s or %s)", file, s.Leak, LeakRepoHistory, LeakCIWorkflow)
 	}
 	if len(s.Calls) == 0 {
 		return fmt.Errorf("--scenario %s: no calls", file)

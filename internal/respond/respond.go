@@ -108,6 +108,16 @@ type TimelineEntry struct {
 // ErrNoOwner is returned when the key's user cannot be found.
 var ErrNoOwner = errors.New("owner unknown")
 
+// Contain contains keyID as respond --apply does and returns the incident:
+// watch's --respond hook (watch.Contain), in watch and in a drill.
+func (r *Responder) Contain(ctx context.Context, keyID string) (string, error) {
+	rep, err := r.Run(ctx, Request{KeyID: keyID, Apply: true})
+	if err != nil {
+		return "", err
+	}
+	return rep.Incident, nil
+}
+
 // Run identifies, assesses, plans (and with Apply, makes) the containment,
 // reviews, and with Apply and ReplaceTo replaces the key. Containment comes
 // before the review: a live key is shut first, then studied. The report

@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
+	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/detect"
 	"github.com/keywarden/keywarden/internal/drill"
@@ -29,11 +32,20 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 
 // clock is the drill's injected clock: each reading moves it a second on,
 // and a sleep moves it by the sleep.
-type clock struct{ t time.Time }
+type clock struct {
+	t     time.Time
+	slept func() // what happens elsewhere while the drill sleeps
+}
 
 func (c *clock) Now() time.Time { c.t = c.t.Add(time.Second); return c.t }
 
-func (c *clock) Sleep(_ context.Context, d time.Duration) error { c.t = c.t.Add(d); return nil }
+func (c *clock) Sleep(_ context.Context, d time.Duration) error {
+	c.t = c.t.Add(d)
+	if c.slept != nil {
+		c.slept()
+	}
+	return nil
+}
 
 // rig is a drill engine on moto with IAM authorization enforced, signed
 // by an administrator, whose watch source is a directory.
@@ -46,6 +58,11 @@ type rig struct {
 	acct   string
 	clock  *clock
 	silent bool // no trail delivers the drill's events
+	// responder is respond's engine on moto, the drill's and watch's.
+	responder *respond.Responder
+	// watchResponder is watch's --respond hook's: no event source, as in
+	// 'keywarden watch --respond'.
+	watchResponder *respond.Responder
 }
 
 func newRig(t *testing.T) *rig {
@@ -79,10 +96,12 @@ func newRigOn(t *testing.T, srv *awstest.MotoServer) *rig {
 		t.Fatal(err)
 	}
 	src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
-	r.e = &drill.Engine{AWS: r.aws, DB: db, Detect: trail{r, drill.Watch{Source: src, Now: r.clock.Now, Warn: func(error) {}}}, Scan: drill.ScanHistory,
-		Respond: &respond.Responder{IAM: respondaws.New(cfg), DB: db, Events: &respond.Sources{Logs: []string{r.logs}, Warn: func(error) {}},
-			Out: io.Discard, Now: r.clock.Now},
-		Now: r.clock.Now, Sleep: r.clock.Sleep, Wait: 10 * time.Minute, Poll: time.Minute, TempDir: r.tmp, Calls: calls}
+	r.responder = &respond.Responder{IAM: respondaws.New(cfg), DB: db, Events: &respond.Sources{Logs: []string{r.logs}, Warn: func(error) {}},
+		Out: io.Discard, Now: r.clock.Now}
+	r.watchResponder = &respond.Responder{IAM: respondaws.New(cfg), DB: db, Out: io.Discard, Now: r.clock.Now}
+	r.e = &drill.Engine{AWS: r.aws, DB: db, Detect: trail{r, drill.Watch{Source: src, Now: r.clock.Now, Warn: func(error) {}}}, Scan: drill.ScanHistory, ScanSite: drill.ScanSite,
+		Respond: r.responder,
+		Now:     r.clock.Now, Sleep: r.clock.Sleep, Wait: 10 * time.Minute, Poll: time.Minute, TempDir: r.tmp, Calls: calls}
 	return r
 }
 
@@ -142,8 +161,10 @@ func (r *rig) deliver(d *drill.Drill) {
 	}
 }
 
-func (r *rig) run() (*drill.Drill, error) {
-	return r.e.Run(context.Background(), drill.Options{ID: "t1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs})
+func (r *rig) run() (*drill.Drill, error) { return r.runOf(drill.Seed001) }
+
+func (r *rig) runOf(sc drill.Scenario) (*drill.Drill, error) {
+	return r.e.Run(context.Background(), drill.Options{ID: "t1", Account: r.acct, Scenario: sc, Source: r.logs})
 }
 
 // nothingLeft checks no drill user is listed and no scratch repository is left.
@@ -270,11 +291,18 @@ func (f faulty) Call(ctx context.Context, key credential.Key, c drill.Call, id s
 // detonated call), then killed at each; 'drill cleanup' must then leave
 // no drill user listed and no scratch repository.
 func TestDrillKilledAtEveryStepIsCleanedUp(t *testing.T) {
+	// exposed-git: a kill while the leak step serves the .git/ too
+	for _, sc := range []drill.Scenario{drill.Seed001, drill.ExposedGit} {
+		t.Run(sc.Name, func(t *testing.T) { killAtEveryStep(t, sc) })
+	}
+}
+
+func killAtEveryStep(t *testing.T, sc drill.Scenario) {
 	r := newRig(t)
 	learn := &fault.Script{}
 	fault.Set(t, learn.Step)
 	r.e.AWS = faulty{r.aws, learn}
-	if _, err := r.run(); err != nil {
+	if _, err := r.runOf(sc); err != nil {
 		t.Fatal(err)
 	}
 	fault.Set(t, nil)
@@ -287,15 +315,28 @@ func TestDrillKilledAtEveryStepIsCleanedUp(t *testing.T) {
 		s := &fault.Script{N: n, Kill: true}
 		fault.Set(t, s.Step)
 		r.e.AWS = faulty{r.aws, s}
-		killed, _ := fault.Run(func() error { _, err := r.run(); return err })
+		killed, _ := fault.Run(func() error { _, err := r.runOf(sc); return err })
 		fault.Set(t, nil)
 		r.e.AWS = r.aws
 		if !killed {
 			t.Fatalf("step %d (%s) did not kill", n, steps[n-1])
 		}
-		_, err := r.e.Cleanup(context.Background(), "t1")
+		open, done := "", 0 // the step journaled, and how many before cleanup passed
+		if pre, err := r.e.History(context.Background()); err == nil && len(pre) == 1 {
+			open = pre[0].Step
+			for _, s := range pre[0].Steps {
+				if s.Status == drill.Pass && s.Step != drill.StepCleanup {
+					done++
+				}
+			}
+		}
+		d, err := r.e.Cleanup(context.Background(), "t1")
 		if err != nil && !(n == 1 && errors.Is(err, drill.ErrNotFound)) {
 			t.Fatalf("killed at step %d (%s), then cleanup: %v", n, steps[n-1], err)
+		}
+		// a drill a crash cut short of a step never passes
+		if err == nil && done < 6 && d.Verdict() == "pass" {
+			t.Errorf("killed at step %d (%s) during %s, cleaned up: verdict pass", n, steps[n-1], open)
 		}
 		r.nothingLeft()
 		if n > 1 { // a second cleanup checks again and changes nothing
@@ -387,4 +428,259 @@ func TestDrillWherePersistenceIsAllowedFailsAndCleansIt(t *testing.T) {
 	}
 	r.aws.DeleteUser(context.Background(), drill.PersistUser("t1"))
 	r.nothingLeft()
+}
+
+// TestExposedGitLeakFailsWhenTheServedRepositoryLacksTheKey: the leak step
+// of a scenario that serves its .git/ passes only when keywarden scan --url
+// finds the key through the served repository; one that serves another
+// repository (the key not in it) fails the step, saying so, though the
+// history scan found the key.
+func TestExposedGitLeakFailsWhenTheServedRepositoryLacksTheKey(t *testing.T) {
+	r := newRig(t)
+	other := t.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"-c", "user.name=x", "-c", "user.email=x@x.invalid", "commit", "-q", "--allow-empty", "-m", "empty"}} {
+		if out, err := exec.Command("git", append([]string{"-C", other}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	r.e.ServeGit = func(string) (*drill.Site, error) { return drill.ServeGit(other) }
+	d, err := r.e.Run(context.Background(), drill.Options{ID: "g1", Account: r.acct, Scenario: drill.ExposedGit, Source: r.logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leak := d.Steps[1]
+	why := strings.Join(leak.Evidence, "\n")
+	if leak.Step != drill.StepLeak || leak.Status != drill.Fail || !strings.Contains(why, "scan found "+d.KeyID) ||
+		!strings.Contains(why, "keywarden scan --url did not find "+d.KeyID+" in the .git/ served at http://127.0.0.1:") {
+		t.Fatalf("leak %s:\n%s", leak.Status, why)
+	}
+	r.nothingLeft()
+}
+
+// TestDrillContainedByWatchRespond: with watch's --respond RULE=contain the
+// detect step's watch pipeline contains the drill key (respond --apply, as
+// watch does) when RULE fires on it; the contain step checks it did and
+// times containment from then. When nobody contains (no alert reached
+// watch) the step fails saying so.
+func TestDrillContainedByWatchRespond(t *testing.T) {
+	for _, silent := range []bool{false, true} {
+		r := newRig(t)
+		r.silent = silent
+		tr := r.e.Detect.(trail)
+		tr.Watch.Respond, tr.Watch.Contain, tr.Watch.Out = map[string]bool{"KW-CT-SES-RECON": true}, r.watchResponder.Contain, io.Discard
+		r.e.Detect = tr
+		if err := tr.Watch.Check(); err != nil {
+			t.Fatal(err)
+		}
+		d, err := r.e.Run(context.Background(), drill.Options{ID: "w1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs,
+			Contain: drill.ContainByWatch, Rules: []string{"KW-CT-SES-RECON"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := d.Steps[4]
+		why := strings.Join(c.Evidence, "\n")
+		if silent {
+			if c.Status != drill.Fail || !strings.Contains(why, "nobody contained "+d.KeyID+": watch --respond contains on KW-CT-SES-RECON, and none of them fired on the key during the detect step") ||
+				!strings.Contains(why, "the key still works: nobody shut it") || !d.Contained.IsZero() {
+				t.Errorf("nobody contained: contain %s:\n%s", c.Status, why)
+			}
+		} else {
+			detect := d.Steps[3]
+			if c.Status != drill.Pass || !strings.Contains(why, "watch --respond contained "+d.KeyID) || !strings.Contains(why, "the key is refused") ||
+				d.Incident == "" || d.Contained.Before(detect.Started) || d.Contained.After(detect.Ended) {
+				t.Errorf("contain %s (contained %s, detect %s-%s):\n%s", c.Status, d.Contained, detect.Started, detect.Ended, why)
+			}
+			if !d.Passed() {
+				t.Errorf("drill did not pass: %+v", d.Steps)
+			}
+		}
+		r.nothingLeft()
+	}
+	w := drill.Watch{Respond: map[string]bool{"KW-NO-SUCH": true}, Now: time.Now}
+	if err := w.Check(); err == nil || !strings.Contains(err.Error(), `--respond "KW-NO-SUCH=contain": unknown rule KW-NO-SUCH`) {
+		t.Errorf("unknown rule: %v", err)
+	}
+}
+
+// TestDrillContainedByTheTeamsWatch: with ContainByTeam the drill contains
+// nothing itself: it waits until IAM lists the key Inactive, here when the
+// team's watch (watch's pipeline with --respond, over the same trail) runs
+// while the drill sleeps, and times containment from then; with no team
+// watch the step fails after the wait, saying the key is still Active.
+func TestDrillContainedByTheTeamsWatch(t *testing.T) {
+	for _, team := range []bool{true, false} {
+		r := newRig(t)
+		ran := 0
+		if team {
+			r.clock.slept = func() {
+				ran++
+				p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: r.clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				if err := p.ContainOn(map[string]bool{"KW-CT-STS-SESSION-FROM-KEY": true}, r.watchResponder.Contain, io.Discard); err != nil {
+					t.Fatal(err)
+				}
+				src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
+				if _, err := p.Judge(context.Background(), func(ctx context.Context, sink cloudtrail.Sink) error {
+					return src.Read(ctx, cloudtrail.Options{}, sink)
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		d, err := r.e.Run(context.Background(), drill.Options{ID: "m1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs, Contain: drill.ContainByTeam})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := d.Steps[4]
+		why := strings.Join(c.Evidence, "\n")
+		if team {
+			if c.Status != drill.Pass || ran != 1 || !strings.Contains(why, "the team's watch contained "+d.KeyID+": IAM lists it Inactive at ") ||
+				!strings.Contains(why, "the key is refused") || d.Contained.Before(c.Started) || d.Contained.After(c.Ended) {
+				t.Errorf("team watch ran %d times; contain %s:\n%s", ran, c.Status, why)
+			}
+		} else if c.Status != drill.Fail || d.TTC() != 0 ||
+			!strings.Contains(why, "nobody contained "+d.KeyID+" within 10m0s: IAM still lists it Active (no watch --respond, Lambda or person of the team deactivated it)") {
+			t.Errorf("nobody: contain %s, ttc %s:\n%s", c.Status, d.TTC(), why)
+		}
+		if d.Steps[5].Status != drill.Pass { // respond's review, without its --apply
+			t.Errorf("team %t: review %s: %v\ncontain: %v", team, d.Steps[5].Status, d.Steps[5].Evidence, d.Steps[4].Evidence)
+		}
+		r.nothingLeft()
+	}
+}
+
+// TestDrillTimelineBudgets: a scenario's expected timeline is checked on
+// the injected clock: a step over its own deadline, or whose measure (time
+// to detect) is over its budget, fails with measured against expected; the
+// budgets met pass, and the report has the table.
+func TestDrillTimelineBudgets(t *testing.T) {
+	r := newRig(t)
+	sc := drill.Seed001
+	sc.Timeline = &drill.Timeline{Detect: 5 * time.Second, Contain: time.Hour, Recover: time.Hour,
+		Steps: map[string]time.Duration{drill.StepDetonate: 2 * time.Second, drill.StepLeak: time.Hour}}
+	d, err := r.e.Run(context.Background(), drill.Options{ID: "tl", Account: r.acct, Scenario: sc, Source: r.logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]drill.StepResult{}
+	for _, s := range d.Steps {
+		status[s.Step] = s
+	}
+	if s := status[drill.StepDetect]; s.Status != drill.Fail || !slices.Contains(s.Evidence, "time to detect "+d.TTD().String()+", over its budget of 5s (timeline detect)") {
+		t.Errorf("detect %s: %v", s.Status, s.Evidence)
+	}
+	det := status[drill.StepDetonate]
+	if took := det.Ended.Sub(det.Started); det.Status != drill.Fail || !slices.Contains(det.Evidence, "step detonate took "+took.String()+", over its budget of 2s (timeline steps.detonate)") {
+		t.Errorf("detonate %s: %v", det.Status, det.Evidence)
+	}
+	for _, ok := range []string{drill.StepLeak, drill.StepContain, drill.StepCleanup} {
+		if status[ok].Status != drill.Pass {
+			t.Errorf("%s %s within its budget: %v", ok, status[ok].Status, status[ok].Evidence)
+		}
+	}
+	md := drill.NewReport(d, nil).Markdown()
+	for _, want := range []string{"## Expected timeline", "| time to detect | 5s | " + d.TTD().String() + " | over |", "| time to contain | 1h0m0s | " + d.TTC().String() + " | within |",
+		"| step leak | 1h0m0s | ", "| step detonate | 2s | " + (det.Ended.Sub(det.Started)).String() + " | over |", "Containment: the drill (keywarden respond --apply)."} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	r.nothingLeft()
+}
+
+// TestDrillSeesTheTeamContainDuringDetect: with ContainByTeam the detect
+// step's polls also list the key, so a key the team shut while the drill
+// still waits for alerts is timed then, to within a poll, not when the
+// contain step starts.
+func TestDrillSeesTheTeamContainDuringDetect(t *testing.T) {
+	r := newRig(t)
+	r.silent = true // the alerts never come: detect waits its 10 minutes
+	shut := time.Time{}
+	r.clock.slept = func() {
+		if !shut.IsZero() {
+			return
+		}
+		keys, err := r.aws.ListKeys(context.Background(), drill.UserName("m2"))
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("drill key: %v %v", keys, err)
+		}
+		if _, err := r.watchResponder.Contain(context.Background(), keys[0]); err != nil {
+			t.Fatal(err)
+		}
+		shut = r.clock.t
+	}
+	d, err := r.e.Run(context.Background(), drill.Options{ID: "m2", Account: r.acct, Scenario: drill.Seed001, Source: r.logs, Contain: drill.ContainByTeam})
+	if err != nil {
+		t.Fatal(err)
+	}
+	detect, contain := d.Steps[3], d.Steps[4]
+	if detect.Status != drill.Fail || contain.Status != drill.Pass || d.Contained.Before(shut) || d.Contained.After(shut.Add(time.Minute)) ||
+		!d.Contained.Before(detect.Ended) || d.ContainedAs != "Inactive" {
+		t.Errorf("shut at %s, seen %s (%s); detect %s ended %s; contain %s: %v", shut, d.Contained, d.ContainedAs, detect.Status, detect.Ended, contain.Status, contain.Evidence)
+	}
+	r.nothingLeft()
+}
+
+// TestDrillDetectedByTheTeamsWatchAlerts: with AlertLog the detect step
+// runs no watch of its own: it reads the jsonl file the team's watch
+// writes (watch's pipeline with a jsonl sink, run here while the drill
+// sleeps, over the delivered trail) until the expected alerts are there,
+// and times detection from then; with no team watch writing, the step
+// fails saying the team's watch raised none.
+func TestDrillDetectedByTheTeamsWatchAlerts(t *testing.T) {
+	for _, team := range []bool{true, false} {
+		r := newRig(t)
+		file := filepath.Join(t.TempDir(), "alerts.jsonl")
+		r.e.Detect = teamAlerts{r, drill.AlertLog{Path: file}}
+		if team {
+			r.clock.slept = func() {
+				sink, err := watch.ParseSink("jsonl:"+file, watch.SinkEnv{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: r.clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				p.Sinks = []watch.Sink{sink}
+				src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
+				if _, err := p.Judge(context.Background(), func(ctx context.Context, s cloudtrail.Sink) error { return src.Read(ctx, cloudtrail.Options{}, s) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		d, err := r.e.Run(context.Background(), drill.Options{ID: "a1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs, Alerts: file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		det := d.Steps[3]
+		why := strings.Join(det.Evidence, "\n")
+		if team {
+			if det.Status != drill.Pass || !d.Passed() || d.FirstAlert.Before(det.Started.Add(time.Minute)) {
+				t.Errorf("detect %s (first alert %s, step from %s):\n%s", det.Status, d.FirstAlert, det.Started, why)
+			}
+		} else if det.Status != drill.Fail || !strings.Contains(why, "no alert on key "+d.KeyID+" in "+file+": the team's watch raised none") {
+			t.Errorf("nobody: detect %s:\n%s", det.Status, why)
+		}
+		if md := drill.NewReport(d, nil).Markdown(); !strings.Contains(md, ", alerts read from the team's watch in "+file+".") {
+			t.Errorf("report lacks the alerts file:\n%s", md)
+		}
+		r.nothingLeft()
+	}
+}
+
+// teamAlerts delivers the trail (the team's watch reads it) before the
+// drill reads the team's alerts.
+type teamAlerts struct {
+	r *rig
+	drill.AlertLog
+}
+
+func (ta teamAlerts) Alerts(ctx context.Context, d *drill.Drill) ([]detect.Alert, error) {
+	ta.r.deliver(d)
+	return ta.AlertLog.Alerts(ctx, d)
 }

@@ -95,6 +95,27 @@ func (a *AWS) ListKeys(ctx context.Context, user string) ([]string, error) {
 	return ids, nil
 }
 
+// KeyStatus is the status IAM lists for user's key id; "" when the key
+// (or the user) is gone.
+func (a *AWS) KeyStatus(ctx context.Context, user, id string) (string, error) {
+	p := iam.NewListAccessKeysPaginator(a.iam(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if awsx.IsNoSuchEntity(err) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("iam list-access-keys %s: %w", user, err)
+		}
+		for _, k := range out.AccessKeyMetadata {
+			if aws.ToString(k.AccessKeyId) == id {
+				return string(k.Status), nil
+			}
+		}
+	}
+	return "", nil
+}
+
 // DeleteKey deletes key id of user; a key already gone is no error.
 func (a *AWS) DeleteKey(ctx context.Context, user, id string) error {
 	_, err := a.iam().DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
