@@ -232,14 +232,14 @@ func (c *Classifier) signal(e cloudtrail.Event) (signal, string, bool) {
 	if s, ok := byAgent(ua); ok {
 		return s, ua, true
 	}
-	if addr.IsPrivate() || addr.IsLoopback() || cgnat.Contains(addr) {
+	if addr.IsPrivate() || addr.IsLoopback() || unrouted(addr) {
 		if bytes.Contains(e.Raw, []byte(`"vpcEndpointId"`)) {
 			return signal{ClassAWS, ReplaceInstanceProfile, "private address through a VPC endpoint: a workload in a VPC"}, addr.String(), true
 		}
 		if s, ok := interactive(ua); ok {
 			return s, ua, true
 		}
-		return signal{}, "", false // a log whose addresses were masked, or a private network: nothing to go by
+		return signal{}, "", false // a private network, or a log whose addresses were masked: nothing to go by
 	}
 	if r, ok := c.ranges.Lookup(addr); ok {
 		return byRange(r, ua), addr.String(), true
@@ -251,7 +251,24 @@ func (c *Classifier) signal(e cloudtrail.Event) (signal, string, bool) {
 	return signal{ClassPerson, ReplaceExecRole, "an address in no published cloud or CI range (a home, an office, or a data centre of one's own)"}, addr.String(), true
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// notRouted are addresses no call from the internet comes from: shared
+// carrier space, documentation, benchmarking and reserved blocks (what a
+// log with masked addresses holds).
+var notRouted = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24"),
+	netip.MustParsePrefix("240.0.0.0/4"), netip.MustParsePrefix("2001:db8::/32"),
+}
+
+func unrouted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range notRouted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return !a.IsGlobalUnicast()
+}
 
 // byRange is the class of a published range's address.
 func byRange(r netranges.Range, ua string) signal {
