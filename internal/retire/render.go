@@ -18,6 +18,7 @@ func Render(w io.Writer, format string, p Plan) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(p)
 	case "md", "markdown":

@@ -1,6 +1,7 @@
 package retire
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -83,11 +84,14 @@ func replacement(kind, user string, t Target, rnd io.Reader) (Replacement, []str
 	default:
 		return r, nil, fmt.Errorf("replacement kind %q: unknown", kind)
 	}
-	b, err := json.MarshalIndent(trust, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the placeholder's <> stay readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(trust); err != nil {
 		return r, nil, err
 	}
-	r.Trust = b
+	r.Trust = bytes.TrimSpace(b.Bytes())
 	return r, notes, nil
 }
 
