@@ -70,7 +70,7 @@ func replacement(kind, user string, t Target, rnd io.Reader) (Replacement, []str
 	case ReplaceExecRole:
 		who := "arn:aws:iam::" + account + ":user/" + orPlaceholder(user)
 		trust = statement(map[string]any{"AWS": who}, "sts:AssumeRole", map[string]any{"Bool": map[string]string{"aws:MultiFactorAuthPresent": "true"}})
-		r.Instructions = personInstructions(arn, user)
+		r.Instructions = personInstructions(arn, account, user)
 	case ReplaceExternalIDRole:
 		id, err := externalID(rnd)
 		if err != nil {
@@ -175,10 +175,10 @@ func gitlabInstructions(arn string) string {
 		"then delete the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY CI/CD variables."
 }
 
-func personInstructions(arn, user string) string {
+func personInstructions(arn, account, user string) string {
 	return "Best: sign in through IAM Identity Center (a permission set with these permissions; aws configure sso) and stop using the key.\n" +
 		"Otherwise keep the key only in keywarden's vault and work through the role with MFA. In ~/.aws/config:\n" +
-		"  [profile " + orPlaceholder(user) + "-role]\n  role_arn = " + arn + "\n  source_profile = PROFILE\n  mfa_serial = arn:aws:iam::ACCOUNT:mfa/" + orPlaceholder(user) + "\n" +
+		"  [profile " + orPlaceholder(user) + "-role]\n  role_arn = " + arn + "\n  source_profile = PROFILE\n  mfa_serial = arn:aws:iam::" + account + ":mfa/" + orPlaceholder(user) + "\n" +
 		"then\n  keywarden creds import PROFILE\n  keywarden exec " + orPlaceholder(user) + "-role -- aws …\n" +
 		"and the user's own policies shrink to sts:AssumeRole on the role."
 }
