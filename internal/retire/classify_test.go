@@ -99,8 +99,10 @@ func TestServiceCallsOnTheKeysBehalfDoNotDecide(t *testing.T) {
 	onBehalf := call("cloudformation.amazonaws.com", "cloudformation.amazonaws.com")
 	onBehalf.UserIdentity.InvokedBy = "cloudformation.amazonaws.com"
 	internal := call("AWS Internal", "AWS Internal")
-	viaEC2Addr := call("3.5.140.2", "s3.amazonaws.com")
-	viaEC2Addr.UserIdentity.InvokedBy = "s3.amazonaws.com"
+	// Forward access sessions keep the caller's address and agent: only
+	// invokedBy says a service made the call.
+	viaEC2Addr := call("3.5.140.2", "aws-sdk-java/1.12.488 Linux/5.10.184-175.731.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/25.372-b08 java/1.8.0_372")
+	viaEC2Addr.UserIdentity.InvokedBy = "athena.amazonaws.com"
 	events := append(append(times(40, onBehalf), times(40, internal)...), times(40, viaEC2Addr)...)
 	events = append(events, call("81.2.69.160", "aws-cli/2.15.59 ua/2.0 os/macos#22.6.0"))
 	v := classify(t, events...)
