@@ -210,6 +210,7 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(home, "missing")
+	session := awstest.FakeSessionKeyID("lines", 123456789012)
 	for _, v := range []string{"GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"} {
 		t.Setenv(v, "")
 	}
@@ -264,7 +265,7 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{[]string{"policy", "suggest", "--user", "u", "--since", "0d", bad}, ExitError, `^keywarden: --since "0d": want a positive whole number`},
 		{[]string{"retire", "plan", bad}, ExitError, `^keywarden: give exactly one of --key, --user or --all$`},
 		{[]string{"retire", "plan", "--all", "--user", "u", bad}, ExitError, `^keywarden: give exactly one of --key, --user or --all$`},
-		{[]string{"retire", "plan", "--key", "ASIAY34FZKBOKMUTVV7A", bad}, ExitError, `^keywarden: --key "ASIAY34FZKBOKMUTVV7A": want a long-term access key id \(AKIA…, 20 characters\)$`},
+		{[]string{"retire", "plan", "--key", session, bad}, ExitError, `^keywarden: --key "` + session + `": want a long-term access key id \(AKIA…, 20 characters\)$`},
 		{[]string{"retire", "plan", "--all", "--repo", "acme/*", bad}, ExitError, `^keywarden: --repo "acme/\*": want owner/name \(or group/subgroup/project\), no wildcard$`},
 		{[]string{"retire", "plan", "--all", "--ref", "main", bad}, ExitError, `^keywarden: --ref "main": want refs/heads/BRANCH or environment:NAME, no wildcard$`},
 		{[]string{"retire", "plan", "--all"}, ExitError, `^keywarden: give at least one SOURCE: a log file or directory, s3://bucket/prefix, - or lookup:`},

@@ -199,6 +199,9 @@ func retireKeys(ctx context.Context, iam retire.Keys, opts retirePlanOptions, wa
 	switch {
 	case opts.key != "":
 		k, err := iam.Key(ctx, opts.key)
+		if errors.Is(err, retire.ErrNoSuchKey) {
+			return nil, "", err
+		}
 		if err != nil {
 			warn(fmt.Errorf("%w: the key is planned from its events alone (its user and last use unknown to IAM)", err))
 			return []retire.KeyInfo{{ID: opts.key}}, account, nil

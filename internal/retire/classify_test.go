@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/retire/netranges"
 )
@@ -151,11 +152,12 @@ func TestClassifyMergesTheKeysSessions(t *testing.T) {
 	c := NewClassifier(tab)
 	own := call("3.5.140.2", "aws-cli/2.15.30 ua/2.0 os/linux#6.1.0")
 	sess := own
-	sess.UserIdentity.AccessKeyID = "ASIAY34FZKBOKMUTVV7A"
+	session := awstest.FakeSessionKeyID("minted", 111122223333)
+	sess.UserIdentity.AccessKeyID = session
 	for _, e := range append(times(2, own), times(3, sess)...) {
 		c.Add(e)
 	}
-	if v := c.Classify(testKey, "ASIAY34FZKBOKMUTVV7A"); v.Events != 5 || v.Evidence[0].Events != 5 {
+	if v := c.Classify(testKey, session); v.Events != 5 || v.Evidence[0].Events != 5 {
 		t.Errorf("merged %d events, evidence %+v; want 5", v.Events, v.Evidence)
 	}
 	if v := c.Classify(testKey); v.Events != 2 {

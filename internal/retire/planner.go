@@ -2,6 +2,7 @@ package retire
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -19,7 +20,13 @@ type KeyInfo struct {
 	User     string
 	Status   string    // Active or Inactive
 	LastUsed time.Time // zero: never, or not known
+	// LastUseKnown says IAM was read: without it, no event is no proof
+	// the key is unused.
+	LastUseKnown bool
 }
+
+// ErrNoSuchKey is IAM's answer for a key id that is not in the account.
+var ErrNoSuchKey = errors.New("no such access key in the account (IAM does not know it)")
 
 // Request is which keys to plan for, over which window.
 type Request struct {
@@ -116,7 +123,10 @@ func planKey(k KeyInfo, s policy.Suggestion, v Verdict, req Request, rnd io.Read
 		key.LastUsed = v.Last
 	}
 	kind := v.Kind
-	if v.Class == ClassUnused && inWindow(k.LastUsed, req.Since, req.Until) {
+	if v.Class == ClassUnused && !k.LastUseKnown {
+		key.Class, kind = ClassMixed, ""
+		key.Notes = append(key.Notes, "no event of the key was read, and IAM's last use of it could not be: that it is unused is not shown")
+	} else if v.Class == ClassUnused && inWindow(k.LastUsed, req.Since, req.Until) {
 		// IAM saw a use the sources do not hold: they miss where the key is used.
 		key.Class, kind = ClassMixed, ""
 		key.Notes = append(key.Notes, fmt.Sprintf("IAM says the key was last used %s, inside the window, but no event of it was read: the sources miss where it is used (another region, data events, another trail)",

@@ -38,7 +38,7 @@ func render(w io.Writer, p Plan, md bool) error {
 	}
 	block := func(s string) {
 		if md {
-			fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.TrimRight(s, "\n"))
+			fmt.Fprintf(&b, "```\n%s\n```\n", strings.TrimRight(s, "\n"))
 		} else {
 			for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
 				fmt.Fprintf(&b, "    %s\n", l)

@@ -36,7 +36,12 @@ func (l *KeyLister) Account(ctx context.Context) (string, error) {
 // Key is one key: its user from its last use, its status from the user's keys.
 func (l *KeyLister) Key(ctx context.Context, id string) (retire.KeyInfo, error) {
 	out, err := l.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
-	if err != nil {
+	switch {
+	case awsx.IsNoSuchEntity(err):
+		return retire.KeyInfo{}, fmt.Errorf("access key %s: %w", id, retire.ErrNoSuchKey)
+	case awsx.IsDenied(err):
+		return retire.KeyInfo{}, fmt.Errorf("iam:GetAccessKeyLastUsed %s: access denied", id)
+	case err != nil:
 		return retire.KeyInfo{}, fmt.Errorf("iam:GetAccessKeyLastUsed %s: %w", id, awsx.Plain(err))
 	}
 	user := aws.ToString(out.UserName)
@@ -62,7 +67,7 @@ func (l *KeyLister) UserKeys(ctx context.Context, user string) ([]retire.KeyInfo
 			return nil, fmt.Errorf("iam:ListAccessKeys %s: %w", user, awsx.Plain(err))
 		}
 		for _, m := range page.AccessKeyMetadata {
-			k := retire.KeyInfo{ID: aws.ToString(m.AccessKeyId), User: user, Status: string(m.Status)}
+			k := retire.KeyInfo{ID: aws.ToString(m.AccessKeyId), User: user, Status: string(m.Status), LastUseKnown: true}
 			last, err := l.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: m.AccessKeyId})
 			if err != nil {
 				return nil, fmt.Errorf("iam:GetAccessKeyLastUsed %s: %w", k.ID, awsx.Plain(err))

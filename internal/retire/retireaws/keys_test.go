@@ -3,6 +3,7 @@ package retireaws_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,4 +140,26 @@ func trustHas(user, account string) []string {
 			`"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"`, `"token.actions.githubusercontent.com:sub": "repo:<FILL-IN>:ref:refs/heads/main"`}
 	}
 	return []string{`"arn:aws:iam::` + account + `:user/alice"`, `"aws:MultiFactorAuthPresent": "true"`}
+}
+
+// A key id IAM does not know is not this account's: an error, never a
+// plan to delete it.
+func TestKeyNotInTheAccount(t *testing.T) {
+	awstest.Moto(t)
+	acct := awstest.NewIAMAccount(t)
+	acct.User("app", "")
+	id := acct.Key("app", iamtypes.StatusTypeActive)
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := retireaws.NewKeyLister(cfg)
+	k, err := l.Key(context.Background(), id)
+	if err != nil || k.User != "app" || k.Status != "Active" || !k.LastUseKnown {
+		t.Fatalf("Key(%s) = %+v, %v", id, k, err)
+	}
+	other := awstest.FakeKeyID("elsewhere", 210987654321)
+	if _, err := l.Key(context.Background(), other); !errors.Is(err, retire.ErrNoSuchKey) {
+		t.Errorf("Key of another account's key: %v, want ErrNoSuchKey", err)
+	}
 }
