@@ -331,9 +331,9 @@ func interactive(ua string) (signal, bool) {
 		return signal{ClassPerson, ReplaceExecRole, "the AWS console"}, true
 	case strings.Contains(ua, "Mozilla/"):
 		return signal{ClassPerson, ReplaceExecRole, "a web browser"}, true
-	case strings.Contains(low, "os/macos"), strings.Contains(ua, "Darwin/"), strings.Contains(low, "md/goos#darwin"), strings.Contains(low, "goos/darwin"):
+	case strings.Contains(low, "os/macos"), strings.Contains(ua, "Darwin/"), strings.Contains(ua, "Mac_OS_X/"), strings.Contains(low, "md/goos#darwin"), strings.Contains(low, "goos/darwin"):
 		return signal{ClassPerson, ReplaceExecRole, "a CLI or SDK on macOS"}, true
-	case strings.Contains(low, "os/windows"), strings.Contains(ua, "Windows/"), strings.Contains(ua, "Windows_NT"):
+	case strings.Contains(low, "os/windows"), strings.Contains(ua, "Windows/"), strings.Contains(ua, "Windows_NT"), strings.Contains(ua, "Windows_10/"), strings.Contains(ua, "Windows_11/"):
 		return signal{ClassPerson, ReplaceExecRole, "a CLI or SDK on Windows"}, true
 	}
 	return signal{}, false

@@ -76,6 +76,7 @@ func TestClassifiesEachUse(t *testing.T) {
 		{"a laptop", "81.2.69.160", cliMac, ClassPerson, ReplaceExecRole, "a CLI or SDK on macOS from an address in no published"},
 		{"a browser", "81.2.69.160", browser, ClassPerson, ReplaceExecRole, "a web browser"},
 		{"Windows", "2a02:c7c:5e2a::1", boto3Win, ClassPerson, ReplaceExecRole, "a CLI or SDK on Windows"},
+		{"the Java SDK on a Mac", "81.2.69.160", "aws-sdk-java/1.11.590 Mac_OS_X/10.14.6 Java_HotSpot(TM)_64-Bit_Server_VM/25.202-b08 java/1.8.0_202", ClassPerson, ReplaceExecRole, "a CLI or SDK on macOS"},
 		{"Terraform from home", "81.2.69.160", terraform, ClassPerson, ReplaceExecRole, "an address in no published cloud or CI range"},
 		{"a vendor from AWS's range", "3.5.140.2", "aws-sdk-go/1.44.0 (go1.20; linux; amd64) Datadog/7.50", ClassThirdParty, ReplaceExternalIDRole, "user agent of Datadog's service"},
 	} {
