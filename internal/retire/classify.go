@@ -232,6 +232,10 @@ func (c *Classifier) signal(e cloudtrail.Event) (signal, string, bool) {
 	if s, ok := byAgent(ua); ok {
 		return s, ua, true
 	}
+	if e.EventSource == "signin.amazonaws.com" {
+		// GetSigninToken with the key's session: a console opened from it (aws-vault login, a federation broker).
+		return signal{ClassPerson, ReplaceExecRole, "a console sign-in (signin.amazonaws.com " + e.EventName + ")"}, addr.String(), true
+	}
 	if addr.IsPrivate() || addr.IsLoopback() || unrouted(addr) {
 		if bytes.Contains(e.Raw, []byte(`"vpcEndpointId"`)) {
 			return signal{ClassAWS, ReplaceInstanceProfile, "private address through a VPC endpoint: a workload in a VPC"}, addr.String(), true

@@ -92,6 +92,16 @@ func TestClassifiesEachUse(t *testing.T) {
 	}
 }
 
+// A console opened with the key's session (GetSigninToken: aws-vault
+// login) is a person's, wherever the broker runs.
+func TestConsoleSignInIsAPerson(t *testing.T) {
+	e := call("3.5.140.2", "Jersey/${project.version} (HttpUrlConnection 1.8.0_372)")
+	e.EventSource, e.EventName = "signin.amazonaws.com", "GetSigninToken"
+	if v := classify(t, e); v.Class != ClassPerson || !hasPrefix(v.Evidence[0].Reason, "a console sign-in") {
+		t.Errorf("GetSigninToken: %s %+v, want person", v.Class, v.Evidence)
+	}
+}
+
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // Calls AWS services make on the key's behalf (CloudFormation creating a
