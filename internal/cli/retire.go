@@ -152,10 +152,9 @@ func runRetirePlan(ctx context.Context, d Deps, opts retirePlanOptions, sources 
 	}
 	now := d.Now()
 	req := retire.Request{Since: now.Add(-opts.since.d), Until: now, Target: retire.Target{Repo: opts.repo, Ref: opts.ref}}
-	var events atomic.Int64
-	keys := 0
+	var events, keys atomic.Int64
 	progress := ui.StartProgress(d.Stderr, func() string {
-		return fmt.Sprintf("%s read for %s", english.Count(int(events.Load()), "event"), english.Count(keys, "key"))
+		return fmt.Sprintf("%s read for %s", english.Count(int(events.Load()), "event"), english.Count(int(keys.Load()), "key"))
 	}, 250*time.Millisecond)
 	defer progress.Stop()
 	warn := newWarner(progress)
@@ -167,7 +166,7 @@ func runRetirePlan(ctx context.Context, d Deps, opts retirePlanOptions, sources 
 	if len(req.Keys) == 0 {
 		return fmt.Errorf("no access key to plan for: %s", map[bool]string{true: "the account has none", false: "user " + opts.user + " has none"}[opts.all])
 	}
-	keys = len(req.Keys)
+	keys.Store(int64(len(req.Keys)))
 	env := retire.Env{Sources: counting(namedSources(d, cfg, sources), &events), Warn: warn.add}
 	if !opts.noCurrent {
 		env.Rights = policyaws.New(cfg)

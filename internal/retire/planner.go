@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/internal/cloudtrail"
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/policy"
 	"github.com/keywarden/keywarden/internal/retire/netranges"
 )
@@ -78,13 +79,14 @@ func MakePlan(ctx context.Context, req Request, env Env) (Plan, error) {
 		return Plan{}, err
 	}
 	p := Plan{Version: Version, Account: req.Target.Account, Since: req.Since, Until: req.Until}
+	var gaps gap.List // the read's, and each user's policies that could not be read
 	for i, k := range req.Keys {
 		s := sugs[i]
 		if p.Account == "" {
 			p.Account = s.Principal.Account
 		}
-		if i == 0 {
-			p.Incomplete = s.Incomplete
+		for _, g := range s.Incomplete {
+			gaps.Add(g)
 		}
 		key, err := planKey(k, s, cls.Classify(append([]string{k.ID}, s.Sessions...)...), req, env.Rand)
 		if err != nil {
@@ -92,6 +94,7 @@ func MakePlan(ctx context.Context, req Request, env Env) (Plan, error) {
 		}
 		p.Keys = append(p.Keys, key)
 	}
+	p.Incomplete = gaps.Gaps()
 	for i := range p.Keys {
 		if p.Keys[i].Account == "" {
 			p.Keys[i].Account = p.Account
