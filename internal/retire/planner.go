@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/audit"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
 	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/policy"
@@ -24,6 +25,9 @@ type KeyInfo struct {
 	// LastUseKnown says IAM was read: without it, no event is no proof
 	// the key is unused.
 	LastUseKnown bool
+	// Tags are the user's tags: a third party's user says so there
+	// (audit.DefaultThirdPartyTags, as KW-THIRD-PARTY-KEY reads them).
+	Tags map[string]string
 }
 
 // ErrNoSuchKey is IAM's answer for a key id that is not in the account.
@@ -135,7 +139,15 @@ func planKey(k KeyInfo, s policy.Suggestion, v Verdict, req Request, rnd io.Read
 		key.Notes = append(key.Notes, fmt.Sprintf("IAM says the key was last used %s, inside the window, but no event of it was read: the sources miss where it is used (another region, data events, another trail)",
 			k.LastUsed.UTC().Format(time.RFC3339)))
 	}
-	if v.Class == ClassGitLab {
+	if tag, ok := audit.ThirdPartyTag(k.Tags, audit.DefaultThirdPartyTags); ok && key.Class != ClassUnused {
+		// The owner's own word: a vendor's service runs anywhere, AWS's ranges included.
+		if key.Class != ClassThirdParty {
+			key.Notes = append(key.Notes, fmt.Sprintf("the events alone say %s; the user's tag %s says a third party holds the key", key.Class, tag))
+		}
+		key.Class, kind = ClassThirdParty, ReplaceExternalIDRole
+		key.Evidence = append(key.Evidence, Evidence{Class: ClassThirdParty, Reason: "the user is tagged " + tag, Example: tag})
+	}
+	if key.Class == ClassGitLab {
 		key.Notes = append(key.Notes, "GitLab was recognised from Google Cloud's ranges, where GitLab.com's hosted runners run; another workload on Google Cloud looks the same: check before applying")
 	}
 	if len(s.Incomplete) > 0 {

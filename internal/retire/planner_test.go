@@ -46,3 +46,22 @@ func TestUnusedNeedsIAMsLastUse(t *testing.T) {
 		}
 	}
 }
+
+// A user tagged as a third party's (audit's KW-THIRD-PARTY-KEY tags) is a
+// third party's, whatever network its vendor runs on; a note says what
+// the events alone said.
+func TestTaggedThirdParty(t *testing.T) {
+	id := awstest.FakeKeyID("vendor", 111122223333)
+	e := call("3.5.140.2", "aws-cli/2.15.30 ua/2.0 os/linux#6.1.0")
+	e.UserIdentity.AccessKeyID = id
+	src := []policy.Named{{Name: "mem", Source: memSource{e}}}
+	k := KeyInfo{ID: id, User: "vendor", LastUseKnown: true, Tags: map[string]string{"Owner-Type": "Vendor"}}
+	p, err := MakePlan(context.Background(), Request{Keys: []KeyInfo{k}, Since: t0.Add(-time.Hour), Until: t0.Add(time.Hour)}, Env{Sources: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.Keys[0]
+	if got.Class != ClassThirdParty || got.Replacement.Kind != ReplaceExternalIDRole || got.Replacement.ExternalID == "" || len(got.Notes) == 0 {
+		t.Errorf("tagged vendor: %s %s notes %v, want third-party with an external id and a note", got.Class, got.Replacement.Kind, got.Notes)
+	}
+}

@@ -57,8 +57,12 @@ func (l *KeyLister) Key(ctx context.Context, id string) (retire.KeyInfo, error) 
 	return retire.KeyInfo{}, fmt.Errorf("access key %s: not among user %s's keys", id, user)
 }
 
-// UserKeys are user's keys with their last use.
+// UserKeys are user's keys with their last use and the user's tags.
 func (l *KeyLister) UserKeys(ctx context.Context, user string) ([]retire.KeyInfo, error) {
+	tags, err := l.tags(ctx, user)
+	if err != nil {
+		return nil, err
+	}
 	var keys []retire.KeyInfo
 	p := iam.NewListAccessKeysPaginator(l.iam, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	for p.HasMorePages() {
@@ -67,7 +71,7 @@ func (l *KeyLister) UserKeys(ctx context.Context, user string) ([]retire.KeyInfo
 			return nil, fmt.Errorf("iam:ListAccessKeys %s: %w", user, awsx.Plain(err))
 		}
 		for _, m := range page.AccessKeyMetadata {
-			k := retire.KeyInfo{ID: aws.ToString(m.AccessKeyId), User: user, Status: string(m.Status), LastUseKnown: true}
+			k := retire.KeyInfo{ID: aws.ToString(m.AccessKeyId), User: user, Status: string(m.Status), LastUseKnown: true, Tags: tags}
 			last, err := l.iam.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: m.AccessKeyId})
 			if err != nil {
 				return nil, fmt.Errorf("iam:GetAccessKeyLastUsed %s: %w", k.ID, awsx.Plain(err))
@@ -99,4 +103,20 @@ func (l *KeyLister) AllKeys(ctx context.Context) ([]retire.KeyInfo, error) {
 		}
 	}
 	return keys, nil
+}
+
+// tags are user's tags (ListUserTags).
+func (l *KeyLister) tags(ctx context.Context, user string) (map[string]string, error) {
+	tags := map[string]string{}
+	p := iam.NewListUserTagsPaginator(l.iam, &iam.ListUserTagsInput{UserName: aws.String(user)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("iam:ListUserTags %s: %w", user, awsx.Plain(err))
+		}
+		for _, t := range page.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags, nil
 }

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/keywarden/keywarden/internal/awstest"
@@ -65,8 +67,11 @@ func TestPlanOverMotoClassifiesEachKey(t *testing.T) {
 	for _, u := range []string{"app", "ci", "alice", "idle"} {
 		acct.User(u, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
 	}
+	acct.User("vendor", "")
+	acct.Must(acct.IAM.TagUser(context.Background(), &iam.TagUserInput{UserName: aws.String("vendor"),
+		Tags: []iamtypes.Tag{{Key: aws.String("third-party"), Value: aws.String("true")}}}))
 	keys := map[string]string{}
-	for _, u := range []string{"app", "ci", "alice", "idle"} {
+	for _, u := range []string{"app", "ci", "alice", "idle", "vendor"} {
 		keys[u] = acct.Key(u, iamtypes.StatusTypeActive)
 	}
 	cfg, err := config.LoadDefaultConfig(context.Background())
@@ -78,8 +83,8 @@ func TestPlanOverMotoClassifiesEachKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 4 {
-		t.Fatalf("AllKeys = %+v, want the 4 keys", all)
+	if len(all) != 5 {
+		t.Fatalf("AllKeys = %+v, want the 5 keys", all)
 	}
 	account, err := lister.Account(context.Background())
 	if err != nil || account == "" {
@@ -91,6 +96,7 @@ func TestPlanOverMotoClassifiesEachKey(t *testing.T) {
 		[4]string{"app", keys["app"], "3.5.140.2", "Boto3/1.34.40 md/Botocore#1.34.40 ua/2.0 os/linux#5.10.205-195.807.amzn2.x86_64 md/arch#x86_64 lang/python#3.9.16"},
 		[4]string{"ci", keys["ci"], "4.148.0.17", "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0-1016-azure md/arch#x86_64 lang/python#3.11.8 md/command#s3.cp"},
 		[4]string{"alice", keys["alice"], "81.2.69.160", "aws-cli/2.15.59 md/awscrt#0.19.19 ua/2.0 os/macos#22.6.0 md/arch#arm64 lang/python#3.11.11 md/command#s3.cp"},
+		[4]string{"vendor", keys["vendor"], "3.5.140.9", "aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5 md/GOOS#linux md/GOARCH#amd64"},
 	)
 	p, err := retire.MakePlan(context.Background(), retire.Request{Keys: all, Since: now.Add(-90 * 24 * time.Hour), Until: now, Target: retire.Target{Account: account}},
 		retire.Env{Sources: []policy.Named{{Name: logs, Source: dir(logs)}}, Rights: policyaws.New(cfg)})
@@ -103,6 +109,7 @@ func TestPlanOverMotoClassifiesEachKey(t *testing.T) {
 	}{
 		"app": {retire.ClassAWS, retire.ReplaceInstanceProfile}, "ci": {retire.ClassGitHub, retire.ReplaceGitHubOIDC},
 		"alice": {retire.ClassPerson, retire.ReplaceExecRole}, "idle": {retire.ClassUnused, retire.ReplaceDelete},
+		"vendor": {retire.ClassThirdParty, retire.ReplaceExternalIDRole}, // tagged third-party=true, calling from EC2's range
 	}
 	for _, k := range p.Keys {
 		w := want[k.User]
@@ -125,8 +132,8 @@ func TestPlanOverMotoClassifiesEachKey(t *testing.T) {
 			}
 		}
 	}
-	if len(p.Keys) != 4 {
-		t.Fatalf("%d keys planned, want 4", len(p.Keys))
+	if len(p.Keys) != 5 {
+		t.Fatalf("%d keys planned, want 5", len(p.Keys))
 	}
 }
 
@@ -135,6 +142,8 @@ func trustHas(user, account string) []string {
 	switch user {
 	case "app":
 		return []string{`"ec2.amazonaws.com"`}
+	case "vendor":
+		return []string{`"sts:ExternalId"`, `"arn:aws:iam::<FILL-IN>:root"`}
 	case "ci": // no --repo: the placeholder apply refuses, never a wildcard
 		return []string{`"arn:aws:iam::` + account + `:oidc-provider/token.actions.githubusercontent.com"`,
 			`"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"`, `"token.actions.githubusercontent.com:sub": "repo:<FILL-IN>:ref:refs/heads/main"`}
