@@ -176,11 +176,12 @@ func runRetirePlan(ctx context.Context, d Deps, opts retirePlanOptions, sources 
 	if err != nil {
 		return err
 	}
-	if err := saveRetireClasses(ctx, d, opts.statePath, plan); err != nil {
-		return err
-	}
 	if err := writeOutput(d, opts.output, 0o644, func(w io.Writer, _ bool) error { return retire.Render(w, opts.format.value, plan) }); err != nil {
 		return err
+	}
+	if err := saveRetireClasses(ctx, d, opts.statePath, plan); err != nil {
+		// The plan is written; only audit's view of it is missing.
+		warn.add(fmt.Errorf("the keys' classes were not saved for audit: %w", err))
 	}
 	n := len(plan.Incomplete)
 	names := "them"
