@@ -186,7 +186,7 @@ var thirdPartyKeyInfo = CheckInfo{
 func checkThirdPartyKeys(inv Inventory, cfg Config) []Finding {
 	var out []Finding
 	for _, u := range inv.Users {
-		tag, ok := thirdPartyTag(u.Tags, cfg.ThirdPartyTags)
+		tag, ok := ThirdPartyTag(u.Tags, cfg.ThirdPartyTags)
 		for _, k := range u.Keys {
 			if k.Status == KeyInactive {
 				continue
@@ -214,9 +214,10 @@ func checkThirdPartyKeys(inv Inventory, cfg Config) []Finding {
 	return out
 }
 
-// thirdPartyTag returns the first of marks (KEY=VALUE) that tags carry,
-// keys and values compared without case.
-func thirdPartyTag(tags map[string]string, marks []string) (string, bool) {
+// ThirdPartyTag returns the first of marks (KEY=VALUE) that tags carry,
+// keys and values compared without case (audit's KW-THIRD-PARTY-KEY and
+// retire plan's third-party class).
+func ThirdPartyTag(tags map[string]string, marks []string) (string, bool) {
 	for _, m := range marks {
 		key, value, _ := strings.Cut(m, "=")
 		for k, v := range tags {

@@ -259,3 +259,41 @@ func checkSetupKeys(inv Inventory, cfg Config) []Finding {
 	}
 	return out
 }
+
+var retirableInfo = CheckInfo{
+	ID: "KW-KEY-RETIRABLE", Title: "Active access key can be replaced by a role", Severity: severity.Low,
+	Controls: []string{},
+}
+
+// retireReplacement is what retire plan proposes for each class it can
+// replace (mixed: none).
+var retireReplacement = map[string]string{
+	"aws": "an instance profile, task, function or service role", "github": "a GitHub OIDC role pinned to the repository",
+	"gitlab": "a GitLab OIDC role pinned to the project", "person": "IAM Identity Center, or a role assumed with MFA",
+	"third-party": "a role the vendor assumes with an external id", "unused": "nothing: delete the key",
+}
+
+// checkRetirable fails for each active key retire plan found a
+// replacement for: its saved class (audit reads no CloudTrail; a key
+// unused by IAM's last use is KW-KEY-UNUSED's already).
+func checkRetirable(inv Inventory, _ Config) []Finding {
+	var out []Finding
+	for _, u := range inv.Users {
+		for _, k := range u.Keys {
+			if k.Status != KeyActive || k.ID == "" {
+				continue
+			}
+			repl, ok := retireReplacement[k.RetireClass]
+			if !ok {
+				continue // never classified, or mixed: no single replacement
+			}
+			f := withKey(newFinding(retirableInfo, inv, u.ARN), k)
+			f.Evidence["retire_class"] = k.RetireClass
+			f.Evidence["replacement"] = repl
+			f.Remediation = fmt.Sprintf("replace it with %s: `keywarden retire plan --key %s SOURCE... --format json -o retire-plan.json` says exactly what, then `keywarden retire apply retire-plan.json` builds it and retires the key",
+				repl, k.ID)
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -154,3 +154,40 @@ func TestCheckSetupKeys(t *testing.T) {
 			[]string{"KW-KEY-AT-SETUP low carol slot=1 unknown"}},
 	})
 }
+
+// KW-KEY-RETIRABLE: a key retire plan classified (Judge fills the class
+// from Options.RetireClass) fails with its class; mixed, never classified
+// and inactive keys pass; a note says how many keys were never classified.
+func TestCheckRetirable(t *testing.T) {
+	gh, mixed, never := withID(active(1, 10, 1), "gh"), withID(active(2, 10, 1), "mixed"), withID(active(1, 10, 1), "never")
+	old := withID(inactive(1, 10, 1), "old")
+	classes := map[string]string{gh.ID: "github", mixed.ID: "mixed", old.ID: "person"}
+	opts := Options{Config: DefaultConfig(asOf), RetireClass: func(account, id string) (string, bool) {
+		c, ok := classes[id]
+		return c, ok && account == testAccount
+	}}
+	inv := account(user("ci", gh, mixed), user("bob", never), user("gone", old))
+	res := Judge([]Account{{ID: testAccount, Inventory: &inv}}, opts)
+	var got []Finding
+	for _, f := range res.Findings {
+		if f.Check == retirableInfo.ID {
+			got = append(got, f)
+		}
+	}
+	if len(got) != 1 || got[0].KeyID != gh.ID || got[0].Evidence["retire_class"] != "github" || !strings.Contains(got[0].Remediation, "keywarden retire plan --key "+gh.ID) {
+		t.Fatalf("KW-KEY-RETIRABLE findings %+v, want the GitHub key's alone", got)
+	}
+	if inv.Users[0].Keys[0].RetireClass != "" {
+		t.Error("Judge wrote the class into the caller's inventory")
+	}
+	if k := res.Inventories[0].Users[0].Keys[0]; k.RetireClass != "github" {
+		t.Errorf("the judged inventory's key has class %q, want github (the inventory's retire column)", k.RetireClass)
+	}
+	noted := false
+	for _, n := range res.Notes {
+		noted = noted || strings.Contains(n.Text, "1 active key never classified by retire plan")
+	}
+	if !noted {
+		t.Errorf("notes %+v: want one about the never-classified key", res.Notes)
+	}
+}

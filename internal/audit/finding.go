@@ -101,6 +101,7 @@ var checks = slices.Concat([]check{
 	{twoActiveInfo, checkTwoActiveKeys},
 	{keyAgeInfo, checkKeyAge},
 	{keyUnusedInfo, checkKeyUnused},
+	{retirableInfo, checkRetirable},
 	{keyInactiveInfo, checkInactiveKeys},
 	{setupKeyInfo, checkSetupKeys},
 	{consoleMFAInfo, checkConsoleMFA},

@@ -117,6 +117,10 @@ type Key struct {
 	LastUsed        Date   // DateNever: not used since AWS began tracking (2015-04-22)
 	LastUsedService string // service namespace, e.g. "s3"; empty when never used/unknown
 	LastUsedRegion  string
+	// RetireClass is how `retire plan` last found the key used (aws,
+	// github, gitlab, person, third-party, unused, mixed); empty when it
+	// never planned for it. Judge fills it from Options.RetireClass.
+	RetireClass string
 }
 
 // User is one IAM user.

@@ -46,6 +46,9 @@ type Options struct {
 	// no rights, one key, planted on purpose); they are left out of the
 	// judging, so their keys' age and disuse are no findings. nil: none.
 	Canary func(account, user string) bool
+	// RetireClass is the class `retire plan` saved for an account's key
+	// (KW-KEY-RETIRABLE, the inventory's retire column). nil: none saved.
+	RetireClass func(account, keyID string) (string, bool)
 }
 
 // Result is an audit judged: the inventories read, every finding, what
@@ -137,6 +140,11 @@ func Judge(accounts []Account, opts Options) Result {
 				res.Canaries = append(res.Canaries, inv.AccountID+"/"+u)
 			}
 		}
+		inv = withRetireClasses(inv, opts.RetireClass)
+		if n := unclassified(inv); n > 0 && opts.RetireClass != nil {
+			res.Notes = append(res.Notes, Note{NoteInfo, label, fmt.Sprintf("%s never classified by retire plan: run `keywarden retire plan --all SOURCE` for KW-KEY-RETIRABLE to say which a role can replace",
+				english.Count(n, "active key"))})
+		}
 		res.Findings = append(res.Findings, Run(inv, opts.Config)...)
 		res.Inventories = append(res.Inventories, inv)
 	}
@@ -177,6 +185,39 @@ func formatAge(d time.Duration) string {
 // fails on.
 func Fails(findings []Finding, level severity.Level) bool {
 	return slices.ContainsFunc(findings, func(f Finding) bool { return f.Severity >= level })
+}
+
+// withRetireClasses is inv with each key's saved retire class (a copy:
+// the caller's inventory is left as read).
+func withRetireClasses(inv Inventory, class func(account, keyID string) (string, bool)) Inventory {
+	if class == nil {
+		return inv
+	}
+	users := slices.Clone(inv.Users)
+	for i, u := range users {
+		keys := slices.Clone(u.Keys)
+		for j, k := range keys {
+			if c, ok := class(inv.AccountID, k.ID); ok && k.ID != "" {
+				keys[j].RetireClass = c
+			}
+		}
+		users[i].Keys = keys
+	}
+	inv.Users = users
+	return inv
+}
+
+// unclassified counts the active keys retire plan never classified.
+func unclassified(inv Inventory) int {
+	n := 0
+	for _, u := range inv.Users {
+		for _, k := range u.Keys {
+			if k.Status == KeyActive && k.ID != "" && k.RetireClass == "" {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // withoutCanaries is inv without the users canary tells are canaries, and

@@ -10,9 +10,7 @@ package canary
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"slices"
 	"sort"
@@ -204,14 +202,8 @@ func (r *Registry) Len() int {
 // place) when one exists there, else an empty registry: the read-only
 // verbs (scan, audit) ask about canaries without ever creating a database.
 func LoadExisting(ctx context.Context, path string, open func(string) (*state.DB, error)) (*Registry, error) {
-	if path == "" {
-		p, err := state.DefaultPath()
-		if err != nil {
-			return NewRegistry(), nil // no home, no database
-		}
-		path = p
-	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	path, ok := state.Existing(path)
+	if !ok {
 		return NewRegistry(), nil
 	}
 	db, err := open(path)

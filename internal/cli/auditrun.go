@@ -13,6 +13,8 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/canary"
 	"github.com/keywarden/keywarden/internal/report"
+	"github.com/keywarden/keywarden/internal/retire"
+	"github.com/keywarden/keywarden/internal/state"
 	"github.com/keywarden/keywarden/internal/ui"
 )
 
@@ -106,6 +108,9 @@ func auditAccounts(ctx context.Context, opts auditOptions, deps Deps) (audit.Res
 	if reg.Len() > 0 {
 		judge.Canary = func(account, user string) bool { _, ok := reg.ByUser(account, user); return ok }
 	}
+	if judge.RetireClass, err = retireClasses(ctx, deps, opts.statePath); err != nil {
+		return audit.Result{}, err
+	}
 	res := audit.Judge(accounts, judge)
 	tellNotes(deps.Stderr, res.Notes)
 	return res, nil
@@ -148,4 +153,29 @@ func readPrevious(path string, stderr io.Writer) (audit.Previous, error) {
 			"users and keys created since its file time, %s, are listed as new\n", path, prev.AsOf.UTC().Format(time.RFC3339))
 	}
 	return prev, nil
+}
+
+// retireClasses answers, from the classes retire plan saved, how each key
+// is used (KW-KEY-RETIRABLE); nil when no database or no class exists.
+func retireClasses(ctx context.Context, deps Deps, path string) (func(account, keyID string) (string, bool), error) {
+	path, ok := state.Existing(path)
+	if !ok {
+		return nil, nil
+	}
+	db, err := deps.OpenState(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	saved, err := retire.LoadClasses(ctx, db)
+	if err != nil || len(saved) == 0 {
+		return nil, err
+	}
+	return func(account, keyID string) (string, bool) {
+		c, ok := saved[keyID]
+		if !ok || c.Account != "" && account != "" && c.Account != account {
+			return "", false
+		}
+		return string(c.Class), true
+	}, nil
 }

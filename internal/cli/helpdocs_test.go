@@ -23,6 +23,7 @@ var docPages = map[string][]string{
 	"watch.md":   {"watch", "lambda"},
 	"policy.md":  {"policy"},
 	"drill.md":   {"drill"},
+	"retire.md":  {"retire"},
 }
 
 // helpFlag is a flag line of cobra's help: "  -f, --format format   ...".

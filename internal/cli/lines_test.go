@@ -157,6 +157,7 @@ func TestNoCredentialsIsOneLine(t *testing.T) {
 		{[]string{"audit"}, ExitError, `^keywarden: .*` + noCreds + `$`},
 		{[]string{"audit", "keys"}, ExitError, `^keywarden: .*` + noCreds + `$`},
 		{[]string{"drill", "plan"}, ExitError, `^keywarden: .*` + noCreds + `$`},
+		{[]string{"retire", "plan", "--all", "lookup:us-east-1"}, ExitError, `^keywarden: .*` + noCreds + `$`},
 		{[]string{"respond", key, "--no-lookup"}, ExitError, `^keywarden: .*` + noCreds + `$`},
 		{[]string{"respond", "undo", "inc-1"}, ExitError, ``},
 		{[]string{"watch", "lookup:us-east-1"}, ExitError, `^keywarden: watch lookup:us-east-1: cloudtrail lookup in us-east-1: ` + noCreds + `$`},
@@ -194,6 +195,7 @@ func TestDeadEndpointIsOneLine(t *testing.T) {
 		{[]string{"audit"}, ExitError, `^keywarden: .*` + dead},
 		{[]string{"respond", id, "--no-lookup"}, ExitError, `^keywarden: .*` + dead},
 		{[]string{"rotate", "--yes"}, ExitError, `^keywarden: .*` + dead},
+		{[]string{"retire", "plan", "--user", "u", "lookup:us-east-1"}, ExitError, `^keywarden: .*` + dead},
 		{[]string{"watch", "lookup:us-east-1"}, ExitError, `^keywarden: watch lookup:us-east-1: cloudtrail lookup in us-east-1: ` + dead},
 		{[]string{"scan", "--verify", home}, -1, ``},
 	})
@@ -216,6 +218,7 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		return p
 	}
 	run := []string{"drill", "run", "--account", "123456789012", "--yes"}
+	session := awstest.FakeSessionKeyID("lines", 123456789012)
 	for _, v := range []string{"GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"} {
 		t.Setenv(v, "")
 	}
@@ -268,6 +271,15 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{[]string{"policy", "suggest", "--user", "u", missing}, ExitError, `^keywarden: SOURCE .*missing: no such file or directory$`},
 		{[]string{"policy", "suggest", "--role", "r", "lookup:mars-1"}, ExitError, `^keywarden: SOURCE lookup: "mars-1" is not a region name \(such as us-east-1\)$`},
 		{[]string{"policy", "suggest", "--user", "u", "--since", "0d", bad}, ExitError, `^keywarden: --since "0d": want a positive whole number`},
+		{[]string{"retire", "plan", bad}, ExitError, `^keywarden: give exactly one of --key, --user or --all$`},
+		{[]string{"retire", "plan", "--all", "--user", "u", bad}, ExitError, `^keywarden: give exactly one of --key, --user or --all$`},
+		{[]string{"retire", "plan", "--key", session, bad}, ExitError, `^keywarden: --key "` + session + `": want a long-term access key id \(AKIA…, 20 characters\)$`},
+		{[]string{"retire", "plan", "--all", "--repo", "acme/*", bad}, ExitError, `^keywarden: --repo "acme/\*": want owner/name \(or group/subgroup/project\), no wildcard$`},
+		{[]string{"retire", "plan", "--all", "--ref", "main", bad}, ExitError, `^keywarden: --ref "main": want refs/heads/BRANCH or environment:NAME, no wildcard$`},
+		{[]string{"retire", "plan", "--all"}, ExitError, `^keywarden: give at least one SOURCE: a log file or directory, s3://bucket/prefix, - or lookup:`},
+		{[]string{"retire", "plan", "--user", "u", missing}, ExitError, `^keywarden: SOURCE .*missing: no such file or directory$`},
+		{[]string{"retire", "plan", "--all", "--format", "html", bad}, ExitError, `^keywarden: --format "html": want `},
+		{[]string{"retire", "plan", "--all", "--since", "0d", bad}, ExitError, `^keywarden: --since "0d": want a positive whole number`},
 		{[]string{"policy", "diff", missing}, ExitError, `^keywarden: suggestion .*missing.*: no such file or directory$`},
 		{[]string{"policy", "apply", bad, "--yes"}, ExitError, `^keywarden: .*bad\.json: read suggestion: `},
 		{[]string{"policy", "apply", missing, "--keep-days", "-1"}, ExitError, `^keywarden: --keep-days "-1": want 0 or more days$`},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/internal/awsx"
@@ -126,7 +127,14 @@ func checkPolicySuggest(opts policySuggestOptions, sources []string) error {
 		return fmt.Errorf("--key %q: want an access key id (AKIA… or ASIA…, 20 characters)", opts.key)
 	case opts.threshold < 1:
 		return fmt.Errorf("--threshold %d: want a positive number", opts.threshold)
-	case len(sources) == 0:
+	}
+	return checkSources(sources)
+}
+
+// checkSources refuses, before anything is read, SOURCEs that cannot be
+// (policy suggest's and retire plan's: watch's sources).
+func checkSources(sources []string) error {
+	if len(sources) == 0 {
 		return errors.New("give at least one SOURCE: a log file or directory, s3://bucket/prefix, - or lookup:")
 	}
 	for _, src := range sources {
@@ -143,6 +151,16 @@ func checkPolicySuggest(opts policySuggestOptions, sources []string) error {
 	return nil
 }
 
+// namedSources are SOURCEs as watch sources, named as the user gave them.
+func namedSources(deps Deps, cfg aws.Config, sources []string) []policy.Named {
+	var named []policy.Named
+	for _, src := range sources {
+		named = append(named, policy.Named{Name: src, Source: watch.NewSource(src, watch.SourceEnv{Stdin: deps.Stdin, Now: deps.Now,
+			Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)})})
+	}
+	return named
+}
+
 func runPolicySuggest(ctx context.Context, deps Deps, opts policySuggestOptions, sources []string) error {
 	cfg, err := deps.LoadAWS(ctx, awsx.Options{Profile: opts.profile, Region: opts.region})
 	if err != nil {
@@ -150,11 +168,7 @@ func runPolicySuggest(ctx context.Context, deps Deps, opts policySuggestOptions,
 	}
 	warn := newWarner(deps.Stderr)
 	defer warn.flush()
-	env := policy.Env{Warn: warn.add}
-	for _, src := range sources {
-		env.Sources = append(env.Sources, policy.Named{Name: src, Source: watch.NewSource(src, watch.SourceEnv{Stdin: deps.Stdin, Now: deps.Now,
-			Objects: cloudtrailaws.S3Opener(cfg), Lookup: cloudtrailaws.NewLookup(cfg)})})
-	}
+	env := policy.Env{Warn: warn.add, Sources: namedSources(deps, cfg, sources)}
 	if !opts.noCurrent {
 		env.Rights = policyaws.New(cfg)
 	}

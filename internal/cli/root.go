@@ -61,7 +61,7 @@ runtime error, 3 incomplete: nothing found, but some input, account or region co
 	root.SetOut(deps.Stdout)
 	root.SetErr(deps.Stderr)
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newCanaryCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newRespondCmd(deps), newWatchCmd(deps), newLambdaCmd(deps), newHookCmd(deps), newPolicyCmd(deps), newDrillCmd(deps))
+	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newCanaryCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newRespondCmd(deps), newWatchCmd(deps), newLambdaCmd(deps), newHookCmd(deps), newPolicyCmd(deps), newDrillCmd(deps), newRetireCmd(deps))
 	root.SetHelpCommand(newHelpCmd(root))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()

@@ -63,9 +63,33 @@ type Env struct {
 // read, are gaps in the suggestion; the error is a cancelled ctx, or no
 // source that could be read at all.
 func Run(ctx context.Context, req Request, env Env) (Suggestion, error) {
-	sel, err := newSelector(req)
+	s, err := RunEach(ctx, []Request{req}, env)
 	if err != nil {
 		return Suggestion{}, err
+	}
+	return s[0], nil
+}
+
+// RunEach is Run for several principals over one read of the sources
+// (retire plan's --all): the suggestions are in the order of reqs, each
+// with the gaps of the whole read.
+func RunEach(ctx context.Context, reqs []Request, env Env) ([]Suggestion, error) {
+	sels := make([]*selector, len(reqs))
+	for i, req := range reqs {
+		sel, err := newSelector(req)
+		if err != nil {
+			return nil, err
+		}
+		sels[i] = sel
+	}
+	var since, until time.Time
+	for i, req := range reqs {
+		if i == 0 || req.Since.Before(since) {
+			since = req.Since
+		}
+		if i == 0 || req.Until.After(until) {
+			until = req.Until
+		}
 	}
 	var gaps gap.List
 	var unread []gap.Gap
@@ -76,7 +100,7 @@ func Run(ctx context.Context, req Request, env Env) (Suggestion, error) {
 			warned   *gap.Gap
 			read     atomic.Bool // some file, object or region of src was read to its end
 		)
-		opts := cloudtrail.Options{Since: req.Since, Until: req.Until, Read: func(string) { read.Store(true) }, Warn: func(err error) {
+		opts := cloudtrail.Options{Since: since, Until: until, Read: func(string) { read.Store(true) }, Warn: func(err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if env.Warn != nil {
@@ -98,9 +122,16 @@ func Run(ctx context.Context, req Request, env Env) (Suggestion, error) {
 				warned = &g
 			}
 		}}
-		err := src.Read(ctx, opts, func(e cloudtrail.Event) error { sel.add(e); return nil })
+		err := src.Read(ctx, opts, func(e cloudtrail.Event) error {
+			for i, sel := range sels {
+				if reqs[i].within(e.EventTime) {
+					sel.add(e)
+				}
+			}
+			return nil
+		})
 		if cerr := ctx.Err(); cerr != nil {
-			return Suggestion{}, cerr
+			return nil, cerr
 		}
 		switch {
 		case err != nil:
@@ -113,7 +144,30 @@ func Run(ctx context.Context, req Request, env Env) (Suggestion, error) {
 	}
 	if len(unread) > 0 && len(unread) == len(env.Sources) {
 		// Nothing was read: a policy from no events would deny everything.
-		return Suggestion{}, fmt.Errorf("read %s", unread[0])
+		return nil, fmt.Errorf("read %s", unread[0])
+	}
+	out := make([]Suggestion, len(reqs))
+	for i, sel := range sels {
+		s, err := suggestOne(ctx, reqs[i], env, sel, gaps.Gaps())
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// within says whether t is in the request's window (a zero bound is none;
+// an event without a time is kept, as cloudtrail's reader keeps it).
+func (r Request) within(t time.Time) bool {
+	return t.IsZero() || (r.Since.IsZero() || !t.Before(r.Since)) && (r.Until.IsZero() || !t.After(r.Until))
+}
+
+// suggestOne is one principal's suggestion from what its selector kept.
+func suggestOne(ctx context.Context, req Request, env Env, sel *selector, read []gap.Gap) (Suggestion, error) {
+	var gaps gap.List
+	for _, g := range read {
+		gaps.Add(g)
 	}
 	obs, p, sessions := sel.result()
 	opts := Options{Principal: p, Since: req.Since, Until: req.Until}

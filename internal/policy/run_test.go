@@ -186,3 +186,36 @@ func TestRunAddsAccessAdvisorsServicesOrNamesTheGap(t *testing.T) {
 		t.Errorf("incomplete %v, want the Access Advisor gap", s.Incomplete)
 	}
 }
+
+// RunEach reads the sources once and gives each key its own suggestion:
+// the key's calls and its sessions', never another key's.
+func TestRunEachKeepsEachKeysOwnEvents(t *testing.T) {
+	var reads int
+	src := counted{events(sessions(t)), &reads}
+	got, err := RunEach(context.Background(), []Request{{Key: "AKIAIOSFODNN7EXAMPLE"}, {Key: "AKIAOTHERKEY00000000"}}, Env{Sources: []Named{{Name: "mem", Source: src}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads != 1 {
+		t.Errorf("%d reads of the source, want 1", reads)
+	}
+	if a := actionNames(got[0]); !slices.Contains(a, "ssm:GetParameter") || slices.Contains(a, "ec2:StopInstances") {
+		t.Errorf("first key's actions %v: want its session's ssm:GetParameter, not the other key's call", a)
+	}
+	if a := actionNames(got[1]); !slices.Equal(a, []string{"ec2:StopInstances"}) {
+		t.Errorf("second key's actions %v, want [ec2:StopInstances]", a)
+	}
+	if !slices.Equal(got[0].Sessions, []string{sessionKey}) || len(got[1].Sessions) != 0 {
+		t.Errorf("sessions %v / %v", got[0].Sessions, got[1].Sessions)
+	}
+}
+
+type counted struct {
+	events
+	n *int
+}
+
+func (c counted) Read(ctx context.Context, o cloudtrail.Options, sink cloudtrail.Sink) error {
+	*c.n++
+	return c.events.Read(ctx, o, sink)
+}

@@ -14,10 +14,10 @@ import (
 // KeyColumns is the field order of one `keywarden audit keys` row.
 var KeyColumns = []string{
 	"account_id", "user", "arn", "key_id", "key_slot", "status", "created", "age_days",
-	"last_used", "last_used_service", "last_used_region", "mfa", "admin", "findings",
+	"last_used", "last_used_service", "last_used_region", "mfa", "admin", "findings", "retire_class",
 }
 
-var keyHeader = []string{"ACCOUNT", "USER", "KEY", "STATUS", "AGE", "LAST USED", "SERVICE", "REGION", "MFA", "ADMIN", "FINDINGS"}
+var keyHeader = []string{"ACCOUNT", "USER", "KEY", "STATUS", "AGE", "LAST USED", "SERVICE", "REGION", "MFA", "ADMIN", "FINDINGS", "RETIRE"}
 
 // rootUser is how the credential report names the root user; keys rows use it too.
 const rootUser = "<root_account>"
@@ -106,6 +106,12 @@ func keyEntry(own owner, k audit.Key, asOf time.Time, onKey map[keyRef][]string)
 		slot = k.Slot
 	}
 	id := cmp.Or(k.ID, fmt.Sprintf("access_key_%d", k.Slot))
+	// The class retire plan saved; else "unused" where IAM's last use
+	// already says so (KW-KEY-UNUSED): audit reads no CloudTrail.
+	retire := k.RetireClass
+	if retire == "" && slices.Contains(checks, "KW-KEY-UNUSED") {
+		retire = "unused"
+	}
 	return Entry{
 		Location: Location{Path: own.arn, Logical: own.arn},
 		Fields: []Field{
@@ -113,12 +119,12 @@ func keyEntry(own owner, k audit.Key, asOf time.Time, onKey map[keyRef][]string)
 			{"status", k.Status.String()}, {"created", k.Created.String()}, {"age_days", age},
 			{"last_used", k.LastUsed.String()}, {"last_used_service", k.LastUsedService},
 			{"last_used_region", k.LastUsedRegion}, {"mfa", own.mfa.String()}, {"admin", own.admin.String()},
-			{"findings", checks},
+			{"findings", checks}, {"retire_class", retire},
 		},
 		Details: []string{
 			cmp.Or(own.account, "?"), own.name, id, k.Status.String(), ageText, lastUsedDay(k.LastUsed),
 			cmp.Or(k.LastUsedService, "-"), cmp.Or(k.LastUsedRegion, "-"), own.mfa.String(), own.admin.String(),
-			cmp.Or(strings.Join(checks, ","), "-"),
+			cmp.Or(strings.Join(checks, ","), "-"), cmp.Or(retire, "-"),
 		},
 	}
 }

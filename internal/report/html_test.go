@@ -291,7 +291,7 @@ func TestAuditHTMLInventoryCarriesSortValues(t *testing.T) {
 		types = append(types, textOf(th)+"="+v)
 	}
 	wantTypes := []string{"ACCOUNT=text", "USER=text", "KEY=text", "STATUS=text", "AGE=num", "LAST USED=date",
-		"SERVICE=text", "REGION=text", "MFA=text", "ADMIN=text", "FINDINGS=text"}
+		"SERVICE=text", "REGION=text", "MFA=text", "ADMIN=text", "FINDINGS=text", "RETIRE=text"}
 	if diff := cmp.Diff(wantTypes, types); diff != "" {
 		t.Errorf("column sort types (-want +got):\n%s", diff)
 	}

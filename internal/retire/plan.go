@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/keywarden/keywarden/internal/gap"
 	"github.com/keywarden/keywarden/internal/policy"
 )
 
@@ -110,6 +111,9 @@ type Plan struct {
 	Since   time.Time `json:"since"`
 	Until   time.Time `json:"until"`
 	Keys    []Key     `json:"keys"`
+	// Incomplete are the sources that could not be read: a key may be
+	// used where they would have shown.
+	Incomplete []gap.Gap `json:"incomplete,omitempty"`
 }
 
 // ParsePlan reads a plan written by retire plan --format json.

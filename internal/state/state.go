@@ -31,6 +31,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -75,6 +76,24 @@ func DefaultPath() (string, error) {
 		return "", fmt.Errorf("find state database: %w (hint: set KEYWARDEN_STATE)", err)
 	}
 	return filepath.Join(home, ".local", "state", "keywarden", "state.db"), nil
+}
+
+// Existing is path ("" is DefaultPath) when a state database is there,
+// and false when none is (or no default place can be found): what the
+// read-only verbs (scan, audit) ask before opening, so they never create
+// a database.
+func Existing(path string) (string, bool) {
+	if path == "" {
+		p, err := DefaultPath()
+		if err != nil {
+			return "", false
+		}
+		path = p
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", false
+	}
+	return path, true
 }
 
 // Open opens the state database at path, creating it (and its directory) if
