@@ -128,7 +128,7 @@ func DeleteUnlessUsed(ctx context.Context, iam KeyDeleter, user, keyID string, d
 // it; find it ... before deleting the key".
 func (d Deletion) LateUse(what, keyID string, deactivated time.Time) string {
 	return fmt.Sprintf("%s %s was used at %s%s, after it was deactivated at %s: something still holds it; "+
-		"find it (CloudTrail, keywarden scan) before deleting the key", what, keyID, d.Use.At.UTC().Format(time.RFC3339), d.Use.where(), deactivated.UTC().Format(time.RFC3339))
+		"find it (CloudTrail, keywarden scan) before deleting the key", what, keyID, d.Use.At.UTC().Format(time.RFC3339), d.Use.Where(), deactivated.UTC().Format(time.RFC3339))
 }
 
 // DeleteDue deletes the old keys of the user's rotations whose grace period
