@@ -51,7 +51,10 @@ func (a *Applier) refuse(ctx context.Context, p Plan, account string) error {
 // refuseKey is what is wrong with one key's plan, judged offline.
 func refuseKey(k Key, planAccount, account string) []string {
 	var out []string
-	if b, _ := json.Marshal(k); strings.Contains(string(b), Placeholder) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the placeholder's < and > as written
+	if enc.Encode(k) == nil && strings.Contains(b.String(), Placeholder) {
 		out = append(out, fmt.Sprintf("the plan still holds %s (give the repository with 'retire plan --repo owner/name', or edit the plan)", Placeholder))
 	}
 	for _, acct := range []string{planAccount, k.Account} {
