@@ -176,11 +176,7 @@ func (a *Applier) deactivate(ctx context.Context, f *Finished, o FinishOptions) 
 	if err := a.save(ctx, r, StepDeactivating); err != nil {
 		return err
 	}
-	err := a.Keys.SetActive(ctx, r.User, r.AccessKeyID, false)
-	if errors.Is(err, rotate.ErrNoSuchKey) {
-		return a.closeGone(ctx, f)
-	}
-	if err != nil {
+	if err := a.Keys.SetActive(ctx, r.User, r.AccessKeyID, false); err != nil {
 		return err
 	}
 	now := a.Now().UTC()
