@@ -62,6 +62,7 @@ runtime error, 3 incomplete: nothing found, but some input, account or region co
 	root.SetErr(deps.Stderr)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newScanCmd(deps), newAuditCmd(deps), newCanaryCmd(deps), newRotateCmd(deps), newCredsCmd(deps), newExecCmd(deps), newRespondCmd(deps), newWatchCmd(deps), newLambdaCmd(deps), newHookCmd(deps), newPolicyCmd(deps), newDrillCmd(deps))
+	root.AddCommand(newRetireApplyParentCmd(deps))
 	root.SetHelpCommand(newHelpCmd(root))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/keywarden/keywarden/internal/iampolicy"
+	"github.com/keywarden/keywarden/internal/rotate"
 )
 
 // refuse checks the whole plan before apply changes anything: no
@@ -22,8 +23,17 @@ func (a *Applier) refuse(ctx context.Context, p Plan, account string) error {
 		if skipReason(k) != "" {
 			continue
 		}
+		if k.AccessKeyID == "" || k.User == "" {
+			problems = append(problems, fmt.Sprintf("a key without its access_key_id or user (%q, %q)", k.AccessKeyID, k.User))
+			continue
+		}
 		for _, why := range refuseKey(k, p.Account, account) {
 			problems = append(problems, k.AccessKeyID+": "+why)
+		}
+		if _, err := a.Keys.LastUsed(ctx, k.AccessKeyID); errors.Is(err, rotate.ErrNoSuchKey) {
+			problems = append(problems, k.AccessKeyID+": no such access key in account "+account)
+		} else if err != nil {
+			return err
 		}
 		role := k.Replacement.Role
 		if role == "" {

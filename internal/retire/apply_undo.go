@@ -38,7 +38,7 @@ func (a *Applier) Undo(ctx context.Context, id string) (Undone, error) {
 		return Undone{}, err
 	}
 	if step == StepUndone {
-		return Undone{}, fmt.Errorf("retirement %s is undone already: %w", id, ErrNotFound)
+		return Undone{}, fmt.Errorf("retirement %s is undone already: nothing to undo", id)
 	}
 	if keyTouched(step) {
 		r.UndoReactivates = true
@@ -84,7 +84,6 @@ func (a *Applier) reactivate(ctx context.Context, r *Retirement, u *Undone) erro
 	}
 	r.Reactivated = true
 	u.Removed = append(u.Removed, "reactivated key "+r.AccessKeyID)
-	a.say("reactivated key %s", r.AccessKeyID)
 	return a.save(ctx, r, StepUndoing)
 }
 
@@ -95,10 +94,7 @@ func (a *Applier) unbuild(ctx context.Context, r *Retirement, u *Undone) error {
 	if name == "" {
 		return nil
 	}
-	removed := func(what string) {
-		u.Removed = append(u.Removed, what)
-		a.say("removed %s", what)
-	}
+	removed := func(what string) { u.Removed = append(u.Removed, what) }
 	if r.Replacement.Kind == ReplaceInstanceProfile {
 		p, found, err := a.IAM.InstanceProfile(ctx, name)
 		if err != nil {

@@ -132,7 +132,7 @@ func TestApplyInstanceProfileAndUndo(t *testing.T) {
 	if roles, profiles, providers := r.left(); len(roles)+len(profiles)+len(providers) != 0 {
 		t.Errorf("after undo: roles %v, profiles %v, providers %v", roles, profiles, providers)
 	}
-	if _, err := r.a.Undo(ctx, key); !errors.Is(err, retire.ErrNotFound) {
+	if _, err := r.a.Undo(ctx, key); err == nil || !strings.Contains(err.Error(), "undone already") {
 		t.Errorf("undo twice: %v", err)
 	}
 }
@@ -187,6 +187,8 @@ func TestApplyRefuses(t *testing.T) {
 	other.Account = "210987654321"
 	placeholder := plan(pinned)
 	placeholder.Keys[0].Replacement.Repo = retire.Placeholder
+	unknown := plan(pinned)
+	unknown.Keys[0].AccessKeyID = awstest.FakeKeyID("gone", 123456789012)
 	cases := map[string]struct {
 		p    retire.Plan
 		want string
@@ -197,6 +199,7 @@ func TestApplyRefuses(t *testing.T) {
 		"no repo":       {plan("ref:refs/heads/main"), "names no repository"},
 		"no aud":        {noAud, "no StringEquals condition on " + gh + ":aud"},
 		"other account": {other, "planned for account 210987654321"},
+		"unknown key":   {unknown, "no such access key in account " + account},
 	}
 	for name, tc := range cases {
 		_, err := r.a.Apply(ctx, tc.p)
