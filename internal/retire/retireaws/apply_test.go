@@ -37,7 +37,7 @@ func TestApplyGitHubRole(t *testing.T) {
 	key := r.user("deployer")
 	p := r.plan("github.json", "@KEYID@", key, "@USER@", "deployer", "@ROLE@", "shop-deploy", "@SUB@", pinned)
 	counted, calls := drillaws.Count(r.cfg)
-	r.a.IAM = retireaws.New(counted)
+	r.a.IAM, r.a.Keys = retireaws.New(counted), rotateaws.New(counted)
 	res := r.apply(p)
 	t.Logf("API calls for one GitHub apply: %d", calls())
 	if len(res) != 1 || res[0].Resumed || res[0].Retirement.RoleARN == "" {
@@ -113,7 +113,7 @@ func TestApplyInstanceProfileAndUndo(t *testing.T) {
 	ctx := context.Background()
 	key := r.user("orders-worker")
 	counted, calls := drillaws.Count(r.cfg)
-	r.a.IAM = retireaws.New(counted)
+	r.a.IAM, r.a.Keys = retireaws.New(counted), rotateaws.New(counted)
 	res := r.apply(r.plan("ec2.json", "@KEYID@", key, "@USER@", "orders-worker", "@ROLE@", "orders-worker"))
 	t.Logf("API calls for one instance-profile apply: %d", calls())
 	if !strings.Contains(res[0].Change, "aws ec2 associate-iam-instance-profile --region us-east-1 --instance-id INSTANCE_ID --iam-instance-profile Name=orders-worker") {
