@@ -256,3 +256,26 @@ func (r *rig) useKey(user, keyID string) {
 		r.t.Fatalf("moto did not record the key's use: %+v %v", u, err)
 	}
 }
+
+// A create whose answer was lost after IAM did it is retried by the SDK,
+// and IAM answers "exists" to our own create: apply takes it, by its tag,
+// for this retirement's, and the replacement is whole and made once.
+func TestApplyAfterALostAnswer(t *testing.T) {
+	for _, op := range []string{"CreateOpenIDConnectProvider", "CreateRole", "PutRolePolicy", "CreateInstanceProfile", "AddRoleToInstanceProfile"} {
+		t.Run(op, func(t *testing.T) {
+			srv := awstest.Moto(t)
+			r := newRig(t, srv)
+			key := r.user("deployer")
+			fixture, profile := "github.json", false
+			if strings.Contains(op, "InstanceProfile") {
+				fixture, profile = "ec2.json", true
+			}
+			l := &awstest.Lossy{Op: op, Forward: true}
+			cfg := l.Start(t, srv)
+			r.a.IAM, r.a.Keys = retireaws.New(cfg), rotateaws.New(cfg)
+			r.apply(r.plan(fixture, "@KEYID@", key, "@USER@", "deployer", "@ROLE@", "shop-deploy", "@SUB@", pinned))
+			l.Check(t)
+			r.whole(key, profile)
+		})
+	}
+}
