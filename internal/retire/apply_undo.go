@@ -75,9 +75,13 @@ func (a *Applier) reactivate(ctx context.Context, r *Retirement, u *Undone) erro
 	}
 	// Asked first, as rotate's undo asks: IAM's answer to reactivating a
 	// deleted key is no different from any other refusal.
-	if _, err := a.Keys.LastUsed(ctx, r.AccessKeyID); errors.Is(err, rotate.ErrNoSuchKey) {
+	_, err := a.Keys.LastUsed(ctx, r.AccessKeyID)
+	if errors.Is(err, rotate.ErrNoSuchKey) {
 		u.Left = append(u.Left, fmt.Sprintf("key %s was deleted: that cannot be undone (create a new key for %s if it is needed)", r.AccessKeyID, r.User))
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	if err := a.Keys.SetActive(ctx, r.User, r.AccessKeyID, true); err != nil {
 		return fmt.Errorf("reactivate key %s: %w", r.AccessKeyID, err)

@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/retire"
+	"github.com/keywarden/keywarden/internal/rotate"
 )
 
 // faulty is the moto-backed adapter with a fault script around each call:
@@ -175,5 +180,105 @@ func (r *rig) whole(key string, profile bool) {
 	e, err := r.a.Find(context.Background(), key)
 	if err != nil || e.Step != retire.StepRetiring {
 		r.t.Fatalf("record: %+v %v", e, err)
+	}
+}
+
+// faultyKeys is the key's calls (rotateaws) with the same script around each.
+type faultyKeys struct {
+	retire.Keys
+	s *fault.Script
+}
+
+func (f faultyKeys) LastUsed(ctx context.Context, id string) (rotate.KeyUse, error) {
+	return fault.Around(f.s, "iam GetAccessKeyLastUsed", func() (rotate.KeyUse, error) { return f.Keys.LastUsed(ctx, id) })
+}
+
+func (f faultyKeys) SetActive(ctx context.Context, user, id string, active bool) error {
+	_, err := fault.Around(f.s, "iam UpdateAccessKey", func() (any, error) { return nil, f.Keys.SetActive(ctx, user, id, active) })
+	return err
+}
+
+func (f faultyKeys) DeleteKey(ctx context.Context, user, id string) error {
+	_, err := fault.Around(f.s, "iam DeleteAccessKey", func() (any, error) { return nil, f.Keys.DeleteKey(ctx, user, id) })
+	return err
+}
+
+// Finish (from retiring to retired, with no grace) and undo (of a
+// deactivated key) are faulted the same way: after a failure the same
+// command again must end where an unfaulted run does (the key deleted; or
+// everything removed and the key active), and after a kill, undo must leave
+// nothing behind but the key, active if it still exists.
+func TestFinishAndUndoUnderFaultsAtEveryStep(t *testing.T) {
+	ctx := context.Background()
+	setup := func() (*rig, string) {
+		r := newRig(t, awstest.Moto(t))
+		key := r.user("deployer")
+		res := r.apply(r.plan("github.json", "@KEYID@", key, "@USER@", "deployer", "@ROLE@", "shop-deploy", "@SUB@", pinned))
+		r.useRole(res[0].Retirement.RoleARN)
+		r.now = r.now.Add(15 * day)
+		return r, key
+	}
+	finish := func(r *rig, key string, grace time.Duration) error {
+		_, err := r.a.Finish(ctx, retire.FinishOptions{IDs: []string{key}, Window: 14 * day, Grace: grace})
+		return err
+	}
+	undo := func(r *rig, key string) error { _, err := r.a.Undo(ctx, key); return err }
+	for _, op := range []struct {
+		name    string
+		prepare func(*rig, string) error
+		run     func(*rig, string) error
+		whole   func(*rig, string)
+	}{
+		{"finish", func(*rig, string) error { return nil }, func(r *rig, k string) error { return finish(r, k, 0) },
+			func(r *rig, k string) {
+				if s := r.keyStatus("deployer", k); s != "" {
+					t.Fatalf("finish: the key is %s, want deleted", s)
+				}
+			}},
+		{"undo", func(r *rig, k string) error { return finish(r, k, 7*day) }, undo,
+			func(r *rig, k string) {}},
+	} {
+		t.Run(op.name, func(t *testing.T) {
+			r, key := setup()
+			must(t, op.prepare(r, key))
+			learn := &fault.Script{}
+			fault.Set(t, learn.Step)
+			r.a.IAM, r.a.Keys = faulty{r.a.IAM, learn}, faultyKeys{r.a.Keys, learn}
+			must(t, op.run(r, key))
+			fault.Set(t, nil)
+			steps := learn.Steps()
+			runs := 0
+			for n := 1; n <= len(steps); n++ {
+				for _, kill := range []bool{false, true} {
+					what := fmt.Sprintf("%s %s at step %d (%s)", map[bool]string{false: "fail", true: "kill"}[kill], op.name, n, steps[n-1])
+					r, key := setup()
+					must(t, op.prepare(r, key))
+					s := &fault.Script{N: n, Kill: kill}
+					fault.Set(t, s.Step)
+					iam, keys := r.a.IAM, r.a.Keys
+					r.a.IAM, r.a.Keys = faulty{iam, s}, faultyKeys{keys, s}
+					fault.Run(func() error { return op.run(r, key) })
+					fault.Set(t, nil)
+					r.a.IAM, r.a.Keys = iam, keys
+					runs++
+					if !kill {
+						if err := op.run(r, key); err != nil {
+							t.Fatalf("%s, then again: %v", what, err)
+						}
+						op.whole(r, key)
+					}
+					if err := undo(r, key); err != nil && !strings.Contains(err.Error(), "undone already") {
+						t.Fatalf("%s, then undo: %v", what, err)
+					}
+					if roles, profiles, providers := r.left(); len(roles)+len(profiles)+len(providers) != 0 {
+						t.Fatalf("%s, then undo: left roles %v, profiles %v, providers %v", what, roles, profiles, providers)
+					}
+					if s := r.keyStatus("deployer", key); s != "" && s != types.StatusTypeActive {
+						t.Fatalf("%s, then undo: the key is %s", what, s)
+					}
+				}
+			}
+			t.Logf("%s: %d steps, %d faulted runs", op.name, len(steps), runs)
+		})
 	}
 }
