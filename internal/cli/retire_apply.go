@@ -45,7 +45,7 @@ func retireApplier(ctx context.Context, d Deps, o retireApplyOptions, aws bool) 
 			db.Close()
 			return nil, nil, err
 		}
-		a.IAM, a.Keys, a.Region = retireaws.New(cfg), rotateaws.New(cfg), cfg.Region
+		a.IAM, a.Keys = retireaws.New(cfg), rotateaws.New(cfg)
 	}
 	return a, func() { db.Close() }, nil
 }
@@ -69,10 +69,11 @@ Each step is journaled in the state database before its IAM call, so an apply ki
 finished by running it again (what a killed run made is found again by its tag; nothing is made
 twice), or reverted with 'keywarden retire undo'. Applying a plan twice changes nothing more.
 
-Then apply prints the exact change each consumer needs, with the real role ARN: the workflow
-snippet with aws-actions/configure-aws-credentials and role-to-assume, the GitLab job's id_tokens
-and AWS_ROLE_ARN, the 'aws ec2 associate-iam-instance-profile' command, the task definition's
-taskRoleArn, the function's role; and records the key as retiring from now. The key keeps
+Then apply prints the exact change each consumer needs, the plan's instructions with the role's
+ARN as IAM gave it: the workflow snippet with aws-actions/configure-aws-credentials and
+role-to-assume, the GitLab job's id_tokens and AWS_ROLE_ARN, the 'aws ec2
+associate-iam-instance-profile' command, the task definition's taskRoleArn, the function's role;
+and records the key as retiring from now. The key keeps
 working: 'keywarden retire finish' deactivates it once it stays unused for the window.
 
 Refused before any change (exit 2, one line): no --yes; a plan that still holds <FILL-IN> (the

@@ -37,10 +37,10 @@ type IAM interface {
 	DeleteInstanceProfile(ctx context.Context, name string) error
 }
 
-// Keys is what finish and undo ask of the key being retired: rotate's own
-// key calls (rotateaws.IAM serves them), so a retired key is deactivated,
-// deleted and reactivated exactly as a rotated one.
-type Keys interface {
+// KeyAdmin is what apply, finish and undo ask of the key being retired:
+// rotate's own key calls (rotateaws.IAM serves them), so a retired key is
+// deactivated, deleted and reactivated exactly as a rotated one.
+type KeyAdmin interface {
 	rotate.KeyDeleter
 	SetActive(ctx context.Context, user, keyID string, active bool) error
 }
@@ -79,17 +79,12 @@ const Tag = "keywarden-retire"
 // PolicyName is the role's inline policy: the plan's permissions.
 const PolicyName = "keywarden-retire"
 
-// The OIDC issuers and the audience AWS's STS expects by default.
+// The OIDC issuers apply makes a provider for when the plan names none,
+// and the audience GitHub's tokens carry for AWS by default.
 const (
-	GitHubIssuer   = "https://token.actions.githubusercontent.com"
-	GitLabIssuer   = "https://gitlab.com"
-	GitHubAudience = "sts.amazonaws.com"
-)
-
-// Marks a plan's Instructions may hold, filled by apply with what it made.
-const (
-	RoleARNMark         = "<ROLE-ARN>"
-	InstanceProfileMark = "<INSTANCE-PROFILE>"
+	githubIssuerURL = "https://token.actions.githubusercontent.com"
+	gitlabIssuerURL = "https://gitlab.com"
+	githubAudience  = "sts.amazonaws.com"
 )
 
 // Steps a retirement's record reaches; each is journaled before the change
@@ -117,7 +112,6 @@ type Retirement struct {
 	AccessKeyID string      `json:"access_key_id"`
 	User        string      `json:"user"`
 	Account     string      `json:"account"`
-	Region      string      `json:"region,omitempty"` // the region the consumer's calls name (the change says it)
 	Class       Class       `json:"class"`
 	Replacement Replacement `json:"replacement"`
 	// Policy is the role's inline policy document (the plan's permissions).
@@ -147,12 +141,10 @@ func IDOf(keyID string) string { return "retire-" + keyID }
 // Applier runs apply, finish, undo and list.
 type Applier struct {
 	IAM  IAM
-	Keys Keys
+	Keys KeyAdmin
 	DB   *state.DB
 	Now  func() time.Time
 	Out  io.Writer // progress, one line per change
-	// Region is the credentials' region, which the consumer's change names.
-	Region string
 }
 
 // Applied is what apply did for one key of the plan.
@@ -210,8 +202,8 @@ func (a *Applier) applyKey(ctx context.Context, k Key, account string) (Applied,
 		return res, nil
 	}
 	if !res.Resumed {
-		r = Retirement{ID: id, AccessKeyID: k.AccessKeyID, User: k.User, Account: account, Region: a.Region,
-			Class: k.Class, Replacement: k.Replacement, StartedAt: a.Now().UTC()}
+		r = Retirement{ID: id, AccessKeyID: k.AccessKeyID, User: k.User, Account: account, Class: k.Class,
+			Replacement: k.Replacement, StartedAt: a.Now().UTC()}
 		if k.Permissions != nil {
 			r.Policy = string(k.Permissions.Policy)
 		}
@@ -280,9 +272,9 @@ func (a *Applier) build(ctx context.Context, r *Retirement) error {
 func oidcIssuer(rp Replacement) string {
 	switch rp.Kind {
 	case ReplaceGitHubOIDC:
-		return cmp.Or(rp.Provider, GitHubIssuer)
+		return cmp.Or(rp.Provider, githubIssuerURL)
 	case ReplaceGitLabOIDC:
-		return cmp.Or(rp.Provider, GitLabIssuer)
+		return cmp.Or(rp.Provider, gitlabIssuerURL)
 	}
 	return ""
 }
@@ -416,7 +408,7 @@ func providerAudiences(rp Replacement) []string {
 	if rp.Kind == ReplaceGitLabOIDC {
 		return []string{oidcIssuer(rp)}
 	}
-	return []string{GitHubAudience}
+	return []string{githubAudience}
 }
 
 func (a *Applier) say(format string, args ...any) {

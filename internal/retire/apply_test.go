@@ -26,23 +26,16 @@ func TestPinsRepository(t *testing.T) {
 	}
 }
 
-// Each kind's change names the real ARN where its consumer takes it.
-func TestChangeNamesTheRole(t *testing.T) {
-	const arn = "arn:aws:iam::123456789012:role/r"
-	for kind, want := range map[string]string{
-		ReplaceGitHubOIDC:      "role-to-assume: " + arn,
-		ReplaceGitLabOIDC:      "AWS_ROLE_ARN: " + arn,
-		ReplaceInstanceProfile: "--iam-instance-profile Name=r",
-		ReplaceTaskRole:        `"taskRoleArn": "` + arn + `"`,
-		ReplaceFunctionRole:    "--role " + arn,
-		ReplaceServiceRole:     "--service-role " + arn,
-		ReplaceExecRole:        "role_arn = " + arn,
-		ReplaceExternalIDRole:  "role ARN:    " + arn,
-		ReplaceDelete:          "Nothing to change",
-	} {
-		got := Change(Retirement{RoleARN: arn, Replacement: Replacement{Kind: kind, Role: "r", Instructions: "see " + RoleARNMark}})
-		if !strings.Contains(got, want) || !strings.Contains(got, "see "+arn) {
-			t.Errorf("%s: the change does not say %q (or fill the plan's mark):\n%s", kind, want, got)
-		}
+// The change is the plan's instructions, with the ARN IAM gave the role in
+// place of the one plan foresaw.
+func TestChangeIsThePlansWithTheRealARN(t *testing.T) {
+	r := Retirement{Account: "123456789012", RoleARN: "arn:aws-cn:iam::123456789012:role/ci/r",
+		Replacement: Replacement{Kind: ReplaceGitHubOIDC, Role: "r", Instructions: "role-to-assume: arn:aws:iam::123456789012:role/r\n"}}
+	if got, want := Change(r), "role-to-assume: arn:aws-cn:iam::123456789012:role/ci/r\n"; got != want {
+		t.Errorf("Change = %q, want %q", got, want)
+	}
+	r.Replacement.Instructions = ""
+	if got := Change(r); !strings.Contains(got, "the role arn:aws-cn:iam::123456789012:role/ci/r in place of the key") {
+		t.Errorf("Change without instructions = %q", got)
 	}
 }

@@ -23,7 +23,10 @@ import (
 	"github.com/keywarden/keywarden/internal/secret"
 )
 
-const gh = "token.actions.githubusercontent.com"
+const (
+	gh        = "token.actions.githubusercontent.com"
+	githubURL = "https://" + gh
+)
 
 // Apply creates GitHub's OIDC provider and a role whose trust policy lets
 // a workflow of the pinned repository and branch in, and no other. moto
@@ -44,14 +47,13 @@ func TestApplyGitHubRole(t *testing.T) {
 		t.Fatalf("apply: %+v", res)
 	}
 	role := res[0].Retirement.RoleARN
-	for _, want := range []string{"aws-actions/configure-aws-credentials", "role-to-assume: " + role, "id-token: write",
-		"Use " + role + " in the deploy job"} {
+	for _, want := range []string{"aws-actions/configure-aws-credentials", "role-to-assume: " + role, "id-token: write"} {
 		if !strings.Contains(res[0].Change, want) {
 			t.Errorf("the change does not say %q:\n%s", want, res[0].Change)
 		}
 	}
 	c := r.iam()
-	prov, err := c.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(retire.ProviderARN(account, retire.GitHubIssuer))})
+	prov, err := c.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(retire.ProviderARN(account, githubURL))})
 	must(t, err)
 	if !slices.Contains(prov.ClientIDList, "sts.amazonaws.com") || !hasTag(prov.Tags, retire.IDOf(key)) {
 		t.Errorf("provider: client ids %v, tags %v", prov.ClientIDList, prov.Tags)
@@ -78,7 +80,7 @@ func TestApplyGitHubRole(t *testing.T) {
 		"repo:acme/shop:ref:refs/heads/feature": false,
 		"repo:acme/shop:pull_request":           false,
 	} {
-		if got := trust.AllowsWebIdentity(retire.ProviderARN(account, retire.GitHubIssuer), claims(sub)); got != want {
+		if got := trust.AllowsWebIdentity(retire.ProviderARN(account, githubURL), claims(sub)); got != want {
 			t.Errorf("a token with sub %s: assume-role-with-web-identity allowed = %v, want %v", sub, got, want)
 		}
 	}
@@ -116,7 +118,7 @@ func TestApplyInstanceProfileAndUndo(t *testing.T) {
 	r.a.IAM, r.a.Keys = retireaws.New(counted), rotateaws.New(counted)
 	res := r.apply(r.plan("ec2.json", "@KEYID@", key, "@USER@", "orders-worker", "@ROLE@", "orders-worker"))
 	t.Logf("API calls for one instance-profile apply: %d", calls())
-	if !strings.Contains(res[0].Change, "aws ec2 associate-iam-instance-profile --region us-east-1 --instance-id INSTANCE_ID --iam-instance-profile Name=orders-worker") {
+	if !strings.Contains(res[0].Change, "aws ec2 associate-iam-instance-profile --instance-id i-… --iam-instance-profile Name=orders-worker") {
 		t.Errorf("change:\n%s", res[0].Change)
 	}
 	ip, err := r.iam().GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("orders-worker")})
@@ -157,7 +159,7 @@ func TestProviderSharedAndKept(t *testing.T) {
 		t.Fatalf("both undone: roles %v, providers %v", roles, providers)
 	}
 
-	own, err := r.iam().CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(retire.GitHubIssuer),
+	own, err := r.iam().CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(githubURL),
 		ClientIDList: []string{"sts.amazonaws.com"}})
 	must(t, err)
 	k3 := r.user("builder")

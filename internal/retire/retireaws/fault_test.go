@@ -185,21 +185,21 @@ func (r *rig) whole(key string, profile bool) {
 
 // faultyKeys is the key's calls (rotateaws) with the same script around each.
 type faultyKeys struct {
-	retire.Keys
+	retire.KeyAdmin
 	s *fault.Script
 }
 
 func (f faultyKeys) LastUsed(ctx context.Context, id string) (rotate.KeyUse, error) {
-	return fault.Around(f.s, "iam GetAccessKeyLastUsed", func() (rotate.KeyUse, error) { return f.Keys.LastUsed(ctx, id) })
+	return fault.Around(f.s, "iam GetAccessKeyLastUsed", func() (rotate.KeyUse, error) { return f.KeyAdmin.LastUsed(ctx, id) })
 }
 
 func (f faultyKeys) SetActive(ctx context.Context, user, id string, active bool) error {
-	_, err := fault.Around(f.s, "iam UpdateAccessKey", func() (any, error) { return nil, f.Keys.SetActive(ctx, user, id, active) })
+	_, err := fault.Around(f.s, "iam UpdateAccessKey", func() (any, error) { return nil, f.KeyAdmin.SetActive(ctx, user, id, active) })
 	return err
 }
 
 func (f faultyKeys) DeleteKey(ctx context.Context, user, id string) error {
-	_, err := fault.Around(f.s, "iam DeleteAccessKey", func() (any, error) { return nil, f.Keys.DeleteKey(ctx, user, id) })
+	_, err := fault.Around(f.s, "iam DeleteAccessKey", func() (any, error) { return nil, f.KeyAdmin.DeleteKey(ctx, user, id) })
 	return err
 }
 
