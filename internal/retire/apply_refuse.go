@@ -27,6 +27,12 @@ func (a *Applier) refuse(ctx context.Context, p Plan, account string) error {
 			problems = append(problems, fmt.Sprintf("a key without its access_key_id or user (%q, %q)", k.AccessKeyID, k.User))
 			continue
 		}
+		if _, step, found, err := a.load(ctx, IDOf(k.AccessKeyID)); err != nil {
+			return err
+		} else if found && step == StepUndoing {
+			problems = append(problems, fmt.Sprintf("%s: its retirement is being undone: run 'keywarden retire undo %s' again first", k.AccessKeyID, IDOf(k.AccessKeyID)))
+			continue
+		}
 		for _, why := range refuseKey(k, p.Account, account) {
 			problems = append(problems, k.AccessKeyID+": "+why)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
 	"github.com/keywarden/keywarden/internal/drill/drillaws"
+	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/iampolicy"
 	"github.com/keywarden/keywarden/internal/retire"
 	"github.com/keywarden/keywarden/internal/retire/retireaws"
@@ -219,6 +220,22 @@ func TestApplyRefuses(t *testing.T) {
 	}
 	if list, _ := r.a.List(ctx); len(list) != 0 {
 		t.Errorf("refusals journaled %v", list)
+	}
+
+	// A retirement killed while being undone is undone again, not applied over.
+	r2 := newRig(t, awstest.Moto(t))
+	key2 := r2.user("deployer")
+	p2 := r2.plan("github.json", "@KEYID@", key2, "@USER@", "deployer", "@ROLE@", "shop-deploy", "@SUB@", pinned)
+	r2.apply(p2)
+	s := &fault.Script{N: 2, Kill: true} // killed before the second journal commit (undone)
+	fault.Set(t, s.Step)
+	fault.Run(func() error { _, err := r2.a.Undo(ctx, key2); return err })
+	fault.Set(t, nil)
+	if e, _ := r2.a.Find(ctx, key2); e.Step != retire.StepUndoing {
+		t.Fatalf("the killed undo left %s", e.Step)
+	}
+	if _, err := r2.a.Apply(ctx, p2); !errors.Is(err, retire.ErrRefused) || !strings.Contains(err.Error(), "is being undone") {
+		t.Errorf("apply over a killed undo: %v", err)
 	}
 }
 
