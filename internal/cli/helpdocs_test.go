@@ -23,7 +23,7 @@ var docPages = map[string][]string{
 	"watch.md":        {"watch", "lambda"},
 	"policy.md":       {"policy"},
 	"drill.md":        {"drill"},
-	"retire-apply.md": {"retire apply", "retire finish", "retire undo", "retire list"},
+	"retire-apply.md": {"retire apply", "retire finish", "retire undo", "retire list", "retire schedule"},
 }
 
 // helpFlag is a flag line of cobra's help: "  -f, --format format   ...".

@@ -509,5 +509,7 @@ func TestRetireApplyMistakesAreOneLine(t *testing.T) {
 		{[]string{"retire", "undo", "retire-nope"}, ExitError, `^keywarden: retirement retire-nope: no such retirement$`},
 		{[]string{"retire", "list", "--state", filepath.Join(bad, "state.db")}, ExitError, `^keywarden: .*bad\.json`},
 		{[]string{"retire", "list", "--format", "csv"}, ExitError, `^keywarden: --format "csv": want one of text, json$`},
+		{[]string{"retire", "schedule", "--at", "25:00"}, ExitError, `^keywarden: --at "25:00": `},
+		{[]string{"retire", "schedule", "daily"}, ExitError, `^keywarden: unexpected argument "daily": put finish's arguments after --$`},
 	})
 }

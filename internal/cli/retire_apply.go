@@ -17,6 +17,7 @@ import (
 	"github.com/keywarden/keywarden/internal/retire"
 	"github.com/keywarden/keywarden/internal/retire/retireaws"
 	"github.com/keywarden/keywarden/internal/rotate/rotateaws"
+	"github.com/keywarden/keywarden/internal/rotate/schedule"
 )
 
 // retireApplyOptions are the flags apply, finish, undo and list share.
@@ -185,9 +186,8 @@ func newRetireFinishCmd(d Deps) *cobra.Command {
   5. after --grace (default 7d; 0 deletes in the same run), delete it, unless it was used after
      it was deactivated: then it is kept and reported (rotate's own check).
 
-Run it daily: a crontab line such as
-  17 4 * * * keywarden retire finish --all >> ~/.local/state/keywarden/retire.log 2>&1
-or a systemd user timer running the same command (see docs/retire-apply.md).
+Run it daily: 'keywarden retire schedule --install' installs a systemd user timer or a crontab
+line that runs 'keywarden retire finish --all' once a day.
 
 Exit status: 0 every retirement moved on or waiting, 1 a key was used after apply or after it
 was deactivated (something still holds it: find it before it breaks), 2 usage error, no such
@@ -229,6 +229,46 @@ func finishNote(f retire.Finished) string {
 		return f.Note
 	}
 	return "nothing to do (" + f.Step + ")"
+}
+
+// newRetireScheduleCmd is `keywarden retire schedule`: rotate's daily job
+// machinery, running retire finish.
+func newRetireScheduleCmd(d Deps) *cobra.Command {
+	var install bool
+	opts := schedule.Options{Verb: schedule.RetireFinish, At: schedule.TimeOfDay{Hour: 4, Minute: 17}}
+	cmd := &cobra.Command{
+		Use:   "schedule [--install] [--kind systemd|cron] [--at HH:MM] [-- FINISH ARGS...]",
+		Short: "Print or install a daily job that runs keywarden retire finish",
+		Long: `Print, or with --install install, a daily job that runs 'keywarden retire finish' with FINISH
+ARGS (default: --all), so each retiring key is deactivated and deleted on time without anyone
+remembering to. It is rotate's job machinery ('keywarden help rotate schedule' says it all):
+the job runs this keywarden binary by its absolute path (install keywarden, do not schedule a
+'go run' build); --kind systemd (the default where a user systemd instance runs) writes
+~/.config/systemd/user/keywarden-retire.service and .timer, daily at --at (default 04:17) up
+to 15 minutes later, Persistent=true; --kind cron prints one crontab line tagged
+'# keywarden-retire' that appends to $XDG_STATE_HOME/keywarden/retire.log. Both sit beside
+rotate's job. The job exits 1 when a key was used late: that is what to alert on.
+
+Exit status: 0 printed or installed, 2 usage error or a failed install.`,
+		Example: "  keywarden retire schedule\n  keywarden retire schedule --install --kind cron -- --all --window 30d",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if dash := cmd.ArgsLenAtDash(); dash != 0 && len(args) > 0 {
+				return usageErr(fmt.Errorf("unexpected argument %q: put finish's arguments after --", args[0]))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				opts.Args = args
+			}
+			return runSchedule(cmd.Context(), opts, install, d)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&install, "install", false, "install the job instead of printing it")
+	f.Var(engineFlag{&opts.Kind, "kind"}, "kind", "systemd or cron (default: systemd where a user systemd instance runs, else cron)")
+	f.Var(engineFlag{&opts.At, "HH:MM"}, "at", "local time of day to run")
+	return cmd
 }
 
 func newRetireUndoCmd(d Deps) *cobra.Command {

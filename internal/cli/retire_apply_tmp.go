@@ -10,11 +10,11 @@ func newRetireApplyParentCmd(d Deps) *cobra.Command {
 		Use:   "retire",
 		Short: "Replace long-term access keys with roles, and retire the keys once nothing uses them",
 		Long: `Replace long-term access keys with roles: apply builds what a plan proposes, finish retires
-each key once it stays unused, undo removes what apply built, list shows the retirements.
+each key once it stays unused, undo removes what apply built, list shows the retirements, schedule runs finish daily.
 
 Exit status: that of the subcommand (0 for this help), 2 for an unknown one.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newRetireApplyCmd(d), newRetireFinishCmd(d), newRetireUndoCmd(d), newRetireListCmd(d))
+	cmd.AddCommand(newRetireApplyCmd(d), newRetireFinishCmd(d), newRetireUndoCmd(d), newRetireListCmd(d), newRetireScheduleCmd(d))
 	return cmd
 }
