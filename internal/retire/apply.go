@@ -227,7 +227,7 @@ func isBuildStep(s string) bool {
 	return false
 }
 
-// skipped says why apply builds nothing for k ("" when it builds).
+// skipReason says why apply builds nothing for k ("" when it builds).
 func skipReason(k Key) string {
 	switch k.Replacement.Kind {
 	case "":
