@@ -1,16 +1,9 @@
 package awstest
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,69 +21,13 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
-// lossy is a proxy to moto that loses the answer to the first request
-// for op, as a loaded machine does: with forward, moto does the call and the
-// client never hears of it; without, the request never reaches moto. The
-// SDK then retries.
-type lossy struct {
-	op      string // the query Action, the X-Amz-Target's last part, or "METHOD /path"
-	forward bool
-	mu      sync.Mutex
-	lost    int
-}
-
-func (l *lossy) start(t *testing.T, s *MotoServer) aws.Config {
-	t.Helper()
-	target, _ := url.Parse(s.URL)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		target := r.Header.Get("X-Amz-Target")
-		op := target[strings.LastIndex(target, ".")+1:]
-		l.mu.Lock()
-		lose := (form.Get("Action") == l.op || op == l.op || r.Method+" "+r.URL.Path == l.op) && l.lost == 0
-		if lose {
-			l.lost++
-		}
-		l.mu.Unlock()
-		if !lose {
-			proxy.ServeHTTP(w, r)
-			return
-		}
-		if l.forward {
-			proxy.ServeHTTP(httptest.NewRecorder(), r)
-		}
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Errorf("hijack: %v", err)
-			return
-		}
-		conn.Close()
-	}))
-	t.Cleanup(srv.Close)
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(Region), config.WithBaseEndpoint(srv.URL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-func (l *lossy) check(t *testing.T) {
-	t.Helper()
-	if l.lost != 1 {
-		t.Fatalf("the proxy lost %d answers to %s, want 1", l.lost, l.op)
-	}
-}
-
 func TestFixtureCreateRetriedAfterMotoDidItSucceeds(t *testing.T) {
 	s := Moto(t)
-	l := &lossy{op: "CreateUser", forward: true}
-	cfg := l.start(t, s)
+	l := &Lossy{Op: "CreateUser", Forward: true}
+	cfg := l.Start(t, s)
 
 	out, err := iam.NewFromConfig(Fixture(cfg)).CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String("alice")})
-	l.check(t)
+	l.Check(t)
 	if err != nil {
 		t.Fatalf("CreateUser through Fixture, answer lost once: %v", err)
 	}
@@ -102,12 +39,12 @@ func TestFixtureCreateRetriedAfterMotoDidItSucceeds(t *testing.T) {
 // The flake itself: without Fixture, the same lost answer fails the create.
 func TestPlainCreateRetriedAfterMotoDidItFails(t *testing.T) {
 	s := Moto(t)
-	l := &lossy{op: "PutParameter", forward: true}
-	cfg := l.start(t, s)
+	l := &Lossy{Op: "PutParameter", Forward: true}
+	cfg := l.Start(t, s)
 
 	_, err := ssm.NewFromConfig(cfg).PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String("/app/p"), Value: aws.String("v1"), Type: ssmtypes.ParameterTypeString})
-	l.check(t)
+	l.Check(t)
 	var exists *ssmtypes.ParameterAlreadyExists
 	if !errors.As(err, &exists) {
 		t.Fatalf("plain PutParameter, answer lost once: %v, want ParameterAlreadyExists (the flake Fixture removes)", err)
@@ -116,12 +53,12 @@ func TestPlainCreateRetriedAfterMotoDidItFails(t *testing.T) {
 
 func TestFixturePutParameterRetriedReadsBackTheVersion(t *testing.T) {
 	s := Moto(t)
-	l := &lossy{op: "PutParameter", forward: true}
-	cfg := l.start(t, s)
+	l := &Lossy{Op: "PutParameter", Forward: true}
+	cfg := l.Start(t, s)
 
 	out, err := ssm.NewFromConfig(Fixture(cfg)).PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String("/app/p"), Value: aws.String("v1"), Type: ssmtypes.ParameterTypeString})
-	l.check(t)
+	l.Check(t)
 	if err != nil || out.Version != 1 {
 		t.Fatalf("PutParameter through Fixture, answer lost once: version %v, %v; want version 1", out, err)
 	}
@@ -130,8 +67,8 @@ func TestFixturePutParameterRetriedReadsBackTheVersion(t *testing.T) {
 // What exists is not what was asked for: the retry's "already exists" stands.
 func TestFixtureRetriedCreateFindingAnotherValueFails(t *testing.T) {
 	s := Moto(t)
-	l := &lossy{op: "PutParameter"}
-	cfg := l.start(t, s)
+	l := &Lossy{Op: "PutParameter"}
+	cfg := l.Start(t, s)
 	if _, err := ssm.NewFromConfig(s.plainConfig(t)).PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String("/app/p"), Value: aws.String("other"), Type: ssmtypes.ParameterTypeString}); err != nil {
 		t.Fatal(err)
@@ -139,7 +76,7 @@ func TestFixtureRetriedCreateFindingAnotherValueFails(t *testing.T) {
 
 	_, err := ssm.NewFromConfig(Fixture(cfg)).PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String("/app/p"), Value: aws.String("mine"), Type: ssmtypes.ParameterTypeString})
-	l.check(t)
+	l.Check(t)
 	var exists *ssmtypes.ParameterAlreadyExists
 	if !errors.As(err, &exists) || !strings.Contains(err.Error(), "value differs") || strings.Contains(err.Error(), "other") {
 		t.Fatalf("err = %v, want ParameterAlreadyExists that says the value differs without quoting it", err)
@@ -168,11 +105,11 @@ func TestFixtureCreateAccessKeyRetriedLeavesOneKey(t *testing.T) {
 	if _, err := iam.NewFromConfig(s.plainConfig(t)).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")}); err != nil {
 		t.Fatal(err)
 	}
-	l := &lossy{op: "CreateAccessKey", forward: true}
-	api := iam.NewFromConfig(Fixture(l.start(t, s)))
+	l := &Lossy{Op: "CreateAccessKey", Forward: true}
+	api := iam.NewFromConfig(Fixture(l.Start(t, s)))
 
 	out, err := api.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")})
-	l.check(t)
+	l.Check(t)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,14 +132,14 @@ func TestFixtureNoRetryCreateIsNotRepeated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &lossy{op: "CreatePolicyVersion", forward: true}
-	api := iam.NewFromConfig(Fixture(l.start(t, s)))
+	l := &Lossy{Op: "CreatePolicyVersion", Forward: true}
+	api := iam.NewFromConfig(Fixture(l.Start(t, s)))
 
 	if _, err := api.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
 		PolicyArn: pol.Policy.Arn, PolicyDocument: aws.String(AdminPolicy)}); err == nil {
 		t.Fatal("CreatePolicyVersion with its answer lost succeeded, want the lost answer's error")
 	}
-	l.check(t)
+	l.Check(t)
 	versions, err := api.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: pol.Policy.Arn})
 	if err != nil {
 		t.Fatal(err)
@@ -294,9 +231,9 @@ func TestFixtureEveryCreateRetriedAfterMotoDidItSucceeds(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			l := &lossy{op: tc.op, forward: true}
-			got, err := tc.create(Fixture(l.start(t, s)))
-			l.check(t)
+			l := &Lossy{Op: tc.op, Forward: true}
+			got, err := tc.create(Fixture(l.Start(t, s)))
+			l.Check(t)
 			if err != nil || got == "" {
 				t.Fatalf("%s through Fixture, answer lost once: %q, %v", tc.op, got, err)
 			}

@@ -14,16 +14,17 @@ import (
 // without "keywarden"; a command covers its subcommands unless they are
 // listed elsewhere).
 var docPages = map[string][]string{
-	"scan.md":    {"scan", "hook"},
-	"audit.md":   {"audit"},
-	"canary.md":  {"canary"},
-	"rotate.md":  {"rotate"},
-	"creds.md":   {"creds", "exec"},
-	"respond.md": {"respond"},
-	"watch.md":   {"watch", "lambda"},
-	"policy.md":  {"policy"},
-	"drill.md":   {"drill"},
-	"retire.md":  {"retire"},
+	"scan.md":         {"scan", "hook"},
+	"audit.md":        {"audit"},
+	"canary.md":       {"canary"},
+	"rotate.md":       {"rotate"},
+	"creds.md":        {"creds", "exec"},
+	"respond.md":      {"respond"},
+	"watch.md":        {"watch", "lambda"},
+	"policy.md":       {"policy"},
+	"drill.md":        {"drill"},
+	"retire.md":       {"retire plan"},
+	"retire-apply.md": {"retire apply", "retire finish", "retire undo", "retire list", "retire schedule"},
 }
 
 // helpFlag is a flag line of cobra's help: "  -f, --format format   ...".

@@ -509,3 +509,38 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestRetireApplyMistakesAreOneLine: retire apply, finish, undo and list
+// refuse bad input in one line, before any AWS call.
+func TestRetireApplyMistakesAreOneLine(t *testing.T) {
+	home := linesEnv(t)
+	write := func(name, text string) string {
+		p := filepath.Join(home, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := write("bad.json", "{not json")
+	plan := write("plan.json", `{"version":1,"keys":[]}`)
+	v2 := write("v2.json", `{"version":2,"keys":[]}`)
+	missing := filepath.Join(home, "missing.json")
+	checkLines(t, []badInput{
+		{[]string{"retire", "apply", bad, "--yes"}, ExitError, `^keywarden: .*bad\.json: read retire plan: `},
+		{[]string{"retire", "apply", missing, "--yes"}, ExitError, `^keywarden: retire plan .*missing\.json: no such file or directory$`},
+		{[]string{"retire", "apply", v2, "--yes"}, ExitError, `^keywarden: .*v2\.json: retire plan version 2: want 1$`},
+		{[]string{"retire", "apply", plan}, ExitError, `^keywarden: retire apply .*plan\.json changes IAM: read the plan, then give --yes; nothing changed$`},
+		{[]string{"retire", "apply"}, ExitError, `^keywarden: missing arguments: usage: keywarden retire apply PLAN\.json --yes$`},
+		{[]string{"retire", "finish"}, ExitError, `^keywarden: retire finish: give retirement ids or --all \(not both\)$`},
+		{[]string{"retire", "finish", "--all", "retire-x"}, ExitError, `^keywarden: retire finish: give retirement ids or --all \(not both\)$`},
+		{[]string{"retire", "finish", "--all", "--window", "0"}, ExitError, `^keywarden: --window "0": `},
+		{[]string{"retire", "finish", "--all", "--grace", "soon"}, ExitError, `^keywarden: --grace "soon": `},
+		{[]string{"retire", "finish", "retire-nope"}, ExitError, `^keywarden: retirement retire-nope: no such retirement$`},
+		{[]string{"retire", "undo"}, ExitError, `^keywarden: missing arguments: usage: keywarden retire undo ID$`},
+		{[]string{"retire", "undo", "retire-nope"}, ExitError, `^keywarden: retirement retire-nope: no such retirement$`},
+		{[]string{"retire", "list", "--state", filepath.Join(bad, "state.db")}, ExitError, `^keywarden: .*bad\.json`},
+		{[]string{"retire", "list", "--format", "csv"}, ExitError, `^keywarden: --format "csv": want one of text, json$`},
+		{[]string{"retire", "schedule", "--at", "25:00"}, ExitError, `^keywarden: --at "25:00": `},
+		{[]string{"retire", "schedule", "daily"}, ExitError, `^keywarden: unexpected argument "daily": put finish's arguments after --$`},
+	})
+}

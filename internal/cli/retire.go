@@ -31,13 +31,16 @@ func newRetireCmd(d Deps) *cobra.Command {
 classifies how each key is used from its CloudTrail events (a workload on AWS, GitHub
 Actions, GitLab CI, a person, a third party, or no one) and proposes its replacement: an
 instance profile, task, function or service role, an OIDC role pinned to a repository, a role
-a person assumes with MFA, a role with an external id, or deleting the key.
+a person assumes with MFA, a role with an external id, or deleting the key. 'retire apply'
+builds what a plan proposes, 'retire finish' retires each key once it stays unused (and its
+role is used), 'retire undo' removes what apply built, 'retire list' shows the retirements,
+'retire schedule' runs finish daily.
 
-Exit status: that of the subcommand.`,
+Exit status: that of the subcommand (0 for this help), 2 for an unknown one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newRetirePlanCmd(d))
+	cmd.AddCommand(newRetirePlanCmd(d), newRetireApplyCmd(d), newRetireFinishCmd(d), newRetireUndoCmd(d), newRetireListCmd(d), newRetireScheduleCmd(d))
 	return cmd
 }
 

@@ -67,7 +67,7 @@ func newRotateScheduleCmd(deps Deps) *cobra.Command {
 			if len(args) > 0 {
 				opts.Args = args
 			}
-			return runRotateSchedule(cmd.Context(), opts, install, deps)
+			return runSchedule(cmd.Context(), opts, install, deps)
 		},
 	}
 	f := cmd.Flags()
@@ -77,7 +77,7 @@ func newRotateScheduleCmd(deps Deps) *cobra.Command {
 	return cmd
 }
 
-func runRotateSchedule(ctx context.Context, opts schedule.Options, install bool, deps Deps) error {
+func runSchedule(ctx context.Context, opts schedule.Options, install bool, deps Deps) error {
 	exe, err := deps.Executable()
 	if err == nil {
 		opts.Exe, err = filepath.Abs(exe)

@@ -74,24 +74,61 @@ func (rt *Rotator) finish(ctx context.Context, r *Rotation) error {
 	if r.OldKeyID == "" {
 		return j.save(ctx, r, StepDone, "no old key to delete")
 	}
-	used, err := rt.IAM.LastUsed(ctx, r.OldKeyID)
-	if errors.Is(err, ErrNoSuchKey) { // deleted by a run killed before it could journal that
-		return j.save(ctx, r, StepDone, "old key already deleted")
-	}
-	if err != nil {
+	d, err := DeleteUnlessUsed(ctx, rt.IAM, r.User, r.OldKeyID, r.DeactivatedAt)
+	switch {
+	case err != nil:
 		return err
-	}
-	if used.At.After(r.DeactivatedAt) {
-		r.Note = fmt.Sprintf("old key %s was used at %s%s, after it was deactivated at %s: something still holds it; "+
-			"find it (CloudTrail, keywarden scan) before deleting the key", r.OldKeyID, used.At.UTC().Format(time.RFC3339), used.where(), r.DeactivatedAt.Format(time.RFC3339))
+	case d.Gone: // deleted by a run killed before it could journal that
+		return j.save(ctx, r, StepDone, "old key already deleted")
+	case d.Kept:
+		r.Note = d.LateUse("old key", r.OldKeyID, r.DeactivatedAt)
 		rt.say("kept: %s", r.Note)
 		return j.save(ctx, r, StepKept, r.Note)
 	}
-	if err := rt.IAM.DeleteKey(ctx, r.User, r.OldKeyID); err != nil {
-		return err
-	}
 	rt.say("deleted old key %s", r.OldKeyID)
 	return j.save(ctx, r, StepDone, "old key deleted")
+}
+
+// KeyDeleter is the part of IAM that deletes a deactivated key.
+type KeyDeleter interface {
+	LastUsed(ctx context.Context, keyID string) (KeyUse, error)
+	DeleteKey(ctx context.Context, user, keyID string) error
+}
+
+// Deletion is what DeleteUnlessUsed did: deleted the key, found it gone
+// already, or kept it because it was used after it was deactivated.
+type Deletion struct {
+	Gone bool
+	Kept bool
+	Use  KeyUse // the key's last use (Kept)
+}
+
+// DeleteUnlessUsed deletes user's key keyID, deactivated at deactivated,
+// unless IAM saw it used after that: then something still holds it, and
+// deleting would break that for good. Rotate and retire finish with it.
+func DeleteUnlessUsed(ctx context.Context, iam KeyDeleter, user, keyID string, deactivated time.Time) (Deletion, error) {
+	used, err := iam.LastUsed(ctx, keyID)
+	if errors.Is(err, ErrNoSuchKey) {
+		return Deletion{Gone: true}, nil
+	}
+	if err != nil {
+		return Deletion{}, err
+	}
+	if used.At.After(deactivated) {
+		return Deletion{Kept: true, Use: used}, nil
+	}
+	if err := iam.DeleteKey(ctx, user, keyID); err != nil {
+		return Deletion{}, err
+	}
+	return Deletion{}, nil
+}
+
+// LateUse says why a kept key was kept: "old key AKIA... was used at ...
+// (s3, eu-west-1), after it was deactivated at ...: something still holds
+// it; find it ... before deleting the key".
+func (d Deletion) LateUse(what, keyID string, deactivated time.Time) string {
+	return fmt.Sprintf("%s %s was used at %s%s, after it was deactivated at %s: something still holds it; "+
+		"find it (CloudTrail, keywarden scan) before deleting the key", what, keyID, d.Use.At.UTC().Format(time.RFC3339), d.Use.Where(), deactivated.UTC().Format(time.RFC3339))
 }
 
 // DeleteDue deletes the old keys of the user's rotations whose grace period

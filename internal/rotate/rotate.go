@@ -58,12 +58,12 @@ func (u KeyUse) String() string {
 	if u.At.IsZero() {
 		return "never used"
 	}
-	return "last used " + u.At.UTC().Format(time.DateOnly) + u.where()
+	return "last used " + u.At.UTC().Format(time.DateOnly) + u.Where()
 }
 
-// where is " (service, region)" as far as IAM knows them; "" when it
+// Where is " (service, region)" as far as IAM knows them; "" when it
 // knows neither.
-func (u KeyUse) where() string {
+func (u KeyUse) Where() string {
 	known := slices.DeleteFunc([]string{u.Service, u.Region}, func(v string) bool { return v == "" || v == "N/A" })
 	if len(known) == 0 {
 		return ""

@@ -47,10 +47,12 @@ func (h Host) Install(ctx context.Context, j Job) error {
 	return h.installSystemd(ctx, j)
 }
 
-// systemctlSteps are the commands that load and start the timer.
-var systemctlSteps = [][]string{
-	{"systemctl", "--user", "daemon-reload"},
-	{"systemctl", "--user", "enable", "--now", unitName + ".timer"},
+// systemctlSteps are the commands that load and start v's timer.
+func systemctlSteps(v Verb) [][]string {
+	return [][]string{
+		{"systemctl", "--user", "daemon-reload"},
+		{"systemctl", "--user", "enable", "--now", v.unit() + ".timer"},
+	}
 }
 
 func (h Host) installSystemd(ctx context.Context, j Job) error {
@@ -69,18 +71,18 @@ func (h Host) installSystemd(ctx context.Context, j Job) error {
 	}
 	if _, err := exec.LookPath("systemctl"); err != nil {
 		fmt.Fprintln(h.Out, "systemctl is not on PATH; to start the timer, run:")
-		for _, s := range systemctlSteps {
+		for _, s := range systemctlSteps(j.Verb) {
 			fmt.Fprintf(h.Out, "  %s\n", strings.Join(s, " "))
 		}
 		return nil
 	}
-	for _, s := range systemctlSteps {
+	for _, s := range systemctlSteps(j.Verb) {
 		if _, err := runTool(ctx, nil, s...); err != nil {
 			return &hintError{fmt.Errorf("start the timer: %w", err),
-				"the units are written; once the user systemd instance runs: " + strings.Join(systemctlSteps[1], " ")}
+				"the units are written; once the user systemd instance runs: " + strings.Join(systemctlSteps(j.Verb)[1], " ")}
 		}
 	}
-	fmt.Fprintf(h.Out, "started %s.timer: daily at %s; see 'systemctl --user list-timers %s.timer'\n", unitName, j.At, unitName)
+	fmt.Fprintf(h.Out, "started %s.timer: daily at %s; see 'systemctl --user list-timers %s.timer'\n", j.Verb.unit(), j.At, j.Verb.unit())
 	return nil
 }
 
@@ -93,7 +95,7 @@ func (h Host) installCron(ctx context.Context, j Job) error {
 	if err != nil {
 		return err
 	}
-	if _, err := runTool(ctx, strings.NewReader(replaceCronLine(current, j.Line)), "crontab", "-"); err != nil {
+	if _, err := runTool(ctx, strings.NewReader(replaceCronLine(j.Verb, current, j.Line)), "crontab", "-"); err != nil {
 		return fmt.Errorf("install crontab: %w", err)
 	}
 	fmt.Fprintf(h.Out, "installed in your crontab:\n%s\n", j.Line)

@@ -85,8 +85,8 @@ func TestInstallSystemdWithoutSystemctlWritesUnitsAndPrintsCommands(t *testing.T
 	}
 	dir := filepath.Join(m.home, "cfg", "systemd", "user")
 	want := map[string]string{
-		"keywarden-rotate.service": systemdService(testExe, DefaultArgs),
-		"keywarden-rotate.timer":   systemdTimer(TimeOfDay{4, 40}),
+		"keywarden-rotate.service": systemdService(Rotate, testExe, DefaultArgs),
+		"keywarden-rotate.timer":   systemdTimer(Rotate, TimeOfDay{4, 40}),
 	}
 	for name, text := range want {
 		got, err := os.ReadFile(filepath.Join(dir, name))
@@ -201,8 +201,8 @@ func TestPrintIsTheJobAndHowToInstallIt(t *testing.T) {
 	out.Reset()
 	m.plan(t, Options{Kind: Systemd, At: TimeOfDay{3, 17}}).Print(&out, &hints)
 	dir := filepath.Join(m.home, "cfg", "systemd", "user")
-	want := "# " + dir + "/keywarden-rotate.service\n" + systemdService(testExe, DefaultArgs) +
-		"\n# " + dir + "/keywarden-rotate.timer\n" + systemdTimer(TimeOfDay{3, 17})
+	want := "# " + dir + "/keywarden-rotate.service\n" + systemdService(Rotate, testExe, DefaultArgs) +
+		"\n# " + dir + "/keywarden-rotate.timer\n" + systemdTimer(Rotate, TimeOfDay{3, 17})
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("systemd (-want +got):\n%s", diff)
 	}

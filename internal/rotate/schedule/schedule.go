@@ -1,6 +1,7 @@
-// Package schedule writes the daily job that runs `keywarden rotate`: a
-// systemd user service and timer, or a crontab line, quoted so that every
-// argument reaches keywarden intact. Plan computes the job from the
+// Package schedule writes the daily job that runs `keywarden rotate` (or
+// another verb's daily run, `keywarden retire finish`): a systemd user
+// service and timer, or a crontab line, quoted so that every argument
+// reaches keywarden intact. Plan computes the job from the
 // environment alone; Host installs it (the unit files, systemctl, crontab).
 package schedule
 
@@ -38,11 +39,36 @@ func (k *Kind) Set(s string) error {
 // it is 90 days old, without asking (no one is there to answer).
 var DefaultArgs = []string{"--all-profiles", "--if-older-than", "90d", "--yes"}
 
+// Verb is the keywarden command a job runs daily.
+type Verb struct {
+	// Name names the job: the keywarden-NAME units, the "# keywarden-NAME"
+	// crontab tag, NAME.log, 'keywarden NAME schedule'.
+	Name  string
+	Words []string // the command after keywarden
+	What  string   // what it does, for the units' description
+	Args  []string // its arguments when none are given
+	// Yes says the command asks before it acts, so an unattended run needs --yes.
+	Yes bool
+}
+
+var (
+	// Rotate is `keywarden rotate`, the default.
+	Rotate = Verb{Name: "rotate", Words: []string{"rotate"}, What: "rotate AWS access keys", Args: DefaultArgs, Yes: true}
+	// RetireFinish is `keywarden retire finish --all`: each retiring key
+	// moved on once a day.
+	RetireFinish = Verb{Name: "retire", Words: []string{"retire", "finish"}, What: "retire the access keys nothing uses any more",
+		Args: []string{"--all"}}
+)
+
+func (v Verb) unit() string { return "keywarden-" + v.Name }
+func (v Verb) tag() string  { return "# " + v.unit() }
+
 // Options is the job asked for.
 type Options struct {
 	Kind Kind      // "": systemd where a user systemd instance runs, else cron
 	At   TimeOfDay // local time of the daily run
-	Args []string  // rotate's arguments; nil: DefaultArgs
+	Verb Verb      // what runs; zero: Rotate
+	Args []string  // the verb's arguments; nil: its Args
 	Exe  string    // keywarden's absolute path, which the job runs
 }
 
@@ -50,6 +76,7 @@ type Options struct {
 type Job struct {
 	Kind     Kind
 	At       TimeOfDay
+	Verb     Verb
 	Units    []Unit   // systemd: the service, then the timer
 	Line     string   // cron: the tagged crontab line
 	LogDir   string   // cron: where the line appends the job's output
@@ -63,10 +90,13 @@ type Unit struct{ Path, Text string }
 // (XDG_CONFIG_HOME, XDG_STATE_HOME, HOME); systemdRuns chooses the kind when
 // o leaves it open (Host.SystemdRuns). Its errors are the arguments' fault.
 func Plan(o Options, getenv func(string) string, systemdRuns bool) (Job, error) {
-	if o.Args == nil {
-		o.Args = DefaultArgs
+	if o.Verb.Name == "" {
+		o.Verb = Rotate
 	}
-	j := Job{Kind: o.Kind, At: o.At, Warnings: warnings(o.Exe, o.Args)}
+	if o.Args == nil {
+		o.Args = o.Verb.Args
+	}
+	j := Job{Kind: o.Kind, At: o.At, Verb: o.Verb, Warnings: warnings(o.Verb, o.Exe, o.Args)}
 	if j.Kind == "" {
 		j.Kind = Cron
 		if systemdRuns {
@@ -80,8 +110,8 @@ func Plan(o Options, getenv func(string) string, systemdRuns bool) (Job, error) 
 		}
 		dir := filepath.Join(cfg, "systemd", "user")
 		j.Units = []Unit{
-			{filepath.Join(dir, unitName+".service"), systemdService(o.Exe, o.Args)},
-			{filepath.Join(dir, unitName+".timer"), systemdTimer(o.At)},
+			{filepath.Join(dir, o.Verb.unit()+".service"), systemdService(o.Verb, o.Exe, o.Args)},
+			{filepath.Join(dir, o.Verb.unit()+".timer"), systemdTimer(o.Verb, o.At)},
 		}
 		return j, nil
 	}
@@ -90,7 +120,7 @@ func Plan(o Options, getenv func(string) string, systemdRuns bool) (Job, error) 
 		return Job{}, err
 	}
 	j.LogDir = filepath.Join(state, "keywarden")
-	j.Line, err = cronLine(o.At, o.Exe, o.Args, filepath.Join(j.LogDir, "rotate.log"))
+	j.Line, err = cronLine(o.Verb, o.At, o.Exe, o.Args, filepath.Join(j.LogDir, o.Verb.Name+".log"))
 	return j, err
 }
 
@@ -108,14 +138,14 @@ func xdgDir(getenv func(string) string, env, fallback string) (string, error) {
 }
 
 // warnings are the reasons a job would fail later, unattended.
-func warnings(exe string, args []string) []string {
+func warnings(v Verb, exe string, args []string) []string {
 	var w []string
 	if isTempBuild(exe) {
 		w = append(w, fmt.Sprintf("warning: %s is a temporary build (go run or go test); the job will fail once it is removed", exe),
 			"hint: install keywarden (go install github.com/keywarden/keywarden/cmd/keywarden@latest) and schedule that binary")
 	}
-	if !slices.Contains(args, "--yes") && !slices.Contains(args, "-y") {
-		w = append(w, "warning: ROTATE ARGS lack --yes; no one can answer rotate's questions in a scheduled run")
+	if v.Yes && !slices.Contains(args, "--yes") && !slices.Contains(args, "-y") {
+		w = append(w, fmt.Sprintf("warning: %s ARGS lack --yes; no one can answer %s's questions in a scheduled run", strings.ToUpper(v.Name), v.Name))
 	}
 	return w
 }
@@ -136,7 +166,7 @@ func isTempBuild(exe string) bool {
 func (j Job) Print(out, hints io.Writer) {
 	if j.Kind == Cron {
 		fmt.Fprintln(out, j.Line)
-		fmt.Fprintf(hints, "hint: 'keywarden rotate schedule --kind cron --install' adds it to your crontab (and creates %s)\n", j.LogDir)
+		fmt.Fprintf(hints, "hint: 'keywarden %s schedule --kind cron --install' adds it to your crontab (and creates %s)\n", j.Verb.Name, j.LogDir)
 		return
 	}
 	for i, u := range j.Units {
@@ -145,5 +175,5 @@ func (j Job) Print(out, hints io.Writer) {
 		}
 		fmt.Fprintf(out, "# %s\n%s", u.Path, u.Text)
 	}
-	fmt.Fprintln(hints, "hint: 'keywarden rotate schedule --install' writes these files and starts the timer")
+	fmt.Fprintf(hints, "hint: 'keywarden %s schedule --install' writes these files and starts the timer\n", j.Verb.Name)
 }

@@ -3,14 +3,14 @@ package schedule
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// The scheduled job's names: the systemd units and the tag that marks
-// keywarden's crontab line, so a re-install replaces it instead of adding one.
+// The scheduled job's names are its Verb's: the systemd units and the tag
+// that marks keywarden's crontab line, so a re-install replaces it instead
+// of adding one.
 const (
-	unitName = "keywarden-rotate"
-	cronTag  = "# keywarden-rotate"
 	// randomDelay spreads many machines' runs over a quarter hour, so a fleet
 	// does not call IAM at the same second.
 	randomDelay = "15min"
@@ -58,15 +58,15 @@ func smallNumber(s string, minLen, maxLen int) (int, bool) {
 }
 
 // systemdService is the user service the timer starts: one run of
-// `keywarden rotate ARGS`, its output going to the journal.
-func systemdService(exe string, args []string) string {
-	words := []string{systemdQuote(exe), "rotate"}
-	for _, a := range args {
+// `keywarden VERB ARGS`, its output going to the journal.
+func systemdService(v Verb, exe string, args []string) string {
+	words := []string{systemdQuote(exe)}
+	for _, a := range append(slices.Clip(v.Words), args...) {
 		words = append(words, systemdQuote(a))
 	}
-	return `# Written by 'keywarden rotate schedule'; running it again with --install rewrites this file.
+	return `# Written by 'keywarden ` + v.Name + ` schedule'; running it again with --install rewrites this file.
 [Unit]
-Description=keywarden: rotate AWS access keys
+Description=keywarden: ` + v.What + `
 
 [Service]
 Type=oneshot
@@ -75,10 +75,10 @@ ExecStart=` + strings.Join(words, " ") + "\n"
 
 // systemdTimer starts the service daily at at. Persistent=true runs a missed
 // run (a laptop asleep at that time) as soon as the machine wakes.
-func systemdTimer(at TimeOfDay) string {
-	return fmt.Sprintf(`# Written by 'keywarden rotate schedule'; running it again with --install rewrites this file.
+func systemdTimer(v Verb, at TimeOfDay) string {
+	return fmt.Sprintf(`# Written by 'keywarden %s schedule'; running it again with --install rewrites this file.
 [Unit]
-Description=keywarden: rotate AWS access keys daily at %s
+Description=keywarden: %s daily at %s
 
 [Timer]
 OnCalendar=*-*-* %s:00
@@ -87,7 +87,7 @@ Persistent=true
 
 [Install]
 WantedBy=timers.target
-`, at, at, randomDelay)
+`, v.Name, v.What, at, at, randomDelay)
 }
 
 // systemdQuote writes one ExecStart word. systemd splits the line on
@@ -126,8 +126,11 @@ func safeWordRune(r rune) bool {
 }
 
 // cronLine is keywarden's crontab line: daily at at, output appended to logFile.
-func cronLine(at TimeOfDay, exe string, args []string, logFile string) (string, error) {
-	words := []string{cronQuote(exe), "rotate"}
+func cronLine(v Verb, at TimeOfDay, exe string, args []string, logFile string) (string, error) {
+	words := []string{cronQuote(exe)}
+	for _, w := range v.Words {
+		words = append(words, cronQuote(w))
+	}
 	for _, a := range append([]string{exe, logFile}, args...) {
 		if strings.ContainsAny(a, "\n\r") {
 			return "", fmt.Errorf("argument %q has a line break, which a crontab line cannot hold", a)
@@ -136,7 +139,7 @@ func cronLine(at TimeOfDay, exe string, args []string, logFile string) (string, 
 	for _, a := range args {
 		words = append(words, cronQuote(a))
 	}
-	return fmt.Sprintf("%d %d * * * %s >>%s 2>&1 %s", at.Minute, at.Hour, strings.Join(words, " "), cronQuote(logFile), cronTag), nil
+	return fmt.Sprintf("%d %d * * * %s >>%s 2>&1 %s", at.Minute, at.Hour, strings.Join(words, " "), cronQuote(logFile), v.tag()), nil
 }
 
 // cronQuote quotes s for sh, then for cron, which turns an unescaped % into a
@@ -164,16 +167,16 @@ func shQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// replaceCronLine returns crontab with keywarden's tagged line set to line:
+// replaceCronLine returns crontab with v's tagged line set to line:
 // the first tagged line is replaced where it stands, any others dropped, and
 // with none the line is appended. Every other line is kept byte for byte.
-func replaceCronLine(crontab, line string) string {
+func replaceCronLine(v Verb, crontab, line string) string {
 	var b strings.Builder
 	placed, open := false, false // open: the last line written has no newline
 	for rest := crontab; rest != ""; {
 		cur, tail, found := strings.Cut(rest, "\n")
 		rest = tail
-		if isKeywardenLine(cur) {
+		if isKeywardenLine(v, cur) {
 			if !placed {
 				b.WriteString(line + "\n")
 				placed = true
@@ -194,6 +197,6 @@ func replaceCronLine(crontab, line string) string {
 	return b.String()
 }
 
-func isKeywardenLine(l string) bool {
-	return strings.HasSuffix(strings.TrimRight(l, " \t\r"), " "+cronTag)
+func isKeywardenLine(v Verb, l string) bool {
+	return strings.HasSuffix(strings.TrimRight(l, " \t\r"), " "+v.tag())
 }

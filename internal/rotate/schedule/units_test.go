@@ -34,16 +34,16 @@ Persistent=true
 [Install]
 WantedBy=timers.target
 `
-	if diff := cmp.Diff(wantService, systemdService(testExe, DefaultArgs)); diff != "" {
+	if diff := cmp.Diff(wantService, systemdService(Rotate, testExe, DefaultArgs)); diff != "" {
 		t.Errorf("service (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(wantTimer, systemdTimer(TimeOfDay{3, 17})); diff != "" {
+	if diff := cmp.Diff(wantTimer, systemdTimer(Rotate, TimeOfDay{3, 17})); diff != "" {
 		t.Errorf("timer (-want +got):\n%s", diff)
 	}
 }
 
 func TestScheduleCronLineGolden(t *testing.T) {
-	got, err := cronLine(TimeOfDay{3, 7}, testExe, DefaultArgs, "/home/me/.local/state/keywarden/rotate.log")
+	got, err := cronLine(Rotate, TimeOfDay{3, 7}, testExe, DefaultArgs, "/home/me/.local/state/keywarden/rotate.log")
 	want := "7 3 * * * /usr/local/bin/keywarden rotate --all-profiles --if-older-than 90d --yes" +
 		" >>/home/me/.local/state/keywarden/rotate.log 2>&1 # keywarden-rotate"
 	if err != nil || got != want {
@@ -126,7 +126,7 @@ func TestScheduleCronQuotingSurvivesCronAndSh(t *testing.T) {
 }
 
 func TestScheduleCronRefusesLineBreaks(t *testing.T) {
-	_, err := cronLine(TimeOfDay{3, 17}, testExe, []string{"--config", "a\nb"}, "/l")
+	_, err := cronLine(Rotate, TimeOfDay{3, 17}, testExe, []string{"--config", "a\nb"}, "/l")
 	if err == nil || !strings.Contains(err.Error(), "line break") {
 		t.Errorf("an argument with a newline: %v", err)
 	}
@@ -146,14 +146,14 @@ func TestScheduleUnitsPassSystemdAnalyze(t *testing.T) {
 	dir := t.TempDir()
 	args := append([]string{"line\nbreak"}, trickyArgs...)
 	for name, text := range map[string]string{
-		unitName + ".service": systemdService(exe, args),
-		unitName + ".timer":   systemdTimer(TimeOfDay{23, 59}),
+		Rotate.unit() + ".service": systemdService(Rotate, exe, args),
+		Rotate.unit() + ".timer":   systemdTimer(Rotate, TimeOfDay{23, 59}),
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(analyze, "verify", filepath.Join(dir, unitName+".service"), filepath.Join(dir, unitName+".timer"))
+	cmd := exec.Command(analyze, "verify", filepath.Join(dir, Rotate.unit()+".service"), filepath.Join(dir, Rotate.unit()+".timer"))
 	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_LEVEL=warning")
 	if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
@@ -180,7 +180,7 @@ func TestReplaceCronLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, replaceCronLine(tt.crontab, ours)); diff != "" {
+			if diff := cmp.Diff(tt.want, replaceCronLine(Rotate, tt.crontab, ours)); diff != "" {
 				t.Errorf("crontab (-want +got):\n%s", diff)
 			}
 		})
@@ -217,4 +217,31 @@ func FuzzParseAt(f *testing.F) {
 			t.Fatalf("%v does not round-trip: %v, %v", at, again, err)
 		}
 	})
+}
+
+// Another verb's daily job (retire finish) has units, a crontab tag and a
+// log of its own, so it sits beside rotate's, and needs no --yes.
+func TestRetireFinishJob(t *testing.T) {
+	env := map[string]string{"HOME": "/home/me"}
+	getenv := func(k string) string { return env[k] }
+	j, err := Plan(Options{Verb: RetireFinish, At: TimeOfDay{4, 17}, Exe: testExe}, getenv, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "17 4 * * * " + testExe + " retire finish --all >>/home/me/.local/state/keywarden/retire.log 2>&1 # keywarden-retire"
+	if j.Line != want || len(j.Warnings) != 0 {
+		t.Errorf("cron: %q (warnings %v), want %q", j.Line, j.Warnings, want)
+	}
+	if got := replaceCronLine(RetireFinish, "0 3 * * * x rotate # keywarden-rotate\n", j.Line); got != "0 3 * * * x rotate # keywarden-rotate\n"+want+"\n" {
+		t.Errorf("rotate's line was not kept beside retire's:\n%s", got)
+	}
+	j, err = Plan(Options{Verb: RetireFinish, At: TimeOfDay{4, 17}, Exe: testExe}, getenv, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Units) != 2 || !strings.HasSuffix(j.Units[0].Path, "/keywarden-retire.service") ||
+		!strings.Contains(j.Units[0].Text, "ExecStart="+testExe+" retire finish --all\n") ||
+		!strings.Contains(j.Units[1].Text, "Description=keywarden: retire the access keys nothing uses any more daily at 04:17") {
+		t.Errorf("systemd: %+v", j.Units)
+	}
 }
