@@ -19,6 +19,9 @@ const maxErrorBody = 64 << 10
 // <ErrorResponse><Errors><Error>, which the SDK reports as "UnknownError".
 type errorCodeCapture struct {
 	code, message string
+	// cut: the error answer's body was empty or the connection dropped
+	// while it was read (see cutAnswer).
+	cut bool
 }
 
 // register puts the capture next to the transport, where the response body

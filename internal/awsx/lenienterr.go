@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -33,6 +34,9 @@ func LenientErrors(stack *middleware.Stack) error {
 			if err != nil && c.code != "" && (!errors.As(err, &apiErr) || apiErr.ErrorCode() == "UnknownError") {
 				err = &smithy.GenericAPIError{Code: c.code, Message: c.message, Fault: smithy.FaultClient}
 			}
+			if err != nil && c.cut && c.code == "" {
+				err = &cutAnswer{err}
+			}
 			return out, md, err
 		})
 	inner := middleware.DeserializeMiddlewareFunc("KeywardenLenientErrorsBody",
@@ -49,6 +53,7 @@ func LenientErrors(stack *middleware.Stack) error {
 			if readErr == nil {
 				c.code, c.message = parseErrorCode(body)
 			}
+			c.cut = resp.StatusCode >= 400 && (resp.Request == nil || resp.Request.Method != http.MethodHead) && (readErr != nil || len(bytes.TrimSpace(body)) == 0)
 			return out, md, err
 		})
 	if _, ok := stack.Deserialize.Get(outer.ID()); ok {
@@ -59,3 +64,15 @@ func LenientErrors(stack *middleware.Stack) error {
 	}
 	return stack.Deserialize.Insert(inner, "OperationDeserializer", middleware.After)
 }
+
+// cutAnswer is an error answer without its body: AWS always says why it
+// refuses a call (only a HEAD's answer has no body), so an empty body is
+// one the connection lost — seen on loaded loopback runs as a 404 the SDK
+// could only call "UnknownError". It is retried as a dropped connection is;
+// a create retried after an answer was lost may meet "already exists",
+// which the engines adopt for their own creates.
+type cutAnswer struct{ err error }
+
+func (e *cutAnswer) Error() string        { return e.err.Error() }
+func (e *cutAnswer) Unwrap() error        { return e.err }
+func (e *cutAnswer) RetryableError() bool { return true }
