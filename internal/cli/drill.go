@@ -344,7 +344,7 @@ func drillEngine(ctx context.Context, d Deps, o drillOptions) (*drill.Engine, aw
 		db.Close()
 		return nil, aws.Config{}, nil, err
 	}
-	cfg, calls := drillaws.Count(cfg)
+	cfg, calls := awsx.Count(cfg)
 	e := &drill.Engine{AWS: drillaws.New(cfg), DB: db, Now: d.Now, Scan: drill.ScanHistory, ScanSite: drill.ScanSite, Sleep: clock.Sleep, Calls: calls}
 	return e, cfg, func() { db.Close() }, nil
 }

@@ -86,7 +86,7 @@ type Engine struct {
 	// TempDir is where scratch repositories go ("": the system's).
 	TempDir string
 	// Calls counts the AWS calls made so far by every adapter of the drill
-	// (drillaws.Count); nil: not counted.
+	// (awsx.Count); nil: not counted.
 	Calls func() int
 }
 

@@ -80,7 +80,7 @@ func newRigOn(t *testing.T, srv *awstest.MotoServer) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, calls := drillaws.Count(cfg)
+	cfg, calls := awsx.Count(cfg)
 	dir := t.TempDir()
 	db, err := state.Open(filepath.Join(dir, "state.db"))
 	if err != nil {

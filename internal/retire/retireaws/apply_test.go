@@ -15,7 +15,6 @@ import (
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/credential"
-	"github.com/keywarden/keywarden/internal/drill/drillaws"
 	"github.com/keywarden/keywarden/internal/fault"
 	"github.com/keywarden/keywarden/internal/iampolicy"
 	"github.com/keywarden/keywarden/internal/retire"
@@ -40,7 +39,7 @@ func TestApplyGitHubRole(t *testing.T) {
 	ctx := context.Background()
 	key := r.user("deployer")
 	p := r.plan("github.json", "@KEYID@", key, "@USER@", "deployer", "@ROLE@", "shop-deploy", "@SUB@", pinned)
-	counted, calls := drillaws.Count(r.cfg)
+	counted, calls := awsx.Count(r.cfg)
 	r.a.IAM, r.a.Keys = retireaws.New(counted), rotateaws.New(counted)
 	res := r.apply(p)
 	t.Logf("API calls for one GitHub apply: %d", calls())
@@ -115,7 +114,7 @@ func TestApplyInstanceProfileAndUndo(t *testing.T) {
 	r := newRig(t, awstest.Moto(t))
 	ctx := context.Background()
 	key := r.user("orders-worker")
-	counted, calls := drillaws.Count(r.cfg)
+	counted, calls := awsx.Count(r.cfg)
 	r.a.IAM, r.a.Keys = retireaws.New(counted), rotateaws.New(counted)
 	res := r.apply(r.plan("ec2.json", "@KEYID@", key, "@USER@", "orders-worker", "@ROLE@", "orders-worker"))
 	t.Logf("API calls for one instance-profile apply: %d", calls())

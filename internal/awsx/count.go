@@ -1,4 +1,4 @@
-package drillaws
+package awsx
 
 import (
 	"context"
@@ -10,12 +10,12 @@ import (
 )
 
 // Count returns cfg with a counter of AWS operations: every client built
-// from it (the drill's, respond's, CloudTrail's, and the detonation's,
-// whose configs derive from it) counts each operation it starts, retries
-// not included. The count is the drill's own overhead in calls.
+// from it, and from the configs derived from it, counts each operation it
+// starts, retries not included. The drill reports its own overhead in calls
+// with it; tests count the calls a verb makes.
 func Count(cfg aws.Config) (aws.Config, func() int) {
 	var n atomic.Int64
-	count := middleware.InitializeMiddlewareFunc("KeywardenDrillCount",
+	count := middleware.InitializeMiddlewareFunc("KeywardenCount",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			n.Add(1)
 			return next.HandleInitialize(ctx, in)
