@@ -266,7 +266,7 @@ var retirableInfo = CheckInfo{
 }
 
 // retireReplacement is what retire plan proposes for each class it can
-// replace (mixed: none).
+// replace (mixed and unknown: none).
 var retireReplacement = map[string]string{
 	"aws": "an instance profile, task, function or service role", "github": "a GitHub OIDC role pinned to the repository",
 	"gitlab": "a GitLab OIDC role pinned to the project", "person": "IAM Identity Center, or a role assumed with MFA",
@@ -285,7 +285,7 @@ func checkRetirable(inv Inventory, _ Config) []Finding {
 			}
 			repl, ok := retireReplacement[k.RetireClass]
 			if !ok {
-				continue // never classified, or mixed: no single replacement
+				continue // never classified, mixed or unknown: no single replacement
 			}
 			f := withKey(newFinding(retirableInfo, inv, u.ARN), k)
 			f.Evidence["retire_class"] = k.RetireClass

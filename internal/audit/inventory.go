@@ -118,7 +118,7 @@ type Key struct {
 	LastUsedService string // service namespace, e.g. "s3"; empty when never used/unknown
 	LastUsedRegion  string
 	// RetireClass is how `retire plan` last found the key used (aws,
-	// github, gitlab, person, third-party, unused, mixed); empty when it
+	// github, gitlab, person, third-party, unused, mixed, unknown); empty when it
 	// never planned for it. Judge fills it from Options.RetireClass.
 	RetireClass string
 }

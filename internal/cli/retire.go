@@ -77,6 +77,8 @@ macOS, Windows, browsers, vendors' services):
   unused       no event in the window and IAM's last use not in it -> delete the key
   mixed        several classes with real weight (10% of the events or more): no single
                replacement; split the key's uses first
+  unknown      used, but no event says where from (only AWS services' calls on its behalf,
+               masked addresses; or IAM saw a use the sources do not hold): no replacement
 Calls AWS services make on the key's behalf (invokedBy, a service name as the address) do
 not decide. The role's permissions are policy suggest's over the same events, never a copy
 of the user's policies. What CloudTrail cannot say (the repository, a vendor's account) is

@@ -231,6 +231,9 @@ func isBuildStep(s string) bool {
 func skipReason(k Key) string {
 	switch k.Replacement.Kind {
 	case "":
+		if k.Class == ClassUnknown {
+			return "no event says where the key is used from (class unknown): the plan's notes say what to read"
+		}
 		return fmt.Sprintf("no single replacement (class %s): split the key's uses first", k.Class)
 	case ReplaceExecRole:
 		if k.Replacement.Role == "" {

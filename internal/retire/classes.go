@@ -20,7 +20,7 @@ type SavedClass struct {
 	User        string    `json:"user"`
 	Account     string    `json:"account,omitempty"`
 	Class       Class     `json:"class"`
-	Replacement string    `json:"replacement,omitempty"` // the Replace* kind; empty for mixed
+	Replacement string    `json:"replacement,omitempty"` // the Replace* kind; empty for mixed and unknown
 	Events      int       `json:"events"`
 	Since       time.Time `json:"since"`
 	Until       time.Time `json:"until"`

@@ -93,7 +93,7 @@ func (c *Classifier) Keys() []string {
 // Verdict is how one key is used.
 type Verdict struct {
 	Class    Class
-	Kind     string // the replacement kind the class points to (Replace*); empty for mixed
+	Kind     string // the replacement kind the class points to (Replace*); empty for mixed and unknown
 	Evidence []Evidence
 	Events   int // every event of the key and its sessions, deciding or not
 	Deciding int // the events that said where the key is used
@@ -104,8 +104,8 @@ type Verdict struct {
 
 // Classify merges the tallies of keys (a key and the sessions minted from
 // it) into one verdict. No event at all is unused; events none of which
-// decides (every one made by an AWS service on the key's behalf) are mixed
-// with a note: nothing says what could replace the key.
+// decides (every one made by an AWS service on the key's behalf, or from a
+// masked address) are unknown, with a note: nothing says what could replace the key.
 func (c *Classifier) Classify(keys ...string) Verdict {
 	var v Verdict
 	by := map[signal]*Evidence{}
@@ -153,7 +153,7 @@ func (c *Classifier) Classify(keys ...string) Verdict {
 		v.Class, v.Kind = ClassUnused, ReplaceDelete
 		return v
 	case v.Deciding == 0:
-		v.Class = ClassMixed
+		v.Class = ClassUnknown
 		v.Notes = append(v.Notes, "every event of the key was made by an AWS service on its behalf: none says where the key itself is used")
 		return v
 	}

@@ -121,7 +121,7 @@ func TestServiceCallsOnTheKeysBehalfDoNotDecide(t *testing.T) {
 	if v.Class != ClassPerson || v.Deciding != 1 || v.Events != 121 {
 		t.Errorf("class %s, %d deciding of %d: want person from the 1 laptop call of 121", v.Class, v.Deciding, v.Events)
 	}
-	if v := classify(t, times(5, onBehalf)...); v.Class != ClassMixed || len(v.Notes) == 0 {
+	if v := classify(t, times(5, onBehalf)...); v.Class != ClassUnknown || len(v.Notes) == 0 {
 		t.Errorf("only service calls: %s %v, want mixed with a note that nothing decides", v.Class, v.Notes)
 	}
 }

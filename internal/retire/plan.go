@@ -32,6 +32,7 @@ const (
 	ClassThirdParty Class = "third-party" // another organisation's network or a vendor's user agent
 	ClassUnused     Class = "unused"      // no event in the window (and no last use in it)
 	ClassMixed      Class = "mixed"       // more than one of the above: no single replacement
+	ClassUnknown    Class = "unknown"     // used, but no event says where from: no replacement
 )
 
 // Replacement kinds: what takes the key's place.

@@ -131,11 +131,11 @@ func planKey(k KeyInfo, s policy.Suggestion, v Verdict, req Request, rnd io.Read
 	}
 	kind := v.Kind
 	if v.Class == ClassUnused && !k.LastUseKnown {
-		key.Class, kind = ClassMixed, ""
+		key.Class, kind = ClassUnknown, ""
 		key.Notes = append(key.Notes, "no event of the key was read, and IAM's last use of it could not be: that it is unused is not shown")
 	} else if v.Class == ClassUnused && inWindow(k.LastUsed, req.Since, req.Until) {
 		// IAM saw a use the sources do not hold: they miss where the key is used.
-		key.Class, kind = ClassMixed, ""
+		key.Class, kind = ClassUnknown, ""
 		key.Notes = append(key.Notes, fmt.Sprintf("IAM says the key was last used %s, inside the window, but no event of it was read: the sources miss where it is used (another region, data events, another trail)",
 			k.LastUsed.UTC().Format(time.RFC3339)))
 	}

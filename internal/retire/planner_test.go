@@ -33,15 +33,15 @@ func TestUnusedNeedsIAMsLastUse(t *testing.T) {
 	}{
 		{"IAM says never used", KeyInfo{ID: idle, User: "idle", LastUseKnown: true}, ClassUnused},
 		{"IAM says used long ago", KeyInfo{ID: idle, User: "idle", LastUseKnown: true, LastUsed: since.Add(-time.Hour)}, ClassUnused},
-		{"IAM says used in the window", KeyInfo{ID: idle, User: "idle", LastUseKnown: true, LastUsed: t0}, ClassMixed},
-		{"IAM not read", KeyInfo{ID: idle}, ClassMixed},
+		{"IAM says used in the window", KeyInfo{ID: idle, User: "idle", LastUseKnown: true, LastUsed: t0}, ClassUnknown},
+		{"IAM not read", KeyInfo{ID: idle}, ClassUnknown},
 	} {
 		p, err := MakePlan(context.Background(), Request{Keys: []KeyInfo{c.key}, Since: since, Until: until}, Env{Sources: src})
 		if err != nil {
 			t.Fatal(err)
 		}
 		k := p.Keys[0]
-		if k.Class != c.want || (c.want == ClassMixed) != (k.Replacement.Kind == "") || c.want == ClassMixed && len(k.Notes) == 0 {
+		if k.Class != c.want || (c.want == ClassUnknown) != (k.Replacement.Kind == "") || c.want == ClassUnknown && len(k.Notes) == 0 {
 			t.Errorf("%s: %s %q %v, want %s", c.name, k.Class, k.Replacement.Kind, k.Notes, c.want)
 		}
 	}

@@ -51,7 +51,7 @@ func render(w io.Writer, p Plan, md bool) error {
 		counts[k.Class]++
 	}
 	var parts []string
-	for _, c := range []Class{ClassAWS, ClassGitHub, ClassGitLab, ClassPerson, ClassThirdParty, ClassUnused, ClassMixed} {
+	for _, c := range []Class{ClassAWS, ClassGitHub, ClassGitLab, ClassPerson, ClassThirdParty, ClassUnused, ClassMixed, ClassUnknown} {
 		if counts[c] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[c], c))
 		}
