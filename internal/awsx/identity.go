@@ -20,6 +20,13 @@ type Identity struct {
 	Root    bool
 }
 
+// Account asks STS which account signs: the adapters' check that a plan or
+// a typed account id is the credentials' own.
+func Account(ctx context.Context, cfg aws.Config) (string, error) {
+	id, err := CallerIdentity(ctx, cfg)
+	return id.Account, err
+}
+
 // CallerIdentity asks STS who signs (GetCallerIdentity needs no permission).
 func CallerIdentity(ctx context.Context, cfg aws.Config) (Identity, error) {
 	out, err := STS(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})

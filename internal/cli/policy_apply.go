@@ -224,15 +224,22 @@ func heldPolicies(c policy.Current) string {
 }
 
 func readSuggestionFile(path string) (policy.Suggestion, error) {
+	return readContract(path, "suggestion", policy.ParseSuggestion)
+}
+
+// readContract reads a file one verb wrote for another (a suggestion, a
+// retire plan) and parses it; what names it in the error.
+func readContract[T any](path, what string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return policy.Suggestion{}, fmt.Errorf("suggestion %s: %w", path, errors.Unwrap(err))
+		return zero, fmt.Errorf("%s %s: %w", what, path, errors.Unwrap(err))
 	}
-	s, err := policy.ParseSuggestion(b)
+	v, err := parse(b)
 	if err != nil {
-		return policy.Suggestion{}, fmt.Errorf("%s: %w", path, err)
+		return zero, fmt.Errorf("%s: %w", path, err)
 	}
-	return s, nil
+	return v, nil
 }
 
 func policyApplyEngine(ctx context.Context, d Deps, o policyApplyOptions, aws, state bool) (*policy.Engine, func(), error) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -116,15 +115,7 @@ changed), or a failure (run it again to finish, or undo).`,
 
 // readRetirePlan reads and parses the plan file.
 func readRetirePlan(path string) (retire.Plan, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return retire.Plan{}, fmt.Errorf("retire plan %s: %w", path, errors.Unwrap(err))
-	}
-	p, err := retire.ParsePlan(b)
-	if err != nil {
-		return retire.Plan{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return p, nil
+	return readContract(path, "retire plan", retire.ParsePlan)
 }
 
 // writeApplied says what apply built for one key and the change its

@@ -333,18 +333,12 @@ func TestCheckUserRefusesRootAndWhatIsNotAUser(t *testing.T) {
 
 // TestRotateOwnKeyWithTheDocumentedPolicy rotates, against moto with IAM
 // enforcement on, the key of a user holding only the actions of
-// docs/policies/rotate-own-key.json. moto evaluates actions but matches
-// every IAM call against Resource "*" (its access_control.py does not
-// support resources yet), so the policy's ${aws:username} scope is widened
-// to "*" here: the test proves the action list is complete, not the scope.
+// docs/policies/rotate-own-key.json, its ${aws:username} scope widened to
+// "*" (awstest.DocumentedPolicy: moto matches resources against "*" alone).
 // Without iam:GetAccessKeyLastUsed the same run fails, which shows the
 // test can.
 func TestRotateOwnKeyWithTheDocumentedPolicy(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(awstest.ModuleRoot(t), "docs/policies/rotate-own-key.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy := strings.Replace(string(data), `"arn:aws:iam::*:user/${aws:username}"`, `"*"`, 1)
+	policy := awstest.DocumentedPolicy(t, "rotate-own-key.json")
 	tests := []struct {
 		user, policy string
 		fails        string // what the error names; "": none

@@ -38,13 +38,7 @@ func New(cfg aws.Config) *AWS { return &AWS{cfg: awsx.ForIAM(cfg)} }
 func (a *AWS) iam() *iam.Client { return awsx.IAM(a.cfg) }
 
 // Account asks STS who signs.
-func (a *AWS) Account(ctx context.Context) (string, error) {
-	id, err := awsx.CallerIdentity(ctx, a.cfg)
-	if err != nil {
-		return "", err
-	}
-	return id.Account, nil
-}
+func (a *AWS) Account(ctx context.Context) (string, error) { return awsx.Account(ctx, a.cfg) }
 
 // CreateUser creates user tagged keywarden-drill=drillID. A user the same
 // drill made before (a resumed step) is no error.

@@ -2,9 +2,6 @@ package retireaws_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -22,9 +19,7 @@ import (
 // widened to "*": moto matches actions, not resources), and refuses the
 // apply once iam:CreateRole is gone.
 func TestDocumentedPolicySuffices(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(awstest.ModuleRoot(t), "docs/policies/retire.json"))
-	must(t, err)
-	doc := regexp.MustCompile(`"arn:aws:iam::\*:[a-z-]+/\*"`).ReplaceAllString(string(data), `"*"`)
+	doc := awstest.DocumentedPolicy(t, "retire.json")
 	srv := awstest.MotoWithAuth(t)
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 	ctx := context.Background()

@@ -29,10 +29,4 @@ func New(cfg aws.Config) *IAM { return &IAM{cfg: awsx.ForIAM(cfg)} }
 func (a *IAM) client() *iam.Client { return awsx.IAM(a.cfg) }
 
 // Account asks STS who signs.
-func (a *IAM) Account(ctx context.Context) (string, error) {
-	id, err := awsx.CallerIdentity(ctx, a.cfg)
-	if err != nil {
-		return "", err
-	}
-	return id.Account, nil
-}
+func (a *IAM) Account(ctx context.Context) (string, error) { return awsx.Account(ctx, a.cfg) }
