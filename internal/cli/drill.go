@@ -112,7 +112,7 @@ only respond's review source. With --alerts sns:TOPIC_ARN (the topic of watch's 
 of watch --sink sns:TOPIC_ARN) the drill creates, for its life only, an SQS queue
 keywarden-drill-<id> in the topic's region, tagged keywarden-drill=<id>, whose policy lets only
 that topic send, and subscribes it to the topic (raw message delivery off); the detect step
-long-polls it (up to --poll, at most 20s, each poll) and cleanup removes the subscription and
+long-polls it at each poll (up to --poll or --wait, at most 20s) and cleanup removes the subscription and
 the queue, verified by listing. The time to notify is then measured too: first call to SNS's
 delivery of the first expected alert (a jsonl sink writes no delivery time: not measured).
 
@@ -180,7 +180,7 @@ could not be read).`,
 			e.Detect = w
 			switch {
 			case topic != "":
-				e.Detect = &drill.TopicAlerts{Inbox: drillaws.New(cfg), Wait: min(poll, 20*time.Second), Warn: warn.add}
+				e.Detect = &drill.TopicAlerts{Inbox: drillaws.New(cfg), Wait: min(poll, wait, 20*time.Second), Warn: warn.add}
 			case alerts != "":
 				e.Detect = drill.AlertLog{Path: alerts, Warn: warn.add}
 			}
@@ -277,10 +277,12 @@ func newDrillCleanupCmd(d Deps) *cobra.Command {
 	var format *formatFlag
 	cmd := &cobra.Command{
 		Use:   "cleanup ID",
-		Short: "Finish a drill a crash or an error left: remove its user, keys, policies and repository",
+		Short: "Finish a drill a crash or an error left: remove its user, keys, policies, repository and queue",
 		Long: `Finish the drill ID from its journal: delete the drill user's access keys, inline policies
-(the drill's and respond's) and the user, remove the scratch repository, check no user tagged
-keywarden-drill=ID is listed and the repository is gone, and close the drill. Running it on a
+(the drill's and respond's) and the user, remove the scratch repository and, for --alerts
+sns:TOPIC_ARN, the queue's subscriptions to the topic and the queue; check no user tagged
+keywarden-drill=ID, no such subscription and no such queue is listed and the repository is gone,
+and close the drill. Running it on a
 finished drill checks again and changes nothing. 'keywarden drill history' lists the ids.
 
 Exit status: 0 cleaned up, 2 usage error, no such drill, or a failure (run it again).`,
@@ -311,8 +313,8 @@ func newDrillHistoryCmd(d Deps) *cobra.Command {
 		Use:   "history",
 		Short: "List past drills with their times, each compared with the one before",
 		Long: `List the drills of keywarden's state database, newest first: id, scenario, verdict, the
-journal's last step (done, or where an unfinished one stopped), time to detect, contain and
-recover, and how detect and contain moved against the drill before. No AWS call is made.
+journal's last step (done, or where an unfinished one stopped), time to detect, notify, contain
+and recover, and how detect, contain and notify moved against the drill before. No AWS call is made.
 --format json prints each drill's report.
 
 Exit status: 0 listed (none included), 2 usage error or an unreadable state database.`,
