@@ -766,6 +766,8 @@ func TestDrillDetectedThroughTheTeamsSNSTopic(t *testing.T) {
 	for _, team := range []bool{true, false} {
 		r := newRig(t)
 		r.withTopic()
+		var warned []string
+		r.e.Detect.(*drill.TopicAlerts).Warn = func(err error) { warned = append(warned, err.Error()) }
 		// SNS stamps deliveries with AWS's clock: the drill's starts just before it
 		r.clock.t = time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
 		published := false
@@ -780,6 +782,10 @@ func TestDrillDetectedThroughTheTeamsSNSTopic(t *testing.T) {
 					t.Fatalf("drill: %v", err)
 				}
 				r.deliver(d[0])
+				// another publisher's message on the team's topic: skipped, its body never shown
+				if err := watchaws.SNSPublisher(r.cfg)(r.topic).Publish(context.Background(), watch.Message{Subject: "other", Body: "body-not-to-show"}); err != nil {
+					t.Fatal(err)
+				}
 				sink, err := watch.ParseSink("sns:"+r.topic, watch.SinkEnv{SNS: watchaws.SNSPublisher(r.cfg)})
 				if err != nil {
 					t.Fatal(err)
@@ -806,6 +812,9 @@ func TestDrillDetectedThroughTheTeamsSNSTopic(t *testing.T) {
 		if team {
 			if det.Status != drill.Pass || !d.Passed() || d.TTN() <= 0 || d.NotNotified() != "" || !strings.Contains(md, "| time to notify | "+d.TTN().Round(time.Millisecond).String()+" | - |") {
 				t.Errorf("detect %s, TTN %s (%s):\n%s\n%s", det.Status, d.TTN(), d.NotNotified(), why, md)
+			}
+			if len(warned) != 1 || !strings.Contains(warned[0], "skipped: not an alert of watch's sns sink") || strings.Contains(warned[0], "body-not-to-show") {
+				t.Errorf("warnings: %q", warned)
 			}
 			if create := strings.Join(d.Steps[0].Evidence, "\n"); !strings.Contains(create, "queue keywarden-drill-t1 tagged keywarden-drill=t1, subscribed to "+r.topic+" (arn:") {
 				t.Errorf("create:\n%s", create)
