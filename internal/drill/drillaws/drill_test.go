@@ -830,3 +830,28 @@ func TestDrillDetectedThroughTheTeamsSNSTopic(t *testing.T) {
 		r.nothingLeft()
 	}
 }
+
+// TestDrillOnATopicThatIsGoneStopsBeforeAnyIAMChange: the queue and its
+// subscription come first, so a topic that cannot be subscribed to stops
+// the drill in one plain line with no drill user made, and the queue made
+// for it removed.
+func TestDrillOnATopicThatIsGoneStopsBeforeAnyIAMChange(t *testing.T) {
+	r := newRig(t)
+	r.withTopic()
+	if _, err := sns.NewFromConfig(r.cfg).DeleteTopic(context.Background(), &sns.DeleteTopicInput{TopicArn: aws.String(r.topic)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := r.run()
+	if err == nil || err.Error() != "sns subscribe keywarden-drill-t1 to "+r.topic+": NotFound: Topic does not exist" {
+		t.Fatalf("err %v", err)
+	}
+	if len(d.Steps) != 2 || d.Steps[0].Status != drill.Skipped || d.Steps[1].Step != drill.StepCleanup || d.Steps[1].Status != drill.Pass {
+		t.Errorf("steps %+v", d.Steps)
+	}
+	r.topic = "" // gone: nothing to list subscriptions of
+	r.nothingLeft()
+	queues, err := sqs.NewFromConfig(r.cfg).ListQueues(context.Background(), &sqs.ListQueuesInput{QueueNamePrefix: aws.String(drill.UserPrefix)})
+	if err != nil || len(queues.QueueUrls) > 0 {
+		t.Errorf("queues left: %v (%v)", queues.QueueUrls, err)
+	}
+}

@@ -38,7 +38,7 @@ func (a *AWS) CreateQueue(ctx context.Context, q drill.Queue, drillID string) (s
 		Attributes: map[string]string{string(sqstypes.QueueAttributeNamePolicy): drill.QueuePolicy(q)},
 		Tags:       map[string]string{drill.TagKey: drillID}})
 	if err != nil {
-		return "", fmt.Errorf("sqs create-queue %s: %w", q.Name, err)
+		return "", awsx.Plain(fmt.Errorf("sqs create-queue %s: %w", q.Name, err))
 	}
 	return aws.ToString(out.QueueUrl), nil
 }
@@ -49,7 +49,7 @@ func (a *AWS) Subscribe(ctx context.Context, q drill.Queue) (string, error) {
 	out, err := a.sns(q.Topic).Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(q.Topic), Protocol: aws.String("sqs"),
 		Endpoint: aws.String(q.ARN), Attributes: map[string]string{"RawMessageDelivery": "false"}, ReturnSubscriptionArn: true})
 	if err != nil {
-		return "", fmt.Errorf("sns subscribe %s to %s: %w", q.Name, q.Topic, err)
+		return "", awsx.Plain(fmt.Errorf("sns subscribe %s to %s: %w", q.Name, q.Topic, err))
 	}
 	return aws.ToString(out.SubscriptionArn), nil
 }
@@ -64,7 +64,7 @@ func (a *AWS) Subscriptions(ctx context.Context, q drill.Queue) ([]string, error
 			return nil, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sns list-subscriptions-by-topic %s: %w", q.Topic, err)
+			return nil, awsx.Plain(fmt.Errorf("sns list-subscriptions-by-topic %s: %w", q.Topic, err))
 		}
 		for _, s := range out.Subscriptions {
 			if aws.ToString(s.Endpoint) == q.ARN {
@@ -82,7 +82,7 @@ func (a *AWS) Unsubscribe(ctx context.Context, q drill.Queue, arn string) error 
 	}
 	_, err := a.sns(q.Topic).Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(arn)})
 	if err != nil && awsx.ErrorCode(err) != "NotFound" {
-		return fmt.Errorf("sns unsubscribe %s: %w", arn, err)
+		return awsx.Plain(fmt.Errorf("sns unsubscribe %s: %w", arn, err))
 	}
 	return nil
 }
@@ -95,10 +95,10 @@ func (a *AWS) DeleteQueue(ctx context.Context, q drill.Queue) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("sqs get-queue-url %s: %w", q.Name, err)
+		return awsx.Plain(fmt.Errorf("sqs get-queue-url %s: %w", q.Name, err))
 	}
 	if _, err := c.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: url.QueueUrl}); err != nil && !gone(err) {
-		return fmt.Errorf("sqs delete-queue %s: %w", q.Name, err)
+		return awsx.Plain(fmt.Errorf("sqs delete-queue %s: %w", q.Name, err))
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func (a *AWS) QueueListed(ctx context.Context, q drill.Queue) (bool, error) {
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return false, fmt.Errorf("sqs list-queues %s: %w", q.Name, err)
+			return false, awsx.Plain(fmt.Errorf("sqs list-queues %s: %w", q.Name, err))
 		}
 		for _, u := range out.QueueUrls {
 			if strings.HasSuffix(u, "/"+q.Name) {
@@ -135,7 +135,7 @@ func (a *AWS) Receive(ctx context.Context, q drill.Queue, wait time.Duration) ([
 	out, err := a.sqs(q.Topic).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.URL), MaxNumberOfMessages: 10,
 		WaitTimeSeconds: int32(min(wait, maxWait) / time.Second), VisibilityTimeout: 12 * 60 * 60})
 	if err != nil {
-		return nil, fmt.Errorf("sqs receive-message: %w", err)
+		return nil, awsx.Plain(fmt.Errorf("sqs receive-message: %w", err))
 	}
 	got := make([]drill.Delivery, 0, len(out.Messages))
 	for _, m := range out.Messages {
