@@ -49,11 +49,18 @@ const sdkLayers = "operation error "
 // does not: for no credentials, a missing profile, an endpoint that cannot
 // be reached or one that answers in a foreign form, the caller's context and
 // the cause alone ("identify
-// K: iam:GetAccessKeyLastUsed: no AWS credentials found: ..."). Any other
-// error is returned as it is. errors.As still finds everything err wraps.
+// K: iam:GetAccessKeyLastUsed: no AWS credentials found: ..."); for an
+// error the service answered, the caller's context, its code and its
+// message ("lambda:ListFunctions: SignatureDoesNotMatch: The request
+// signature we calculated ..."), without the operation, HTTP status and
+// request id between them. Any other error is returned as it is.
+// errors.As still finds everything err wraps.
 func Plain(err error) error {
 	if f, ok := foreign(err); ok {
 		return shorten(err, f.Error(), true)
+	}
+	if api, ok := serviceAnswer(err); ok {
+		return shorten(err, api, true)
 	}
 	var noCreds *NoCredentialsError
 	var noProfile *ProfileNotFoundError
@@ -70,6 +77,20 @@ func Plain(err error) error {
 		return err
 	}
 	return shorten(err, cause.Error(), false)
+}
+
+// serviceAnswer is "CODE: message" of an error the service answered, inside
+// the SDK's operation error.
+func serviceAnswer(err error) (string, bool) {
+	var op *smithy.OperationError
+	var api smithy.APIError
+	if !errors.As(err, &op) || !errors.As(err, &api) || api.ErrorCode() == "" {
+		return "", false
+	}
+	if msg := api.ErrorMessage(); msg != "" {
+		return api.ErrorCode() + ": " + msg, true
+	}
+	return api.ErrorCode(), true
 }
 
 // shorten cuts err's text at the SDK's layers and puts tail there. Unless

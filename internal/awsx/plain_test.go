@@ -61,3 +61,23 @@ func TestPlainSaysAForeignAnswerInOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainSaysAServicesAnswerInOneLine: an error the service answered
+// keeps the caller's context, its code and its message, and loses the
+// operation, status and request id; errors.As still finds the API error.
+func TestPlainSaysAServicesAnswerInOneLine(t *testing.T) {
+	api := &smithy.GenericAPIError{Code: "SignatureDoesNotMatch", Message: "The request signature we calculated does not match the signature you provided."}
+	resp := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 403}}, Err: api}
+	sdk := &smithy.OperationError{ServiceID: "Lambda", OperationName: "ListFunctions", Err: resp}
+	err := Plain(fmt.Errorf("lambda:ListFunctions: %w", sdk))
+	if want := "lambda:ListFunctions: SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided."; err.Error() != want {
+		t.Errorf("Plain = %q, want %q", err, want)
+	}
+	if ErrorCode(err) != "SignatureDoesNotMatch" {
+		t.Errorf("the API error is no longer reachable: %q", ErrorCode(err))
+	}
+	bare := &smithy.OperationError{ServiceID: "SNS", OperationName: "Subscribe", Err: &smithy.GenericAPIError{Code: "NotFound"}}
+	if got := Plain(fmt.Errorf("subscribe: %w", bare)).Error(); got != "subscribe: NotFound" {
+		t.Errorf("no message: %q", got)
+	}
+}

@@ -28,7 +28,8 @@ import (
 const drillLong = `'drill plan' writes the account's incident-response plan; 'drill run' tests it.
 
 Test the incident-response chain end to end with a harmless key of the drill's own, and
-measure it: time to detect (first attacker call to first alert), to contain, to recover.
+measure it: time to detect (first attacker call to first alert), to notify (to the alert's
+delivery by the team's sink, when it says when), to contain, to recover.
 
 A drill creates an IAM user keywarden-drill-<id>, tagged keywarden-drill=<id>, whose inline
 policy allows only sts:GetCallerIdentity, sts:GetSessionToken, ses:GetSendQuota and read-only
@@ -107,7 +108,13 @@ detect step reads it every --poll until the expected alerts fire or --wait passe
 delivers to S3 in about 5 minutes and LookupEvents in up to 15: give --wait room. With
 --alerts FILE the detect step runs no watch of its own: it reads, every --poll, the alerts the
 team's own watch writes to FILE (keywarden watch --follow --sink jsonl:FILE); --source is then
-only respond's review source.
+only respond's review source. With --alerts sns:TOPIC_ARN (the topic of watch's Lambda mode or
+of watch --sink sns:TOPIC_ARN) the drill creates, for its life only, an SQS queue
+keywarden-drill-<id> in the topic's region, tagged keywarden-drill=<id>, whose policy lets only
+that topic send, and subscribes it to the topic (raw message delivery off); the detect step
+long-polls it at each poll (up to --poll or --wait, at most 20s) and cleanup removes the subscription and
+the queue, verified by listing. The time to notify is then measured too: first call to SNS's
+delivery of the first expected alert (a jsonl sink writes no delivery time: not measured).
 
 Containment: by default the drill runs respond --apply on its key. With --respond RULE=contain
 (as watch's) the detect step's watch pipeline contains the drill key on an alert of RULE, as
@@ -127,7 +134,8 @@ could not be read).`,
 		Example: "  keywarden drill run --account 123456789012 --yes\n" +
 			"  keywarden drill run --account 123456789012 --yes --source s3://trail-bucket/AWSLogs/ --wait 20m --format json\n" +
 			"  keywarden drill run --account 123456789012 --yes --scenario exposed-git --respond KW-CT-SES-RECON=contain\n" +
-			"  keywarden drill run --account 123456789012 --yes --scenario game-day.yaml --contain team",
+			"  keywarden drill run --account 123456789012 --yes --scenario game-day.yaml --contain team\n" +
+			"  keywarden drill run --account 123456789012 --yes --alerts sns:arn:aws:sns:eu-west-1:123456789012:keywarden-alerts --contain team",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if account == "" {
@@ -139,6 +147,12 @@ could not be read).`,
 			sc, err := drill.LoadScenario(scenario)
 			if err != nil {
 				return usageErr(err)
+			}
+			topic, isTopic := strings.CutPrefix(alerts, "sns:")
+			if !isTopic {
+				topic = ""
+			} else if err := watch.CheckTopic(topic); err != nil {
+				return usageErr(fmt.Errorf("--alerts %q: want sns:TOPIC_ARN (arn:aws:sns:REGION:ACCOUNT:NAME), the topic the team's watch publishes to", alerts))
 			}
 			rules, err := watch.ContainRules(responds)
 			if err != nil {
@@ -164,7 +178,10 @@ could not be read).`,
 				}
 			}
 			e.Detect = w
-			if alerts != "" {
+			switch {
+			case topic != "":
+				e.Detect = &drill.TopicAlerts{Inbox: drillaws.New(cfg), Wait: min(poll, wait, 20*time.Second), Warn: warn.add}
+			case alerts != "":
 				e.Detect = drill.AlertLog{Path: alerts, Warn: warn.add}
 			}
 			src := &respond.Sources{Objects: cloudtrailaws.S3Opener(cfg), Warn: warn.add}
@@ -175,7 +192,7 @@ could not be read).`,
 			}
 			e.Respond = &respond.Responder{IAM: respondaws.New(cfg), DB: e.DB, Events: src, Out: d.Stderr, Now: d.Now}
 			e.Wait, e.Poll = wait, poll
-			dr, err := e.Run(ctx, drill.Options{Account: account, Scenario: sc, Source: source, Alerts: alerts, Contain: containBy, Rules: slices.Sorted(maps.Keys(rules))})
+			dr, err := e.Run(ctx, drill.Options{Account: account, Scenario: sc, Source: source, Alerts: alerts, Topic: topic, Contain: containBy, Rules: slices.Sorted(maps.Keys(rules))})
 			if errors.Is(err, drill.ErrRefused) {
 				return err
 			}
@@ -194,7 +211,7 @@ could not be read).`,
 	cmd.Flags().BoolVar(&yes, "yes", false, "run it: the drill creates and removes an IAM user and key")
 	cmd.Flags().StringVar(&scenario, "scenario", drill.Seed001.Name, "a built-in scenario (seed-001, stolen-laptop, ci-leak, exposed-git) or a scenario YAML file")
 	cmd.Flags().StringVar(&source, "source", "lookup:", "the watch source the detect step reads: lookup:[REGION,...], s3://bucket/prefix, a directory or file")
-	cmd.Flags().StringVar(&alerts, "alerts", "", "the detect step reads the alerts the team's own watch writes to this file (watch --follow --sink jsonl:FILE) instead of running watch")
+	cmd.Flags().StringVar(&alerts, "alerts", "", "the detect step reads the alerts of the team's own watch instead of running watch: FILE (its --sink jsonl:FILE), or sns:TOPIC_ARN (its --sink sns:TOPIC_ARN, the Lambda's topic), through a queue of the drill's own")
 	cmd.Flags().StringArrayVar(&responds, "respond", nil, "RULE=contain: the detect step's watch contains the drill key on an alert of RULE, as watch --respond does (repeatable)")
 	cmd.Flags().StringVar(&containBy, "contain", drill.ContainByDrill, "who contains the key: drill (respond --apply) or team (the team's own watch: wait up to --wait for the key to be Inactive)")
 	cmd.Flags().DurationVar(&wait, "wait", 20*time.Minute, "how long the detect step waits for the expected alerts (and --contain team for the key to be Inactive)")
@@ -260,10 +277,12 @@ func newDrillCleanupCmd(d Deps) *cobra.Command {
 	var format *formatFlag
 	cmd := &cobra.Command{
 		Use:   "cleanup ID",
-		Short: "Finish a drill a crash or an error left: remove its user, keys, policies and repository",
+		Short: "Finish a drill a crash or an error left: remove its user, keys, policies, repository and queue",
 		Long: `Finish the drill ID from its journal: delete the drill user's access keys, inline policies
-(the drill's and respond's) and the user, remove the scratch repository, check no user tagged
-keywarden-drill=ID is listed and the repository is gone, and close the drill. Running it on a
+(the drill's and respond's) and the user, remove the scratch repository and, for --alerts
+sns:TOPIC_ARN, the queue's subscriptions to the topic and the queue; check no user tagged
+keywarden-drill=ID, no such subscription and no such queue is listed and the repository is gone,
+and close the drill. Running it on a
 finished drill checks again and changes nothing. 'keywarden drill history' lists the ids.
 
 Exit status: 0 cleaned up, 2 usage error, no such drill, or a failure (run it again).`,
@@ -294,8 +313,8 @@ func newDrillHistoryCmd(d Deps) *cobra.Command {
 		Use:   "history",
 		Short: "List past drills with their times, each compared with the one before",
 		Long: `List the drills of keywarden's state database, newest first: id, scenario, verdict, the
-journal's last step (done, or where an unfinished one stopped), time to detect, contain and
-recover, and how detect and contain moved against the drill before. No AWS call is made.
+journal's last step (done, or where an unfinished one stopped), time to detect, notify, contain
+and recover, and how detect, contain and notify moved against the drill before. No AWS call is made.
 --format json prints each drill's report.
 
 Exit status: 0 listed (none included), 2 usage error or an unreadable state database.`,

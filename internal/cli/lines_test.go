@@ -299,6 +299,7 @@ func TestUsualMistakesAreOneLine(t *testing.T) {
 		{append(run, "--respond", "KW-CT-SES-RECON=contain", "--contain", "team"), ExitError, `^keywarden: give --respond \(the drill's watch contains the key\) or --contain \(drill or team\), not both$`},
 		{append(run, "--respond", "KW-CT-SES-RECON=contain", "--contain", "drill"), ExitError, `^keywarden: give --respond \(the drill's watch contains the key\) or --contain \(drill or team\), not both$`},
 		{append(run, "--respond", "KW-CT-SES-RECON=contain", "--alerts", "alerts.jsonl"), ExitError, `^keywarden: --respond needs the drill's own watch, and --alerts reads the team's instead: give one$`},
+		{append(run, "--alerts", "sns:my-topic"), ExitError, `^keywarden: --alerts "sns:my-topic": want sns:TOPIC_ARN \(arn:aws:sns:REGION:ACCOUNT:NAME\), the topic the team's watch publishes to$`},
 		{append(run, "--respond", "KW-NO-SUCH=contain"), ExitError, `^keywarden: --respond "KW-NO-SUCH=contain": unknown rule KW-NO-SUCH \(the built-in rules are in 'keywarden watch --list-rules'; --rules and --sigma add theirs\)$`},
 		{[]string{"hook", "install", home}, ExitError, `^keywarden: .*not a git repository`},
 		{[]string{"help", "bogus"}, ExitError, `^keywarden: no help topic "bogus": `},

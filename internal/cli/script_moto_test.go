@@ -13,10 +13,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/keywarden/keywarden/internal/awstest"
@@ -267,4 +270,49 @@ func cmdCTLookup(t testing.TB) func(*testscript.TestScript, bool, []string) {
 		}
 		ts.Setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", srv.URL)
 	}
+}
+
+// scriptConfig is motoConfig signed with the script's own credentials
+// ($AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY: an iamuser's key where moto
+// enforces authorization).
+func scriptConfig(ts *testscript.TestScript) aws.Config {
+	cfg := motoConfig(ts)
+	if id := ts.Getenv("AWS_ACCESS_KEY_ID"); id != "" {
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(id, ts.Getenv("AWS_SECRET_ACCESS_KEY"), "")
+	}
+	return cfg
+}
+
+// cmdSNSTopic creates an SNS topic in moto and exports its ARN as
+// $TOPIC_<name>.
+// usage: snstopic NAME
+func cmdSNSTopic(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: snstopic NAME")
+	}
+	out, err := sns.NewFromConfig(awstest.Fixture(scriptConfig(ts))).CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String(args[0])})
+	ts.Check(err)
+	ts.Setenv("TOPIC_"+args[0], aws.ToString(out.TopicArn))
+}
+
+// cmdDrillQueues prints, one a line, the SQS queues named keywarden-drill-*
+// ("queue URL") and the subscriptions of TOPIC ("subscription ARN ENDPOINT"):
+// what a drill's sns mode leaves behind; then "listed N" (N of them).
+// usage: drillqueues TOPIC_ARN
+func cmdDrillQueues(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: drillqueues TOPIC_ARN")
+	}
+	ctx, cfg := context.Background(), scriptConfig(ts)
+	qs, err := sqs.NewFromConfig(cfg).ListQueues(ctx, &sqs.ListQueuesInput{QueueNamePrefix: aws.String("keywarden-drill-")})
+	ts.Check(err)
+	for _, u := range qs.QueueUrls {
+		fmt.Fprintf(ts.Stdout(), "queue %s\n", u)
+	}
+	subs, err := sns.NewFromConfig(cfg).ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(args[0])})
+	ts.Check(err)
+	for _, s := range subs.Subscriptions {
+		fmt.Fprintf(ts.Stdout(), "subscription %s %s\n", aws.ToString(s.SubscriptionArn), aws.ToString(s.Endpoint))
+	}
+	fmt.Fprintf(ts.Stdout(), "listed %d\n", len(qs.QueueUrls)+len(subs.Subscriptions))
 }

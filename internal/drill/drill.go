@@ -134,8 +134,10 @@ type Drill struct {
 	// token left out), for that step only.
 	Served string `json:"served,omitempty"`
 	Source string `json:"source,omitempty"`
-	// Alerts is the team's watch's jsonl sink the detect step read.
+	// Alerts is the team's watch's sink the detect step read: a jsonl
+	// file, or sns:TOPIC_ARN through Queue.
 	Alerts string `json:"alerts,omitempty"`
+	Queue  *Queue `json:"queue,omitempty"`
 
 	Started     time.Time    `json:"started"`
 	Detonations []Detonation `json:"detonations,omitempty"`
@@ -143,9 +145,12 @@ type Drill struct {
 	// FirstAlert is when the first expected alert was seen; Contained when
 	// the key was shut; Recovered when everything was removed.
 	FirstAlert time.Time `json:"first_alert,omitzero"`
-	Contained  time.Time `json:"contained,omitzero"`
-	Recovered  time.Time `json:"recovered,omitzero"`
-	Incident   string    `json:"incident,omitempty"` // respond's incident id
+	// Notified is when the sink got the first expected alert (SNS's
+	// delivery Timestamp), zero when the sink does not say.
+	Notified  time.Time `json:"notified,omitzero"`
+	Contained time.Time `json:"contained,omitzero"`
+	Recovered time.Time `json:"recovered,omitzero"`
+	Incident  string    `json:"incident,omitempty"` // respond's incident id
 	// ContainBy is who contains the key (ContainByDrill when empty), Rules
 	// watch's --respond rules; ContainError why watch's --respond failed.
 	ContainBy    string   `json:"contain_by,omitempty"`
@@ -210,6 +215,32 @@ func since(a, b time.Time) time.Duration {
 
 // TTD is time to detect: first detonated call to first alert.
 func (d *Drill) TTD() time.Duration { return since(d.FirstCall(), d.FirstAlert) }
+
+// TTN is time to notify: first detonated call to the first expected
+// alert delivered to the sink; zero when not measured (NotNotified says why).
+func (d *Drill) TTN() time.Duration {
+	if d.Notified.Before(d.FirstCall()) {
+		return 0
+	}
+	return since(d.FirstCall(), d.Notified)
+}
+
+// NotNotified says why the time to notify was not measured, "" when it was.
+func (d *Drill) NotNotified() string {
+	switch {
+	case d.TTN() > 0:
+		return ""
+	case d.FirstAlert.IsZero():
+		return "no expected alert was seen"
+	case !d.Notified.IsZero():
+		return "the sink's delivery time precedes the first call: this machine's clock and AWS's disagree"
+	case d.Queue != nil:
+		return "SNS's delivery time was not in the message"
+	case d.Alerts != "":
+		return "watch's jsonl sink writes no delivery time"
+	}
+	return "the drill's own watch raised the alerts: no sink delivered them"
+}
 
 // TTC is time to contain: first detonated call to the key shut.
 func (d *Drill) TTC() time.Duration { return since(d.FirstCall(), d.Contained) }

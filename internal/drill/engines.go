@@ -3,7 +3,6 @@ package drill
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,7 +74,7 @@ func (w Watch) Alerts(ctx context.Context, d *Drill) ([]detect.Alert, error) {
 	hook := p.OnAlert
 	var got []detect.Alert
 	p.OnAlert = func(ctx context.Context, a detect.Alert) error {
-		if a.AccessKeyID == "" || a.AccessKeyID != d.KeyID && a.AccessKeyID != d.SessionKeyID {
+		if !d.owns(a) {
 			return nil
 		}
 		got = append(got, a)
@@ -151,14 +150,14 @@ func (l AlertLog) Alerts(ctx context.Context, d *Drill) ([]detect.Alert, error) 
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		var a detect.Alert
-		if err := json.Unmarshal(line, &a); err != nil {
+		a, ok, err := d.alert(line)
+		if err != nil {
 			if l.Warn != nil {
 				l.Warn(fmt.Errorf("alerts %s: line %d skipped: not an alert of watch's jsonl sink", l.Path, i+1))
 			}
 			continue
 		}
-		if a.AccessKeyID != "" && (a.AccessKeyID == d.KeyID || a.AccessKeyID == d.SessionKeyID) {
+		if ok {
 			got = append(got, a)
 		}
 	}

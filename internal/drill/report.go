@@ -24,9 +24,12 @@ type Report struct {
 	Steps    []StepResult `json:"steps"`
 	Calls    []Detonation `json:"detonations"`
 	TTD      string       `json:"time_to_detect,omitempty"`
-	TTC      string       `json:"time_to_contain,omitempty"`
-	TTR      string       `json:"time_to_recover,omitempty"`
-	Incident string       `json:"incident,omitempty"`
+	// TTN is time to notify; NotNotified why it was not measured.
+	TTN         string `json:"time_to_notify,omitempty"`
+	NotNotified string `json:"time_to_notify_not_measured,omitempty"`
+	TTC         string `json:"time_to_contain,omitempty"`
+	TTR         string `json:"time_to_recover,omitempty"`
+	Incident    string `json:"incident,omitempty"`
 	// ContainBy is who contained the key: drill, watch or team.
 	ContainBy string `json:"contain_by,omitempty"`
 	// Expected is the scenario's expected timeline, each budget with the
@@ -42,6 +45,7 @@ type Comparison struct {
 	ID      string `json:"id"`
 	Verdict string `json:"verdict"`
 	TTD     string `json:"time_to_detect,omitempty"`
+	TTN     string `json:"time_to_notify,omitempty"`
 	TTC     string `json:"time_to_contain,omitempty"`
 	TTR     string `json:"time_to_recover,omitempty"`
 }
@@ -68,7 +72,7 @@ func dur(d time.Duration) string {
 func NewReport(d, prev *Drill) Report {
 	r := Report{ID: d.ID, State: d.Step, Verdict: d.Verdict(), Account: d.Account, Scenario: d.Scenario.Name, User: d.User,
 		KeyID: d.KeyID, Source: d.Source, Alerts: d.Alerts, Started: d.Started, Steps: d.Steps, Calls: d.Detonations,
-		TTD: dur(d.TTD()), TTC: dur(d.TTC()), TTR: dur(d.TTR()), Incident: d.Incident, ContainBy: d.ContainBy, Expected: d.Budgets(), AWSCalls: d.Calls}
+		TTD: dur(d.TTD()), TTN: dur(d.TTN()), NotNotified: d.NotNotified(), TTC: dur(d.TTC()), TTR: dur(d.TTR()), Incident: d.Incident, ContainBy: d.ContainBy, Expected: d.Budgets(), AWSCalls: d.Calls}
 	if r.Steps == nil {
 		r.Steps = []StepResult{}
 	}
@@ -76,7 +80,7 @@ func NewReport(d, prev *Drill) Report {
 		r.Calls = []Detonation{}
 	}
 	if prev != nil {
-		r.Previous = &Comparison{ID: prev.ID, Verdict: prev.Verdict(), TTD: dur(prev.TTD()), TTC: dur(prev.TTC()), TTR: dur(prev.TTR())}
+		r.Previous = &Comparison{ID: prev.ID, Verdict: prev.Verdict(), TTD: dur(prev.TTD()), TTN: dur(prev.TTN()), TTC: dur(prev.TTC()), TTR: dur(prev.TTR())}
 	}
 	return r
 }
@@ -104,6 +108,9 @@ func (r Report) Markdown() string {
 	fmt.Fprintf(&b, "Scenario %s in account %s, drill user %s (key %s), watch source %s", r.Scenario, r.Account, r.User, r.KeyID, orNone(r.Source))
 	if r.Alerts != "" {
 		fmt.Fprintf(&b, ", alerts read from the team's watch in %s", r.Alerts)
+		if strings.HasPrefix(r.Alerts, "sns:") {
+			b.WriteString(" (through a queue of the drill's own, subscribed for the drill's life)")
+		}
 	}
 	b.WriteString(".\n\n")
 	fmt.Fprintf(&b, "| measure | this drill | previous |\n|---|---|---|\n")
@@ -112,6 +119,11 @@ func (r Report) Markdown() string {
 		prev = *r.Previous
 	}
 	fmt.Fprintf(&b, "| time to detect | %s | %s |\n", orNone(r.TTD), orNone(prev.TTD))
+	ttn := r.TTN
+	if ttn == "" {
+		ttn = "not measured: " + r.NotNotified
+	}
+	fmt.Fprintf(&b, "| time to notify | %s | %s |\n", ttn, orNone(prev.TTN))
 	fmt.Fprintf(&b, "| time to contain | %s | %s |\n", orNone(r.TTC), orNone(prev.TTC))
 	fmt.Fprintf(&b, "| time to recover | %s | %s |\n", orNone(r.TTR), orNone(prev.TTR))
 	if r.Previous != nil {
@@ -173,15 +185,15 @@ func WriteHistory(w io.Writer, drills []*Drill) error {
 		_, err := fmt.Fprintln(w, "no drill journaled")
 		return err
 	}
-	fmt.Fprintf(w, "%-28s %-13s %-11s %-10s %-8s %-8s %-8s %s\n", "ID", "SCENARIO", "VERDICT", "STATE", "TTD", "TTC", "TTR", "VS PREVIOUS")
+	fmt.Fprintf(w, "%-28s %-13s %-11s %-10s %-8s %-8s %-8s %-8s %s\n", "ID", "SCENARIO", "VERDICT", "STATE", "TTD", "TTN", "TTC", "TTR", "VS PREVIOUS")
 	for i, d := range drills {
 		vs := "-"
 		if i+1 < len(drills) {
 			p := drills[i+1]
-			vs = fmt.Sprintf("ttd %s, ttc %s", delta(d.TTD(), p.TTD()), delta(d.TTC(), p.TTC()))
+			vs = fmt.Sprintf("ttd %s, ttc %s, ttn %s", delta(d.TTD(), p.TTD()), delta(d.TTC(), p.TTC()), delta(d.TTN(), p.TTN()))
 		}
-		fmt.Fprintf(w, "%-28s %-13s %-11s %-10s %-8s %-8s %-8s %s\n", d.ID, d.Scenario.Name, d.Verdict(), d.Step,
-			orNone(dur(d.TTD())), orNone(dur(d.TTC())), orNone(dur(d.TTR())), vs)
+		fmt.Fprintf(w, "%-28s %-13s %-11s %-10s %-8s %-8s %-8s %-8s %s\n", d.ID, d.Scenario.Name, d.Verdict(), d.Step,
+			orNone(dur(d.TTD())), orNone(dur(d.TTN())), orNone(dur(d.TTC())), orNone(dur(d.TTR())), vs)
 	}
 	return nil
 }

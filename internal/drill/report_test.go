@@ -75,3 +75,59 @@ func TestLoadScenarioRefusesWhatADrillCannotMake(t *testing.T) {
 		t.Errorf("seed-001: %v", err)
 	}
 }
+
+// TestTimeToNotifyIsMeasuredOnlyWhereTheSinkSaysWhen: SNS's delivery time
+// gives the TTN, in md, json, history and the comparison; every other case
+// says why it is not measured.
+func TestTimeToNotifyIsMeasuredOnlyWhereTheSinkSaysWhen(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	topic := "arn:aws:sns:eu-west-1:123456789012:alerts"
+	newer, older := drillAt("b", t0.Add(time.Hour), 4*time.Minute, 6*time.Minute, Pass), drillAt("a", t0, 9*time.Minute, 10*time.Minute, Pass)
+	for _, d := range []*Drill{newer, older} {
+		q := NewQueue(topic, "123456789012", d.ID)
+		d.Queue, d.Alerts = &q, "sns:"+topic
+	}
+	newer.Notified, older.Notified = newer.FirstCall().Add(3*time.Minute), older.FirstCall().Add(8*time.Minute)
+	md := NewReport(newer, older).Markdown()
+	if !strings.Contains(md, "| time to notify | 3m0s | 8m0s |") {
+		t.Errorf("md:\n%s", md)
+	}
+	var h bytes.Buffer
+	if err := WriteHistory(&h, []*Drill{newer, older}); err != nil || !strings.Contains(h.String(), " 4m0s     3m0s     6m0s ") || !strings.Contains(h.String(), "ttn -5m0s") {
+		t.Errorf("history:\n%s", h.String())
+	}
+	var rep Report
+	var js bytes.Buffer
+	if err := Render(&js, "json", NewReport(newer, older)); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(js.Bytes(), &rep); err != nil || rep.TTN != "3m0s" || rep.NotNotified != "" || rep.Previous.TTN != "8m0s" {
+		t.Errorf("json %+v (%v)", rep, err)
+	}
+	skewed := drillAt("s", t0, time.Minute, time.Minute, Pass)
+	skewed.Queue, skewed.Notified = newer.Queue, t0.Add(-time.Second)
+	jsonl := drillAt("j", t0, time.Minute, time.Minute, Pass)
+	jsonl.Alerts = "alerts.jsonl"
+	unseen := drillAt("u", t0, 0, time.Minute, Fail)
+	unseen.FirstAlert = time.Time{}
+	for d, want := range map[*Drill]string{
+		skewed: "the sink's delivery time precedes the first call: this machine's clock and AWS's disagree",
+		jsonl:  "watch's jsonl sink writes no delivery time",
+		drillAt("w", t0, time.Minute, time.Minute, Pass): "the drill's own watch raised the alerts: no sink delivered them",
+		unseen: "no expected alert was seen",
+	} {
+		if d.TTN() != 0 || d.NotNotified() != want || !strings.Contains(NewReport(d, nil).Markdown(), "| time to notify | not measured: "+want+" | - |") {
+			t.Errorf("%s: TTN %s, why %q, want %q", d.ID, d.TTN(), d.NotNotified(), want)
+		}
+	}
+}
+
+func TestNewQueueIsBesideItsTopic(t *testing.T) {
+	q := NewQueue("arn:aws-cn:sns:cn-north-1:111122223333:alerts", "444455556666", "x1")
+	if q.Name != "keywarden-drill-x1" || q.ARN != "arn:aws-cn:sqs:cn-north-1:444455556666:keywarden-drill-x1" {
+		t.Errorf("%+v", q)
+	}
+	if p := QueuePolicy(q); !strings.Contains(p, `"aws:SourceArn":"arn:aws-cn:sns:cn-north-1:111122223333:alerts"`) || !strings.Contains(p, `"Resource":"arn:aws-cn:sqs:cn-north-1:444455556666:keywarden-drill-x1"`) {
+		t.Errorf("policy %s", p)
+	}
+}

@@ -41,6 +41,8 @@ type AWS interface {
 	// a refusal by AWS is a result (allowed false, its error code), not an
 	// error. A GetSessionToken returns the session.
 	Call(ctx context.Context, key credential.Key, c Call, drillID string) (CallResult, error)
+	// Inbox is the sns mode's queue and subscription.
+	Inbox
 }
 
 // CallResult is AWS's answer to a detonated call.
@@ -96,9 +98,13 @@ type Options struct {
 	Account  string // typed by the operator; must match the credentials'
 	Scenario Scenario
 	Source   string // the watch source, for the report
-	// Alerts is the jsonl file of the team's watch the detect step reads
-	// (AlertLog), for the report; "": the drill runs watch itself.
+	// Alerts is the jsonl file (AlertLog) or sns:TOPIC_ARN (TopicAlerts)
+	// of the team's watch the detect step reads, for the report; "": the
+	// drill runs watch itself.
 	Alerts string
+	// Topic is the SNS topic the drill subscribes a queue of its own to
+	// for its life (TopicAlerts reads it); "": none.
+	Topic string
 	// Contain is who contains the drill key: ContainByDrill (""), ContainByWatch
 	// (the detect step's watch, with Rules as --respond RULE=contain) or
 	// ContainByTeam (the team's own watch: the drill waits for it).
@@ -153,7 +159,7 @@ func (e *Engine) Run(ctx context.Context, o Options) (*Drill, error) {
 	if _, err := e.DB.Get(ctx, Kind, d.ID); err == nil {
 		return nil, fmt.Errorf("drill %s exists: %w", d.ID, ErrRefused)
 	}
-	key, err := e.create(ctx, d)
+	key, err := e.create(ctx, d, o.Topic)
 	if err == nil {
 		err = e.steps(ctx, d, key)
 	}
@@ -205,10 +211,18 @@ func (e *Engine) end(ctx context.Context, d *Drill, r *StepResult, st Status, ev
 	return e.save(ctx, d, d.Step)
 }
 
-func (e *Engine) create(ctx context.Context, d *Drill) (credential.Key, error) {
+func (e *Engine) create(ctx context.Context, d *Drill, topic string) (credential.Key, error) {
 	r, err := e.begin(ctx, d, StepCreate)
 	if err != nil {
 		return credential.Key{}, err
+	}
+	var ev []string
+	if topic != "" { // first: a topic that cannot be subscribed to stops the drill before any IAM change
+		sub, err := e.subscribe(ctx, d, topic)
+		if err != nil {
+			return credential.Key{}, err
+		}
+		ev = append(ev, sub)
 	}
 	if err := e.AWS.CreateUser(ctx, d.User, d.ID); err != nil {
 		return credential.Key{}, err
@@ -221,7 +235,8 @@ func (e *Engine) create(ctx context.Context, d *Drill) (credential.Key, error) {
 		return credential.Key{}, err
 	}
 	d.KeyID = key.ID
-	return key, e.end(ctx, d, r, Pass, fmt.Sprintf("user %s tagged %s=%s, inline policy %s, key %s", d.User, TagKey, d.ID, PolicyName, key.ID))
+	ev = append(ev, fmt.Sprintf("user %s tagged %s=%s, inline policy %s, key %s", d.User, TagKey, d.ID, PolicyName, key.ID))
+	return key, e.end(ctx, d, r, Pass, ev...)
 }
 
 // leak commits the key to a scratch repository, deletes it in a later
@@ -372,6 +387,9 @@ func (e *Engine) detect(ctx context.Context, d *Drill) error {
 		for _, a := range alerts {
 			if slices.Contains(d.Scenario.Expect, a.Rule) && d.FirstAlert.IsZero() {
 				d.FirstAlert = e.Now().UTC()
+				if n, ok := e.Detect.(Notifier); ok {
+					d.Notified = n.Delivered(a).UTC()
+				}
 			}
 			fired[a.Rule] = true
 		}
@@ -397,6 +415,8 @@ func (e *Engine) detect(ctx context.Context, d *Drill) error {
 func (e *Engine) whyMissing(d *Drill, missing []string, fired map[string]bool, n int) []string {
 	out := []string{fmt.Sprintf("did not fire within %s: %s", e.Wait, strings.Join(missing, ", "))}
 	switch {
+	case n == 0 && d.Queue != nil:
+		out = append(out, fmt.Sprintf("no alert on key %s reached %s: the team's watch published none (is the Lambda or keywarden watch --sink sns:%s running on a source that delivers the drill's events?)", d.KeyID, d.Queue.Topic, d.Queue.Topic))
 	case n == 0 && d.Alerts != "":
 		out = append(out, fmt.Sprintf("no alert on key %s in %s: the team's watch raised none (is keywarden watch --follow running, this file its jsonl sink, on a source that delivers the drill's events?)", d.KeyID, d.Alerts))
 	case n == 0:
@@ -624,6 +644,14 @@ func (e *Engine) cleanup(ctx context.Context, d *Drill) error {
 	if err != nil {
 		return err
 	}
+	var ev []string
+	if d.Queue != nil {
+		q, err := e.unsubscribe(ctx, d)
+		if err != nil {
+			return err
+		}
+		ev = append(ev, q)
+	}
 	if d.Repo != "" {
 		if err := os.RemoveAll(d.Repo); err != nil {
 			return fmt.Errorf("remove %s: %w", d.Repo, err)
@@ -645,7 +673,8 @@ func (e *Engine) cleanup(ctx context.Context, d *Drill) error {
 		return fmt.Errorf("%s is still there after cleanup", d.Repo)
 	}
 	d.Recovered = e.Now().UTC()
-	if err := e.end(ctx, d, r, Pass, fmt.Sprintf("user %s, its keys and policies, and the scratch repository removed; no user tagged %s=%s listed", d.User, TagKey, d.ID)); err != nil {
+	ev = append(ev, fmt.Sprintf("user %s, its keys and policies, and the scratch repository removed; no user tagged %s=%s listed", d.User, TagKey, d.ID))
+	if err := e.end(ctx, d, r, Pass, ev...); err != nil {
 		return err
 	}
 	return e.save(ctx, d, StepDone)

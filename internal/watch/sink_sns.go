@@ -37,9 +37,17 @@ type snsSink struct {
 	done  deliveredSet
 }
 
-func newSNSSink(topic string, env SinkEnv) (Sink, error) {
+// CheckTopic refuses what is no SNS topic ARN, as an sns: sink does.
+func CheckTopic(topic string) error {
 	if !strings.HasPrefix(topic, "arn:") || strings.Count(topic, ":") != 5 {
-		return nil, fmt.Errorf("%w: sns sink: want a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got %q", ErrBadSink, field(topic))
+		return fmt.Errorf("%w: sns sink: want a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got %q", ErrBadSink, field(topic))
+	}
+	return nil
+}
+
+func newSNSSink(topic string, env SinkEnv) (Sink, error) {
+	if err := CheckTopic(topic); err != nil {
+		return nil, err
 	}
 	if env.SNS == nil {
 		return nil, fmt.Errorf("%w: sns sink: no AWS access to publish with", ErrBadSink)

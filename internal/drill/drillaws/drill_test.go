@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/keywarden/keywarden/internal/awstest"
 	"github.com/keywarden/keywarden/internal/awsx"
 	"github.com/keywarden/keywarden/internal/cloudtrail"
@@ -26,6 +30,7 @@ import (
 	"github.com/keywarden/keywarden/internal/respond/respondaws"
 	"github.com/keywarden/keywarden/internal/state"
 	"github.com/keywarden/keywarden/internal/watch"
+	"github.com/keywarden/keywarden/internal/watch/watchaws"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -56,6 +61,8 @@ type rig struct {
 	logs   string // the CloudTrail directory watch and respond read
 	tmp    string // where scratch repositories go
 	acct   string
+	cfg    aws.Config // the operator's
+	topic  string     // the team's alert topic, when there is one
 	clock  *clock
 	silent bool // no trail delivers the drill's events
 	// responder is respond's engine on moto, the drill's and watch's.
@@ -90,7 +97,7 @@ func newRigOn(t *testing.T, srv *awstest.MotoServer) *rig {
 	r := &rig{t: t, logs: filepath.Join(dir, "trail"), tmp: filepath.Join(dir, "tmp"), clock: &clock{t: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)}}
 	os.MkdirAll(r.logs, 0o700)
 	os.MkdirAll(r.tmp, 0o700)
-	r.aws = drillaws.New(cfg)
+	r.aws, r.cfg = drillaws.New(cfg), cfg
 	r.acct, err = r.aws.Account(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +171,11 @@ func (r *rig) deliver(d *drill.Drill) {
 func (r *rig) run() (*drill.Drill, error) { return r.runOf(drill.Seed001) }
 
 func (r *rig) runOf(sc drill.Scenario) (*drill.Drill, error) {
-	return r.e.Run(context.Background(), drill.Options{ID: "t1", Account: r.acct, Scenario: sc, Source: r.logs})
+	o := drill.Options{ID: "t1", Account: r.acct, Scenario: sc, Source: r.logs}
+	if r.topic != "" {
+		o.Alerts, o.Topic = "sns:"+r.topic, r.topic
+	}
+	return r.e.Run(context.Background(), o)
 }
 
 // nothingLeft checks no drill user is listed and no scratch repository is left.
@@ -181,6 +192,36 @@ func (r *rig) nothingLeft() {
 	if len(left) > 0 {
 		r.t.Errorf("scratch left in %s: %v", r.tmp, left)
 	}
+	if r.topic == "" {
+		return
+	}
+	ctx := context.Background()
+	queues, err := sqs.NewFromConfig(r.cfg).ListQueues(ctx, &sqs.ListQueuesInput{QueueNamePrefix: aws.String(drill.UserPrefix)})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if len(queues.QueueUrls) > 0 {
+		r.t.Errorf("drill queues left: %v", queues.QueueUrls)
+	}
+	subs, err := sns.NewFromConfig(r.cfg).ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(r.topic)})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, s := range subs.Subscriptions {
+		r.t.Errorf("subscription left on the topic: %s to %s", aws.ToString(s.SubscriptionArn), aws.ToString(s.Endpoint))
+	}
+}
+
+// withTopic gives the team an SNS topic, as watch's Lambda mode or
+// 'watch --sink sns:ARN' publish to, and has the drill read it.
+func (r *rig) withTopic() {
+	r.t.Helper()
+	out, err := sns.NewFromConfig(awstest.Fixture(r.cfg)).CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("keywarden-alerts")})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.topic = aws.ToString(out.TopicArn)
+	r.e.Detect = &drill.TopicAlerts{Inbox: r.aws}
 }
 
 func TestDrillSeed001PassesOnMoto(t *testing.T) {
@@ -282,6 +323,24 @@ func (f faulty) DeleteUser(ctx context.Context, user string) error {
 	return err
 }
 
+func (f faulty) CreateQueue(ctx context.Context, q drill.Queue, id string) (string, error) {
+	return around(f, "CreateQueue", func() (string, error) { return f.AWS.CreateQueue(ctx, q, id) })
+}
+
+func (f faulty) Subscribe(ctx context.Context, q drill.Queue) (string, error) {
+	return around(f, "Subscribe", func() (string, error) { return f.AWS.Subscribe(ctx, q) })
+}
+
+func (f faulty) Unsubscribe(ctx context.Context, q drill.Queue, arn string) error {
+	_, err := around(f, "Unsubscribe", func() (any, error) { return none(f.AWS.Unsubscribe(ctx, q, arn)) })
+	return err
+}
+
+func (f faulty) DeleteQueue(ctx context.Context, q drill.Queue) error {
+	_, err := around(f, "DeleteQueue", func() (any, error) { return none(f.AWS.DeleteQueue(ctx, q)) })
+	return err
+}
+
 func (f faulty) Call(ctx context.Context, key credential.Key, c drill.Call, id string) (drill.CallResult, error) {
 	return around(f, "call "+c.String(), func() (drill.CallResult, error) { return f.AWS.Call(ctx, key, c, id) })
 }
@@ -293,11 +352,21 @@ func (f faulty) Call(ctx context.Context, key credential.Key, c drill.Call, id s
 func TestDrillKilledAtEveryStepIsCleanedUp(t *testing.T) {
 	// exposed-git: a kill while the leak step serves the .git/ too
 	for _, sc := range []drill.Scenario{drill.Seed001, drill.ExposedGit} {
-		t.Run(sc.Name, func(t *testing.T) { killAtEveryStep(t, sc) })
+		t.Run(sc.Name, func(t *testing.T) { killAtEveryStep(t, sc, false) })
 	}
+	// --alerts sns:TOPIC: a kill around the queue's and the subscription's
+	// creation and removal too (no alert comes: detect fails, the rest runs)
+	t.Run("sns", func(t *testing.T) { killAtEveryStep(t, drill.Seed001, true) })
 }
 
-func killAtEveryStep(t *testing.T, sc drill.Scenario) {
+func killAtEveryStep(t *testing.T, sc drill.Scenario, topic bool) {
+	newRig := func(t *testing.T) *rig {
+		r := newRig(t)
+		if topic {
+			r.withTopic()
+		}
+		return r
+	}
 	r := newRig(t)
 	learn := &fault.Script{}
 	fault.Set(t, learn.Step)
@@ -683,4 +752,106 @@ type teamAlerts struct {
 func (ta teamAlerts) Alerts(ctx context.Context, d *drill.Drill) ([]detect.Alert, error) {
 	ta.r.deliver(d)
 	return ta.AlertLog.Alerts(ctx, d)
+}
+
+// TestDrillDetectedThroughTheTeamsSNSTopic: with --alerts sns:TOPIC the
+// drill subscribes a queue of its own to the topic the team's watch
+// publishes to; here watch's pipeline with its sns: sink (watchaws's
+// publisher), run while the drill sleeps over the delivered trail, is the
+// team's watch. Detect passes on the alerts the queue received, and the
+// time to notify is measured from SNS's delivery Timestamp; cleanup leaves
+// no queue and no subscription. A topic nothing publishes to fails detect,
+// saying so, and the time to notify is not measured.
+func TestDrillDetectedThroughTheTeamsSNSTopic(t *testing.T) {
+	for _, team := range []bool{true, false} {
+		r := newRig(t)
+		r.withTopic()
+		var warned []string
+		r.e.Detect.(*drill.TopicAlerts).Warn = func(err error) { warned = append(warned, err.Error()) }
+		// SNS stamps deliveries with AWS's clock: the drill's starts just before it
+		r.clock.t = time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
+		published := false
+		if team {
+			r.clock.slept = func() {
+				if published {
+					return
+				}
+				published = true
+				d, err := r.e.History(context.Background())
+				if err != nil || len(d) != 1 {
+					t.Fatalf("drill: %v", err)
+				}
+				r.deliver(d[0])
+				// another publisher's message on the team's topic: skipped, its body never shown
+				if err := watchaws.SNSPublisher(r.cfg)(r.topic).Publish(context.Background(), watch.Message{Subject: "other", Body: "body-not-to-show"}); err != nil {
+					t.Fatal(err)
+				}
+				sink, err := watch.ParseSink("sns:"+r.topic, watch.SinkEnv{SNS: watchaws.SNSPublisher(r.cfg)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: r.clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				p.Sinks = []watch.Sink{sink}
+				src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
+				if _, err := p.Judge(context.Background(), func(ctx context.Context, s cloudtrail.Sink) error { return src.Read(ctx, cloudtrail.Options{}, s) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		d, err := r.runOf(drill.Seed001)
+		if err != nil {
+			t.Fatal(err)
+		}
+		det := d.Steps[3]
+		why := strings.Join(det.Evidence, "\n")
+		md := drill.NewReport(d, nil).Markdown()
+		if team {
+			if det.Status != drill.Pass || !d.Passed() || d.TTN() <= 0 || d.NotNotified() != "" || !strings.Contains(md, "| time to notify | "+d.TTN().Round(time.Millisecond).String()+" | - |") {
+				t.Errorf("detect %s, TTN %s (%s):\n%s\n%s", det.Status, d.TTN(), d.NotNotified(), why, md)
+			}
+			if len(warned) != 1 || !strings.Contains(warned[0], "skipped: not an alert of watch's sns sink") || strings.Contains(warned[0], "body-not-to-show") {
+				t.Errorf("warnings: %q", warned)
+			}
+			if create := strings.Join(d.Steps[0].Evidence, "\n"); !strings.Contains(create, "queue keywarden-drill-t1 tagged keywarden-drill=t1, subscribed to "+r.topic+" (arn:") {
+				t.Errorf("create:\n%s", create)
+			}
+		} else if det.Status != drill.Fail || !strings.Contains(why, "no alert on key "+d.KeyID+" reached "+r.topic+": the team's watch published none") ||
+			!strings.Contains(md, "| time to notify | not measured: no expected alert was seen | - |") {
+			t.Errorf("nobody: detect %s:\n%s\n%s", det.Status, why, md)
+		}
+		if cleanup := strings.Join(d.Steps[len(d.Steps)-1].Evidence, "\n"); !strings.Contains(cleanup, "queue keywarden-drill-t1 and its subscription to "+r.topic+" removed; neither listed") {
+			t.Errorf("cleanup:\n%s", cleanup)
+		}
+		t.Logf("team %t: TTD %s, TTN %s, %d AWS calls", team, d.TTD(), d.TTN(), d.Calls)
+		r.nothingLeft()
+	}
+}
+
+// TestDrillOnATopicThatIsGoneStopsBeforeAnyIAMChange: the queue and its
+// subscription come first, so a topic that cannot be subscribed to stops
+// the drill in one plain line with no drill user made, and the queue made
+// for it removed.
+func TestDrillOnATopicThatIsGoneStopsBeforeAnyIAMChange(t *testing.T) {
+	r := newRig(t)
+	r.withTopic()
+	if _, err := sns.NewFromConfig(r.cfg).DeleteTopic(context.Background(), &sns.DeleteTopicInput{TopicArn: aws.String(r.topic)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := r.run()
+	if err == nil || err.Error() != "sns subscribe keywarden-drill-t1 to "+r.topic+": NotFound: Topic does not exist" {
+		t.Fatalf("err %v", err)
+	}
+	if len(d.Steps) != 2 || d.Steps[0].Status != drill.Skipped || d.Steps[1].Step != drill.StepCleanup || d.Steps[1].Status != drill.Pass {
+		t.Errorf("steps %+v", d.Steps)
+	}
+	r.topic = "" // gone: nothing to list subscriptions of
+	r.nothingLeft()
+	queues, err := sqs.NewFromConfig(r.cfg).ListQueues(context.Background(), &sqs.ListQueuesInput{QueueNamePrefix: aws.String(drill.UserPrefix)})
+	if err != nil || len(queues.QueueUrls) > 0 {
+		t.Errorf("queues left: %v (%v)", queues.QueueUrls, err)
+	}
 }

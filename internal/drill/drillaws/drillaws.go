@@ -1,7 +1,9 @@
 // Package drillaws is the drill's AWS adapter: it creates and removes the
 // drill user (tagged keywarden-drill=<id>), its inline policy and keys with
-// the operator's credentials, lists the drill users, and makes the
-// detonation's calls with the drill key, the drill id in the user agent.
+// the operator's credentials, lists the drill users, makes the
+// detonation's calls with the drill key, the drill id in the user agent,
+// and, for --alerts sns:TOPIC_ARN, creates, reads and removes the drill's
+// SQS queue and its SNS subscription (queue.go).
 package drillaws
 
 import (
@@ -46,7 +48,7 @@ func (a *AWS) CreateUser(ctx context.Context, user, drillID string) error {
 	_, err := a.iam().CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user),
 		Tags: []iamtypes.Tag{{Key: aws.String(drill.TagKey), Value: aws.String(drillID)}}})
 	if err != nil {
-		return fmt.Errorf("iam create-user %s: %w", user, err)
+		return awsx.Plain(fmt.Errorf("iam create-user %s: %w", user, err))
 	}
 	return nil
 }
@@ -56,7 +58,7 @@ func (a *AWS) PutPolicy(ctx context.Context, user, name, doc string) error {
 	_, err := a.iam().PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user),
 		PolicyName: aws.String(name), PolicyDocument: aws.String(doc)})
 	if err != nil {
-		return fmt.Errorf("iam put-user-policy %s %s: %w", user, name, err)
+		return awsx.Plain(fmt.Errorf("iam put-user-policy %s %s: %w", user, name, err))
 	}
 	return nil
 }
@@ -65,7 +67,7 @@ func (a *AWS) PutPolicy(ctx context.Context, user, name, doc string) error {
 func (a *AWS) CreateKey(ctx context.Context, user string) (credential.Key, error) {
 	out, err := a.iam().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
 	if err != nil {
-		return credential.Key{}, fmt.Errorf("iam create-access-key %s: %w", user, err)
+		return credential.Key{}, awsx.Plain(fmt.Errorf("iam create-access-key %s: %w", user, err))
 	}
 	return credential.Key{ID: aws.ToString(out.AccessKey.AccessKeyId), Secret: secret.New(aws.ToString(out.AccessKey.SecretAccessKey))}, nil
 }
@@ -80,7 +82,7 @@ func (a *AWS) ListKeys(ctx context.Context, user string) ([]string, error) {
 			return nil, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("iam list-access-keys %s: %w", user, err)
+			return nil, awsx.Plain(fmt.Errorf("iam list-access-keys %s: %w", user, err))
 		}
 		for _, k := range out.AccessKeyMetadata {
 			ids = append(ids, aws.ToString(k.AccessKeyId))
@@ -99,7 +101,7 @@ func (a *AWS) KeyStatus(ctx context.Context, user, id string) (string, error) {
 			return "", nil
 		}
 		if err != nil {
-			return "", fmt.Errorf("iam list-access-keys %s: %w", user, err)
+			return "", awsx.Plain(fmt.Errorf("iam list-access-keys %s: %w", user, err))
 		}
 		for _, k := range out.AccessKeyMetadata {
 			if aws.ToString(k.AccessKeyId) == id {
@@ -114,7 +116,7 @@ func (a *AWS) KeyStatus(ctx context.Context, user, id string) (string, error) {
 func (a *AWS) DeleteKey(ctx context.Context, user, id string) error {
 	_, err := a.iam().DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
 	if err != nil && !awsx.IsNoSuchEntity(err) {
-		return fmt.Errorf("iam delete-access-key %s %s: %w", user, id, err)
+		return awsx.Plain(fmt.Errorf("iam delete-access-key %s %s: %w", user, id, err))
 	}
 	return nil
 }
@@ -130,7 +132,7 @@ func (a *AWS) ListPolicies(ctx context.Context, user string) ([]string, error) {
 			return nil, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("iam list-user-policies %s: %w", user, err)
+			return nil, awsx.Plain(fmt.Errorf("iam list-user-policies %s: %w", user, err))
 		}
 		names = append(names, out.PolicyNames...)
 	}
@@ -141,7 +143,7 @@ func (a *AWS) ListPolicies(ctx context.Context, user string) ([]string, error) {
 func (a *AWS) DeletePolicy(ctx context.Context, user, name string) error {
 	_, err := a.iam().DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(name)})
 	if err != nil && !awsx.IsNoSuchEntity(err) {
-		return fmt.Errorf("iam delete-user-policy %s %s: %w", user, name, err)
+		return awsx.Plain(fmt.Errorf("iam delete-user-policy %s %s: %w", user, name, err))
 	}
 	return nil
 }
@@ -150,7 +152,7 @@ func (a *AWS) DeletePolicy(ctx context.Context, user, name string) error {
 func (a *AWS) DeleteUser(ctx context.Context, user string) error {
 	_, err := a.iam().DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(user)})
 	if err != nil && !awsx.IsNoSuchEntity(err) {
-		return fmt.Errorf("iam delete-user %s: %w", user, err)
+		return awsx.Plain(fmt.Errorf("iam delete-user %s: %w", user, err))
 	}
 	return nil
 }
@@ -163,7 +165,7 @@ func (a *AWS) DrillUsers(ctx context.Context) (map[string]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("iam list-users: %w", err)
+			return nil, awsx.Plain(fmt.Errorf("iam list-users: %w", err))
 		}
 		for _, u := range page.Users {
 			name := aws.ToString(u.UserName)
@@ -172,7 +174,7 @@ func (a *AWS) DrillUsers(ctx context.Context) (map[string]string, error) {
 				continue
 			}
 			if err != nil {
-				return nil, fmt.Errorf("iam list-user-tags %s: %w", name, err)
+				return nil, awsx.Plain(fmt.Errorf("iam list-user-tags %s: %w", name, err))
 			}
 			for _, t := range tags.Tags {
 				if aws.ToString(t.Key) == drill.TagKey {
