@@ -39,3 +39,25 @@ func TestAlertLogReadsTheDrillsAlerts(t *testing.T) {
 		t.Errorf("warnings %q", warned)
 	}
 }
+
+// TestSessionVerdict: the session minted before containment passes only
+// when it worked before and is refused after; working after fails the
+// step; refused before proves nothing and says so.
+func TestSessionVerdict(t *testing.T) {
+	ok, denied := CallResult{Allowed: true}, CallResult{Code: "AccessDenied"}
+	for _, c := range []struct {
+		name          string
+		before, after CallResult
+		failed        bool
+		says          string
+	}{
+		{"revoked", ok, denied, false, "minted before containment is refused (AccessDenied)"},
+		{"still works", ok, ok, true, "minted before containment still works"},
+		{"never worked", denied, CallResult{}, false, "refused before containment already (AccessDenied): its revocation is not proven"},
+	} {
+		failed, why := sessionVerdict("ASIA-SESSION", c.before, c.after)
+		if failed != c.failed || !strings.Contains(why, c.says) {
+			t.Errorf("%s: failed %v %q, want %v and %q", c.name, failed, why, c.failed, c.says)
+		}
+	}
+}

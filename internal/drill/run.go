@@ -461,22 +461,35 @@ func (e *Engine) contain(ctx context.Context, d *Drill, key credential.Key, sess
 	default:
 		ev = append(ev, "the key is refused ("+res.Code+")")
 	}
-	switch {
-	case session != nil && !before.Allowed:
-		ev = append(ev, "the session "+session.ID+" was refused before containment already ("+before.Code+"): its revocation is not proven")
-	case session != nil:
-		res, err := e.AWS.Call(ctx, *session, probe, d.ID)
-		if err != nil {
-			return rep, err
+	if session != nil {
+		var after CallResult
+		if before.Allowed {
+			if after, err = e.AWS.Call(ctx, *session, probe, d.ID); err != nil {
+				return rep, err
+			}
 		}
-		if res.Allowed {
+		failed, why := sessionVerdict(session.ID, before, after)
+		if failed {
 			st = Fail
-			ev = append(ev, "the session "+session.ID+" minted before containment still works")
-		} else {
-			ev = append(ev, "the session "+session.ID+" minted before containment is refused ("+res.Code+")")
 		}
+		ev = append(ev, why)
 	}
 	return rep, e.end(ctx, d, r, st, ev...)
+}
+
+// sessionVerdict judges the session minted from the drill key, asked
+// before containment and (when it worked then) after: it must have worked
+// before and be refused after. A session refused before proves nothing
+// about its revocation (moto refuses GetSessionToken's sessions outright).
+func sessionVerdict(id string, before, after CallResult) (failed bool, why string) {
+	switch {
+	case !before.Allowed:
+		return false, "the session " + id + " was refused before containment already (" + before.Code + "): its revocation is not proven"
+	case after.Allowed:
+		return true, "the session " + id + " minted before containment still works"
+	default:
+		return false, "the session " + id + " minted before containment is refused (" + after.Code + ")"
+	}
 }
 
 // containBy contains the key, or sees it contained, and reads respond's
