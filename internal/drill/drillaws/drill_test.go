@@ -710,16 +710,7 @@ func TestDrillDetectedByTheTeamsWatchAlerts(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: r.clock.Now})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Close()
-				p.Sinks = []watch.Sink{sink}
-				src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
-				if _, err := p.Judge(context.Background(), func(ctx context.Context, s cloudtrail.Sink) error { return src.Read(ctx, cloudtrail.Options{}, s) }); err != nil {
-					t.Fatal(err)
-				}
+				r.teamWatch(sink)
 			}
 		}
 		d, err := r.e.Run(context.Background(), drill.Options{ID: "a1", Account: r.acct, Scenario: drill.Seed001, Source: r.logs, Alerts: file})
@@ -790,16 +781,7 @@ func TestDrillDetectedThroughTheTeamsSNSTopic(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: r.clock.Now})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer p.Close()
-				p.Sinks = []watch.Sink{sink}
-				src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
-				if _, err := p.Judge(context.Background(), func(ctx context.Context, s cloudtrail.Sink) error { return src.Read(ctx, cloudtrail.Options{}, s) }); err != nil {
-					t.Fatal(err)
-				}
+				r.teamWatch(sink)
 			}
 		}
 		d, err := r.runOf(drill.Seed001)
@@ -853,5 +835,21 @@ func TestDrillOnATopicThatIsGoneStopsBeforeAnyIAMChange(t *testing.T) {
 	queues, err := sqs.NewFromConfig(r.cfg).ListQueues(context.Background(), &sqs.ListQueuesInput{QueueNamePrefix: aws.String(drill.UserPrefix)})
 	if err != nil || len(queues.QueueUrls) > 0 {
 		t.Errorf("queues left: %v (%v)", queues.QueueUrls, err)
+	}
+}
+
+// teamWatch is the team's own watch over the rig's logs, once, its alerts
+// sent to sink.
+func (r *rig) teamWatch(sink watch.Sink) {
+	r.t.Helper()
+	p, err := watch.NewPipeline(watch.Config{Store: &detect.MemStore{}, Now: r.clock.Now})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer p.Close()
+	p.Sinks = []watch.Sink{sink}
+	src := watch.NewSource(r.logs, watch.SourceEnv{Now: r.clock.Now})
+	if _, err := p.Judge(context.Background(), func(ctx context.Context, s cloudtrail.Sink) error { return src.Read(ctx, cloudtrail.Options{}, s) }); err != nil {
+		r.t.Fatal(err)
 	}
 }
