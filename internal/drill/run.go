@@ -379,6 +379,7 @@ func (e *Engine) detect(ctx context.Context, d *Drill) error {
 	}
 	deadline := e.Now().Add(e.Wait)
 	for {
+		polled := e.Now()
 		alerts, err := e.Detect.Alerts(ctx, d)
 		if err != nil {
 			return e.end(ctx, d, r, Skipped, "the source could not be read: "+err.Error())
@@ -405,7 +406,9 @@ func (e *Engine) detect(ctx context.Context, d *Drill) error {
 		if !e.Now().Before(deadline) {
 			return e.end(ctx, d, r, Fail, e.whyMissing(d, missing, fired, len(alerts))...)
 		}
-		if err := e.Sleep(ctx, e.Poll); err != nil {
+		// Polls start every Poll: the time a read took (an SNS queue's long
+		// poll waits up to 20 s for a message) is not waited again.
+		if err := e.Sleep(ctx, max(0, e.Poll-e.Now().Sub(polled))); err != nil {
 			return err
 		}
 	}

@@ -38,14 +38,16 @@ func TestMain(m *testing.M) { awstest.Main(m) }
 // clock is the drill's injected clock: each reading moves it a second on,
 // and a sleep moves it by the sleep.
 type clock struct {
-	t     time.Time
-	slept func() // what happens elsewhere while the drill sleeps
+	t      time.Time
+	slept  func()          // what happens elsewhere while the drill sleeps
+	sleeps []time.Duration // how long each sleep was
 }
 
 func (c *clock) Now() time.Time { c.t = c.t.Add(time.Second); return c.t }
 
 func (c *clock) Sleep(_ context.Context, d time.Duration) error {
 	c.t = c.t.Add(d)
+	c.sleeps = append(c.sleeps, d)
 	if c.slept != nil {
 		c.slept()
 	}
@@ -243,7 +245,7 @@ func TestDrillSeed001PassesOnMoto(t *testing.T) {
 	}
 	r.nothingLeft()
 	md := drill.NewReport(d, nil).Markdown()
-	for _, want := range []string{"# keywarden drill t1: pass", "| time to detect | 12s | - |", "7. **cleanup**: pass", "iam:CreateUser by " + d.KeyID + ": denied AccessDenied",
+	for _, want := range []string{"# keywarden drill t1: pass", "| time to detect | 13s | - |", "7. **cleanup**: pass", "iam:CreateUser by " + d.KeyID + ": denied AccessDenied",
 		// moto refuses GetSessionToken's session outright: the revocation is not proven there
 		"was refused before containment already (InvalidClientTokenId): its revocation is not proven"} {
 		if !strings.Contains(md, want) {
@@ -852,4 +854,37 @@ func (r *rig) teamWatch(sink watch.Sink) {
 	if _, err := p.Judge(context.Background(), func(ctx context.Context, s cloudtrail.Sink) error { return src.Read(ctx, cloudtrail.Options{}, s) }); err != nil {
 		r.t.Fatal(err)
 	}
+}
+
+// slowSource is a watch source whose every read takes 25 s of the clock
+// (an SNS long poll, a big S3 prefix) and finds nothing.
+type slowSource struct{ c *clock }
+
+func (s slowSource) Alerts(context.Context, *drill.Drill) ([]detect.Alert, error) {
+	s.c.t = s.c.t.Add(25 * time.Second)
+	return nil, nil
+}
+
+// TestDetectPollsStartEveryPoll: a read that took 25 s of a one-minute
+// poll is not waited again: the detect step's sleeps are what remains of
+// each minute, so a slow source is not asked less often than --poll says.
+func TestDetectPollsStartEveryPoll(t *testing.T) {
+	r := newRig(t)
+	r.e.Detect, r.e.Wait = slowSource{r.clock}, 3*time.Minute
+	if _, err := r.runOf(drill.Seed001); err != nil {
+		t.Fatal(err)
+	}
+	var detectSleeps int
+	for _, d := range r.clock.sleeps {
+		if d >= time.Minute-25*time.Second {
+			t.Errorf("slept %s after a 25 s read, want at most %s", d, time.Minute-25*time.Second)
+		}
+		if d > 0 {
+			detectSleeps++
+		}
+	}
+	if detectSleeps < 2 {
+		t.Errorf("sleeps %v: want the detect step's polls", r.clock.sleeps)
+	}
+	r.nothingLeft()
 }
