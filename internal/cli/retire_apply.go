@@ -81,7 +81,9 @@ repository, which CloudTrail does not name: 'retire plan --repo owner/name'); an
 policy without a StringEquals on the audience or a sub condition that pins one repository (a
 bare "*" or a wildcard in owner/name is refused); a third party's role without sts:ExternalId;
 a plan for another account than the credentials'; a role or instance profile of that name that
-is not tagged as this retirement's; a plan without permissions; a key whose undo is unfinished.
+is not tagged as this retirement's; a plan without permissions; a key whose undo is unfinished;
+an existing OIDC provider of the issuer without the trust policy's audience (the refusal names
+the aws command that adds it: apply changes no provider it did not make).
 
 Exit status: 0 applied (or an interrupted apply finished), 2 usage error, a refusal (nothing
 changed), or a failure (run it again to finish, or undo).`,

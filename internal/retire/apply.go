@@ -51,6 +51,8 @@ type Resource struct {
 	Tags map[string]string
 	// Roles are an instance profile's roles.
 	Roles []string
+	// ClientIDs are an OIDC provider's audiences.
+	ClientIDs []string
 }
 
 // Role is a role as IAM has it.

@@ -50,12 +50,14 @@ func (a *Applier) refuse(ctx context.Context, p Plan, account string) error {
 			continue
 		}
 		roles[role] = k.AccessKeyID
-		why, err := a.foreign(ctx, k)
-		if err != nil {
-			return err
-		}
-		if why != "" {
-			problems = append(problems, k.AccessKeyID+": "+why)
+		for _, check := range []func(context.Context, Key, string) (string, error){a.foreign, a.deafProvider} {
+			why, err := check(ctx, k, account)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				problems = append(problems, k.AccessKeyID+": "+why)
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -226,7 +228,7 @@ func trustAudiences(rp Replacement) []string {
 
 // foreign says why the key's role or instance profile, when it exists,
 // is not this retirement's ("" when free or ours).
-func (a *Applier) foreign(ctx context.Context, k Key) (string, error) {
+func (a *Applier) foreign(ctx context.Context, k Key, _ string) (string, error) {
 	id, name := IDOf(k.AccessKeyID), k.Replacement.Role
 	role, found, err := a.IAM.Role(ctx, name)
 	if err != nil {
@@ -246,4 +248,31 @@ func (a *Applier) foreign(ctx context.Context, k Key) (string, error) {
 		return fmt.Sprintf("instance profile %s exists and is not this retirement's (no tag %s=%s)", name, Tag, id), nil
 	}
 	return "", nil
+}
+
+// deafProvider says why an existing OIDC provider of the key's issuer
+// could not serve the role: it lacks an audience the trust policy names,
+// so IAM would refuse every token. Apply uses such a provider as it is and
+// changes no one else's; the fix is the owner's one command.
+func (a *Applier) deafProvider(ctx context.Context, k Key, account string) (string, error) {
+	issuer := oidcIssuer(k.Replacement)
+	if issuer == "" {
+		return "", nil
+	}
+	arn := ProviderARN(account, issuer)
+	p, found, err := a.IAM.Provider(ctx, arn)
+	if err != nil || !found || p.Tags[Tag] != "" {
+		return "", err // none yet (apply makes it with the audiences), or a retirement's own
+	}
+	var missing []string
+	for _, aud := range providerAudiences(k.Replacement) {
+		if !slices.Contains(p.ClientIDs, aud) {
+			missing = append(missing, aud)
+		}
+	}
+	if len(missing) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("the existing OIDC provider %s does not list the audience %s, so IAM would refuse the role's tokens: add it (aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn %s --client-id %s) and apply again",
+		arn, strings.Join(missing, ", "), arn, missing[0]), nil
 }

@@ -174,6 +174,36 @@ func TestProviderSharedAndKept(t *testing.T) {
 	}
 }
 
+// A provider made by hand without the trust policy's audience would make
+// IAM refuse every token of the role: apply refuses before any change,
+// naming the one command that fixes it, and applies once it is run.
+func TestProviderWithoutTheAudienceIsRefused(t *testing.T) {
+	r := newRig(t, awstest.Moto(t))
+	ctx := context.Background()
+	own, err := r.iam().CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(githubURL),
+		ClientIDList: []string{"https://github.com/acme"}})
+	must(t, err)
+	key := r.user("deployer")
+	plan := r.plan("github.json", "@KEYID@", key, "@USER@", "deployer", "@ROLE@", "shop-deploy", "@SUB@", pinned)
+	_, err = r.a.Apply(ctx, plan)
+	want := "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn " + aws.ToString(own.OpenIDConnectProviderArn) + " --client-id sts.amazonaws.com"
+	if !errors.Is(err, retire.ErrRefused) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("apply over a provider without the audience: %v, want a refusal naming %q", err, want)
+	}
+	if roles, _, _ := r.left(); len(roles) != 0 {
+		t.Fatalf("refused, yet roles %v", roles)
+	}
+	// what the refusal says to run (moto serves no AddClientIDToOpenIDConnectProvider: the provider is made again with it)
+	_, err = r.iam().DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: own.OpenIDConnectProviderArn})
+	must(t, err)
+	_, err = r.iam().CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(githubURL),
+		ClientIDList: []string{"https://github.com/acme", "sts.amazonaws.com"}})
+	must(t, err)
+	if res := r.apply(plan); res[0].Retirement.RoleARN == "" {
+		t.Errorf("with the audience: %+v", res[0].Retirement)
+	}
+}
+
 // Refusals change nothing: a placeholder, a bare or repository-less sub, no
 // aud, another account, a role of that name that is not ours.
 func TestApplyRefuses(t *testing.T) {

@@ -21,7 +21,7 @@ func (a *IAM) Provider(ctx context.Context, arn string) (retire.Resource, bool, 
 	if err != nil {
 		return retire.Resource{}, false, fmt.Errorf("iam get-open-id-connect-provider %s: %w", arn, err)
 	}
-	return retire.Resource{ARN: arn, Tags: tagMap(out.Tags)}, true, nil
+	return retire.Resource{ARN: arn, Tags: tagMap(out.Tags), ClientIDs: out.ClientIDList}, true, nil
 }
 
 // CreateProvider creates the OIDC provider of url, tagged. No thumbprint:
