@@ -54,18 +54,7 @@ func BenchmarkSuggestMillionEvents(b *testing.B) {
 	evs := manyEvents(b, 1_000_000)
 	b.ResetTimer()
 	for b.Loop() {
-		o, err := NewObserved(0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, e := range evs {
-			o.Add(e)
-		}
-		s, err := o.Suggest(Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(s.Actions) != 8 {
+		if s := suggestAll(b, evs); len(s.Actions) != 8 {
 			b.Fatalf("%d actions", len(s.Actions))
 		}
 	}
@@ -81,19 +70,24 @@ func BenchmarkSuggestMillionDistinctObjects(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		o, err := NewObserved(0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, e := range evs {
-			o.Add(e)
-		}
-		s, err := o.Suggest(Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(s.Actions) != 1 || len(s.Actions[0].Resources) != 1 {
+		if s := suggestAll(b, evs); len(s.Actions) != 1 || len(s.Actions[0].Resources) != 1 {
 			b.Fatalf("%+v", s.Actions)
 		}
 	}
+}
+
+// suggestAll observes evs and suggests the policy: one benchmark round.
+func suggestAll(b *testing.B, evs []cloudtrail.Event) Suggestion {
+	o, err := NewObserved(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range evs {
+		o.Add(e)
+	}
+	s, err := o.Suggest(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
